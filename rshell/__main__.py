@@ -1,0 +1,3 @@
+from rshell.cli import main
+
+raise SystemExit(main())

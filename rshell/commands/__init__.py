@@ -1,0 +1,1 @@
+"""Commands: declared once in `catalog`, parsed by `arguments`, run by their handlers."""

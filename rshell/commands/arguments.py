@@ -1,0 +1,128 @@
+"""Turn the words after a command's name into its arguments, per its declaration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rshell.commands.registry import Command, Flag, unknown
+from rshell.errors import UsageError
+
+_CONVERT = {"str": str, "int": int, "float": float}
+
+
+@dataclass
+class ParsedArgs:
+    """A command's arguments: positionals and flags by name/dest, and raw inputs.
+
+    `inputs` keeps the `key=value` words as typed (after template expansion); the
+    handler coerces them against the model's schema with `rshell.grammar.inputs`.
+    """
+
+    command: Command
+    values: dict[str, Any] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.values.get(name)
+        return default if value is None else value
+
+
+def parse_args(command: Command, words: list[str]) -> ParsedArgs:
+    """Parse `words` for `command`; raise UsageError naming the bad word."""
+    parsed = ParsedArgs(command, dict(command.defaults))
+    for f in command.all_flags:
+        parsed.values.setdefault(f.dest, None)
+    positionals = _take_flags(command, words, parsed)
+    _take_positionals(command, positionals, parsed)
+    for f in command.flags:
+        if f.required and parsed.values.get(f.dest) is None and not parsed.values.get("help"):
+            raise UsageError(f"{command.name} needs {f.name} {f.metavar or 'VALUE'}", f"{f.name}: {f.help}")
+    return parsed
+
+
+def _take_flags(command: Command, words: list[str], parsed: ParsedArgs) -> list[str]:
+    rest: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if not word.startswith("--") or word == "--":
+            rest.append(word)
+            i += 1
+            continue
+        name, eq, value = word.partition("=")
+        flag = command.flag(name)
+        if flag is None:
+            raise unknown(f"flag for `{command.name}`", name, [f.name for f in command.all_flags])
+        if not flag.takes_value:
+            if eq:
+                raise UsageError(f"{name} takes no value", f"write just {name}")
+            parsed.values[flag.dest] = flag.const
+            i += 1
+            continue
+        if not eq:
+            if i + 1 >= len(words):
+                raise UsageError(f"{name} needs a value", f"{name} {flag.metavar or 'VALUE'}: {flag.help}")
+            value = words[i + 1]
+            i += 1
+        parsed.values[flag.dest] = _convert(flag, value)
+        i += 1
+    return rest
+
+
+def _convert(flag: Flag, value: str) -> Any:
+    if flag.choices and value not in flag.choices:
+        raise unknown(f"value for {flag.name}", value, list(flag.choices))
+    try:
+        return _CONVERT[flag.type](value)
+    except ValueError:
+        raise UsageError(f"{flag.name} needs a {flag.type}, got '{value}'") from None
+
+
+def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) -> None:
+    separator = parsed.values.get("separator") or "="
+    slots = [a for a in command.args if not a.inputs]
+    takes_inputs = any(a.inputs for a in command.args)
+    for word in words:
+        looks_like_input = takes_inputs and separator in word and not word.startswith(separator)
+        if slots and not looks_like_input:
+            parsed.values[slots.pop(0).name] = word
+        elif takes_inputs:
+            if separator not in word:
+                raise UsageError(
+                    f"expected key{separator}value, got '{word}'",
+                    f"inputs are written key{separator}value, e.g. prompt{separator}'a cat'",
+                )
+            parsed.inputs.append(word)
+        else:
+            raise UsageError(f"unexpected argument '{word}' for `{command.name}`", _usage_hint(command))
+    if parsed.values.get("help"):
+        return
+    for slot in slots:
+        if slot.required:
+            raise UsageError(f"`{command.name}` needs <{slot.name}>: {slot.help}", _usage_hint(command))
+        parsed.values.setdefault(slot.name, None)
+
+
+def _usage_hint(command: Command) -> str:
+    return f"usage: {usage(command)}"
+
+
+def usage(command: Command) -> str:
+    """`prediction create [<model>] [key=value ...] [--stream] …` from the declaration."""
+    parts = [command.name]
+    for a in command.args:
+        if a.inputs:
+            parts.append("[key=value ...]")
+        else:
+            parts.append(f"<{a.name}>" if a.required else f"[<{a.name}>]")
+    for f in command.flags:
+        text = f.name if not f.takes_value else f"{f.name} {f.metavar or 'VALUE'}"
+        parts.append(text if f.required else f"[{text}]")
+    return " ".join(parts)

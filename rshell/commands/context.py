@@ -1,0 +1,50 @@
+"""What a command handler receives (Context) and returns (Result).
+
+A handler is `async def handler(ctx: Context, args: ParsedArgs) -> Result`. It talks
+to the API only through `await ctx.client()`, prints progress through `ctx.out`, and
+returns its result; the executor prints it and binds it to `_` and to `NAME =`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
+    from rshell.rendering.output import Output
+    from rshell.session.state import Session
+
+
+@dataclass
+class Result:
+    """A command's outcome.
+
+    data: JSON-able (the API object as JSON): what `NAME =` and `_` bind, what --json
+          and a non-TTY stdout print.
+    text: the human summary for a terminal; None means print `data` as JSON.
+    ok:   False makes the statement fail with exit code 1 (a failed prediction) while
+          still binding its data.
+    bind: False for builtins that only show things (`vars`, `help`): `_` is kept.
+    """
+
+    data: Any = None
+    text: str | None = None
+    ok: bool = True
+    bind: bool = True
+    error: str | None = None  # why ok is False, one line
+
+
+@dataclass
+class Context:
+    session: "Session"
+    out: "Output"
+    get_client: Callable[[], Awaitable["ReplicateClient"]]
+    piped: Any = None  # the previous pipeline stage's result, or JSON read from stdin
+    dry_run: bool = False
+    interactive: bool = False  # True in the REPL
+    run_script: Callable[..., Awaitable[int]] | None = None  # for `source`
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    async def client(self) -> "ReplicateClient":
+        return await self.get_client()

@@ -1,0 +1,111 @@
+"""The shape of a command declaration, and look-up of a command from typed words.
+
+Declarations are plain data (no handler is imported until a command runs), so help,
+completion and the one-shot start-up read them without loading httpx or pydantic.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from rshell.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A `--name` option. With `const`, it is a switch that stores `const` in `dest`;
+    without, it takes a value (`--name VALUE` or `--name=VALUE`) converted by `type`."""
+
+    name: str
+    dest: str
+    help: str
+    type: str = "str"  # str | int | float
+    const: Any = None
+    metavar: str = ""
+    choices: tuple[str, ...] = ()
+    complete: str | None = None  # a completion source, see completion sources below
+    required: bool = False
+
+    @property
+    def takes_value(self) -> bool:
+        return self.const is None
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A positional argument. `inputs` collects every remaining `key=value` word."""
+
+    name: str
+    help: str
+    required: bool = True
+    complete: str | None = None
+    inputs: bool = False
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: its words (`("prediction", "create")`), arguments, flags, handler.
+
+    `handler` is "module:function", imported only when the command runs; the function
+    is `async def handler(ctx: Context, args: ParsedArgs) -> Result`.
+    `network` says whether it needs the API (and so a token).
+    """
+
+    path: tuple[str, ...]
+    help: str
+    handler: str
+    args: tuple[Arg, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    network: bool = True
+    defaults: dict[str, Any] = field(default_factory=dict)
+    examples: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    def flag(self, name: str) -> Flag | None:
+        return next((f for f in self.all_flags if f.name == name), None)
+
+    @property
+    def all_flags(self) -> tuple[Flag, ...]:
+        return self.flags + GLOBAL_FLAGS
+
+
+GLOBAL_FLAGS: tuple[Flag, ...] = (
+    Flag("--json", "json", "Print the API's JSON instead of a summary.", const=True),
+    Flag("--help", "help", "Show help for this command.", const=True),
+)
+
+# Completion sources a declaration may name; the completion engine knows each one.
+COMPLETION_SOURCES = frozenset(
+    {
+        "model",  # owner/name, and versions after owner/name:
+        "prediction",  # prediction ids
+        "training",
+        "deployment",  # owner/name of a deployment
+        "hardware",  # hardware SKUs
+        "template",  # scaffold templates
+        "path",  # local paths
+        "file",  # Files API ids
+        "collection",
+        "variable",  # session variable names
+        "command",  # command names (for help)
+        "option",  # `set` options
+    }
+)
+
+
+def suggest(word: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    """The closest candidate to `word`, for a "did you mean" hint."""
+    found = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def unknown(kind: str, word: str, candidates: list[str] | tuple[str, ...] | set[str]) -> UsageError:
+    """The standard "unknown X" error, with a did-you-mean when one is close."""
+    guess = suggest(word, candidates)
+    hint = f"did you mean '{guess}'?" if guess else f"valid: {', '.join(sorted(candidates))}"
+    return UsageError(f"unknown {kind} '{word}'", hint)

@@ -1,0 +1,67 @@
+"""The errors rshell reports to a user: one or two plain lines and an exit code.
+
+Every layer raises one of these (never a bare exception for a user mistake), so the
+entry points can print `error: <message>` plus an optional hint and exit with the
+code SPEC section 2 assigns, without a traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # API or runtime failure, including a failed prediction
+EXIT_USAGE = 2  # usage or validation error: nothing was sent
+EXIT_INTERRUPTED = 130
+
+
+class RshellError(Exception):
+    """A failure with a message fit for the user; `hint` is the optional second line."""
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def lines(self) -> list[str]:
+        """The one or two lines to print (without the `error: ` prefix)."""
+        return [self.message] + ([self.hint] if self.hint else [])
+
+
+class UsageError(RshellError):
+    """Bad input from the user, caught before any request was sent."""
+
+    exit_code = EXIT_USAGE
+
+
+class ParseError(UsageError):
+    """A syntax error at a column of a line; renders the line with a caret under it."""
+
+    def __init__(self, message: str, column: int, line: str = "") -> None:
+        self.column = column
+        self.line = line
+        pointer = f"{line}\n{' ' * column}^" if line else None
+        super().__init__(f"{message} (column {column + 1})", pointer)
+
+
+class ApiError(RshellError):
+    """The API answered with an error status; `detail` is problem+json's detail."""
+
+    def __init__(self, status: int, detail: str, hint: str | None = None) -> None:
+        self.status = status
+        self.detail = detail
+        super().__init__(f"API error {status}: {detail}", hint)
+
+
+class AuthError(RshellError):
+    """No token, or the API refused it."""
+
+
+class NetworkError(RshellError):
+    """The API could not be reached (after retries)."""
+
+
+class Interrupted(RshellError):
+    """Ctrl-C: the user stopped a command; exit 130 in a one-shot."""
+
+    exit_code = EXIT_INTERRUPTED

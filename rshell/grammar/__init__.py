@@ -1,0 +1,1 @@
+"""The grammar of rshell lines: words, statements, templates, inputs, aliases."""

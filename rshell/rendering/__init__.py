@@ -1,0 +1,1 @@
+"""Rendering: what reaches the terminal, and how it is made safe to print."""

@@ -1,0 +1,102 @@
+"""Where results, progress, logs and errors go.
+
+stdout carries results (and streamed tokens); stderr carries progress, logs and
+errors (SPEC section 2). Results are JSON when asked for, or when stdout is not a
+terminal, as the official CLI does.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, TYPE_CHECKING, Any
+
+from rshell.rendering.sanitize import neutralise
+
+if TYPE_CHECKING:
+    from rshell.commands.context import Result
+    from rshell.errors import RshellError
+
+
+def to_json(data: Any) -> str:
+    """Pretty JSON of a result; pydantic models and other objects via their dump."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_default)
+
+
+def _default(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json")
+    return str(value)
+
+
+class Output:
+    def __init__(
+        self,
+        stdout: IO[str] | None = None,
+        stderr: IO[str] | None = None,
+        *,
+        json_mode: bool | None = None,
+    ) -> None:
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.stdout_tty = _isatty(self.stdout)
+        self.stderr_tty = _isatty(self.stderr)
+        # None: decide per result (JSON unless stdout is a terminal)
+        self.json_mode = json_mode
+        self._mid_line = False  # streamed tokens left the cursor mid-line
+
+    @property
+    def wants_json(self) -> bool:
+        return self.json_mode if self.json_mode is not None else not self.stdout_tty
+
+    def result(self, result: "Result", *, force_json: bool = False) -> None:
+        """Print a command's result on stdout."""
+        if result.data is None and result.text is None:
+            return
+        if force_json or self.wants_json or result.text is None:
+            text = to_json(result.data)
+        else:
+            text = neutralise(result.text)
+        self._end_line()
+        self.stdout.write(text if text.endswith("\n") else text + "\n")
+        self.stdout.flush()
+
+    def token(self, text: str) -> None:
+        """A streamed piece of output, printed at once."""
+        if not text:
+            return
+        self.stdout.write(neutralise(text))
+        self.stdout.flush()
+        self._mid_line = not text.endswith("\n")
+
+    def info(self, message: str) -> None:
+        """A progress line on stderr."""
+        self.stderr.write(neutralise(message) + "\n")
+        self.stderr.flush()
+
+    def log(self, text: str) -> None:
+        """Model logs, passed through to stderr with control sequences neutralised."""
+        if text:
+            self.stderr.write(neutralise(text) + ("" if text.endswith("\n") else "\n"))
+            self.stderr.flush()
+
+    def error(self, error: "RshellError") -> None:
+        self._end_line()
+        lines = error.lines()
+        self.stderr.write("error: " + neutralise(lines[0]) + "\n")
+        for line in lines[1:]:
+            self.stderr.write(neutralise(line, keep_cr=False) + "\n")
+        self.stderr.flush()
+
+    def _end_line(self) -> None:
+        if self._mid_line:
+            self.stdout.write("\n")
+            self._mid_line = False
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

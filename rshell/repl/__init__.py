@@ -1,0 +1,1 @@
+"""The interactive shell (prompt-toolkit); loaded only when a terminal session starts."""

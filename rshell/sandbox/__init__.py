@@ -1,0 +1,1 @@
+"""The local sandbox: a Replicate-compatible API on loopback with small CPU models."""

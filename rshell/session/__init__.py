@@ -1,0 +1,1 @@
+"""Session state: variables, aliases, options, history and their persistence."""

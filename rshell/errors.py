@@ -62,6 +62,14 @@ class NetworkError(RshellError):
 
 
 class Interrupted(RshellError):
-    """Ctrl-C: the user stopped a command; exit 130 in a one-shot."""
+    """Ctrl-C: the user stopped a command; exit 130 in a one-shot.
+
+    `result` carries what the command had when stopped (a canceled prediction), which
+    the executor binds to `_` so the REPL returns to the prompt with it.
+    """
 
     exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str, hint: str | None = None, result: object = None) -> None:
+        super().__init__(message, hint)
+        self.result = result

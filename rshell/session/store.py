@@ -1,0 +1,211 @@
+"""Session persistence and the history file.
+
+Named results survive restarts (SPEC 6): each named session is one JSON file written
+atomically (temp file + os.replace), so a crash mid-write never leaves a torn file.
+The history file uses prompt-toolkit's FileHistory format, parsed here without
+importing prompt-toolkit so the `history` builtin stays cheap in one-shots.
+A line carrying a token is never written to either (SPEC 6: the token never appears
+in history or saved scripts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rshell.errors import UsageError
+from rshell.session.state import OPTIONS, Session
+
+SESSION_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
+
+# A Replicate token (r8_ + letters), an assignment of the token variable, an HTTP
+# credential header: any of these makes a line secret.
+_SECRET_RES = (
+    re.compile(r"(?<![A-Za-z0-9])r8_[A-Za-z0-9_-]{6,}"),
+    re.compile(r"REPLICATE_API_TOKEN\s*=\s*\S"),
+    re.compile(r"\b(?:Bearer|Token)\s+[A-Za-z0-9_.~+/=-]{8,}", re.IGNORECASE),
+)
+_AUTH_LOGIN_RE = re.compile(r"(?:^|[\s;|])auth\s+login\b([^;|#\n]*)")
+_HARMLESS_LOGIN_WORDS = frozenset({"--token-stdin", "--help", "--json"})
+
+
+def data_dir() -> Path:
+    """The user's data directory: $RSHELL_DATA_DIR, else the platform's (XDG aware)."""
+    override = os.environ.get("RSHELL_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("rshell"))
+
+
+def sessions_dir() -> Path:
+    return data_dir() / "sessions"
+
+
+def history_path() -> Path:
+    return data_dir() / "history"
+
+
+def session_path(name: str) -> Path:
+    """The file of a named session; names are plain words so they cannot escape the dir."""
+    if not SESSION_NAME_RE.match(name):
+        raise UsageError(
+            f"invalid session name {name!r}",
+            "use letters, digits, '_', '-' or '.', starting with a letter or digit",
+        )
+    return sessions_dir() / f"{name}.json"
+
+
+# secrets ------------------------------------------------------------------------
+
+
+def is_secret(line: str) -> bool:
+    """Whether a line carries a token, so it must stay out of history and scripts."""
+    if any(pattern.search(line) for pattern in _SECRET_RES):
+        return True
+    for match in _AUTH_LOGIN_RE.finditer(line):
+        words = match.group(1).split()
+        if any(word not in _HARMLESS_LOGIN_WORDS for word in words):
+            return True
+    return False
+
+
+# sessions -----------------------------------------------------------------------
+
+
+def load_session(name: str) -> Session:
+    """The stored session NAME, or a fresh one when none was saved yet."""
+    path = session_path(name)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Session(name=name)
+    except OSError as exc:
+        raise UsageError(f"cannot read session file {path}: {exc.strerror}") from None
+    try:
+        stored = json.loads(raw)
+        if not isinstance(stored, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        raise UsageError(
+            f"session file {path} is damaged",
+            "move it away to start the session afresh",
+        ) from None
+    return _session_from_json(name, stored)
+
+
+def _session_from_json(name: str, stored: dict[str, Any]) -> Session:
+    """Rebuild a Session, keeping only known options and non-secret statements."""
+    session = Session(name=name)
+    variables = stored.get("variables")
+    if isinstance(variables, dict):
+        session.variables = dict(variables)
+    session.last = stored.get("last")
+    aliases = stored.get("aliases")
+    if isinstance(aliases, dict):
+        session.aliases = {str(k): str(v) for k, v in aliases.items()}
+    options = stored.get("options")
+    if isinstance(options, dict):
+        session.options.update({k: v for k, v in options.items() if k in OPTIONS})
+    statements = stored.get("statements")
+    if isinstance(statements, list):
+        session.statements = [s for s in statements if isinstance(s, str) and not is_secret(s)]
+    return session
+
+
+def session_to_json(session: Session) -> dict[str, Any]:
+    """What is persisted: results, aliases, options and the successful statements.
+
+    In-flight predictions and the last status belong to the running process only.
+    """
+    return {
+        "name": session.name,
+        "saved_at": datetime.now().isoformat(timespec="seconds"),
+        "variables": session.variables,
+        "last": session.last,
+        "aliases": session.aliases,
+        "options": session.options,
+        "statements": [s for s in session.statements if not is_secret(s)],
+    }
+
+
+def save_session(session: Session) -> None:
+    """Write the session atomically; unserialisable values are stored as strings."""
+    text = json.dumps(session_to_json(session), indent=1, ensure_ascii=False, default=_json_default)
+    atomic_write(session_path(session.name), text)
+
+
+def _json_default(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json")
+    return str(value)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step, private to the user (mode 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+# history ------------------------------------------------------------------------
+
+
+def append_history(entry: str, path: Path | None = None) -> bool:
+    """Append one entry in FileHistory's format; secret entries are refused (False)."""
+    if not entry.strip() or is_secret(entry):
+        return False
+    path = path or history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chunk = f"\n# {datetime.now()}\n" + "".join(f"+{line}\n" for line in entry.split("\n"))
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "ab") as handle:
+        handle.write(chunk.encode("utf-8"))
+    return True
+
+
+def read_history(limit: int | None = None, path: Path | None = None) -> list[str]:
+    """Entries of this and earlier sessions, oldest first; the last `limit` if given."""
+    path = path or history_path()
+    try:
+        data = path.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    entries = [e for e in _parse_history(data) if not is_secret(e)]
+    if limit is not None:
+        entries = entries[-limit:] if limit > 0 else []
+    return entries
+
+
+def _parse_history(data: str) -> list[str]:
+    """FileHistory's format: `+`-prefixed lines form an entry; other lines separate."""
+    entries: list[str] = []
+    lines: list[str] = []
+    for line in data.splitlines(keepends=True):
+        if line.startswith("+"):
+            lines.append(line[1:])
+        elif lines:
+            entries.append("".join(lines)[:-1])
+            lines = []
+    if lines:
+        entries.append("".join(lines).removesuffix("\n"))
+    return entries

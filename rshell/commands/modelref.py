@@ -1,0 +1,215 @@
+"""Model references (`owner/name`, `owner/name:version`, a bare version id), the
+OpenAPI schema behind them, and turning `key=value` words into a request's input.
+
+Shared by the prediction, training, model and deployment handlers so every command
+reads a reference the same way and validates inputs before anything is sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rshell.errors import RshellError, UsageError
+
+if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
+    from rshell.commands.context import Context
+
+# A version id as the API issues them: 64 lowercase hex digits.
+VERSION_ID_RE = re.compile(r"[0-9a-f]{64}\Z")
+_PART = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+MODEL_RE = re.compile(rf"(?P<owner>{_PART})/(?P<name>{_PART})(?::(?P<version>[A-Za-z0-9][A-Za-z0-9_.-]*))?\Z")
+
+# --file-encoding data inlines files into the request body; keep that body small.
+MAX_DATA_URL_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """What a user named: a model, a model at a version, or a bare version id."""
+
+    owner: str | None
+    name: str | None
+    version: str | None
+
+    @property
+    def model(self) -> str | None:
+        """`owner/name`, or None for a bare version id."""
+        return f"{self.owner}/{self.name}" if self.owner and self.name else None
+
+    def __str__(self) -> str:
+        if self.model is None:
+            return self.version or ""
+        return f"{self.model}:{self.version}" if self.version else self.model
+
+
+def parse_model_ref(text: str) -> ModelRef:
+    """Read a reference; a malformed one is a usage error naming it."""
+    text = text.strip()
+    if VERSION_ID_RE.match(text):
+        return ModelRef(None, None, text)
+    match = MODEL_RE.match(text)
+    if match is None:
+        raise UsageError(
+            f"expected owner/name[:version] or a version id, got '{text}'",
+            "e.g. stability-ai/sdxl or stability-ai/sdxl:<version id>",
+        )
+    return ModelRef(match["owner"], match["name"], match["version"])
+
+
+def parse_model_name(text: str, what: str = "model") -> tuple[str, str]:
+    """`owner/name` (no version) split in two, for --destination and --deployment."""
+    ref = parse_model_ref(text) if "/" in text else None
+    if ref is None or ref.model is None or ref.version is not None:
+        raise UsageError(f"expected owner/name for the {what}, got '{text}'")
+    return ref.owner or "", ref.name or ""
+
+
+def attr(obj: Any, name: str, default: Any = None) -> Any:
+    """An attribute of a pydantic model or a key of a dict (extra fields are dicts)."""
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+async def fetch_schema(client: "ReplicateClient", ref: ModelRef) -> tuple[dict | None, str | None]:
+    """(openapi_schema, version id) of what `ref` runs.
+
+    A bare version id has no GET endpoint without its model, so it comes back
+    without a schema (inputs then go unvalidated, as the official CLI does).
+    """
+    if ref.model is None:
+        return None, ref.version
+    if ref.version:
+        version = await client.models_versions_get(ref.owner or "", ref.name or "", ref.version)
+        return attr(version, "openapi_schema"), attr(version, "id", ref.version)
+    model = await client.models_get(ref.owner or "", ref.name or "")
+    latest = attr(model, "latest_version")
+    return attr(latest, "openapi_schema"), attr(latest, "id")
+
+
+async def fetch_deployment_schema(client: "ReplicateClient", owner: str, name: str) -> tuple[dict | None, str | None]:
+    """(openapi_schema, version id) of a deployment's current release."""
+    deployment = await client.deployments_get(owner, name)
+    release = attr(deployment, "current_release")
+    version_id = attr(release, "version")
+    model = attr(release, "model")
+    if not version_id or not model or "/" not in str(model):
+        return None, version_id
+    m_owner, m_name = str(model).split("/", 1)
+    version = await client.models_versions_get(m_owner, m_name, version_id)
+    return attr(version, "openapi_schema"), version_id
+
+
+def output_schema(openapi_schema: dict | None) -> dict | None:
+    """The Cog `Output` schema of a version, if it has one."""
+    schemas = ((openapi_schema or {}).get("components") or {}).get("schemas") or {}
+    found = schemas.get("Output")
+    return found if isinstance(found, dict) else None
+
+
+def is_concatenate(openapi_schema: dict | None) -> bool:
+    """True when the output is a text iterator meant to be joined (a language model)."""
+    schema = output_schema(openapi_schema) or {}
+    return schema.get("type") == "array" and schema.get("x-cog-array-display") == "concatenate"
+
+
+def training_schema(openapi_schema: dict | None) -> dict | None:
+    """The version's schema with Cog's `TrainingInput` standing in as `Input`, so the
+    input grammar validates a trainer's inputs; None when the version has no trainer."""
+    if not openapi_schema:
+        return None
+    schemas = (openapi_schema.get("components") or {}).get("schemas") or {}
+    if "TrainingInput" not in schemas:
+        return None
+    components = dict(openapi_schema.get("components") or {})
+    components["schemas"] = {**schemas, "Input": schemas["TrainingInput"]}
+    return {**openapi_schema, "components": components}
+
+
+async def prepare_inputs(
+    ctx: "Context",
+    words: list[str],
+    schema: dict | None,
+    *,
+    separator: str,
+    file_encoding: str,
+) -> dict:
+    """Words → the request's input: split, coerce and validate every value, check
+    every @file, and only then upload files (or inline them as data URLs)."""
+    from rshell.grammar.inputs import FileRef, coerce, input_schema, split_inputs, validate
+
+    raw = split_inputs(words, separator)
+    inputs_schema = input_schema(schema) if schema else None
+    values = coerce(raw, inputs_schema)
+    if inputs_schema is not None:
+        validate(values, inputs_schema)
+    refs = [ref for ref in _walk(values) if isinstance(ref, FileRef)]
+    for ref in refs:
+        _check_file(ref.path, file_encoding)
+    if not refs:
+        return values
+    urls: dict[Path, str] = {}
+    for ref in refs:
+        if ref.path not in urls:
+            urls[ref.path] = await _file_url(ctx, ref.path, file_encoding)
+    return _replace(values, lambda v: urls[v.path] if isinstance(v, FileRef) else v)
+
+
+def _walk(value: Any) -> list[Any]:
+    """Every leaf of nested dicts and lists."""
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _walk(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _walk(v)]
+    return [value]
+
+
+def _replace(value: Any, fn: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _replace(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, fn) for v in value]
+    return fn(value)
+
+
+def _check_file(path: Path, file_encoding: str) -> None:
+    """A file that can't be sent is a usage error before any request goes out."""
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a file", "zip it first, e.g. input_images=@data.zip")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if file_encoding == "data" and path.stat().st_size > MAX_DATA_URL_BYTES:
+        raise UsageError(
+            f"{path} is too large to inline as a data URL ({path.stat().st_size} bytes > 1 MiB)",
+            "drop --file-encoding data to upload it through the Files API",
+        )
+
+
+def _content_type(path: Path) -> str:
+    return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+async def _file_url(ctx: "Context", path: Path, file_encoding: str) -> str:
+    """The URL a model fetches the file from: a data URL, or the Files API's."""
+    if file_encoding == "data":
+        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"data:{_content_type(path)};base64,{encoded}"
+    client = await ctx.client()
+    uploaded = await client.files_create(path, content_type=_content_type(path))
+    url = attr(attr(uploaded, "urls"), "get")
+    if not url:
+        raise RshellError(f"the Files API returned no URL for {path}")
+    return str(url)

@@ -27,6 +27,14 @@ class RshellError(Exception):
         """The one or two lines to print (without the `error: ` prefix)."""
         return [self.message] + ([self.hint] if self.hint else [])
 
+    def located(self, where: str) -> "RshellError":
+        """A copy whose message starts with `where` (e.g. `FILE:LINE`) for scripts."""
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.message = f"{where}: {self.message}"
+        clone.args = (clone.message,)
+        return clone
+
 
 class UsageError(RshellError):
     """Bad input from the user, caught before any request was sent."""
@@ -73,3 +81,8 @@ class Interrupted(RshellError):
     def __init__(self, message: str, hint: str | None = None, result: object = None) -> None:
         super().__init__(message, hint)
         self.result = result
+
+
+class DryRunStop(Exception):
+    """Control flow, not a user error: in --dry-run a statement reached a request that
+    would change something; the request was printed and the statement stops there."""

@@ -123,6 +123,5 @@ def usage(command: Command) -> str:
         else:
             parts.append(f"<{a.name}>" if a.required else f"[<{a.name}>]")
     for f in command.flags:
-        text = f.name if not f.takes_value else f"{f.name} {f.metavar or 'VALUE'}"
-        parts.append(text if f.required else f"[{text}]")
+        parts.append(f.label if f.required else f"[{f.label}]")
     return " ".join(parts)

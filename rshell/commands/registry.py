@@ -32,6 +32,13 @@ class Flag:
     def takes_value(self) -> bool:
         return self.const is None
 
+    @property
+    def label(self) -> str:
+        """How usage lines show it: `--stream`, `--template node|python`, `--hardware SKU`."""
+        if not self.takes_value:
+            return self.name
+        return f"{self.name} {'|'.join(self.choices) if self.choices else self.metavar or 'VALUE'}"
+
 
 @dataclass(frozen=True)
 class Arg:

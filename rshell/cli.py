@@ -1,0 +1,283 @@
+"""Entry points (SPEC section 2): REPL, `-c`, scripts, argv one-shots, `serve`.
+
+Start-up is kept light: nothing here imports prompt-toolkit, httpx or pydantic at
+module level, so `rshell -c help` costs little more than the interpreter itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rshell import __version__
+from rshell.errors import EXIT_INTERRUPTED, EXIT_USAGE, AuthError, RshellError, UsageError
+
+if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
+    from rshell.executor import Executor
+    from rshell.rendering.output import Output
+
+USAGE = """\
+usage: rshell [OPTIONS]                      interactive shell (on a terminal)
+       rshell [OPTIONS] -c 'STATEMENTS'      run statements, exit with the first failure's code
+       rshell [OPTIONS] FILE.rsh [--dry-run] [--keep-going]
+       rshell [OPTIONS] < FILE.rsh           a script on stdin
+       rshell [OPTIONS] WORD...              one command, e.g. rshell run owner/model prompt=hi
+       rshell serve [--host H] [--port N] [--data DIR] [--cog NAME=URL] [--rate-limit N]
+
+options:
+  -c STATEMENTS    run STATEMENTS (`;` or newlines between them) and exit
+  --local          start a local sandbox API for this session (no token or network needed)
+  --session NAME   a named session: results persist across runs
+  --json           print results as the API's JSON
+  --dry-run        print the requests a script would send instead of sending them
+  --keep-going     a script goes on after a failing statement
+  --debug          show a traceback for internal errors
+  --version        print the version
+  -h, --help       this help; `rshell help` lists the commands
+
+exit codes: 0 success, 1 API or runtime failure, 2 usage error (nothing sent), 130 interrupted"""
+
+_FLAGS = {"--local": "local", "--json": "json", "--dry-run": "dry_run", "--keep-going": "keep_going", "--debug": "debug"}
+
+
+@dataclass
+class Options:
+    command: str | None = None  # -c
+    session: str | None = None
+    local: bool = False
+    json: bool = False
+    dry_run: bool = False
+    keep_going: bool = False
+    debug: bool = False
+    complete: str | None = None
+    words: list[str] = field(default_factory=list)
+
+
+def parse_options(argv: list[str]) -> Options:
+    """rshell's own options come first; the rest are a script path or command words.
+
+    `--dry-run` and `--keep-going` may also follow a script path (SPEC 2).
+    """
+    opts = Options()
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
+        arg = argv[i]
+        name, eq, value = arg.partition("=")
+        if name in _FLAGS and not eq:
+            setattr(opts, _FLAGS[name], True)
+        elif name in ("-c", "--session", "--complete"):
+            if not eq:
+                if i + 1 >= len(argv):
+                    raise UsageError(f"{name} needs a value", USAGE.splitlines()[0])
+                i += 1
+                value = argv[i]
+            attr = {"-c": "command", "--session": "session", "--complete": "complete"}[name]
+            setattr(opts, attr, value)
+        else:
+            raise UsageError(f"unknown option '{arg}'", "`rshell --help` lists the options")
+        i += 1
+    opts.words = argv[i:]
+    if opts.words and _is_script(opts.words[0]):
+        for word in opts.words[1:]:
+            if word not in ("--dry-run", "--keep-going"):
+                raise UsageError(f"unexpected '{word}' after the script path", "usage: rshell FILE.rsh [--dry-run] [--keep-going]")
+            setattr(opts, _FLAGS[word], True)
+    return opts
+
+
+def _is_script(word: str) -> bool:
+    return word.endswith(".rsh") or (os.sep in word and Path(word).is_file())
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["-h"], ["--help"]):
+        print(USAGE)
+        return 0
+    if argv[:1] == ["--version"]:
+        print(f"rshell {__version__}")
+        return 0
+    if argv[:1] == ["serve"]:
+        return _serve(argv[1:])
+    try:
+        opts = parse_options(argv)
+    except UsageError as error:
+        _print_error(error)
+        return EXIT_USAGE
+    if opts.complete is not None:
+        from rshell.completion.oneshot import main as complete_main
+
+        return complete_main(opts.complete)
+    try:
+        return asyncio.run(_run(opts))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except RshellError as error:
+        _print_error(error)
+        return error.exit_code
+
+
+def _serve(argv: list[str]) -> int:
+    """`rshell serve`: the local sandbox in the foreground until Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="rshell serve", description="Run the local Replicate-compatible sandbox API.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--data", type=Path, default=None, help="directory that keeps state across restarts")
+    parser.add_argument("--cog", action="append", default=[], metavar="NAME=URL", help="attach a running Cog server as model NAME (owner/name)")
+    parser.add_argument("--rate-limit", type=float, default=None, metavar="N", help="requests per second per token before 429")
+    ns = parser.parse_args(argv)
+    cogs: dict[str, str] = {}
+    for item in ns.cog:
+        name, eq, url = item.partition("=")
+        if not eq or name.count("/") != 1 or not url.startswith(("http://", "https://")):
+            _print_error(UsageError(f"expected --cog owner/name=http://HOST:PORT, got '{item}'"))
+            return EXIT_USAGE
+        cogs[name] = url
+    from rshell.sandbox.server import serve
+
+    try:
+        serve(ns.host, ns.port, ns.data, cogs, ns.rate_limit)
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def _print_error(error: RshellError) -> None:
+    from rshell.rendering.output import Output
+
+    Output().error(error)
+
+
+async def _run(opts: Options) -> int:
+    from rshell.executor import Executor, read_stdin_json
+    from rshell.rendering.output import Output
+
+    interactive = not opts.words and opts.command is None and sys.stdin.isatty()
+    persist = interactive or opts.session is not None
+    session = _load_session(opts.session or "default") if persist else _new_session()
+    out = Output(json_mode=True if opts.json else None)
+    sandbox = _start_sandbox() if opts.local else None
+    api = _Api(out, dry_run=opts.dry_run, sandbox=sandbox)
+    argv_mode = bool(opts.words) and not _is_script(opts.words[0]) and opts.command is None
+    executor = Executor(
+        session,
+        out,
+        api.make,
+        dry_run=opts.dry_run,
+        interactive=interactive,
+        read_piped=(lambda: read_stdin_json()) if argv_mode and not sys.stdin.isatty() else None,
+        base_url=api.base_url,
+        debug=opts.debug,
+        extra={"make_client": api.make_with_token, "token_source": api.token_source},
+    )
+    if persist:
+        executor.on_statement = lambda _stmt, _code: _save_session(session)
+    try:
+        return await _dispatch(opts, executor, interactive, argv_mode)
+    finally:
+        await executor.aclose()
+        if persist:
+            _save_session(session)
+        if sandbox is not None:
+            sandbox.stop()
+
+
+async def _dispatch(opts: Options, executor: "Executor", interactive: bool, argv_mode: bool) -> int:
+    if opts.command is not None:
+        return await executor.run_text(opts.command, source="-c", keep_going=opts.keep_going)
+    if argv_mode:
+        return await executor.run_argv(opts.words)
+    if opts.words:
+        path = Path(opts.words[0]).expanduser()
+        from rshell.commands.builtins import _read_script
+
+        return await executor.run_text(_read_script(path), source=str(opts.words[0]), keep_going=opts.keep_going)
+    if interactive:
+        from rshell.repl.app import run_repl
+
+        return await run_repl(executor, session_name=executor.session.name)
+    return await executor.run_text(sys.stdin.read(), source="<stdin>", keep_going=opts.keep_going)
+
+
+def _new_session() -> Any:
+    from rshell.session.state import Session
+
+    return Session()
+
+
+def _load_session(name: str) -> Any:
+    from rshell.session.store import load_session
+
+    return load_session(name)
+
+
+def _save_session(session: Any) -> None:
+    from rshell.session.store import save_session
+
+    save_session(session)
+
+
+def _start_sandbox() -> Any:
+    from rshell.sandbox.server import start
+
+    return start()
+
+
+class _Api:
+    """Where the API is and how to build the shared client for it, decided lazily."""
+
+    def __init__(self, out: "Output", *, dry_run: bool, sandbox: Any = None) -> None:
+        self.out = out
+        self.dry_run = dry_run
+        self.sandbox = sandbox
+        if sandbox is not None:
+            self.base_url = sandbox.url
+            self.token_source = "the local sandbox (--local)"
+        else:
+            self.base_url = _base_url_from_env()
+            self.token_source = None
+
+    def _token(self) -> str | None:
+        if self.sandbox is not None:
+            return self.sandbox.token
+        from rshell.session.credentials import load_token
+
+        return load_token(self.base_url)
+
+    def make(self) -> "ReplicateClient":
+        token = self._token()
+        if self.dry_run:
+            return self._dry_run_client(token)
+        if not token:
+            raise AuthError(
+                "no API token: set REPLICATE_API_TOKEN or run `rshell auth login`",
+                "or try everything offline against the local sandbox: rshell --local",
+            )
+        return self.make_with_token(token)
+
+    def make_with_token(self, token: str, transport: Any = None) -> "ReplicateClient":
+        from rshell.client.api import ReplicateClient
+
+        return ReplicateClient(token, self.base_url, transport=transport)
+
+    def _dry_run_client(self, token: str | None) -> "ReplicateClient":
+        import httpx
+
+        from rshell.dryrun import DryRunTransport
+
+        inner = httpx.AsyncHTTPTransport() if token else None
+        return self.make_with_token(token or "dry-run", DryRunTransport(self.out.stdout, inner))
+
+
+def _base_url_from_env() -> str:
+    from rshell.session.credentials import resolve_base_url
+
+    return resolve_base_url()
+

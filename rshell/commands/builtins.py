@@ -1,0 +1,224 @@
+"""Shell builtins: they manage the session and never talk to the API themselves."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rshell.commands.arguments import ParsedArgs
+from rshell.commands.context import Context, Result
+from rshell.errors import UsageError
+from rshell.session.state import NAME_RE, OPTIONS
+
+
+async def help_(ctx: Context, args: ParsedArgs) -> Result:
+    from rshell.commands.help import help_for
+
+    words = [w for w in (args.get("command"), args.get("sub")) if w]
+    return Result(text=help_for(words), bind=False)
+
+
+async def vars_(ctx: Context, args: ParsedArgs) -> Result:
+    """Name, kind, status and a one-line summary of every named result."""
+    variables = ctx.session.variables
+    if not variables:
+        return Result(data={}, text="no named results yet (bind one: `img = run owner/model prompt=…`)", bind=False)
+    rows = [(name, *describe(value)) for name, value in variables.items()]
+    width = max(len(r[0]) for r in rows)
+    text = "\n".join(f"{n:<{width}}  {k:<10} {s:<10} {summary}" for n, k, s, summary in rows)
+    return Result(data={n: k for n, k, _, _ in rows}, text=text, bind=False)
+
+
+def describe(value: Any) -> tuple[str, str, str]:
+    """(kind, status, one-line summary) of a bound result, from its JSON shape."""
+    if isinstance(value, dict):
+        status = str(value.get("status") or "")
+        if "destination" in value or str(value.get("urls", {}).get("get", "")).find("/trainings/") >= 0:
+            kind = "training"
+        elif "status" in value and "input" in value:
+            kind = "prediction"
+        elif "latest_version" in value or ("owner" in value and "visibility" in value):
+            kind = "model"
+        elif "current_release" in value:
+            kind = "deployment"
+        elif "openapi_schema" in value:
+            kind = "version"
+        else:
+            kind = "object"
+        summary = _one_line(value.get("output", value.get("id", value.get("name", value))))
+        return kind, status, summary
+    if isinstance(value, list):
+        return "list", "", f"{len(value)} items"
+    return type(value).__name__, "", _one_line(value)
+
+
+def _one_line(value: Any, width: int = 60) -> str:
+    import json
+
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+async def show(ctx: Context, args: ParsedArgs) -> Result:
+    """`show img.output[0]`, `show {{_.id}}` or `show $x`: print a value."""
+    from rshell.grammar.templates import parse_ref, resolve
+
+    expr = args.expr.strip()
+    if expr.startswith("{{") and expr.endswith("}}"):
+        expr = expr[2:-2].strip()
+    expr = expr.removeprefix("$")
+    ref = parse_ref(expr)
+
+    def lookup(name: str | None) -> Any:
+        if name is None:
+            if ctx.piped is None:
+                raise UsageError("nothing was piped into `show`", "name a result: show x.output")
+            return ctx.piped
+        return ctx.session.lookup(name)
+
+    value = resolve(ref, lookup)
+    text = value if isinstance(value, str) else None
+    return Result(data=value, text=text, bind=False)
+
+
+async def unset(ctx: Context, args: ParsedArgs) -> Result:
+    ctx.session.unset(args.name)
+    return Result(text=f"unset {args.name}", bind=False)
+
+
+async def history(ctx: Context, args: ParsedArgs) -> Result:
+    from rshell.session.store import read_history
+
+    lines = read_history()
+    text = "\n".join(f"{i:>5}  {line}" for i, line in enumerate(lines, 1)) or "no history yet"
+    return Result(data=lines, text=text, bind=False)
+
+
+async def source(ctx: Context, args: ParsedArgs) -> Result:
+    path = Path(args.file).expanduser()
+    text = _read_script(path)
+    if ctx.run_script is None:
+        raise UsageError("`source` is not available here")
+    code = await ctx.run_script(text, source=str(path))
+    if code:
+        return Result(ok=False, bind=False, error=f"{path}: stopped at the first error")
+    return Result(bind=False)
+
+
+def _read_script(path: Path) -> str:
+    if not path.exists():
+        raise UsageError(f"no such script: {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory, not a script")
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+
+
+async def save(ctx: Context, args: ParsedArgs) -> Result:
+    """Write the session's successful statements as a script that replays them."""
+    path = Path(args.file).expanduser()
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory", "give a file name, e.g. save session.rsh")
+    lines = ["# rshell session script: replay with `rshell FILE` or `source FILE`"]
+    lines += [f"alias {name}={_quote(text)}" for name, text in ctx.session.aliases.items()]
+    lines += [s for s in ctx.session.statements if not s.startswith(("alias ", "unalias "))]
+    write_atomically(path, "\n".join(lines) + "\n")
+    count = len(lines) - 1
+    return Result(data={"path": str(path), "statements": count}, text=f"saved {count} statements to {path}", bind=False)
+
+
+def _quote(text: str) -> str:
+    from rshell.grammar.lexer import quote
+
+    return quote(text)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so no half-written file is left."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"no such directory: {directory}")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+async def alias(ctx: Context, args: ParsedArgs) -> Result:
+    """`alias` lists; `alias NAME=WORDS` defines (quote WORDS: alias x='run a/b')."""
+    definition = args.get("definition")
+    if not definition:
+        aliases = ctx.session.aliases
+        text = "\n".join(f"alias {n}={_quote(t)}" for n, t in aliases.items()) or "no aliases"
+        return Result(data=dict(aliases), text=text, bind=False)
+    name, eq, text = definition.partition("=")
+    if not eq or not NAME_RE.match(name) or not text.strip():
+        raise UsageError(f"expected alias NAME='WORDS', got '{definition}'", "e.g. alias sdxl='run stability-ai/sdxl'")
+    ctx.session.aliases[name] = text.strip()
+    return Result(text=f"alias {name}={_quote(text.strip())}", bind=False)
+
+
+async def unalias(ctx: Context, args: ParsedArgs) -> Result:
+    if args.name not in ctx.session.aliases:
+        raise UsageError(f"no alias named '{args.name}'", "`alias` lists them")
+    del ctx.session.aliases[args.name]
+    return Result(text=f"removed alias {args.name}", bind=False)
+
+
+async def set_(ctx: Context, args: ParsedArgs) -> Result:
+    option, value = args.get("option"), args.get("value")
+    if option is None:
+        options = ctx.session.options
+        text = "\n".join(f"{k:<14} {_show(options.get(k))!s:<8} {OPTIONS[k][1]}" for k in OPTIONS)
+        return Result(data=dict(options), text=text, bind=False)
+    if value is None:
+        raise UsageError(f"`set {option}` needs a value", f"{option}: {OPTIONS.get(option, (None, 'unknown option'))[1]}")
+    ctx.session.set_option(option, value)
+    return Result(text=f"{option} = {_show(ctx.session.options[option])}", bind=False)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+async def status(ctx: Context, args: ParsedArgs) -> Result:
+    """Host, where the token comes from (never the token), session and activity."""
+    session = ctx.session
+    base_url = ctx.extra.get("base_url") or ""
+    data: dict[str, Any] = {
+        "host": base_url,
+        "token": ctx.extra.get("token_source") or _token_source(base_url),
+        "session": session.name,
+        "variables": len(session.variables),
+        "in_flight": list(session.in_flight),
+        "last_status": session.last_status,
+    }
+    text = "\n".join(f"{k:<12} {v if v not in (None, []) else '-'}" for k, v in data.items())
+    return Result(data=data, text=text, bind=False)
+
+
+def _token_source(base_url: str) -> str:
+    try:
+        from rshell.session.credentials import token_source
+
+        return token_source(base_url) or "not set"
+    except Exception:
+        return "unknown"
+
+
+async def exit_(ctx: Context, args: ParsedArgs) -> Result:
+    executor = ctx.extra.get("executor")
+    if executor is not None:
+        executor.exit_requested = True
+    return Result(bind=False)

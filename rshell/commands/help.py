@@ -1,0 +1,130 @@
+"""Help text and `references/commands.md`, both derived from the catalog."""
+
+from __future__ import annotations
+
+from rshell.commands import catalog
+from rshell.commands.arguments import usage
+from rshell.commands.registry import GLOBAL_FLAGS, Command
+
+_GROUP_TITLES = {
+    "prediction": "Predictions",
+    "model": "Models",
+    "training": "Trainings",
+    "deployments": "Deployments",
+    "hardware": "Hardware",
+    "account": "Account",
+    "auth": "Authentication",
+    "files": "Files",
+    "collections": "Collections",
+    "webhooks": "Webhooks",
+}
+
+
+def _aliases_of(command: Command) -> list[str]:
+    found = [name for name, words in catalog.COMMAND_ALIASES.items() if tuple(words[:2]) == command.path]
+    if len(command.path) == 2:
+        short = [a for a, g in catalog.GROUP_ALIASES.items() if g == command.path[0] and a != command.path[0]]
+        found += [f"{a} {command.path[1]}" for a in short]
+    return found
+
+
+def overview() -> str:
+    """`help` alone: every command, grouped, one line each."""
+    lines = ["Commands (`help COMMAND` for details; `replicate` may prefix any command):", ""]
+    for group, commands in catalog.GROUPS.items():
+        lines.append(f"{_GROUP_TITLES.get(group, group)}:")
+        lines += [f"  {c.name:<24} {c.help}" for c in commands]
+        lines.append("")
+    lines.append("Other commands:")
+    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if c.network or c.name == "scaffold"]
+    lines.append("")
+    lines.append("Shell builtins:")
+    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if not c.network and c.name != "scaffold"]
+    lines.append("")
+    aliases = ", ".join(f"{a} = {' '.join(w)}" for a, w in catalog.COMMAND_ALIASES.items())
+    lines.append(f"Aliases: {aliases}; m, p, t, d, hw, a name the groups.")
+    return "\n".join(lines)
+
+
+def command_help(command: Command) -> str:
+    """`help prediction create` or `run --help`: usage, arguments, flags, examples."""
+    lines = [f"usage: {usage(command)}", "", command.help]
+    aliases = _aliases_of(command)
+    if aliases:
+        lines.append(f"Also: {', '.join(aliases)}")
+    if command.args:
+        lines += ["", "Arguments:"]
+        for arg in command.args:
+            name = "key=value ..." if arg.inputs else f"<{arg.name}>"
+            lines.append(f"  {name:<28} {arg.help}{'' if arg.required or arg.inputs else ' (optional)'}")
+    flags = command.flags + GLOBAL_FLAGS
+    lines += ["", "Flags:"]
+    for flag in flags:
+        default = command.defaults.get(flag.dest)
+        note = ""
+        if flag.required:
+            note = " (required)"
+        elif flag.takes_value and default is not None:
+            note = f" (default: {default})"
+        lines.append(f"  {flag.label:<28} {flag.help}{note}")
+    if command.examples:
+        lines += ["", "Examples:"] + [f"  {e}" for e in command.examples]
+    return "\n".join(lines)
+
+
+def group_help(group: str) -> str:
+    commands = catalog.GROUPS[group]
+    lines = [f"{_GROUP_TITLES.get(group, group)} (`{group} SUBCOMMAND`):"]
+    lines += [f"  {c.name:<24} {c.help}" for c in commands]
+    return "\n".join(lines)
+
+
+def help_for(words: list[str]) -> str:
+    """Help for whatever `words` name: nothing, a group, a command or an alias."""
+    if not words:
+        return overview()
+    words = catalog.expand_command_alias(words)
+    group = catalog.GROUP_ALIASES.get(words[0])
+    if group and len(words) == 1:
+        return group_help(group)
+    command, _ = catalog.resolve(words)
+    return command_help(command)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def commands_markdown() -> str:
+    """The text of references/commands.md (a test keeps the file current)."""
+    out = [
+        "# rshell commands",
+        "",
+        "Generated from `rshell/commands/catalog.py` by `python -m rshell.commands.help`;",
+        "a test fails when this file is out of date. Every command also takes `--json`",
+        "(print the API's JSON) and `--help`.",
+        "",
+        "Aliases: " + ", ".join(f"`{a}` = `{' '.join(w)}`" for a, w in catalog.COMMAND_ALIASES.items())
+        + "; groups: " + ", ".join(f"`{a}`" for a, g in catalog.GROUP_ALIASES.items() if a != g) + ".",
+        "",
+    ]
+    for command in catalog.COMMANDS:
+        out += [f"## {command.name}", "", command.help, "", "```", usage(command), "```", ""]
+        aliases = _aliases_of(command)
+        if aliases:
+            out += ["Also: " + ", ".join(f"`{a}`" for a in aliases), ""]
+        rows = [(f"`<{a.name}>`" if not a.inputs else "`key=value ...`", a.help) for a in command.args]
+        rows += [(f"`{f.label}`", f.help + (" (required)" if f.required else "")) for f in command.flags]
+        if rows:
+            out += ["| argument | meaning |", "|---|---|"] + [f"| {_cell(a)} | {_cell(b)} |" for a, b in rows] + [""]
+        if command.examples:
+            out += ["Examples:", ""] + [f"    {e}" for e in command.examples] + [""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    import pathlib
+
+    target = pathlib.Path(__file__).resolve().parents[2] / "references" / "commands.md"
+    target.write_text(commands_markdown())
+    print(f"wrote {target}")

@@ -1,0 +1,289 @@
+"""Run statements: expand aliases and templates, dispatch through the catalog, bind.
+
+The executor is the one place that turns parsed text into handler calls, so the REPL,
+`-c`, scripts and argv one-shots all behave the same: same errors, same exit codes,
+same binding of `_` and `NAME =`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import subprocess
+import sys
+import traceback
+from typing import TYPE_CHECKING, Any, Callable
+
+from rshell.commands import catalog
+from rshell.commands.arguments import parse_args
+from rshell.commands.context import Context, Result
+from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, DryRunStop, Interrupted, RshellError, UsageError
+from rshell.grammar.aliases import expand_aliases
+from rshell.grammar.lexer import Word, quote
+from rshell.grammar.parser import CommandNode, Statement, parse_script
+from rshell.grammar.templates import expand
+from rshell.rendering.output import Output, to_json
+
+if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
+    from rshell.session.state import Session
+
+# Builtins whose statements `save` leaves out: they only show or manage the session.
+_NOT_SAVED = {"help", "vars", "show", "history", "save", "source", "status", "exit"}
+_NO_PIPED = object()
+
+
+class Executor:
+    def __init__(
+        self,
+        session: "Session",
+        out: Output,
+        client_factory: Callable[[], "ReplicateClient"] | None = None,
+        *,
+        dry_run: bool = False,
+        interactive: bool = False,
+        piped: Any = _NO_PIPED,
+        read_piped: Callable[[], Any] | None = None,
+        base_url: str = "",
+        debug: bool = False,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.session = session
+        self.out = out
+        self._client_factory = client_factory
+        self._client: "ReplicateClient | None" = None
+        self.dry_run = dry_run
+        self.interactive = interactive
+        self._piped = piped
+        self._read_piped = read_piped
+        self.base_url = base_url
+        self.debug = debug
+        self.extra = extra or {}
+        self.exit_requested = False
+        self._account: str | None = None
+        self.on_statement: Callable[[Statement, int], None] | None = None  # the REPL persists here
+
+    # -- the shared client ---------------------------------------------------------
+    async def client(self) -> "ReplicateClient":
+        """The one client all commands share, made on first use (raises AuthError)."""
+        if self._client is None:
+            if self._client_factory is None:
+                raise UsageError("this command needs the API, which is not configured here")
+            self._client = self._client_factory()
+        return self._client
+
+    async def account_name(self) -> str | None:
+        """The account's username for prompts and toolbars; None when unknown."""
+        if self._account is None:
+            try:
+                self._account = (await (await self.client()).account_get()).username
+            except Exception:  # a prompt decoration must never fail the shell
+                return None
+        return self._account
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # -- running text ----------------------------------------------------------------
+    async def run_text(self, text: str, *, source: str = "-c", keep_going: bool = False) -> int:
+        """Parse and run every statement of `text`; the first failure's exit code."""
+        try:
+            statements = parse_script(text)
+        except RshellError as error:
+            self._report(error, source, getattr(error, "line_no", None))
+            return error.exit_code
+        return await self.run_statements(statements, source=source, keep_going=keep_going)
+
+    async def run_statements(self, statements: list[Statement], *, source: str, keep_going: bool = False) -> int:
+        status = EXIT_OK
+        for statement in statements:
+            if self.exit_requested:
+                break
+            code = await self._run_reporting(statement, source)
+            if self.on_statement is not None:
+                self.on_statement(statement, code)
+            if code != EXIT_OK:
+                status = status or code
+                if code == EXIT_INTERRUPTED or not keep_going:
+                    return code
+        return status
+
+    async def run_argv(self, words: list[str]) -> int:
+        """One statement from argv: the user's shell already removed the quoting."""
+        nodes = [CommandNode([Word(w, 0, len(w)) for w in words])]
+        text = " ".join(quote(w) for w in words)
+        return await self.run_statements([Statement(None, nodes, text, 1)], source="")
+
+    async def _run_reporting(self, statement: Statement, source: str) -> int:
+        try:
+            result = await self.run_statement(statement)
+        except Interrupted as error:
+            if isinstance(error.result, Result) and error.result.data is not None:
+                self.session.bind(statement.target, error.result.data)
+            self._report(error, source, statement.line)
+            return error.exit_code
+        except RshellError as error:
+            self._report(error, source, statement.line)
+            return error.exit_code
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            self._report(Interrupted("interrupted"), source, statement.line)
+            return EXIT_INTERRUPTED
+        except Exception as error:  # a bug: say so in one line, traceback only with --debug
+            if self.debug:
+                traceback.print_exc(file=self.out.stderr)
+            self._report(
+                RshellError(f"internal error: {type(error).__name__}: {error}", "run again with --debug to see the traceback"),
+                source,
+                statement.line,
+            )
+            return EXIT_FAILURE
+        if not result.ok:
+            self._report(RshellError(result.error or "the command failed"), source, statement.line)
+            return EXIT_FAILURE
+        self._remember(statement)
+        return EXIT_OK
+
+    def _report(self, error: RshellError, source: str, line: int | None) -> None:
+        if source and source not in ("-c", "<stdin>") and line:
+            error = error.located(f"{source}:{line}")
+        self.out.error(error)
+
+    def _remember(self, statement: Statement) -> None:
+        """Keep a successful statement for `save`, unless it only showed something."""
+        from rshell.session.store import is_secret
+
+        first = statement.pipeline[0]
+        head = first.words[0].value if first.words else ""
+        if first.system is None and head in _NOT_SAVED:
+            return
+        if is_secret(statement.text):
+            return
+        self.session.statements.append(statement.text)
+
+    # -- one statement ---------------------------------------------------------------
+    async def run_statement(self, statement: Statement) -> Result:
+        """Run a pipeline; each stage's result is the next one's `{{.…}}` context."""
+        piped: Any = self._piped
+        result = Result()
+        for node in statement.pipeline:
+            if node.system is not None:
+                result = await self._run_system(node.system, piped)
+            else:
+                result = await self._run_command(node, piped, statement.target)
+            piped = result.data
+        if result.bind and result.data is not None:
+            self.session.bind(statement.target, result.data)
+        elif statement.target:
+            raise UsageError(f"nothing to bind to '{statement.target}'", "that command has no result")
+        return result
+
+    async def _run_command(self, node: CommandNode, piped: Any, target: str | None) -> Result:
+        words = expand_aliases(node.words, self.session.aliases)
+        lookup = self._lookup(piped)
+        values = [expand(word, lookup) for word in words]
+        values = catalog.expand_command_alias(values)
+        command, rest = catalog.resolve(values)
+        args = parse_args(command, rest)
+        if args.values.get("help"):
+            from rshell.commands.help import command_help
+
+            return Result(text=command_help(command), bind=False)
+        handler = _load_handler(command.handler)
+        ctx = Context(
+            session=self.session,
+            out=self.out,
+            get_client=self.client,
+            piped=None if piped is _NO_PIPED else piped,
+            dry_run=self.dry_run,
+            interactive=self.interactive,
+            run_script=self.run_text,
+            extra={"executor": self, "base_url": self.base_url, **self.extra},
+        )
+        try:
+            result = await handler(ctx, args)
+        except DryRunStop:
+            return _dry_run_placeholder(target)
+        self._print(result, force_json=bool(args.values.get("json")) or bool(self.session.options.get("json")))
+        return result
+
+    def _print(self, result: Result, *, force_json: bool) -> None:
+        if result.ok or result.data is not None:
+            self.out.result(result, force_json=force_json)
+
+    def _lookup(self, piped: Any) -> Callable[[str | None], Any]:
+        def lookup(name: str | None) -> Any:
+            if name is None:
+                value = self._piped_value(piped)
+                if value is _NO_PIPED:
+                    raise UsageError(
+                        "'{{.…}}' refers to a piped result, but nothing was piped in",
+                        "pipe a command into this one (`a | b`), or name a result: {{x.output[0]}}",
+                    )
+                return value
+            return self.session.lookup(name)
+
+        return lookup
+
+    def _piped_value(self, piped: Any) -> Any:
+        if piped is _NO_PIPED and self._read_piped is not None:
+            self._piped = piped = self._read_piped()
+            self._read_piped = None
+        return piped
+
+    async def _run_system(self, command: str, piped: Any) -> Result:
+        """`!cmd` runs in /bin/sh; a piped result arrives on its stdin as JSON."""
+        stdin = None if piped is _NO_PIPED or piped is None else to_json(piped).encode()
+        if self.dry_run:
+            self.out.stdout.write(f"! {command}\n")
+            return Result(bind=False)
+        self.out.stdout.flush()
+        code = await asyncio.to_thread(_system, command, stdin, self.out)
+        if code != 0:
+            return Result(ok=False, bind=False, error=f"`{command}` exited with status {code}")
+        return Result(bind=False)
+
+
+def _system(command: str, stdin: bytes | None, out: Output) -> int:
+    stdout = out.stdout if _has_fileno(out.stdout) else subprocess.PIPE
+    proc = subprocess.run(["/bin/sh", "-c", command], input=stdin, stdout=stdout, stderr=None)
+    if stdout is subprocess.PIPE and proc.stdout:
+        out.stdout.write(proc.stdout.decode(errors="replace"))
+    return proc.returncode
+
+
+def _has_fileno(stream: Any) -> bool:
+    try:
+        stream.fileno()
+        return True
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _load_handler(spec: str) -> Callable[..., Any]:
+    module_name, _, function = spec.partition(":")
+    return getattr(importlib.import_module(module_name), function)
+
+
+def _dry_run_placeholder(target: str | None) -> Result:
+    """What a statement binds in --dry-run: enough shape for later templates to expand."""
+    label = target or "_"
+    data = {"id": "dry-run", "status": "dry-run", "output": [f"<{label}.output[0]>"], "urls": {}}
+    return Result(data=data, text="", bind=True)
+
+
+def read_stdin_json(stream: Any = None) -> Any:
+    """JSON piped on stdin, the `{{.…}}` context of official CLI chaining."""
+    stream = stream or sys.stdin
+    text = stream.read()
+    if not text.strip():
+        return _NO_PIPED
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(
+            f"stdin is not JSON ({error.msg} at line {error.lineno})",
+            "pipe the JSON output of another rshell command, e.g. `rshell run a … | rshell run b x={{.output[0]}}`",
+        ) from None

@@ -1,0 +1,206 @@
+"""`--save`: every file a prediction produced, downloaded into one directory.
+
+Names come from URLs a model controls, so they are reduced to a safe basename (no
+path traversal, no hidden files, nothing from query strings), and a name already on
+disk is never overwritten: the file is reserved with O_EXCL under `name-1.ext`,
+`name-2.ext`, … instead. Downloads run a few at a time and stream to disk through the
+client; data: URLs are decoded locally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import mimetypes
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import unquote, unquote_to_bytes, urlsplit
+
+from rshell.errors import RshellError
+
+if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
+
+CONCURRENCY = 4
+MAX_NAME = 120
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class SaveReport:
+    """What --save did: files written (in output order) and downloads that failed."""
+
+    saved: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (url shown, why)
+
+
+def is_file_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://", "data:"))
+
+
+def find_file_urls(output: Any) -> list[str]:
+    """Every file URL anywhere in `output` (nested lists and dicts), first seen first."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if is_file_url(value):
+            if value not in found:
+                found.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(output)
+    return found
+
+
+def sanitise_name(name: str) -> str:
+    """A bare, visible file name: no directories, no leading dots, only safe characters."""
+    base = re.split(r"[/\\]", name)[-1]
+    base = _UNSAFE.sub("_", base).lstrip("._-")
+    if len(base) > MAX_NAME:
+        stem, suffix = os.path.splitext(base)
+        base = stem[: MAX_NAME - len(suffix[:16])] + suffix[:16]
+    return base
+
+
+def _data_mime(url: str) -> str:
+    header = url[5:].split(",", 1)[0]
+    return header.split(";", 1)[0] or "text/plain"
+
+
+def safe_name(url: str, index: int) -> str:
+    """The file name to save `url` under; `output-<index>` when the URL names none."""
+    if url.startswith("data:"):
+        name = ""
+        ext = mimetypes.guess_extension(_data_mime(url)) or ""
+    else:
+        path = urlsplit(url).path  # the query string never names the file
+        name = sanitise_name(unquote(path))
+        ext = mimetypes.guess_extension(mimetypes.guess_type(path)[0] or "") or ""
+    return name or f"output-{index}{ext}"
+
+
+def reserve(directory: Path, name: str) -> Path:
+    """Create `directory/name` exclusively, or `stem-1.ext`, `stem-2.ext`, … if taken."""
+    stem, suffix = os.path.splitext(name)
+    attempt = 0
+    while True:
+        candidate = directory / (name if attempt == 0 else f"{stem}-{attempt}{suffix}")
+        if candidate.parent != directory:  # belt and braces: sanitise_name already ensures it
+            raise RshellError(f"refusing to save outside {directory}: {name}")
+        try:
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            return candidate
+        except FileExistsError:
+            attempt += 1
+
+
+def decode_data_url(url: str) -> bytes:
+    """The bytes of a data: URL (base64 or percent-encoded)."""
+    header, sep, payload = url[5:].partition(",")
+    if not sep:
+        raise ValueError("malformed data URL (no comma)")
+    if header.endswith(";base64"):
+        try:
+            return base64.b64decode(payload, validate=False)
+        except binascii.Error as exc:
+            raise ValueError(f"malformed base64 in data URL: {exc}") from None
+    return unquote_to_bytes(payload)
+
+
+def shown(url: str) -> str:
+    """A URL fit for a message: data: URLs shortened, query strings (signatures) dropped."""
+    if url.startswith("data:"):
+        return f"data:{_data_mime(url)} URL"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def text_output(output: Any, concatenate: bool) -> str | None:
+    """The text to write to output.txt: a plain string, or a joined text iterator."""
+    if isinstance(output, str) and not is_file_url(output):
+        return output
+    if concatenate and isinstance(output, list) and output and all(isinstance(v, str) for v in output):
+        if not all(is_file_url(v) for v in output):
+            return "".join(output)
+    return None
+
+
+def needs_json(output: Any) -> bool:
+    """Structured output (anything but text or a list of file URLs) goes to output.json."""
+    if output is None or isinstance(output, str):
+        return False
+    if isinstance(output, list) and output and all(is_file_url(v) for v in output):
+        return False
+    return True
+
+
+async def _fetch(client: "ReplicateClient", url: str, dest: Path) -> None:
+    if url.startswith("data:"):
+        dest.write_bytes(decode_data_url(url))
+    else:
+        await client.download(url, dest)
+
+
+async def save_outputs(
+    client: "ReplicateClient",
+    output: Any,
+    directory: Path,
+    *,
+    concatenate: bool = False,
+    limit: int = CONCURRENCY,
+    on_saved: Callable[[Path], None] | None = None,
+) -> SaveReport:
+    """Download every file URL in `output` into `directory`, and write its text or
+    JSON beside them; failures are reported, not raised, so the others still land."""
+    directory.mkdir(parents=True, exist_ok=True)
+    directory = directory.resolve()
+    report = SaveReport()
+    urls = find_file_urls(output)
+    targets = [reserve(directory, safe_name(url, i)) for i, url in enumerate(urls)]
+    gate = asyncio.Semaphore(max(1, limit))
+    results: list[Path | None] = [None] * len(urls)
+
+    async def one(i: int) -> None:
+        async with gate:
+            try:
+                await _fetch(client, urls[i], targets[i])
+            except (RshellError, OSError, ValueError) as exc:
+                targets[i].unlink(missing_ok=True)
+                message = exc.message if isinstance(exc, RshellError) else str(exc)
+                report.failed.append((shown(urls[i]), message))
+                return
+            results[i] = targets[i]
+            if on_saved is not None:
+                on_saved(targets[i])
+
+    await asyncio.gather(*(one(i) for i in range(len(urls))))
+    report.saved = [p for p in results if p is not None]
+    _write_structured(output, directory, concatenate, report, on_saved)
+    return report
+
+
+def _write_structured(
+    output: Any, directory: Path, concatenate: bool, report: SaveReport, on_saved: Callable[[Path], None] | None
+) -> None:
+    text = text_output(output, concatenate)
+    if text is not None:
+        path = reserve(directory, "output.txt")
+        path.write_text(text, encoding="utf-8")
+    elif needs_json(output):
+        path = reserve(directory, "output.json")
+        path.write_text(json.dumps(output, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        return
+    report.saved.append(path)
+    if on_saved is not None:
+        on_saved(path)

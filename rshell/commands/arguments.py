@@ -9,6 +9,7 @@ from rshell.commands.registry import Command, Flag, unknown
 from rshell.errors import UsageError
 
 _CONVERT = {"str": str, "int": int, "float": float}
+_TYPE_NAMES = {"str": "a string", "int": "an integer", "float": "a number"}
 
 
 @dataclass
@@ -82,7 +83,7 @@ def _convert(flag: Flag, value: str) -> Any:
     try:
         return _CONVERT[flag.type](value)
     except ValueError:
-        raise UsageError(f"{flag.name} needs a {flag.type}, got '{value}'") from None
+        raise UsageError(f"{flag.name} needs {_TYPE_NAMES[flag.type]}, got '{value}'") from None
 
 
 def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) -> None:

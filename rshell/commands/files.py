@@ -1,0 +1,131 @@
+"""`files …` handlers: upload, list, show, delete, download (the Files API)."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rshell.errors import UsageError
+from rshell.rendering.tables import as_json, fields, human_size, short_time, table
+
+if TYPE_CHECKING:
+    from rshell.commands.arguments import ParsedArgs
+    from rshell.commands.context import Context, Result
+
+
+def _result(data: Any, text: str | None, *, bind: bool = True) -> "Result":
+    from rshell.commands.context import Result
+
+    return Result(data=data, text=text, bind=bind)
+
+
+def readable_file(text: str) -> Path:
+    """The local file to upload, checked before any request: exists, is a file, can be read."""
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise UsageError(f"no such file: {text}", "check the path (~ is expanded)")
+    if path.is_dir():
+        raise UsageError(f"{text} is a directory, not a file", "upload one file at a time, or zip the directory")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot read {text}: {exc.strerror or exc}") from None
+    return path
+
+
+def file_name(file: dict[str, Any]) -> str:
+    """What to call a file locally: its name when the API gives one, else its id (+ extension)."""
+    name = file.get("name") or (file.get("metadata") or {}).get("filename")
+    if isinstance(name, str) and Path(name).name not in ("", ".", ".."):
+        return Path(name).name  # never a path: no traversal out of the destination
+    extension = mimetypes.guess_extension(str(file.get("content_type") or "")) or ""
+    return f"{file.get('id')}{extension}"
+
+
+def file_table(files: list[dict[str, Any]]) -> str:
+    if not files:
+        return "no files"
+    rows = [
+        (f.get("id"), f.get("name") or "", human_size(f.get("size")), f.get("content_type"), short_time(f.get("created_at")))
+        for f in files
+    ]
+    return table(("id", "name", "size", "type", "created"), rows, flex=1)
+
+
+def file_fields(file: dict[str, Any]) -> str:
+    return fields(
+        [
+            ("id", file.get("id")),
+            ("name", file.get("name")),
+            ("size", f"{human_size(file.get('size'))} ({file.get('size')} bytes)" if file.get("size") is not None else None),
+            ("type", file.get("content_type")),
+            ("sha256", (file.get("checksums") or {}).get("sha256")),
+            ("created", short_time(file.get("created_at"))),
+            ("expires", short_time(file.get("expires_at"))),
+            ("url", (file.get("urls") or {}).get("get")),
+        ]
+    )
+
+
+async def upload(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """Upload a local file (streamed from disk by the client)."""
+    path = readable_file(args.path)
+    client = await ctx.client()
+    file = as_json(await client.files_create(path))
+    if not isinstance(file, dict):
+        return _result(file, None)
+    return _result(file, f"uploaded {path.name}\n" + file_fields(file))
+
+
+async def list_(ctx: "Context", args: "ParsedArgs") -> "Result":
+    client = await ctx.client()
+    page = as_json(await client.files_list())
+    more = "\n(more on the next page)" if page.get("next") else ""
+    return _result(page, file_table(page.get("results") or []) + more)
+
+
+async def show(ctx: "Context", args: "ParsedArgs") -> "Result":
+    client = await ctx.client()
+    file = as_json(await client.files_get(args.id))
+    return _result(file, file_fields(file))
+
+
+async def delete(ctx: "Context", args: "ParsedArgs") -> "Result":
+    client = await ctx.client()
+    await client.files_delete(args.id)
+    return _result(None, f"deleted file {args.id}", bind=False)
+
+
+def _refuse_existing(dest: Path) -> None:
+    if dest.exists() or dest.is_symlink():
+        raise UsageError(f"{dest} already exists; not overwriting it", "name another destination, or remove the file first")
+
+
+def _check_parent(dest: Path) -> None:
+    parent = dest.parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {dest}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"cannot write {dest}: directory {parent} is not writable")
+
+
+async def download(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """Download a file's content to DEST (default: its name here), never over an existing file.
+
+    A DEST that is a directory receives the file under its own name. The client
+    streams to a temporary file and renames it, so DEST is never half written.
+    """
+    given = Path(args.dest).expanduser() if args.get("dest") else None
+    if given is not None and not given.is_dir():
+        _refuse_existing(given)
+        _check_parent(given)
+    client = await ctx.client()
+    file = as_json(await client.files_get(args.id))
+    dest = given if given is not None and not given.is_dir() else (given or Path(".")) / file_name(file)
+    _refuse_existing(dest)
+    _check_parent(dest)
+    written = await client.files_download(args.id, dest)
+    return _result(file, f"downloaded {args.id} to {written or dest} ({human_size(file.get('size'))})")

@@ -1,0 +1,274 @@
+"""`model …` handlers: list, search, show, schema, versions, create, update, delete.
+
+`schema_text` is shared with `deployments schema`: both render a version's
+OpenAPI schema as the table of inputs a user reads before `run`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import webbrowser
+from typing import TYPE_CHECKING, Any, Callable
+
+from rshell.errors import RshellError, UsageError
+from rshell.rendering.tables import as_json, fields, human_count, short_id, short_time, table, truncate
+
+if TYPE_CHECKING:
+    from rshell.commands.arguments import ParsedArgs
+    from rshell.commands.context import Context, Result
+
+FIELD_FLAGS = ("description", "github_url", "paper_url", "license_url", "cover_image_url")
+DEFAULT_HARDWARE = "cpu"
+_CHOICES_WIDTH = 40
+
+
+def split_name(text: str, what: str = "model") -> tuple[str, str]:
+    """`owner/name` → (owner, name); anything else is a usage error sent nowhere."""
+    from rshell.commands.modelref import parse_model_name
+
+    if ":" in (text or "") and "/" in text:
+        raise UsageError(f"'{text}' names a version, not a {what}", f"write just owner/name, e.g. {text.split(':')[0]}")
+    return parse_model_name(text or "", what)
+
+
+def _result(data: Any, text: str | None, *, bind: bool = True) -> "Result":
+    from rshell.commands.context import Result
+
+    return Result(data=data, text=text, bind=bind)
+
+
+# list, search, versions ------------------------------------------------------------
+
+
+def model_table(models: list[dict[str, Any]]) -> str:
+    """owner/name, run count and description, the description cut to fit the terminal."""
+    if not models:
+        return "no models"
+    rows = [(f"{m.get('owner')}/{m.get('name')}", human_count(m.get("run_count")), m.get("description")) for m in models]
+    return table(("model", "runs", "description"), rows, flex=2)
+
+
+def _more(page: dict[str, Any]) -> str:
+    return "\n(more on the next page)" if page.get("next") else ""
+
+
+async def list_(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """The first page of public models."""
+    client = await ctx.client()
+    page = as_json(await client.models_list())
+    return _result(page, model_table(page.get("results") or []) + _more(page))
+
+
+async def search(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """Models matching QUERY (the API's `QUERY /v1/models`)."""
+    query = (args.get("query") or "").strip()
+    if not query:
+        raise UsageError("`model search` needs words to search for", "e.g. model search 'text to image'")
+    client = await ctx.client()
+    page = as_json(await client.models_search(query))
+    return _result(page, model_table(page.get("results") or []) + _more(page))
+
+
+async def versions(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """A model's versions, newest first, as the API lists them."""
+    owner, name = split_name(args.model)
+    client = await ctx.client()
+    page = as_json(await client.models_versions_list(owner, name))
+    results = page.get("results") or []
+    if not results:
+        return _result(page, f"{owner}/{name} has no versions")
+    rows = [(v.get("id"), short_time(v.get("created_at")), v.get("cog_version")) for v in results]
+    return _result(page, table(("version", "created", "cog"), rows) + _more(page))
+
+
+# show ------------------------------------------------------------------------------
+
+
+def model_fields(model: dict[str, Any]) -> str:
+    latest = model.get("latest_version") or {}
+    latest_text = f"{latest.get('id')} ({short_time(latest.get('created_at'))})" if latest.get("id") else "none"
+    return fields(
+        [
+            ("model", f"{model.get('owner')}/{model.get('name')}"),
+            ("description", model.get("description")),
+            ("visibility", model.get("visibility")),
+            ("official", "yes" if model.get("is_official") else None),
+            ("runs", model.get("run_count")),
+            ("latest version", latest_text),
+            ("url", model.get("url")),
+            ("github", model.get("github_url")),
+            ("paper", model.get("paper_url")),
+            ("license", model.get("license_url")),
+            ("cover image", model.get("cover_image_url")),
+        ]
+    )
+
+
+def has_browser() -> bool:
+    """Whether opening a page can show it: never launch a console browser over the shell."""
+    if os.environ.get("BROWSER"):
+        return True
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def open_web(ctx: "Context", url: str) -> str:
+    """Open `url` in a browser; return the line to show (the URL itself when none opened).
+
+    `ctx.extra["open_browser"]` (url -> bool) replaces the system browser, e.g. in tests.
+    """
+    opener: Callable[[str], bool] | None = ctx.extra.get("open_browser")
+    if opener is None:
+        opener = webbrowser.open if has_browser() else None
+    try:
+        opened = bool(opener and opener(url))
+    except webbrowser.Error:
+        opened = False
+    return f"opened {url}" if opened else url
+
+
+async def show(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """A model's metadata; with --web, its page on replicate.com."""
+    owner, name = split_name(args.model)
+    client = await ctx.client()
+    model = as_json(await client.models_get(owner, name))
+    if args.get("web"):
+        url = model.get("url") or f"https://replicate.com/{owner}/{name}"
+        return _result(model, open_web(ctx, url))
+    return _result(model, model_fields(model))
+
+
+# schema ----------------------------------------------------------------------------
+
+
+def _type_name(prop: dict[str, Any]) -> str:
+    if "enum" in prop and "type" not in prop:
+        return "choice"
+    kind = str(prop.get("type") or "any")
+    if kind == "string" and prop.get("format") == "uri":
+        return "file/url"
+    if kind == "array":
+        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        return f"array of {_type_name(items)}"
+    return kind
+
+
+def _constraints(prop: dict[str, Any]) -> str:
+    parts: list[str] = []
+    if isinstance(prop.get("enum"), list):
+        parts.append(truncate("one of " + ", ".join(str(v) for v in prop["enum"]), _CHOICES_WIDTH))
+    for key, label in (("minimum", "min"), ("maximum", "max"), ("minLength", "min length"), ("maxLength", "max length")):
+        if key in prop:
+            parts.append(f"{label} {prop[key]}")
+    return ", ".join(parts)
+
+
+def _default(prop: dict[str, Any]) -> str:
+    if "default" not in prop:
+        return ""
+    return json.dumps(prop["default"], ensure_ascii=False)
+
+
+def output_type(openapi_schema: dict[str, Any]) -> str:
+    """The version's Output schema in a few words, e.g. `array of file/url (iterator)`."""
+    schemas = (openapi_schema.get("components") or {}).get("schemas") or {}
+    out = schemas.get("Output")
+    if not isinstance(out, dict):
+        return "unknown"
+    ref = out.get("$ref")
+    if isinstance(ref, str):
+        target = schemas.get(ref.rsplit("/", 1)[-1])
+        out = target if isinstance(target, dict) else out
+        if out.get("$ref"):
+            return ref.rsplit("/", 1)[-1]
+    text = _type_name(out)
+    if out.get("type") == "object" and isinstance(out.get("properties"), dict):
+        text += " with " + ", ".join(out["properties"])
+    notes = [str(out[k]) for k in ("x-cog-array-type", "x-cog-array-display") if out.get(k)]
+    return f"{text} ({', '.join(notes)})" if notes else text
+
+
+def schema_text(openapi_schema: dict[str, Any], title: str) -> str:
+    """The inputs in x-order (type, default, constraints, required, description), then the output."""
+    from rshell.grammar.inputs import input_schema, ordered_keys
+
+    inputs = input_schema(openapi_schema) or {}
+    props: dict[str, Any] = inputs.get("properties") or {}
+    required = set(inputs.get("required") or [])
+    rows = []
+    for key in ordered_keys(inputs):
+        prop = props.get(key) or {}
+        mark = "*" if key in required else ""
+        rows.append((key + mark, _type_name(prop), _default(prop), _constraints(prop), prop.get("description")))
+    lines = [title]
+    if rows:
+        lines.append(table(("input", "type", "default", "constraints", "description"), rows, flex=4))
+    else:
+        lines.append("no inputs")
+    lines.append(f"output: {output_type(openapi_schema)}")
+    if required:
+        lines.append("* required")
+    return "\n".join(lines)
+
+
+async def schema(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """The inputs and output of a model version (latest unless one is named)."""
+    from rshell.commands.modelref import fetch_schema, parse_model_ref
+
+    ref = parse_model_ref(args.model)
+    if ref.model is None:
+        raise UsageError(
+            f"a bare version id does not say which model it belongs to: '{args.model}'",
+            "write owner/name:VERSION",
+        )
+    client = await ctx.client()
+    openapi_schema, version_id = await fetch_schema(client, ref)
+    if not openapi_schema:
+        raise RshellError(f"{ref} has no version with a schema", "push a version first, or name one as owner/name:VERSION")
+    title = f"{ref.model}:{short_id(version_id)}" if version_id else ref.model
+    return _result(openapi_schema, schema_text(openapi_schema, title))
+
+
+# create, update, delete ------------------------------------------------------------
+
+
+def _given_fields(args: "ParsedArgs") -> dict[str, Any]:
+    return {key: args.values[key] for key in FIELD_FLAGS if args.values.get(key) is not None}
+
+
+async def create(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """A new model (private and on CPU unless told otherwise)."""
+    owner, name = split_name(args.model)
+    visibility = args.get("visibility", "private")
+    hardware = args.get("hardware", DEFAULT_HARDWARE)
+    client = await ctx.client()
+    model = as_json(await client.models_create(owner, name, visibility=visibility, hardware=hardware, **_given_fields(args)))
+    if not isinstance(model, dict):
+        return _result(model, None)
+    return _result(model, f"created {visibility} model {owner}/{name} on {hardware}\n" + model_fields(model))
+
+
+async def update(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """Change only the metadata flags given; no flags is a mistake, not an empty PATCH."""
+    owner, name = split_name(args.model)
+    changes = _given_fields(args)
+    if not changes:
+        flags = ", ".join("--" + key.replace("_", "-") for key in FIELD_FLAGS)
+        raise UsageError("`model update` needs at least one field to change", f"flags: {flags}")
+    client = await ctx.client()
+    model = as_json(await client.models_update(owner, name, **changes))
+    if not isinstance(model, dict):
+        return _result(model, None)
+    changed = ", ".join(key.replace("_", " ") for key in changes)
+    return _result(model, f"updated {owner}/{name}: {changed}\n" + model_fields(model))
+
+
+async def delete(ctx: "Context", args: "ParsedArgs") -> "Result":
+    """Delete a model; `_` keeps its value since the API returns nothing."""
+    owner, name = split_name(args.model)
+    client = await ctx.client()
+    await client.models_delete(owner, name)
+    return _result(None, f"deleted model {owner}/{name}", bind=False)

@@ -1,0 +1,39 @@
+"""rshell's own command line: options, modes and their errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from rshell.cli import parse_options
+from rshell.errors import UsageError
+
+
+def test_leading_options_then_words() -> None:
+    opts = parse_options(["--local", "--session", "work", "run", "a/b", "prompt=hi", "--json"])
+    assert opts.local and opts.session == "work"
+    assert opts.words == ["run", "a/b", "prompt=hi", "--json"]  # --json belongs to the command
+    assert not opts.json
+
+
+def test_dash_c_and_equals_forms() -> None:
+    opts = parse_options(["--session=s", "-c", "hardware list", "--json"])
+    assert opts.command == "hardware list" and opts.session == "s" and opts.json
+
+
+def test_script_flags_may_follow_the_path() -> None:
+    opts = parse_options(["demo.rsh", "--dry-run", "--keep-going"])
+    assert opts.words == ["demo.rsh", "--dry-run", "--keep-going"]
+    assert opts.dry_run and opts.keep_going
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--nope"], "unknown option '--nope'"),
+        (["-c"], "-c needs a value"),
+        (["demo.rsh", "--json"], "unexpected '--json' after the script path"),
+    ],
+)
+def test_bad_options(argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_options(argv)

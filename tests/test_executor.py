@@ -1,0 +1,216 @@
+"""The executor: statements, binding, templates, pipes, errors and exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+import respx
+
+from rshell.client.api import ReplicateClient
+from rshell.executor import Executor
+from rshell.rendering.output import Output
+from rshell.session.state import Session
+
+BASE = "https://api.test/v1"
+TOKEN = "r8_secretsecretsecretsecret0000000000"
+ACCOUNT = {"type": "user", "username": "alice", "name": "Alice", "github_url": "https://github.com/alice"}
+
+
+class Run:
+    """An executor over captured stdout/stderr and a respx-mocked API."""
+
+    def __init__(self, json_mode: bool | None = False, piped=None) -> None:
+        self.stdout, self.stderr = io.StringIO(), io.StringIO()
+        self.session = Session()
+        kwargs = {} if piped is None else {"read_piped": lambda: piped}
+        self.executor = Executor(
+            self.session,
+            Output(self.stdout, self.stderr, json_mode=json_mode),
+            lambda: ReplicateClient(TOKEN, BASE, max_retries=0),
+            base_url=BASE,
+            **kwargs,
+        )
+
+    def __call__(self, text: str, source: str = "-c", keep_going: bool = False) -> int:
+        async def go() -> int:
+            try:
+                return await self.executor.run_text(text, source=source, keep_going=keep_going)
+            finally:
+                await self.executor.aclose()
+
+        return asyncio.run(go())
+
+    @property
+    def out(self) -> str:
+        return self.stdout.getvalue()
+
+    @property
+    def err(self) -> str:
+        return self.stderr.getvalue()
+
+
+@pytest.fixture
+def api():
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        router.get("/account").respond(200, json=ACCOUNT)
+        yield router
+
+
+def test_assignment_binds_name_and_last(api) -> None:
+    run = Run()
+    assert run("me = account current; show me.username; show _.name") == 0
+    assert run.session.variables["me"]["username"] == "alice"
+    assert run.out.splitlines()[-2:] == ["alice", "Alice"]
+
+
+def test_templates_and_dollar_shorthand_expand_in_values(api) -> None:
+    run = Run()
+    code = run("me = account current\nalias who='show'\nwho {{me.username}}\nshow $me.github_url")
+    assert code == 0
+    assert run.out.splitlines()[-2:] == ["alice", "https://github.com/alice"]
+
+
+def test_single_quotes_suppress_substitution(api) -> None:
+    run = Run()
+    assert run("me = account current; alias x='show $me.name'; x") == 0
+    assert run.out.splitlines()[-1] == "Alice"  # the alias text expands later, at use
+    assert run.session.aliases["x"] == "show $me.name"
+
+
+def test_pipe_gives_the_next_command_the_result(api) -> None:
+    run = Run()
+    assert run("account current | show .username") == 0
+    assert run.out.splitlines()[-1] == "alice"
+
+
+def test_pipe_to_a_system_command_gets_json_on_stdin(api, tmp_path: Path) -> None:
+    target = tmp_path / "got.json"
+    run = Run()
+    assert run(f"account current | !cat > {target}") == 0
+    assert json.loads(target.read_text())["username"] == "alice"
+
+
+def test_failing_system_command_fails_the_statement() -> None:
+    run = Run()
+    assert run("!exit 3") == 1
+    assert "exited with status 3" in run.err
+
+
+def test_stdin_json_is_the_piped_context() -> None:
+    run = Run(piped={"output": ["https://x/y.png"]})
+    assert run("show {{.output[0]}}") == 0
+    assert run.out.strip() == "https://x/y.png"
+
+
+def test_dot_template_without_a_pipe_is_a_usage_error(api) -> None:
+    run = Run()
+    assert run("show {{.output[0]}}") == 2
+    assert "nothing was piped in" in run.err or "nothing was piped" in run.err
+
+
+def test_unknown_command_exits_2_and_sends_nothing(api) -> None:
+    run = Run()
+    assert run("acount current") == 2
+    assert "unknown command 'acount'" in run.err and "did you mean 'account'?" in run.err
+    assert not api.calls
+
+
+def test_undefined_variable_names_the_close_one(api) -> None:
+    run = Run()
+    assert run("img = account current; show im.username") == 2
+    assert "undefined variable 'im'" in run.err and "did you mean 'img'?" in run.err
+
+
+def test_script_errors_carry_file_and_line_and_stop(api) -> None:
+    run = Run()
+    code = run("account current\nbogus\naccount current\n", source="demo.rsh")
+    assert code == 2
+    assert "demo.rsh:2: unknown command 'bogus'" in run.err
+    assert len(api.calls) == 1  # the third line never ran
+
+
+def test_keep_going_runs_the_rest_and_returns_the_first_failure(api) -> None:
+    run = Run()
+    code = run("bogus\naccount current\n", source="demo.rsh", keep_going=True)
+    assert code == 2
+    assert len(api.calls) == 1
+
+
+def test_parse_error_points_at_the_column() -> None:
+    run = Run()
+    assert run("show 'unclosed") == 2
+    assert "error:" in run.err and "^" in run.err
+
+
+def test_api_errors_exit_1_with_the_problem_detail() -> None:
+    with respx.mock(base_url=BASE) as router:
+        router.get("/account").respond(
+            403, json={"title": "Forbidden", "detail": "You may not do that.", "status": 403}, headers={"content-type": "application/problem+json"}
+        )
+        run = Run()
+        assert run("account current") == 1
+    assert "You may not do that." in run.err
+    assert TOKEN not in run.err + run.out
+
+
+def test_json_output_when_not_a_terminal(api) -> None:
+    run = Run(json_mode=None)  # StringIO is not a TTY
+    assert run("account current") == 0
+    assert json.loads(run.out)["username"] == "alice"
+
+
+def test_save_then_source_replays_the_session(api, tmp_path: Path) -> None:
+    script = tmp_path / "s.rsh"
+    run = Run()
+    assert run(f"alias me='account current'\nwho = me\nshow who.username\nsave {script}") == 0
+    text = script.read_text()
+    assert "who = me" in text and "show who" not in text and TOKEN not in text
+    replay = Run()
+    assert replay(f"source {script}") == 0
+    assert replay.session.variables["who"]["username"] == "alice"
+
+
+def test_exit_stops_the_remaining_statements(api) -> None:
+    run = Run()
+    assert run("exit; account current") == 0
+    assert not api.calls and run.executor.exit_requested
+
+
+def test_set_and_vars(api) -> None:
+    run = Run()
+    assert run("set json on; me = account current; set json off; vars") == 0
+    assert '"username": "alice"' in run.out
+    assert "me" in run.out.splitlines()[-1] and "object" in run.out.splitlines()[-1]
+
+
+def test_status_never_shows_the_token(api) -> None:
+    run = Run()
+    assert run("status") == 0
+    assert TOKEN not in run.out and "api.test" in run.out
+
+
+def test_dry_run_prints_mutations_and_sends_none(tmp_path: Path) -> None:
+    from rshell.dryrun import DryRunTransport
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    executor = Executor(
+        Session(),
+        Output(stdout, stderr, json_mode=False),
+        lambda: ReplicateClient("x", BASE, transport=DryRunTransport(stdout, None), max_retries=0),
+        dry_run=True,
+    )
+
+    async def go() -> int:
+        return await executor.run_text("deployments delete me/dep\nprediction cancel p1\n", source="d.rsh")
+
+    with respx.mock(base_url=BASE) as router:
+        assert asyncio.run(go()) == 0
+        assert not router.calls
+    lines = stdout.getvalue().splitlines()
+    assert lines[0] == f"DELETE {BASE}/deployments/me/dep"
+    assert lines[1] == f"POST {BASE}/predictions/p1/cancel"

@@ -1,0 +1,252 @@
+"""The interactive shell: a prompt-toolkit prompt feeding the executor.
+
+The prompt runs in the executor's event loop (prompt_async), so background completion
+fetches and the running statement share one loop. While a statement runs, Ctrl-C
+cancels its task (the prediction handler then cancels on the server); while typing,
+Ctrl-C clears the line. Errors are printed by the executor and never end the shell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import TYPE_CHECKING, Any
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.completion import Completer
+from prompt_toolkit.enums import EditingMode
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.history import History
+from prompt_toolkit.input import Input
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.output import Output as PtOutput
+from prompt_toolkit.styles import Style
+
+from rshell.errors import EXIT_INTERRUPTED, EXIT_OK, Interrupted, RshellError
+from rshell.grammar.lexer import is_complete
+from rshell.repl import prompt as prompt_text
+from rshell.repl.history import SafeFileHistory
+from rshell.repl.lexer import RshellLexer
+
+if TYPE_CHECKING:
+    from rshell.executor import Executor
+
+log = logging.getLogger(__name__)
+
+
+async def run_repl(executor: "Executor", *, session_name: str) -> int:
+    """The CLI's entry for `rshell` on a terminal; returns the exit code on leaving."""
+    if executor.session.name != session_name:
+        executor.session.name = session_name
+    repl = Repl(executor)
+    return await repl.run()
+
+
+class Repl:
+    """One interactive session: prompt, run, persist, repeat until Ctrl-D or `exit`."""
+
+    def __init__(
+        self,
+        executor: "Executor",
+        *,
+        completer: Completer | None = None,
+        history: History | None = None,
+        input: Input | None = None,
+        output: PtOutput | None = None,
+    ) -> None:
+        self.executor = executor
+        self.account: str | None = None
+        self._completion = None if completer is not None else _Completion(executor)
+        self.completer = completer if completer is not None else self._completion.completer  # type: ignore[union-attr]
+        self.prompt = PromptSession[str](
+            message=lambda: prompt_text.prompt_message(self.executor.session),
+            lexer=PygmentsLexer(RshellLexer),
+            completer=self.completer,
+            complete_while_typing=True,
+            history=history if history is not None else SafeFileHistory(),
+            auto_suggest=AutoSuggestFromHistory(),
+            multiline=Condition(self._needs_more),
+            prompt_continuation=prompt_text.continuation,
+            bottom_toolbar=lambda: prompt_text.toolbar(self.executor.session, self.account, self.executor.base_url),
+            style=Style.from_dict(prompt_text.STYLE_RULES),
+            search_ignore_case=True,
+            input=input,
+            output=output,
+        )
+        self._task: asyncio.Task[int] | None = None
+
+    # -- the loop ------------------------------------------------------------------
+    async def run(self) -> int:
+        if self.executor.on_statement is None:
+            self.executor.on_statement = lambda _statement, _code: self._save()
+        loop = asyncio.get_running_loop()
+        account_task = loop.create_task(self._fetch_account())
+        if self._completion is not None:
+            self._completion.start(loop, self.prompt)
+        try:
+            while True:
+                text = await self._read()
+                if text is None:
+                    if await self._may_leave():
+                        break
+                    continue
+                if not text.strip():
+                    continue
+                await self._run(text)
+                if self.executor.exit_requested:
+                    if await self._may_leave():
+                        break
+                    self.executor.exit_requested = False
+        finally:
+            account_task.cancel()
+            if self._completion is not None:
+                self._completion.stop()
+            self._save()
+        return EXIT_OK  # leaving the shell is a success; statements reported their own
+
+    async def _read(self) -> str | None:
+        """The next input; None on Ctrl-D. Ctrl-C while typing just clears the line."""
+        while True:
+            try:
+                return await self.prompt.prompt_async(editing_mode=self._editing_mode())
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                return None
+
+    async def _run(self, text: str) -> int:
+        """Run the statements of `text`; Ctrl-C cancels them, the shell carries on."""
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self.executor.run_text(text, source="<stdin>"))
+        self._task = task
+        loop.add_signal_handler(signal.SIGINT, self._interrupt)
+        try:
+            code = await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            self.executor.out.error(Interrupted("interrupted"))
+            code = EXIT_INTERRUPTED
+        except RshellError as error:  # the executor reports its own; this is a safety net
+            self.executor.out.error(error)
+            code = error.exit_code
+        except Exception as error:  # never let a bug end the shell
+            log.debug("statement crashed", exc_info=True)
+            self.executor.out.error(RshellError(f"internal error: {type(error).__name__}: {error}"))
+            code = 1
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+            self._task = None
+            self._end_output_line()
+        return code
+
+    def _interrupt(self) -> None:
+        """SIGINT while a statement runs: cancel it (a second press cancels again)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _may_leave(self) -> bool:
+        """Leaving is immediate unless predictions are still in flight: then ask."""
+        in_flight = len(self.executor.session.in_flight)
+        if not in_flight:
+            return True
+        asker: PromptSession[str] = PromptSession(input=self.prompt.input, output=self.prompt.output)
+        try:
+            answer = await asker.prompt_async(prompt_text.leave_question(in_flight))
+        except KeyboardInterrupt:
+            return False
+        except EOFError:
+            return True
+        return answer.strip().lower() in ("y", "yes")
+
+    # -- helpers -------------------------------------------------------------------
+    def _needs_more(self) -> bool:
+        """Enter inserts a newline while the input is incomplete (open quote, `\\`)."""
+        text = self.prompt.default_buffer.text
+        try:
+            return not is_complete(text)
+        except Exception:
+            return False
+
+    def _editing_mode(self) -> EditingMode:
+        mode = str(self.executor.session.options.get("editing_mode", "emacs")).lower()
+        return EditingMode.VI if mode == "vi" else EditingMode.EMACS
+
+    async def _fetch_account(self) -> None:
+        """Learn the account name in the background, so the first prompt never waits."""
+        try:
+            self.account = await self.executor.account_name()
+        except Exception:
+            return
+        app = self.prompt.app
+        if app.is_running:
+            app.invalidate()
+
+    def _save(self) -> None:
+        from rshell.session.store import save_session
+
+        try:
+            save_session(self.executor.session)
+        except (OSError, RshellError) as error:
+            message = getattr(error, "message", None) or str(error)
+            self.executor.out.error(RshellError(f"could not save the session: {message}"))
+
+    def _end_output_line(self) -> None:
+        """Streamed tokens may leave the cursor mid-line; the prompt starts on a fresh one."""
+        end_line = getattr(self.executor.out, "_end_line", None)
+        if callable(end_line):
+            end_line()
+
+
+class _Completion:
+    """The completion engine, its cache and background refresher, wired to the prompt."""
+
+    def __init__(self, executor: "Executor") -> None:
+        from rshell.repl.completer import EngineCompleter
+
+        self.executor = executor
+        self.cache: Any = None
+        self.refresher: Any = None
+        self.engine: Any = None
+        self.completer = EngineCompleter(_LazyEngine(self))
+
+    def start(self, loop: asyncio.AbstractEventLoop, prompt: PromptSession[str]) -> None:
+        from rshell.completion.cache import CompletionCache, default_path
+        from rshell.completion.engine import CompletionEngine
+        from rshell.completion.refresher import Refresher
+        from rshell.repl.completer import refresh_menu
+
+        self.cache = CompletionCache(default_path(self.executor.base_url))
+        try:
+            self.cache.load()
+        except Exception:  # a damaged cache only costs warm completions
+            log.debug("completion cache not loaded", exc_info=True)
+        self.refresher = Refresher(self.executor.client, self.cache, loop)
+        self.refresher.on_update = lambda *_: refresh_menu(prompt.app, self.completer)
+        self.engine = CompletionEngine(self.cache, self.executor.session, self.refresher)
+
+    def stop(self) -> None:
+        if self.refresher is not None:
+            stop = getattr(self.refresher, "stop", None)
+            if callable(stop):
+                stop()
+        if self.cache is not None:
+            try:
+                self.cache.save()
+            except Exception:
+                log.debug("completion cache not saved", exc_info=True)
+
+
+class _LazyEngine:
+    """The engine once `start` built it; no completions before that."""
+
+    def __init__(self, owner: _Completion) -> None:
+        self.owner = owner
+
+    def complete(self, text_before_cursor: str) -> list[Any]:
+        if self.owner.engine is None:
+            return []
+        return self.owner.engine.complete(text_before_cursor)

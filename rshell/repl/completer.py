@@ -1,0 +1,76 @@
+"""prompt-toolkit adapter around rshell's completion engine.
+
+The engine (rshell.completion) answers from its cache and asks the refresher to fetch
+what is missing in the background, so a keystroke never waits on the network. When
+the refresher brings new data, `refresh_menu` re-runs completion for the text still
+under the cursor, so the menu fills in without another keypress.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from prompt_toolkit.application import Application
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+
+log = logging.getLogger(__name__)
+
+
+class Engine(Protocol):
+    def complete(self, text_before_cursor: str) -> list[Any]: ...
+
+
+class EngineCompleter(Completer):
+    """Turns the engine's completions into prompt-toolkit's; never raises."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.last_text: str | None = None  # the text the last answer was for
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        self.last_text = text
+        try:
+            found = self.engine.complete(text)
+        except Exception:  # a completion bug must never break typing
+            log.debug("completion failed for %r", text, exc_info=True)
+            return
+        for item in found:
+            yield to_prompt_toolkit(item, text)
+
+
+def to_prompt_toolkit(item: Any, text_before_cursor: str) -> Completion:
+    """One engine completion; `start` is where the replaced word begins in the text."""
+    start = int(item.start)
+    start_position = start - len(text_before_cursor) if start >= 0 else start
+    start_position = max(start_position, -len(text_before_cursor))
+    return Completion(
+        item.text,
+        start_position=start_position,
+        display=getattr(item, "display", None) or None,
+        display_meta=getattr(item, "meta", None) or None,
+    )
+
+
+def refresh_menu(app: Application[Any], completer: EngineCompleter) -> None:
+    """Re-run completion after new data arrived, if the user is still where they were.
+
+    A menu the user is navigating (an item selected) is left alone; an empty or
+    unselected one is recomputed so newly fetched names appear.
+    """
+    if not app.is_running:
+        return
+    buffer = app.current_buffer
+    if buffer.document.text_before_cursor != completer.last_text:
+        app.invalidate()
+        return
+    state = buffer.complete_state
+    if state is not None and state.complete_index is not None:
+        app.invalidate()
+        return
+    buffer.complete_state = None
+    buffer.start_completion(select_first=False)
+    app.invalidate()

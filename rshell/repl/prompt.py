@@ -1,0 +1,69 @@
+"""What the prompt and the bottom toolbar say: pure functions of the session's state.
+
+Kept apart from the application so they are tested without a terminal, and so the
+toolbar (redrawn on every keystroke) stays a cheap read of in-memory values.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from prompt_toolkit.formatted_text import StyleAndTextTuples
+
+from rshell.session.state import Session
+
+STYLE_RULES = {
+    "prompt": "bold",
+    "prompt.session": "ansicyan",
+    "prompt.continuation": "ansibrightblack",
+    "bottom-toolbar": "noreverse bg:#303030 #d0d0d0",
+    "bottom-toolbar.account": "bold ansigreen",
+    "bottom-toolbar.host": "ansicyan",
+    "bottom-toolbar.busy": "bold ansiyellow",
+    "bottom-toolbar.failed": "bold ansired",
+    "bottom-toolbar.ok": "ansigreen",
+}
+
+_FAILED_STATUSES = {"failed", "canceled", "aborted", "error", "interrupted"}
+
+
+def host_of(base_url: str) -> str:
+    """The API's host:port, as the user would name it (no scheme, no /v1)."""
+    parts = urlsplit(base_url)
+    return parts.netloc or base_url or "api.replicate.com"
+
+
+def prompt_message(session: Session) -> StyleAndTextTuples:
+    """`rshell> `, or `rshell[NAME]> ` in a named session so it is clear what persists."""
+    parts: StyleAndTextTuples = [("class:prompt", "rshell")]
+    if session.name != "default":
+        parts += [("class:prompt.session", f"[{session.name}]")]
+    return parts + [("class:prompt", "> ")]
+
+
+def continuation(width: int, line_number: int, wrap_count: int) -> StyleAndTextTuples:
+    """The margin of the second and later lines of a multi-line statement."""
+    return [("class:prompt.continuation", "...".rjust(max(width - 1, 3)) + " ")]
+
+
+def toolbar(session: Session, account: str | None, base_url: str) -> StyleAndTextTuples:
+    """Account and host, predictions in flight, the last status and the editing mode."""
+    who = account or "(account unknown)"
+    flight = len(session.in_flight)
+    parts: StyleAndTextTuples = [
+        ("class:bottom-toolbar.account", f" {who}"),
+        ("class:bottom-toolbar", " @ "),
+        ("class:bottom-toolbar.host", host_of(base_url)),
+        ("class:bottom-toolbar", " | "),
+        ("class:bottom-toolbar.busy" if flight else "class:bottom-toolbar", f"{flight} in flight"),
+    ]
+    if session.last_status:
+        style = "failed" if session.last_status in _FAILED_STATUSES else "ok"
+        parts += [("class:bottom-toolbar", " | last: "), (f"class:bottom-toolbar.{style}", session.last_status)]
+    parts += [("class:bottom-toolbar", f" | {session.options.get('editing_mode', 'emacs')} ")]
+    return parts
+
+
+def leave_question(in_flight: int) -> str:
+    noun = "prediction" if in_flight == 1 else "predictions"
+    return f"{in_flight} {noun} in flight; leave anyway? [y/N] "

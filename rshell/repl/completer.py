@@ -43,10 +43,9 @@ class EngineCompleter(Completer):
 
 
 def to_prompt_toolkit(item: Any, text_before_cursor: str) -> Completion:
-    """One engine completion; `start` is where the replaced word begins in the text."""
-    start = int(item.start)
-    start_position = start - len(text_before_cursor) if start >= 0 else start
-    start_position = max(start_position, -len(text_before_cursor))
+    """One engine completion; `start` (<= 0) is where the replaced text begins,
+    relative to the cursor, as in prompt-toolkit (clamped to the text typed)."""
+    start_position = max(min(int(item.start), 0), -len(text_before_cursor))
     return Completion(
         item.text,
         start_position=start_position,

@@ -13,7 +13,7 @@ import webbrowser
 from typing import TYPE_CHECKING, Any, Callable
 
 from rshell.errors import RshellError, UsageError
-from rshell.rendering.tables import as_json, fields, human_count, short_id, short_time, table, truncate
+from rshell.rendering.tables import as_json, fields, human_count, short_id, short_time, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
@@ -95,7 +95,7 @@ def model_fields(model: dict[str, Any]) -> str:
             ("description", model.get("description")),
             ("visibility", model.get("visibility")),
             ("official", "yes" if model.get("is_official") else None),
-            ("runs", model.get("run_count")),
+            ("runs", f"{model['run_count']:,}" if isinstance(model.get("run_count"), int) else None),
             ("latest version", latest_text),
             ("url", model.get("url")),
             ("github", model.get("github_url")),
@@ -156,10 +156,17 @@ def _type_name(prop: dict[str, Any]) -> str:
     return kind
 
 
+def _choices(prop: dict[str, Any]) -> list[str]:
+    return [json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v for v in prop.get("enum") or []]
+
+
 def _constraints(prop: dict[str, Any]) -> str:
+    """min/max and choices; a long list of choices is named here and spelled out below."""
     parts: list[str] = []
-    if isinstance(prop.get("enum"), list):
-        parts.append(truncate("one of " + ", ".join(str(v) for v in prop["enum"]), _CHOICES_WIDTH))
+    choices = _choices(prop)
+    if choices:
+        listed = "one of " + ", ".join(choices)
+        parts.append(listed if len(listed) <= _CHOICES_WIDTH else f"one of {len(choices)} (below)")
     for key, label in (("minimum", "min"), ("maximum", "max"), ("minLength", "min length"), ("maxLength", "max length")):
         if key in prop:
             parts.append(f"{label} {prop[key]}")
@@ -208,6 +215,10 @@ def schema_text(openapi_schema: dict[str, Any], title: str) -> str:
         lines.append(table(("input", "type", "default", "constraints", "description"), rows, flex=4))
     else:
         lines.append("no inputs")
+    long_lists = [(key, _choices(props.get(key) or {})) for key in ordered_keys(inputs)]
+    for key, choices in long_lists:
+        if choices and len("one of " + ", ".join(choices)) > _CHOICES_WIDTH:
+            lines.append(f"{key}: {' | '.join(choices)}")
     lines.append(f"output: {output_type(openapi_schema)}")
     if required:
         lines.append("* required")

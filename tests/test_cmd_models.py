@@ -1,0 +1,259 @@
+"""`model …` handlers against a respx-mocked API: requests, summaries and errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import respx
+
+import api_fixtures as fx
+from handler_support import BASE, Harness
+from rshell.errors import ApiError, RshellError, UsageError
+
+
+@pytest.fixture
+def api():
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+def body_of(route: respx.Route) -> dict:
+    return json.loads(route.calls.last.request.content)
+
+
+# list and search -------------------------------------------------------------------
+
+
+def test_list_is_a_table_of_name_runs_and_description(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    models = [fx.model(), fx.model("black-forest-labs", "flux-schnell", run_count=950, description="Fast images")]
+    api.get("/models").respond(200, json=fx.page(models))
+    h = Harness()
+    result = h.run("model list")
+    lines = result.text.splitlines()
+    assert lines[0].split() == ["MODEL", "RUNS", "DESCRIPTION"]
+    assert lines[1].split()[:2] == ["stability-ai/sdxl", "75.8M"]
+    assert lines[2].split()[:2] == ["black-forest-labs/flux-schnell", "950"]
+    assert lines[2].endswith("Fast images")
+    # the description column starts at the same place on every line
+    assert lines[1].index("A text-to-image") == lines[2].index("Fast images") == lines[0].index("DESCRIPTION")
+    assert result.data["results"][1]["name"] == "flux-schnell"
+
+
+def test_list_truncates_descriptions_to_the_terminal_width(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "50")
+    api.get("/models").respond(200, json=fx.page([fx.model()], next=f"{BASE}/models?cursor=abc"))
+    result = Harness().run("model list")
+    rows = result.text.splitlines()
+    assert all(len(line) <= 50 for line in rows[:2])
+    assert rows[1].endswith("…")
+    assert rows[-1] == "(more on the next page)"
+    # the data keeps the whole description: only the summary is cut
+    assert result.data["results"][0]["description"] == fx.model()["description"]
+
+
+def test_search_sends_the_query_as_the_body_of_a_QUERY_request(api):
+    route = api.route(method="QUERY", path="/models").respond(200, json=fx.page([fx.model()]))
+    result = Harness().run("model search 'text to image'")
+    assert route.calls.last.request.content == b"text to image"
+    assert "stability-ai/sdxl" in result.text
+
+
+def test_empty_search_results_say_so(api):
+    api.route(method="QUERY", path="/models").respond(200, json=fx.page([]))
+    assert Harness().run("model search zzzz").text == "no models"
+
+
+# show ------------------------------------------------------------------------------
+
+
+def test_show_prints_labelled_lines(api):
+    api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
+    result = Harness().run("model show stability-ai/sdxl")
+    lines = dict(line.split(":", 1) for line in result.text.splitlines())
+    assert lines["model"].strip() == "stability-ai/sdxl"
+    assert lines["visibility"].strip() == "public"
+    assert lines["runs"].strip() == "75,829,102"
+    assert lines["latest version"].strip().startswith(fx.VERSION_ID)
+    assert result.data["url"] == "https://replicate.com/stability-ai/sdxl"
+
+
+def test_show_of_a_missing_model_is_an_api_error_with_the_detail(api):
+    api.get("/models/alice/nope").respond(404, json=fx.problem(404, "Model not found"))
+    with pytest.raises(ApiError) as caught:
+        Harness().run("model show alice/nope")
+    assert caught.value.status == 404
+    assert "not found" in caught.value.message.lower()
+
+
+def test_show_web_opens_the_model_page(api):
+    api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
+    opened: list[str] = []
+    h = Harness(extra={"open_browser": lambda url: opened.append(url) or True})
+    result = h.run("model show stability-ai/sdxl --web")
+    assert opened == ["https://replicate.com/stability-ai/sdxl"]
+    assert result.text == "opened https://replicate.com/stability-ai/sdxl"
+
+
+def test_show_web_prints_the_url_when_no_browser_opens(api):
+    api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
+    h = Harness(extra={"open_browser": lambda url: False})
+    assert h.run("model show stability-ai/sdxl --web").text == "https://replicate.com/stability-ai/sdxl"
+
+
+@pytest.mark.parametrize("word", ["sdxl", "a/b/c", "stability-ai/sdxl:abc", "/sdxl", "a b/c"])
+def test_a_bad_model_name_is_a_usage_error_before_any_request(api, word):
+    with pytest.raises(UsageError):
+        Harness().run(f"model show '{word}'")
+    assert api.calls.call_count == 0
+
+
+# schema ----------------------------------------------------------------------------
+
+
+def test_schema_lists_inputs_in_x_order_with_types_defaults_and_constraints(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
+    result = Harness().run("model schema stability-ai/sdxl")
+    lines = result.text.splitlines()
+    assert lines[0] == f"stability-ai/sdxl:{fx.VERSION_ID[:12]}"
+    assert lines[1].split() == ["INPUT", "TYPE", "DEFAULT", "CONSTRAINTS", "DESCRIPTION"]
+    names = [line.split()[0] for line in lines[2:12]]
+    assert names == [
+        "prompt*", "negative_prompt", "image", "width", "height",
+        "num_outputs", "scheduler", "guidance_scale", "apply_watermark", "seed",
+    ]
+    rows = {line.split()[0]: line for line in lines[2:12]}
+    assert "min 256, max 2048" in rows["width"] and "1024" in rows["width"]
+    assert "one of 6 (below)" in rows["scheduler"] and '"K_EULER"' in rows["scheduler"]
+    assert "scheduler: DDIM | DPMSolverMultistep | HeunDiscrete | K_EULER | K_EULER_ANCESTRAL | PNDM" in lines
+    assert rows["prompt*"].split()[1] == "string" and rows["prompt*"].endswith("Input prompt")
+    assert rows["image"].split()[1] == "file/url"
+    assert "output: array of file/url" in lines
+    assert lines[-1] == "* required"
+    assert result.data == fx.cog_image_schema()
+
+
+def test_schema_of_a_named_version_fetches_that_version(api):
+    version = fx.version(llm=True)
+    route = api.get(f"/models/meta/llama/versions/{fx.VERSION_ID}").respond(200, json=version)
+    result = Harness().run(f"model schema meta/llama:{fx.VERSION_ID}")
+    assert route.called
+    assert "output: array of string (iterator, concatenate)" in result.text.splitlines()
+    assert [line.split()[0] for line in result.text.splitlines()[2:6]] == ["prompt*", "system_prompt", "max_tokens", "temperature"]
+
+
+def test_schema_of_a_model_without_versions_says_so(api):
+    api.get("/models/alice/empty").respond(200, json=fx.model("alice", "empty", latest_version=None))
+    with pytest.raises(RshellError) as caught:
+        Harness().run("model schema alice/empty")
+    assert "no version" in caught.value.message
+
+
+def test_schema_of_a_bare_version_id_is_a_usage_error_before_any_request(api):
+    with pytest.raises(UsageError):
+        Harness().run(f"model schema {fx.VERSION_ID}")
+    assert api.calls.call_count == 0
+
+
+# create, update, delete, versions ----------------------------------------------------
+
+
+def test_create_defaults_to_private_on_cpu(api):
+    route = api.post("/models").respond(201, json=fx.model("alice", "hot-dog", visibility="private"))
+    result = Harness().run("model create alice/hot-dog")
+    assert body_of(route) == {"owner": "alice", "name": "hot-dog", "visibility": "private", "hardware": "cpu"}
+    assert result.text.splitlines()[0] == "created private model alice/hot-dog on cpu"
+    assert result.data["owner"] == "alice"
+
+
+def test_create_sends_every_flag_given(api):
+    route = api.post("/models").respond(201, json=fx.model("alice", "hot-dog"))
+    Harness().run(
+        "model create alice/hot-dog --public --hardware gpu-t4 --description 'Finds hot dogs'"
+        " --github-url https://github.com/alice/hd --paper-url https://arxiv.org/abs/1"
+        " --license-url https://x/license --cover-image-url https://x/c.png"
+    )
+    assert body_of(route) == {
+        "owner": "alice",
+        "name": "hot-dog",
+        "visibility": "public",
+        "hardware": "gpu-t4",
+        "description": "Finds hot dogs",
+        "github_url": "https://github.com/alice/hd",
+        "paper_url": "https://arxiv.org/abs/1",
+        "license_url": "https://x/license",
+        "cover_image_url": "https://x/c.png",
+    }
+
+
+def test_create_surfaces_the_api_problem_detail(api):
+    api.post("/models").respond(
+        400, json=fx.problem(400, "A model with that name already exists"), headers={"content-type": "application/problem+json"}
+    )
+    with pytest.raises(ApiError) as caught:
+        Harness().run("model create alice/hot-dog")
+    assert "already exists" in caught.value.message
+
+
+def test_update_sends_only_the_fields_given(api):
+    route = api.patch("/models/alice/hot-dog").respond(200, json=fx.model("alice", "hot-dog", description="New"))
+    result = Harness().run("model update alice/hot-dog --description New")
+    assert body_of(route) == {"description": "New"}
+    assert result.text.splitlines()[0] == "updated alice/hot-dog: description"
+
+
+def test_update_without_fields_is_a_usage_error_before_any_request(api):
+    with pytest.raises(UsageError) as caught:
+        Harness().run("model update alice/hot-dog")
+    assert "--description" in (caught.value.hint or "")
+    assert api.calls.call_count == 0
+
+
+def test_delete_sends_delete_and_keeps_underscore(api):
+    route = api.delete("/models/alice/hot-dog").respond(204)
+    result = Harness().run("model delete alice/hot-dog")
+    assert route.called
+    assert result.text == "deleted model alice/hot-dog"
+    assert result.bind is False
+
+
+def test_versions_lists_ids_and_dates(api):
+    api.get("/models/stability-ai/sdxl/versions").respond(200, json=fx.page([fx.version()]))
+    result = Harness().run("model versions stability-ai/sdxl")
+    header, row = result.text.splitlines()
+    assert header.split() == ["VERSION", "CREATED", "COG"]
+    assert row.split() == [fx.VERSION_ID, "2024-05-14", "09:31", "0.9.6"]
+
+
+def test_summaries_neutralise_control_sequences_from_the_api(api):
+    api.get("/models/evil/m").respond(200, json=fx.model("evil", "m", description="\x1b]0;pwned\x07 hi"))
+    h = Harness()
+    shown = h.printed(h.run("model show evil/m"))
+    assert "\x1b" not in shown and "\x07" not in shown
+
+
+def test_schema_text_shows_short_choices_inline_and_object_outputs():
+    from rshell.commands.models import schema_text
+
+    schema = {
+        "components": {
+            "schemas": {
+                "Input": {
+                    "type": "object",
+                    "properties": {
+                        "mode": {"type": "string", "enum": ["fast", "good"], "default": "fast", "x-order": 1},
+                        "n": {"type": "integer", "x-order": 0},
+                    },
+                },
+                "Output": {"$ref": "#/components/schemas/Result"},
+                "Result": {"type": "object", "properties": {"text": {"type": "string"}, "score": {"type": "number"}}},
+            }
+        }
+    }
+    lines = schema_text(schema, "t").splitlines()
+    assert [line.split()[0] for line in lines[2:4]] == ["n", "mode"]
+    assert lines[3].split()[:5] == ["mode", "string", '"fast"', "one", "of"]
+    assert lines[3].endswith("one of fast, good")
+    assert lines[-1] == "output: object with text, score"

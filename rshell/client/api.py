@@ -1,74 +1,286 @@
 """ReplicateClient: every API operation rshell uses, named after its operationId.
 
-INTERFACE CONTRACT (bodies to be written by the client work): the signatures below are
-what the command handlers call. Return types are the pydantic models of
-`rshell.client.models` (tolerant of unknown fields). Errors are raised as
-`rshell.errors` classes: ApiError (problem+json detail), AuthError (401 / no token),
-NetworkError (unreachable after retries). The client knows nothing about terminals.
+One `httpx.AsyncClient` per ReplicateClient, shared by every command, so
+connections are reused across a session. Paths, methods, bodies and status codes
+follow the official OpenAPI description. Return values are the tolerant pydantic
+models of `rshell.client.models`; failures are `rshell.errors` classes (ApiError
+with problem+json's detail, AuthError for 401 or no token, NetworkError when the
+API cannot be reached after retries). The client knows nothing about terminals.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable, Generator, TypeVar
+from urllib.parse import quote
 
-if TYPE_CHECKING:
-    import httpx
+import httpx
+from pydantic import BaseModel, ValidationError
 
-    from rshell.client.models import (
-        Account,
-        Collection,
-        Deployment,
-        File,
-        Hardware,
-        Model,
-        Page,
-        Prediction,
-        SearchResponse,
-        ServerEvent,
-        Training,
-        Version,
-    )
+import rshell
+from rshell.client import problems
+from rshell.client.models import (
+    Account,
+    Collection,
+    Deployment,
+    File,
+    Hardware,
+    Model,
+    Page,
+    Prediction,
+    SearchResponse,
+    ServerEvent,
+    Training,
+    Version,
+)
+from rshell.client.retry import RetryPolicy, retryable_connection_error, retryable_status
+from rshell.client.sse import iter_events, stream_headers
+from rshell.client.transfer import (
+    filename_from_disposition,
+    filename_from_url,
+    resolve_destination,
+    upload_parts,
+    write_atomically,
+)
+from rshell.client.urls import DEFAULT_BASE_URL, netloc_of, normalise_base_url
+from rshell.errors import ApiError, UsageError
 
-DEFAULT_BASE_URL = "https://api.replicate.com/v1"
+M = TypeVar("M", bound=BaseModel)
+
+API_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+STREAM_TIMEOUT = httpx.Timeout(30.0, read=None)  # an event stream may idle between tokens
+DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+MAX_WAIT = 60  # the Prefer header allows wait=1..60
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the token only to requests for the API's own host (never to output URLs)."""
+
+    def __init__(self, token: str | None, api_netloc: str) -> None:
+        self._token = token
+        self._api_netloc = api_netloc
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._token and netloc_of(str(request.url)) == self._api_netloc:
+            request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<BearerAuth ***>"
+
+
+def prefer_header(wait: bool | int | None) -> dict[str, str]:
+    """`Prefer: wait` for True, `Prefer: wait=N` for an int N, nothing otherwise."""
+    if wait is None or wait is False:
+        return {}
+    if wait is True:
+        return {"Prefer": "wait"}
+    if not 1 <= int(wait) <= MAX_WAIT:
+        raise UsageError(f"wait must be between 1 and {MAX_WAIT} seconds, not {wait}")
+    return {"Prefer": f"wait={int(wait)}"}
+
+
+def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 class ReplicateClient:
+    """The shared API client of a session; see the module docstring."""
+
     def __init__(
         self,
         token: str | None,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        transport: "httpx.AsyncBaseTransport | None" = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         max_retries: int = 4,
         sleep: Any = None,  # async callable(seconds); asyncio.sleep by default (tests inject)
-    ) -> None: ...
+        require_token: bool = True,  # False lets --dry-run print requests without a token
+    ) -> None:
+        self._require_token = require_token
+        self.base_url = normalise_base_url(base_url)
+        self._token = token or None
+        self._api_netloc = netloc_of(self.base_url)
+        self._retry = RetryPolicy(max_retries=max_retries)
+        if sleep is not None:
+            self._retry.sleep = sleep
+        self._http = httpx.AsyncClient(
+            auth=_BearerAuth(self._token, self._api_netloc),
+            headers={"User-Agent": f"rshell/{rshell.__version__}"},
+            timeout=API_TIMEOUT,
+            transport=transport,
+        )
 
-    base_url: str  # normalised, always ending in /v1 (with or without it given)
+    def __repr__(self) -> str:
+        return f"ReplicateClient(base_url={self.base_url!r})"
 
-    async def aclose(self) -> None: ...
+    @property
+    def has_token(self) -> bool:
+        return self._token is not None
 
-    # account, hardware, webhooks
-    async def account_get(self) -> "Account": ...
-    async def hardware_list(self) -> list["Hardware"]: ...
-    async def webhooks_default_secret_get(self) -> dict[str, Any]: ...
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
-    # models
-    async def models_list(self, cursor: str | None = None) -> "Page[Model]": ...
-    async def models_search(self, query: str, cursor: str | None = None) -> "Page[Model]": ...
-    async def models_get(self, owner: str, name: str) -> "Model": ...
-    async def models_create(self, owner: str, name: str, *, visibility: str, hardware: str, **fields: Any) -> "Model": ...
-    async def models_update(self, owner: str, name: str, **fields: Any) -> "Model": ...
-    async def models_delete(self, owner: str, name: str) -> None: ...
-    async def models_readme_get(self, owner: str, name: str) -> str: ...
-    async def models_examples_list(self, owner: str, name: str) -> "Page[Prediction]": ...
-    async def models_versions_list(self, owner: str, name: str, cursor: str | None = None) -> "Page[Version]": ...
-    async def models_versions_get(self, owner: str, name: str, version_id: str) -> "Version": ...
-    async def models_versions_delete(self, owner: str, name: str, version_id: str) -> None: ...
+    async def __aenter__(self) -> "ReplicateClient":
+        return self
 
-    # predictions. Exactly one of model ("owner/name"), version (id), deployment
-    # ("owner/name") picks the endpoint. wait: None → no Prefer header; True →
-    # `Prefer: wait`; an int N → `Prefer: wait=N`.
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ----------------------------------------------------------------- plumbing
+
+    def url(self, *segments: str) -> str:
+        """An API URL from path segments, each escaped so a name can't change the path."""
+        return "/".join([self.base_url, *(quote(str(s), safe="") for s in segments)])
+
+    def is_api_url(self, url: str) -> bool:
+        return netloc_of(url) == self._api_netloc
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        not_found: str | None = None,
+        stream: bool = False,
+        rewind: Callable[[], object] | None = None,
+        follow_redirects: bool = False,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """One exchange with retries per SPEC 8; returns a 2xx response or raises."""
+        if self._token is None and self._require_token and self.is_api_url(url):
+            raise problems.missing_token()
+        attempt = 0
+        while True:
+            if rewind is not None:
+                rewind()
+            request = self._http.build_request(method, url, **kwargs)
+            try:
+                response = await self._http.send(request, stream=stream, follow_redirects=follow_redirects)
+            except httpx.TransportError as exc:
+                if retryable_connection_error(method) and self._retry.can_retry(attempt):
+                    await self._retry.sleep(self._retry.delay(attempt))
+                    attempt += 1
+                    continue
+                raise problems.network_error(url, exc, self._token) from None
+            if response.is_success:
+                return response
+            if retryable_status(method, response.status_code) and self._retry.can_retry(attempt):
+                await response.aclose()
+                await self._retry.sleep(self._retry.delay(attempt, response.headers.get("Retry-After")))
+                attempt += 1
+                continue
+            await self._read_error_body(response)
+            raise problems.error_for_response(response, not_found=not_found, secret=self._token)
+
+    async def _read_error_body(self, response: httpx.Response) -> None:
+        try:
+            await response.aread()
+        except httpx.TransportError:
+            pass
+        finally:
+            await response.aclose()
+
+    async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
+        """Send, then decode a JSON body (None for 202/204 without one)."""
+        response = await self._send(method, url, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            detail = problems.one_line(response.text, 120)
+            raise ApiError(response.status_code, f"unexpected response (not JSON): {detail}") from None
+
+    @staticmethod
+    def _parse(model: type[M], data: Any) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0] if exc.errors() else {}
+            where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+            name = getattr(model, "__name__", "object")
+            raise ApiError(200, f"unexpected {name} in response ({where}: {first.get('msg', 'invalid')})") from None
+
+    async def _object(self, model: type[M], method: str, url: str, **kwargs: Any) -> M:
+        return self._parse(model, await self._json(method, url, **kwargs))
+
+    def _page_url(self, url: str, cursor: str | None) -> tuple[str, dict[str, str] | None]:
+        """A list URL: a full `next` URL as given, or a bare cursor as ?cursor=."""
+        if cursor is None:
+            return url, None
+        if cursor.startswith(("http://", "https://")):
+            return cursor, None
+        return url, {"cursor": cursor}
+
+    async def _list(self, item: type[Any], cursor: str | None, *segments: str, **params: Any) -> Page[Any]:
+        url, cursor_params = self._page_url(self.url(*segments), cursor)
+        merged = {**_drop_none(params), **(cursor_params or {})} or None
+        return await self._object(Page[item], "GET", url, params=merged)  # type: ignore[valid-type]
+
+    # ----------------------------------------------------- account, hardware, webhooks
+
+    async def account_get(self) -> Account:
+        return await self._object(Account, "GET", self.url("account"))
+
+    async def hardware_list(self) -> list[Hardware]:
+        data = await self._json("GET", self.url("hardware"))
+        return [self._parse(Hardware, item) for item in (data or [])]
+
+    async def webhooks_default_secret_get(self) -> dict[str, Any]:
+        return dict(await self._json("GET", self.url("webhooks", "default", "secret")) or {})
+
+    # ------------------------------------------------------------------- models
+
+    async def models_list(
+        self, cursor: str | None = None, *, sort_by: str | None = None, sort_direction: str | None = None
+    ) -> Page[Model]:
+        return await self._list(Model, cursor, "models", sort_by=sort_by, sort_direction=sort_direction)
+
+    async def models_search(self, query: str, cursor: str | None = None) -> Page[Model]:
+        url, params = self._page_url(self.url("models"), cursor)
+        headers = {"Content-Type": "text/plain"}
+        return await self._object(Page[Model], "QUERY", url, content=query.encode(), headers=headers, params=params)
+
+    async def models_get(self, owner: str, name: str) -> Model:
+        return await self._object(Model, "GET", self.url("models", owner, name), not_found=f"model {owner}/{name}")
+
+    async def models_create(self, owner: str, name: str, *, visibility: str, hardware: str, **fields: Any) -> Model:
+        body = {"owner": owner, "name": name, "visibility": visibility, "hardware": hardware, **_drop_none(fields)}
+        return await self._object(Model, "POST", self.url("models"), json=body)
+
+    async def models_update(self, owner: str, name: str, **fields: Any) -> Model:
+        return await self._object(
+            Model, "PATCH", self.url("models", owner, name), json=_drop_none(fields), not_found=f"model {owner}/{name}"
+        )
+
+    async def models_delete(self, owner: str, name: str) -> None:
+        await self._send("DELETE", self.url("models", owner, name), not_found=f"model {owner}/{name}")
+
+    async def models_readme_get(self, owner: str, name: str) -> str:
+        url = self.url("models", owner, name, "readme")
+        response = await self._send("GET", url, not_found=f"README of {owner}/{name}")
+        return response.text
+
+    async def models_examples_list(self, owner: str, name: str) -> Page[Prediction]:
+        url = self.url("models", owner, name, "examples")
+        return await self._object(Page[Prediction], "GET", url, not_found=f"model {owner}/{name}")
+
+    async def models_versions_list(self, owner: str, name: str, cursor: str | None = None) -> Page[Version]:
+        url, params = self._page_url(self.url("models", owner, name, "versions"), cursor)
+        return await self._object(Page[Version], "GET", url, params=params, not_found=f"model {owner}/{name}")
+
+    async def models_versions_get(self, owner: str, name: str, version_id: str) -> Version:
+        url = self.url("models", owner, name, "versions", version_id)
+        return await self._object(Version, "GET", url, not_found=f"version {owner}/{name}:{version_id}")
+
+    async def models_versions_delete(self, owner: str, name: str, version_id: str) -> None:
+        url = self.url("models", owner, name, "versions", version_id)
+        await self._send("DELETE", url, not_found=f"version {owner}/{name}:{version_id}")
+
+    # -------------------------------------------------------------- predictions
+
     async def predictions_create(
         self,
         input: dict[str, Any],
@@ -79,42 +291,255 @@ class ReplicateClient:
         stream: bool = False,
         wait: bool | int | None = None,
         webhook: str | None = None,
-    ) -> "Prediction": ...
-    async def predictions_get(self, prediction_id: str) -> "Prediction": ...
-    async def predictions_list(self, cursor: str | None = None) -> "Page[Prediction]": ...
-    async def predictions_cancel(self, prediction_id: str) -> "Prediction": ...
+        webhook_events_filter: list[str] | None = None,
+        cancel_after: str | None = None,
+    ) -> Prediction:
+        """Create on the model, version or deployment endpoint (exactly one is given)."""
+        url, body, not_found = self._prediction_target(model, version, deployment)
+        body.update(_drop_none({"input": input, "webhook": webhook, "webhook_events_filter": webhook_events_filter}))
+        if stream:
+            body["stream"] = True
+        headers = {**prefer_header(wait), **({"Cancel-After": cancel_after} if cancel_after else {})}
+        timeout = self._wait_timeout(wait)
+        return await self._object(
+            Prediction, "POST", url, json=body, headers=headers, timeout=timeout, not_found=not_found
+        )
 
-    # trainings
+    def _prediction_target(
+        self, model: str | None, version: str | None, deployment: str | None
+    ) -> tuple[str, dict[str, Any], str | None]:
+        chosen = [x for x in (model, version, deployment) if x]
+        if len(chosen) != 1:
+            raise UsageError("give exactly one of a model, a version or a deployment")
+        if version:
+            version_id = version.rsplit(":", 1)[-1]
+            return self.url("predictions"), {"version": version_id}, None
+        kind, ref = ("model", model) if model else ("deployment", deployment)
+        owner, _, name = (ref or "").partition("/")
+        if not owner or not name or "/" in name:
+            raise UsageError(f"{kind} must be owner/name, not {ref!r}")
+        segment = "models" if kind == "model" else "deployments"
+        return self.url(segment, owner, name, "predictions"), {}, f"{kind} {owner}/{name}"
+
+    @staticmethod
+    def _wait_timeout(wait: bool | int | None) -> httpx.Timeout:
+        """A sync-mode request holds the connection open for up to the wait window."""
+        if wait is None or wait is False:
+            return API_TIMEOUT
+        seconds = MAX_WAIT if wait is True else int(wait)
+        return httpx.Timeout(seconds + 30.0, connect=10.0)
+
+    async def predictions_get(self, prediction_id: str) -> Prediction:
+        url = self.url("predictions", prediction_id)
+        return await self._object(Prediction, "GET", url, not_found=f"prediction {prediction_id}")
+
+    async def predictions_list(
+        self,
+        cursor: str | None = None,
+        *,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        source: str | None = None,
+    ) -> Page[Prediction]:
+        return await self._list(
+            Prediction, cursor, "predictions", created_after=created_after, created_before=created_before, source=source
+        )
+
+    async def predictions_cancel(self, prediction_id: str) -> Prediction:
+        url = self.url("predictions", prediction_id, "cancel")
+        return await self._object(Prediction, "POST", url, not_found=f"prediction {prediction_id}")
+
+    # ---------------------------------------------------------------- trainings
+
     async def trainings_create(
-        self, owner: str, name: str, version_id: str, *, destination: str, input: dict[str, Any], webhook: str | None = None
-    ) -> "Training": ...
-    async def trainings_get(self, training_id: str) -> "Training": ...
-    async def trainings_list(self, cursor: str | None = None) -> "Page[Training]": ...
-    async def trainings_cancel(self, training_id: str) -> "Training": ...
+        self,
+        owner: str,
+        name: str,
+        version_id: str,
+        *,
+        destination: str,
+        input: dict[str, Any],
+        webhook: str | None = None,
+        webhook_events_filter: list[str] | None = None,
+    ) -> Training:
+        url = self.url("models", owner, name, "versions", version_id, "trainings")
+        body = _drop_none(
+            {"destination": destination, "input": input, "webhook": webhook, "webhook_events_filter": webhook_events_filter}
+        )
+        return await self._object(Training, "POST", url, json=body, not_found=f"version {owner}/{name}:{version_id}")
 
-    # deployments
-    async def deployments_list(self, cursor: str | None = None) -> "Page[Deployment]": ...
+    async def trainings_get(self, training_id: str) -> Training:
+        url = self.url("trainings", training_id)
+        return await self._object(Training, "GET", url, not_found=f"training {training_id}")
+
+    async def trainings_list(self, cursor: str | None = None) -> Page[Training]:
+        return await self._list(Training, cursor, "trainings")
+
+    async def trainings_cancel(self, training_id: str) -> Training:
+        url = self.url("trainings", training_id, "cancel")
+        return await self._object(Training, "POST", url, not_found=f"training {training_id}")
+
+    # -------------------------------------------------------------- deployments
+
+    async def deployments_list(self, cursor: str | None = None) -> Page[Deployment]:
+        return await self._list(Deployment, cursor, "deployments")
+
     async def deployments_create(
         self, *, name: str, model: str, version: str, hardware: str, min_instances: int, max_instances: int
-    ) -> "Deployment": ...
-    async def deployments_get(self, owner: str, name: str) -> "Deployment": ...
-    async def deployments_update(self, owner: str, name: str, **fields: Any) -> "Deployment": ...
-    async def deployments_delete(self, owner: str, name: str) -> None: ...
+    ) -> Deployment:
+        body = {
+            "name": name,
+            "model": model,
+            "version": version,
+            "hardware": hardware,
+            "min_instances": min_instances,
+            "max_instances": max_instances,
+        }
+        return await self._object(Deployment, "POST", self.url("deployments"), json=body)
 
-    # files (upload streams from disk; download streams to disk, atomically)
-    async def files_create(self, path: Path, *, content_type: str | None = None, metadata: dict[str, Any] | None = None) -> "File": ...
-    async def files_list(self, cursor: str | None = None) -> "Page[File]": ...
-    async def files_get(self, file_id: str) -> "File": ...
-    async def files_delete(self, file_id: str) -> None: ...
-    async def files_download(self, file_id: str, dest: Path) -> Path: ...
+    async def deployments_get(self, owner: str, name: str) -> Deployment:
+        url = self.url("deployments", owner, name)
+        return await self._object(Deployment, "GET", url, not_found=f"deployment {owner}/{name}")
 
-    # collections and search
-    async def collections_list(self, cursor: str | None = None) -> "Page[Collection]": ...
-    async def collections_get(self, slug: str) -> "Collection": ...
-    async def search(self, query: str, limit: int | None = None) -> "SearchResponse": ...
+    async def deployments_update(self, owner: str, name: str, **fields: Any) -> Deployment:
+        url = self.url("deployments", owner, name)
+        return await self._object(
+            Deployment, "PATCH", url, json=_drop_none(fields), not_found=f"deployment {owner}/{name}"
+        )
 
-    # generic helpers
-    async def paginate(self, first: "Page[Any]", fetch_next: Any) -> AsyncIterator[Any]: ...
-    async def get_page(self, url: str, model: type) -> "Page[Any]": ...  # follow a `next` URL
-    async def stream(self, url: str, last_event_id: str | None = None) -> AsyncIterator["ServerEvent"]: ...
-    async def download(self, url: str, dest: Path) -> Path: ...  # any output URL; auth only to the API host
+    async def deployments_delete(self, owner: str, name: str) -> None:
+        await self._send("DELETE", self.url("deployments", owner, name), not_found=f"deployment {owner}/{name}")
+
+    # -------------------------------------------------------------------- files
+
+    async def files_create(
+        self, path: Path, *, content_type: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> File:
+        """Upload `path` as multipart/form-data, streamed from disk in chunks."""
+        path = Path(path).expanduser()
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with handle:
+            data, files = upload_parts(handle, path, content_type, metadata)
+            return await self._object(
+                File, "POST", self.url("files"), data=data, files=files, rewind=lambda: handle.seek(0)
+            )
+
+    async def files_list(self, cursor: str | None = None) -> Page[File]:
+        return await self._list(File, cursor, "files")
+
+    async def files_get(self, file_id: str) -> File:
+        return await self._object(File, "GET", self.url("files", file_id), not_found=f"file {file_id}")
+
+    async def files_delete(self, file_id: str) -> None:
+        await self._send("DELETE", self.url("files", file_id), not_found=f"file {file_id}")
+
+    async def files_download(
+        self,
+        file_id: str,
+        dest: Path,
+        *,
+        owner: str | None = None,
+        expiry: int | None = None,
+        signature: str | None = None,
+    ) -> Path:
+        """GET /files/{id}/download into dest (a file path, or a directory to put it in).
+
+        The hosted API wants a signed URL (owner, expiry, signature); without them the
+        request relies on the bearer token, which the local sandbox accepts.
+        """
+        params = _drop_none({"owner": owner, "expiry": expiry, "signature": signature}) or None
+        url = self.url("files", file_id, "download")
+        return await self._download_to(url, Path(dest), fallback=file_id, params=params, not_found=f"file {file_id}")
+
+    # --------------------------------------------------- collections and search
+
+    async def collections_list(self, cursor: str | None = None) -> Page[Collection]:
+        return await self._list(Collection, cursor, "collections")
+
+    async def collections_get(self, slug: str) -> Collection:
+        return await self._object(Collection, "GET", self.url("collections", slug), not_found=f"collection {slug}")
+
+    async def search(self, query: str, limit: int | None = None) -> SearchResponse:
+        params = _drop_none({"query": query, "limit": limit})
+        return await self._object(SearchResponse, "GET", self.url("search"), params=params)
+
+    # ---------------------------------------------------------- generic helpers
+
+    async def get_page(self, url: str, model: type) -> Page[Any]:
+        """Follow a page's `next` (or `previous`) URL; `model` is the item or Page type."""
+        page_type = model if isinstance(model, type) and issubclass(model, Page) else Page[model]  # type: ignore[valid-type]
+        return await self._object(page_type, "GET", url)
+
+    async def paginate(
+        self, first: Page[Any], fetch_next: Callable[[str], Awaitable[Page[Any]]] | None = None
+    ) -> AsyncIterator[Any]:
+        """Every result of `first` and the pages after it, fetched only as consumed.
+
+        `fetch_next(url)` loads a following page; by default `get_page` with the first
+        page's item type. (QUERY search pages need their own fetch_next.)
+        """
+        fetch = fetch_next or self._next_fetcher(first)
+        page: Page[Any] | None = first
+        seen: set[str] = set()
+        while page is not None:
+            for item in page.results:
+                yield item
+            if not page.next or page.next in seen:
+                return
+            seen.add(page.next)
+            page = await fetch(page.next)
+
+    def _next_fetcher(self, first: Page[Any]) -> Callable[[str], Awaitable[Page[Any]]]:
+        page_type = type(first)
+
+        async def fetch(url: str) -> Page[Any]:
+            return await self.get_page(url, page_type)
+
+        return fetch
+
+    async def stream(self, url: str, last_event_id: str | None = None) -> AsyncIterator[ServerEvent]:
+        """A prediction's SSE events up to `done`; StreamInterrupted if it stops short."""
+        response = await self._send(
+            "GET", url, stream=True, headers=stream_headers(last_event_id), timeout=STREAM_TIMEOUT
+        )
+        try:
+            async for event in iter_events(response, netloc_of(url)):
+                yield event
+        finally:
+            await response.aclose()
+
+    async def download(self, url: str, dest: Path) -> Path:
+        """Stream any output URL to dest atomically; the token goes only to the API host."""
+        return await self._download_to(url, Path(dest), fallback=filename_from_url(url))
+
+    async def _download_to(
+        self, url: str, dest: Path, *, fallback: str, params: dict[str, Any] | None = None, not_found: str | None = None
+    ) -> Path:
+        response = await self._send(
+            "GET", url, stream=True, params=params, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True, not_found=not_found
+        )
+        try:
+            suggested = filename_from_disposition(response.headers.get("Content-Disposition")) or fallback
+            target = resolve_destination(dest.expanduser(), suggested)
+            return await write_atomically(self._body_chunks(response, url), target)
+        finally:
+            await response.aclose()
+
+    async def _body_chunks(self, response: httpx.Response, url: str) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in response.aiter_bytes():
+                yield chunk
+        except httpx.TransportError as exc:
+            raise problems.network_error(url, exc, self._token) from None
+
+
+def client_from_env(env: dict[str, str] | None = None, **kwargs: Any) -> ReplicateClient:
+    """A client for the token and base URL the environment and hosts file name."""
+    from rshell.session.credentials import load_token, resolve_base_url
+
+    source = os.environ if env is None else env
+    base_url = resolve_base_url(source)
+    return ReplicateClient(load_token(base_url, source), base_url, **kwargs)

@@ -1,0 +1,86 @@
+"""Turn failed HTTP exchanges into rshell's user-facing errors.
+
+The API reports errors as problem+json (`detail`, `title`, sometimes
+`invalid_fields`); users should see that one line, never a traceback, and never the
+token, even if a server were to echo it back.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from rshell.errors import ApiError, AuthError, NetworkError, RshellError
+
+if TYPE_CHECKING:
+    import httpx
+
+AUTH_HINT = "set REPLICATE_API_TOKEN or run `rshell auth login`"
+NETWORK_HINT = "check REPLICATE_BASE_URL and your network connection"
+MAX_DETAIL = 300
+
+
+def one_line(text: str, limit: int = MAX_DETAIL) -> str:
+    """Collapse whitespace and cut to `limit` characters, so a message stays one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def scrub(text: str, secret: str | None) -> str:
+    """Blank out the token wherever it appears."""
+    if secret and secret in text:
+        return text.replace(secret, "***")
+    return text
+
+
+def _invalid_fields(body: dict[str, Any]) -> list[str]:
+    fields = body.get("invalid_fields")
+    if not isinstance(fields, list):
+        return []
+    notes = []
+    for item in fields:
+        if isinstance(item, dict):
+            note = item.get("description") or item.get("field")
+            if isinstance(note, str) and note:
+                notes.append(note)
+    return notes
+
+
+def detail_of(body_text: str, reason: str = "") -> str:
+    """problem+json's `detail`, else `title`, else the body itself, as one line."""
+    try:
+        body = json.loads(body_text) if body_text else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        main = body.get("detail") or body.get("title")
+        if isinstance(main, str) and main:
+            extra = [n for n in _invalid_fields(body) if n not in main]
+            return one_line("; ".join([main, *extra]))
+    text = one_line(body_text) if body_text else ""
+    return text or reason or "no details"
+
+
+def error_for_response(
+    response: "httpx.Response", *, not_found: str | None = None, secret: str | None = None
+) -> RshellError:
+    """The exception for a non-2xx response (its body must already be read)."""
+    status = response.status_code
+    detail = scrub(detail_of(response.text, response.reason_phrase), secret)
+    if status == 401:
+        return AuthError(f"authentication failed: {detail}", AUTH_HINT)
+    if status == 404 and not_found:
+        return ApiError(status, f"{not_found} not found")
+    return ApiError(status, detail)
+
+
+def network_error(url: str, exc: BaseException, secret: str | None = None) -> NetworkError:
+    """`cannot reach <host>: <reason>` for a connection that never worked out."""
+    from rshell.client.urls import netloc_of
+
+    reason = one_line(str(exc)) or type(exc).__name__
+    return NetworkError(f"cannot reach {netloc_of(url)}: {scrub(reason, secret)}", NETWORK_HINT)
+
+
+def missing_token() -> AuthError:
+    return AuthError("no API token", AUTH_HINT)

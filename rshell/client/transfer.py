@@ -1,0 +1,83 @@
+"""Moving file bytes between disk and the network without holding them in memory.
+
+Uploads hand httpx an open file object (it reads 64 KiB chunks as it sends).
+Downloads write chunks to a hidden temporary file beside the destination and rename
+it into place only when complete, so an error or Ctrl-C never leaves a half-written
+file under the real name.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import IO, Any, AsyncIterator
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:]")
+
+
+def guess_content_type(path: Path) -> str:
+    """The MIME type from the file name, as the Files API's `type` field wants."""
+    guessed, _ = mimetypes.guess_type(path.name)
+    return guessed or DEFAULT_CONTENT_TYPE
+
+
+def safe_filename(name: str, fallback: str = "download") -> str:
+    """A plain file name: no directories, no traversal, no control characters."""
+    base = unquote(name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE.sub("_", base).strip().lstrip(".")
+    return base[:200] or fallback
+
+
+def filename_from_url(url: str, fallback: str = "download") -> str:
+    return safe_filename(urlsplit(url).path, fallback)
+
+
+def filename_from_disposition(value: str | None) -> str | None:
+    """The `filename=` of a Content-Disposition header, made safe; None when absent."""
+    if not value:
+        return None
+    match = re.search(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", value, re.IGNORECASE)
+    return safe_filename(match.group(1)) if match else None
+
+
+def upload_parts(
+    handle: IO[bytes], path: Path, content_type: str | None, metadata: dict[str, Any] | None
+) -> tuple[dict[str, str], dict[str, tuple[str, IO[bytes], str]]]:
+    """The multipart `data` and `files` of POST /files: content, filename, type, metadata."""
+    kind = content_type or guess_content_type(path)
+    data = {"filename": path.name[:255], "type": kind, "metadata": json.dumps(metadata or {})}
+    files = {"content": (path.name, handle, kind)}
+    return data, files
+
+
+def resolve_destination(dest: Path, suggested: str) -> Path:
+    """`dest` itself, or `dest/suggested` when dest is an existing directory."""
+    return dest / safe_filename(suggested) if dest.is_dir() else dest
+
+
+async def write_atomically(chunks: AsyncIterator[bytes], dest: Path) -> Path:
+    """Stream chunks into a temp file in dest's directory, then rename it to dest."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in chunks:
+                out.write(chunk)
+        os.replace(tmp_name, dest)
+    except BaseException:
+        _remove_quietly(tmp_name)
+        raise
+    return dest
+
+
+def _remove_quietly(name: str) -> None:
+    try:
+        os.unlink(name)
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,38 @@
+"""Base-URL normalisation, shared by the client and the credentials module.
+
+Pure stdlib on purpose: `rshell.session.credentials` imports it on paths (e.g.
+`auth status`) that must not pay for httpx or pydantic.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "https://api.replicate.com/v1"
+
+
+def normalise_base_url(url: str | None) -> str:
+    """The API root ending in `/v1`, whether the user gave it with `/v1` or not.
+
+    The official CLI's REPLICATE_BASE_URL includes `/v1`, the official Python
+    client's does not; both forms (with or without a trailing slash) must work.
+    """
+    text = (url or "").strip()
+    if not text:
+        return DEFAULT_BASE_URL
+    if "://" not in text:
+        text = "https://" + text
+    text = text.rstrip("/")
+    if not text.endswith("/v1"):
+        text += "/v1"
+    return text
+
+
+def netloc_of(url: str) -> str:
+    """`host[:port]` of a URL, lower-cased: what requests must match to get the token."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)):
+        return host
+    return f"{host}:{port}"

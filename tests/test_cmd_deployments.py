@@ -1,0 +1,187 @@
+"""`deployments …` handlers against a respx-mocked API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import respx
+
+import api_fixtures as fx
+from handler_support import BASE, Harness
+from rshell.errors import ApiError, RshellError, UsageError
+
+OTHER_VERSION = "f" * 64
+
+
+@pytest.fixture
+def api():
+    with respx.mock(base_url=BASE, assert_all_called=False) as router:
+        yield router
+
+
+def body_of(route: respx.Route) -> dict:
+    return json.loads(route.calls.last.request.content)
+
+
+def test_list_shows_release_model_hardware_and_instances(api):
+    api.get("/deployments").respond(200, json=fx.page([fx.deployment(), fx.deployment(name="other")]))
+    result = Harness().run("deployments list")
+    header, first, second = result.text.splitlines()
+    assert header.split() == ["DEPLOYMENT", "RELEASE", "MODEL", "HARDWARE", "INSTANCES"]
+    assert first.split() == ["alice/my-app-image-generator", "1", f"stability-ai/sdxl:{fx.VERSION_ID[:12]}", "gpu-t4", "1-5"]
+    assert second.split()[0] == "alice/other"
+    assert result.data["results"][0]["current_release"]["number"] == 1
+
+
+def test_list_when_there_are_none(api):
+    api.get("/deployments").respond(200, json=fx.page([]))
+    assert Harness().run("d list").text == "no deployments"
+
+
+def test_show_prints_labelled_lines(api):
+    api.get("/deployments/alice/my-app").respond(200, json=fx.deployment(name="my-app"))
+    result = Harness().run("deployments show alice/my-app")
+    lines = dict(line.split(":", 1) for line in result.text.splitlines())
+    assert lines["deployment"].strip() == "alice/my-app"
+    assert lines["version"].strip() == fx.VERSION_ID
+    assert lines["instances"].strip() == "1-5"
+    assert lines["released"].strip() == "2024-02-15 16:32 by alice"
+
+
+def test_create_deploys_the_models_latest_version_on_cpu_by_default(api):
+    api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
+    route = api.post("/deployments").respond(200, json=fx.deployment(name="my-app"))
+    result = Harness().run("deployments create my-app --model stability-ai/sdxl")
+    assert body_of(route) == {
+        "name": "my-app",
+        "model": "stability-ai/sdxl",
+        "version": fx.VERSION_ID,
+        "hardware": "cpu",
+        "min_instances": 0,
+        "max_instances": 1,
+    }
+    assert result.text.splitlines()[0] == "created deployment"
+    assert result.data["owner"] == "alice"
+
+
+def test_create_with_every_flag_sends_them_and_skips_the_model_lookup(api):
+    model_route = api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
+    route = api.post("/deployments").respond(200, json=fx.deployment())
+    Harness().run(
+        f"deployments create my-app --model stability-ai/sdxl --version {OTHER_VERSION}"
+        " --hardware gpu-t4 --min-instances 1 --max-instances 3"
+    )
+    assert not model_route.called
+    assert body_of(route) == {
+        "name": "my-app",
+        "model": "stability-ai/sdxl",
+        "version": OTHER_VERSION,
+        "hardware": "gpu-t4",
+        "min_instances": 1,
+        "max_instances": 3,
+    }
+
+
+def test_create_with_an_owner_checks_it_is_the_account(api):
+    api.get("/account").respond(200, json=fx.account())
+    with pytest.raises(UsageError) as caught:
+        Harness().run(f"deployments create bob/my-app --model stability-ai/sdxl --version {OTHER_VERSION}")
+    assert "alice" in caught.value.message
+    assert not any(call.request.method == "POST" for call in api.calls)
+
+
+def test_create_with_the_accounts_own_owner_sends_just_the_name(api):
+    api.get("/account").respond(200, json=fx.account())
+    route = api.post("/deployments").respond(200, json=fx.deployment())
+    Harness().run(f"deployments create alice/my-app --model stability-ai/sdxl --version {OTHER_VERSION}")
+    assert body_of(route)["name"] == "my-app"
+
+
+def test_create_of_a_model_without_versions_sends_nothing(api):
+    api.get("/models/alice/empty").respond(200, json=fx.model("alice", "empty", latest_version=None))
+    with pytest.raises(UsageError) as caught:
+        Harness().run("deployments create my-app --model alice/empty")
+    assert "--version" in (caught.value.hint or "")
+    assert not any(call.request.method == "POST" for call in api.calls)
+
+
+def test_create_422_surfaces_the_problem_detail(api):
+    api.post("/deployments").respond(
+        422,
+        json=fx.problem(422, "max_instances: must be less than or equal to 20"),
+        headers={"content-type": "application/problem+json"},
+    )
+    with pytest.raises(ApiError) as caught:
+        Harness().run(f"deployments create my-app --model a/b --version {OTHER_VERSION} --max-instances 99")
+    assert caught.value.status == 422
+    assert "must be less than or equal to 20" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "deployments create my-app --model nope",
+        "deployments create 'bad name' --model a/b",
+        "deployments create my-app --model a/b --min-instances 3 --max-instances 2",
+        "deployments create my-app --model a/b --min-instances -1",
+        "deployments create my-app --model a/b --max-instances lots",
+        "deployments create my-app",
+    ],
+)
+def test_invalid_create_is_a_usage_error_with_no_request(api, line):
+    with pytest.raises(UsageError):
+        Harness().run(line)
+    assert api.calls.call_count == 0
+
+
+def test_update_sends_only_the_flags_given(api):
+    route = api.patch("/deployments/alice/my-app").respond(200, json=fx.deployment(name="my-app"))
+    result = Harness().run("deployments update alice/my-app --max-instances 10")
+    assert body_of(route) == {"max_instances": 10}
+    assert result.text.splitlines()[0] == "updated deployment"
+
+
+def test_update_with_version_and_hardware(api):
+    route = api.patch("/deployments/alice/my-app").respond(200, json=fx.deployment(name="my-app"))
+    Harness().run(f"deployments update alice/my-app --version {OTHER_VERSION} --hardware gpu-l40s --min-instances 0")
+    assert body_of(route) == {"version": OTHER_VERSION, "hardware": "gpu-l40s", "min_instances": 0}
+
+
+def test_update_without_flags_is_a_usage_error_with_no_request(api):
+    with pytest.raises(UsageError) as caught:
+        Harness().run("deployments update alice/my-app")
+    assert "--max-instances" in (caught.value.hint or "")
+    assert api.calls.call_count == 0
+
+
+def test_update_of_a_missing_deployment_is_a_404(api):
+    api.patch("/deployments/alice/gone").respond(404, json=fx.problem(404, "Deployment not found"))
+    with pytest.raises(ApiError) as caught:
+        Harness().run("deployments update alice/gone --max-instances 2")
+    assert caught.value.status == 404
+
+
+def test_schema_shows_the_current_release_version(api):
+    api.get("/deployments/alice/my-app").respond(200, json=fx.deployment(name="my-app"))
+    version_route = api.get(f"/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
+    result = Harness().run("deployments schema alice/my-app")
+    assert version_route.called
+    lines = result.text.splitlines()
+    assert lines[0] == f"deployment alice/my-app (version {fx.VERSION_ID[:12]})"
+    assert lines[2].split()[0] == "prompt*"
+    assert result.data["components"]["schemas"]["Input"]["required"] == ["prompt"]
+
+
+def test_schema_of_a_deployment_without_a_release(api):
+    api.get("/deployments/alice/new").respond(200, json=fx.deployment(name="new", current_release=None))
+    with pytest.raises(RshellError) as caught:
+        Harness().run("deployments schema alice/new")
+    assert "no release" in caught.value.message
+
+
+def test_delete(api):
+    route = api.delete("/deployments/alice/my-app").respond(204)
+    result = Harness().run("deployments delete alice/my-app")
+    assert route.called
+    assert result.text == "deleted deployment alice/my-app"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mimetypes
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,12 +36,13 @@ def readable_file(text: str) -> Path:
 
 
 def file_name(file: dict[str, Any]) -> str:
-    """What to call a file locally: its name when the API gives one, else its id (+ extension)."""
-    name = file.get("name") or (file.get("metadata") or {}).get("filename")
-    if isinstance(name, str) and Path(name).name not in ("", ".", ".."):
-        return Path(name).name  # never a path: no traversal out of the destination
+    """What to call a file locally: its (made safe) name, else its id with an extension."""
+    from rshell.client.transfer import safe_filename
+
     extension = mimetypes.guess_extension(str(file.get("content_type") or "")) or ""
-    return f"{file.get('id')}{extension}"
+    fallback = f"{file.get('id')}{extension}"
+    name = file.get("name")
+    return safe_filename(name, fallback) if isinstance(name, str) and name else fallback
 
 
 def file_table(files: list[dict[str, Any]]) -> str:
@@ -104,14 +104,6 @@ def _refuse_existing(dest: Path) -> None:
         raise UsageError(f"{dest} already exists; not overwriting it", "name another destination, or remove the file first")
 
 
-def _check_parent(dest: Path) -> None:
-    parent = dest.parent
-    if not parent.is_dir():
-        raise UsageError(f"cannot write {dest}: directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"cannot write {dest}: directory {parent} is not writable")
-
-
 async def download(ctx: "Context", args: "ParsedArgs") -> "Result":
     """Download a file's content to DEST (default: its name here), never over an existing file.
 
@@ -121,11 +113,9 @@ async def download(ctx: "Context", args: "ParsedArgs") -> "Result":
     given = Path(args.dest).expanduser() if args.get("dest") else None
     if given is not None and not given.is_dir():
         _refuse_existing(given)
-        _check_parent(given)
     client = await ctx.client()
     file = as_json(await client.files_get(args.id))
     dest = given if given is not None and not given.is_dir() else (given or Path(".")) / file_name(file)
     _refuse_existing(dest)
-    _check_parent(dest)
     written = await client.files_download(args.id, dest)
     return _result(file, f"downloaded {args.id} to {written or dest} ({human_size(file.get('size'))})")

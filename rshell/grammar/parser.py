@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rshell.grammar.lexer import Token, Word, error_at, tokenize
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_NAME_RULE = "a name is unquoted letters, digits and _, not starting with a digit"
 
 
 @dataclass
@@ -89,11 +90,11 @@ def _assignment(text: str, words: list[Word], pipes: list[int]) -> tuple[str | N
     if len(words) > 1 and text[words[1].start : words[1].end] == "=":
         name, rest, eq_end = first.value, words[2:], words[1].end
         if source != first.value or not NAME_RE.match(name):
-            raise error_at(text, first.start, f"bad name '{source}' before '=' (use letters, digits and _, not starting with a digit)")
+            raise error_at(text, first.start, f"bad name {source!r} before '=' ({_NAME_RULE})")
     elif source.endswith("=") and source.count("=") == 1 and source == first.value and len(source) > 1:
         name, rest, eq_end = source[:-1], words[1:], first.end
         if not NAME_RE.match(name):
-            raise error_at(text, first.start, f"bad name '{name}' before '=' (use letters, digits and _, not starting with a digit)")
+            raise error_at(text, first.start, f"bad name {name!r} before '=' ({_NAME_RULE})")
     else:
         return None, words
     if name == "_":

@@ -92,8 +92,9 @@ def _model_of(obj: dict[str, Any]) -> str:
     return str(model)
 
 
-def prediction_summary(obj: dict[str, Any], *, concatenate: bool = False) -> str:
-    """`prediction show`: the fields that matter, then output, error and a logs tail."""
+def prediction_summary(obj: dict[str, Any], *, concatenate: bool = False, logs: bool = True) -> str:
+    """`prediction show`: the fields that matter, then output, error and a logs tail
+    (left out with logs=False when the logs were already printed while waiting)."""
     head = fields(
         [
             ("id", obj.get("id")),
@@ -106,17 +107,17 @@ def prediction_summary(obj: dict[str, Any], *, concatenate: bool = False) -> str
             ("web", (obj.get("urls") or {}).get("web")),
         ]
     )
-    return _with_sections(head, obj, concatenate)
+    return _with_sections(head, obj, concatenate, logs)
 
 
-def _with_sections(head: str, obj: dict[str, Any], concatenate: bool) -> str:
+def _with_sections(head: str, obj: dict[str, Any], concatenate: bool, logs: bool) -> str:
     parts = [head]
     output = render_output(obj.get("output"), concatenate=concatenate)
     if output:
         parts.append("output:\n" + _indent(output))
     if obj.get("error"):
         parts.append(f"error: {obj['error']}")
-    tail = logs_tail(obj.get("logs"))
+    tail = logs_tail(obj.get("logs")) if logs else ""
     if tail:
         parts.append("logs (last lines):\n" + _indent(tail))
     return "\n".join(parts)

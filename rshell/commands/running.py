@@ -1,0 +1,187 @@
+"""Following a prediction or training to its end, shared by both handler modules.
+
+Polling with backoff (never more than a second apart), printing only log text not
+yet printed, the stderr spinner, Ctrl-C that cancels on the server, and --web.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator, NoReturn
+
+from rshell.commands.context import Result
+from rshell.errors import Interrupted, RshellError
+from rshell.rendering.progress import Progress
+
+if TYPE_CHECKING:
+    from rshell.commands.arguments import ParsedArgs
+    from rshell.commands.context import Context
+    from rshell.rendering.output import Output
+
+TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
+POLL_FIRST = 0.1  # seconds: a fast model is seen almost as soon as it finishes
+POLL_FACTOR = 1.5
+POLL_MAX = 1.0  # SPEC 5: never more than a second apart
+
+
+async def sleep(seconds: float) -> None:
+    """The poll loop's pause; a module attribute so tests replace it (no real waiting)."""
+    await asyncio.sleep(seconds)
+
+
+def intervals(first: float = POLL_FIRST, factor: float = POLL_FACTOR, most: float = POLL_MAX) -> Iterator[float]:
+    """100 ms, 150 ms, 225 ms, … capped at a second."""
+    delay = first
+    while True:
+        yield min(delay, most)
+        delay = min(delay * factor, most)
+
+
+def as_json(obj: Any) -> Any:
+    dump = getattr(obj, "model_dump", None)
+    return dump(mode="json") if dump is not None else obj
+
+
+def status_of(obj: Any) -> str:
+    return str((obj.get("status") if isinstance(obj, dict) else getattr(obj, "status", "")) or "")
+
+
+class LogFollower:
+    """Prints only log text it has not printed yet, whole lines at a time (a tqdm bar
+    ending in `\\r` counts as a line), and the unfinished rest at the end."""
+
+    def __init__(self, emit: Callable[[str], None]) -> None:
+        self.emit = emit
+        self.done = 0  # characters of the logs already printed
+        self.seen = ""
+
+    def skip(self, count: int) -> None:
+        """Treat the first `count` characters as printed (they came over the stream)."""
+        self.done = max(self.done, count)
+
+    def feed(self, logs: str | None, *, final: bool = False) -> None:
+        logs = logs or ""
+        if not logs.startswith(self.seen[: self.done]):
+            self.done = 0  # the server rewrote the logs: start over rather than lose lines
+        self.seen = logs
+        fresh = logs[self.done :]
+        cut = len(fresh) if final else max(fresh.rfind("\n"), fresh.rfind("\r")) + 1
+        if cut > 0:
+            self.emit(fresh[:cut])
+            self.done += cut
+
+
+class Watch:
+    """What a person sees while waiting: spinner, logs, progress lines, tokens."""
+
+    def __init__(self, out: "Output", label: str) -> None:
+        self.out = out
+        self.progress = Progress(out.stderr, enabled=out.stderr_tty, label=label)
+        self.logs = LogFollower(self.log)
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+    def update(self, obj: Any) -> None:
+        """A fresh copy of the object from the API: new logs out, spinner redrawn."""
+        data = as_json(obj)
+        self.logs.feed(data.get("logs"))
+        self.progress.update(data.get("status"), data.get("logs"))
+
+    def finish(self, obj: Any) -> None:
+        self.logs.feed(as_json(obj).get("logs"), final=True)
+        self.stop()
+
+    def log(self, text: str) -> None:
+        with self.progress.aside():
+            self.out.log(text)
+
+    def info(self, message: str) -> None:
+        with self.progress.aside():
+            self.out.info(message)
+
+    def token(self, text: str) -> None:
+        """Streamed output shares the terminal with the spinner: the spinner yields."""
+        self.stop()
+        self.progress.enabled = False
+        self.out.token(text)
+
+
+async def poll(get: Callable[[str], Awaitable[Any]], obj: Any, watch: Watch) -> Any:
+    """Fetch `obj` again with backoff until its status is terminal."""
+    for delay in intervals():
+        if status_of(obj) in TERMINAL:
+            return obj
+        await sleep(delay)
+        obj = await get(obj.id)
+        watch.update(obj)
+    raise AssertionError("unreachable: intervals() never ends")
+
+
+async def cancel_after_interrupt(
+    ctx: "Context",
+    kind: str,
+    obj: Any,
+    cancel: Callable[[str], Awaitable[Any]],
+) -> NoReturn:
+    """Ctrl-C while waiting: cancel on the server (shielded, so a second Ctrl-C does
+    not leave it running unasked), say so, and stop with the canceled object."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()  # we handle this cancellation by turning it into Interrupted
+    data = as_json(obj)
+    try:
+        data = as_json(await asyncio.shield(cancel(obj.id)))
+        ctx.out.info(f"canceled {kind} {obj.id}")
+    except RshellError as exc:
+        ctx.out.info(f"could not cancel {kind} {obj.id}: {exc.message}")
+    raise Interrupted(
+        f"interrupted while waiting for {kind} {obj.id}",
+        result=Result(data=data, ok=False, error=f"{kind} {obj.id} {status_of(data) or 'interrupted'}"),
+    )
+
+
+def option(ctx: "Context", args: "ParsedArgs", name: str, fallback: str) -> str:
+    """A flag's value, else the session's `set` option, else the fallback."""
+    value = args.values.get(name)
+    if value is None:
+        value = ctx.session.options.get(name)
+    return str(value) if value is not None else fallback
+
+
+def wants_json(ctx: "Context", args: "ParsedArgs") -> bool:
+    """Whether the result will print as JSON (so streamed tokens must stay off stdout)."""
+    return bool(args.values.get("json")) or bool(ctx.session.options.get("json")) or ctx.out.wants_json
+
+
+def _has_browser() -> bool:
+    """A graphical browser we can hand a URL to without taking over the terminal."""
+    import webbrowser
+
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("BROWSER")
+    ):
+        return False
+    try:
+        webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return True
+
+
+def open_web(ctx: "Context", url: str | None) -> None:
+    """--web: open the page, or print its URL on stderr when there is no browser."""
+    if not url:
+        ctx.out.info("no web page for this object")
+        return
+    import webbrowser
+
+    if _has_browser() and webbrowser.open(url):
+        ctx.out.info(f"opened {url}")
+        return
+    ctx.out.info(url)

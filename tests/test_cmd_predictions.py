@@ -1,0 +1,529 @@
+"""`prediction …` handlers against a respx-mocked API: endpoints, waiting, streaming,
+input validation before sending, uploads, --save, failures and Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import importlib
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+import api_fixtures as fx
+from handler_support import BASE, Harness
+from rshell.commands import catalog, running
+from rshell.commands.arguments import parse_args
+from rshell.commands.context import Result
+from rshell.errors import AuthError, Interrupted, UsageError
+
+PID = fx.PREDICTION_ID
+STREAM_URL = f"https://stream.replicate.com/v1/files/{PID}-stream"
+LLM = "meta/llama"
+SSE = {"Content-Type": "text/event-stream"}
+
+
+@pytest.fixture
+def api():
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def sleeps(monkeypatch) -> list[float]:
+    """Replace the poll loop's pause: record each delay, never really wait."""
+    delays: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        delays.append(seconds)
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(running, "sleep", fake_sleep)
+    return delays
+
+
+def body_of(route: respx.Route, index: int = -1) -> dict:
+    return json.loads(route.calls[index].request.content)
+
+
+def mock_model(api, owner: str = "stability-ai", name: str = "sdxl", *, llm: bool = False) -> respx.Route:
+    return api.get(f"{BASE}/models/{owner}/{name}").respond(200, json=fx.model(owner, name, llm=llm))
+
+
+def model_create(api, owner: str = "stability-ai", name: str = "sdxl") -> respx.Route:
+    return api.post(f"{BASE}/models/{owner}/{name}/predictions")
+
+
+# endpoint choice -------------------------------------------------------------------
+
+
+def test_owner_name_runs_the_model_endpoint_with_prefer_wait(api):
+    mock_model(api)
+    create = model_create(api).respond(201, json=fx.prediction("succeeded"))
+    h = Harness()
+    result = h.run("run stability-ai/sdxl prompt='a red fox' width=512")
+    request = create.calls.last.request
+    assert request.headers["Prefer"] == "wait"
+    assert body_of(create)["input"] == {"prompt": "a red fox", "width": 512}
+    assert "version" not in body_of(create)
+    assert result.ok and result.data["id"] == PID
+    assert result.text == "https://replicate.delivery/pbxt/abc123/out-0.png"
+    assert f"prediction {PID} succeeded in 4.2s" in h.err
+
+
+def test_owner_name_version_uses_the_version_endpoint(api):
+    version = api.get(f"{BASE}/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
+    Harness().run(f"prediction create stability-ai/sdxl:{fx.VERSION_ID} prompt=hi")
+    assert version.called
+    assert body_of(create) == {"version": fx.VERSION_ID, "input": {"prompt": "hi"}}
+    assert create.calls.last.request.headers["Prefer"] == "wait"
+
+
+def test_bare_version_id_uses_the_version_endpoint_without_a_schema(api):
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
+    Harness().run(f"run {fx.VERSION_ID} prompt=hi steps=30")
+    # without a schema: JSON if it parses, else string
+    assert body_of(create) == {"version": fx.VERSION_ID, "input": {"prompt": "hi", "steps": 30}}
+    assert len(api.calls) == 1  # no schema look-up: a bare id has no GET endpoint
+
+
+def test_deployment_uses_the_deployment_endpoint_and_its_release_schema(api):
+    api.get(f"{BASE}/deployments/alice/my-app").respond(200, json=fx.deployment("alice", "my-app"))
+    api.get(f"{BASE}/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
+    create = api.post(f"{BASE}/deployments/alice/my-app/predictions").respond(201, json=fx.prediction("succeeded"))
+    Harness().run("run --deployment alice/my-app prompt=hi width=1024")
+    assert body_of(create)["input"] == {"prompt": "hi", "width": 1024}
+    with pytest.raises(UsageError, match="width"):
+        Harness().run("run --deployment alice/my-app prompt=hi width=5")
+    assert create.call_count == 1
+
+
+def test_model_and_deployment_together_or_neither_is_a_usage_error(api):
+    with pytest.raises(UsageError, match="not both"):
+        Harness().run("run a/b --deployment c/d prompt=x")
+    with pytest.raises(UsageError, match="needs a model"):
+        Harness().run("prediction create")
+    with pytest.raises(UsageError, match="expected owner/name"):
+        Harness().run("run not-a-model prompt=x")
+    assert not api.calls
+
+
+# validation before sending ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ("promt=hi", "promt"),
+        ("prompt=hi width=99999", "width"),
+        ("prompt=hi scheduler=NOPE", "scheduler"),
+        ("prompt=hi num_outputs=two", "num_outputs"),
+        ("width=512", "prompt"),
+    ],
+)
+def test_invalid_inputs_fail_before_any_request_is_sent(api, inputs, message):
+    mock_model(api)
+    create = model_create(api).respond(201, json=fx.prediction())
+    upload = api.post(f"{BASE}/files").respond(201, json=fx.file())
+    with pytest.raises(UsageError, match=message):
+        Harness().run(f"run stability-ai/sdxl {inputs} image=@{__file__}")
+    assert not create.called and not upload.called
+
+
+def test_missing_file_fails_before_any_request(api, tmp_path):
+    mock_model(api)
+    create = model_create(api).respond(201, json=fx.prediction())
+    with pytest.raises(UsageError):
+        Harness().run(f"run stability-ai/sdxl prompt=hi image=@{tmp_path / 'nope.png'}")
+    assert not create.called
+    assert all(call.request.method == "GET" for call in api.calls)
+
+
+def test_schema_fetch_failure_is_fatal_unless_dry_run(api):
+    api.get(f"{BASE}/models/stability-ai/sdxl").respond(401, json=fx.problem(401, "You did not pass a valid token"))
+    create = model_create(api).respond(201, json=fx.prediction("succeeded"))
+    with pytest.raises(AuthError):
+        Harness().run("run stability-ai/sdxl prompt=hi")
+    assert not create.called
+    h = Harness(dry_run=True)
+    h.run("run stability-ai/sdxl promt=unvalidated")
+    assert body_of(create)["input"] == {"promt": "unvalidated"}
+    assert "inputs not validated" in h.err
+
+
+# files ----------------------------------------------------------------------------------
+
+
+def test_at_file_is_uploaded_and_its_url_passed(api, tmp_path):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG fake")
+    mock_model(api)
+    upload = api.post(f"{BASE}/files").respond(201, json=fx.file())
+    create = model_create(api).respond(201, json=fx.prediction("succeeded"))
+    Harness().run(f"run stability-ai/sdxl prompt=hi image=@{photo}")
+    assert upload.called
+    assert b"\x89PNG fake" in upload.calls.last.request.content
+    assert body_of(create)["input"]["image"] == f"{BASE}/files/{fx.FILE_ID}"
+
+
+def test_file_encoding_data_inlines_small_files_and_refuses_big_ones(api, tmp_path):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG small")
+    mock_model(api)
+    upload = api.post(f"{BASE}/files").respond(201, json=fx.file())
+    create = model_create(api).respond(201, json=fx.prediction("succeeded"))
+    Harness().run(f"run stability-ai/sdxl prompt=hi image=@{photo} --file-encoding data")
+    expected = "data:image/png;base64," + base64.b64encode(b"\x89PNG small").decode()
+    assert body_of(create)["input"]["image"] == expected
+    assert not upload.called
+
+    big = tmp_path / "big.png"
+    big.write_bytes(b"x" * (1024 * 1024 + 1))
+    with pytest.raises(UsageError, match="too large"):
+        Harness().run(f"run stability-ai/sdxl prompt=hi image=@{big} --file-encoding data")
+    assert create.call_count == 1 and not upload.called
+
+
+# waiting -------------------------------------------------------------------------------
+
+
+def test_polls_with_growing_backoff_and_prints_only_new_logs(api, sleeps):
+    mock_model(api)
+    create = model_create(api).respond(201, json=fx.prediction("starting"))
+    states = [
+        fx.prediction("processing", logs="step 1\n"),
+        fx.prediction("processing", logs="step 1\nstep 2\nhalf a li"),
+        fx.prediction("processing", logs="step 1\nstep 2\nhalf a line\n"),
+        fx.prediction("succeeded", logs="step 1\nstep 2\nhalf a line\ndone\n"),
+    ]
+    get = api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
+    h = Harness()
+    result = h.run("run stability-ai/sdxl prompt=hi")
+    assert create.calls.last.request.headers["Prefer"] == "wait"
+    assert get.call_count == 4
+    assert sleeps == pytest.approx([0.1, 0.15, 0.225, 0.3375])
+    assert result.ok and result.data["status"] == "succeeded"
+    for line in ("step 1", "step 2", "half a line", "done"):
+        assert h.err.count(line) == 1, h.err
+    assert "half a li\n" not in h.err  # partial lines wait for their end
+
+
+def test_poll_interval_never_exceeds_a_second(api, sleeps):
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("processing"))
+    states = [fx.prediction("processing")] * 15 + [fx.prediction("succeeded")]
+    api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
+    Harness().run("run stability-ai/sdxl prompt=hi")
+    assert len(sleeps) == 16
+    assert max(sleeps) == 1.0
+    assert sleeps == sorted(sleeps)
+
+
+def test_no_wait_returns_the_created_prediction_at_once(api, sleeps):
+    mock_model(api)
+    create = model_create(api).respond(201, json=fx.prediction("starting"))
+    get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded"))
+    result = Harness().run("run stability-ai/sdxl prompt=hi --no-wait")
+    assert "Prefer" not in create.calls.last.request.headers
+    assert not get.called and not sleeps
+    assert result.ok and result.data["status"] == "starting"
+
+
+@pytest.mark.parametrize(("status", "why"), [("failed", ": CUDA out of memory"), ("canceled", ""), ("aborted", "")])
+def test_unsuccessful_prediction_is_not_ok(api, status, why):
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction(status))
+    result = Harness().run("run stability-ai/sdxl prompt=hi")
+    assert result.ok is False
+    assert result.error == f"prediction {PID} {status}{why}"
+    assert result.data["status"] == status
+
+
+def test_spinner_only_on_a_terminal(api, sleeps):
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("processing"))
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded"))
+    plain = Harness()
+    plain.run("run stability-ai/sdxl prompt=hi")
+    assert "\r" not in plain.err
+    tty = Harness()
+    tty.out.stderr_tty = True
+    tty.run("run stability-ai/sdxl prompt=hi")
+    assert f"\r| {PID} processing" in tty.err
+    assert "[##########----------]  50%" in tty.err  # the fixture's logs carry 50%|
+
+
+# streaming -----------------------------------------------------------------------------
+
+
+def llm_prediction(status: str, **overrides: Any) -> dict:
+    return fx.prediction(status, model=LLM, version=fx.LLM_VERSION_ID, **overrides)
+
+
+def test_stream_prints_tokens_in_order_and_logs_on_stderr(api, sleeps):
+    mock_model(api, "meta", "llama", llm=True)
+    create = model_create(api, "meta", "llama").respond(201, json=llm_prediction("starting"))
+    events = [("logs", "loading weights"), ("output", "Hel"), ("output", "lo,"), ("output", " world"), ("done", "{}")]
+    stream = api.get(STREAM_URL).respond(200, content=fx.sse_body(events), headers=SSE)
+    final = llm_prediction("succeeded", output=["Hel", "lo,", " world"], logs="loading weights\n")
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=final)
+    h = Harness()
+    result = h.run(f"stream {LLM} prompt=hi")
+    assert body_of(create)["stream"] is True
+    assert "Prefer" not in create.calls.last.request.headers
+    assert stream.called
+    assert h.stdout.getvalue() == "Hello, world"
+    assert h.err.count("loading weights") == 1
+    assert result.ok and result.text == ""  # already printed: not printed twice
+    assert result.data["output"] == ["Hel", "lo,", " world"]
+
+
+def test_auto_stream_on_a_terminal_for_concatenate_output(api, sleeps):
+    mock_model(api, "meta", "llama", llm=True)
+    create = model_create(api, "meta", "llama").respond(201, json=llm_prediction("starting"))
+    api.get(STREAM_URL).respond(200, content=fx.sse_body([("output", "Hi"), ("done", "{}")]), headers=SSE)
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=llm_prediction("succeeded", output=["Hi"]))
+    h = Harness()
+    h.out.stdout_tty = True
+    h.run(f"run {LLM} prompt=hi")
+    assert body_of(create)["stream"] is True
+    assert h.stdout.getvalue() == "Hi"
+    # not a terminal: wait synchronously instead and join the iterator in the text
+    h2 = Harness()
+    result = h2.run(f"run {LLM} prompt=hi")
+    assert "stream" not in body_of(create)
+    assert create.calls.last.request.headers["Prefer"] == "wait"
+    assert result.text == "Hi"
+
+
+def test_broken_stream_resumes_once_with_last_event_id(api, sleeps):
+    mock_model(api, "meta", "llama", llm=True)
+    model_create(api, "meta", "llama").respond(201, json=llm_prediction("starting"))
+    first = fx.sse_body([("output", "one "), ("output", "two ")])  # ends before done
+    rest = fx.sse_body([("output", "three"), ("done", "{}")]).replace(b"id: 1", b"id: 3").replace(b"id: 2", b"id: 4")
+    stream = api.get(STREAM_URL).mock(side_effect=[httpx.Response(200, content=first, headers=SSE), httpx.Response(200, content=rest, headers=SSE)])
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=llm_prediction("succeeded", output=["one ", "two ", "three"]))
+    h = Harness()
+    h.run(f"stream {LLM} prompt=hi")
+    assert stream.call_count == 2
+    assert "Last-Event-ID" not in stream.calls[0].request.headers
+    assert stream.calls[1].request.headers["Last-Event-ID"] == "2"
+    assert h.stdout.getvalue() == "one two three"
+
+
+def test_stream_broken_twice_falls_back_to_polling_and_prints_the_rest(api, sleeps):
+    mock_model(api, "meta", "llama", llm=True)
+    model_create(api, "meta", "llama").respond(201, json=llm_prediction("starting"))
+    api.get(STREAM_URL).respond(200, content=fx.sse_body([("output", "one ")]), headers=SSE)
+    states = [llm_prediction("processing"), llm_prediction("succeeded", output=["one ", "two"])]
+    get = api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
+    h = Harness()
+    result = h.run(f"stream {LLM} prompt=hi")
+    assert get.call_count == 2
+    assert "polling instead" in h.err
+    assert h.stdout.getvalue() == "one two"
+    assert result.ok
+
+
+# --save and --web ------------------------------------------------------------------------
+
+
+def test_save_downloads_every_output_file_under_safe_names(api, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    output = {
+        "images": ["https://replicate.delivery/a/out.png", "https://replicate.delivery/b/out.png"],
+        "evil": "https://evil.test/%2E%2E%2F%2E%2E%2Fescape.sh?name=../../x",
+        "inline": "data:text/plain;base64," + base64.b64encode(b"inline text").decode(),
+        "score": 0.5,
+    }
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("succeeded", output=output))
+    api.get("https://replicate.delivery/a/out.png").respond(200, content=b"A" * 100_000)
+    api.get("https://replicate.delivery/b/out.png").respond(200, content=b"B")
+    evil = api.get(url__startswith="https://evil.test/").respond(200, content=b"#!/bin/sh")
+    h = Harness()
+    result = h.run("run stability-ai/sdxl prompt=hi --save")
+    directory = tmp_path / PID
+    names = sorted(p.name for p in directory.iterdir())
+    assert names == ["escape.sh", "out-1.png", "out.png", "output-3.txt", "output.json"]
+    assert (directory / "out.png").read_bytes() == b"A" * 100_000
+    assert (directory / "out-1.png").read_bytes() == b"B"
+    assert (directory / "output-3.txt").read_bytes() == b"inline text"
+    assert json.loads((directory / "output.json").read_text()) == output
+    assert "Authorization" not in evil.calls.last.request.headers  # the token stays with the API
+    assert not (tmp_path.parent / "escape.sh").exists()
+    for name in names:
+        assert f"saved {directory / name}" in h.err
+    assert result.ok and result.data["output"] == output  # data stays the API object
+    assert str(directory / "out.png") in result.text
+
+
+def test_save_into_output_directory_with_text_output(api, tmp_path):
+    mock_model(api, "meta", "llama", llm=True)
+    model_create(api, "meta", "llama").respond(201, json=llm_prediction("succeeded", output=["Hel", "lo"]))
+    target = tmp_path / "outs"
+    result = Harness().run(f"run {LLM} prompt=hi --save --output-directory {target}")
+    assert (target / "output.txt").read_text() == "Hello"
+    assert result.text.splitlines() == ["Hello", str(target.resolve() / "output.txt")]
+
+
+def test_save_failure_makes_the_statement_fail_but_keeps_the_data(api, tmp_path):
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("succeeded"))
+    api.get("https://replicate.delivery/pbxt/abc123/out-0.png").respond(404)
+    result = Harness().run(f"run stability-ai/sdxl prompt=hi --save --output-directory {tmp_path}")
+    assert result.ok is False and "could not save 1 file" in (result.error or "")
+    assert result.data["id"] == PID
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_web_prints_the_url_without_a_browser(api, monkeypatch):
+    monkeypatch.setattr(running, "_has_browser", lambda: False)
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded"))
+    h = Harness()
+    h.run(f"prediction show {PID} --web")
+    assert f"https://replicate.com/p/{PID}" in h.err
+
+
+def test_web_opens_a_browser_when_there_is_one(api, monkeypatch):
+    opened: list[str] = []
+    monkeypatch.setattr(running, "_has_browser", lambda: True)
+    monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("succeeded"))
+    Harness().run("run stability-ai/sdxl prompt=hi --web")
+    assert opened == [f"https://replicate.com/p/{PID}"]
+
+
+# Ctrl-C -------------------------------------------------------------------------------------
+
+
+def run_and_interrupt(h: Harness, line: str, ready: Any) -> BaseException:
+    """Start the handler as a task, cancel it (Ctrl-C) once `ready()`, return what it raised."""
+    words = catalog.expand_command_alias(shlex.split(line))
+    command, rest = catalog.resolve(words)
+    args = parse_args(command, rest)
+    module, function = command.handler.split(":")
+    handler = getattr(importlib.import_module(module), function)
+
+    async def go() -> BaseException:
+        task = asyncio.create_task(handler(h.context(), args))
+        for _ in range(1000):
+            await asyncio.sleep(0)
+            if ready():
+                break
+        task.cancel()
+        try:
+            await task
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            return exc
+        finally:
+            for client in h.clients:
+                await client.aclose()
+        raise AssertionError("the handler finished instead of being interrupted")
+
+    return asyncio.run(go())
+
+
+def test_ctrl_c_while_polling_cancels_on_the_server(api, sleeps):
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("processing"))
+    get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("processing"))
+    cancel = api.post(f"{BASE}/predictions/{PID}/cancel").respond(200, json=fx.prediction("canceled"))
+    h = Harness()
+    error = run_and_interrupt(h, "run stability-ai/sdxl prompt=hi", lambda: get.call_count >= 2)
+    assert isinstance(error, Interrupted), error
+    assert cancel.called
+    assert isinstance(error.result, Result) and error.result.data["status"] == "canceled"
+    assert error.result.ok is False
+    assert f"canceled prediction {PID}" in h.err
+    assert PID not in h.session.in_flight
+
+
+def test_ctrl_c_while_streaming_cancels_too(api, sleeps):
+    mock_model(api, "meta", "llama", llm=True)
+    model_create(api, "meta", "llama").respond(201, json=llm_prediction("starting"))
+    started = asyncio.Event()
+
+    async def endless(request: httpx.Request) -> httpx.Response:
+        async def body():
+            yield b"event: output\nid: 1\ndata: tok\n\n"
+            started.set()
+            await asyncio.sleep(3600)
+
+        return httpx.Response(200, content=body(), headers=SSE)
+
+    api.get(STREAM_URL).mock(side_effect=endless)
+    cancel = api.post(f"{BASE}/predictions/{PID}/cancel").respond(200, json=llm_prediction("canceled"))
+    h = Harness()
+    error = run_and_interrupt(h, f"stream {LLM} prompt=hi", started.is_set)
+    assert isinstance(error, Interrupted) and cancel.called
+    assert h.stdout.getvalue() == "tok"
+
+
+# list, show, cancel -------------------------------------------------------------------------
+
+
+def test_list_is_a_table_and_data_is_the_results(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    second = fx.prediction("failed", prediction_id="p2second")
+    api.get(f"{BASE}/predictions").respond(200, json=fx.page([fx.prediction("succeeded"), second]))
+    result = Harness().run("prediction list")
+    lines = result.text.splitlines()
+    assert lines[0].split() == ["ID", "MODEL", "STATUS", "CREATED_AT"]
+    assert lines[1].split() == [PID, "stability-ai/sdxl", "succeeded", "2024-05-14", "10:00"]
+    assert lines[2].split()[:3] == ["p2second", "stability-ai/sdxl", "failed"]
+    assert [p["id"] for p in result.data] == [PID, "p2second"]
+
+
+def test_show_summarises_the_prediction(api):
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("failed"))
+    result = Harness().run(f"p show {PID}")
+    assert result.data["status"] == "failed"
+    text = result.text
+    for expected in (PID, "stability-ai/sdxl", fx.VERSION_ID, "failed", "2024-05-14 10:00", "4.2s", "CUDA out of memory", "Using seed: 4223"):
+        assert expected in text, expected
+
+
+def test_cancel_posts_cancel(api):
+    cancel = api.post(f"{BASE}/predictions/{PID}/cancel").respond(200, json=fx.prediction("canceled"))
+    result = Harness().run(f"prediction cancel {PID}")
+    assert cancel.called
+    assert result.data["status"] == "canceled"
+    assert result.text == f"prediction {PID} canceled"
+
+
+def test_printed_output_forms(api):
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("succeeded", output={"label": "cat", "score": 0.9}))
+    h = Harness()
+    result = h.run("run stability-ai/sdxl prompt=hi")
+    assert json.loads(result.text) == {"label": "cat", "score": 0.9}
+    model_create(api).respond(201, json=fx.prediction("succeeded", output="plain \x1b[31mtext"))
+    h = Harness()
+    printed = h.printed(h.run("run stability-ai/sdxl prompt=hi"))
+    assert printed == "plain \\x1b[31mtext\n"  # control sequences neutralised on the way out
+
+
+def test_token_never_appears_in_output(api, sleeps):
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("processing"))
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("failed"))
+    h = Harness()
+    result = h.run("run stability-ai/sdxl prompt=hi")
+    assert h.token not in h.err + h.stdout.getvalue() + json.dumps(result.data) + (result.error or "")
+
+
+def test_working_directory_default_for_save_is_the_prediction_id(api, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("succeeded"))
+    api.get("https://replicate.delivery/pbxt/abc123/out-0.png").respond(200, content=b"png")
+    Harness().run("run stability-ai/sdxl prompt=hi --save")
+    assert (Path(tmp_path) / PID / "out-0.png").read_bytes() == b"png"

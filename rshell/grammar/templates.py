@@ -104,7 +104,7 @@ def _segments(text: str, i: int, strict: bool) -> tuple[list[Segment], int]:
 
 
 def _bracket(text: str, i: int) -> tuple[Segment, int]:
-    """`[3]`, `[-1]`, `["key"]` or `['key']` at text[i]; the segment and the end offset."""
+    """`[3]`, `[-1]`, `["key"]`, `['key']` or `[key]` at text[i]; the segment and its end."""
     j = _skip_spaces(text, i + 1)
     number = _INT.match(text, j)
     if number:
@@ -112,6 +112,9 @@ def _bracket(text: str, i: int) -> tuple[Segment, int]:
         j = number.end()
     elif j < len(text) and text[j] in "\"'":
         segment, j = _string(text, j)
+    elif bare := _IDENT.match(text, j):
+        # `$_.urls["get"]` typed unquoted reaches us as `[get]`: the shell ate the quotes.
+        segment, j = bare.group(), bare.end()
     else:
         raise _Bad(j, "expected an index like [0] or a key like [\"name\"]")
     j = _skip_spaces(text, j)

@@ -1,0 +1,395 @@
+"""Model inputs: `key=value` words, `@file` references, and the version's schema.
+
+Everything here runs before a request is sent, so a typo, a wrong type, a value out
+of range or a missing file costs the user nothing but an error message (exit 2).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rshell.commands.registry import suggest
+from rshell.errors import UsageError
+
+_INTEGER = re.compile(r"[+-]?[0-9]+\Z")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+_TYPE_NAMES = {
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean (true or false)",
+    "string": "a string",
+    "array": "a list",
+    "object": "a JSON object",
+}
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A `key=@path` input: a local file the caller uploads once inputs validate."""
+
+    path: Path
+
+
+# -- words → raw values --------------------------------------------------------------
+
+
+def split_inputs(words: list[str], separator: str = "=") -> dict[str, str | FileRef | list[str | FileRef]]:
+    """`key=value` words → raw values; a repeated key collects a list; `@path` is checked now."""
+    values: dict[str, Any] = {}
+    for word in words:
+        key, found, value = word.partition(separator)
+        if not found or not key:
+            raise UsageError(
+                f"expected key{separator}value, got '{word}'",
+                f"inputs are written key{separator}value, e.g. prompt{separator}\"a red fox\"",
+            )
+        raw = _raw_value(key, value)
+        if key not in values:
+            values[key] = raw
+        elif isinstance(values[key], list):
+            values[key].append(raw)
+        else:
+            values[key] = [values[key], raw]
+    return values
+
+
+def _raw_value(key: str, value: str) -> str | FileRef:
+    """`@path` is a file (`@@text` is the literal text `@text`); anything else a string."""
+    if value.startswith("@@"):
+        return value[1:]
+    if value.startswith("@"):
+        return FileRef(check_file(key, value[1:]))
+    return value
+
+
+def check_file(key: str, raw_path: str) -> Path:
+    """The path of `key=@raw_path`, `~` expanded; UsageError if it cannot be read."""
+    if not raw_path:
+        raise UsageError(f"input '{key}': '@' needs a path", f"e.g. {key}=@photo.jpg (write @@ for a literal @)")
+    path = Path(raw_path).expanduser()
+    if not path.exists():
+        raise UsageError(f"input '{key}': no such file: {path}", "check the path; ~ and relative paths work")
+    if path.is_dir():
+        raise UsageError(f"input '{key}': {path} is a directory, not a file", "pass one file, or zip the directory first")
+    try:
+        with path.open("rb") as handle:
+            handle.read(0)
+    except OSError as exc:
+        raise UsageError(f"input '{key}': cannot read {path}: {exc.strerror or exc}") from None
+    return path
+
+
+# -- the schema --------------------------------------------------------------------------
+
+
+def input_schema(openapi_schema: dict | None) -> dict | None:
+    """The version's `Input` schema with every $ref and allOf resolved inline; None if absent."""
+    if not isinstance(openapi_schema, dict):
+        return None
+    schemas = (openapi_schema.get("components") or {}).get("schemas") or {}
+    found = schemas.get("Input")
+    if not isinstance(found, dict):
+        return None
+    return _inline(found, openapi_schema, ())
+
+
+def _inline(node: Any, root: dict, seen: tuple[str, ...]) -> Any:
+    """`node` with `$ref`s replaced by their targets and `allOf` parts merged in.
+
+    Cog writes an enum input as `{"allOf": [{"$ref": "#/components/schemas/x"}],
+    "default": …}`; merging lets every later step read `enum` and `type` directly.
+    A reference loop is cut (left as `{}`) instead of recursing forever.
+    """
+    if isinstance(node, list):
+        return [_inline(item, root, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        ref = node["$ref"]
+        if ref in seen:
+            return {}
+        target = _pointer(root, ref)
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        return {**_inline(target, root, seen + (ref,)), **_inline(rest, root, seen)}
+    merged: dict[str, Any] = {}
+    for part in node.get("allOf") or []:
+        merged.update(_inline(part, root, seen))
+    for key, value in node.items():
+        if key != "allOf":
+            merged[key] = _inline(value, root, seen)
+    return merged
+
+
+def _pointer(root: dict, ref: str) -> Any:
+    """The target of a local JSON pointer `#/a/b`; `{}` when it does not resolve."""
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return {}
+    node: Any = root
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            return {}
+        node = node[part]
+    return copy.deepcopy(node)
+
+
+def _properties(schema: dict | None) -> dict[str, dict]:
+    props = (schema or {}).get("properties") or {}
+    return {k: v for k, v in props.items() if isinstance(v, dict)}
+
+
+def ordered_keys(schema: dict | None) -> list[str]:
+    """Property names in `x-order` (then as written), as Cog and the web UI show them."""
+    props = _properties(schema)
+    position = {key: index for index, key in enumerate(props)}
+
+    def order(key: str) -> tuple[float, int]:
+        x_order = props[key].get("x-order")
+        number = x_order if isinstance(x_order, (int, float)) and not isinstance(x_order, bool) else math.inf
+        return number, position[key]
+
+    return sorted(props, key=order)
+
+
+def type_of(prop: dict) -> str | None:
+    """The JSON type of a property: `type`, or the first non-null one of anyOf/oneOf/a list."""
+    kind = prop.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind is None:
+        for option in prop.get("anyOf") or prop.get("oneOf") or []:
+            if isinstance(option, dict) and option.get("type") not in (None, "null"):
+                return option["type"]
+    return kind if isinstance(kind, str) else None
+
+
+def takes_file(prop: dict) -> bool:
+    """Whether `@path` fits: a uri string, an array of them, or an untyped property."""
+    kind = type_of(prop)
+    if kind == "array":
+        return takes_file(prop.get("items") or {})
+    return kind is None or (kind == "string" and prop.get("format") == "uri")
+
+
+# -- coercion ---------------------------------------------------------------------------
+
+
+def coerce(raw: dict[str, Any], schema: dict | None) -> dict[str, Any]:
+    """Raw strings → typed values per the schema; without one, JSON if it parses."""
+    props = _properties(schema)
+    return {key: _coerce_value(key, value, props.get(key)) for key, value in raw.items()}
+
+
+def _coerce_value(key: str, value: Any, prop: dict | None) -> Any:
+    kind = type_of(prop) if prop is not None else None
+    if kind == "array":
+        return _coerce_array(key, value, prop or {})
+    if isinstance(value, list):
+        if kind is None:
+            return [_coerce_one(key, item, None) for item in value]
+        raise UsageError(f"input '{key}' takes one value, got {len(value)}", f"give {key} once")
+    return _coerce_one(key, value, kind)
+
+
+def _coerce_array(key: str, value: Any, prop: dict) -> list[Any]:
+    """A JSON array, repeated keys, or a single value as a one-item list."""
+    items = prop.get("items") or {}
+    item_kind = type_of(items)
+    if isinstance(value, list):
+        return [_coerce_one(key, item, item_kind) for item in value]
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        parsed = _json(value)
+        if isinstance(parsed, list):
+            return [_coerce_one(key, item, item_kind) for item in parsed]
+    return [_coerce_one(key, value, item_kind)]
+
+
+def _coerce_one(key: str, value: Any, kind: str | None) -> Any:
+    """One value to `kind`; FileRefs and already-typed values (from JSON) pass through."""
+    if isinstance(value, FileRef) or not isinstance(value, str):
+        return value
+    if kind is None:
+        parsed = _json(value)
+        return value if parsed is _NOT_JSON else parsed
+    convert = _CONVERTERS.get(kind)
+    if convert is None:
+        return value
+    result = convert(value.strip() if kind != "string" else value)
+    if result is _NOT_JSON:
+        raise UsageError(f"input '{key}' must be {_TYPE_NAMES[kind]}, got '{value}'", _HINTS.get(kind))
+    return result
+
+
+class _Missing:
+    """Sentinel: the text did not convert."""
+
+
+_NOT_JSON: Any = _Missing()
+
+
+def _json(text: str) -> Any:
+    """JSON value of `text`, or _NOT_JSON (NaN and Infinity are not JSON)."""
+    try:
+        return json.loads(text, parse_constant=_reject)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _reject(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _to_integer(text: str) -> Any:
+    if _INTEGER.match(text):
+        return int(text)
+    if _NUMBER.match(text) and float(text).is_integer():
+        return int(float(text))
+    return _NOT_JSON
+
+
+def _to_number(text: str) -> Any:
+    if _INTEGER.match(text):
+        return int(text)
+    if _NUMBER.match(text):
+        return float(text)
+    return _NOT_JSON
+
+
+def _to_boolean(text: str) -> Any:
+    lowered = text.lower()
+    return True if lowered in _TRUE else False if lowered in _FALSE else _NOT_JSON
+
+
+def _to_object(text: str) -> Any:
+    parsed = _json(text)
+    return parsed if isinstance(parsed, dict) else _NOT_JSON
+
+
+_CONVERTERS = {
+    "integer": _to_integer,
+    "number": _to_number,
+    "boolean": _to_boolean,
+    "object": _to_object,
+    "string": lambda text: text,
+}
+_HINTS = {
+    "boolean": "use true/false, yes/no or 1/0",
+    "object": "write a JSON object in single quotes, e.g. '{\"a\": 1}'",
+}
+
+
+# -- validation ---------------------------------------------------------------------------
+
+
+def validate(values: dict[str, Any], schema: dict | None) -> None:
+    """UsageError for the first problem: unknown key, missing required, bad type/range/enum."""
+    if schema is None:
+        return
+    props = _properties(schema)
+    valid = ordered_keys(schema)
+    for key in values:
+        if key not in props:
+            guess = suggest(key, valid)
+            listing = f"valid: {', '.join(valid)}" if valid else "this model takes no inputs"
+            hint = f"did you mean '{guess}'? {listing}" if guess else listing
+            raise UsageError(f"unknown input '{key}' for this model", hint)
+    required = [key for key in valid if key in (schema.get("required") or [])]
+    for key in required:
+        if key not in values:
+            raise UsageError(f"missing required input '{key}'", f"required: {', '.join(required)}")
+    for key in valid:
+        if key in values:
+            _check(key, values[key], props[key])
+
+
+def _check(name: str, value: Any, prop: dict) -> None:
+    """One value against its property: type, then bounds and enum (items too)."""
+    kind = type_of(prop)
+    if isinstance(value, FileRef):
+        if not takes_file(prop):
+            raise UsageError(f"input '{name}' must be {_TYPE_NAMES.get(kind or '', 'a value')}, got a file (@{value.path})", "only file inputs take @path")
+        return
+    if value is None and prop.get("nullable"):
+        return
+    if kind is not None and not _is_type(value, kind):
+        raise UsageError(f"input '{name}' must be {_TYPE_NAMES.get(kind, kind)}, got {_show(value)}")
+    _check_enum(name, value, prop)
+    _check_bounds(name, value, prop)
+    if kind == "array":
+        items = prop.get("items") or {}
+        for index, item in enumerate(value):
+            _check(f"{name}[{index}]", item, items)
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    checks = {"boolean": bool, "string": str, "array": list, "object": dict}
+    return kind not in checks or isinstance(value, checks[kind])
+
+
+def _check_enum(name: str, value: Any, prop: dict) -> None:
+    choices = prop.get("enum")
+    if isinstance(choices, list) and choices and value not in choices:
+        listed = ", ".join(str(choice) for choice in choices)
+        raise UsageError(f"input '{name}' must be one of: {listed}; got {_show(value)}")
+
+
+def _check_bounds(name: str, value: Any, prop: dict) -> None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        for limit, op, bad in _number_limits(prop):
+            if bad(value, limit):
+                raise UsageError(f"input '{name}' must be {op} {_number(limit)}, got {_number(value)}")
+    if isinstance(value, (str, list)):
+        _check_length(name, value, prop)
+
+
+def _check_length(name: str, value: str | list, prop: dict) -> None:
+    """minLength/maxLength for text, minItems/maxItems for lists."""
+    unit, low_key, high_key = ("characters", "minLength", "maxLength") if isinstance(value, str) else ("items", "minItems", "maxItems")
+    low, high = prop.get(low_key), prop.get(high_key)
+    if isinstance(low, int) and len(value) < low:
+        raise UsageError(f"input '{name}' must have at least {low} {unit}, got {len(value)}")
+    if isinstance(high, int) and len(value) > high:
+        raise UsageError(f"input '{name}' must have at most {high} {unit}, got {len(value)}")
+
+
+def _number_limits(prop: dict) -> list[tuple[float, str, Any]]:
+    """(limit, operator shown, violated?) for minimum/maximum, OpenAPI 3.0 and 3.1 styles."""
+    limits: list[tuple[float, str, Any]] = []
+    low, high = prop.get("minimum"), prop.get("maximum")
+    ex_low, ex_high = prop.get("exclusiveMinimum"), prop.get("exclusiveMaximum")
+    if _is_number(low):
+        limits.append((low, ">", lambda v, l: v <= l) if ex_low is True else (low, ">=", lambda v, l: v < l))
+    if _is_number(high):
+        limits.append((high, "<", lambda v, l: v >= l) if ex_high is True else (high, "<=", lambda v, l: v > l))
+    if _is_number(ex_low):
+        limits.append((ex_low, ">", lambda v, l: v <= l))
+    if _is_number(ex_high):
+        limits.append((ex_high, "<", lambda v, l: v >= l))
+    return limits
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _show(value: Any) -> str:
+    """A value in a message: strings quoted, the rest as compact JSON."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    return json.dumps(value, separators=(",", ":"), default=str)

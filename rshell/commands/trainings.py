@@ -1,0 +1,133 @@
+"""`training create|list|show|cancel` (and `train`).
+
+create resolves the trainer's version (the model's latest when none is given),
+validates inputs against the trainer's `TrainingInput` schema before anything is
+sent, uploads @files, and returns at once unless --wait; waiting polls like a
+prediction, and Ctrl-C cancels the training on the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from rshell.commands.context import Result
+from rshell.commands.modelref import (
+    ModelRef,
+    fetch_schema,
+    parse_model_name,
+    parse_model_ref,
+    prepare_inputs,
+    training_schema,
+)
+from rshell.commands.running import TERMINAL, Watch, as_json, cancel_after_interrupt, open_web, option, poll
+from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
+from rshell.rendering.predictions import failure_message, finished_line, training_summary, training_table
+
+if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
+    from rshell.client.models import Training
+    from rshell.commands.arguments import ParsedArgs
+    from rshell.commands.context import Context
+
+DRY_RUN_VERSION = "LATEST"  # stands in for a version we could not look up in --dry-run
+
+
+def trainer_ref(text: str) -> ModelRef:
+    """The trainer as owner/name[:version]; the trainings endpoint needs the model."""
+    ref = parse_model_ref(text)
+    if ref.model is None:
+        raise UsageError(
+            f"training needs owner/name:version, got a bare version id '{text}'",
+            "write the trainer's model too, e.g. ostris/flux-dev-lora-trainer:<version>",
+        )
+    return ref
+
+
+async def resolve_trainer(ctx: "Context", client: "ReplicateClient", ref: ModelRef) -> tuple[dict | None, str]:
+    """(schema, version id) of the trainer; in --dry-run a failed fetch is not fatal."""
+    try:
+        schema, version_id = await fetch_schema(client, ref)
+    except (AuthError, NetworkError, ApiError) as exc:
+        if not ctx.dry_run:
+            raise
+        ctx.out.info(f"inputs not validated: {exc.message}")
+        return None, ref.version or DRY_RUN_VERSION
+    if not version_id:
+        raise RshellError(f"{ref.model} has no versions to train", "push a version first, or name one: owner/name:version")
+    return schema, version_id
+
+
+async def create(ctx: "Context", args: "ParsedArgs") -> Result:
+    ref = trainer_ref(args.values["model"])
+    destination = args.values["destination"]
+    parse_model_name(destination, "destination")
+    client = await ctx.client()
+    schema, version_id = await resolve_trainer(ctx, client, ref)
+    inputs = await prepare_inputs(
+        ctx,
+        list(args.inputs),
+        training_schema(schema),
+        separator=option(ctx, args, "separator", "="),
+        file_encoding=option(ctx, args, "file_encoding", "url"),
+    )
+    training = await client.trainings_create(
+        ref.owner or "", ref.name or "", version_id, destination=destination, input=inputs, webhook=args.values.get("webhook")
+    )
+    if args.values.get("web"):
+        open_web(ctx, getattr(training.urls, "web", None))
+    if not args.values.get("wait"):
+        data = as_json(training)
+        return Result(data=data, text=training_summary(data, destination))
+    final = await follow(ctx, client, training)
+    return finish(ctx, final, destination)
+
+
+async def follow(ctx: "Context", client: "ReplicateClient", training: "Training") -> "Training":
+    """Poll to a terminal status, printing new logs; Ctrl-C cancels the training."""
+    watch = Watch(ctx.out, training.id)
+    watch.update(training)
+    ctx.session.in_flight[training.id] = training.model or ""
+    try:
+        if training.status not in TERMINAL:
+            watch.start()
+            training = await poll(client.trainings_get, training, watch)
+        watch.finish(training)
+        return training
+    except asyncio.CancelledError:
+        watch.stop()
+        await cancel_after_interrupt(ctx, "training", training, client.trainings_cancel)
+    finally:
+        watch.stop()
+        ctx.session.in_flight.pop(training.id, None)
+
+
+def finish(ctx: "Context", training: "Training", destination: str | None) -> Result:
+    data: Any = as_json(training)
+    text = training_summary(data, destination)
+    if training.status != "succeeded":
+        return Result(data=data, text=text, ok=False, error=failure_message("training", data))
+    ctx.out.info(finished_line("training", data))
+    return Result(data=data, text=text)
+
+
+async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
+    client = await ctx.client()
+    page = await client.trainings_list()
+    rows = [as_json(t) for t in page.results]
+    return Result(data=rows, text=training_table(rows))
+
+
+async def show(ctx: "Context", args: "ParsedArgs") -> Result:
+    client = await ctx.client()
+    training = await client.trainings_get(args.values["id"])
+    if args.values.get("web"):
+        open_web(ctx, getattr(training.urls, "web", None))
+    data = as_json(training)
+    return Result(data=data, text=training_summary(data))
+
+
+async def cancel(ctx: "Context", args: "ParsedArgs") -> Result:
+    client = await ctx.client()
+    training = await client.trainings_cancel(args.values["id"])
+    return Result(data=as_json(training), text=f"training {training.id} {training.status}")

@@ -69,11 +69,18 @@ async def write_atomically(chunks: AsyncIterator[bytes], dest: Path) -> Path:
         with os.fdopen(fd, "wb") as out:
             async for chunk in chunks:
                 out.write(chunk)
+        os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp made it 0600
         os.replace(tmp_name, dest)
     except BaseException:
         _remove_quietly(tmp_name)
         raise
     return dest
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _remove_quietly(name: str) -> None:

@@ -1,0 +1,276 @@
+"""Runs predictions and trainings on a worker pool and records what they produce.
+
+A `Job` is one run. Its worker thread calls the predictor with a `SandboxRunContext`
+whose callbacks write into the job's record (logs, outputs) and its `EventLog` (the
+SSE stream). Iterator outputs are recorded item by item. Cancel marks the record
+`canceled` at once and the predictor, which polls `cancelled()`, stops soon after;
+whatever it produces after that is dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+from urllib.parse import quote, unquote, unquote_to_bytes
+
+from rshell.sandbox import ids
+from rshell.sandbox.events import EventLog
+from rshell.sandbox.urls import internalise, local_path
+
+if TYPE_CHECKING:
+    from rshell.sandbox.core import Sandbox
+
+from rshell.sandbox.predictors.base import Cancelled, RunContext
+
+TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class Job:
+    """One prediction or training in flight."""
+
+    kind: str  # "predictions" | "trainings"
+    id: str
+    predictor: Any
+    inputs: dict[str, Any]
+    weights: dict[str, Any] | None
+    events: EventLog
+    on_success: Callable[[Any], Any] | None = None  # trainings: result → stored output
+    cancel_requested: threading.Event = field(default_factory=threading.Event)
+    deadline: float | None = None  # time.monotonic() after which the run is canceled
+
+
+class SandboxRunContext(RunContext):
+    """What a predictor may do while it runs: log, poll cancel, save and read files."""
+
+    def __init__(self, runner: Runner, job: Job) -> None:
+        self._runner = runner
+        self._job = job
+
+    def log(self, text: str) -> None:
+        self._runner.append_log(self._job, text)
+
+    def cancelled(self) -> bool:
+        job = self._job
+        if job.deadline is not None and time.monotonic() >= job.deadline:
+            self._runner.cancel(job.kind, job.id)
+        return job.cancel_requested.is_set()
+
+    def save_file(self, data: bytes, filename: str, content_type: str) -> str:
+        return self._runner.sandbox.save_output_file(data, filename, content_type)
+
+    def read_input(self, url_or_data: str) -> bytes:
+        return self._runner.sandbox.read_input(url_or_data)
+
+
+class Runner:
+    """A fixed pool of worker threads shared by predictions and trainings."""
+
+    def __init__(self, sandbox: Sandbox, workers: int = 4) -> None:
+        self.sandbox = sandbox
+        self.jobs: dict[str, Job] = {}
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-worker")
+
+    def submit(self, job: Job) -> None:
+        self.jobs[job.id] = job
+        if job.deadline is not None:
+            timer = threading.Timer(max(0.0, job.deadline - time.monotonic()), self.cancel, (job.kind, job.id))
+            timer.daemon = True
+            timer.start()
+        self._pool.submit(self._run, job)
+
+    def shutdown(self) -> None:
+        """Stop taking work; running predictors are asked to stop."""
+        for job in list(self.jobs.values()):
+            job.cancel_requested.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # state changes -----------------------------------------------------------------
+
+    def cancel(self, kind: str, job_id: str) -> bool:
+        """Mark a run canceled now; False if it had already finished."""
+        job = self.jobs.get(job_id)
+        if job is not None:
+            job.cancel_requested.set()
+        return self.finish(kind, job_id, "canceled")
+
+    def finish(self, kind: str, job_id: str, status: str, error: str | None = None) -> bool:
+        """Move a record to a terminal status, once; the `done` event goes last."""
+        store = self.sandbox.store
+        events = self.sandbox.events_for(kind, job_id)
+        with store.lock:
+            record = store.get(kind, job_id)
+            if record is None or record["status"] in TERMINAL:
+                return False
+            record["status"] = status
+            record["error"] = error
+            record["completed_at"] = ids.timestamp()
+            record["metrics"] = _metrics(record)
+            if status == "failed":
+                events.append("error", {"detail": error or "prediction failed"})
+            events.append("done", {} if status == "succeeded" else {"reason": "error" if status == "failed" else "canceled"})
+            record["_events"] = events.as_lists()
+            store.save(kind, job_id)
+        self.jobs.pop(job_id, None)
+        self.sandbox.notify_webhook(kind, job_id, "completed")
+        return True
+
+    def append_log(self, job: Job, text: str) -> None:
+        store = self.sandbox.store
+        with store.lock:
+            record = store.get(job.kind, job.id)
+            if record is None or record["status"] in TERMINAL:
+                return
+            record["logs"] = (record.get("logs") or "") + (text if text.endswith("\n") else text + "\n")
+            job.events.append("logs", text.rstrip("\n"))
+
+    def append_output(self, job: Job, value: Any, *, iterator: bool) -> None:
+        value = internalise(_jsonable(value, self.sandbox), self.sandbox.origins)
+        store = self.sandbox.store
+        with store.lock:
+            record = store.get(job.kind, job.id)
+            if record is None or record["status"] in TERMINAL:
+                return
+            if iterator:
+                if not isinstance(record.get("output"), list):
+                    record["output"] = []
+                record["output"].append(value)
+            else:
+                record["output"] = value
+            job.events.append("output", value)
+
+    # the worker --------------------------------------------------------------------
+
+    def _run(self, job: Job) -> None:
+        if not self._start(job):
+            return
+        try:
+            result = job.predictor.predict(dict(job.inputs), SandboxRunContext(self, job), job.weights)
+            if _is_iterator(result):
+                self._drain(job, result)
+            elif job.on_success is not None:
+                self._store_training_output(job, job.on_success(result))
+            else:
+                self.append_output(job, result, iterator=False)
+        except Cancelled as stop:
+            self._keep_partial(job, stop.output)
+            self.finish(job.kind, job.id, "canceled")
+            return
+        except Exception as exc:  # a predictor's failure is the prediction's, never the server's
+            self.finish(job.kind, job.id, "failed", str(exc) or type(exc).__name__)
+            return
+        self.finish(job.kind, job.id, "canceled" if job.cancel_requested.is_set() else "succeeded")
+
+    def _start(self, job: Job) -> bool:
+        store = self.sandbox.store
+        with store.lock:
+            record = store.get(job.kind, job.id)
+            if record is None or record["status"] in TERMINAL:
+                self.jobs.pop(job.id, None)
+                return False
+            record["status"] = "processing"
+            record["started_at"] = ids.timestamp()
+            store.save(job.kind, job.id)
+        self.sandbox.notify_webhook(job.kind, job.id, "start")
+        return True
+
+    def _drain(self, job: Job, items: Any) -> None:
+        self._begin_list(job)
+        for item in items:
+            if job.cancel_requested.is_set():
+                break
+            self.append_output(job, item, iterator=True)
+        close = getattr(items, "close", None)
+        if callable(close):
+            close()
+
+    def _keep_partial(self, job: Job, output: Any) -> None:
+        """What a canceled predictor had made (e.g. images saved) stays on the record."""
+        if output is None or job.on_success is not None:
+            return
+        value = internalise(_jsonable(output, self.sandbox), self.sandbox.origins)
+        store = self.sandbox.store
+        with store.lock:
+            record = store.get(job.kind, job.id)
+            if record is not None and record.get("output") in (None, []) and record["status"] in ("processing", "canceled"):
+                record["output"] = value
+                store.save(job.kind, job.id)
+
+    def _begin_list(self, job: Job) -> None:
+        """An iterator's output starts as an empty list, as Replicate shows it."""
+        store = self.sandbox.store
+        with store.lock:
+            record = store.get(job.kind, job.id)
+            if record is not None and record["status"] not in TERMINAL and record.get("output") is None:
+                record["output"] = []
+
+    def _store_training_output(self, job: Job, output: Any) -> None:
+        store = self.sandbox.store
+        with store.lock:
+            record = store.get(job.kind, job.id)
+            if record is not None and record["status"] not in TERMINAL:
+                record["output"] = internalise(output, self.sandbox.origins)
+
+
+def _is_iterator(value: Any) -> bool:
+    return inspect.isgenerator(value) or (
+        hasattr(value, "__next__") and not isinstance(value, (str, bytes, dict, list))
+    )
+
+
+def _jsonable(value: Any, sandbox: Sandbox) -> Any:
+    """Outputs as JSON: paths and bytes become output files served by the sandbox."""
+    if isinstance(value, Path):
+        guess = _content_type(value.name)
+        return sandbox.save_output_file(value.read_bytes(), value.name, guess)
+    if isinstance(value, (bytes, bytearray)):
+        return sandbox.save_output_file(bytes(value), "output.bin", "application/octet-stream")
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, sandbox) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, sandbox) for k, v in value.items()}
+    return value
+
+
+def _content_type(filename: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def _metrics(record: dict[str, Any]) -> dict[str, float]:
+    end = ids.parse_iso(record["completed_at"])
+    metrics = {"total_time": round((end - ids.parse_iso(record["created_at"])).total_seconds(), 6)}
+    if record.get("started_at"):
+        metrics["predict_time"] = round((end - ids.parse_iso(record["started_at"])).total_seconds(), 6)
+    return metrics
+
+
+def safe_filename(name: str) -> str:
+    """A file name without paths or odd characters, for output URLs and disk."""
+    cleaned = SAFE_NAME.sub("_", Path(name).name).strip("._") or "output"
+    return cleaned[:128]
+
+
+def decode_data_url(url: str) -> bytes:
+    """The bytes of a `data:` URL (base64 or percent-encoded)."""
+    header, _, payload = url.partition(",")
+    if header.endswith(";base64"):
+        return base64.b64decode(unquote(payload) + "=" * (-len(payload) % 4))
+    return unquote_to_bytes(payload)
+
+
+def delivery_path(blob_id: str, filename: str) -> str:
+    return f"/delivery/{blob_id}/{quote(filename)}"
+
+
+def is_local(url: str, origins: tuple[str, ...]) -> bool:
+    return local_path(url, origins) is not None

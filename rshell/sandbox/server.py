@@ -1,0 +1,160 @@
+"""Start the sandbox: in a background thread (`start`, for `--local` and tests) or in
+the foreground (`serve`, for `rshell serve`).
+
+We bind the listening socket ourselves before uvicorn runs, so the port (even port 0)
+is known up front: output file URLs need it, and `start` can return the URL at once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from rshell.sandbox.catalog import TOKEN
+from rshell.sandbox.core import Sandbox
+
+STARTUP_TIMEOUT = 15.0
+
+
+class SandboxHandle:
+    """A running sandbox: `.url` (ends in /v1), `.token`, `.stop()`; a context manager."""
+
+    def __init__(self, server: Any, thread: threading.Thread, sandbox: Sandbox, sock: socket.socket,
+                 temp_dir: Path | None) -> None:
+        self._server = server
+        self._thread = thread
+        self._sock = sock
+        self._temp_dir = temp_dir
+        self.sandbox = sandbox
+        self.root = sandbox.origin  # the URL without /v1, for clients that add it themselves
+        self.url = sandbox.origin + "/v1"
+        self.token = TOKEN
+        self.data_dir = sandbox.store.root
+
+    def stop(self) -> None:
+        """Stop serving, stop the workers, and remove a temporary data directory."""
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.sandbox.close()
+        self._sock.close()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+
+    def __enter__(self) -> SandboxHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def builtin_predictors() -> dict[str, Any]:
+    """The models engineer's registry of built-in models."""
+    from rshell.sandbox.predictors import BUILTIN
+
+    return dict(BUILTIN)
+
+
+def cog_predictors(cogs: dict[str, str] | None) -> dict[str, Any]:
+    """One predictor per `--cog NAME=URL`."""
+    if not cogs:
+        return {}
+    from rshell.sandbox.cog import CogPredictor
+
+    return {name: CogPredictor(url, name) for name, url in cogs.items()}
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _origin(host: str, sock: socket.socket) -> str:
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _make(
+    data_dir: Path, host: str, port: int, cogs: dict[str, str] | None, rate_limit: float | None,
+    max_file_size: int, predictors: dict[str, Any] | None, workers: int,
+) -> tuple[Any, Sandbox, socket.socket]:
+    import uvicorn
+
+    from rshell.sandbox.app import build_app
+
+    registry = dict(builtin_predictors() if predictors is None else predictors)
+    registry.update(cog_predictors(cogs))
+    sandbox = Sandbox(data_dir, registry, max_file_size=max_file_size, workers=workers)
+    sock = _bind(host, port)
+    sandbox.set_origin(_origin(host, sock))
+    config = uvicorn.Config(
+        build_app(sandbox, rate_limit), log_level="warning", access_log=False, http="h11",
+        lifespan="off", timeout_graceful_shutdown=1, ws="none",
+    )
+    return uvicorn.Server(config), sandbox, sock
+
+
+def start(
+    data_dir: Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    cogs: dict[str, str] | None = None,
+    rate_limit: float | None = None,
+    max_file_size: int = 100 * 2**20,
+    predictors: dict[str, Any] | None = None,
+    workers: int = 4,
+) -> SandboxHandle:
+    """Run a sandbox in a background thread; returns once it accepts connections.
+
+    `predictors` replaces the built-in models (tests use small fakes); `data_dir=None`
+    means a temporary directory removed by `stop()`.
+    """
+    temp_dir = Path(tempfile.mkdtemp(prefix="rshell-sandbox-")) if data_dir is None else None
+    server, sandbox, sock = _make(Path(data_dir or temp_dir), host, port, cogs, rate_limit,
+                                  max_file_size, predictors, workers)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rshell-sandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            sandbox.close()
+            sock.close()
+            raise RuntimeError("the sandbox server did not start")
+        time.sleep(0.01)
+    return SandboxHandle(server, thread, sandbox, sock, temp_dir)
+
+
+def default_data_dir() -> Path:
+    """Where `rshell serve` keeps state when no --data is given."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("rshell")) / "sandbox"
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    data_dir: Path | None = None,
+    cogs: dict[str, str] | None = None,
+    rate_limit: float | None = None,
+) -> None:
+    """Run a sandbox in the foreground until interrupted (`rshell serve`)."""
+    server, sandbox, sock = _make(Path(data_dir or default_data_dir()), host, port, cogs, rate_limit,
+                                  100 * 2**20, None, 4)
+    print(f"sandbox listening on {sandbox.origin}/v1", file=sys.stderr, flush=True)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sandbox.close()
+        sock.close()

@@ -87,19 +87,31 @@ def test_show_of_a_missing_model_is_an_api_error_with_the_detail(api):
     assert "not found" in caught.value.message.lower()
 
 
-def test_show_web_opens_the_model_page(api):
+def test_show_web_opens_the_model_page(api, monkeypatch):
+    import webbrowser
+
     api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
     opened: list[str] = []
-    h = Harness(extra={"open_browser": lambda url: opened.append(url) or True})
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(webbrowser, "get", lambda *a: object())
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    h = Harness()
     result = h.run("model show stability-ai/sdxl --web")
     assert opened == ["https://replicate.com/stability-ai/sdxl"]
-    assert result.text == "opened https://replicate.com/stability-ai/sdxl"
+    assert "opened https://replicate.com/stability-ai/sdxl" in h.err
+    assert result.text.splitlines()[0].split() == ["model:", "stability-ai/sdxl"]
 
 
-def test_show_web_prints_the_url_when_no_browser_opens(api):
+def test_show_web_prints_the_url_when_there_is_no_browser(api, monkeypatch):
+    import webbrowser
+
     api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
-    h = Harness(extra={"open_browser": lambda url: False})
-    assert h.run("model show stability-ai/sdxl --web").text == "https://replicate.com/stability-ai/sdxl"
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(webbrowser, "open", lambda *a, **k: pytest.fail("must not launch a console browser"))
+    h = Harness()
+    h.run("model show stability-ai/sdxl --web")
+    assert h.err.strip() == "https://replicate.com/stability-ai/sdxl"
 
 
 @pytest.mark.parametrize("word", ["sdxl", "a/b/c", "stability-ai/sdxl:abc", "/sdxl", "a b/c"])

@@ -7,10 +7,7 @@ OpenAPI schema as the table of inputs a user reads before `run`.
 from __future__ import annotations
 
 import json
-import os
-import sys
-import webbrowser
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from rshell.errors import RshellError, UsageError
 from rshell.rendering.tables import as_json, fields, human_count, short_id, short_time, table
@@ -106,38 +103,15 @@ def model_fields(model: dict[str, Any]) -> str:
     )
 
 
-def has_browser() -> bool:
-    """Whether opening a page can show it: never launch a console browser over the shell."""
-    if os.environ.get("BROWSER"):
-        return True
-    if sys.platform.startswith("linux") or "bsd" in sys.platform:
-        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    return True
-
-
-def open_web(ctx: "Context", url: str) -> str:
-    """Open `url` in a browser; return the line to show (the URL itself when none opened).
-
-    `ctx.extra["open_browser"]` (url -> bool) replaces the system browser, e.g. in tests.
-    """
-    opener: Callable[[str], bool] | None = ctx.extra.get("open_browser")
-    if opener is None:
-        opener = webbrowser.open if has_browser() else None
-    try:
-        opened = bool(opener and opener(url))
-    except webbrowser.Error:
-        opened = False
-    return f"opened {url}" if opened else url
-
-
 async def show(ctx: "Context", args: "ParsedArgs") -> "Result":
-    """A model's metadata; with --web, its page on replicate.com."""
+    """A model's metadata; --web also opens its page (or prints the URL on stderr)."""
     owner, name = split_name(args.model)
     client = await ctx.client()
     model = as_json(await client.models_get(owner, name))
     if args.get("web"):
-        url = model.get("url") or f"https://replicate.com/{owner}/{name}"
-        return _result(model, open_web(ctx, url))
+        from rshell.commands.running import open_web  # one --web behaviour for every command
+
+        open_web(ctx, model.get("url") or f"https://replicate.com/{owner}/{name}")
     return _result(model, model_fields(model))
 
 

@@ -276,3 +276,8 @@ def test_unclosed_quote_means_incomplete(text: str) -> None:
             assert not is_complete(text)
         return
     assert is_complete(text)
+
+
+def test_windows_line_endings() -> None:
+    assert values("run m \\\r\n  w=1\r\nb") == ["run", "m", "w=1", "newline", "b"]
+    assert values('"a\\\r\nb"') == ["ab"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rshell.errors import ParseError
 from rshell.grammar.parser import Statement, parse_script
@@ -97,3 +99,16 @@ def test_parse_errors(text: str, message: str, column: int, line: str, line_no: 
     assert message in error.message
     assert (error.column, error.line, error.line_no) == (column, line, line_no)  # type: ignore[attr-defined]
     assert error.hint == f"{line}\n{' ' * column}^"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\n'\"\\;|#!{}$=_ax1", max_size=40))
+def test_parse_script_raises_only_parse_error(text: str) -> None:
+    try:
+        statements = parse_script(text)
+    except ParseError as error:
+        assert error.line_no >= 1  # type: ignore[attr-defined]
+        return
+    for statement in statements:
+        assert statement.pipeline and all(node.words for node in statement.pipeline)
+        assert statement.text and statement.line >= 1

@@ -182,10 +182,11 @@ def _backslash(s: _Scan, i: int) -> int:
         s.trailing_backslash = True
         s.fail(i, "the text ends with '\\' (a line continuation with no next line)")
         return i + 1
-    if text[i + 1] == "\n":
+    newline = _newline_at(text, i + 1)
+    if newline:
         if s.word_start is None:
             s.after_blank = True
-        return i + 2
+        return i + 1 + newline
     s.begin(i)
     s.add(text[i + 1], i + 2, literal=True)
     return i + 2
@@ -214,9 +215,10 @@ def _double(s: _Scan, i: int) -> int:
         if c == '"':
             s.add("", j + 1)
             return j + 1
-        if c == "\\" and j + 1 < n and text[j + 1] in _DQ_ESCAPES:
-            if text[j + 1] != "\n":
-                s.add(text[j + 1], j + 2, literal=True)
+        if c == "\\" and _newline_at(text, j + 1):
+            j += 1 + _newline_at(text, j + 1)
+        elif c == "\\" and j + 1 < n and text[j + 1] in _DQ_ESCAPES:
+            s.add(text[j + 1], j + 2, literal=True)
             j += 2
         elif text.startswith("{{", j):
             j = _template(s, j)
@@ -275,6 +277,13 @@ def _system(s: _Scan, i: int) -> int:
     s.add(raw, j, literal=True)
     s.finish()
     return j
+
+
+def _newline_at(text: str, i: int) -> int:
+    """Length of the line break at text[i] (`\n`, or `\r\n` from a Windows file), else 0."""
+    if text.startswith("\n", i):
+        return 1
+    return 2 if text.startswith("\r\n", i) else 0
 
 
 def _odd_backslashes(text: str, end: int) -> bool:

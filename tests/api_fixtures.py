@@ -215,15 +215,14 @@ def training(status: str = "succeeded", *, base: str = BASE, training_id: str = 
         "version": "d995297071a44dcb72244e6c19462111649ec86a9646c32df56daa7f14801944",
         "input": {"input_images": "https://example.com/images.zip", "steps": 1000},
         "logs": "" if status == "starting" else "step 100/1000 loss=0.12\n",
-        "output": {"version": f"alice/my-lora:{VERSION_ID}", "weights": "https://replicate.delivery/xezq/weights.tar"}
-        if status == "succeeded"
-        else None,
         "error": "training diverged" if status == "failed" else None,
         "status": status,
         "source": "api",
         "created_at": "2024-05-14T10:00:00.000000Z",
         "urls": {"get": f"{base}/trainings/{training_id}", "cancel": f"{base}/trainings/{training_id}/cancel"},
     }
+    if status == "succeeded":  # the spec types output as an object, so it is absent until then
+        body["output"] = {"version": f"alice/my-lora:{VERSION_ID}", "weights": "https://replicate.delivery/xezq/weights.tar"}
     if status in ("succeeded", "failed", "canceled", "aborted"):
         body["completed_at"] = "2024-05-14T10:20:00.000000Z"
         body["metrics"] = {"predict_time": 1180.2, "total_time": 1200.0}

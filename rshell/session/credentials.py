@@ -111,6 +111,7 @@ def _write_hosts(path: Path, data: Mapping[str, Any]) -> None:
     import yaml
 
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _tighten(path.parent)
     text = yaml.safe_dump(dict(data), default_flow_style=False, indent=4, sort_keys=False) if data else "{}\n"
     fd, tmp = tempfile.mkstemp(prefix=".hosts.", suffix=".tmp", dir=path.parent)  # mkstemp: mode 0600
     try:
@@ -126,6 +127,14 @@ def _write_hosts(path: Path, data: Mapping[str, Any]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _tighten(directory: Path) -> None:
+    """Make the config directory owner-only, as the official CLI does; best effort."""
+    try:
+        os.chmod(directory, 0o700)
+    except OSError:
+        pass
 
 
 def save_token(token: str, base_url: str, env: Mapping[str, str] = os.environ) -> Path:

@@ -84,7 +84,11 @@ class Repl:
         loop = asyncio.get_running_loop()
         account_task = loop.create_task(self._fetch_account())
         if self._completion is not None:
-            self._completion.start(loop, self.prompt)
+            try:
+                self._completion.start(loop, self.prompt)
+            except Exception as error:  # the shell still works, only without completion
+                log.debug("completion not started", exc_info=True)
+                self.executor.out.info(f"completion is unavailable: {type(error).__name__}: {error}")
         try:
             while True:
                 text = await self._read()

@@ -1,0 +1,247 @@
+"""End to end: `python -m rshell` in a real pseudo-terminal, read off a rendered screen.
+
+The child gets a pty of fixed size; pyte plays the terminal (it renders the byte
+stream and answers cursor-position requests, as a real terminal does, so
+prompt-toolkit knows its height and shows the bottom toolbar). Data, config and cache
+directories are temporary; the API is the local sandbox on 127.0.0.1 (or, for the
+tests that need no API, a closed port).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pyte
+import pytest
+
+ROWS, COLS = 40, 140
+PYTHON = sys.executable
+PROMPT = "rshell> "
+
+
+class _Screen(pyte.Screen):
+    """A pyte screen that answers the program's queries (cursor position) like a terminal."""
+
+    def __init__(self, columns: int, lines: int, reply: Callable[[str], None]) -> None:
+        super().__init__(columns, lines)
+        self._reply = reply
+
+    def write_process_input(self, data: str) -> None:
+        self._reply(data)
+
+
+class Terminal:
+    """One rshell process in a pty, with helpers that wait for what the screen shows."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.child = pexpect.spawn(PYTHON, ["-m", "rshell", *args], env=env, cwd=str(cwd), dimensions=(ROWS, COLS))
+        self.screen = _Screen(COLS, ROWS, self.child.send)
+        self.stream = pyte.ByteStream(self.screen)
+        self.transcript = b""
+
+    # reading -------------------------------------------------------------------
+    def pump(self, seconds: float = 0.1) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            try:
+                data = self.child.read_nonblocking(65536, timeout=0.05)
+            except pexpect.TIMEOUT:
+                data = b""
+            except pexpect.EOF:
+                return
+            if data:
+                self.transcript += data
+                self.stream.feed(data)
+            if time.monotonic() >= end:
+                return
+
+    def text(self) -> str:
+        return "\n".join(line.rstrip() for line in self.screen.display).rstrip()
+
+    def cursor_line(self) -> str:
+        return self.screen.display[self.screen.cursor.y].rstrip()
+
+    def wait_until(self, check: Callable[[], Any], what: str, timeout: float = 20) -> Any:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump(0.1)
+            found = check()
+            if found:
+                return found
+        raise AssertionError(f"timed out waiting for {what}; screen:\n{self.text()}")
+
+    def wait_for(self, pattern: str, timeout: float = 20) -> re.Match[str]:
+        regex = re.compile(pattern, re.M)
+        return self.wait_until(lambda: regex.search(self.text()), repr(pattern), timeout)
+
+    def wait_prompt(self, timeout: float = 30) -> None:
+        """Until an empty prompt is where the cursor is and the toolbar is drawn."""
+        self.wait_until(
+            lambda: self.cursor_line() == PROMPT.rstrip() and self.screen.cursor.x == len(PROMPT) and " in flight" in self.toolbar(),
+            "the prompt",
+            timeout,
+        )
+
+    def toolbar(self) -> str:
+        return self.screen.display[-1]
+
+    # writing -------------------------------------------------------------------
+    def send(self, keys: str) -> None:
+        self.child.send(keys)
+
+    def run(self, line: str, timeout: float = 30) -> str:
+        """Type a line, press Enter, wait for the next prompt; the screen after it."""
+        self.send(line)
+        self.wait_until(lambda: line.splitlines()[-1] in self.text(), f"echo of {line!r}", 10)
+        self.send("\r")
+        self.pump(0.2)
+        self.wait_prompt(timeout)
+        return self.text()
+
+    def clear(self) -> None:
+        """Ctrl-L: a clean screen, so the next checks see only what follows."""
+        self.send("\x0c")
+        self.wait_until(lambda: self.text().startswith(PROMPT.rstrip()), "a cleared screen", 10)
+
+    def wait_exit(self, timeout: float = 15) -> int:
+        self.wait_until(lambda: not self.child.isalive(), "the process to exit", timeout)
+        self.child.close()
+        return self.child.exitstatus if self.child.exitstatus is not None else -(self.child.signalstatus or 0)
+
+    def close(self) -> None:
+        if self.child.isalive():
+            self.child.terminate(force=True)
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> dict[str, Path]:
+    names = ("data", "config", "cache", "home", "work")
+    made = {name: tmp_path / name for name in names}
+    for path in made.values():
+        path.mkdir()
+    return made
+
+
+def base_env(dirs: dict[str, Path], base_url: str, token: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "RSHELL_", "XDG_", "PROMPT_TOOLKIT"))}
+    env.update(
+        TERM="xterm",
+        LANG="C.UTF-8",
+        HOME=str(dirs["home"]),
+        RSHELL_DATA_DIR=str(dirs["data"]),
+        XDG_DATA_HOME=str(dirs["data"]),
+        XDG_CONFIG_HOME=str(dirs["config"]),
+        XDG_CACHE_HOME=str(dirs["cache"]),
+        REPLICATE_BASE_URL=base_url,
+        REPLICATE_API_TOKEN=token,
+        NO_PROXY="127.0.0.1,localhost",
+        COLUMNS=str(COLS),
+        LINES=str(ROWS),
+    )
+    return env
+
+
+@pytest.fixture
+def offline(dirs: dict[str, Path]) -> Iterator[Callable[..., Terminal]]:
+    """rshell against a closed port: for what needs no API (builtins, editing, history)."""
+    started: list[Terminal] = []
+
+    def start(*args: str) -> Terminal:
+        term = Terminal(list(args), base_env(dirs, "http://127.0.0.1:9/v1", "r8_offline0000000000000000000000000000000"), dirs["work"])
+        started.append(term)
+        term.wait_prompt()
+        return term
+
+    yield start
+    for term in started:
+        term.close()
+
+
+# -- without an API ---------------------------------------------------------------
+
+
+def test_prompt_toolbar_and_ctrl_d(offline: Callable[..., Terminal]) -> None:
+    term = offline()
+    toolbar = term.screen.display[-1]
+    assert "127.0.0.1:9" in toolbar and "0 in flight" in toolbar and "emacs" in toolbar
+    term.send("\x04")
+    assert term.wait_exit() == 0
+
+
+def test_multi_line_statement_and_ctrl_c_clearing(offline: Callable[..., Terminal]) -> None:
+    term = offline()
+    term.send("alias greet='run rshell/echo \r")
+    term.wait_for(r"^ *\.\.\. *$")
+    term.send("text=hi'\r")
+    term.wait_prompt()
+    term.send("half typed line")
+    term.wait_for("half typed line")
+    term.send("\x03")
+    term.wait_prompt()
+    screen = term.run("alias")
+    assert "greet" in screen and "run rshell/echo" in screen
+    term.send("\x04")
+    assert term.wait_exit() == 0
+
+
+def test_errors_never_end_the_shell(offline: Callable[..., Terminal]) -> None:
+    term = offline()
+    screen = term.run("frobnicate now")
+    assert "error: unknown command 'frobnicate'" in screen
+    screen = term.run("show nothing_here")
+    assert "undefined variable 'nothing_here'" in screen
+    term.send("\x04")
+    assert term.wait_exit() == 0
+
+
+def test_history_persists_and_secrets_stay_out(offline: Callable[..., Terminal], dirs: dict[str, Path]) -> None:
+    term = offline()
+    term.run("set json on")
+    term.run("auth login r8_TOPSECRET00000000000000000000000000000", timeout=60)
+    term.send("exit\r")
+    assert term.wait_exit() == 0
+    history = (dirs["data"] / "history").read_text()
+    assert "set json on" in history and "TOPSECRET" not in history
+
+    again = offline()
+    again.send("\x1b[A")  # up: the previous session's line
+    again.wait_for(r"rshell> exit")
+    again.send("\x1b[A")
+    again.wait_for(r"rshell> set json on")
+    again.send("\x03")
+    again.wait_prompt()
+    again.send("\x12json")  # Ctrl-R search
+    again.wait_for(r"set json on")
+    again.send("\x03\x03")
+    again.wait_prompt()
+    screen = again.run("history")
+    assert "set json on" in screen and "TOPSECRET" not in screen
+    again.send("\x04")
+    assert again.wait_exit() == 0
+    for path in dirs["data"].rglob("*"):
+        if path.is_file():
+            assert "TOPSECRET" not in path.read_text(errors="replace"), path
+
+
+def test_vi_mode_is_switched_live(offline: Callable[..., Terminal]) -> None:
+    term = offline()
+    term.run("set editing_mode vi")
+    assert "| vi" in term.screen.display[-1]
+    term.send("vars xx")
+    term.wait_for("vars xx")
+    term.send("\x1b")  # to normal mode
+    term.pump(0.3)
+    term.send("0dw")  # delete the first word: vi keys are live
+    term.wait_until(lambda: term.cursor_line() == "rshell> xx", "vi deletion")
+    term.send("\x03")
+    term.wait_prompt()
+    term.send("\x04")
+    assert term.wait_exit() == 0

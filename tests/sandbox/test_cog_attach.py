@@ -1,0 +1,171 @@
+"""CogPredictor against a real Cog server (the `cog` package's coglet) on 127.0.0.1.
+
+The model is tests/sandbox/cog_model: predict.py, cog.yaml, and the
+.cog/openapi_schema.json that `cog build` would have written (see cog.yaml).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from rshell.errors import NetworkError
+from rshell.sandbox.cog import CogPredictor
+from rshell.sandbox.predictors import Cancelled, MemoryRun, PredictionError
+from rshell.sandbox.predictors.declare import Input
+from rshell.sandbox.predictors.declare import Path as FilePath
+from rshell.sandbox.predictors.model import CogStyleModel, Job
+
+MODEL_DIR = Path(__file__).parent / "cog_model"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"cog server exited with {proc.returncode}")
+        try:
+            if httpx.get(url + "/health-check", timeout=1).json().get("status") == "READY":
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("cog server did not become ready")
+
+
+@pytest.fixture(scope="module")
+def cog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m cog.server.http` serving cog_model, as its Docker image would."""
+    port = _free_port()
+    predict_ref = yaml.safe_load((MODEL_DIR / "cog.yaml").read_text())["predict"]
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "COG_PREDICT_TYPE_STUB": predict_ref,  # what `cog build` bakes into the image
+        # coglet starts its worker with the `python` on PATH: make it this venv's
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+    }
+    log = (tmp_path_factory.mktemp("cog") / "server.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "cog.server.http", "--host", "127.0.0.1"],
+                            cwd=MODEL_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def model(cog_url: str) -> Iterator[CogPredictor]:
+    predictor = CogPredictor(cog_url, "tests/cog-writer")
+    yield predictor
+    predictor.close()
+
+
+def test_schema_is_the_servers_openapi_document(model: CogPredictor, cog_url: str) -> None:
+    schema = model.openapi_schema()
+    assert schema == httpx.get(cog_url + "/openapi.json").json()
+    props = schema["components"]["schemas"]["Input"]["properties"]
+    assert props["times"]["maximum"] == 5 and props["style"]["allOf"][0]["$ref"].endswith("/style")
+    assert model.openapi_schema() is schema  # fetched once
+
+
+def test_prediction_is_forwarded_and_the_file_output_rehosted(model: CogPredictor) -> None:
+    run = MemoryRun()
+    output = model.predict({"text": "hello", "times": 2, "style": "shout"}, run)
+    assert isinstance(output, str) and output in run.files
+    data, filename, content_type = run.files[output]
+    assert data == b"HELLO\nHELLO\n"
+    assert content_type == "text/plain" and filename.endswith(".txt")
+    assert "writing 2 line(s)" in run.logs
+
+
+def test_file_inputs_reach_cog_inlined(model: CogPredictor) -> None:
+    run = MemoryRun()
+    sandbox_file = run.save_file(b"x" * 1234, "blob.bin", "application/octet-stream")
+    output = model.predict({"text": "hi", "attachment": sandbox_file}, run)
+    assert run.files[output][0] == b"hi\nattachment: 1234 bytes\n"
+
+
+def test_a_failed_cog_prediction_is_a_prediction_error(model: CogPredictor) -> None:
+    with pytest.raises(PredictionError) as caught:
+        model.predict({"text": "hi", "style": "whisper"}, MemoryRun())
+    assert "\n" not in str(caught.value) and str(caught.value)
+
+
+def test_cancel_reaches_cog_and_stops_the_prediction(model: CogPredictor) -> None:
+    run = MemoryRun()
+    threading.Timer(0.5, run.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        model.predict({"text": "slow", "sleep": 20}, run)
+    assert time.monotonic() - started < 5  # the 20 s sleep was interrupted
+    # and the Cog server is free again for the next prediction
+    output = model.predict({"text": "after"}, MemoryRun())
+    assert output.startswith("memory://")
+
+
+def test_unreachable_server_is_a_network_error() -> None:
+    predictor = CogPredictor(f"http://127.0.0.1:{_free_port()}", "tests/nowhere")
+    with pytest.raises(NetworkError) as caught:
+        predictor.openapi_schema()
+    assert "cannot reach the Cog server" in caught.value.message
+    predictor.close()
+
+
+class SameAsCogModel(CogStyleModel):
+    """cog_model/predict.py, declared with rshell's helper instead of cog's."""
+
+    def run(
+        self,
+        job: Job,
+        text: str = Input(description="Text to write into the output file"),
+        times: int = Input(description="How many lines to write", default=1, ge=1, le=5),
+        style: str = Input(description="Letter case", default="plain", choices=["plain", "shout"]),
+        attachment: FilePath = Input(description="An optional file whose size is reported", default=None),
+        sleep: float = Input(description="Seconds to wait first", default=0.0, ge=0, le=30),
+    ) -> FilePath:
+        raise AssertionError("only the schema is compared")
+
+
+def test_generated_schema_equals_cogs_for_the_same_declaration() -> None:
+    cog_generated = json.loads((MODEL_DIR / ".cog" / "openapi_schema.json").read_text())
+    assert SameAsCogModel().openapi_schema() == cog_generated
+
+
+def test_data_url_outputs_inside_lists_are_rehosted() -> None:
+    from rshell.sandbox.cog import _Rehoster
+
+    run = MemoryRun()
+    png = b"\x89PNG\r\n\x1a\nfake"
+    value = ["data:image/png;base64," + base64.b64encode(png).decode(), "plain text"]
+    schema = {"type": "array", "items": {"type": "string"}}
+    with httpx.Client() as http:
+        out = _Rehoster(http, run).walk(value, schema, {})
+    assert out[1] == "plain text"
+    assert run.files[out[0]] == (png, "output.png", "image/png")

@@ -527,3 +527,19 @@ def test_working_directory_default_for_save_is_the_prediction_id(api, tmp_path, 
     api.get("https://replicate.delivery/pbxt/abc123/out-0.png").respond(200, content=b"png")
     Harness().run("run stability-ai/sdxl prompt=hi --save")
     assert (Path(tmp_path) / PID / "out-0.png").read_bytes() == b"png"
+
+
+def test_logs_never_glue_to_streamed_text_on_a_shared_terminal(api, sleeps):
+    mock_model(api, "meta", "llama", llm=True)
+    model_create(api, "meta", "llama").respond(201, json=llm_prediction("starting"))
+    events = [("output", "Hi"), ("logs", "halfway"), ("output", " there"), ("done", "{}")]
+    api.get(STREAM_URL).respond(200, content=fx.sse_body(events), headers=SSE)
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=llm_prediction("succeeded", output=["Hi", " there"]))
+    tty = Harness()
+    tty.out.stdout_tty = tty.out.stderr_tty = True
+    tty.run(f"stream {LLM} prompt=hi")
+    assert tty.stdout.getvalue() == "Hi\n there\n"
+    assert "halfway\n" in tty.err
+    piped = Harness()  # separate streams: stdout keeps exactly the model's text
+    piped.run(f"stream {LLM} prompt=hi")
+    assert piped.stdout.getvalue() == "Hi there"

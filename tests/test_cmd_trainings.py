@@ -148,6 +148,7 @@ def test_wait_polls_until_succeeded_and_shows_the_new_version(api, images, sleep
     assert f"alice/my-lora:{fx.VERSION_ID}" in result.text
     for line in ("step 1/3", "step 2/3", "step 3/3"):
         assert h.err.count(line) == 1
+        assert line not in result.text  # already shown while waiting
     assert f"training {TID} succeeded in 1200.0s" in h.err
 
 
@@ -190,6 +191,7 @@ def test_list_show_cancel(api, monkeypatch):
     shown = Harness().run(f"t show {TID}")
     assert shown.data["output"]["version"] == f"alice/my-lora:{fx.VERSION_ID}"
     assert f"new version: alice/my-lora:{fx.VERSION_ID}" in shown.text.replace("  ", " ")
+    assert "step 100/1000 loss=0.12" in shown.text  # show includes the logs tail
 
     cancel = api.post(f"{BASE}/trainings/{TID}/cancel").respond(200, json=fx.training("canceled"))
     canceled = Harness().run(f"training cancel {TID}")

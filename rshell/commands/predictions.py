@@ -143,9 +143,10 @@ async def follow(
             if streaming and prediction.urls.stream:
                 prediction, streamed = await _stream(client, prediction, watch, print_tokens)
             prediction = await poll(client.predictions_get, prediction, watch)
-        watch.finish(prediction)
         if streamed:
             _print_rest(watch, prediction, streamed)
+        watch.finish(prediction)
+        watch.end_line()  # the "succeeded in" line must not join the streamed text
         return prediction, bool(streamed)
     except asyncio.CancelledError:
         watch.stop()
@@ -219,7 +220,7 @@ def _print_rest(watch: Watch, prediction: "Prediction", streamed: str) -> None:
     """After a broken stream, print what the stream did not deliver."""
     full = render_output(prediction.output, concatenate=True)
     if full.startswith(streamed) and len(full) > len(streamed):
-        watch.out.token(full[len(streamed) :])
+        watch.token(full[len(streamed) :])
 
 
 async def finish(

@@ -104,7 +104,7 @@ async def follow(ctx: "Context", client: "ReplicateClient", training: "Training"
 
 def finish(ctx: "Context", training: "Training", destination: str | None) -> Result:
     data: Any = as_json(training)
-    text = training_summary(data, destination)
+    text = training_summary(data, destination, logs=False)  # printed while waiting
     if training.status != "succeeded":
         return Result(data=data, text=text, ok=False, error=failure_message("training", data))
     ctx.out.info(finished_line("training", data))

@@ -141,7 +141,7 @@ def training_version(obj: dict[str, Any]) -> str | None:
     return output.get("version") if isinstance(output, dict) else None
 
 
-def training_summary(obj: dict[str, Any], destination: str | None = None) -> str:
+def training_summary(obj: dict[str, Any], destination: str | None = None, *, logs: bool = True) -> str:
     """`training show` / `train`: id, status, destination, then the new version.
 
     The API's training object does not always echo the destination, so the handler
@@ -162,7 +162,7 @@ def training_summary(obj: dict[str, Any], destination: str | None = None) -> str
     parts = [head]
     if obj.get("error"):
         parts.append(f"error: {obj['error']}")
-    tail = logs_tail(obj.get("logs"))
+    tail = logs_tail(obj.get("logs")) if logs else ""
     if tail:
         parts.append("logs (last lines):\n" + _indent(tail))
     return "\n".join(parts)

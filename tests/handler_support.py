@@ -33,6 +33,7 @@ class Harness:
     extra: dict[str, Any] = field(default_factory=dict)
     token: str | None = TOKEN
     dry_run: bool = False
+    base_url: str = BASE  # a real local server's URL in end-to-end tests
 
     def __post_init__(self) -> None:
         self.stdout, self.stderr = io.StringIO(), io.StringIO()
@@ -42,11 +43,11 @@ class Harness:
 
     async def _client(self) -> ReplicateClient:
         if not self.clients:
-            self.clients.append(ReplicateClient(self.token, BASE, max_retries=0))
+            self.clients.append(ReplicateClient(self.token, self.base_url, max_retries=0))
         return self.clients[0]
 
     def context(self) -> Context:
-        extra = {"base_url": BASE, **self.extra}
+        extra = {"base_url": self.base_url, **self.extra}
         return Context(self.session, self.out, self._client, dry_run=self.dry_run, extra=extra)
 
     def run(self, line: str) -> Result:

@@ -230,3 +230,30 @@ def test_every_template_slot_is_known():
     for template in sc.TEMPLATES:
         for name, content in sc.render(template, plan, "proj").items():
             assert "{{" not in content, f"{template}/{name} has an unfilled slot"
+
+
+def test_the_python_project_really_runs_against_the_local_sandbox(here):
+    """End to end: a prediction on the sandbox, scaffolded, then run by the official client."""
+    import asyncio
+    import os
+    import sys
+
+    from rshell.client.api import ReplicateClient
+    from rshell.sandbox.server import start
+
+    with start() as sandbox:
+
+        async def predict() -> str:
+            async with ReplicateClient(sandbox.token, sandbox.url) as client:
+                made = await client.predictions_create({"text": "hi", "times": 2}, model="rshell/echo", wait=True)
+                return made.id
+
+        pid = asyncio.run(predict())
+        Harness(token=sandbox.token, base_url=sandbox.url).run(f"scaffold {pid} proj --template python")
+        source = (here / "proj" / "main.py").read_text()
+        assert sandbox.token not in all_text(here / "proj")
+        env = {**os.environ, "REPLICATE_API_TOKEN": sandbox.token, "REPLICATE_BASE_URL": sandbox.url}
+        ran = subprocess.run([sys.executable, "main.py"], cwd=here / "proj", env=env, capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "hi hi"
+    assert python_constants(source)["INPUT"]["text"] == "hi"

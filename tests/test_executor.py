@@ -70,16 +70,19 @@ def test_assignment_binds_name_and_last(api) -> None:
 
 def test_templates_and_dollar_shorthand_expand_in_values(api) -> None:
     run = Run()
-    code = run("me = account current\nalias who='show'\nwho {{me.username}}\nshow $me.github_url")
-    assert code == 0
-    assert run.out.splitlines()[-2:] == ["alice", "https://github.com/alice"]
+    assert run("me = account current\nset separator {{me.username}}") == 0
+    assert run.session.options["separator"] == "alice"
+    assert run("set separator $me.name") == 0
+    assert run.session.options["separator"] == "Alice"
+    assert run("set separator '{{me.name}}'") == 0  # single quotes: nothing substituted
+    assert run.session.options["separator"] == "{{me.name}}"
 
 
-def test_single_quotes_suppress_substitution(api) -> None:
+def test_aliases_expand_and_keep_single_quoted_text(api) -> None:
     run = Run()
-    assert run("me = account current; alias x='show $me.name'; x") == 0
-    assert run.out.splitlines()[-1] == "Alice"  # the alias text expands later, at use
-    assert run.session.aliases["x"] == "show $me.name"
+    assert run("me = account current; alias x='show me.name'; x") == 0
+    assert run.out.splitlines()[-1] == "Alice"
+    assert run.session.aliases["x"] == "show me.name"
 
 
 def test_pipe_gives_the_next_command_the_result(api) -> None:

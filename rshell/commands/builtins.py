@@ -63,14 +63,16 @@ def _one_line(value: Any, width: int = 60) -> str:
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:
-    """`show img.output[0]`, `show {{_.id}}` or `show $x`: print a value."""
+    """`show img.output[0]` prints a value; text that is no path (say, what
+    `show {{img.output[0]}}` expanded to) is printed as it is, like echo."""
+    from rshell.errors import ParseError
     from rshell.grammar.templates import parse_ref, resolve
 
     expr = args.expr.strip()
-    if expr.startswith("{{") and expr.endswith("}}"):
-        expr = expr[2:-2].strip()
-    expr = expr.removeprefix("$")
-    ref = parse_ref(expr)
+    try:
+        ref = parse_ref(expr)
+    except ParseError:
+        return Result(data=expr, text=expr, bind=False)
 
     def lookup(name: str | None) -> Any:
         if name is None:

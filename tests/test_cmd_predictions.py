@@ -543,3 +543,45 @@ def test_logs_never_glue_to_streamed_text_on_a_shared_terminal(api, sleeps):
     piped = Harness()  # separate streams: stdout keeps exactly the model's text
     piped.run(f"stream {LLM} prompt=hi")
     assert piped.stdout.getvalue() == "Hi there"
+
+
+def test_ctrl_c_inside_the_sync_wait_says_where_to_find_the_prediction(api):
+    mock_model(api)
+    entered = asyncio.Event()
+
+    async def slow_create(request: httpx.Request) -> httpx.Response:
+        entered.set()
+        await asyncio.sleep(3600)
+        return httpx.Response(201, json=fx.prediction("succeeded"))
+
+    model_create(api).mock(side_effect=slow_create)
+    cancel = api.post(url__regex=r".*/cancel$").respond(200, json=fx.prediction("canceled"))
+    error = run_and_interrupt(Harness(), "run stability-ai/sdxl prompt=hi", entered.is_set)
+    assert isinstance(error, Interrupted)
+    assert "may still be running" in error.message and "prediction list" in (error.hint or "")
+    assert not cancel.called  # no id to cancel: nothing is pretended
+
+
+@pytest.mark.parametrize(
+    ("text", "owner", "name", "version"),
+    [
+        ("stability-ai/sdxl", "stability-ai", "sdxl", None),
+        (f"stability-ai/sdxl:{fx.VERSION_ID}", "stability-ai", "sdxl", fx.VERSION_ID),
+        ("meta/llama-2.7b_chat", "meta", "llama-2.7b_chat", None),
+        (fx.VERSION_ID, None, None, fx.VERSION_ID),
+    ],
+)
+def test_parse_model_ref_forms(text, owner, name, version):
+    from rshell.commands.modelref import parse_model_ref
+
+    ref = parse_model_ref(text)
+    assert (ref.owner, ref.name, ref.version) == (owner, name, version)
+    assert str(ref) == text
+
+
+@pytest.mark.parametrize("bad", ["sdxl", "a/b/c", "a/", "/b", "a/b:", "a b/c", fx.VERSION_ID[:-1], "owner/name:ver sion"])
+def test_parse_model_ref_rejects_malformed(bad):
+    from rshell.commands.modelref import parse_model_ref
+
+    with pytest.raises(UsageError, match="expected owner/name"):
+        parse_model_ref(bad)

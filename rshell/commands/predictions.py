@@ -23,6 +23,7 @@ from rshell.commands.modelref import (
 )
 from rshell.commands.running import (
     TERMINAL,
+    interrupted_creating,
     Watch,
     as_json,
     cancel_after_interrupt,
@@ -111,15 +112,18 @@ async def create(ctx: "Context", args: "ParsedArgs") -> Result:
     )
     streaming = should_stream(ctx, args, schema)
     waiting = args.values.get("wait") is not False
-    prediction = await client.predictions_create(
-        inputs,
-        model=target.model,
-        version=target.version,
-        deployment=target.deployment,
-        stream=streaming,
-        wait=True if waiting and not streaming else None,
-        webhook=args.values.get("webhook"),
-    )
+    try:
+        prediction = await client.predictions_create(
+            inputs,
+            model=target.model,
+            version=target.version,
+            deployment=target.deployment,
+            stream=streaming,
+            wait=True if waiting and not streaming else None,
+            webhook=args.values.get("webhook"),
+        )
+    except asyncio.CancelledError:
+        interrupted_creating("prediction")
     if args.values.get("web"):
         open_web(ctx, prediction.urls.web)
     if not waiting:

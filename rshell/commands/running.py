@@ -157,6 +157,18 @@ async def cancel_after_interrupt(
     )
 
 
+def interrupted_creating(kind: str) -> NoReturn:
+    """Ctrl-C before the create answered (e.g. inside `Prefer: wait`): there is no id
+    to cancel yet, so say where to find it rather than pretend it was stopped."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+    raise Interrupted(
+        f"interrupted before the {kind} was confirmed; it may still be running",
+        f"`{kind} list` shows it and `{kind} cancel ID` stops it",
+    )
+
+
 def option(ctx: "Context", args: "ParsedArgs", name: str, fallback: str) -> str:
     """A flag's value, else the session's `set` option, else the fallback."""
     value = args.values.get(name)

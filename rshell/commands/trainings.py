@@ -20,7 +20,16 @@ from rshell.commands.modelref import (
     prepare_inputs,
     training_schema,
 )
-from rshell.commands.running import TERMINAL, Watch, as_json, cancel_after_interrupt, open_web, option, poll
+from rshell.commands.running import (
+    TERMINAL,
+    Watch,
+    as_json,
+    cancel_after_interrupt,
+    interrupted_creating,
+    open_web,
+    option,
+    poll,
+)
 from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
 from rshell.rendering.predictions import failure_message, finished_line, training_summary, training_table
 
@@ -71,9 +80,12 @@ async def create(ctx: "Context", args: "ParsedArgs") -> Result:
         separator=option(ctx, args, "separator", "="),
         file_encoding=option(ctx, args, "file_encoding", "url"),
     )
-    training = await client.trainings_create(
-        ref.owner or "", ref.name or "", version_id, destination=destination, input=inputs, webhook=args.values.get("webhook")
-    )
+    try:
+        training = await client.trainings_create(
+            ref.owner or "", ref.name or "", version_id, destination=destination, input=inputs, webhook=args.values.get("webhook")
+        )
+    except asyncio.CancelledError:
+        interrupted_creating("training")
     if args.values.get("web"):
         open_web(ctx, getattr(training.urls, "web", None))
     if not args.values.get("wait"):

@@ -1,0 +1,296 @@
+"""The completion engine: a partial line in, ranked completions out, from the cache.
+
+`complete` must never make a keystroke wait: it reads only memory, asks the refresher
+for whatever it lacks (which returns at once), and answers with what it has now. The
+REPL's prompt-toolkit adapter and `rshell --complete` both call it, so the system
+shells and the REPL complete exactly alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from rshell.commands import catalog
+from rshell.commands.modelref import MODEL_RE, VERSION_ID_RE
+from rshell.commands.registry import Command
+from rshell.completion import context as ctx
+from rshell.completion import inputs, paths, variables
+from rshell.completion.cache import CompletionCache
+from rshell.completion.context import Want
+from rshell.completion.matcher import Candidate, rank
+from rshell.completion.meta import join, one_line
+from rshell.completion.refresher import Refresher
+from rshell.grammar.lexer import quote
+from rshell.session.state import OPTIONS, Session
+
+log = logging.getLogger(__name__)
+
+MODEL_LIMIT = 100  # a menu of more models helps nobody and costs time to draw
+MIN_SEARCH = 2  # shorter prefixes are not worth a search request
+_LIST_KIND = {
+    "prediction": "predictions",
+    "training": "trainings",
+    "deployment": "deployments",
+    "hardware": "hardware",
+    "file": "files",
+    "collection": "collections",
+}
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One completion: insert `text` in place of the `-start` characters before the cursor."""
+
+    text: str
+    start: int
+    display: str | None = None
+    meta: str | None = None
+
+
+def _command_pool() -> tuple[Candidate, ...]:
+    """Groups, top-level commands and the catalog's aliases, with a line of help each."""
+    found: list[Candidate] = []
+    for group, commands in sorted(catalog.GROUPS.items()):
+        found.append(Candidate(group, one_line("group: " + ", ".join(c.path[1] for c in commands))))
+    for name, command in sorted(catalog.TOP_LEVEL.items()):
+        found.append(Candidate(name, one_line(command.help)))
+    for alias, words in sorted(catalog.COMMAND_ALIASES.items()):
+        found.append(Candidate(alias, "= " + " ".join(words)))
+    for alias, group in sorted(catalog.GROUP_ALIASES.items()):
+        if alias != group:
+            found.append(Candidate(alias, f"= {group}"))
+    return tuple(found)
+
+
+COMMAND_POOL = _command_pool()
+
+
+class CompletionEngine:
+    """Completions for the text before the cursor, from `cache` and `session`."""
+
+    def __init__(
+        self,
+        cache: CompletionCache,
+        session: Session,
+        refresher: Refresher | None = None,
+        cwd: Path | None = None,
+    ) -> None:
+        self.cache = cache
+        self.session = session
+        self.refresher = refresher
+        self.cwd = cwd  # where relative paths are listed (None: the process's cwd)
+        self._recent_memo: tuple[tuple[int, int], list[str]] = ((-1, -1), [])
+        self._answers: dict[str, Callable[[Want], list[Candidate]]] = {
+            ctx.COMMAND: self._commands,
+            ctx.SUBCOMMAND: self._subcommands,
+            ctx.FLAG: self._flags,
+            ctx.FLAG_VALUE: self._flag_values,
+            ctx.SOURCE: self._source,
+            ctx.VERSION: self._versions,
+            ctx.INPUT_KEY: self._input_keys,
+            ctx.INPUT_VALUE: self._input_values,
+            ctx.PATH: self._paths,
+            ctx.VARIABLE: self._variables,
+        }
+
+    def complete(self, text_before_cursor: str) -> list[Completion]:
+        """What may replace the end of the line; never raises, never waits."""
+        try:
+            wants = ctx.analyse(text_before_cursor, self.session)
+        except Exception:
+            log.debug("completion context failed for %r", text_before_cursor, exc_info=True)
+            return []
+        found: list[Completion] = []
+        seen: set[tuple[str, int]] = set()
+        for want in wants:
+            try:
+                answer = self._answers[want.kind](want)
+            except Exception:
+                log.debug("completion of %s failed", want.kind, exc_info=True)
+                continue
+            for c in answer:
+                item = Completion(self._insert(want, c.text), want.start, c.display, c.meta or None)
+                if (item.text, item.start) not in seen:
+                    seen.add((item.text, item.start))
+                    found.append(item)
+        return found
+
+    def _want(self, kind: str, key: str = "") -> None:
+        if self.refresher is not None:
+            self.refresher.want(kind, key)
+
+    @staticmethod
+    def _insert(want: Want, text: str) -> str:
+        """The text as typed into the line: values quoted, `$` kept."""
+        if want.kind == ctx.VARIABLE:
+            return want.sigil + text if want.sigil == "$" else text
+        if want.kind == ctx.PATH:
+            return paths.insertable(text)
+        if want.kind in (ctx.INPUT_VALUE, ctx.FLAG_VALUE):
+            return quote(text)
+        return text
+
+    # commands and flags ------------------------------------------------------------
+    def _commands(self, want: Want) -> list[Candidate]:
+        user = [Candidate(name, one_line("alias: " + text)) for name, text in sorted(self.session.aliases.items())]
+        return rank(want.prefix, user + list(COMMAND_POOL))
+
+    def _subcommands(self, want: Want) -> list[Candidate]:
+        group = want.source or ""
+        return rank(want.prefix, [Candidate(c.path[1], one_line(c.help)) for c in catalog.GROUPS.get(group, [])])
+
+    def _flags(self, want: Want) -> list[Candidate]:
+        command = want.command
+        if command is None:
+            return []
+        pool = [Candidate(f.name, one_line(f.help), display=f.label) for f in command.all_flags if f.dest not in want.given]
+        return rank(want.prefix, pool, fuzzy=False)
+
+    def _flag_values(self, want: Want) -> list[Candidate]:
+        flag, command = want.flag, want.command
+        if flag is None:
+            return []
+        if flag.choices:
+            default = command.defaults.get(flag.dest) if command else None
+            return rank(want.prefix, [Candidate(c, "default" if c == default else None) for c in flag.choices])
+        if flag.complete:
+            return self._source(Want(ctx.SOURCE, want.prefix, want.start, command=command, source=flag.complete))
+        return []
+
+    # positional sources ---------------------------------------------------------------
+    def _source(self, want: Want) -> list[Candidate]:
+        source = want.source or ""
+        if source == "model":
+            return self._models(want.prefix)
+        if source in _LIST_KIND:
+            return self._listed(source, want.prefix)
+        if source == "command":
+            return self._help_topics(want)
+        if source == "option":
+            return rank(want.prefix, [Candidate(name, one_line(help_)) for name, (_, help_) in OPTIONS.items()])
+        if source == "option_value":
+            return self._option_values(want)
+        if source == "path":
+            return self._paths(want)
+        return []
+
+    def _listed(self, source: str, prefix: str) -> list[Candidate]:
+        """Ids and names from the API's lists; predictions in flight come first."""
+        kind = _LIST_KIND[source]
+        self._want(kind)
+        pool = list(self.cache.lists.get(kind, ()))
+        if kind == "predictions":
+            pool = [Candidate(pid, join(model, "in flight")) for pid, model in self.session.in_flight.items()] + pool
+        return rank(prefix, pool)
+
+    def _help_topics(self, want: Want) -> list[Candidate]:
+        """`help <command>` then `help <group> <subcommand>`."""
+        if not want.words:
+            return rank(want.prefix, list(COMMAND_POOL))
+        group = catalog.GROUP_ALIASES.get(want.words[0])
+        if group is None:
+            return []
+        return self._subcommands(Want(ctx.SUBCOMMAND, want.prefix, want.start, source=group))
+
+    def _option_values(self, want: Want) -> list[Candidate]:
+        """`set OPTION <value>`: on/off for switches, else the default and current value."""
+        name = want.words[0] if want.words else ""
+        if name not in OPTIONS:
+            return []
+        default = OPTIONS[name][0]
+        if isinstance(default, bool):
+            return rank(want.prefix, [Candidate("on"), Candidate("off")])
+        current = self.session.options.get(name, default)
+        pool = [Candidate(str(current), "current")]
+        if str(default) != str(current):
+            pool.append(Candidate(str(default), "default"))
+        return rank(want.prefix, pool)
+
+    # models ------------------------------------------------------------------------------
+    def _models(self, prefix: str) -> list[Candidate]:
+        """Recent and own models first, then every cached one; a search runs behind."""
+        query = prefix.strip()
+        self._want("models", query if len(query) >= MIN_SEARCH else "")
+        self._want("predictions")
+        self._want("account")
+        cache = self.cache
+        recent = [Candidate(name, join("recent", _meta_of(cache, name))) for name in self._recent_models()]
+        pool = recent + list(cache.own_models()) + list(cache.model_pool)
+        ranked = rank(prefix, pool, limit=MODEL_LIMIT + len(recent))
+        return _unique(ranked)[:MODEL_LIMIT]
+
+    def _recent_models(self) -> list[str]:
+        """Models named in this session's statements and runs, newest first, then the API's."""
+        session = self.session
+        stamp = (len(session.statements), len(session.in_flight))
+        if self._recent_memo[0] != stamp:
+            names: list[str] = list(reversed(list(session.in_flight.values())))
+            for statement in reversed(session.statements):
+                names.extend(ctx.models_named(statement, session))
+            self._recent_memo = (stamp, list(dict.fromkeys(n for n in names if n)))
+        return list(dict.fromkeys(self._recent_memo[1] + list(self.cache.recent_models)))
+
+    def _versions(self, want: Want) -> list[Candidate]:
+        model = want.model or ""
+        if not MODEL_RE.match(model):
+            return []
+        known = self.cache.versions.get(model)
+        self._want("versions", model)
+        pool = [Candidate(v.id, v.created_at[:16].replace("T", " ") or None) for v in known or ()]
+        return rank(want.prefix, pool, fuzzy=False)
+
+    # inputs ----------------------------------------------------------------------------------
+    def _fields(self, want: Want) -> list[inputs.InputField]:
+        """The inputs of the model in the line, asking for its schema when unknown."""
+        ref = (want.model or "").strip()
+        if not ref:
+            return []
+        model, _, version = ref.partition(":")
+        if VERSION_ID_RE.match(ref):
+            model, version = "", ref
+        elif not MODEL_RE.match(ref):
+            return []
+        schema = self.cache.schema_for(model, version or None)
+        if schema is None and model:
+            self._want("schema", ref)
+        return inputs.fields(schema, training=_trains(want.command))
+
+    def _input_keys(self, want: Want) -> list[Candidate]:
+        pool = inputs.key_candidates(self._fields(want), want.given, want.separator)
+        return rank(want.prefix, pool)
+
+    def _input_values(self, want: Want) -> list[Candidate]:
+        field = next((f for f in self._fields(want) if f.name == want.key), None)
+        if field is None:
+            return []
+        return rank(want.prefix, inputs.value_candidates(field), fuzzy=False)
+
+    # paths and variables ----------------------------------------------------------------
+    def _paths(self, want: Want) -> list[Candidate]:
+        return paths.path_candidates(want.prefix, self.cwd)
+
+    def _variables(self, want: Want) -> list[Candidate]:
+        return rank(want.prefix, variables.candidates(want.prefix, self.session), fuzzy=False)
+
+
+def _trains(command: Command | None) -> bool:
+    """Whether the command's inputs are a trainer's (Cog's TrainingInput), not Input."""
+    return command is not None and command.path[0] == "training"  # the group's canonical name
+
+
+def _meta_of(cache: CompletionCache, name: str) -> str:
+    info = cache.models.get(name)
+    return info.description if info else ""
+
+
+def _unique(items: list[Candidate]) -> list[Candidate]:
+    seen: set[str] = set()
+    out = []
+    for c in items:
+        if c.text not in seen:
+            seen.add(c.text)
+            out.append(c)
+    return out

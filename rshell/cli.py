@@ -273,7 +273,7 @@ class _Api:
         from rshell.dryrun import DryRunTransport
 
         inner = httpx.AsyncHTTPTransport() if token else None
-        return self.make_with_token(token or "dry-run", DryRunTransport(self.out.stdout, inner))
+        return self.make_with_token(token or "<no token>", DryRunTransport(self.out.stdout, inner))
 
 
 def _base_url_from_env() -> str:

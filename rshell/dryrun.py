@@ -27,7 +27,7 @@ class DryRunTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method in _READS:
             if self.inner is None:
-                raise httpx.ConnectError("not sent: --dry-run without a token", request=request)
+                return _refused(request)
             return await self.inner.handle_async_request(request)
         if request.method == "POST" and request.url.path.endswith("/files"):
             return self._fake_upload(request)
@@ -55,6 +55,13 @@ class DryRunTransport(httpx.AsyncBaseTransport):
             "expires_at": "1970-01-01T00:00:00Z",
         }
         return httpx.Response(201, json=body, request=request)
+
+
+def _refused(request: httpx.Request) -> httpx.Response:
+    """Without a token a dry run reads nothing: a 401 is not retried, and handlers
+    then carry on without the schema (inputs go unvalidated)."""
+    problem = {"title": "Unauthenticated", "detail": "no token, so nothing was read", "status": 401}
+    return httpx.Response(401, json=problem, headers={"content-type": "application/problem+json"}, request=request)
 
 
 def _body(request: httpx.Request) -> str:

@@ -585,3 +585,13 @@ def test_parse_model_ref_rejects_malformed(bad):
 
     with pytest.raises(UsageError, match="expected owner/name"):
         parse_model_ref(bad)
+
+
+def test_no_spinner_when_the_sync_wait_already_finished(api):
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("succeeded"))
+    h = Harness()
+    h.out.stderr_tty = True
+    h.run("run stability-ai/sdxl prompt=hi")
+    assert "\r" not in h.err
+    assert "Using seed: 4223" in h.err  # the logs still show

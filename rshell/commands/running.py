@@ -92,7 +92,8 @@ class Watch:
         """A fresh copy of the object from the API: new logs out, spinner redrawn."""
         data = as_json(obj)
         self.logs.feed(data.get("logs"))
-        self.progress.update(data.get("status"), data.get("logs"))
+        if data.get("status") not in TERMINAL:  # a finished one needs no spinner flash
+            self.progress.update(data.get("status"), data.get("logs"))
 
     def finish(self, obj: Any) -> None:
         self.logs.feed(as_json(obj).get("logs"), final=True)

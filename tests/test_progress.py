@@ -95,3 +95,10 @@ def test_background_ticker_animates_then_stops_clean() -> None:
     frames = {line.split(" ")[0] for line in out.split("\r") if line.strip()}
     assert len(frames) >= 2  # the frame advanced while we waited
     assert out.endswith("\r")  # the line was cleared on stop
+
+
+def test_aside_does_not_draw_a_spinner_that_was_not_showing() -> None:
+    progress, stream, _ = make()
+    with progress.aside():
+        stream.write("LOG\n")
+    assert stream.getvalue() == "LOG\n"

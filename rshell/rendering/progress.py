@@ -108,12 +108,14 @@ class Progress:
 
     @contextlib.contextmanager
     def aside(self) -> Iterator[None]:
-        """Around a log or info line: clear first, redraw after."""
+        """Around a log or info line: clear first, redraw after (only if it was showing)."""
+        showing = self._drawn > 0 or self._ticker is not None
         self.clear()
         try:
             yield
         finally:
-            self.draw()
+            if showing:
+                self.draw()
 
     async def _tick(self) -> None:
         while True:

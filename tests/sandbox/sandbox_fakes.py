@@ -132,5 +132,14 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
         {"prefix": {"type": "string", "x-order": 0}}, ["prefix"], {"type": "object"}, training=True),
         trainer_run, trainable=True)
 
-    fakes = {f.name: f for f in (echo, stepper, blocker, failer, reader, trainer)}
+    barrier = threading.Barrier(3)
+
+    def together_run(inputs: dict[str, Any], run: RunContext, weights: Any) -> str:
+        """Succeeds only if three runs are inside predict() at the same time."""
+        barrier.wait(timeout=5)
+        return "together"
+
+    together = Fake("test/together", schema({}, [], {"type": "string"}), together_run)
+
+    fakes = {f.name: f for f in (echo, stepper, blocker, failer, reader, trainer, together)}
     return fakes, gates

@@ -1,0 +1,305 @@
+"""Predictions against fake models with gates: waiting, validation, SSE, cancel,
+failure, concurrency and deployments. Every response is checked against the spec."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import httpx
+import pytest
+
+
+def _create(fake, model: str, inputs: dict, **headers: str) -> httpx.Response:
+    return fake.client.post(f"/models/{model}/predictions", json={"input": inputs}, headers=headers)
+
+
+def _poll(fake, prediction_id: str, until: set[str], timeout: float = 10.0) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        body = fake.client.get(f"/predictions/{prediction_id}").json()
+        if body["status"] in until:
+            return body
+        time.sleep(0.02)
+    raise AssertionError(f"prediction stayed {body['status']}")
+
+
+def _events(response: httpx.Response) -> list[tuple[str, str, str]]:
+    """(id, event, data) of every SSE frame in a finished stream."""
+    frames = []
+    for block in response.text.split("\n\n"):
+        fields: dict[str, list[str]] = {}
+        for line in block.split("\n"):
+            if line and not line.startswith(":"):
+                key, _, value = line.partition(": ")
+                fields.setdefault(key, []).append(value)
+        if "event" in fields:
+            frames.append((fields["id"][0], fields["event"][0], "\n".join(fields.get("data", []))))
+    return frames
+
+
+def test_prefer_wait_returns_the_finished_prediction_with_201(fake):
+    response = _create(fake, "test/echo", {"text": "hi", "n": 2, "mode": "loud"}, Prefer="wait")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "succeeded" and body["output"] == "HI HI"
+    assert body["input"] == {"text": "hi", "n": 2, "mode": "loud"}
+    assert body["logs"] == "echo hi\n"
+    assert body["metrics"]["predict_time"] >= 0
+    assert body["urls"]["stream"].endswith(f"/v1/predictions/{body['id']}/stream")
+
+
+def test_without_prefer_the_answer_is_immediate_and_starting(fake):
+    response = _create(fake, "test/blocker", {})
+    assert response.status_code == 201
+    assert response.json()["status"] == "starting"
+    assert "completed_at" not in response.json()
+    fake.gates["blocker"].open()
+    assert _poll(fake, response.json()["id"], {"succeeded"})["output"] == {"released": True}
+
+
+def test_prefer_wait_n_that_passes_answers_202_starting(fake):
+    started = time.monotonic()
+    response = _create(fake, "test/blocker", {}, Prefer="wait=1")
+    assert 0.9 <= time.monotonic() - started < 5
+    assert response.status_code == 202
+    assert response.json()["status"] == "starting"
+    fake.gates["blocker"].open()
+    assert _poll(fake, response.json()["id"], {"succeeded"})["status"] == "succeeded"
+
+
+def test_a_malformed_prefer_header_is_a_400(fake):
+    assert _create(fake, "test/echo", {"text": "x"}, Prefer="soon").status_code == 400
+
+
+def test_defaults_are_filled_in(fake):
+    body = _create(fake, "test/echo", {"text": "x"}, Prefer="wait").json()
+    assert body["input"] == {"text": "x", "n": 1, "mode": "plain"}
+
+
+@pytest.mark.parametrize("inputs, field", [
+    ({"text": "x", "colour": "red"}, "input.colour"),
+    ({"text": 3}, "input.text"),
+    ({"text": "x", "n": 9}, "input.n"),
+    ({"text": "x", "n": "two"}, "input.n"),
+    ({"text": "x", "mode": "whisper"}, "input.mode"),
+    ({}, "input.text"),
+])
+def test_inputs_that_fail_the_schema_are_422_naming_the_field(fake, inputs, field):
+    response = _create(fake, "test/echo", inputs)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(field + ":")
+    assert fake.client.get("/predictions").json()["results"] == []  # nothing was created
+
+
+def test_request_body_errors(fake):
+    client = fake.client
+    assert client.post("/models/test/echo/predictions", json={"inputs": {}}).status_code == 422
+    assert client.post("/models/test/echo/predictions", json={"input": "text"}).status_code == 422
+    assert client.post("/models/test/echo/predictions", content=b"{not json").status_code == 400
+    assert client.post("/models/test/nope/predictions", json={"input": {}}).status_code == 404
+
+
+def test_create_by_version_accepts_every_reference_form(fake):
+    version = fake.client.get("/models/test/echo").json()["latest_version"]["id"]
+    for ref in (version, f"test/echo:{version}", "test/echo"):
+        response = fake.client.post("/predictions", json={"version": ref, "input": {"text": "v"}},
+                                    headers={"Prefer": "wait"})
+        assert response.status_code == 201 and response.json()["output"] == "v", ref
+        assert response.json()["version"] == version
+    assert fake.client.post("/predictions", json={"version": "f" * 64, "input": {}}).status_code == 404
+    assert fake.client.post("/predictions", json={"input": {}}).status_code == 422
+
+
+def test_sse_stream_delivers_output_logs_and_done_and_resumes(fake):
+    created = _create(fake, "test/stepper", {"count": 3}).json()
+    stream_url = created["urls"]["stream"]
+    fake.gates["stepper"].open(3)
+    with httpx.Client(timeout=10) as plain:  # streams need no token
+        full = plain.get(stream_url, headers={"Accept": "text/event-stream"})
+    assert full.headers["content-type"].startswith("text/event-stream")
+    frames = _events(full)
+    kinds = [(event, data) for _, event, data in frames]
+    assert kinds == [
+        ("logs", "33%|step 1"), ("output", "tok0"),
+        ("logs", "66%|step 2"), ("output", "tok1\n"),
+        ("logs", "100%|step 3"), ("output", "tok2"),
+        ("done", "{}"),
+    ]
+    assert [int(i) for i, _, _ in frames] == list(range(1, 8))
+    resumed = _events(fake.client.get(stream_url, headers={"Last-Event-ID": "4"}))
+    assert [(i, e) for i, e, _ in resumed] == [("5", "logs"), ("6", "output"), ("7", "done")]
+    body = fake.client.get(f"/predictions/{created['id']}").json()
+    assert body["output"] == ["tok0", "tok1\n", "tok2"]
+    assert body["logs"] == "33%|step 1\n66%|step 2\n100%|step 3\n"
+
+
+def test_sse_stream_is_live_while_the_prediction_runs(fake):
+    created = _create(fake, "test/stepper", {"count": 2}).json()
+    gate = fake.gates["stepper"]
+    seen: list[str] = []
+    with fake.client.stream("GET", created["urls"]["stream"]) as response:
+        lines = response.iter_lines()
+        gate.open()
+        for line in lines:
+            if line.startswith("data: tok0"):
+                seen.append("tok0")
+                break
+        # the first token arrived while the second step is still gated
+        assert fake.client.get(f"/predictions/{created['id']}").json()["status"] == "processing"
+        gate.open()
+        for line in lines:
+            if line.startswith("event: done"):
+                seen.append("done")
+                break
+    assert seen == ["tok0", "done"]
+
+
+def test_cancel_mid_run_stops_the_predictor_and_ends_the_stream(fake):
+    created = _create(fake, "test/blocker", {}).json()
+    assert fake.gates["blocker"].started.wait(5)
+    _poll(fake, created["id"], {"processing"})
+    canceled = fake.client.post(f"/predictions/{created['id']}/cancel")
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    frames = _events(fake.client.get(created["urls"]["stream"]))
+    assert frames[-1][1:] == ("done", json.dumps({"reason": "canceled"}))
+    fake.gates["blocker"].open()  # a late release must not resurrect it
+    time.sleep(0.1)
+    final = fake.client.get(f"/predictions/{created['id']}").json()
+    assert final["status"] == "canceled" and final["output"] is None
+    again = fake.client.post(f"/predictions/{created['id']}/cancel").json()
+    assert again["status"] == "canceled"
+
+
+def test_cancel_mid_stream_keeps_the_tokens_so_far(fake):
+    created = _create(fake, "test/stepper", {"count": 3}).json()
+    fake.gates["stepper"].open(1)
+    body = _poll(fake, created["id"], {"processing"})
+    end = time.monotonic() + 5
+    while body["output"] != ["tok0"] and time.monotonic() < end:
+        body = fake.client.get(f"/predictions/{created['id']}").json()
+    fake.client.post(f"/predictions/{created['id']}/cancel")
+    final = _poll(fake, created["id"], {"canceled"})
+    assert final["output"] == ["tok0"]
+
+
+def test_a_failing_model_fails_with_its_error_and_an_error_event(fake):
+    body = _create(fake, "test/failer", {}, Prefer="wait").json()
+    assert body["status"] == "failed"
+    assert body["error"] == "boom: the fake model failed"
+    assert body["logs"] == "about to fail\n"
+    frames = _events(fake.client.get(body["urls"]["stream"]))
+    assert [e for _, e, _ in frames] == ["logs", "error", "done"]
+    assert json.loads(frames[1][2]) == {"detail": "boom: the fake model failed"}
+    assert json.loads(frames[2][2]) == {"reason": "error"}
+
+
+def test_predictions_run_concurrently_on_the_worker_pool(fake):
+    ids = [_create(fake, "test/together", {}).json()["id"] for _ in range(3)]
+    finals = [_poll(fake, i, {"succeeded", "failed"}) for i in ids]
+    assert [f["status"] for f in finals] == ["succeeded"] * 3, [f["error"] for f in finals]
+
+
+def test_requests_are_served_while_workers_are_busy(fake):
+    ids = [_create(fake, "test/blocker", {}).json()["id"] for _ in range(4)]
+    started = time.monotonic()
+    assert fake.client.get("/account").status_code == 200
+    assert time.monotonic() - started < 1
+    for prediction_id in ids:
+        fake.client.post(f"/predictions/{prediction_id}/cancel")
+
+
+def test_list_predictions_newest_first_with_date_filters(fake, monkeypatch):
+    monkeypatch.setattr("rshell.sandbox.pagination.PAGE_SIZE", 2)
+    ids = [_create(fake, "test/echo", {"text": str(i)}, Prefer="wait").json()["id"] for i in range(3)]
+    first = fake.client.get("/predictions").json()
+    second = fake.client.get(first["next"]).json()
+    assert [p["id"] for p in first["results"] + second["results"]] == ids[::-1]
+    middle = fake.client.get(f"/predictions/{ids[1]}").json()["created_at"]
+    after = fake.client.get("/predictions", params={"created_after": middle}).json()["results"]
+    assert [p["id"] for p in after] == [ids[2]]
+    assert fake.client.get("/predictions", params={"source": "web"}).json()["results"] == []
+
+
+def test_cancel_after_sets_a_deadline_and_short_ones_are_refused(fake):
+    body = _create(fake, "test/echo", {"text": "x"}, **{"Cancel-After": "5m"}).json()
+    assert body["deadline"] > body["created_at"]
+    assert _create(fake, "test/echo", {"text": "x"}, **{"Cancel-After": "2s"}).status_code == 422
+    assert _create(fake, "test/echo", {"text": "x"}, **{"Cancel-After": "soon"}).status_code == 422
+
+
+def test_deployments_releases_and_predictions(fake):
+    client = fake.client
+    echo = client.get("/models/test/echo").json()["latest_version"]["id"]
+    body = {"name": "my-echo", "model": "test/echo", "version": echo, "hardware": "cpu",
+            "min_instances": 0, "max_instances": 2}
+    created = client.post("/deployments", json=body)
+    assert created.status_code == 200
+    release = created.json()["current_release"]
+    assert created.json()["owner"] == "sandbox"
+    assert release["number"] == 1 and release["version"] == echo
+    assert release["configuration"] == {"hardware": "cpu", "min_instances": 0, "max_instances": 2}
+    assert release["created_by"]["username"] == "sandbox"
+    assert client.post("/deployments", json=body).status_code == 409
+    assert client.post("/deployments", json={**body, "name": "x", "min_instances": 3,
+                                             "max_instances": 1}).status_code == 422
+    assert client.post("/deployments", json={**body, "name": "y", "hardware": "tpu"}).status_code == 422
+    assert client.post("/deployments", json={**body, "name": "z", "model": "test/none"}).status_code == 404
+    assert client.post("/deployments", json={**body, "name": "w", "version": "0" * 64}).status_code == 404
+
+    ran = client.post("/deployments/sandbox/my-echo/predictions", json={"input": {"text": "d"}},
+                      headers={"Prefer": "wait"}).json()
+    assert ran["output"] == "d" and ran["deployment"] == "sandbox/my-echo" and ran["version"] == echo
+
+    updated = client.patch("/deployments/sandbox/my-echo", json={"hardware": "gpu-t4", "max_instances": 5})
+    release = updated.json()["current_release"]
+    assert release["number"] == 2
+    assert release["configuration"] == {"hardware": "gpu-t4", "min_instances": 0, "max_instances": 5}
+    assert client.patch("/deployments/sandbox/my-echo", json={}).status_code == 422
+    assert client.patch("/deployments/sandbox/my-echo", json={"min_instances": 9}).status_code == 422
+    assert client.get("/deployments/sandbox/my-echo").json()["current_release"]["number"] == 2
+    assert [d["name"] for d in client.get("/deployments").json()["results"]] == ["my-echo"]
+    assert client.delete("/deployments/sandbox/my-echo").status_code == 204
+    assert client.get("/deployments/sandbox/my-echo").status_code == 404
+    assert client.post("/deployments/sandbox/my-echo/predictions", json={"input": {}}).status_code == 404
+
+
+def test_webhooks_are_posted_and_signed_with_the_account_secret(fake):
+    import base64
+    import hashlib
+    import hmac
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[tuple[dict, bytes]] = []
+    arrived = threading.Event()
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers["content-length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+            if json.loads(body)["status"] == "succeeded":
+                arrived.set()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        fake.client.post("/models/test/echo/predictions", json={
+            "input": {"text": "w"}, "webhook": url, "webhook_events_filter": ["completed"]})
+        assert arrived.wait(5)
+    finally:
+        server.shutdown()
+    assert len(received) == 1  # "start" was filtered out
+    headers, body = received[0]
+    secret = fake.client.get("/webhooks/default/secret").json()["key"]
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert headers["webhook-signature"] == f"v1,{expected}"
+    assert json.loads(body)["output"] == "w"

@@ -245,7 +245,8 @@ def test_unsuccessful_prediction_is_not_ok(api, status, why):
     assert result.data["status"] == status
 
 
-def test_spinner_only_on_a_terminal(api, sleeps):
+def test_spinner_only_on_a_terminal(api, sleeps, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the status line is cut to the terminal width
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction("processing"))
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded"))

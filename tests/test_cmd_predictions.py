@@ -596,3 +596,17 @@ def test_no_spinner_when_the_sync_wait_already_finished(api):
     h.run("run stability-ai/sdxl prompt=hi")
     assert "\r" not in h.err
     assert "Using seed: 4223" in h.err  # the logs still show
+
+
+def test_stream_in_json_mode_keeps_stdout_for_the_json(api, sleeps):
+    mock_model(api, "meta", "llama", llm=True)
+    create = model_create(api, "meta", "llama").respond(201, json=llm_prediction("starting"))
+    api.get(STREAM_URL).respond(200, content=fx.sse_body([("output", "one "), ("logs", "a log")]), headers=SSE)
+    states = [llm_prediction("succeeded", output=["one ", "two"])]
+    api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
+    h = Harness()
+    result = h.run(f"stream {LLM} prompt=hi --json")
+    assert body_of(create)["stream"] is True
+    assert h.stdout.getvalue() == ""  # no tokens: the executor prints the JSON there
+    assert "a log" in h.err
+    assert result.text == "one two"

@@ -147,11 +147,12 @@ async def follow(
             if streaming and prediction.urls.stream:
                 prediction, streamed = await _stream(client, prediction, watch, print_tokens)
             prediction = await poll(client.predictions_get, prediction, watch)
-        if streamed:
+        printed = bool(streamed) and print_tokens
+        if printed:
             _print_rest(watch, prediction, streamed)
         watch.finish(prediction)
         watch.end_line()  # the "succeeded in" line must not join the streamed text
-        return prediction, bool(streamed)
+        return prediction, printed
     except asyncio.CancelledError:
         watch.stop()
         await cancel_after_interrupt(ctx, "prediction", prediction, client.predictions_cancel)

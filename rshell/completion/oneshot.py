@@ -24,6 +24,7 @@ from rshell.completion.cache import CompletionCache, default_path
 from rshell.completion.context import tokens
 from rshell.completion.engine import Completion, CompletionEngine
 from rshell.completion.refresher import Refresher
+from rshell.grammar.lexer import partial_words
 from rshell.session.state import Session
 
 if TYPE_CHECKING:
@@ -32,13 +33,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FETCH_BUDGET = 1.5  # seconds a Tab may wait for the network, at most
+PROGRAMS = ("rshell", "replicate")
+GLOBAL_SWITCHES = ("--local", "--json", "--dry-run", "--keep-going", "--debug")  # rshell's own (cli.py)
 
 
 def main(line: str, out: TextIO | None = None) -> int:
-    """Print the candidates for `line`; always exit 0."""
+    """Print the candidates for `line` (a shell's command line); always exit 0."""
     out = out or sys.stdout
     try:
-        for text in candidates(line):
+        line, session_name = strip_program(line)
+        for text in candidates(line, session_name):
             out.write(text + "\n")
         out.flush()
     except Exception:
@@ -46,14 +50,34 @@ def main(line: str, out: TextIO | None = None) -> int:
     return 0
 
 
-def candidates(line: str) -> list[str]:
+def strip_program(line: str) -> tuple[str, str | None]:
+    """A shell's line (`rshell --session w run sta`) → the rshell line (`run sta`)
+    and the --session named on it. A line without the program name is kept."""
+    words = [w for w in partial_words(line) if w.open_quote != "#"]
+    if not words or os.path.basename(words[0].value) not in PROGRAMS or len(words) == 1:
+        return line, None
+    session, i = None, 1
+    while i < len(words) - 1:
+        name, eq, value = words[i].value.partition("=")
+        if name in GLOBAL_SWITCHES and not eq:
+            i += 1
+        elif name == "--session" and eq:
+            session, i = value, i + 1
+        elif name == "--session" and i + 2 < len(words):
+            session, i = words[i + 1].value, i + 2
+        else:
+            break
+    return line[words[i].start :], session
+
+
+def candidates(line: str, session_name: str | None = None) -> list[str]:
     """`word` or `word<TAB>meta` lines for `line`, fetching once if needed."""
     from rshell.session.credentials import resolve_base_url
 
     base_url = resolve_base_url()
     cache = CompletionCache(default_path(base_url))
     cache.load()
-    session = _session()
+    session = _session(session_name)
     loop = asyncio.new_event_loop()
     try:
         client: list[ReplicateClient] = []
@@ -106,12 +130,12 @@ def _has_token(base_url: str) -> bool:
         return False
 
 
-def _session() -> Session:
+def _session(name: str | None) -> Session:
     """The stored session (its variables and aliases complete too), else a fresh one."""
     try:
         from rshell.session.store import load_session
 
-        return load_session(os.environ.get("RSHELL_SESSION", "default"))
+        return load_session(name or "default")
     except Exception:
         return Session()
 

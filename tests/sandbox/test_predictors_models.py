@@ -168,6 +168,18 @@ def test_tinylm_at_temperature_zero_continues_the_prompt_greedily() -> None:
     assert a == b
 
 
+def test_tinylm_near_zero_temperature_picks_only_the_likeliest_words() -> None:
+    from rshell.sandbox.predictors.tinylm import TABLE
+
+    words = [t.strip() for t in fast_tinylm().predict(
+        {"prompt": "the", "seed": 5, "max_tokens": 40, "temperature": 0.001}, MemoryRun())]
+    assert len(words) == 40
+    for before, after in zip(words, words[1:]):
+        followers = TABLE.get(before)
+        if followers:  # a dead end restarts anywhere
+            assert followers[after] == max(followers.values())
+
+
 def test_tinylm_tokens_arrive_one_at_a_time() -> None:
     stream = BUILTIN["rshell/tinylm"].predict({"prompt": "go", "max_tokens": 6, "seed": 3}, MemoryRun())
     arrivals = []

@@ -158,3 +158,19 @@ def test_declarations_without_types_are_refused() -> None:
 
 def test_concatenate_iterator_is_an_iterator_marker() -> None:
     assert issubclass(ConcatenateIterator, Iterator)
+
+
+def test_the_user_reference_documents_every_model_and_input() -> None:
+    from pathlib import Path as FsPath
+
+    doc = (FsPath(__file__).parents[2] / "references" / "sandbox-models.md").read_text()
+    for name, model in BUILTIN.items():
+        assert f"## {name}:" in doc
+        section = doc.split(f"## {name}:", 1)[1].split("\n## ", 1)[0]
+        props = model.openapi_schema()["components"]["schemas"]["Input"]["properties"]
+        for key, prop in props.items():
+            row = next((line for line in section.splitlines() if line.startswith(f"| `{key}` |")), None)
+            assert row is not None, f"{name}: input {key} is not documented"
+            assert prop["description"].split(";")[0] in row
+            if "default" in prop:
+                assert f"`{str(prop['default']).lower()}`" in row.lower()

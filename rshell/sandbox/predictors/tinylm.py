@@ -7,6 +7,7 @@ deterministic.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import defaultdict
@@ -48,7 +49,8 @@ def next_word(rng: random.Random, word: str, temperature: float) -> str:
         return rng.choice(STARTS)
     if temperature <= 0:
         return max(followers, key=lambda w: followers[w])
-    weights = [count ** (1.0 / temperature) for count in followers.values()]
+    top = max(followers.values())  # (count/top)^(1/T): never overflows, however small T
+    weights = [math.exp(math.log(count / top) / temperature) for count in followers.values()]
     return rng.choices(list(followers), weights=weights)[0]
 
 

@@ -157,7 +157,8 @@ class Runner:
             if _is_iterator(result):
                 self._drain(job, result)
             elif job.on_success is not None:
-                self._store_training_output(job, job.on_success(result))
+                if not job.cancel_requested.is_set():  # a canceled training makes no version
+                    self._store_training_output(job, job.on_success(result))
             else:
                 self.append_output(job, result, iterator=False)
         except Cancelled as stop:

@@ -70,6 +70,10 @@ class Gate:
             deadline -= 0.01
         raise PredictionError("test gate never opened")
 
+    def wait_ignoring_cancel(self) -> None:
+        if not self._steps.acquire(timeout=WAIT):
+            raise PredictionError("test gate never opened")
+
 
 def echo_run(inputs: dict[str, Any], run: RunContext, weights: dict[str, Any] | None) -> str:
     run.log(f"echo {inputs['text']}")
@@ -80,7 +84,7 @@ def echo_run(inputs: dict[str, Any], run: RunContext, weights: dict[str, Any] | 
 
 def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
     """Predictors keyed like the registry, and the gates that drive the slow ones."""
-    gates = {"stepper": Gate(), "blocker": Gate()}
+    gates = {"stepper": Gate(), "blocker": Gate(), "trainer": Gate()}
 
     echo = Fake("test/echo", schema(
         {"text": {"type": "string", "title": "Text", "x-order": 0},
@@ -125,6 +129,10 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
         {"file": {"type": "string", "format": "uri", "x-order": 0}}, ["file"], {"type": "object"}), reader_run)
 
     def trainer_run(inputs: dict[str, Any], run: RunContext, weights: Any) -> dict[str, Any]:
+        if inputs["prefix"] == "slow":
+            gates["trainer"].wait(run)  # a test opens it, or cancels the training
+        if inputs["prefix"] == "deaf":
+            gates["trainer"].wait_ignoring_cancel()  # a trainer that never polls cancelled()
         run.log("training 100%|")
         return {"weights": {"prefix": inputs["prefix"]}, "predictor": "test/echo"}
 

@@ -1,0 +1,137 @@
+"""Trainings: destination rules, a new runnable version, cancel; then the real
+palette-trainer end to end (zip of PNGs → new rshell/pixels-style version)."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import httpx
+
+
+def _poll(client: httpx.Client, training_id: str, timeout: float = 20.0) -> dict:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        body = client.get(f"/trainings/{training_id}").json()
+        if body["status"] in ("succeeded", "failed", "canceled"):
+            return body
+        time.sleep(0.02)
+    raise AssertionError("training did not finish")
+
+
+def _own_model(client: httpx.Client, name: str) -> None:
+    response = client.post("/models", json={"owner": "sandbox", "name": name, "visibility": "private",
+                                            "hardware": "cpu"})
+    assert response.status_code == 201
+
+
+def _trainer_url(client: httpx.Client, model: str) -> str:
+    version = client.get(f"/models/{model}").json()["latest_version"]["id"]
+    return f"/models/{model}/versions/{version}/trainings"
+
+
+def test_training_creates_a_runnable_version_of_the_destination(fake):
+    client = fake.client
+    _own_model(client, "tuned")
+    assert client.post("/models/sandbox/tuned/predictions", json={"input": {"text": "x"}}).status_code == 422
+    created = client.post(_trainer_url(client, "test/trainer"),
+                          json={"destination": "sandbox/tuned", "input": {"prefix": ">> "}})
+    assert created.status_code == 201
+    assert created.json()["status"] == "starting"
+    done = _poll(client, created.json()["id"])
+    assert done["status"] == "succeeded", done.get("error")
+    assert done["logs"] == "training 100%|\n"
+    new_version = done["output"]["version"]
+    assert httpx.get(done["output"]["weights"]).json() == {"prefix": ">> "}
+    model = client.get("/models/sandbox/tuned").json()
+    assert model["latest_version"]["id"] == new_version
+    versions = client.get("/models/sandbox/tuned/versions").json()["results"]
+    assert [v["id"] for v in versions] == [new_version]
+    ran = client.post("/models/sandbox/tuned/predictions", json={"input": {"text": "hi"}},
+                      headers={"Prefer": "wait"}).json()
+    assert ran["output"] == ">> hi" and ran["version"] == new_version
+    assert [t["id"] for t in client.get("/trainings").json()["results"]] == [done["id"]]
+
+
+def test_destination_must_exist_and_belong_to_the_caller(fake):
+    client = fake.client
+    url = _trainer_url(client, "test/trainer")
+    missing = client.post(url, json={"destination": "sandbox/nowhere", "input": {"prefix": "a"}})
+    assert missing.status_code == 404 and "sandbox/nowhere" in missing.json()["detail"]
+    foreign = client.post(url, json={"destination": "test/echo", "input": {"prefix": "a"}})
+    assert foreign.status_code == 403 and "belongs to test" in foreign.json()["detail"]
+    assert client.post(url, json={"destination": "no-slash", "input": {"prefix": "a"}}).status_code == 422
+    assert client.post(url, json={"input": {"prefix": "a"}}).status_code == 422
+    assert client.get("/trainings").json()["results"] == []
+
+
+def test_training_inputs_are_validated_and_untrainable_models_refused(fake):
+    client = fake.client
+    _own_model(client, "dest")
+    url = _trainer_url(client, "test/trainer")
+    bad = client.post(url, json={"destination": "sandbox/dest", "input": {"prefix": 5}})
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("input.prefix")
+    refused = client.post(_trainer_url(client, "test/echo"), json={"destination": "sandbox/dest", "input": {}})
+    assert refused.status_code == 422 and "not trainable" in refused.json()["detail"]
+    assert client.post("/models/test/trainer/versions/" + "0" * 64 + "/trainings",
+                       json={"destination": "sandbox/dest", "input": {}}).status_code == 404
+
+
+def test_a_training_can_be_canceled(fake):
+    client = fake.client
+    _own_model(client, "dest")
+    created = client.post(_trainer_url(client, "test/trainer"),
+                          json={"destination": "sandbox/dest", "input": {"prefix": "slow"}}).json()
+    canceled = client.post(f"/trainings/{created['id']}/cancel")
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    fake.gates["trainer"].open()  # too late: the canceled training must not make a version
+    time.sleep(0.1)
+    assert _poll(client, created["id"])["status"] == "canceled"
+    assert client.get("/models/sandbox/dest/versions").json()["results"] == []
+
+
+def test_a_trainer_that_ignores_cancel_still_makes_no_version(fake):
+    client = fake.client
+    _own_model(client, "dest")
+    created = client.post(_trainer_url(client, "test/trainer"),
+                          json={"destination": "sandbox/dest", "input": {"prefix": "deaf"}}).json()
+    _wait_processing(client, created["id"])
+    assert client.post(f"/trainings/{created['id']}/cancel").json()["status"] == "canceled"
+    fake.gates["trainer"].open()
+    time.sleep(0.2)  # the trainer returns its weights after the cancel
+    assert client.get(f"/trainings/{created['id']}").json()["status"] == "canceled"
+    assert client.get("/models/sandbox/dest/versions").json()["results"] == []
+
+
+def _wait_processing(client: httpx.Client, training_id: str) -> None:
+    end = time.monotonic() + 5
+    while client.get(f"/trainings/{training_id}").json()["status"] != "processing":
+        assert time.monotonic() < end
+        time.sleep(0.01)
+
+
+def _png(colour: tuple[int, int, int]) -> bytes:
+    from rshell.sandbox.predictors.png import encode
+
+    return encode(8, 8, [bytes(colour) * 8 for _ in range(8)])
+
+
+def test_real_palette_trainer_makes_a_pixels_version(api):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("red.png", _png((250, 10, 10)))
+        zf.writestr("blue.png", _png((10, 10, 250)))
+    upload = api.post("/files", files={"content": ("images.zip", archive.getvalue(), "application/zip")}).json()
+    api.post("/models", json={"owner": "sandbox", "name": "my-pixels", "visibility": "private", "hardware": "cpu"})
+    created = api.post(_trainer_url(api, "rshell/palette-trainer"), json={
+        "destination": "sandbox/my-pixels", "input": {"input_images": upload["urls"]["get"], "steps": 2}})
+    assert created.status_code == 201, created.text
+    done = _poll(api, created.json()["id"])
+    assert done["status"] == "succeeded", done.get("error")
+    schema = api.get("/models/sandbox/my-pixels").json()["latest_version"]["openapi_schema"]
+    assert "prompt" in schema["components"]["schemas"]["Input"]["properties"]
+    ran = api.post("/models/sandbox/my-pixels/predictions", json={"input": {"prompt": "p", "width": 16,
+                                                                            "height": 16}},
+                   headers={"Prefer": "wait"}).json()
+    assert ran["status"] == "succeeded", ran["error"]

@@ -186,7 +186,7 @@ class Executor:
         values = [expand(word, lookup) for word in words]
         values = catalog.expand_command_alias(values)
         command, rest = catalog.resolve(values)
-        args = parse_args(command, rest)
+        args = parse_args(command, rest, self.session.options)
         if args.values.get("help"):
             from rshell.commands.help import command_help
 

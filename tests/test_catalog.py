@@ -136,3 +136,12 @@ def test_help_lists_every_command_and_explains_one() -> None:
     assert "--stream" in detail and "Also: run, stream" in detail
     assert help_for(["m"]).startswith("Models")
     assert "--destination OWNER/NAME" in command_help(catalog.BY_PATH[("training", "create")])
+
+
+def test_session_options_supply_flag_defaults() -> None:
+    command, rest = catalog.resolve(catalog.expand_command_alias("run a/b prompt:hi".split()))
+    args = parse_args(command, rest, {"separator": ":", "file_encoding": "data", "json": True})
+    assert args.inputs == ["prompt:hi"] and args.separator == ":" and args.file_encoding == "data"
+    assert args.json is None  # switches are not taken from options
+    explicit = parse_args(command, ["a/b", "prompt=hi", "--separator", "="], {"separator": ":"})
+    assert explicit.inputs == ["prompt=hi"]

@@ -217,3 +217,9 @@ def test_dry_run_prints_mutations_and_sends_none(tmp_path: Path) -> None:
     lines = stdout.getvalue().splitlines()
     assert lines[0] == f"DELETE {BASE}/deployments/me/dep"
     assert lines[1] == f"POST {BASE}/predictions/p1/cancel"
+
+
+def test_text_only_results_print_as_text_even_off_a_terminal() -> None:
+    run = Run(json_mode=None)
+    assert run("help run") == 0
+    assert run.out.startswith("usage: prediction create")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 from rshell.commands.registry import Command, Flag, unknown
 from rshell.errors import UsageError
@@ -35,12 +35,20 @@ class ParsedArgs:
         return default if value is None else value
 
 
-def parse_args(command: Command, words: list[str]) -> ParsedArgs:
-    """Parse `words` for `command`; raise UsageError naming the bad word."""
-    parsed = ParsedArgs(command, dict(command.defaults))
-    for f in command.all_flags:
-        parsed.values.setdefault(f.dest, None)
+def parse_args(command: Command, words: list[str], options: Mapping[str, Any] | None = None) -> ParsedArgs:
+    """Parse `words` for `command`; raise UsageError naming the bad word.
+
+    `options` are the session's `set` options: a flag left unset whose dest names one
+    (separator, file_encoding) takes the session's value before the declared default.
+    """
+    parsed = ParsedArgs(command, {})
     positionals = _take_flags(command, words, parsed)
+    for f in command.all_flags:
+        if parsed.values.get(f.dest) is None:
+            fallback = (options or {}).get(f.dest)
+            parsed.values[f.dest] = fallback if fallback is not None and f.takes_value else command.defaults.get(f.dest)
+    for key, value in command.defaults.items():
+        parsed.values.setdefault(key, value)
     _take_positionals(command, positionals, parsed)
     for f in command.flags:
         if f.required and parsed.values.get(f.dest) is None and not parsed.values.get("help"):

@@ -54,10 +54,11 @@ class Output:
         """Print a command's result on stdout."""
         if result.data is None and result.text is None:
             return
-        if force_json or self.wants_json or result.text is None:
-            text = to_json(result.data)
-        else:
-            text = neutralise(result.text)
+        as_json = result.data is not None and (force_json or self.wants_json or result.text is None)
+        if not as_json and result.text == "":  # already shown (streamed tokens)
+            self._end_line()
+            return
+        text = to_json(result.data) if as_json else neutralise(result.text or "")
         self._end_line()
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()

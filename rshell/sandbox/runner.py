@@ -77,6 +77,7 @@ class Runner:
     def __init__(self, sandbox: Sandbox, workers: int = 4) -> None:
         self.sandbox = sandbox
         self.jobs: dict[str, Job] = {}
+        self.closing = False  # set by shutdown(): no record changes after it
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-worker")
 
     def submit(self, job: Job) -> None:
@@ -88,9 +89,17 @@ class Runner:
         self._pool.submit(self._run, job)
 
     def shutdown(self) -> None:
-        """Stop taking work; running predictors are asked to stop."""
-        for job in list(self.jobs.values()):
-            job.cancel_requested.set()
+        """Stop taking work; save what in-flight runs have so far and ask them to stop.
+
+        Their records stay unfinished on disk, so the next start reports them failed
+        ("the sandbox restarted"), with the logs and output they had.
+        """
+        store = self.sandbox.store
+        with store.lock:
+            self.closing = True
+            for job in list(self.jobs.values()):
+                store.save(job.kind, job.id)
+                job.cancel_requested.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # state changes -----------------------------------------------------------------
@@ -108,7 +117,7 @@ class Runner:
         events = self.sandbox.events_for(kind, job_id)
         with store.lock:
             record = store.get(kind, job_id)
-            if record is None or record["status"] in TERMINAL:
+            if self.closing or record is None or record["status"] in TERMINAL:
                 return False
             record["status"] = status
             record["error"] = error
@@ -127,7 +136,7 @@ class Runner:
         store = self.sandbox.store
         with store.lock:
             record = store.get(job.kind, job.id)
-            if record is None or record["status"] in TERMINAL:
+            if self.closing or record is None or record["status"] in TERMINAL:
                 return
             record["logs"] = (record.get("logs") or "") + (text if text.endswith("\n") else text + "\n")
             job.events.append("logs", text.rstrip("\n"))
@@ -137,7 +146,7 @@ class Runner:
         store = self.sandbox.store
         with store.lock:
             record = store.get(job.kind, job.id)
-            if record is None or record["status"] in TERMINAL:
+            if self.closing or record is None or record["status"] in TERMINAL:
                 return
             if iterator:
                 if not isinstance(record.get("output"), list):
@@ -174,7 +183,7 @@ class Runner:
         store = self.sandbox.store
         with store.lock:
             record = store.get(job.kind, job.id)
-            if record is None or record["status"] in TERMINAL:
+            if self.closing or record is None or record["status"] in TERMINAL:
                 self.jobs.pop(job.id, None)
                 return False
             record["status"] = "processing"
@@ -201,7 +210,8 @@ class Runner:
         store = self.sandbox.store
         with store.lock:
             record = store.get(job.kind, job.id)
-            if record is not None and record.get("output") in (None, []) and record["status"] in ("processing", "canceled"):
+            if (not self.closing and record is not None and record.get("output") in (None, [])
+                    and record["status"] in ("processing", "canceled")):
                 record["output"] = value
                 store.save(job.kind, job.id)
 
@@ -217,7 +227,7 @@ class Runner:
         store = self.sandbox.store
         with store.lock:
             record = store.get(job.kind, job.id)
-            if record is not None and record["status"] not in TERMINAL:
+            if not self.closing and record is not None and record["status"] not in TERMINAL:
                 record["output"] = internalise(output, self.sandbox.origins)
 
 

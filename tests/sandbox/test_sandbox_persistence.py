@@ -1,0 +1,125 @@
+"""State survives `rshell serve --data DIR` restarts; writes are atomic; runs that
+were in flight come back failed; output URLs follow the new port."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+from conftest import checked_client
+from sandbox_fakes import make_fakes
+
+from rshell.sandbox.server import start
+from rshell.sandbox.store import Store, atomic_write_bytes
+
+
+def _start(data):
+    predictors, gates = make_fakes()
+    return start(data, predictors=predictors), gates
+
+
+def test_everything_survives_a_restart(tmp_path):
+    data = tmp_path / "data"
+    handle, _ = _start(data)
+    with handle, checked_client(handle) as client:
+        client.post("/models", json={"owner": "sandbox", "name": "keep", "visibility": "private",
+                                     "hardware": "cpu", "description": "kept"})
+        trainer = client.get("/models/test/trainer").json()["latest_version"]["id"]
+        training = client.post(f"/models/test/trainer/versions/{trainer}/trainings",
+                               json={"destination": "sandbox/keep", "input": {"prefix": "+"}}).json()
+        while client.get(f"/trainings/{training['id']}").json()["status"] != "succeeded":
+            time.sleep(0.02)
+        version = client.get("/models/sandbox/keep").json()["latest_version"]["id"]
+        client.post("/deployments", json={"name": "dep", "model": "sandbox/keep", "version": version,
+                                          "hardware": "cpu", "min_instances": 0, "max_instances": 1})
+        client.patch("/deployments/sandbox/dep", json={"max_instances": 3})
+        upload = client.post("/files", files={"content": ("a.txt", b"persist me", "text/plain")}).json()
+        prediction = client.post("/models/test/reader/predictions", json={"input": {"file": upload["urls"]["get"]}},
+                                 headers={"Prefer": "wait"}).json()
+        streamed = client.get(prediction["urls"]["stream"]).text
+        secret = client.get("/webhooks/default/secret").json()
+        old_root = handle.root
+
+    handle, _ = _start(data)
+    with handle, checked_client(handle) as client:
+        assert client.get("/models/sandbox/keep").json()["description"] == "kept"
+        assert client.get("/models/sandbox/keep").json()["latest_version"]["id"] == version
+        assert client.get(f"/trainings/{training['id']}").json()["output"]["version"] == version
+        deployment = client.get("/deployments/sandbox/dep").json()["current_release"]
+        assert deployment["number"] == 2 and deployment["configuration"]["max_instances"] == 3
+        assert client.get(f"/files/{upload['id']}/download").content == b"persist me"
+        again = client.get(f"/predictions/{prediction['id']}").json()
+        assert again["status"] == "succeeded"
+        assert again["output"]["reversed"].startswith(handle.root + "/delivery/")
+        assert httpx.get(again["output"]["reversed"]).content == b"em tsisrep"
+        assert again["input"]["file"] == handle.url + f"/files/{upload['id']}"
+        # the replayed stream is the same events, with URLs on the new origin
+        assert client.get(again["urls"]["stream"]).text == streamed.replace(old_root, handle.root)
+        assert client.get("/webhooks/default/secret").json() == secret
+        ran = client.post("/models/sandbox/keep/predictions", json={"input": {"text": "x"}},
+                          headers={"Prefer": "wait"}).json()
+        assert ran["output"] == "+x"  # the trained version still runs after the restart
+
+
+def test_a_run_in_flight_at_shutdown_comes_back_failed(tmp_path):
+    data = tmp_path / "data"
+    handle, gates = _start(data)
+    with checked_client(handle) as client:
+        running = client.post("/models/test/blocker/predictions", json={"input": {}}).json()
+        assert gates["blocker"].started.wait(5)
+        while client.get(f"/predictions/{running['id']}").json()["status"] != "processing":
+            time.sleep(0.01)
+    handle.stop()
+    handle, _ = _start(data)
+    with handle, checked_client(handle) as client:
+        body = client.get(f"/predictions/{running['id']}").json()
+        assert body["status"] == "failed"
+        assert "restarted" in body["error"]
+        assert body["logs"] == "waiting\n"
+        events = client.get(body["urls"]["stream"]).text
+        assert "event: error" in events and '{"reason": "error"}' in events
+
+
+def test_records_are_written_atomically(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    store.put("models", "a/b", {"owner": "a", "name": "b", "n": 1})
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", crash)
+    try:
+        store.put("models", "a/b", {"owner": "a", "name": "b", "n": 2})
+    except OSError:
+        pass
+    monkeypatch.undo()
+    files = list((tmp_path / "state" / "models").iterdir())
+    assert [f.name for f in files] == ["a%2Fb.json"]  # no temp file left behind
+    assert json.loads(files[0].read_text())["n"] == 1  # the old content, intact
+    assert Store(tmp_path).get("models", "a/b")["n"] == 1
+
+
+def test_atomic_write_replaces_whole_files(tmp_path):
+    target = tmp_path / "x" / "f.json"
+    atomic_write_bytes(target, b"first")
+    atomic_write_bytes(target, b"second")
+    assert target.read_bytes() == b"second"
+    assert [p.name for p in target.parent.iterdir()] == ["f.json"]
+
+
+def test_a_corrupt_record_is_skipped_not_fatal(tmp_path):
+    folder = tmp_path / "state" / "models"
+    folder.mkdir(parents=True)
+    (folder / "bad.json").write_text("{not json")
+    (folder / "sandbox%2Fok.json").write_text('{"owner": "sandbox", "name": "ok"}')
+    store = Store(tmp_path)
+    assert list(store.keys("models")) == ["sandbox/ok"]
+
+
+def test_a_temporary_data_dir_is_removed_on_stop():
+    handle = start(predictors={})
+    root = handle.data_dir
+    assert root.exists()
+    handle.stop()
+    assert not root.exists()

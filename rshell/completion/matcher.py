@@ -52,8 +52,15 @@ def _boundary_match(key: str, word: str) -> bool:
 
 
 def _fuzzy_pattern(word: str) -> re.Pattern[str]:
-    """A lazy subsequence regex: `sdx` matches `s.*?d.*?x`."""
-    return re.compile(".*?".join(re.escape(ch) for ch in word))
+    """A subsequence regex: `sdx` matches `s[^d]*d[^x]*x`.
+
+    Same matches as the lazy `s.*?d.*?x`, but each step can only take the next
+    occurrence, so a failing key costs no backtracking (it matters over 10,000 keys).
+    """
+    parts = [re.escape(word[0])]
+    for ch in word[1:]:
+        parts.append(f"[^{re.escape(ch)}]*{re.escape(ch)}")
+    return re.compile("".join(parts))
 
 
 def rank(word: str, pool: Sequence[Candidate], limit: int | None = None, fuzzy: bool = True) -> list[Candidate]:
@@ -86,11 +93,12 @@ def _fuzzy(w: str, pool: list[Candidate]) -> list[Candidate]:
     """Subsequence matches, the shortest and earliest match spans first."""
     pattern = _fuzzy_pattern(w)
     scored: list[tuple[int, int, int, Candidate]] = []
-    first = w[0]
+    first, last = w[0], w[-1]
     for i, c in enumerate(pool):
-        if first not in c.key:
+        key = c.key
+        if first not in key or last not in key:
             continue
-        m = pattern.search(c.key)
+        m = pattern.search(key)
         if m:
             scored.append((m.end() - m.start(), m.start(), i, c))
     scored.sort(key=lambda s: s[:3])

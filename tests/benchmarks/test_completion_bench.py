@@ -1,0 +1,151 @@
+"""Budget (SPEC 7, 10): completion from cache answers in under 10 ms with 10,000 models
+cached, and keeps doing so while a background fetch hangs.
+
+Each measurement is the median of many runs, checked twice: under the absolute budget,
+and within a generous ratio of a baseline measured in the same run (sorting 10,000
+model names), so a slow or busy machine slows both sides alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from typing import Any, Callable
+
+import pytest
+
+from rshell.completion.cache import CompletionCache, ModelInfo
+from rshell.completion.engine import CompletionEngine
+from rshell.completion.refresher import KINDS, Refresher
+from rshell.session.state import Session
+
+pytestmark = pytest.mark.benchmark
+
+MODELS = 10_000
+RUNS = 41
+BUDGET_S = 0.010
+RATIO = 25  # completion may cost at most this many sorts of 10,000 names
+WORDS = ("stable", "diffusion", "llama", "flux", "whisper", "sdxl", "video", "upscaler", "lora", "controlnet", "music", "speech", "instruct", "chat", "vision")
+SCHEMA = {
+    "components": {
+        "schemas": {
+            "Input": {
+                "type": "object",
+                "required": ["prompt"],
+                "properties": {
+                    "prompt": {"type": "string", "x-order": 0, "description": "Input prompt"},
+                    "steps": {"type": "integer", "default": 50, "x-order": 1, "description": "Number of steps"},
+                    "scheduler": {"allOf": [{"$ref": "#/components/schemas/scheduler"}], "default": "DDIM", "x-order": 2},
+                },
+            },
+            "scheduler": {"type": "string", "enum": ["DDIM", "K_EULER", "PNDM"]},
+        }
+    }
+}
+# What a user types: the first word, an empty model slot, prefixes short and long, a
+# typed owner, a miss (the full scan with the fuzzy pass), input keys and values.
+LINES = (
+    "r",
+    "run ",
+    "run st",
+    "run stable-diff",
+    "run owner12/",
+    "run lorainstruct",
+    "run zzzq",
+    "run owner7/flux-sdxl-7:",
+    "run owner7/model-0 ",
+    "run owner7/model-0 scheduler=K",
+)
+
+
+def full_cache() -> CompletionCache:
+    rnd = random.Random(7)
+    cache = CompletionCache()
+    models = [
+        ModelInfo(f"owner{i % 700}/{rnd.choice(WORDS)}-{rnd.choice(WORDS)}-{i}", f"A model for {rnd.choice(WORDS)}", rnd.randint(0, 10**7))
+        for i in range(MODELS - 1)
+    ]
+    cache.put_models(models + [ModelInfo("owner7/model-0", "the one with a schema", 5)])
+    cache.put_schema("owner7/model-0", SCHEMA, "v0")
+    for kind in KINDS:  # everything fresh: no refresh is needed
+        cache.mark(kind)
+    return cache
+
+
+def median(action: Callable[[], Any], runs: int = RUNS) -> float:
+    action()  # warm
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def baseline() -> float:
+    names = [f"owner{i % 700}/model-{i * 7919 % MODELS}" for i in range(MODELS)]
+    return median(lambda: sorted(names))
+
+
+def check(measured: dict[str, float], base: float) -> None:
+    worst_line, worst = max(measured.items(), key=lambda item: item[1])
+    report = f"worst {worst * 1000:.2f} ms for {worst_line!r}; baseline {base * 1000:.2f} ms"
+    assert worst < BUDGET_S, report
+    assert worst < RATIO * base, report
+
+
+class HangingClient:
+    """Every request hangs until released: the API is as slow as it gets."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            await self.release.wait()
+            raise RuntimeError("released")
+
+        return call
+
+
+def test_completion_from_cache_with_10000_models_is_fast() -> None:
+    engine = CompletionEngine(full_cache(), Session())
+    assert len(engine.cache.model_pool) == MODELS
+    assert [c.text for c in engine.complete("run owner7/model-0 ")] == ["prompt=", "steps=", "scheduler="]
+    assert engine.complete("run st")  # a real answer, not an empty one
+    base = baseline()
+    check({line: median(lambda line=line: engine.complete(line)) for line in LINES}, base)
+
+
+def test_typing_stays_fast_while_a_fetch_hangs() -> None:
+    async def scenario() -> tuple[dict[str, float], list[str]]:
+        cache = full_cache()
+        cache.fetched = {}  # nothing fresh: every keystroke wants something
+        client = HangingClient()
+
+        async def get_client() -> Any:
+            return client
+
+        refresher = Refresher(get_client, cache)
+        refresher.debounce = 0.0  # start the search fetches at once, so they hang
+        engine = CompletionEngine(cache, Session(), refresher)
+        for line in LINES:
+            engine.complete(line)
+        await asyncio.sleep(0.05)
+        assert client.calls, "no fetch is hanging; the benchmark would prove nothing"
+        measured: dict[str, float] = {}
+        for line in LINES:
+            measured[line] = median(lambda line=line: engine.complete(line))
+            await asyncio.sleep(0)  # the loop runs between keystrokes, as in the REPL
+        calls = list(client.calls)
+        client.release.set()
+        await refresher.drain(5)
+        return measured, calls
+
+    measured, calls = asyncio.run(scenario())
+    assert "models_search" in calls and "models_versions_list" in calls
+    check(measured, baseline())

@@ -61,6 +61,8 @@ class RecordingExecutor:
             self.exit_requested = True
         if text.startswith("set editing_mode "):
             self.session.options["editing_mode"] = text.split()[-1]
+        if text.startswith("bind "):
+            self.session.bind(None, {"id": "p1", "status": text.split()[1]})
         if text.strip() == "boom":
             raise RuntimeError("bug")
         self.session.statements.append(text)
@@ -232,3 +234,30 @@ def test_secret_lines_stay_out_of_history(data_dir: Path) -> None:
     assert store.read_history() == ["vars"]
     assert TOKEN not in store.history_path().read_text()
     assert list(history.get_strings()) == ["vars"]
+
+
+def test_the_last_status_follows_bound_results() -> None:
+    executor = RecordingExecutor(Session())
+    run(drive(executor, ["bind succeeded\r", "\x04"]))
+    assert executor.session.last_status == "succeeded"
+
+    executor = RecordingExecutor(Session())
+    run(drive(executor, ["bind failed\r", "vars\r", "\x04"]))
+    assert executor.session.last_status == "failed"  # `vars` binds nothing, the status stays
+
+
+def test_toolbar_and_prompt_text() -> None:
+    from rshell.repl import prompt
+
+    session = Session(name="work")
+    session.in_flight = {"p1": "a/b", "p2": "a/b"}
+    session.last_status = "canceled"
+    session.options["editing_mode"] = "vi"
+    bar = "".join(text for _, text in prompt.toolbar(session, "alice", "https://api.replicate.com/v1"))
+    assert bar == " alice @ api.replicate.com | 2 in flight | last: canceled | vi "
+    styles = dict((text, style) for style, text in prompt.toolbar(session, None, "http://127.0.0.1:8000"))
+    assert styles["canceled"].endswith(".failed") and styles["2 in flight"].endswith(".busy")
+    assert "".join(t for _, t in prompt.prompt_message(session)) == "rshell[work]> "
+    assert "".join(t for _, t in prompt.prompt_message(Session())) == "rshell> "
+    assert prompt.leave_question(1) == "1 prediction in flight; leave anyway? [y/N] "
+    assert prompt.host_of("http://127.0.0.1:8000/v1") == "127.0.0.1:8000"

@@ -131,3 +131,22 @@ def test_refresh_menu_is_harmless_when_no_prompt_runs() -> None:
         session: PromptSession[str] = PromptSession(completer=completer, input=pipe, output=DummyOutput())
         refresh_menu(session.app, completer)  # must not raise
         assert session.default_buffer.complete_state is None
+
+
+def test_with_the_real_engine_model_names_replace_the_typed_word() -> None:
+    from rshell.completion.cache import CompletionCache, ModelInfo
+    from rshell.completion.engine import CompletionEngine
+    from rshell.session.state import Session
+
+    cache = CompletionCache()
+    cache.put_models([ModelInfo("rshell/echo", "Echoes its text"), ModelInfo("other/model", "Something else")])
+    cache.mark("models")
+    completer = EngineCompleter(CompletionEngine(cache, Session()))
+    found = completions(completer, "x = run rshell/ec")
+    assert found and found[0].text == "rshell/echo"
+    assert found[0].start_position == -len("rshell/ec")
+    assert "Echoes its text" in found[0].display_meta_text
+    assert all(c.text != "other/model" for c in found)
+    document = Document("x = run rshell/ec")
+    applied = document.text[: len(document.text) + found[0].start_position] + found[0].text
+    assert applied == "x = run rshell/echo"

@@ -41,7 +41,8 @@ class _Screen(pyte.Screen):
 class Terminal:
     """One rshell process in a pty, with helpers that wait for what the screen shows."""
 
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, prompt: str = PROMPT) -> None:
+        self.prompt = prompt
         self.child = pexpect.spawn(PYTHON, ["-m", "rshell", *args], env=env, cwd=str(cwd), dimensions=(ROWS, COLS))
         self.screen = _Screen(COLS, ROWS, self.child.send)
         self.stream = pyte.ByteStream(self.screen)
@@ -85,7 +86,7 @@ class Terminal:
     def wait_prompt(self, timeout: float = 30) -> None:
         """Until an empty prompt is where the cursor is and the toolbar is drawn."""
         self.wait_until(
-            lambda: self.cursor_line() == PROMPT.rstrip() and self.screen.cursor.x == len(PROMPT) and " in flight" in self.toolbar(),
+            lambda: self.cursor_line() == self.prompt.rstrip() and self.screen.cursor.x == len(self.prompt) and " in flight" in self.toolbar(),
             "the prompt",
             timeout,
         )
@@ -109,7 +110,7 @@ class Terminal:
     def clear(self) -> None:
         """Ctrl-L: a clean screen, so the next checks see only what follows."""
         self.send("\x0c")
-        self.wait_until(lambda: self.text().startswith(PROMPT.rstrip()), "a cleared screen", 10)
+        self.wait_until(lambda: self.text().startswith(self.prompt.rstrip()), "a cleared screen", 10)
 
     def wait_exit(self, timeout: float = 15) -> int:
         self.wait_until(lambda: not self.child.isalive(), "the process to exit", timeout)
@@ -243,5 +244,187 @@ def test_vi_mode_is_switched_live(offline: Callable[..., Terminal]) -> None:
     term.wait_until(lambda: term.cursor_line() == "rshell> xx", "vi deletion")
     term.send("\x03")
     term.wait_prompt()
+    term.send("\x04")
+    assert term.wait_exit() == 0
+
+
+# -- against the live sandbox ------------------------------------------------------
+
+
+@pytest.fixture
+def live(sandbox: Any, dirs: dict[str, Path]) -> Iterator[Callable[..., Terminal]]:
+    """rshell with REPLICATE_BASE_URL pointing at a sandbox on 127.0.0.1."""
+    started: list[Terminal] = []
+
+    def start(*args: str, prompt: str = PROMPT) -> Terminal:
+        term = Terminal(list(args), base_env(dirs, sandbox.url, sandbox.token), dirs["work"], prompt)
+        started.append(term)
+        term.wait_prompt()
+        return term
+
+    yield start
+    for term in started:
+        term.close()
+
+
+def api_get(sandbox: Any, path: str) -> Any:
+    import httpx
+
+    response = httpx.get(sandbox.url.rstrip("/") + path, headers={"Authorization": f"Bearer {sandbox.token}"}, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_toolbar_shows_the_account_from_the_api(live: Callable[..., Terminal], sandbox: Any) -> None:
+    term = live()
+    account = api_get(sandbox, "/account")["username"]
+    term.wait_until(lambda: account in term.toolbar(), "the account in the toolbar")
+    assert sandbox.url.split("//")[1].split("/")[0] in term.toolbar()
+    term.send("\x04")
+    assert term.wait_exit() == 0
+
+
+def test_tab_completes_model_names_from_the_api(live: Callable[..., Terminal]) -> None:
+    term = live()
+    term.send("run rshell/")
+    term.wait_for("rshell/")
+    term.send("\t")
+    for name in ("rshell/echo", "rshell/pixels", "rshell/tinylm", "rshell/upscale"):
+        term.wait_for(re.escape(name))
+    term.send("\x03")
+    term.wait_prompt()
+    term.send("run rshell/e")
+    term.wait_for(r"rshell/echo +Echoes its text")  # the menu opens while typing
+    term.send("\t")  # Tab picks the first, best-ranked entry
+    term.wait_until(lambda: term.cursor_line().startswith("rshell> run rshell/echo"), "rshell/echo completed in the line")
+    term.send("\x03\x04")
+    assert term.wait_exit() == 0
+
+
+def test_tab_after_a_model_shows_its_input_keys_with_descriptions(live: Callable[..., Terminal]) -> None:
+    term = live()
+    term.send("run rshell/echo ")
+    term.wait_for("rshell/echo")
+    term.send("\t")
+    menu = term.wait_for(r"^ +text +string.*The text to echo\n +times +integer.*How many times to repeat it\n +upper +boolean.*Upper-case the text")
+    assert menu  # the keys in the schema's x-order, each with its type and description
+    term.wait_until(lambda: term.cursor_line().startswith("rshell> run rshell/echo text="), "the first key inserted")
+    term.send("\x03")
+    term.wait_prompt()
+    term.send("run rshell/echo text=hi ")  # a key already given is left out
+    term.send("\t")
+    term.wait_for(r"^ +times +integer.*How many times")
+    menu_text = term.text().split("text=hi", 1)[1]
+    assert "The text to echo" not in menu_text
+    term.send("\x03\x04")
+    assert term.wait_exit() == 0
+
+
+def test_named_results_flow_into_later_commands(live: Callable[..., Terminal]) -> None:
+    term = live()
+    term.run("x = run rshell/echo text=hello times=2")
+    term.clear()
+    screen = term.run("show x.output")
+    assert "hello hello" in screen
+    term.clear()
+    screen = term.run("y = run rshell/echo text={{x.output}} upper=true")
+    assert "HELLO HELLO" in screen
+    term.clear()
+    screen = term.run("show $y.status")
+    assert "succeeded" in screen
+    assert "last: succeeded" in term.toolbar()
+    term.send("\x04")
+    assert term.wait_exit() == 0
+
+
+def test_named_results_persist_in_a_named_session(live: Callable[..., Terminal]) -> None:
+    first = live("--session", "work", prompt="rshell[work]> ")
+    first.run("keep = run rshell/echo text=persisted")
+    first.send("\x04")
+    assert first.wait_exit() == 0
+
+    other = live()  # the default session does not see it
+    assert "undefined variable 'keep'" in other.run("show keep.output")
+    other.send("\x04")
+    assert other.wait_exit() == 0
+
+    second = live("--session", "work", prompt="rshell[work]> ")
+    screen = second.run("show keep.output")
+    assert "persisted" in screen.split("show keep.output", 1)[1]
+    second.send("\x04")
+    assert second.wait_exit() == 0
+
+
+def test_save_then_replay_the_script(live: Callable[..., Terminal], sandbox: Any, dirs: dict[str, Path]) -> None:
+    term = live()
+    term.run("a = run rshell/echo text=alpha times=3")
+    term.run('b = run rshell/echo text="{{a.output}}" upper=true')
+    term.run("frobnicate")  # a failing statement is not saved
+    screen = term.run("save session.rsh")
+    assert "error" not in screen.split("save session.rsh", 1)[1]
+    shown = term.run("show b.output").split("show b.output", 1)[1]
+    assert "ALPHA ALPHA ALPHA" in shown
+    term.send("\x04")
+    assert term.wait_exit() == 0
+
+    script = (dirs["work"] / "session.rsh").read_text()
+    assert "frobnicate" not in script and "rshell/echo" in script
+    replay = pexpect.spawn(
+        PYTHON, ["-m", "rshell", "--json", "session.rsh"], env=base_env(dirs, sandbox.url, sandbox.token), cwd=str(dirs["work"]), timeout=60
+    )
+    output = replay.read().decode()
+    replay.close()
+    assert replay.exitstatus == 0, output
+    results = [json.loads(chunk) for chunk in _json_documents(output)]
+    assert [r["output"] for r in results] == ["alpha alpha alpha", "ALPHA ALPHA ALPHA"]
+    assert all(r["status"] == "succeeded" for r in results)
+
+
+def _json_documents(text: str) -> list[str]:
+    """The top-level JSON values printed one after another (pretty-printed)."""
+    decoder = json.JSONDecoder()
+    found, index = [], 0
+    text = text.replace("\r\n", "\n")
+    while True:
+        start = text.find("{", index)
+        if start < 0:
+            return found
+        try:
+            _, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            index = start + 1
+            continue
+        found.append(text[start:end])
+        index = end
+
+
+def test_ctrl_c_cancels_a_running_prediction_on_the_server(live: Callable[..., Terminal], sandbox: Any) -> None:
+    term = live()
+    term.send("story = run rshell/tinylm prompt=the max_tokens=512 temperature=1 seed=7\r")
+    term.wait_until(lambda: len(term.text().split("seed=7", 1)[-1].split()) > 5, "streamed words", 30)
+    term.send("\x03")
+    term.wait_prompt(30)
+    screen = term.text()
+    assert "cancel" in screen.lower()
+    predictions = api_get(sandbox, "/predictions")["results"]
+    story = [p for p in predictions if p.get("model") == "rshell/tinylm"]
+    assert story, predictions
+    term.wait_until(lambda: api_get(sandbox, f"/predictions/{story[0]['id']}")["status"] == "canceled", "the server-side cancel", 15)
+    term.clear()
+    screen = term.run("show _.status")
+    assert "canceled" in screen
+    term.send("\x04")
+    assert term.wait_exit() == 0
+
+
+def test_a_pasted_script_runs_its_statements_in_order(live: Callable[..., Terminal]) -> None:
+    term = live()
+    script = "first = run rshell/echo text=one\nsecond = run rshell/echo text={{first.output}}-two\nshow second.output"
+    term.send("\x1b[200~" + script + "\x1b[201~")  # bracketed paste, as terminals send it
+    term.wait_for(r"^ *\.\.\. show second.output")
+    term.send("\r")
+    term.pump(0.3)
+    term.wait_prompt()
+    assert "one-two" in term.text().split("show second.output", 1)[1]
     term.send("\x04")
     assert term.wait_exit() == 0

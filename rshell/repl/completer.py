@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from prompt_toolkit.application import Application
+from prompt_toolkit.application.current import set_app
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
@@ -71,5 +72,6 @@ def refresh_menu(app: Application[Any], completer: EngineCompleter) -> None:
         app.invalidate()
         return
     buffer.complete_state = None
-    buffer.start_completion(select_first=False)
+    with set_app(app):  # the callback may run outside the app's context
+        buffer.start_completion(select_first=False)
     app.invalidate()

@@ -1,0 +1,176 @@
+"""rshell as a user runs it: real processes against a live sandbox on 127.0.0.1.
+
+These are the issue's "done means": one-shots, scripts, chaining across processes,
+saved files and exit codes, with the README's examples replayed as CI does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RSHELL = [sys.executable, "-m", "rshell"]
+
+
+@pytest.fixture
+def env(sandbox, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_"))}
+    env.update(
+        REPLICATE_BASE_URL=sandbox.url,
+        REPLICATE_API_TOKEN=sandbox.token,
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def rshell(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(RSHELL + list(args), env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60)
+
+
+def predictions(sandbox) -> list[dict]:
+    reply = httpx.get(f"{sandbox.url}/predictions", headers={"Authorization": f"Bearer {sandbox.token}"})
+    return reply.json()["results"]
+
+
+def test_hardware_list_as_json_off_a_terminal(env, tmp_path: Path) -> None:
+    done = rshell("-c", "hardware list", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    skus = [h["sku"] for h in json.loads(done.stdout)]
+    assert "cpu" in skus
+
+
+def test_model_schema_one_shot(env, tmp_path: Path) -> None:
+    done = rshell("model", "schema", "rshell/pixels", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    schema = json.loads(done.stdout)
+    assert "prompt" in json.dumps(schema)
+
+
+def test_run_with_save_writes_real_files(env, tmp_path: Path) -> None:
+    done = rshell("run", "rshell/pixels", "prompt=a red fox", "width=32", "height=16", "--save", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    prediction = json.loads(done.stdout)
+    assert prediction["status"] == "succeeded"
+    saved = list((tmp_path / prediction["id"]).iterdir())
+    assert [p.suffix for p in saved] == [".png"]
+    assert saved[0].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_chaining_across_processes(env, tmp_path: Path) -> None:
+    first = rshell("run", "rshell/echo", "text=hello", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = rshell("run", "rshell/echo", "text={{.output}} again", env=env, cwd=tmp_path, stdin=first.stdout)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["input"]["text"] == f"{json.loads(first.stdout)['output']} again"
+
+
+def test_chained_dash_c_pipeline(env, tmp_path: Path) -> None:
+    statements = "a = run rshell/echo text=one; run rshell/echo text=$a.output | show .input.text; show a.output"
+    done = rshell("-c", statements, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    piped_text, first_output = done.stdout.splitlines()[-2:]
+    assert json.loads(first_output) and piped_text == first_output
+
+
+def test_train_with_a_zip_upload_creates_a_version(env, tmp_path: Path, sandbox) -> None:
+    assert rshell("model", "create", "sandbox/mine", "--hardware", "cpu", env=env, cwd=tmp_path).returncode == 0
+    data = ROOT / "examples" / "data" / "palette.zip"
+    done = rshell("train", "rshell/palette-trainer", "--destination", "sandbox/mine", f"input_images=@{data}", "--wait", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    training = json.loads(done.stdout)
+    assert training["status"] == "succeeded" and training["output"]["version"]
+    run = rshell("run", f"sandbox/mine:{training['output']['version']}", "prompt=x", env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+
+
+def test_deployments_create_and_run_through_it(env, tmp_path: Path) -> None:
+    done = rshell("deployments", "create", "dep", "--model", "rshell/echo", "--hardware", "cpu", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["current_release"]["number"] == 1
+    run = rshell("run", "--deployment", "sandbox/dep", "text=via deployment", env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "rshell/pixels", "promt=x"], "unknown input 'promt'"),
+        (["run", "rshell/pixels", "prompt=x", "width=99999"], "input 'width' must be <="),
+        (["run", "rshell/pixels", "prompt=x", "style=oil"], "input 'style' must be one of"),
+        (["run", "rshell/pixels", "width=32"], "missing required input 'prompt'"),
+        (["run", "rshell/pixels", "prompt=x", "width=wide"], "input 'width' must be an integer"),
+        (["run", "rshell/upscale", "image=@/no/such/file.png"], "/no/such/file.png"),
+        (["rnu", "rshell/pixels"], "did you mean 'run'?"),
+    ],
+)
+def test_bad_input_exits_2_and_creates_nothing(env, tmp_path: Path, sandbox, args: list[str], message: str) -> None:
+    done = rshell(*args, env=env, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) <= 2
+    assert predictions(sandbox) == []
+
+
+def test_failed_prediction_exits_1(env, tmp_path: Path) -> None:
+    text_file = tmp_path / "not-a-png.png"
+    text_file.write_text("plain text")
+    done = rshell("run", "rshell/upscale", f"image=@{text_file}", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "failed" in done.stderr and json.loads(done.stdout)["status"] == "failed"
+
+
+def test_no_token_says_how_to_set_one(env, tmp_path: Path) -> None:
+    del env["REPLICATE_API_TOKEN"]
+    done = rshell("-c", "account current", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "no API token" in done.stderr and "rshell auth login" in done.stderr
+
+
+def test_script_stops_at_first_error_with_file_and_line(env, tmp_path: Path, sandbox) -> None:
+    script = tmp_path / "s.rsh"
+    script.write_text("run rshell/echo text=1\nrun rshell/echo bogus=1\nrun rshell/echo text=3\n")
+    done = rshell(str(script), env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"{script}:2: unknown input 'bogus'" in done.stderr
+    assert len(predictions(sandbox)) == 1
+    again = rshell(str(script), "--keep-going", env=env, cwd=tmp_path)
+    assert again.returncode == 2 and len(predictions(sandbox)) == 3
+
+
+def test_script_on_stdin(env, tmp_path: Path) -> None:
+    done = rshell(env=env, cwd=tmp_path, stdin="x = run rshell/echo text=piped\nshow x.input.text\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "\"piped\""  # JSON: stdout is not a terminal
+
+
+def test_dry_run_sends_no_mutation(env, tmp_path: Path, sandbox) -> None:
+    script = tmp_path / "d.rsh"
+    script.write_text("img = run rshell/pixels prompt=fox\nrun rshell/upscale image={{img.output[0]}}\n")
+    done = rshell(str(script), "--dry-run", env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f'POST {sandbox.url}/models/rshell/pixels/predictions {{"input":{{"prompt":"fox"}}}}'
+    assert lines[1].startswith(f"POST {sandbox.url}/models/rshell/upscale/predictions")
+    assert predictions(sandbox) == []
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "examples").glob("*.rsh")))
+def test_examples_replay_on_the_local_sandbox(script: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_"))}
+    env.update(HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    done = subprocess.run(RSHELL + ["--local", f"examples/{script}"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr.lower()

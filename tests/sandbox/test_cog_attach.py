@@ -7,6 +7,7 @@ The model is tests/sandbox/cog_model: predict.py, cog.yaml, and the
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -15,7 +16,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -51,8 +54,8 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     raise RuntimeError("cog server did not become ready")
 
 
-@pytest.fixture(scope="module")
-def cog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def serve_cog(log_dir: Path, *args: str) -> Iterator[str]:
     """`python -m cog.server.http` serving cog_model, as its Docker image would."""
     port = _free_port()
     predict_ref = yaml.safe_load((MODEL_DIR / "cog.yaml").read_text())["predict"]
@@ -63,8 +66,8 @@ def cog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # coglet starts its worker with the `python` on PATH: make it this venv's
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
     }
-    log = (tmp_path_factory.mktemp("cog") / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "cog.server.http", "--host", "127.0.0.1"],
+    log = (log_dir / "server.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "cog.server.http", "--host", "127.0.0.1", *args],
                             cwd=MODEL_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -78,6 +81,50 @@ def cog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def cog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_cog(tmp_path_factory.mktemp("cog")) as url:
+        yield url
+
+
+class UploadHost(BaseHTTPRequestHandler):
+    """Stands in for the bucket Cog PUTs output files to when given --upload-url."""
+
+    files: dict[str, tuple[bytes, str]] = {}
+
+    def do_PUT(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.files[self.path] = (body, self.headers.get("content-type") or "application/octet-stream")
+        self.send_response(201)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802
+        body, content_type = self.files[self.path]
+        self.send_response(200)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def uploading_cog_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A Cog server that uploads its output files to a local host instead of inlining them."""
+    host = ThreadingHTTPServer(("127.0.0.1", 0), UploadHost)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    upload = f"http://127.0.0.1:{host.server_port}/upload/"
+    try:
+        with serve_cog(tmp_path_factory.mktemp("cog-upload"), "--upload-url", upload) as url:
+            yield url, UploadHost.files
+    finally:
+        host.shutdown()
+        host.server_close()
 
 
 @pytest.fixture
@@ -103,6 +150,19 @@ def test_prediction_is_forwarded_and_the_file_output_rehosted(model: CogPredicto
     assert data == b"HELLO\nHELLO\n"
     assert content_type == "text/plain" and filename.endswith(".txt")
     assert "writing 2 line(s)" in run.logs
+
+
+def test_uploaded_file_outputs_are_fetched_and_rehosted(
+        uploading_cog_url: tuple[str, dict[str, Any]]) -> None:
+    url, uploaded = uploading_cog_url
+    predictor = CogPredictor(url, "tests/uploader")
+    run = MemoryRun()
+    try:
+        output = predictor.predict({"text": "up", "times": 3}, run)
+    finally:
+        predictor.close()
+    assert uploaded["/upload/result.txt"][0] == b"up\nup\nup\n"  # Cog really uploaded it
+    assert output.startswith("memory://") and run.files[output] == (b"up\nup\nup\n", "result.txt", "text/plain")
 
 
 def test_file_inputs_reach_cog_inlined(model: CogPredictor) -> None:

@@ -163,9 +163,9 @@ class CogPredictor:
             body = response.json()
         except ValueError:
             body = None
-        if response.status_code == 422 or not isinstance(body, dict):
+        if response.status_code == 422:
             raise PredictionError(f"the Cog model rejected the input: {_problem(body, response)}")
-        if response.status_code >= 400 and "status" not in body:
+        if not isinstance(body, dict) or (response.status_code >= 400 and "status" not in body):
             raise PredictionError(f"the Cog server answered {response.status_code}: {_problem(body, response)}")
         return body
 

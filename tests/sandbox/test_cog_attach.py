@@ -24,7 +24,7 @@ import httpx
 import pytest
 import yaml
 
-from rshell.errors import NetworkError
+from rshell.errors import NetworkError, RshellError
 from rshell.sandbox.cog import CogPredictor
 from rshell.sandbox.predictors import Cancelled, MemoryRun, PredictionError
 from rshell.sandbox.predictors.declare import Input
@@ -229,3 +229,30 @@ def test_data_url_outputs_inside_lists_are_rehosted() -> None:
         out = _Rehoster(http, run).walk(value, schema, {})
     assert out[1] == "plain text"
     assert run.files[out[0]] == (png, "output.png", "image/png")
+
+
+def test_a_server_without_a_schema_is_refused_with_a_hint() -> None:
+    import respx
+
+    with respx.mock(base_url="http://cog.test") as mock:
+        mock.get("/openapi.json").respond(503, json={"error": "OpenAPI schema not available"})
+        mock.get("/health-check").respond(200, json={"status": "READY"})
+        predictor = CogPredictor("http://cog.test", "tests/schemaless")
+        with pytest.raises(RshellError) as caught:
+            predictor.openapi_schema()
+    assert "publishes no OpenAPI schema" in caught.value.message and caught.value.hint
+    predictor.close()
+
+
+def test_a_non_json_server_error_is_one_line() -> None:
+    import respx
+
+    document = SameAsCogModel().openapi_schema()
+    with respx.mock(base_url="http://cog.test") as mock:
+        mock.get("/openapi.json").respond(200, json=document)
+        mock.post("/predictions").respond(500, text="<html>\n<h1>Internal Server Error</h1>\n</html>")
+        predictor = CogPredictor("http://cog.test", "tests/broken")
+        with pytest.raises(PredictionError) as caught:
+            predictor.predict({"text": "x"}, MemoryRun())
+    assert str(caught.value) == "the Cog server answered 500: <html>"
+    predictor.close()

@@ -268,14 +268,17 @@ def _destination(box: Any, destination: str) -> str:
 
 
 def _new_version(box: Any, destination: str, result: Any) -> dict[str, str]:
-    """Store the trainer's weights as a new version of the destination model."""
+    """Store the trainer's weights as a new version of the destination model.
+
+    The output names it `owner/name:id`, as Replicate does (the official client parses it).
+    """
     if not isinstance(result, dict) or "weights" not in result or "predictor" not in result:
         raise ValueError("the trainer returned no weights")
     key, _ = box.predictor_named(str(result["predictor"]))
     version = box.add_version(destination, key, result["weights"])
     weights_url = box.save_output_file(
         json.dumps(result["weights"], indent=2).encode("utf-8"), "weights.json", "application/json")
-    return {"version": version["id"], "weights": weights_url}
+    return {"version": f"{destination}:{version['id']}", "weights": weights_url}  # Replicate's form
 
 
 async def trainings_get(request: Request) -> JSONResponse:

@@ -111,9 +111,10 @@ def file_view(record: Json, origin: str) -> Json:
     api = f"{origin}/v1/files/{record['id']}"
     return {
         "id": record["id"],
-        "name": record.get("name"),
+        "name": record.get("name") or record["id"],
         "content_type": record["content_type"],
         "size": record["size"],
+        "etag": record["sha256"],  # the official client requires one
         "checksums": {"sha256": record["sha256"]},
         "metadata": record.get("metadata") or {},
         "created_at": record["created_at"],

@@ -45,7 +45,7 @@ def test_everything_survives_a_restart(tmp_path):
     with handle, checked_client(handle) as client:
         assert client.get("/models/sandbox/keep").json()["description"] == "kept"
         assert client.get("/models/sandbox/keep").json()["latest_version"]["id"] == version
-        assert client.get(f"/trainings/{training['id']}").json()["output"]["version"] == version
+        assert client.get(f"/trainings/{training['id']}").json()["output"]["version"] == f"sandbox/keep:{version}"
         deployment = client.get("/deployments/sandbox/dep").json()["current_release"]
         assert deployment["number"] == 2 and deployment["configuration"]["max_instances"] == 3
         assert client.get(f"/files/{upload['id']}/download").content == b"persist me"

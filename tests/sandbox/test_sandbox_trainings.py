@@ -42,7 +42,8 @@ def test_training_creates_a_runnable_version_of_the_destination(fake):
     done = _poll(client, created.json()["id"])
     assert done["status"] == "succeeded", done.get("error")
     assert done["logs"] == "training 100%|\n"
-    new_version = done["output"]["version"]
+    assert done["output"]["version"].startswith("sandbox/tuned:")
+    new_version = done["output"]["version"].split(":")[1]
     assert httpx.get(done["output"]["weights"]).json() == {"prefix": ">> "}
     model = client.get("/models/sandbox/tuned").json()
     assert model["latest_version"]["id"] == new_version

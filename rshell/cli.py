@@ -43,6 +43,7 @@ options:
 exit codes: 0 success, 1 API or runtime failure, 2 usage error (nothing sent), 130 interrupted"""
 
 _FLAGS = {"--local": "local", "--json": "json", "--dry-run": "dry_run", "--keep-going": "keep_going", "--debug": "debug"}
+SWITCHES = tuple(_FLAGS)  # rshell's own switches; the completion one-shot skips them too
 
 
 @dataclass

@@ -145,3 +145,8 @@ def test_session_options_supply_flag_defaults() -> None:
     assert args.json is None  # switches are not taken from options
     explicit = parse_args(command, ["a/b", "prompt=hi", "--separator", "="], {"separator": ":"})
     assert explicit.inputs == ["prompt=hi"]
+
+
+def test_a_versioned_model_is_not_an_input_with_colon_separator() -> None:
+    _, args = resolve("run owner/name:abc123 prompt:hi --separator :")
+    assert args.model == "owner/name:abc123" and args.inputs == ["prompt:hi"]

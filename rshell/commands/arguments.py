@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -9,6 +10,7 @@ from rshell.commands.registry import Command, Flag, unknown
 from rshell.errors import UsageError
 
 _CONVERT = {"str": str, "int": int, "float": float}
+_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _TYPE_NAMES = {"str": "a string", "int": "an integer", "float": "a number"}
 
 
@@ -99,7 +101,7 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) ->
     slots = [a for a in command.args if not a.inputs]
     takes_inputs = any(a.inputs for a in command.args)
     for word in words:
-        looks_like_input = takes_inputs and separator in word and not word.startswith(separator)
+        looks_like_input = takes_inputs and _is_input(word, separator)
         if slots and not looks_like_input:
             parsed.values[slots.pop(0).name] = word
         elif takes_inputs:
@@ -117,6 +119,13 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) ->
         if slot.required:
             raise UsageError(f"`{command.name}` needs <{slot.name}>: {slot.help}", _usage_hint(command))
         parsed.values.setdefault(slot.name, None)
+
+
+def _is_input(word: str, separator: str) -> bool:
+    """`key=value` where key is a name: so `owner/name:v` stays a model even with
+    `--separator :`."""
+    key, found, _ = word.partition(separator)
+    return bool(found) and _KEY_RE.match(key) is not None
 
 
 def _usage_hint(command: Command) -> str:

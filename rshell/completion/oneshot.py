@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 FETCH_BUDGET = 1.5  # seconds a Tab may wait for the network, at most
 PROGRAMS = ("rshell", "replicate")
-GLOBAL_SWITCHES = ("--local", "--json", "--dry-run", "--keep-going", "--debug")  # rshell's own (cli.py)
+from rshell.cli import SWITCHES as GLOBAL_SWITCHES  # rshell's own options, declared once in cli.py
 
 
 def main(line: str, out: TextIO | None = None) -> int:

@@ -213,6 +213,12 @@ def test_history_persists_and_secrets_stay_out(offline: Callable[..., Terminal],
     assert "set json on" in history and "TOPSECRET" not in history
 
     again = offline()
+    again.send("set js")  # suggestion from history, accepted with the right arrow
+    again.wait_until(lambda: again.cursor_line() == "rshell> set json on" and again.screen.cursor.x == len("rshell> set js"), "the suggestion")
+    again.send("\x1b[C")
+    again.wait_until(lambda: again.screen.cursor.x == len("rshell> set json on"), "the accepted suggestion")
+    again.send("\x03")
+    again.wait_prompt()
     again.send("\x1b[A")  # up: the previous session's line
     again.wait_for(r"rshell> exit")
     again.send("\x1b[A")

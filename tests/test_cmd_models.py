@@ -269,3 +269,10 @@ def test_schema_text_shows_short_choices_inline_and_object_outputs():
     assert lines[3].split()[:5] == ["mode", "string", '"fast"', "one", "of"]
     assert lines[3].endswith("one of fast, good")
     assert lines[-1] == "output: object with text, score"
+
+
+def test_integral_float_bounds_show_as_integers() -> None:
+    from rshell.commands.models import _constraints
+
+    assert _constraints({"type": "integer", "minimum": 16.0, "maximum": 512.0}) == "min 16, max 512"
+    assert _constraints({"type": "number", "minimum": 0.5}) == "min 0.5"

@@ -143,8 +143,13 @@ def _constraints(prop: dict[str, Any]) -> str:
         parts.append(listed if len(listed) <= _CHOICES_WIDTH else f"one of {len(choices)} (below)")
     for key, label in (("minimum", "min"), ("maximum", "max"), ("minLength", "min length"), ("maxLength", "max length")):
         if key in prop:
-            parts.append(f"{label} {prop[key]}")
+            parts.append(f"{label} {_number(prop[key])}")
     return ", ".join(parts)
+
+
+def _number(value: Any) -> str:
+    """Cog writes integer bounds as floats (16.0); show them as people write them."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def _default(prop: dict[str, Any]) -> str:

@@ -41,11 +41,11 @@ class Sandbox:
         self.origin = ""
         self.origins: tuple[str, ...] = ()
         self.secret: str = self.store.setting("webhook_secret", _new_secret)
-        self.runner = Runner(self, workers)
         self._logs: dict[str, EventLog] = {}
         self._logs_lock = threading.Lock()
-        for key, predictor in predictors.items():
+        for key, predictor in predictors.items():  # may raise (an unreachable --cog server)
             self.register(key, predictor, builtin=key.startswith(BUILTIN_OWNER + "/"))
+        self.runner = Runner(self, workers)
         self._recover()
 
     # set-up ------------------------------------------------------------------------
@@ -92,7 +92,12 @@ class Sandbox:
                     self.store.save(kind, key)
 
     def close(self) -> None:
+        """Stop the workers, then release what predictors hold (a Cog model's HTTP client)."""
         self.runner.shutdown()
+        for predictor in self.registry.values():
+            release = getattr(predictor, "close", None)
+            if callable(release):
+                release()
 
     # models and versions -----------------------------------------------------------
 

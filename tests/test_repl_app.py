@@ -17,7 +17,6 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from rshell.errors import EXIT_INTERRUPTED
 from rshell.rendering.output import Output
 from rshell.repl.app import Repl
 from rshell.repl.history import SafeFileHistory

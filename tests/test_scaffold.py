@@ -202,18 +202,20 @@ def test_files_are_written_atomically(tmp_path, monkeypatch):
     target = tmp_path / "proj"
     target.mkdir()
     (target / "main.py").write_text("old")
-    real_replace = sc.os.replace
+    import rshell.atomic as atomic
+
+    real_replace = atomic.os.replace
 
     def failing_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(sc.os, "replace", failing_replace)
+    monkeypatch.setattr(atomic.os, "replace", failing_replace)
     with pytest.raises(OSError):
-        sc.write_atomic(target / "main.py", "new content")
+        sc.write_text(target / "main.py", "new content")
     assert (target / "main.py").read_text() == "old"  # never half written
     assert [p.name for p in target.iterdir()] == ["main.py"]  # no temporary left behind
-    monkeypatch.setattr(sc.os, "replace", real_replace)
-    sc.write_atomic(target / "main.py", "new content")
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
+    sc.write_text(target / "main.py", "new content")
     assert (target / "main.py").read_text() == "new content"
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import IO, Any, AsyncIterator
 from urllib.parse import unquote, urlsplit
+
+from rshell.atomic import replacing
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:]")
@@ -63,28 +63,8 @@ def resolve_destination(dest: Path, suggested: str) -> Path:
 
 async def write_atomically(chunks: AsyncIterator[bytes], dest: Path) -> Path:
     """Stream chunks into a temp file in dest's directory, then rename it to dest."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            async for chunk in chunks:
-                out.write(chunk)
-        os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp made it 0600
-        os.replace(tmp_name, dest)
-    except BaseException:
-        _remove_quietly(tmp_name)
-        raise
+    with replacing(dest, suffix=".part") as out:
+        async for chunk in chunks:
+            out.write(chunk)
     return dest
 
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _remove_quietly(name: str) -> None:
-    try:
-        os.unlink(name)
-    except FileNotFoundError:
-        pass

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from rshell.atomic import write_text
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.context import Context, Result
 from rshell.errors import UsageError
@@ -129,7 +128,7 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     lines = ["# rshell session script: replay with `rshell FILE` or `source FILE`"]
     lines += [f"alias {name}={_quote(text)}" for name, text in ctx.session.aliases.items()]
     lines += [s for s in ctx.session.statements if not s.startswith(("alias ", "unalias "))]
-    write_atomically(path, "\n".join(lines) + "\n")
+    write_script(path, "\n".join(lines) + "\n")
     count = len(lines) - 1
     return Result(data={"path": str(path), "statements": count}, text=f"saved {count} statements to {path}", bind=False)
 
@@ -140,19 +139,14 @@ def _quote(text: str) -> str:
     return quote(text)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so no half-written file is left."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"no such directory: {directory}")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+def write_script(path: Path, text: str) -> None:
+    """Write a script in one step; its directory must exist (we don't invent one)."""
+    if not path.parent.is_dir():
+        raise UsageError(f"no such directory: {path.parent}")
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        write_text(path, text)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 async def alias(ctx: Context, args: ParsedArgs) -> Result:

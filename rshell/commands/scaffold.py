@@ -10,13 +10,13 @@ REPLICATE_API_TOKEN from the environment and `.env.example` leaves it empty.
 from __future__ import annotations
 
 import json
-import os
 import pprint
 import re
-import tempfile
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+
+from rshell.atomic import write_text
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -160,27 +160,12 @@ def check_target(target: Path) -> None:
         raise UsageError(f"{target} is not empty; not writing into it", "name a new directory: scaffold ID DIR")
 
 
-def write_atomic(path: Path, content: str) -> None:
-    """Write through a temporary file and rename, so no half-written file is ever seen."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_project(target: Path, files: dict[str, str]) -> list[Path]:
     check_target(target)
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in files.items():
-        write_atomic(target / name, content)
+        write_text(target / name, content)
         written.append(target / name)
     return written
 

@@ -12,8 +12,6 @@ answer without the network, and a new shell start with warm completions.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
+from rshell.atomic import write_text
 from rshell.completion.matcher import Candidate
 from rshell.completion.meta import join, short_count
 
@@ -213,16 +212,7 @@ class CompletionCache:
         """Write the disk copy atomically (temp file + rename), readable only by the user."""
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps(self.to_json(), separators=(",", ":"))
-        fd, tmp = tempfile.mkstemp(prefix=".completion-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(payload)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text(self.path, json.dumps(self.to_json(), separators=(",", ":")), mode=0o600)
 
 
 def _pool(models: dict[str, ModelInfo]) -> tuple[Candidate, ...]:

@@ -12,8 +12,9 @@ hosts' entries are kept. Nothing here prints or logs the token.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
+
+from rshell.atomic import write_text
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -113,20 +114,7 @@ def _write_hosts(path: Path, data: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _tighten(path.parent)
     text = yaml.safe_dump(dict(data), default_flow_style=False, indent=4, sort_keys=False) if data else "{}\n"
-    fd, tmp = tempfile.mkstemp(prefix=".hosts.", suffix=".tmp", dir=path.parent)  # mkstemp: mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    write_text(path, text, mode=0o600)
 
 
 def _tighten(directory: Path) -> None:

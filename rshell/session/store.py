@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
+
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from rshell.atomic import write_text
 from rshell.errors import UsageError
 from rshell.session.state import OPTIONS, Session
 
@@ -150,21 +151,7 @@ def _json_default(value: Any) -> Any:
 
 def atomic_write(path: Path, text: str) -> None:
     """Replace `path` with `text` in one step, private to the user (mode 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_text(path, text, mode=0o600)
 
 
 # history ------------------------------------------------------------------------

@@ -239,10 +239,13 @@ def test_no_wait_returns_the_created_prediction_at_once(api, sleeps):
 def test_unsuccessful_prediction_is_not_ok(api, status, why):
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction(status))
-    result = Harness().run("run stability-ai/sdxl prompt=hi")
+    harness = Harness()
+    result = harness.run("run stability-ai/sdxl prompt=hi")
     assert result.ok is False
     assert result.error == f"prediction {PID} {status}{why}"
     assert result.data["status"] == status
+    assert harness.session.last_status == status  # the REPL toolbar's "last:"
+    assert harness.session.in_flight == {}
 
 
 def test_spinner_only_on_a_terminal(api, sleeps, monkeypatch):

@@ -222,3 +222,10 @@ def test_text_only_results_print_as_text_even_off_a_terminal() -> None:
     run = Run(json_mode=None)
     assert run("help run") == 0
     assert run.out.startswith("usage: prediction create")
+
+
+def test_set_refuses_values_outside_an_options_choices() -> None:
+    run = Run()
+    assert run("set editing_mode emacs; set editing_mode vim") == 2
+    assert "option 'editing_mode' is one of emacs, vi; got 'vim'" in run.err
+    assert run.session.options["editing_mode"] == "emacs"

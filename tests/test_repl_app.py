@@ -235,16 +235,6 @@ def test_secret_lines_stay_out_of_history(data_dir: Path) -> None:
     assert list(history.get_strings()) == ["vars"]
 
 
-def test_the_last_status_follows_bound_results() -> None:
-    executor = RecordingExecutor(Session())
-    run(drive(executor, ["bind succeeded\r", "\x04"]))
-    assert executor.session.last_status == "succeeded"
-
-    executor = RecordingExecutor(Session())
-    run(drive(executor, ["bind failed\r", "vars\r", "\x04"]))
-    assert executor.session.last_status == "failed"  # `vars` binds nothing, the status stays
-
-
 def test_toolbar_and_prompt_text() -> None:
     from rshell.repl import prompt
 

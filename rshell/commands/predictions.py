@@ -159,6 +159,7 @@ async def follow(
     finally:
         watch.stop()
         ctx.session.in_flight.pop(prediction.id, None)
+        ctx.session.last_status = prediction.status
 
 
 async def _stream(

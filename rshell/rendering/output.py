@@ -56,10 +56,10 @@ class Output:
             return
         as_json = result.data is not None and (force_json or self.wants_json or result.text is None)
         if not as_json and result.text == "":  # already shown (streamed tokens)
-            self._end_line()
+            self.end_line()
             return
         text = to_json(result.data) if as_json else neutralise(result.text or "")
-        self._end_line()
+        self.end_line()
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()
 
@@ -83,14 +83,15 @@ class Output:
             self.stderr.flush()
 
     def error(self, error: "RshellError") -> None:
-        self._end_line()
+        self.end_line()
         lines = error.lines()
         self.stderr.write("error: " + neutralise(lines[0]) + "\n")
         for line in lines[1:]:
             self.stderr.write(neutralise(line, keep_cr=False) + "\n")
         self.stderr.flush()
 
-    def _end_line(self) -> None:
+    def end_line(self) -> None:
+        """Finish a line that streamed tokens left open (before a prompt or a result)."""
         if self._mid_line:
             self.stdout.write("\n")
             self._mid_line = False

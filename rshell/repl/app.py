@@ -123,7 +123,6 @@ class Repl:
     async def _run(self, text: str) -> int:
         """Run the statements of `text`; Ctrl-C cancels them, the shell carries on."""
         loop = asyncio.get_running_loop()
-        before = (self.executor.session.last, self.executor.session.last_status)
         task = loop.create_task(self.executor.run_text(text, source="<stdin>"))
         self._task = task
         loop.add_signal_handler(signal.SIGINT, self._interrupt)
@@ -146,7 +145,6 @@ class Repl:
             loop.remove_signal_handler(signal.SIGINT)
             self._task = None
             self._end_output_line()
-            _note_status(self.executor.session, *before)
         return code
 
     def _interrupt(self) -> None:
@@ -202,19 +200,7 @@ class Repl:
 
     def _end_output_line(self) -> None:
         """Streamed tokens may leave the cursor mid-line; the prompt starts on a fresh one."""
-        end_line = getattr(self.executor.out, "_end_line", None)
-        if callable(end_line):
-            end_line()
-
-
-def _note_status(session: Any, last_before: Any, status_before: str | None) -> None:
-    """Keep the toolbar's "last" current: when a statement bound a new result with a
-    `status` (a prediction or training) and no handler set `last_status`, use it."""
-    if session.last_status != status_before or session.last is last_before:
-        return
-    status = session.last.get("status") if isinstance(session.last, dict) else None
-    if isinstance(status, str):
-        session.last_status = status
+        self.executor.out.end_line()
 
 
 class _Completion:

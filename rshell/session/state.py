@@ -22,6 +22,11 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "file_encoding": ("url", "how @file inputs are sent: url or data"),
     "editing_mode": ("emacs", "line editing keys in the shell: emacs or vi"),
 }
+CHOICES: dict[str, tuple[str, ...]] = {
+    "stream": ("auto", "on", "off"),
+    "file_encoding": ("url", "data"),
+    "editing_mode": ("emacs", "vi"),
+}
 
 
 @dataclass
@@ -67,5 +72,7 @@ class Session:
             if value.lower() not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
                 raise UsageError(f"option '{name}' is on or off, got '{value}'")
             self.options[name] = value.lower() in ("on", "true", "1", "yes")
+        elif name in CHOICES and value not in CHOICES[name]:
+            raise UsageError(f"option '{name}' is one of {', '.join(CHOICES[name])}; got '{value}'")
         else:
             self.options[name] = value

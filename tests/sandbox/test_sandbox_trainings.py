@@ -136,3 +136,33 @@ def test_real_palette_trainer_makes_a_pixels_version(api):
                                                                             "height": 16}},
                    headers={"Prefer": "wait"}).json()
     assert ran["status"] == "succeeded", ran["error"]
+
+
+def test_version_delete_rules_then_model_delete(fake):
+    client = fake.client
+    _own_model(client, "temp")
+    done = _poll(client, client.post(_trainer_url(client, "test/trainer"),
+                                     json={"destination": "sandbox/temp", "input": {"prefix": "t"}}).json()["id"])
+    version = done["output"]["version"].split(":")[1]
+    assert client.delete("/models/sandbox/temp").status_code == 409  # it still has a version
+    client.post("/deployments", json={"name": "uses-it", "model": "sandbox/temp", "version": version,
+                                      "hardware": "cpu", "min_instances": 0, "max_instances": 1})
+    blocked = client.delete(f"/models/sandbox/temp/versions/{version}")
+    assert blocked.status_code == 409 and "uses-it" in blocked.json()["detail"]
+    client.delete("/deployments/sandbox/uses-it")
+    assert client.delete(f"/models/sandbox/temp/versions/{version}").status_code == 202
+    assert client.get(f"/models/sandbox/temp/versions/{version}").status_code == 404
+    echo = client.get("/models/test/echo").json()["latest_version"]["id"]
+    assert client.delete(f"/models/test/echo/versions/{echo}").status_code == 403
+    assert client.delete("/models/sandbox/temp").status_code == 204
+
+
+def test_the_web_url_shows_the_run(fake):
+    client = fake.client
+    _own_model(client, "webbed")
+    created = client.post(_trainer_url(client, "test/trainer"),
+                          json={"destination": "sandbox/webbed", "input": {"prefix": "w"}}).json()
+    page = httpx.get(created["urls"]["web"])
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert created["id"] in page.text and "test/trainer" in page.text
+    assert httpx.get(fake.handle.root + "/p/unknown").status_code == 404

@@ -67,7 +67,7 @@ class Sandbox:
             "visibility": "public", "hardware": getattr(predictor, "hardware", "cpu"),
             "github_url": None, "paper_url": None, "license_url": None, "cover_image_url": None,
             "readme": None, "weights_url": None, "created_at": BUILTIN_CREATED_AT,
-            "builtin": builtin, "hosted": True,
+            "builtin": builtin,
         }, persist=False)
         self.store.put("versions", f"{key}:{version}", {
             "id": version, "model": key, "created_at": BUILTIN_CREATED_AT, "cog_version": "0.16.0",
@@ -171,6 +171,12 @@ class Sandbox:
                 log = EventLog.from_lists(record.get("_events") or [])
                 self._logs[job_id] = log
             return log
+
+    def forget_events(self, job_id: str) -> None:
+        """Drop a finished run's live log; readers following it keep their reference,
+        and new readers rebuild it from the record's `_events`."""
+        with self._logs_lock:
+            self._logs.pop(job_id, None)
 
     def start_run(self, kind: str, record: Record, predictor: Any, weights: dict[str, Any] | None,
                   *, deadline: float | None = None, on_success: Any = None) -> None:

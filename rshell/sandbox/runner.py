@@ -46,6 +46,7 @@ class Job:
     on_success: Callable[[Any], Any] | None = None  # trainings: result → stored output
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     deadline: float | None = None  # time.monotonic() after which the run is canceled
+    timer: threading.Timer | None = None  # fires the deadline; stopped when the run ends
 
 
 class SandboxRunContext(RunContext):
@@ -83,9 +84,9 @@ class Runner:
     def submit(self, job: Job) -> None:
         self.jobs[job.id] = job
         if job.deadline is not None:
-            timer = threading.Timer(max(0.0, job.deadline - time.monotonic()), self.cancel, (job.kind, job.id))
-            timer.daemon = True
-            timer.start()
+            job.timer = threading.Timer(max(0.0, job.deadline - time.monotonic()), self.cancel, (job.kind, job.id))
+            job.timer.daemon = True
+            job.timer.start()
         self._pool.submit(self._run, job)
 
     def shutdown(self) -> None:
@@ -128,7 +129,10 @@ class Runner:
             events.append("done", {} if status == "succeeded" else {"reason": "error" if status == "failed" else "canceled"})
             record["_events"] = events.as_lists()
             store.save(kind, job_id)
-        self.jobs.pop(job_id, None)
+        job = self.jobs.pop(job_id, None)
+        if job is not None and job.timer is not None:
+            job.timer.cancel()
+        self.sandbox.forget_events(job_id)  # its replay now lives in the record
         self.sandbox.notify_webhook(kind, job_id, "completed")
         return True
 

@@ -303,3 +303,12 @@ def test_webhooks_are_posted_and_signed_with_the_account_secret(fake):
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     assert headers["webhook-signature"] == f"v1,{expected}"
     assert json.loads(body)["output"] == "w"
+
+
+def test_a_run_past_its_deadline_is_canceled(fake, monkeypatch):
+    # Cancel-After's floor is 5 s; shorten what the header parses to so the test is quick
+    monkeypatch.setattr("rshell.sandbox.api_predictions.cancel_after", lambda request: 0.3)
+    created = _create(fake, "test/blocker", {}).json()
+    final = _poll(fake, created["id"], {"canceled", "succeeded", "failed"})
+    assert final["status"] == "canceled"
+    assert final["deadline"] <= final["completed_at"]

@@ -151,7 +151,6 @@ async def follow(
         if printed:
             _print_rest(watch, prediction, streamed)
         watch.finish(prediction)
-        watch.end_line()  # the "succeeded in" line must not join the streamed text
         return prediction, printed
     except asyncio.CancelledError:
         watch.stop()
@@ -159,7 +158,6 @@ async def follow(
     finally:
         watch.stop()
         ctx.session.in_flight.pop(prediction.id, None)
-        ctx.session.last_status = prediction.status
 
 
 async def _stream(

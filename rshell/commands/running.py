@@ -80,7 +80,6 @@ class Watch:
         self.out = out
         self.progress = Progress(out.stderr, enabled=out.stderr_tty, label=label)
         self.logs = LogFollower(self.log)
-        self.mid_line = False  # streamed tokens left the shared terminal mid-line
 
     def start(self) -> None:
         self.progress.start()
@@ -100,12 +99,10 @@ class Watch:
         self.stop()
 
     def log(self, text: str) -> None:
-        self.end_line()
         with self.progress.aside():
             self.out.log(text)
 
     def info(self, message: str) -> None:
-        self.end_line()
         with self.progress.aside():
             self.out.info(message)
 
@@ -114,14 +111,6 @@ class Watch:
         self.stop()
         self.progress.enabled = False
         self.out.token(text)
-        self.mid_line = bool(text) and not text.endswith("\n")
-
-    def end_line(self) -> None:
-        """Before a stderr line, end a token line when both streams are one terminal,
-        so a log never lands glued to the end of streamed text."""
-        if self.mid_line and self.out.stdout_tty and self.out.stderr_tty:
-            self.out.token("\n")
-        self.mid_line = False
 
 
 async def poll(get: Callable[[str], Awaitable[Any]], obj: Any, watch: Watch) -> Any:

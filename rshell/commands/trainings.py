@@ -112,7 +112,6 @@ async def follow(ctx: "Context", client: "ReplicateClient", training: "Training"
     finally:
         watch.stop()
         ctx.session.in_flight.pop(training.id, None)
-        ctx.session.last_status = training.status
 
 
 def finish(ctx: "Context", training: "Training", destination: str | None) -> Result:

@@ -73,14 +73,20 @@ class Output:
 
     def info(self, message: str) -> None:
         """A progress line on stderr."""
-        self.stderr.write(neutralise(message) + "\n")
-        self.stderr.flush()
+        self._stderr_line(neutralise(message) + "\n")
 
     def log(self, text: str) -> None:
         """Model logs, passed through to stderr with control sequences neutralised."""
         if text:
-            self.stderr.write(neutralise(text) + ("" if text.endswith("\n") else "\n"))
-            self.stderr.flush()
+            self._stderr_line(neutralise(text) + ("" if text.endswith("\n") else "\n"))
+
+    def _stderr_line(self, text: str) -> None:
+        """When stdout and stderr are one terminal, a stderr line first ends a line of
+        streamed tokens, so it never lands glued to their end."""
+        if self.stdout_tty and self.stderr_tty:
+            self.end_line()
+        self.stderr.write(text)
+        self.stderr.flush()
 
     def error(self, error: "RshellError") -> None:
         self.end_line()

@@ -41,8 +41,12 @@ class Session:
     last_status: str | None = None
 
     def bind(self, name: str | None, data: Any) -> None:
-        """Make `data` the last result, and NAME's value when a name is given."""
+        """Make `data` the last result, and NAME's value when a name is given; a
+        result with a status (a prediction, a training) becomes the last status."""
         self.last = data
+        status = data.get("status") if isinstance(data, dict) else None
+        if isinstance(status, str):
+            self.last_status = status
         if name:
             self.variables[name] = data
 

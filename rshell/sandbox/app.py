@@ -1,4 +1,4 @@
-"""The Starlette application: routes for all 36 operations, auth, rate limit, errors.
+"""The Starlette application: a route per operation of the official spec, auth, rate limit, errors.
 
 `Gate` is plain ASGI middleware (so SSE responses stream untouched). It accepts the
 doubled `/v1/v1/…` prefix that the official Python client produces when given a base

@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote, unquote_to_bytes
 
 from rshell.sandbox import ids
 from rshell.sandbox.events import EventLog
-from rshell.sandbox.urls import internalise, local_path
+from rshell.sandbox.urls import internalise
 
 if TYPE_CHECKING:
     from rshell.sandbox.core import Sandbox
@@ -285,7 +285,3 @@ def decode_data_url(url: str) -> bytes:
 
 def delivery_path(blob_id: str, filename: str) -> str:
     return f"/delivery/{blob_id}/{quote(filename)}"
-
-
-def is_local(url: str, origins: tuple[str, ...]) -> bool:
-    return local_path(url, origins) is not None

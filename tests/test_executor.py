@@ -229,3 +229,12 @@ def test_set_refuses_values_outside_an_options_choices() -> None:
     assert run("set editing_mode emacs; set editing_mode vim") == 2
     assert "option 'editing_mode' is one of emacs, vi; got 'vim'" in run.err
     assert run.session.options["editing_mode"] == "emacs"
+
+
+def test_vars_summaries_read_like_the_output() -> None:
+    from rshell.commands.builtins import describe
+
+    tokens = {"status": "succeeded", "input": {}, "output": ["once", " upon", " a time"]}
+    files = {"status": "succeeded", "input": {}, "output": ["https://x/a.png", "https://x/b.png"]}
+    assert describe(tokens) == ("prediction", "succeeded", "once upon a time")
+    assert describe(files) == ("prediction", "succeeded", "2 files: https://x/a.png")

@@ -46,11 +46,20 @@ def describe(value: Any) -> tuple[str, str, str]:
             kind = "version"
         else:
             kind = "object"
-        summary = _one_line(value.get("output", value.get("id", value.get("name", value))))
+        summary = _one_line(_readable(value.get("output", value.get("id", value.get("name", value)))))
         return kind, status, summary
     if isinstance(value, list):
         return "list", "", f"{len(value)} items"
     return type(value).__name__, "", _one_line(value)
+
+
+def _readable(output: Any) -> Any:
+    """Streamed text (a list of tokens) reads as the text; files as how many and the first."""
+    if isinstance(output, list) and output and all(isinstance(item, str) for item in output):
+        if all(item.startswith(("http://", "https://", "data:")) for item in output):
+            return f"{len(output)} file{'s' if len(output) > 1 else ''}: {output[0]}"
+        return "".join(output)
+    return output
 
 
 def _one_line(value: Any, width: int = 60) -> str:

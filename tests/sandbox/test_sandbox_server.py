@@ -85,3 +85,22 @@ def test_serve_announces_its_url_and_keeps_state_in_the_data_dir(tmp_path):
         proc.terminate()
         proc.wait(timeout=10)
     assert (tmp_path / "data" / "state" / "models" / "sandbox%2Fkept.json").exists()
+
+
+def test_accepted_connections_get_tcp_nodelay(tmp_path):
+    """asyncio sets TCP_NODELAY only on sockets created as IPPROTO_TCP; without it every
+    keep-alive response waited ~40 ms for a delayed ACK (Nagle)."""
+    import socket
+
+    from rshell.sandbox.server import _bind
+
+    listener = _bind("127.0.0.1", 0)
+    try:
+        client = socket.create_connection(listener.getsockname())
+        listener.setblocking(True)
+        accepted, _ = listener.accept()
+        assert accepted.proto == socket.IPPROTO_TCP
+        accepted.close()
+        client.close()
+    finally:
+        listener.close()

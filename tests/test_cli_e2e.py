@@ -88,8 +88,10 @@ def test_train_with_a_zip_upload_creates_a_version(env, tmp_path: Path, sandbox)
     done = rshell("train", "rshell/palette-trainer", "--destination", "sandbox/mine", f"input_images=@{data}", "--wait", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     training = json.loads(done.stdout)
-    assert training["status"] == "succeeded" and training["output"]["version"]
-    run = rshell("run", f"sandbox/mine:{training['output']['version']}", "prompt=x", env=env, cwd=tmp_path)
+    assert training["status"] == "succeeded"
+    new_version = training["output"]["version"]  # "owner/name:id", as Replicate gives it
+    assert new_version.startswith("sandbox/mine:")
+    run = rshell("run", new_version, "prompt=x", env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
 
 

@@ -20,3 +20,13 @@ def sandbox() -> Iterator[object]:
         yield handle
     finally:
         handle.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_schema_cache() -> Iterator[None]:
+    """Version schemas are cached per process; each test starts without them."""
+    from rshell.commands import modelref
+
+    modelref._VERSION_SCHEMAS.clear()
+    yield
+    modelref._VERSION_SCHEMAS.clear()

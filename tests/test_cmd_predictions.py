@@ -85,6 +85,17 @@ def test_owner_name_version_uses_the_version_endpoint(api):
     assert create.calls.last.request.headers["Prefer"] == "wait"
 
 
+def test_a_versions_schema_is_fetched_once_then_validates_from_memory(api):
+    version = api.get(f"{BASE}/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
+    api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
+    harness = Harness()
+    harness.run(f"run stability-ai/sdxl:{fx.VERSION_ID} prompt=hi")
+    harness.run(f"run stability-ai/sdxl:{fx.VERSION_ID} prompt=again")
+    assert version.call_count == 1
+    with pytest.raises(UsageError, match="unknown input 'promt'"):
+        harness.run(f"run stability-ai/sdxl:{fx.VERSION_ID} promt=x")  # still validated
+
+
 def test_bare_version_id_uses_the_version_endpoint_without_a_schema(api):
     create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
     Harness().run(f"run {fx.VERSION_ID} prompt=hi steps=30")

@@ -88,11 +88,19 @@ async def fetch_schema(client: "ReplicateClient", ref: ModelRef) -> tuple[dict |
     if ref.model is None:
         return None, ref.version
     if ref.version:
-        version = await client.models_versions_get(ref.owner or "", ref.name or "", ref.version)
-        return attr(version, "openapi_schema"), attr(version, "id", ref.version)
+        key = (client.base_url, ref.owner or "", ref.name or "", ref.version)
+        if key not in _VERSION_SCHEMAS:
+            version = await client.models_versions_get(ref.owner or "", ref.name or "", ref.version)
+            _VERSION_SCHEMAS[key] = attr(version, "openapi_schema")
+        return _VERSION_SCHEMAS[key], ref.version
     model = await client.models_get(ref.owner or "", ref.name or "")
     latest = attr(model, "latest_version")
     return attr(latest, "openapi_schema"), attr(latest, "id")
+
+
+# A version never changes, so its schema is fetched once per process: a repeated
+# `run owner/name:version` then costs one round trip (SPEC 10's budget).
+_VERSION_SCHEMAS: dict[tuple[str, str, str, str], dict | None] = {}
 
 
 async def fetch_deployment_schema(client: "ReplicateClient", owner: str, name: str) -> tuple[dict | None, str | None]:

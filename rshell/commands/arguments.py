@@ -105,7 +105,7 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) ->
         if slots and not looks_like_input:
             parsed.values[slots.pop(0).name] = word
         elif takes_inputs:
-            if separator not in word:
+            if not _is_input(word, separator):
                 raise UsageError(
                     f"expected key{separator}value, got '{word}'",
                     f"inputs are written key{separator}value, e.g. prompt{separator}'a cat'",

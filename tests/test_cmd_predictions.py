@@ -484,7 +484,7 @@ def test_ctrl_c_while_streaming_cancels_too(api, sleeps):
 # list, show, cancel -------------------------------------------------------------------------
 
 
-def test_list_is_a_table_and_data_is_the_results(api, monkeypatch):
+def test_list_is_a_table_and_data_is_the_page(api, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     second = fx.prediction("failed", prediction_id="p2second")
     api.get(f"{BASE}/predictions").respond(200, json=fx.page([fx.prediction("succeeded"), second]))
@@ -493,7 +493,7 @@ def test_list_is_a_table_and_data_is_the_results(api, monkeypatch):
     assert lines[0].split() == ["ID", "MODEL", "STATUS", "CREATED_AT"]
     assert lines[1].split() == [PID, "stability-ai/sdxl", "succeeded", "2024-05-14", "10:00"]
     assert lines[2].split()[:3] == ["p2second", "stability-ai/sdxl", "failed"]
-    assert [p["id"] for p in result.data] == [PID, "p2second"]
+    assert [p["id"] for p in result.data["results"]] == [PID, "p2second"]  # the API's page, as --json shows
 
 
 def test_show_summarises_the_prediction(api):

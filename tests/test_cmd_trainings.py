@@ -185,7 +185,7 @@ def test_list_show_cancel(api, monkeypatch):
     assert lines[0].split() == ["ID", "MODEL", "STATUS", "CREATED_AT"]
     assert lines[1].split()[:3] == [TID, TRAINER, "succeeded"]
     assert lines[2].split()[:3] == ["t2", TRAINER, "processing"]
-    assert [t["id"] for t in result.data] == [TID, "t2"]
+    assert [t["id"] for t in result.data["results"]] == [TID, "t2"]
 
     api.get(f"{BASE}/trainings/{TID}").respond(200, json=fx.training("succeeded"))
     shown = Harness().run(f"t show {TID}")

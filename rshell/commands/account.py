@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rshell.rendering.tables import as_json, fields, table
+from rshell.commands.context import Result
+from rshell.rendering.output import as_json
+from rshell.rendering.tables import fields, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
-    from rshell.commands.context import Context, Result
+    from rshell.commands.context import Context
 
-
-def _result(data: Any, text: str | None) -> "Result":
-    from rshell.commands.context import Result
-
-    return Result(data=data, text=text)
 
 
 def account_fields(account: dict[str, Any]) -> str:
@@ -28,24 +25,24 @@ def account_fields(account: dict[str, Any]) -> str:
     )
 
 
-async def current(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def current(ctx: "Context", args: "ParsedArgs") -> Result:
     """The account the token belongs to."""
     client = await ctx.client()
     account = as_json(await client.account_get())
-    return _result(account, account_fields(account))
+    return Result(account, account_fields(account))
 
 
-async def hardware_list(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def hardware_list(ctx: "Context", args: "ParsedArgs") -> Result:
     """Hardware SKUs, the values --hardware takes."""
     client = await ctx.client()
     hardware = as_json(await client.hardware_list())
     if not hardware:
-        return _result(hardware, "no hardware listed")
-    return _result(hardware, table(("sku", "name"), [(h.get("sku"), h.get("name")) for h in hardware]))
+        return Result(hardware, "no hardware listed")
+    return Result(hardware, table(("sku", "name"), [(h.get("sku"), h.get("name")) for h in hardware]))
 
 
-async def webhook_secret(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def webhook_secret(ctx: "Context", args: "ParsedArgs") -> Result:
     """The signing secret for verifying webhooks: the user's own key, not the API token."""
     client = await ctx.client()
     secret = as_json(await client.webhooks_default_secret_get())
-    return _result(secret, str(secret.get("key") or ""))
+    return Result(secret, str(secret.get("key") or ""))

@@ -16,22 +16,18 @@ import getpass
 import sys
 from typing import IO, TYPE_CHECKING, Any, Callable
 
+from rshell.commands.context import Result
 from rshell.errors import AuthError, UsageError
-from rshell.rendering.tables import as_json
+from rshell.rendering.output import as_json
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
     from rshell.commands.arguments import ParsedArgs
-    from rshell.commands.context import Context, Result
+    from rshell.commands.context import Context
 
 PROMPT = "API token (input hidden): "
 TOKEN_HINT = "create one at https://replicate.com/account/api-tokens"
 
-
-def _result(data: Any, text: str | None, *, ok: bool = True, bind: bool = True) -> "Result":
-    from rshell.commands.context import Result
-
-    return Result(data=data, text=text, ok=ok, bind=bind)
 
 
 def _base_url(ctx: "Context") -> str:
@@ -91,17 +87,17 @@ async def _verify(ctx: "Context", token: str) -> dict[str, Any]:
         await client.aclose()
 
 
-async def login(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def login(ctx: "Context", args: "ParsedArgs") -> Result:
     """Ask for a token, check it with GET /v1/account, and save it (mode 0600)."""
     from rshell.session.credentials import save_token
 
     token = read_token(ctx, bool(args.get("token_stdin")))
     account = await _verify(ctx, token)
     path = save_token(token, _base_url(ctx))
-    return _result(account, f"logged in as {account.get('username')} (token saved to {path})")
+    return Result(account, f"logged in as {account.get('username')} (token saved to {path})")
 
 
-async def logout(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def logout(ctx: "Context", args: "ParsedArgs") -> Result:
     """Forget the saved token; a token from the environment is not ours to remove."""
     from rshell.session.credentials import delete_token, token_source
 
@@ -111,10 +107,10 @@ async def logout(ctx: "Context", args: "ParsedArgs") -> "Result":
     still = token_source(base_url)
     if still:
         lines.append(f"a token is still set by {still}")
-    return _result(None, "\n".join(lines), bind=False)
+    return Result(None, "\n".join(lines), bind=False)
 
 
-async def status(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def status(ctx: "Context", args: "ParsedArgs") -> Result:
     """Which account the token is for and where it comes from; never the token itself."""
     from rshell.session.credentials import token_source
 
@@ -128,4 +124,4 @@ async def status(ctx: "Context", args: "ParsedArgs") -> "Result":
     except AuthError:
         raise AuthError(f"the token from {source} was refused by the API", "run `auth login` with a new token") from None
     text = f"logged in to {base_url} as {account.get('username')} (token from {source})"
-    return _result(account, text)
+    return Result(account, text)

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rshell.commands.context import Result
 from rshell.commands.models import model_table
 from rshell.errors import UsageError
-from rshell.rendering.tables import as_json, human_count, table
+from rshell.rendering.output import as_json
+from rshell.rendering.tables import human_count, more_hint, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
-    from rshell.commands.context import Context, Result
+    from rshell.commands.context import Context
 
 SEARCH_LIMIT = (1, 50)  # the API's bounds for GET /v1/search?limit=
 
-
-def _result(data: Any, text: str | None) -> "Result":
-    from rshell.commands.context import Result
-
-    return Result(data=data, text=text)
 
 
 def collection_table(collections: list[dict[str, Any]]) -> str:
@@ -28,14 +25,13 @@ def collection_table(collections: list[dict[str, Any]]) -> str:
     return table(("slug", "name", "description"), rows, flex=2)
 
 
-async def list_(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
     client = await ctx.client()
     page = as_json(await client.collections_list())
-    more = "\n(more on the next page)" if page.get("next") else ""
-    return _result(page, collection_table(page.get("results") or []) + more)
+    return Result(page, collection_table(page.get("results") or []) + more_hint(page))
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def show(ctx: "Context", args: "ParsedArgs") -> Result:
     """A collection's name and description, then its models as a table."""
     client = await ctx.client()
     collection = as_json(await client.collections_get(args.slug))
@@ -43,7 +39,7 @@ async def show(ctx: "Context", args: "ParsedArgs") -> "Result":
     if collection.get("description"):
         lines.append(" ".join(str(collection["description"]).split()))
     lines += ["", model_table(collection.get("models") or [])]
-    return _result(collection, "\n".join(lines))
+    return Result(collection, "\n".join(lines))
 
 
 def _search_models(entries: list[dict[str, Any]]) -> str:
@@ -69,7 +65,7 @@ def search_text(found: dict[str, Any]) -> str:
     return "\n\n".join(sections) or f"nothing found for '{found.get('query', '')}'"
 
 
-async def search(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def search(ctx: "Context", args: "ParsedArgs") -> Result:
     """Search models, collections and docs pages (GET /v1/search)."""
     query = (args.get("query") or "").strip()
     if not query:
@@ -80,4 +76,4 @@ async def search(ctx: "Context", args: "ParsedArgs") -> "Result":
         raise UsageError(f"--limit must be between {low} and {high}, got {limit}")
     client = await ctx.client()
     found = as_json(await client.search(query, limit=limit))
-    return _result(found, search_text(found))
+    return Result(found, search_text(found))

@@ -5,22 +5,19 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from rshell.commands.context import Result
 from rshell.commands.models import DEFAULT_HARDWARE, schema_text, split_name
 from rshell.errors import RshellError, UsageError
-from rshell.rendering.tables import as_json, fields, short_id, short_time, table
+from rshell.rendering.output import as_json
+from rshell.rendering.tables import fields, more_hint, short_id, short_time, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
-    from rshell.commands.context import Context, Result
+    from rshell.commands.context import Context
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 UPDATE_FLAGS = ("version", "hardware", "min_instances", "max_instances")
 
-
-def _result(data: Any, text: str | None, *, bind: bool = True) -> "Result":
-    from rshell.commands.context import Result
-
-    return Result(data=data, text=text, bind=bind)
 
 
 def _release(deployment: dict[str, Any]) -> dict[str, Any]:
@@ -73,19 +70,18 @@ def deployment_fields(deployment: dict[str, Any]) -> str:
     )
 
 
-async def list_(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
     """Your deployments (first page)."""
     client = await ctx.client()
     page = as_json(await client.deployments_list())
-    more = "\n(more on the next page)" if page.get("next") else ""
-    return _result(page, deployment_table(page.get("results") or []) + more)
+    return Result(page, deployment_table(page.get("results") or []) + more_hint(page))
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def show(ctx: "Context", args: "ParsedArgs") -> Result:
     owner, name = split_name(args.name, "deployment")
     client = await ctx.client()
     deployment = as_json(await client.deployments_get(owner, name))
-    return _result(deployment, deployment_fields(deployment))
+    return Result(deployment, deployment_fields(deployment))
 
 
 def _check_instances(low: int | None, high: int | None) -> None:
@@ -124,7 +120,7 @@ def _deployment_name(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-async def create(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def create(ctx: "Context", args: "ParsedArgs") -> Result:
     """A deployment of --model at --version (default: the model's latest version)."""
     owner, name = _deployment_name(args.name)
     model_owner, model_name = split_name(args.model)
@@ -146,11 +142,11 @@ async def create(ctx: "Context", args: "ParsedArgs") -> "Result":
         )
     )
     if not isinstance(deployment, dict):
-        return _result(deployment, None)
-    return _result(deployment, "created deployment\n" + deployment_fields(deployment))
+        return Result(deployment, None)
+    return Result(deployment, "created deployment\n" + deployment_fields(deployment))
 
 
-async def update(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def update(ctx: "Context", args: "ParsedArgs") -> Result:
     """Send only the flags given; a call without any is a mistake, caught before sending."""
     owner, name = split_name(args.name, "deployment")
     changes = {key: args.values[key] for key in UPDATE_FLAGS if args.values.get(key) is not None}
@@ -163,11 +159,11 @@ async def update(ctx: "Context", args: "ParsedArgs") -> "Result":
     client = await ctx.client()
     deployment = as_json(await client.deployments_update(owner, name, **changes))
     if not isinstance(deployment, dict):
-        return _result(deployment, None)
-    return _result(deployment, "updated deployment\n" + deployment_fields(deployment))
+        return Result(deployment, None)
+    return Result(deployment, "updated deployment\n" + deployment_fields(deployment))
 
 
-async def schema(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def schema(ctx: "Context", args: "ParsedArgs") -> Result:
     """The inputs and output of the version the deployment currently runs."""
     from rshell.commands.modelref import fetch_deployment_schema
 
@@ -177,11 +173,11 @@ async def schema(ctx: "Context", args: "ParsedArgs") -> "Result":
     if not openapi_schema:
         raise RshellError(f"deployment {owner}/{name} has no release with a schema")
     title = f"deployment {owner}/{name} (version {short_id(version_id)})"
-    return _result(openapi_schema, schema_text(openapi_schema, title))
+    return Result(openapi_schema, schema_text(openapi_schema, title))
 
 
-async def delete(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def delete(ctx: "Context", args: "ParsedArgs") -> Result:
     owner, name = split_name(args.name, "deployment")
     client = await ctx.client()
     await client.deployments_delete(owner, name)
-    return _result(None, f"deleted deployment {owner}/{name}", bind=False)
+    return Result(None, f"deleted deployment {owner}/{name}", bind=False)

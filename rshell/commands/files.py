@@ -6,18 +6,15 @@ import mimetypes
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rshell.commands.context import Result
 from rshell.errors import UsageError
-from rshell.rendering.tables import as_json, fields, human_size, short_time, table
+from rshell.rendering.output import as_json
+from rshell.rendering.tables import fields, human_size, more_hint, short_time, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
-    from rshell.commands.context import Context, Result
+    from rshell.commands.context import Context
 
-
-def _result(data: Any, text: str | None, *, bind: bool = True) -> "Result":
-    from rshell.commands.context import Result
-
-    return Result(data=data, text=text, bind=bind)
 
 
 def readable_file(text: str) -> Path:
@@ -70,33 +67,32 @@ def file_fields(file: dict[str, Any]) -> str:
     )
 
 
-async def upload(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def upload(ctx: "Context", args: "ParsedArgs") -> Result:
     """Upload a local file (streamed from disk by the client)."""
     path = readable_file(args.path)
     client = await ctx.client()
     file = as_json(await client.files_create(path))
     if not isinstance(file, dict):
-        return _result(file, None)
-    return _result(file, f"uploaded {path.name}\n" + file_fields(file))
+        return Result(file, None)
+    return Result(file, f"uploaded {path.name}\n" + file_fields(file))
 
 
-async def list_(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
     client = await ctx.client()
     page = as_json(await client.files_list())
-    more = "\n(more on the next page)" if page.get("next") else ""
-    return _result(page, file_table(page.get("results") or []) + more)
+    return Result(page, file_table(page.get("results") or []) + more_hint(page))
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def show(ctx: "Context", args: "ParsedArgs") -> Result:
     client = await ctx.client()
     file = as_json(await client.files_get(args.id))
-    return _result(file, file_fields(file))
+    return Result(file, file_fields(file))
 
 
-async def delete(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def delete(ctx: "Context", args: "ParsedArgs") -> Result:
     client = await ctx.client()
     await client.files_delete(args.id)
-    return _result(None, f"deleted file {args.id}", bind=False)
+    return Result(None, f"deleted file {args.id}", bind=False)
 
 
 def _refuse_existing(dest: Path) -> None:
@@ -104,7 +100,7 @@ def _refuse_existing(dest: Path) -> None:
         raise UsageError(f"{dest} already exists; not overwriting it", "name another destination, or remove the file first")
 
 
-async def download(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def download(ctx: "Context", args: "ParsedArgs") -> Result:
     """Download a file's content to DEST (default: its name here), never over an existing file.
 
     A DEST that is a directory receives the file under its own name. The client
@@ -118,4 +114,4 @@ async def download(ctx: "Context", args: "ParsedArgs") -> "Result":
     dest = given if given is not None and not given.is_dir() else (given or Path(".")) / file_name(file)
     _refuse_existing(dest)
     written = await client.files_download(args.id, dest)
-    return _result(file, f"downloaded {args.id} to {written or dest} ({human_size(file.get('size'))})")
+    return Result(file, f"downloaded {args.id} to {written or dest} ({human_size(file.get('size'))})")

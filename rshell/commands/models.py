@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from rshell.commands.context import Result
 from rshell.errors import RshellError, UsageError
-from rshell.rendering.tables import as_json, fields, human_count, short_id, short_time, table
+from rshell.rendering.output import as_json
+from rshell.rendering.tables import fields, human_count, more_hint, short_id, short_time, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
-    from rshell.commands.context import Context, Result
+    from rshell.commands.context import Context
 
 FIELD_FLAGS = ("description", "github_url", "paper_url", "license_url", "cover_image_url")
 DEFAULT_HARDWARE = "cpu"
@@ -30,11 +32,6 @@ def split_name(text: str, what: str = "model") -> tuple[str, str]:
     return parse_model_name(text or "", what)
 
 
-def _result(data: Any, text: str | None, *, bind: bool = True) -> "Result":
-    from rshell.commands.context import Result
-
-    return Result(data=data, text=text, bind=bind)
-
 
 # list, search, versions ------------------------------------------------------------
 
@@ -47,37 +44,34 @@ def model_table(models: list[dict[str, Any]]) -> str:
     return table(("model", "runs", "description"), rows, flex=2)
 
 
-def _more(page: dict[str, Any]) -> str:
-    return "\n(more on the next page)" if page.get("next") else ""
 
-
-async def list_(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
     """The first page of public models."""
     client = await ctx.client()
     page = as_json(await client.models_list())
-    return _result(page, model_table(page.get("results") or []) + _more(page))
+    return Result(page, model_table(page.get("results") or []) + more_hint(page))
 
 
-async def search(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def search(ctx: "Context", args: "ParsedArgs") -> Result:
     """Models matching QUERY (the API's `QUERY /v1/models`)."""
     query = (args.get("query") or "").strip()
     if not query:
         raise UsageError("`model search` needs words to search for", "e.g. model search 'text to image'")
     client = await ctx.client()
     page = as_json(await client.models_search(query))
-    return _result(page, model_table(page.get("results") or []) + _more(page))
+    return Result(page, model_table(page.get("results") or []) + more_hint(page))
 
 
-async def versions(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def versions(ctx: "Context", args: "ParsedArgs") -> Result:
     """A model's versions, newest first, as the API lists them."""
     owner, name = split_name(args.model)
     client = await ctx.client()
     page = as_json(await client.models_versions_list(owner, name))
     results = page.get("results") or []
     if not results:
-        return _result(page, f"{owner}/{name} has no versions")
+        return Result(page, f"{owner}/{name} has no versions")
     rows = [(v.get("id"), short_time(v.get("created_at")), v.get("cog_version")) for v in results]
-    return _result(page, table(("version", "created", "cog"), rows) + _more(page))
+    return Result(page, table(("version", "created", "cog"), rows) + more_hint(page))
 
 
 # show ------------------------------------------------------------------------------
@@ -103,7 +97,7 @@ def model_fields(model: dict[str, Any]) -> str:
     )
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def show(ctx: "Context", args: "ParsedArgs") -> Result:
     """A model's metadata; --web also opens its page (or prints the URL on stderr)."""
     owner, name = split_name(args.model)
     client = await ctx.client()
@@ -112,7 +106,7 @@ async def show(ctx: "Context", args: "ParsedArgs") -> "Result":
         from rshell.commands.running import open_web  # one --web behaviour for every command
 
         open_web(ctx, model.get("url") or f"https://replicate.com/{owner}/{name}")
-    return _result(model, model_fields(model))
+    return Result(model, model_fields(model))
 
 
 # schema ----------------------------------------------------------------------------
@@ -204,7 +198,7 @@ def schema_text(openapi_schema: dict[str, Any], title: str) -> str:
     return "\n".join(lines)
 
 
-async def schema(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def schema(ctx: "Context", args: "ParsedArgs") -> Result:
     """The inputs and output of a model version (latest unless one is named)."""
     from rshell.commands.modelref import fetch_schema, parse_model_ref
 
@@ -219,7 +213,7 @@ async def schema(ctx: "Context", args: "ParsedArgs") -> "Result":
     if not openapi_schema:
         raise RshellError(f"{ref} has no version with a schema", "push a version first, or name one as owner/name:VERSION")
     title = f"{ref.model}:{short_id(version_id)}" if version_id else ref.model
-    return _result(openapi_schema, schema_text(openapi_schema, title))
+    return Result(openapi_schema, schema_text(openapi_schema, title))
 
 
 # create, update, delete ------------------------------------------------------------
@@ -229,7 +223,7 @@ def _given_fields(args: "ParsedArgs") -> dict[str, Any]:
     return {key: args.values[key] for key in FIELD_FLAGS if args.values.get(key) is not None}
 
 
-async def create(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def create(ctx: "Context", args: "ParsedArgs") -> Result:
     """A new model (private and on CPU unless told otherwise)."""
     owner, name = split_name(args.model)
     visibility = args.get("visibility", "private")
@@ -237,11 +231,11 @@ async def create(ctx: "Context", args: "ParsedArgs") -> "Result":
     client = await ctx.client()
     model = as_json(await client.models_create(owner, name, visibility=visibility, hardware=hardware, **_given_fields(args)))
     if not isinstance(model, dict):
-        return _result(model, None)
-    return _result(model, f"created {visibility} model {owner}/{name} on {hardware}\n" + model_fields(model))
+        return Result(model, None)
+    return Result(model, f"created {visibility} model {owner}/{name} on {hardware}\n" + model_fields(model))
 
 
-async def update(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def update(ctx: "Context", args: "ParsedArgs") -> Result:
     """Change only the metadata flags given; no flags is a mistake, not an empty PATCH."""
     owner, name = split_name(args.model)
     changes = _given_fields(args)
@@ -251,14 +245,14 @@ async def update(ctx: "Context", args: "ParsedArgs") -> "Result":
     client = await ctx.client()
     model = as_json(await client.models_update(owner, name, **changes))
     if not isinstance(model, dict):
-        return _result(model, None)
+        return Result(model, None)
     changed = ", ".join(key.replace("_", " ") for key in changes)
-    return _result(model, f"updated {owner}/{name}: {changed}\n" + model_fields(model))
+    return Result(model, f"updated {owner}/{name}: {changed}\n" + model_fields(model))
 
 
-async def delete(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def delete(ctx: "Context", args: "ParsedArgs") -> Result:
     """Delete a model; `_` keeps its value since the API returns nothing."""
     owner, name = split_name(args.model)
     client = await ctx.client()
     await client.models_delete(owner, name)
-    return _result(None, f"deleted model {owner}/{name}", bind=False)
+    return Result(None, f"deleted model {owner}/{name}", bind=False)

@@ -25,7 +25,6 @@ from rshell.commands.running import (
     TERMINAL,
     interrupted_creating,
     Watch,
-    as_json,
     cancel_after_interrupt,
     open_web,
     option,
@@ -40,6 +39,8 @@ from rshell.rendering.predictions import (
     prediction_table,
     render_output,
 )
+from rshell.rendering.output import as_json
+from rshell.rendering.tables import more_hint
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -269,9 +270,8 @@ async def _save(
 
 async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
     client = await ctx.client()
-    page = await client.predictions_list()
-    rows = [as_json(p) for p in page.results]
-    return Result(data=rows, text=prediction_table(rows))
+    page = as_json(await client.predictions_list())
+    return Result(data=page, text=prediction_table(page.get("results") or []) + more_hint(page))
 
 
 async def show(ctx: "Context", args: "ParsedArgs") -> Result:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator, NoReturn
 
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, RshellError
+from rshell.rendering.output import as_json
 from rshell.rendering.progress import Progress
 
 if TYPE_CHECKING:
@@ -37,11 +38,6 @@ def intervals(first: float = POLL_FIRST, factor: float = POLL_FACTOR, most: floa
     while True:
         yield min(delay, most)
         delay = min(delay * factor, most)
-
-
-def as_json(obj: Any) -> Any:
-    dump = getattr(obj, "model_dump", None)
-    return dump(mode="json") if dump is not None else obj
 
 
 def status_of(obj: Any) -> str:

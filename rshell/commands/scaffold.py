@@ -77,7 +77,7 @@ def plan_from(prediction: dict[str, Any], pid: str) -> Plan:
 
 async def fetch_plan(ctx: "Context", pid: str) -> Plan:
     """The prediction's plan, or a placeholder (said on stderr) when the API can't be reached."""
-    from rshell.rendering.tables import as_json
+    from rshell.rendering.output import as_json
 
     try:
         client = await ctx.client()

@@ -23,7 +23,6 @@ from rshell.commands.modelref import (
 from rshell.commands.running import (
     TERMINAL,
     Watch,
-    as_json,
     cancel_after_interrupt,
     interrupted_creating,
     open_web,
@@ -32,6 +31,8 @@ from rshell.commands.running import (
 )
 from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
 from rshell.rendering.predictions import failure_message, finished_line, training_summary, training_table
+from rshell.rendering.output import as_json
+from rshell.rendering.tables import more_hint
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -125,9 +126,8 @@ def finish(ctx: "Context", training: "Training", destination: str | None) -> Res
 
 async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
     client = await ctx.client()
-    page = await client.trainings_list()
-    rows = [as_json(t) for t in page.results]
-    return Result(data=rows, text=training_table(rows))
+    page = as_json(await client.trainings_list())
+    return Result(data=page, text=training_table(page.get("results") or []) + more_hint(page))
 
 
 async def show(ctx: "Context", args: "ParsedArgs") -> Result:

@@ -20,14 +20,29 @@ if TYPE_CHECKING:
 
 def to_json(data: Any) -> str:
     """Pretty JSON of a result; pydantic models and other objects via their dump."""
-    return json.dumps(data, indent=2, ensure_ascii=False, default=_default)
+    return json.dumps(data, indent=2, ensure_ascii=False, default=json_default)
 
 
-def _default(value: Any) -> Any:
+def as_json(value: Any) -> Any:
+    """An API object (pydantic model, list or page of them) as plain JSON data.
+
+    Handlers return this as `Result.data` and build summaries from it, so the
+    summary shows exactly what `NAME =` binds.
+    """
     dump = getattr(value, "model_dump", None)
     if dump is not None:
         return dump(mode="json")
-    return str(value)
+    if isinstance(value, (list, tuple)):
+        return [as_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    return value
+
+
+def json_default(value: Any) -> Any:
+    """json.dumps' `default`: models dump themselves, anything else becomes a string."""
+    converted = as_json(value)
+    return str(value) if converted is value else converted
 
 
 class Output:

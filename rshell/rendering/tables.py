@@ -17,22 +17,6 @@ GAP = "  "
 _SPACE = re.compile(r"\s+")
 
 
-def as_json(value: Any) -> Any:
-    """An API object (pydantic model, list or page of them) as plain JSON data.
-
-    Handlers return this as `Result.data` and build summaries from it, so the
-    summary shows exactly what `NAME =` binds.
-    """
-    dump = getattr(value, "model_dump", None)
-    if dump is not None:
-        return dump(mode="json")
-    if isinstance(value, (list, tuple)):
-        return [as_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: as_json(v) for k, v in value.items()}
-    return value
-
-
 def terminal_width(default: int = 100) -> int:
     """The terminal's columns (honours $COLUMNS), so tables fit without wrapping."""
     return max(20, shutil.get_terminal_size((default, 24)).columns)
@@ -129,3 +113,8 @@ def short_id(version: Any, length: int = 12) -> str:
     """A long version id shortened like a git hash; short ids are kept whole."""
     text = cell(version)
     return text[:length] if len(text) > length else text
+
+
+def more_hint(page: dict[str, Any]) -> str:
+    """Under a list: say when the API has another page."""
+    return "\n(more on the next page)" if page.get("next") else ""

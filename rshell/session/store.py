@@ -20,6 +20,7 @@ from typing import Any
 
 from rshell.atomic import write_text
 from rshell.errors import UsageError
+from rshell.rendering.output import json_default
 from rshell.session.state import OPTIONS, Session
 
 SESSION_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
@@ -138,15 +139,8 @@ def session_to_json(session: Session) -> dict[str, Any]:
 
 def save_session(session: Session) -> None:
     """Write the session atomically; unserialisable values are stored as strings."""
-    text = json.dumps(session_to_json(session), indent=1, ensure_ascii=False, default=_json_default)
+    text = json.dumps(session_to_json(session), indent=1, ensure_ascii=False, default=json_default)
     atomic_write(session_path(session.name), text)
-
-
-def _json_default(value: Any) -> Any:
-    dump = getattr(value, "model_dump", None)
-    if dump is not None:
-        return dump(mode="json")
-    return str(value)
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rshell.commands.context import Result
 from rshell.errors import UsageError
+from rshell.grammar.inputs import readable_file
 from rshell.rendering.output import as_json
 from rshell.rendering.tables import fields, human_size, more_hint, short_time, table
 
@@ -15,21 +16,6 @@ if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
 
-
-
-def readable_file(text: str) -> Path:
-    """The local file to upload, checked before any request: exists, is a file, can be read."""
-    path = Path(text).expanduser()
-    if not path.exists():
-        raise UsageError(f"no such file: {text}", "check the path (~ is expanded)")
-    if path.is_dir():
-        raise UsageError(f"{text} is a directory, not a file", "upload one file at a time, or zip the directory")
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise UsageError(f"cannot read {text}: {exc.strerror or exc}") from None
-    return path
 
 
 def file_name(file: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rshell.client.fields import attr
 from rshell.errors import RshellError, UsageError
 
 if TYPE_CHECKING:
@@ -69,14 +70,6 @@ def parse_model_name(text: str, what: str = "model") -> tuple[str, str]:
         raise UsageError(f"expected owner/name for the {what}, got '{text}'")
     return ref.owner or "", ref.name or ""
 
-
-def attr(obj: Any, name: str, default: Any = None) -> Any:
-    """An attribute of a pydantic model or a key of a dict (extra fields are dicts)."""
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 async def fetch_schema(client: "ReplicateClient", ref: ModelRef) -> tuple[dict | None, str | None]:
@@ -189,16 +182,8 @@ def _replace(value: Any, fn: Any) -> Any:
 
 
 def _check_file(path: Path, file_encoding: str) -> None:
-    """A file that can't be sent is a usage error before any request goes out."""
-    if not path.exists():
-        raise UsageError(f"no such file: {path}")
-    if path.is_dir():
-        raise UsageError(f"{path} is a directory, not a file", "zip it first, e.g. input_images=@data.zip")
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    """split_inputs already checked every @path can be read; a data URL must also be
+    small, and that too is refused before any request goes out."""
     if file_encoding == "data" and path.stat().st_size > MAX_DATA_URL_BYTES:
         raise UsageError(
             f"{path} is too large to inline as a data URL ({path.stat().st_size} bytes > 1 MiB)",

@@ -17,6 +17,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from rshell.client.fields import attr
 from rshell.completion.cache import CompletionCache, ModelInfo, VersionInfo
 from rshell.completion.matcher import Candidate
 from rshell.completion.meta import join, one_line
@@ -213,14 +214,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
     except RuntimeError:
         return None
 
-
-def attr(obj: Any, name: str, default: Any = None) -> Any:
-    """A field of a pydantic model or a dict (extra fields stay dicts)."""
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 def _model_info(m: Any) -> ModelInfo:

@@ -74,16 +74,22 @@ def check_file(key: str, raw_path: str) -> Path:
     """The path of `key=@raw_path`, `~` expanded; UsageError if it cannot be read."""
     if not raw_path:
         raise UsageError(f"input '{key}': '@' needs a path", f"e.g. {key}=@photo.jpg (write @@ for a literal @)")
+    return readable_file(raw_path, f"input '{key}': ")
+
+
+def readable_file(raw_path: str, prefix: str = "") -> Path:
+    """A local file that will be sent, checked before any request: it exists, is a
+    file, and can be opened (as root, permission bits alone would say yes)."""
     path = Path(raw_path).expanduser()
     if not path.exists():
-        raise UsageError(f"input '{key}': no such file: {path}", "check the path; ~ and relative paths work")
+        raise UsageError(f"{prefix}no such file: {path}", "check the path; ~ and relative paths work")
     if path.is_dir():
-        raise UsageError(f"input '{key}': {path} is a directory, not a file", "pass one file, or zip the directory first")
+        raise UsageError(f"{prefix}{path} is a directory, not a file", "pass one file, or zip the directory first")
     try:
         with path.open("rb") as handle:
             handle.read(0)
     except OSError as exc:
-        raise UsageError(f"input '{key}': cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"{prefix}cannot read {path}: {exc.strerror or exc}") from None
     return path
 
 

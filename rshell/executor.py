@@ -153,12 +153,12 @@ class Executor:
 
     def _remember(self, statement: Statement) -> None:
         """Keep a successful statement for `save`, unless it only showed something."""
-        from rshell.session.store import is_secret
-
         first = statement.pipeline[0]
         head = first.words[0].value if first.words else ""
         if first.system is None and head in _NOT_SAVED:
             return
+        from rshell.session.store import is_secret
+
         if is_secret(statement.text):
             return
         self.session.statements.append(statement.text)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from rshell.atomic import write_text
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
@@ -114,6 +112,8 @@ def _write_hosts(path: Path, data: Mapping[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _tighten(path.parent)
     text = yaml.safe_dump(dict(data), default_flow_style=False, indent=4, sort_keys=False) if data else "{}\n"
+    from rshell.atomic import write_text
+
     write_text(path, text, mode=0o600)
 
 

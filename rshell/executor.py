@@ -165,22 +165,33 @@ class Executor:
 
     # -- one statement ---------------------------------------------------------------
     async def run_statement(self, statement: Statement) -> Result:
-        """Run a pipeline; each stage's result is the next one's `{{.…}}` context."""
+        """Run a pipeline; each stage's result is the next one's `{{.…}}` context.
+
+        Only the last stage prints (a stage that fails stops the pipeline and shows
+        what it has); `NAME =` and `_` take the last API result, so
+        `x = run … | !jq .output` still binds the prediction.
+        """
         piped: Any = self._piped
         result = Result()
-        for node in statement.pipeline:
+        value: Any = None
+        last = len(statement.pipeline) - 1
+        for index, node in enumerate(statement.pipeline):
             if node.system is not None:
                 result = await self._run_system(node.system, piped)
             else:
-                result = await self._run_command(node, piped, statement.target)
+                result = await self._run_command(node, piped, statement.target, show=index == last)
+                if result.bind and result.data is not None:
+                    value = result.data
+            if not result.ok:
+                break
             piped = result.data
-        if result.bind and result.data is not None:
-            self.session.bind(statement.target, result.data)
+        if value is not None:
+            self.session.bind(statement.target, value)
         elif statement.target:
             raise UsageError(f"nothing to bind to '{statement.target}'", "that command has no result")
         return result
 
-    async def _run_command(self, node: CommandNode, piped: Any, target: str | None) -> Result:
+    async def _run_command(self, node: CommandNode, piped: Any, target: str | None, *, show: bool = True) -> Result:
         words = expand_aliases(node.words, self.session.aliases)
         lookup = self._lookup(piped)
         values = [expand(word, lookup) for word in words]
@@ -206,7 +217,8 @@ class Executor:
             result = await handler(ctx, args)
         except DryRunStop:
             return _dry_run_placeholder(target)
-        self._print(result, force_json=bool(args.values.get("json")) or bool(self.session.options.get("json")))
+        if show or not result.ok:
+            self._print(result, force_json=bool(args.values.get("json")) or bool(self.session.options.get("json")))
         return result
 
     def _print(self, result: Result, *, force_json: bool) -> None:

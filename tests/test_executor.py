@@ -238,3 +238,25 @@ def test_vars_summaries_read_like_the_output() -> None:
     files = {"status": "succeeded", "input": {}, "output": ["https://x/a.png", "https://x/b.png"]}
     assert describe(tokens) == ("prediction", "succeeded", "once upon a time")
     assert describe(files) == ("prediction", "succeeded", "2 files: https://x/a.png")
+
+
+def test_only_the_last_stage_prints_and_a_system_stage_still_binds(api, tmp_path: Path) -> None:
+    target = tmp_path / "piped.json"
+    run = Run()
+    assert run(f"me = account current | !cat > {target}") == 0
+    assert run.out == ""  # the first stage's result went down the pipe, not to stdout
+    assert json.loads(target.read_text())["username"] == "alice"
+    assert run.session.variables["me"]["username"] == "alice" and run.session.last["username"] == "alice"
+
+
+def test_a_failing_stage_stops_the_pipeline(tmp_path: Path) -> None:
+    import api_fixtures as fx
+
+    marker = tmp_path / "ran"
+    with respx.mock(base_url=BASE) as router:
+        router.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
+        router.post("/models/stability-ai/sdxl/predictions").respond(201, json=fx.prediction("failed"))
+        run = Run()
+        assert run(f"x = run stability-ai/sdxl prompt=hi | !touch {marker}") == 1
+    assert not marker.exists()
+    assert "failed" in run.err and run.session.variables["x"]["status"] == "failed"

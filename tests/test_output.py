@@ -69,7 +69,18 @@ def test_errors_are_one_or_two_lines() -> None:
 
 def test_binding_a_result_with_a_status_sets_the_last_status() -> None:
     session = Session()
-    session.bind(None, {"id": "p1", "status": "canceled"})
+    session.bind(None, {"id": "p1", "status": "canceled", "input": {}, "urls": {}})
     assert session.last_status == "canceled"
     session.bind("x", {"username": "alice"})
     assert session.last_status == "canceled" and session.variables["x"]["username"] == "alice"
+
+
+def test_bound_runs_that_have_not_finished_are_in_flight() -> None:
+    session = Session()
+    session.bind(None, {"id": "p1", "status": "starting", "input": {}, "urls": {"get": "https://a/v1/predictions/p1"}})
+    session.bind("t", {"id": "t1", "status": "processing", "input": {}, "urls": {"get": "https://a/v1/trainings/t1"}})
+    assert session.in_flight == {"p1": "prediction", "t1": "training"}
+    session.bind(None, {"id": "p1", "status": "succeeded", "input": {}, "urls": {}})
+    assert session.in_flight == {"t1": "training"} and session.last_status == "succeeded"
+    session.bind(None, {"id": "m", "status": "x"})  # not a run: no id/urls/input shape
+    assert session.in_flight == {"t1": "training"}

@@ -167,16 +167,41 @@ def test_exit_leaves_at_once_with_nothing_in_flight() -> None:
 
 def test_exit_with_predictions_in_flight_asks_first() -> None:
     session = Session()
-    session.in_flight = {"p1": "a/b", "p2": "a/b"}
+    session.in_flight = {"p1": "prediction", "p2": "prediction"}
     executor = RecordingExecutor(session)
     run(drive(executor, ["exit\r", "n\r", "vars\r", "\x04", "y\r"]))
     assert executor.ran == ["exit", "vars"]
     assert executor.exit_requested is False
 
 
+def test_leaving_first_asks_the_api_and_forgets_finished_runs() -> None:
+    class Api:
+        async def predictions_get(self, run_id: str) -> dict:
+            return {"id": run_id, "status": "succeeded" if run_id == "done" else "processing"}
+
+        async def trainings_get(self, run_id: str) -> dict:
+            return {"id": run_id, "status": "canceled"}
+
+    session = Session()
+    session.in_flight = {"done": "prediction", "t1": "training"}
+    executor = RecordingExecutor(session)
+
+    async def client() -> Api:
+        return Api()
+
+    executor.client = client  # type: ignore[method-assign]
+    code, _ = run(drive(executor, ["\x04", "vars\r"]))
+    assert code == 0 and executor.ran == []  # both finished: no question, the shell left
+    assert session.in_flight == {}
+
+    session.in_flight = {"running": "prediction"}
+    run(drive(executor, ["\x04", "n\r", "vars\r", "\x04", "y\r"]))
+    assert executor.ran == ["vars"] and session.in_flight == {"running": "prediction"}
+
+
 def test_ctrl_d_with_a_prediction_in_flight_asks_and_stays_on_no() -> None:
     session = Session()
-    session.in_flight = {"p1": "a/b"}
+    session.in_flight = {"p1": "prediction"}
     executor = RecordingExecutor(session)
     run(drive(executor, ["\x04", "\r", "vars\r", "\x04", "yes\r"]))
     assert executor.ran == ["vars"]
@@ -239,7 +264,7 @@ def test_toolbar_and_prompt_text() -> None:
     from rshell.repl import prompt
 
     session = Session(name="work")
-    session.in_flight = {"p1": "a/b", "p2": "a/b"}
+    session.in_flight = {"p1": "prediction", "p2": "prediction"}
     session.last_status = "canceled"
     session.options["editing_mode"] = "vi"
     bar = "".join(text for _, text in prompt.toolbar(session, "alice", "https://api.replicate.com/v1"))

@@ -1,7 +1,8 @@
-"""Read a field of an API object, whether a pydantic model or a plain dict.
+"""Read API objects, whether pydantic models or the plain JSON a session binds.
 
 Unknown API fields stay dicts inside the models, and handlers also work on the JSON
-they bind, so one reader serves both. No pydantic import: completion uses it too.
+they bind, so one reader serves both. No pydantic import: completion and the session
+use it too.
 """
 
 from __future__ import annotations
@@ -16,3 +17,17 @@ def attr(obj: Any, name: str, default: Any = None) -> Any:
     if isinstance(obj, dict):
         return obj.get(name, default)
     return getattr(obj, name, default)
+
+
+# A prediction or training with one of these statuses will not change again.
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
+
+
+def run_kind(obj: Any) -> str | None:
+    """"prediction" or "training" for an object that runs on the API, else None."""
+    if not isinstance(attr(obj, "status"), str) or not attr(obj, "id"):
+        return None
+    urls = attr(obj, "urls") or {}
+    if "/trainings/" in str(attr(urls, "get") or "") or attr(obj, "destination"):
+        return "training"
+    return "prediction" if attr(obj, "input") is not None or attr(urls, "get") else None

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
+from rshell.client.fields import TERMINAL_STATUSES
 
 
 class ApiObject(BaseModel):

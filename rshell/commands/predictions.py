@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rshell.client.fields import TERMINAL_STATUSES
 from rshell.commands.context import Result
 from rshell.commands.modelref import (
     fetch_deployment_schema,
@@ -22,7 +23,6 @@ from rshell.commands.modelref import (
     prepare_inputs,
 )
 from rshell.commands.running import (
-    TERMINAL,
     interrupted_creating,
     Watch,
     cancel_after_interrupt,
@@ -140,10 +140,10 @@ async def follow(
     """Wait for a terminal status (streaming when asked); True when tokens were printed."""
     watch = Watch(ctx.out, prediction.id)
     watch.update(prediction)
-    ctx.session.in_flight[prediction.id] = prediction.model or prediction.version or ""
+    ctx.session.in_flight[prediction.id] = "prediction"
     streamed = ""
     try:
-        if prediction.status not in TERMINAL:
+        if prediction.status not in TERMINAL_STATUSES:
             watch.start()
             if streaming and prediction.urls.stream:
                 prediction, streamed = await _stream(client, prediction, watch, print_tokens)

@@ -11,6 +11,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator, NoReturn
 
+from rshell.client.fields import TERMINAL_STATUSES, attr
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, RshellError
 from rshell.rendering.output import as_json
@@ -19,9 +20,10 @@ from rshell.rendering.progress import Progress
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
+    from rshell.client.api import ReplicateClient
     from rshell.rendering.output import Output
+    from rshell.session.state import Session
 
-TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
 POLL_FIRST = 0.1  # seconds: a fast model is seen almost as soon as it finishes
 POLL_FACTOR = 1.5
 POLL_MAX = 1.0  # SPEC 5: never more than a second apart
@@ -87,7 +89,7 @@ class Watch:
         """A fresh copy of the object from the API: new logs out, spinner redrawn."""
         data = as_json(obj)
         self.logs.feed(data.get("logs"))
-        if data.get("status") not in TERMINAL:  # a finished one needs no spinner flash
+        if data.get("status") not in TERMINAL_STATUSES:  # a finished one needs no spinner flash
             self.progress.update(data.get("status"), data.get("logs"))
 
     def finish(self, obj: Any) -> None:
@@ -112,7 +114,7 @@ class Watch:
 async def poll(get: Callable[[str], Awaitable[Any]], obj: Any, watch: Watch) -> Any:
     """Fetch `obj` again with backoff until its status is terminal."""
     for delay in intervals():
-        if status_of(obj) in TERMINAL:
+        if status_of(obj) in TERMINAL_STATUSES:
             return obj
         await sleep(delay)
         obj = await get(obj.id)
@@ -194,3 +196,13 @@ def open_web(ctx: "Context", url: str | None) -> None:
         ctx.out.info(f"opened {url}")
         return
     ctx.out.info(url)
+
+
+async def settle_in_flight(session: "Session", client: "ReplicateClient") -> None:
+    """Ask the API about every prediction and training the session thinks is still
+    running, and forget those that have finished (before asking to leave)."""
+    for run_id, kind in list(session.in_flight.items()):
+        get = client.trainings_get if kind == "training" else client.predictions_get
+        obj = await get(run_id)
+        if attr(obj, "status") in TERMINAL_STATUSES:
+            session.in_flight.pop(run_id, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from rshell.client.fields import TERMINAL_STATUSES
 from rshell.commands.context import Result
 from rshell.commands.modelref import (
     ModelRef,
@@ -21,7 +22,6 @@ from rshell.commands.modelref import (
     training_schema,
 )
 from rshell.commands.running import (
-    TERMINAL,
     Watch,
     cancel_after_interrupt,
     interrupted_creating,
@@ -100,9 +100,9 @@ async def follow(ctx: "Context", client: "ReplicateClient", training: "Training"
     """Poll to a terminal status, printing new logs; Ctrl-C cancels the training."""
     watch = Watch(ctx.out, training.id)
     watch.update(training)
-    ctx.session.in_flight[training.id] = training.model or ""
+    ctx.session.in_flight[training.id] = "training"
     try:
-        if training.status not in TERMINAL:
+        if training.status not in TERMINAL_STATUSES:
             watch.start()
             training = await poll(client.trainings_get, training, watch)
         watch.finish(training)

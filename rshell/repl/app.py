@@ -154,6 +154,7 @@ class Repl:
 
     async def _may_leave(self) -> bool:
         """Leaving is immediate unless predictions are still in flight: then ask."""
+        await self._settle_in_flight()
         in_flight = len(self.executor.session.in_flight)
         if not in_flight:
             return True
@@ -165,6 +166,19 @@ class Repl:
         except EOFError:
             return True
         return answer.strip().lower() in ("y", "yes")
+
+    async def _settle_in_flight(self) -> None:
+        """Forget runs that finished since we last looked (a --no-wait run, say);
+        a slow or unreachable API only means we ask about what we knew."""
+        if not self.executor.session.in_flight:
+            return
+        from rshell.commands.running import settle_in_flight
+
+        try:
+            client = await self.executor.client()
+            await asyncio.wait_for(settle_in_flight(self.executor.session, client), timeout=3)
+        except Exception:  # leaving must never fail
+            log.debug("could not refresh predictions in flight", exc_info=True)
 
     # -- helpers -------------------------------------------------------------------
     def _needs_more(self) -> bool:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rshell.client.fields import TERMINAL_STATUSES, run_kind
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
 
@@ -37,18 +38,28 @@ class Session:
     aliases: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=lambda: {k: v for k, (v, _) in OPTIONS.items()})
     statements: list[str] = field(default_factory=list)  # successful ones, for `save`
-    in_flight: dict[str, str] = field(default_factory=dict)  # prediction id -> model
+    in_flight: dict[str, str] = field(default_factory=dict)  # id -> "prediction" | "training"
     last_status: str | None = None
 
     def bind(self, name: str | None, data: Any) -> None:
-        """Make `data` the last result, and NAME's value when a name is given; a
-        result with a status (a prediction, a training) becomes the last status."""
+        """Make `data` the last result, and NAME's value when a name is given.
+
+        A prediction or training also sets the last status, and is in flight until
+        a bound copy of it shows a terminal status.
+        """
         self.last = data
-        status = data.get("status") if isinstance(data, dict) else None
-        if isinstance(status, str):
-            self.last_status = status
         if name:
             self.variables[name] = data
+        kind = run_kind(data)
+        if kind is not None:
+            self._track(kind, data)
+
+    def _track(self, kind: str, run: dict[str, Any]) -> None:
+        self.last_status = run["status"]
+        if run["status"] in TERMINAL_STATUSES:
+            self.in_flight.pop(run["id"], None)
+        else:
+            self.in_flight[run["id"]] = kind
 
     def lookup(self, name: str) -> Any:
         """The value of `_` or a named result; an undefined name is a usage error."""

@@ -434,3 +434,18 @@ def test_a_pasted_script_runs_its_statements_in_order(live: Callable[..., Termin
     assert "one-two" in term.text().split("show second.output", 1)[1]
     term.send("\x04")
     assert term.wait_exit() == 0
+
+
+def test_leaving_with_a_no_wait_prediction_running_asks_first(live: Callable[..., Terminal], sandbox: Any) -> None:
+    term = live()
+    term.run("bg = run rshell/tinylm prompt=the max_tokens=512 temperature=1 seed=3 --no-wait")
+    term.wait_until(lambda: "1 in flight" in term.toolbar(), "the toolbar to count it", 10)
+    term.send("\x04")
+    term.wait_for(r"1 prediction in flight; leave anyway\? \[y/N\]")
+    term.send("n\r")
+    term.wait_prompt()
+    bg = [p for p in api_get(sandbox, "/predictions")["results"] if p.get("model") == "rshell/tinylm"][0]
+    term.run(f"prediction cancel {bg['id']}")
+    term.wait_until(lambda: " 0 in flight" in term.toolbar(), "the canceled run to leave the count", 10)
+    term.send("\x04")
+    assert term.wait_exit() == 0  # nothing in flight any more: no question

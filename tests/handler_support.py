@@ -23,7 +23,7 @@ from rshell.rendering.output import Output
 from rshell.session.state import Session
 
 BASE = api_fixtures.BASE  # mocked with respx: nothing leaves the machine
-TOKEN = "r8_handlertesttoken0000000000000000000"
+TOKEN = "r8_fake-handlertesttoken"
 
 
 @dataclass

@@ -19,7 +19,7 @@ from rshell.errors import UsageError
 
 T = TypeVar("T")
 BASE = fx.BASE
-TOKEN = "r8_clienttesttoken000000000000000000000"
+TOKEN = "r8_fake-clienttesttoken"
 
 
 def run(make: Callable[[ReplicateClient], Awaitable[T]], base_url: str = BASE, token: str | None = TOKEN) -> T:

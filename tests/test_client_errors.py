@@ -20,7 +20,7 @@ from rshell.errors import ApiError, AuthError, NetworkError, RshellError
 
 T = TypeVar("T")
 BASE = fx.BASE
-TOKEN = "r8_secrettokenvalue1234567890abcdefghij"
+TOKEN = "r8_fake-secrettokenvalue-1234567890-abcdefghij"
 
 
 class Sleeps:

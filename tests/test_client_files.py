@@ -22,7 +22,7 @@ from rshell.client.transfer import filename_from_disposition, safe_filename
 from rshell.errors import ApiError, NetworkError, UsageError
 
 BASE = fx.BASE
-TOKEN = "r8_filestesttoken000000000000000000000"
+TOKEN = "r8_fake-filestesttoken"
 
 
 class StreamingSink(httpx.AsyncBaseTransport):

@@ -18,7 +18,7 @@ from rshell.errors import ApiError, NetworkError
 
 STREAM = "https://stream.replicate.com/v1/files/abc-stream"
 SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8"}
-TOKEN = "r8_streamtesttoken00000000000000000000"
+TOKEN = "r8_fake-streamtesttoken"
 
 
 def collect(url: str = STREAM, last_event_id: str | None = None) -> list[ServerEvent]:

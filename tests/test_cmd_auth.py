@@ -21,7 +21,7 @@ from rshell.executor import Executor
 from rshell.rendering.output import Output
 from rshell.session.state import Session
 
-NEW_TOKEN = "r8_brandnewtokenbrandnewtoken0000000000"
+NEW_TOKEN = "r8_fake-brandnewtokenbrandnewtoken"
 HOST = "api.replicate.com"
 
 

@@ -25,7 +25,7 @@ from rshell.completion.refresher import Refresher
 from rshell.session.state import Session
 
 BASE = "https://api.replicate.com/v1"
-TOKEN = "r8_completiontesttoken000000000000000"
+TOKEN = "r8_fake-completiontesttoken"
 SDXL_VERSION = "39ed52f2a78e934b3ba6e2a89f5b1c712de7dfea535525255b1aa35c5565e08b"
 SDXL_OLD_VERSION = "7762fd07cf82c948538e41f63f77d685e02b063e37e496e96eefd46c929f9bdc"
 FLUX_VERSION = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"

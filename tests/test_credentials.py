@@ -22,12 +22,12 @@ from rshell.session.credentials import (
 )
 
 API = "https://api.replicate.com/v1"
-TOKEN = "r8_credentialtesttoken000000000000000000"
+TOKEN = "r8_fake-credentialtesttoken"
 
 # What the official Go CLI (gopkg.in/yaml.v3 Marshal of map[string]Host) writes.
 GO_CLI_FILE = """\
 api.replicate.com:
-    token: r8_fromthegocli0000000000000000000000000
+    token: r8_fake-fromthegocli
 127.0.0.1:
     token: r8_localsandbox
 """
@@ -81,7 +81,7 @@ def test_env_token_wins_over_the_file(home: dict[str, str]) -> None:
 
 def test_reads_a_file_written_by_the_go_cli_per_host(home: dict[str, str]) -> None:
     path = write_hosts(home, GO_CLI_FILE)
-    assert load_token(API, home) == "r8_fromthegocli0000000000000000000000000"
+    assert load_token(API, home) == "r8_fake-fromthegocli"
     assert load_token("http://127.0.0.1:8000", home) == "r8_localsandbox"
     assert load_token("https://other.example", home) is None
     assert token_source(API, home) == str(path)

@@ -25,7 +25,7 @@ from rshell.rendering.output import Output
 from rshell.session.state import Session
 
 BASE = fx.BASE
-TOKEN = "r8_tabletokentabletokentabletoken0000"
+TOKEN = "r8_fake-tabletokentabletokentabletoken"
 MODEL = "stability-ai/sdxl"
 PROBLEM = {"content-type": "application/problem+json"}
 

@@ -16,7 +16,7 @@ from rshell.rendering.output import Output
 from rshell.session.state import Session
 
 BASE = "https://api.test/v1"
-TOKEN = "r8_secretsecretsecretsecret0000000000"
+TOKEN = "r8_fake-secretsecretsecretsecret"
 ACCOUNT = {"type": "user", "username": "alice", "name": "Alice", "github_url": "https://github.com/alice"}
 
 

@@ -156,7 +156,7 @@ def offline(dirs: dict[str, Path]) -> Iterator[Callable[..., Terminal]]:
     started: list[Terminal] = []
 
     def start(*args: str) -> Terminal:
-        term = Terminal(list(args), base_env(dirs, "http://127.0.0.1:9/v1", "r8_offline0000000000000000000000000000000"), dirs["work"])
+        term = Terminal(list(args), base_env(dirs, "http://127.0.0.1:9/v1", "r8_fake-offline"), dirs["work"])
         started.append(term)
         term.wait_prompt()
         return term
@@ -206,7 +206,7 @@ def test_errors_never_end_the_shell(offline: Callable[..., Terminal]) -> None:
 def test_history_persists_and_secrets_stay_out(offline: Callable[..., Terminal], dirs: dict[str, Path]) -> None:
     term = offline()
     term.run("set json on")
-    term.run("auth login r8_TOPSECRET00000000000000000000000000000", timeout=60)
+    term.run("auth login r8_fake-topsecret", timeout=60)
     term.send("exit\r")
     assert term.wait_exit() == 0
     history = (dirs["data"] / "history").read_text()

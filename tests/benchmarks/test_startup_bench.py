@@ -36,7 +36,7 @@ def _time(argv: list[str]) -> float:
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
-    env["REPLICATE_API_TOKEN"] = "r8_benchmarktoken000000000000000000"
+    env["REPLICATE_API_TOKEN"] = "r8_fake-benchmarktoken"
     return env
 
 

@@ -111,16 +111,17 @@ def prediction_summary(obj: dict[str, Any], *, concatenate: bool = False, logs: 
 
 
 def _with_sections(head: str, obj: dict[str, Any], concatenate: bool, logs: bool) -> str:
-    parts = [head]
     output = render_output(obj.get("output"), concatenate=concatenate)
-    if output:
-        parts.append("output:\n" + _indent(output))
-    if obj.get("error"):
-        parts.append(f"error: {obj['error']}")
+    return "\n".join([head] + (["output:\n" + _indent(output)] if output else []) + _error_and_logs(obj, logs))
+
+
+def _error_and_logs(obj: dict[str, Any], logs: bool) -> list[str]:
+    """The sections under a prediction's or training's fields: its error, its last log lines."""
+    parts = [f"error: {obj['error']}"] if obj.get("error") else []
     tail = logs_tail(obj.get("logs")) if logs else ""
     if tail:
         parts.append("logs (last lines):\n" + _indent(tail))
-    return "\n".join(parts)
+    return parts
 
 
 def _indent(text: str) -> str:
@@ -159,13 +160,7 @@ def training_summary(obj: dict[str, Any], destination: str | None = None, *, log
             ("elapsed", format_seconds(elapsed_seconds(obj))),
         ]
     )
-    parts = [head]
-    if obj.get("error"):
-        parts.append(f"error: {obj['error']}")
-    tail = logs_tail(obj.get("logs")) if logs else ""
-    if tail:
-        parts.append("logs (last lines):\n" + _indent(tail))
-    return "\n".join(parts)
+    return "\n".join([head] + _error_and_logs(obj, logs))
 
 
 def training_table(rows: Iterable[dict[str, Any]]) -> str:

@@ -48,7 +48,7 @@ SCHEMA = f"GET /v1/models/{MODEL}"
 ROWS = {
     "unknown command": Row("rnu stability-ai/sdxl prompt=x", 2, "unknown command 'rnu'", "did you mean 'run'?"),
     "unknown subcommand": Row("model shwo stability-ai/sdxl", 2, "unknown model subcommand 'shwo'", "did you mean 'show'?"),
-    "unknown flag": Row("run stability-ai/sdxl prompt=x --stram", 2, "unknown flag for `prediction create` '--stram'", "did you mean '--stream'?"),
+    "unknown flag": Row("run stability-ai/sdxl prompt=x --stram", 2, "unknown flag '--stram' for `prediction create`", "did you mean '--stream'?"),
     "unknown input key": Row("run stability-ai/sdxl promt=x", 2, "unknown input 'promt' for this model", "did you mean 'prompt'?", [SCHEMA]),
     "wrong type": Row("run stability-ai/sdxl prompt=x width=wide", 2, "input 'width' must be an integer, got 'wide'", None, [SCHEMA]),
     "above maximum": Row("run stability-ai/sdxl prompt=x width=4096", 2, "input 'width' must be <= 2048, got 4096", None, [SCHEMA]),

@@ -70,7 +70,7 @@ def _take_flags(command: Command, words: list[str], parsed: ParsedArgs) -> list[
         name, eq, value = word.partition("=")
         flag = command.flag(name)
         if flag is None:
-            raise unknown(f"flag for `{command.name}`", name, [f.name for f in command.all_flags])
+            raise unknown("flag", name, [f.name for f in command.all_flags], f"for `{command.name}`")
         if not flag.takes_value:
             if eq:
                 raise UsageError(f"{name} takes no value", f"write just {name}")
@@ -89,7 +89,7 @@ def _take_flags(command: Command, words: list[str], parsed: ParsedArgs) -> list[
 
 def _convert(flag: Flag, value: str) -> Any:
     if flag.choices and value not in flag.choices:
-        raise unknown(f"value for {flag.name}", value, list(flag.choices))
+        raise unknown("value", value, list(flag.choices), f"for {flag.name}")
     try:
         return _CONVERT[flag.type](value)
     except ValueError:

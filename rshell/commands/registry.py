@@ -111,8 +111,8 @@ def suggest(word: str, candidates: list[str] | tuple[str, ...] | set[str]) -> st
     return found[0] if found else None
 
 
-def unknown(kind: str, word: str, candidates: list[str] | tuple[str, ...] | set[str]) -> UsageError:
-    """The standard "unknown X" error, with a did-you-mean when one is close."""
+def unknown(kind: str, word: str, candidates: list[str] | tuple[str, ...] | set[str], where: str = "") -> UsageError:
+    """The standard "unknown X 'word' [where]" error, with a did-you-mean when one is close."""
     guess = suggest(word, candidates)
     hint = f"did you mean '{guess}'?" if guess else f"valid: {', '.join(sorted(candidates))}"
-    return UsageError(f"unknown {kind} '{word}'", hint)
+    return UsageError(f"unknown {kind} '{word}'" + (f" {where}" if where else ""), hint)

@@ -12,14 +12,20 @@ def sandbox() -> Iterator[object]:
     """A running sandbox with the built-in models and a temporary data directory.
 
     Yields the handle: `.url` (ends in /v1), `.token`, `.root` (no /v1); stopped after.
+    Every complete response it sends, to whichever client, is checked against the
+    official OpenAPI description; a mismatch fails the test that caused it.
     """
+    from openapi_check import spec_observer
+
     from rshell.sandbox.server import start
 
-    handle = start()
+    mismatches: list[str] = []
+    handle = start(observe=spec_observer(mismatches))
     try:
         yield handle
     finally:
         handle.stop()
+    assert not mismatches, "responses that break the official spec:\n" + "\n".join(mismatches[:5])
 
 
 @pytest.fixture(autouse=True)

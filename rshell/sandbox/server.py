@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rshell.sandbox.catalog import TOKEN
 from rshell.sandbox.core import Sandbox
@@ -87,9 +87,46 @@ def _origin(host: str, sock: socket.socket) -> str:
     return f"http://{shown}:{port}"
 
 
+# observe(method, path, query, status, headers, body) for every complete response
+Observer = Callable[[str, str, bytes, int, list[tuple[bytes, bytes]], bytes], None]
+
+
+class _Observed:
+    """ASGI wrapper handing each complete response to an observer; event streams,
+    which never complete as one body, pass untouched."""
+
+    def __init__(self, app: Any, observe: Observer) -> None:
+        self.app = app
+        self.observe = observe
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body" and not _is_stream(start):
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    self.observe(scope["method"], scope["path"], scope.get("query_string", b""),
+                                 start["status"], list(start.get("headers", [])), b"".join(chunks))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+
+
+def _is_stream(start: dict[str, Any]) -> bool:
+    return any(k.lower() == b"content-type" and v.startswith(b"text/event-stream") for k, v in start.get("headers", []))
+
+
 def _make(
     data_dir: Path, host: str, port: int, cogs: dict[str, str] | None, rate_limit: float | None,
     max_file_size: int, predictors: dict[str, Any] | None, workers: int,
+    observe: Observer | None = None,
 ) -> tuple[Any, Sandbox, socket.socket]:
     import uvicorn
 
@@ -100,8 +137,9 @@ def _make(
     sandbox = Sandbox(data_dir, registry, max_file_size=max_file_size, workers=workers)
     sock = _bind(host, port)
     sandbox.set_origin(_origin(host, sock))
+    app = build_app(sandbox, rate_limit)
     config = uvicorn.Config(
-        build_app(sandbox, rate_limit), log_level="warning", access_log=False, http="h11",
+        _Observed(app, observe) if observe else app, log_level="warning", access_log=False, http="h11",
         lifespan="off", timeout_graceful_shutdown=1, ws="none",
     )
     return uvicorn.Server(config), sandbox, sock
@@ -117,15 +155,17 @@ def start(
     max_file_size: int = 100 * 2**20,
     predictors: dict[str, Any] | None = None,
     workers: int = 4,
+    observe: Observer | None = None,
 ) -> SandboxHandle:
     """Run a sandbox in a background thread; returns once it accepts connections.
 
     `predictors` replaces the built-in models (tests use small fakes); `data_dir=None`
-    means a temporary directory removed by `stop()`.
+    means a temporary directory removed by `stop()`; `observe` sees every complete
+    response the server sends (the test suite checks each against the official spec).
     """
     temp_dir = Path(tempfile.mkdtemp(prefix="rshell-sandbox-")) if data_dir is None else None
     server, sandbox, sock = _make(Path(data_dir or temp_dir), host, port, cogs, rate_limit,
-                                  max_file_size, predictors, workers)
+                                  max_file_size, predictors, workers, observe)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rshell-sandbox", daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT

@@ -14,13 +14,14 @@ import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlparse
 
 import httpx
 import jsonschema
 
-SPEC_PATH = Path("/work/shared/replicate-openapi.json")
+# The contract lives beside the repository (../shared), as on every machine and in CI.
+SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "replicate-openapi.json"
 PROBLEM = {
     "type": "object",
     "required": ["detail", "status", "title"],
@@ -138,3 +139,18 @@ def hook(response: httpx.Response) -> None:
         return
     response.read()
     check_response(response)
+
+
+def spec_observer(mismatches: list[str]) -> Callable[..., None]:
+    """An observer for `sandbox.server.start(observe=…)` that records each response
+    the spec does not allow (the server thread must not raise)."""
+
+    def observe(method: str, path: str, query: bytes, status: int, headers: list, body: bytes) -> None:
+        url = "http://sandbox" + path + (f"?{query.decode()}" if query else "")
+        response = httpx.Response(status, headers=headers, content=body, request=httpx.Request(method, url))
+        try:
+            check_response(response)
+        except Exception as error:  # any failure is a mismatch to report
+            mismatches.append(f"{method} {path} -> {status}: {type(error).__name__}: {error}"[:400])
+
+    return observe

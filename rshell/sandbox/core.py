@@ -91,6 +91,13 @@ class Sandbox:
                     record["_events"] = log.as_lists()
                     self.store.save(kind, key)
 
+    def release_waiters(self) -> None:
+        """Before the server stops: held waits answer and streams end (see EventLog.release)."""
+        with self._logs_lock:
+            logs = list(self._logs.values())
+        for log in logs:
+            log.release()
+
     def close(self) -> None:
         """Stop the workers, then release what predictors hold (a Cog model's HTTP client)."""
         self.runner.shutdown()

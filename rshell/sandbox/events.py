@@ -32,6 +32,7 @@ class EventLog:
         self._events: list[Event] = list(events or [])
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._released = False  # the server is stopping: followers stop waiting
 
     @classmethod
     def from_lists(cls, rows: list[list[Any]]) -> EventLog:
@@ -42,13 +43,24 @@ class EventLog:
         with self._lock:
             item = Event(len(self._events) + 1, event, data)
             self._events.append(item)
+        self._wake()
+        return item
+
+    def release(self) -> None:
+        """The server is stopping: every follower returns what it has now, so a held
+        `Prefer: wait` answers and a stream ends, instead of being cancelled mid-wait."""
+        with self._lock:
+            self._released = True
+        self._wake()
+
+    def _wake(self) -> None:
+        with self._lock:
             waiters = list(self._waiters)
         for loop, flag in waiters:
             try:
                 loop.call_soon_threadsafe(flag.set)
             except RuntimeError:
                 pass  # the reader's loop has closed; nothing to wake
-        return item
 
     @property
     def finished(self) -> bool:
@@ -79,6 +91,8 @@ class EventLog:
                     position = item.id
                     if item.event == "done":
                         return
+                if not pending and self._released:
+                    return
                 if not pending:
                     try:
                         await asyncio.wait_for(flag.wait(), keepalive)
@@ -100,5 +114,5 @@ class EventLog:
         try:
             await asyncio.wait_for(_until_done(), timeout)
         except asyncio.TimeoutError:
-            return self.finished
-        return True
+            pass
+        return self.finished

@@ -39,6 +39,7 @@ class SandboxHandle:
 
     def stop(self) -> None:
         """Stop serving, stop the workers, and remove a temporary data directory."""
+        self.sandbox.release_waiters()
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self.sandbox.close()
@@ -142,7 +143,23 @@ def _make(
         _Observed(app, observe) if observe else app, log_level="warning", access_log=False, http="h11",
         lifespan="off", timeout_graceful_shutdown=1, ws="none",
     )
-    return uvicorn.Server(config), sandbox, sock
+    return _server_class()(config, sandbox), sandbox, sock
+
+
+def _server_class() -> type:
+    """uvicorn's Server, releasing held waits when Ctrl-C or SIGTERM stops it."""
+    import uvicorn
+
+    class SandboxServer(uvicorn.Server):
+        def __init__(self, config: Any, sandbox: Sandbox) -> None:
+            super().__init__(config)
+            self.sandbox = sandbox
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            self.sandbox.release_waiters()
+            super().handle_exit(sig, frame)
+
+    return SandboxServer
 
 
 def start(

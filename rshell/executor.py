@@ -202,7 +202,7 @@ class Executor:
             from rshell.commands.help import command_help
 
             return Result(text=command_help(command), bind=False)
-        handler = _load_handler(command.handler)
+        handler = load_handler(command.handler)
         ctx = Context(
             session=self.session,
             out=self.out,
@@ -274,7 +274,8 @@ def _has_fileno(stream: Any) -> bool:
         return False
 
 
-def _load_handler(spec: str) -> Callable[..., Any]:
+def load_handler(spec: str) -> Callable[..., Any]:
+    """The handler a catalog entry names ("module:function"), imported on first use."""
     module_name, _, function = spec.partition(":")
     return getattr(importlib.import_module(module_name), function)
 

@@ -36,3 +36,20 @@ def _fresh_schema_cache() -> Iterator[None]:
     modelref._VERSION_SCHEMAS.clear()
     yield
     modelref._VERSION_SCHEMAS.clear()
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Replace the poll loop's pause: record each delay, never really wait."""
+    import asyncio
+
+    from rshell.commands import running
+
+    delays: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        delays.append(seconds)
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(running, "sleep", fake_sleep)
+    return delays

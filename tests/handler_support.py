@@ -8,17 +8,19 @@ catalog points at a real handler with the arguments it expects.
 from __future__ import annotations
 
 import asyncio
-import importlib
+import json
 import io
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
 import api_fixtures
+import respx
 from rshell.client.api import ReplicateClient
 from rshell.commands import catalog
-from rshell.commands.arguments import parse_args
+from rshell.commands.arguments import ParsedArgs, parse_args
 from rshell.commands.context import Context, Result
+from rshell.executor import load_handler
 from rshell.rendering.output import Output
 from rshell.session.state import Session
 
@@ -52,11 +54,7 @@ class Harness:
 
     def run(self, line: str) -> Result:
         """Parse `line` as the executor would and run its handler to completion."""
-        words = catalog.expand_command_alias(shlex.split(line))
-        command, rest = catalog.resolve(words)
-        args = parse_args(command, rest)
-        module, function = command.handler.split(":")
-        handler = getattr(importlib.import_module(module), function)
+        handler, args = prepare(line)
 
         async def go() -> Result:
             try:
@@ -76,3 +74,14 @@ class Harness:
     @property
     def err(self) -> str:
         return self.stderr.getvalue()
+
+
+def prepare(line: str) -> tuple[Any, ParsedArgs]:
+    """The handler and arguments of a command line, resolved as the executor does."""
+    command, rest = catalog.resolve(catalog.expand_command_alias(shlex.split(line)))
+    return load_handler(command.handler), parse_args(command, rest)
+
+
+def body_of(route: respx.Route, index: int = -1) -> dict:
+    """The JSON body of a mocked route's call (the last one by default)."""
+    return json.loads(route.calls[index].request.content)

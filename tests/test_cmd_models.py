@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import respx
 
 import api_fixtures as fx
-from handler_support import BASE, Harness
+from handler_support import BASE, Harness, body_of
 from rshell.errors import ApiError, RshellError, UsageError
 
 
@@ -17,9 +16,6 @@ def api():
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         yield router
 
-
-def body_of(route: respx.Route) -> dict:
-    return json.loads(route.calls.last.request.content)
 
 
 # list and search -------------------------------------------------------------------

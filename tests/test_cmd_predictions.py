@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import importlib
 import json
-import shlex
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +14,8 @@ import pytest
 import respx
 
 import api_fixtures as fx
-from handler_support import BASE, Harness
-from rshell.commands import catalog, running
-from rshell.commands.arguments import parse_args
+from handler_support import BASE, Harness, body_of, prepare
+from rshell.commands import running
 from rshell.commands.context import Result
 from rshell.errors import AuthError, Interrupted, UsageError
 
@@ -34,21 +31,6 @@ def api():
         yield router
 
 
-@pytest.fixture
-def sleeps(monkeypatch) -> list[float]:
-    """Replace the poll loop's pause: record each delay, never really wait."""
-    delays: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        delays.append(seconds)
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(running, "sleep", fake_sleep)
-    return delays
-
-
-def body_of(route: respx.Route, index: int = -1) -> dict:
-    return json.loads(route.calls[index].request.content)
 
 
 def mock_model(api, owner: str = "stability-ai", name: str = "sdxl", *, llm: bool = False) -> respx.Route:
@@ -420,11 +402,7 @@ def test_web_opens_a_browser_when_there_is_one(api, monkeypatch):
 
 def run_and_interrupt(h: Harness, line: str, ready: Any) -> BaseException:
     """Start the handler as a task, cancel it (Ctrl-C) once `ready()`, return what it raised."""
-    words = catalog.expand_command_alias(shlex.split(line))
-    command, rest = catalog.resolve(words)
-    args = parse_args(command, rest)
-    module, function = command.handler.split(":")
-    handler = getattr(importlib.import_module(module), function)
+    handler, args = prepare(line)
 
     async def go() -> BaseException:
         task = asyncio.create_task(handler(h.context(), args))

@@ -3,16 +3,13 @@ uploads, --destination, --wait polling, failures, Ctrl-C, list/show/cancel."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 
 import httpx
 import pytest
 import respx
 
 import api_fixtures as fx
-from handler_support import BASE, Harness
-from rshell.commands import running
+from handler_support import BASE, Harness, body_of
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, RshellError, UsageError
 from test_cmd_predictions import run_and_interrupt
@@ -27,17 +24,6 @@ def api():
     with respx.mock(assert_all_called=False) as router:
         yield router
 
-
-@pytest.fixture
-def sleeps(monkeypatch) -> list[float]:
-    delays: list[float] = []
-
-    async def fake_sleep(seconds: float) -> None:
-        delays.append(seconds)
-        await asyncio.sleep(0)
-
-    monkeypatch.setattr(running, "sleep", fake_sleep)
-    return delays
 
 
 def trainer_version() -> dict:
@@ -61,9 +47,6 @@ def mock_trainer(api) -> tuple[respx.Route, respx.Route]:
     create = api.post(f"{BASE}/models/{TRAINER}/versions/{TRAINER_VERSION}/trainings")
     return version, create
 
-
-def body_of(route: respx.Route) -> dict:
-    return json.loads(route.calls.last.request.content)
 
 
 @pytest.fixture

@@ -42,7 +42,13 @@ options:
 
 exit codes: 0 success, 1 API or runtime failure, 2 usage error (nothing sent), 130 interrupted"""
 
-_FLAGS = {"--local": "local", "--json": "json", "--dry-run": "dry_run", "--keep-going": "keep_going", "--debug": "debug"}
+_FLAGS = {
+    "--local": "local",
+    "--json": "json",
+    "--dry-run": "dry_run",
+    "--keep-going": "keep_going",
+    "--debug": "debug",
+}
 SWITCHES = tuple(_FLAGS)  # rshell's own switches; the completion one-shot skips them too
 
 
@@ -86,7 +92,9 @@ def parse_options(argv: list[str]) -> Options:
     if opts.words and _is_script(opts.words[0]):
         for word in opts.words[1:]:
             if word not in ("--dry-run", "--keep-going"):
-                raise UsageError(f"unexpected '{word}' after the script path", "usage: rshell FILE.rsh [--dry-run] [--keep-going]")
+                raise UsageError(
+                    f"unexpected '{word}' after the script path", "usage: rshell FILE.rsh [--dry-run] [--keep-going]"
+                )
             setattr(opts, _FLAGS[word], True)
     return opts
 
@@ -131,8 +139,16 @@ def _serve(argv: list[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     parser.add_argument("--data", type=Path, default=None, help="directory that keeps state across restarts")
-    parser.add_argument("--cog", action="append", default=[], metavar="NAME=URL", help="attach a running Cog server as model NAME (owner/name)")
-    parser.add_argument("--rate-limit", type=float, default=None, metavar="N", help="requests per second per token before 429")
+    parser.add_argument(
+        "--cog",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="attach a running Cog server as model NAME (owner/name)",
+    )
+    parser.add_argument(
+        "--rate-limit", type=float, default=None, metavar="N", help="requests per second per token before 429"
+    )
     ns = parser.parse_args(argv)
     cogs: dict[str, str] = {}
     for item in ns.cog:
@@ -190,7 +206,7 @@ async def _run(opts: Options) -> int:
             sandbox.stop()
 
 
-async def _dispatch(opts: Options, executor: "Executor", interactive: bool, argv_mode: bool) -> int:
+async def _dispatch(opts: Options, executor: Executor, interactive: bool, argv_mode: bool) -> int:
     if opts.command is not None:
         return await executor.run_text(opts.command, source="-c", keep_going=opts.keep_going)
     if argv_mode:
@@ -234,7 +250,7 @@ def _start_sandbox() -> Any:
 class _Api:
     """Where the API is and how to build the shared client for it, decided lazily."""
 
-    def __init__(self, out: "Output", *, dry_run: bool, sandbox: Any = None) -> None:
+    def __init__(self, out: Output, *, dry_run: bool, sandbox: Any = None) -> None:
         self.out = out
         self.dry_run = dry_run
         self.sandbox = sandbox
@@ -252,7 +268,7 @@ class _Api:
 
         return load_token(self.base_url)
 
-    def make(self) -> "ReplicateClient":
+    def make(self) -> ReplicateClient:
         token = self._token()
         if self.dry_run:
             return self._dry_run_client(token)
@@ -263,12 +279,12 @@ class _Api:
             )
         return self.make_with_token(token)
 
-    def make_with_token(self, token: str, transport: Any = None) -> "ReplicateClient":
+    def make_with_token(self, token: str, transport: Any = None) -> ReplicateClient:
         from rshell.client.api import ReplicateClient
 
         return ReplicateClient(token, self.base_url, transport=transport)
 
-    def _dry_run_client(self, token: str | None) -> "ReplicateClient":
+    def _dry_run_client(self, token: str | None) -> ReplicateClient:
         import httpx
 
         from rshell.dryrun import DryRunTransport
@@ -281,4 +297,3 @@ def _base_url_from_env() -> str:
     from rshell.session.credentials import resolve_base_url
 
     return resolve_base_url()
-

@@ -16,9 +16,10 @@ import json
 import mimetypes
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from rshell.errors import RshellError
@@ -144,7 +145,7 @@ def needs_json(output: Any) -> bool:
     return True
 
 
-async def _fetch(client: "ReplicateClient", url: str, dest: Path) -> None:
+async def _fetch(client: ReplicateClient, url: str, dest: Path) -> None:
     if url.startswith("data:"):
         dest.write_bytes(decode_data_url(url))
     else:
@@ -152,7 +153,7 @@ async def _fetch(client: "ReplicateClient", url: str, dest: Path) -> None:
 
 
 async def save_outputs(
-    client: "ReplicateClient",
+    client: ReplicateClient,
     output: Any,
     directory: Path,
     *,

@@ -27,7 +27,7 @@ class RshellError(Exception):
         """The one or two lines to print (without the `error: ` prefix)."""
         return [self.message] + ([self.hint] if self.hint else [])
 
-    def located(self, where: str) -> "RshellError":
+    def located(self, where: str) -> RshellError:
         """A copy whose message starts with `where` (e.g. `FILE:LINE`) for scripts."""
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)

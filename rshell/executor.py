@@ -13,7 +13,8 @@ import json
 import subprocess
 import sys
 import traceback
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rshell.commands import catalog
 from rshell.commands.arguments import parse_args
@@ -37,9 +38,9 @@ _NO_PIPED = object()
 class Executor:
     def __init__(
         self,
-        session: "Session",
+        session: Session,
         out: Output,
-        client_factory: Callable[[], "ReplicateClient"] | None = None,
+        client_factory: Callable[[], ReplicateClient] | None = None,
         *,
         dry_run: bool = False,
         interactive: bool = False,
@@ -52,7 +53,7 @@ class Executor:
         self.session = session
         self.out = out
         self._client_factory = client_factory
-        self._client: "ReplicateClient | None" = None
+        self._client: ReplicateClient | None = None
         self.dry_run = dry_run
         self.interactive = interactive
         self._piped = piped
@@ -65,7 +66,7 @@ class Executor:
         self.on_statement: Callable[[Statement, int], None] | None = None  # the REPL persists here
 
     # -- the shared client ---------------------------------------------------------
-    async def client(self) -> "ReplicateClient":
+    async def client(self) -> ReplicateClient:
         """The one client all commands share, made on first use (raises AuthError)."""
         if self._client is None:
             if self._client_factory is None:
@@ -135,7 +136,9 @@ class Executor:
             if self.debug:
                 traceback.print_exc(file=self.out.stderr)
             self._report(
-                RshellError(f"internal error: {type(error).__name__}: {error}", "run again with --debug to see the traceback"),
+                RshellError(
+                    f"internal error: {type(error).__name__}: {error}", "run again with --debug to see the traceback"
+                ),
                 source,
                 statement.line,
             )

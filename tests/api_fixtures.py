@@ -67,8 +67,17 @@ def cog_image_schema() -> dict[str, Any]:
                 "post": {
                     "summary": "Predict",
                     "operationId": "predict_predictions_post",
-                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictionRequest"}}}},
-                    "responses": {"200": {"description": "Successful Response", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictionResponse"}}}}},
+                    "requestBody": {
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictionRequest"}}}
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Successful Response",
+                            "content": {
+                                "application/json": {"schema": {"$ref": "#/components/schemas/PredictionResponse"}}
+                            },
+                        }
+                    },
                 }
             }
         },
@@ -80,20 +89,70 @@ def cog_image_schema() -> dict[str, Any]:
                     "required": ["prompt"],
                     "properties": {
                         "prompt": {"type": "string", "title": "Prompt", "x-order": 0, "description": "Input prompt"},
-                        "negative_prompt": {"type": "string", "title": "Negative Prompt", "default": "", "x-order": 1, "description": "Things to leave out"},
-                        "image": {"type": "string", "title": "Image", "format": "uri", "x-order": 2, "description": "Input image for img2img"},
-                        "width": {"type": "integer", "title": "Width", "default": 1024, "minimum": 256, "maximum": 2048, "x-order": 3},
-                        "height": {"type": "integer", "title": "Height", "default": 1024, "minimum": 256, "maximum": 2048, "x-order": 4},
-                        "num_outputs": {"type": "integer", "title": "Num Outputs", "default": 1, "minimum": 1, "maximum": 4, "x-order": 5},
+                        "negative_prompt": {
+                            "type": "string",
+                            "title": "Negative Prompt",
+                            "default": "",
+                            "x-order": 1,
+                            "description": "Things to leave out",
+                        },
+                        "image": {
+                            "type": "string",
+                            "title": "Image",
+                            "format": "uri",
+                            "x-order": 2,
+                            "description": "Input image for img2img",
+                        },
+                        "width": {
+                            "type": "integer",
+                            "title": "Width",
+                            "default": 1024,
+                            "minimum": 256,
+                            "maximum": 2048,
+                            "x-order": 3,
+                        },
+                        "height": {
+                            "type": "integer",
+                            "title": "Height",
+                            "default": 1024,
+                            "minimum": 256,
+                            "maximum": 2048,
+                            "x-order": 4,
+                        },
+                        "num_outputs": {
+                            "type": "integer",
+                            "title": "Num Outputs",
+                            "default": 1,
+                            "minimum": 1,
+                            "maximum": 4,
+                            "x-order": 5,
+                        },
                         "scheduler": {
                             "allOf": [{"$ref": "#/components/schemas/scheduler"}],
                             "default": "K_EULER",
                             "x-order": 6,
                             "description": "scheduler",
                         },
-                        "guidance_scale": {"type": "number", "title": "Guidance Scale", "default": 7.5, "minimum": 1, "maximum": 50, "x-order": 7},
-                        "apply_watermark": {"type": "boolean", "title": "Apply Watermark", "default": True, "x-order": 8},
-                        "seed": {"type": "integer", "title": "Seed", "x-order": 9, "description": "Random seed. Leave blank to randomize"},
+                        "guidance_scale": {
+                            "type": "number",
+                            "title": "Guidance Scale",
+                            "default": 7.5,
+                            "minimum": 1,
+                            "maximum": 50,
+                            "x-order": 7,
+                        },
+                        "apply_watermark": {
+                            "type": "boolean",
+                            "title": "Apply Watermark",
+                            "default": True,
+                            "x-order": 8,
+                        },
+                        "seed": {
+                            "type": "integer",
+                            "title": "Seed",
+                            "x-order": 9,
+                            "description": "Random seed. Leave blank to randomize",
+                        },
                     },
                 },
                 "scheduler": {
@@ -103,11 +162,19 @@ def cog_image_schema() -> dict[str, Any]:
                     "type": "string",
                 },
                 "Output": {"type": "array", "title": "Output", "items": {"type": "string", "format": "uri"}},
-                "Status": {"title": "Status", "description": "An enumeration.", "enum": ["starting", "processing", "succeeded", "canceled", "failed"], "type": "string"},
+                "Status": {
+                    "title": "Status",
+                    "description": "An enumeration.",
+                    "enum": ["starting", "processing", "succeeded", "canceled", "failed"],
+                    "type": "string",
+                },
                 "PredictionRequest": {
                     "title": "PredictionRequest",
                     "type": "object",
-                    "properties": {"id": {"title": "Id", "type": "string"}, "input": {"$ref": "#/components/schemas/Input"}},
+                    "properties": {
+                        "id": {"title": "Id", "type": "string"},
+                        "input": {"$ref": "#/components/schemas/Input"},
+                    },
                 },
                 "PredictionResponse": {
                     "title": "PredictionResponse",
@@ -133,9 +200,28 @@ def cog_llm_schema() -> dict[str, Any]:
         "required": ["prompt"],
         "properties": {
             "prompt": {"type": "string", "title": "Prompt", "x-order": 0},
-            "system_prompt": {"type": "string", "title": "System Prompt", "default": "You are a helpful assistant.", "x-order": 1},
-            "max_tokens": {"type": "integer", "title": "Max Tokens", "default": 512, "minimum": 1, "maximum": 4096, "x-order": 2},
-            "temperature": {"type": "number", "title": "Temperature", "default": 0.6, "minimum": 0, "maximum": 5, "x-order": 3},
+            "system_prompt": {
+                "type": "string",
+                "title": "System Prompt",
+                "default": "You are a helpful assistant.",
+                "x-order": 1,
+            },
+            "max_tokens": {
+                "type": "integer",
+                "title": "Max Tokens",
+                "default": 512,
+                "minimum": 1,
+                "maximum": 4096,
+                "x-order": 2,
+            },
+            "temperature": {
+                "type": "number",
+                "title": "Temperature",
+                "default": 0.6,
+                "minimum": 0,
+                "maximum": 5,
+                "x-order": 3,
+            },
         },
     }
     del schema["components"]["schemas"]["scheduler"]
@@ -178,7 +264,9 @@ def model(owner: str = "stability-ai", name: str = "sdxl", *, llm: bool = False,
     return _merge(body, overrides)
 
 
-def prediction(status: str = "succeeded", *, base: str = BASE, prediction_id: str = PREDICTION_ID, **overrides: Any) -> dict[str, Any]:
+def prediction(
+    status: str = "succeeded", *, base: str = BASE, prediction_id: str = PREDICTION_ID, **overrides: Any
+) -> dict[str, Any]:
     """A prediction in any status; terminal ones carry completed_at, failures an error."""
     done = status in ("succeeded", "failed", "canceled", "aborted")
     body: dict[str, Any] = {
@@ -208,7 +296,9 @@ def prediction(status: str = "succeeded", *, base: str = BASE, prediction_id: st
     return _merge(body, overrides)
 
 
-def training(status: str = "succeeded", *, base: str = BASE, training_id: str = TRAINING_ID, **overrides: Any) -> dict[str, Any]:
+def training(
+    status: str = "succeeded", *, base: str = BASE, training_id: str = TRAINING_ID, **overrides: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": training_id,
         "model": "ostris/flux-dev-lora-trainer",
@@ -222,7 +312,10 @@ def training(status: str = "succeeded", *, base: str = BASE, training_id: str = 
         "urls": {"get": f"{base}/trainings/{training_id}", "cancel": f"{base}/trainings/{training_id}/cancel"},
     }
     if status == "succeeded":  # the spec types output as an object, so it is absent until then
-        body["output"] = {"version": f"alice/my-lora:{VERSION_ID}", "weights": "https://replicate.delivery/xezq/weights.tar"}
+        body["output"] = {
+            "version": f"alice/my-lora:{VERSION_ID}",
+            "weights": "https://replicate.delivery/xezq/weights.tar",
+        }
     if status in ("succeeded", "failed", "canceled", "aborted"):
         body["completed_at"] = "2024-05-14T10:20:00.000000Z"
         body["metrics"] = {"predict_time": 1180.2, "total_time": 1200.0}
@@ -252,7 +345,10 @@ def file(file_id: str = FILE_ID, *, base: str = BASE, **overrides: Any) -> dict[
         "content_type": "image/png",
         "size": 69420,
         "etag": "e8b4e1b4a5b1f0e0a7c1c5b8d6c2f9a1",
-        "checksums": {"sha256": "f047f8e745f9996c6e386064e06cb2007b8e6bc0a968a334fc0d2b2d64012066", "md5": "e8b4e1b4a5b1f0e0a7c1c5b8d6c2f9a1"},
+        "checksums": {
+            "sha256": "f047f8e745f9996c6e386064e06cb2007b8e6bc0a968a334fc0d2b2d64012066",
+            "md5": "e8b4e1b4a5b1f0e0a7c1c5b8d6c2f9a1",
+        },
         "metadata": {"customer_reference_id": 123},
         "created_at": "2024-02-21T12:54:18.578761Z",
         "expires_at": "2024-02-22T12:54:18.578761Z",
@@ -291,7 +387,12 @@ def search_response(query: str = "nano banana", **overrides: Any) -> dict[str, A
             }
         ],
         "collections": [
-            {"name": "Image Editing", "slug": "image-editing", "description": "Edit images", "models": ["google/nano-banana"]}
+            {
+                "name": "Image Editing",
+                "slug": "image-editing",
+                "description": "Edit images",
+                "models": ["google/nano-banana"],
+            }
         ],
         "pages": [{"name": "Getting started with image editing", "href": "/docs/guides/image-editing"}],
     }

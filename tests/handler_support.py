@@ -8,14 +8,15 @@ catalog points at a real handler with the arguments it expects.
 from __future__ import annotations
 
 import asyncio
-import json
 import io
+import json
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
 import api_fixtures
 import respx
+
 from rshell.client.api import ReplicateClient
 from rshell.commands import catalog
 from rshell.commands.arguments import ParsedArgs, parse_args

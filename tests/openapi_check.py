@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -25,8 +26,11 @@ SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "replicate-openapi.
 PROBLEM = {
     "type": "object",
     "required": ["detail", "status", "title"],
-    "properties": {"detail": {"type": "string", "minLength": 1}, "status": {"type": "integer"},
-                   "title": {"type": "string"}},
+    "properties": {
+        "detail": {"type": "string", "minLength": 1},
+        "status": {"type": "integer"},
+        "title": {"type": "string"},
+    },
 }
 
 

@@ -139,7 +139,7 @@ def test_help_lists_every_command_and_explains_one() -> None:
 
 
 def test_session_options_supply_flag_defaults() -> None:
-    command, rest = catalog.resolve(catalog.expand_command_alias("run a/b prompt:hi".split()))
+    command, rest = catalog.resolve(catalog.expand_command_alias(["run", "a/b", "prompt:hi"]))
     args = parse_args(command, rest, {"separator": ":", "file_encoding": "data", "json": True})
     assert args.inputs == ["prompt:hi"] and args.separator == ":" and args.file_encoding == "data"
     assert args.json is None  # switches are not taken from options

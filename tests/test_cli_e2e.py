@@ -34,7 +34,9 @@ def env(sandbox, tmp_path: Path) -> dict[str, str]:
 
 
 def rshell(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(RSHELL + list(args), env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        RSHELL + list(args), env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60
+    )
 
 
 def predictions(sandbox) -> list[dict]:
@@ -85,7 +87,16 @@ def test_chained_dash_c_pipeline(env, tmp_path: Path) -> None:
 def test_train_with_a_zip_upload_creates_a_version(env, tmp_path: Path, sandbox) -> None:
     assert rshell("model", "create", "sandbox/mine", "--hardware", "cpu", env=env, cwd=tmp_path).returncode == 0
     data = ROOT / "examples" / "data" / "palette.zip"
-    done = rshell("train", "rshell/palette-trainer", "--destination", "sandbox/mine", f"input_images=@{data}", "--wait", env=env, cwd=tmp_path)
+    done = rshell(
+        "train",
+        "rshell/palette-trainer",
+        "--destination",
+        "sandbox/mine",
+        f"input_images=@{data}",
+        "--wait",
+        env=env,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     training = json.loads(done.stdout)
     assert training["status"] == "succeeded"
@@ -153,7 +164,7 @@ def test_script_stops_at_first_error_with_file_and_line(env, tmp_path: Path, san
 def test_script_on_stdin(env, tmp_path: Path) -> None:
     done = rshell(env=env, cwd=tmp_path, stdin="x = run rshell/echo text=piped\nshow x.input.text\n")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "\"piped\""  # JSON: stdout is not a terminal
+    assert done.stdout.splitlines()[-1] == '"piped"'  # JSON: stdout is not a terminal
 
 
 def test_dry_run_sends_no_mutation(env, tmp_path: Path, sandbox) -> None:
@@ -172,6 +183,8 @@ def test_examples_replay_on_the_local_sandbox(script: str, tmp_path: Path) -> No
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_"))}
     env.update(HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
     (tmp_path / "examples").symlink_to(ROOT / "examples")
-    done = subprocess.run(RSHELL + ["--local", f"examples/{script}"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        RSHELL + ["--local", f"examples/{script}"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert "error" not in done.stderr.lower()

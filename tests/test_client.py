@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+import api_fixtures as fx
 import httpx
 import pytest
 import respx
 
-import api_fixtures as fx
 import rshell
 from rshell.client.api import ReplicateClient
 from rshell.client.models import Deployment, Model, Page, Prediction, Training, Version
@@ -155,7 +156,13 @@ def test_models_create_body() -> None:
                 "alice", "hot-dog", visibility="private", hardware="cpu", description="hd", paper_url=None
             )
         )
-    assert body_of(route) == {"owner": "alice", "name": "hot-dog", "visibility": "private", "hardware": "cpu", "description": "hd"}
+    assert body_of(route) == {
+        "owner": "alice",
+        "name": "hot-dog",
+        "visibility": "private",
+        "hardware": "cpu",
+        "description": "hd",
+    }
     assert model.name == "hot-dog"
 
 
@@ -175,7 +182,9 @@ def test_models_delete_204() -> None:
 
 def test_models_readme_get_returns_text() -> None:
     with respx.mock() as mock:
-        mock.get(f"{BASE}/models/alice/hot-dog/readme").respond(200, text="# Hot dog\n", headers={"Content-Type": "text/plain"})
+        mock.get(f"{BASE}/models/alice/hot-dog/readme").respond(
+            200, text="# Hot dog\n", headers={"Content-Type": "text/plain"}
+        )
         assert run(lambda c: c.models_readme_get("alice", "hot-dog")) == "# Hot dog\n"
 
 
@@ -259,9 +268,8 @@ def test_prediction_on_deployment_endpoint() -> None:
 
 @pytest.mark.parametrize("kwargs", [{}, {"model": "a/b", "version": "v"}, {"model": "nosl"}])
 def test_prediction_target_must_be_exactly_one_valid(kwargs: dict[str, str]) -> None:
-    with respx.mock():
-        with pytest.raises(UsageError):
-            run(lambda c: c.predictions_create({}, **kwargs))
+    with respx.mock(), pytest.raises(UsageError):
+        run(lambda c: c.predictions_create({}, **kwargs))
 
 
 @pytest.mark.parametrize("status", fx.STATUSES)
@@ -289,7 +297,9 @@ def test_predictions_list_and_cancel() -> None:
         cancel = mock.post(f"{BASE}/predictions/{fx.PREDICTION_ID}/cancel").respond(200, json=fx.prediction("canceled"))
 
         async def calls(c: ReplicateClient) -> tuple[Page[Prediction], Prediction]:
-            return await c.predictions_list(created_after="2025-01-01T00:00:00Z"), await c.predictions_cancel(fx.PREDICTION_ID)
+            return await c.predictions_list(created_after="2025-01-01T00:00:00Z"), await c.predictions_cancel(
+                fx.PREDICTION_ID
+            )
 
         page, canceled = run(calls)
     assert listed.calls.last.request.url.params["created_after"] == "2025-01-01T00:00:00Z"
@@ -305,7 +315,9 @@ def test_trainings_create_posts_under_the_version() -> None:
     with respx.mock() as mock:
         route = mock.post(url).respond(201, json=fx.training("starting"))
         training = run(
-            lambda c: c.trainings_create("ostris", "trainer", fx.VERSION_ID, destination="alice/lora", input={"steps": 10})
+            lambda c: c.trainings_create(
+                "ostris", "trainer", fx.VERSION_ID, destination="alice/lora", input={"steps": 10}
+            )
         )
     assert body_of(route) == {"destination": "alice/lora", "input": {"steps": 10}}
     assert isinstance(training, Training) and training.status == "starting"
@@ -339,7 +351,12 @@ def test_deployments_crud() -> None:
 
         async def calls(c: ReplicateClient) -> Deployment:
             await c.deployments_create(
-                name="app", model="stability-ai/sdxl", version=fx.VERSION_ID, hardware="gpu-t4", min_instances=0, max_instances=2
+                name="app",
+                model="stability-ai/sdxl",
+                version=fx.VERSION_ID,
+                hardware="gpu-t4",
+                min_instances=0,
+                max_instances=2,
             )
             page = await c.deployments_list()
             assert page.results[0].current_release is not None

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from email.utils import formatdate
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
+import api_fixtures as fx
 import httpx
 import pytest
 import respx
 
-import api_fixtures as fx
 from rshell.client.api import ReplicateClient
 from rshell.client.problems import AUTH_HINT
 from rshell.client.retry import RetryPolicy, parse_retry_after
@@ -33,7 +34,13 @@ class Sleeps:
         self.delays.append(seconds)
 
 
-def run(make: Callable[[ReplicateClient], Awaitable[T]], *, sleeps: Sleeps | None = None, retries: int = 3, token: str | None = TOKEN) -> T:
+def run(
+    make: Callable[[ReplicateClient], Awaitable[T]],
+    *,
+    sleeps: Sleeps | None = None,
+    retries: int = 3,
+    token: str | None = TOKEN,
+) -> T:
     async def main() -> T:
         async with ReplicateClient(token, BASE, max_retries=retries, sleep=sleeps or Sleeps()) as client:
             return await make(client)
@@ -162,7 +169,9 @@ def test_connection_error_on_get_is_retried_then_network_error() -> None:
 
 def test_connection_error_then_success() -> None:
     with respx.mock() as mock:
-        mock.get(f"{BASE}/account").mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=fx.account())])
+        mock.get(f"{BASE}/account").mock(
+            side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=fx.account())]
+        )
         assert run(lambda c: c.account_get()).username == "alice"
 
 
@@ -227,7 +236,9 @@ def test_422_problem_json_detail_with_invalid_fields() -> None:
         invalid_fields=[{"type": "required", "field": "prompt", "description": "prompt is required"}],
     )
     with respx.mock() as mock:
-        mock.post(f"{BASE}/models/a/b/predictions").respond(422, json=body, headers={"Content-Type": "application/problem+json"})
+        mock.post(f"{BASE}/models/a/b/predictions").respond(
+            422, json=body, headers={"Content-Type": "application/problem+json"}
+        )
         with pytest.raises(ApiError) as caught:
             run(lambda c: c.predictions_create({}, model="a/b"))
     assert caught.value.status == 422

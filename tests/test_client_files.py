@@ -9,14 +9,15 @@ import email.policy
 import json
 import os
 import tracemalloc
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
+import api_fixtures as fx
 import httpx
 import pytest
 import respx
 
-import api_fixtures as fx
 from rshell.client.api import ReplicateClient
 from rshell.client.transfer import filename_from_disposition, safe_filename
 from rshell.errors import ApiError, NetworkError, UsageError
@@ -274,7 +275,9 @@ def test_files_download_path_params_and_disposition_name(tmp_path: Path) -> None
 
         async def main() -> Path:
             async with ReplicateClient(TOKEN, BASE) as client:
-                return await client.files_download(fx.FILE_ID, tmp_path, owner="alice", expiry=1708515345, signature="c2ln")
+                return await client.files_download(
+                    fx.FILE_ID, tmp_path, owner="alice", expiry=1708515345, signature="c2ln"
+                )
 
         written = asyncio.run(main())
     params = route.calls.last.request.url.params
@@ -296,5 +299,5 @@ def test_safe_names() -> None:
     assert safe_filename("../../etc/passwd") == "passwd"
     assert safe_filename("..") == "download"
     assert safe_filename("a\x1b[31mb.png") == "a_[31mb.png"
-    assert filename_from_disposition("attachment; filename=\"../x.png\"") == "x.png"
+    assert filename_from_disposition('attachment; filename="../x.png"') == "x.png"
     assert filename_from_disposition(None) is None

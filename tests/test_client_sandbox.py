@@ -5,8 +5,9 @@ over real sockets, not only mocks."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -27,14 +28,18 @@ def run(sandbox: Any, make: Callable[[ReplicateClient], Awaitable[T]], token: st
 
 
 def test_sync_prediction_with_prefer_wait(sandbox: Any) -> None:
-    prediction = run(sandbox, lambda c: c.predictions_create({"text": "hi", "times": 2}, model="rshell/echo", wait=True))
+    prediction = run(
+        sandbox, lambda c: c.predictions_create({"text": "hi", "times": 2}, model="rshell/echo", wait=True)
+    )
     assert prediction.status == "succeeded"
     assert prediction.output == "hi hi"
 
 
 def test_stream_to_done_then_resume_after_an_event_id(sandbox: Any) -> None:
     async def flow(c: ReplicateClient) -> tuple[list[Any], list[Any]]:
-        prediction = await c.predictions_create({"prompt": "once upon", "max_tokens": 6}, model="rshell/tinylm", stream=True)
+        prediction = await c.predictions_create(
+            {"prompt": "once upon", "max_tokens": 6}, model="rshell/tinylm", stream=True
+        )
         assert prediction.urls.stream
         events = [e async for e in c.stream(prediction.urls.stream)]
         resumed = [e async for e in c.stream(prediction.urls.stream, last_event_id=events[1].id)]

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
+import api_fixtures as fx
 import jsonschema
 import pytest
 import respx
 
-import api_fixtures as fx
 from rshell.client.api import ReplicateClient
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "replicate-openapi.json"
@@ -129,14 +130,18 @@ REQUESTS: list[tuple[str, str, str, Callable[[ReplicateClient], Awaitable[Any]],
         "post",
         "/models/{model_owner}/{model_name}/versions/{version_id}/trainings",
         f"{BASE}/models/a/b/versions/v1/trainings",
-        lambda c: c.trainings_create("a", "b", "v1", destination="me/new", input={"steps": 3}, webhook="https://h.test"),
+        lambda c: c.trainings_create(
+            "a", "b", "v1", destination="me/new", input={"steps": 3}, webhook="https://h.test"
+        ),
         fx.training(),
     ),
     (
         "post",
         "/deployments",
         f"{BASE}/deployments",
-        lambda c: c.deployments_create(name="d", model="a/b", version="v", hardware="cpu", min_instances=0, max_instances=1),
+        lambda c: c.deployments_create(
+            name="d", model="a/b", version="v", hardware="cpu", min_instances=0, max_instances=1
+        ),
         fx.deployment(),
     ),
     (

@@ -4,13 +4,13 @@ StreamInterrupted error when the stream stops before `done`."""
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
+import api_fixtures as fx
 import httpx
 import pytest
 import respx
 
-import api_fixtures as fx
 from rshell.client.api import ReplicateClient
 from rshell.client.models import ServerEvent
 from rshell.client.sse import StreamInterrupted
@@ -118,7 +118,9 @@ def test_connection_dropping_mid_stream_raises_interrupted() -> None:
 
     with respx.mock() as mock:
         mock.get(STREAM).mock(
-            return_value=httpx.Response(200, headers=SSE_HEADERS, stream=BreaksAfter(b"id: 7\nevent: output\ndata: one\n\n"))
+            return_value=httpx.Response(
+                200, headers=SSE_HEADERS, stream=BreaksAfter(b"id: 7\nevent: output\ndata: one\n\n")
+            )
         )
         with pytest.raises(StreamInterrupted) as caught:
             asyncio.run(main())

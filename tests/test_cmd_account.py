@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import api_fixtures as fx
 import pytest
 import respx
-
-import api_fixtures as fx
 from handler_support import BASE, TOKEN, Harness
+
 from rshell.errors import AuthError
 
 

@@ -9,12 +9,12 @@ import asyncio
 import io
 import stat
 
+import api_fixtures as fx
 import pytest
 import respx
 import yaml
-
-import api_fixtures as fx
 from handler_support import BASE, TOKEN, Harness
+
 from rshell.client.api import ReplicateClient
 from rshell.errors import AuthError, UsageError
 from rshell.executor import Executor

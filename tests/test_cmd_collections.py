@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import api_fixtures as fx
 import pytest
 import respx
-
-import api_fixtures as fx
 from handler_support import BASE, Harness
+
 from rshell.errors import ApiError, UsageError
 
 
@@ -18,7 +18,10 @@ def api():
 
 def test_list_is_a_table_of_slug_name_description(api, monkeypatch):
     monkeypatch.setenv("COLUMNS", "120")
-    items = [fx.collection_list_item(), fx.collection_list_item("upscalers", name="Upscalers", description="Make images bigger")]
+    items = [
+        fx.collection_list_item(),
+        fx.collection_list_item("upscalers", name="Upscalers", description="Make images bigger"),
+    ]
     api.get("/collections").respond(200, json=fx.page(items))
     result = Harness().run("collections list")
     lines = result.text.splitlines()
@@ -57,7 +60,14 @@ def test_search_sends_query_and_limit_and_shows_three_sections(api, monkeypatch)
     assert [s.splitlines()[0] for s in sections] == ["Models", "Collections", "Pages"]
     assert sections[0].splitlines()[2].split()[:2] == ["google/nano-banana", "75.8M"]
     assert sections[1].splitlines()[2].split()[:1] == ["image-editing"]
-    assert sections[2].splitlines()[2].split() == ["Getting", "started", "with", "image", "editing", "/docs/guides/image-editing"]
+    assert sections[2].splitlines()[2].split() == [
+        "Getting",
+        "started",
+        "with",
+        "image",
+        "editing",
+        "/docs/guides/image-editing",
+    ]
     assert result.data["query"] == "nano banana"
 
 

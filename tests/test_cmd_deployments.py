@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
+import api_fixtures as fx
 import pytest
 import respx
-
-import api_fixtures as fx
 from handler_support import BASE, Harness, body_of
+
 from rshell.errors import ApiError, RshellError, UsageError
 
 OTHER_VERSION = "f" * 64
@@ -19,13 +18,18 @@ def api():
         yield router
 
 
-
 def test_list_shows_release_model_hardware_and_instances(api):
     api.get("/deployments").respond(200, json=fx.page([fx.deployment(), fx.deployment(name="other")]))
     result = Harness().run("deployments list")
     header, first, second = result.text.splitlines()
     assert header.split() == ["DEPLOYMENT", "RELEASE", "MODEL", "HARDWARE", "INSTANCES"]
-    assert first.split() == ["alice/my-app-image-generator", "1", f"stability-ai/sdxl:{fx.VERSION_ID[:12]}", "gpu-t4", "1-5"]
+    assert first.split() == [
+        "alice/my-app-image-generator",
+        "1",
+        f"stability-ai/sdxl:{fx.VERSION_ID[:12]}",
+        "gpu-t4",
+        "1-5",
+    ]
     assert second.split()[0] == "alice/other"
     assert result.data["results"][0]["current_release"]["number"] == 1
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import api_fixtures as fx
 import pytest
 import respx
-
-import api_fixtures as fx
 from handler_support import BASE, Harness
+
 from rshell.errors import ApiError, UsageError
 
 CONTENT = b"\x89PNG fake image bytes\n" * 100

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
+import api_fixtures as fx
 import pytest
 import respx
-
-import api_fixtures as fx
 from handler_support import BASE, Harness, body_of
+
 from rshell.errors import ApiError, RshellError, UsageError
 
 
@@ -15,7 +14,6 @@ from rshell.errors import ApiError, RshellError, UsageError
 def api():
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         yield router
-
 
 
 # list and search -------------------------------------------------------------------
@@ -129,8 +127,16 @@ def test_schema_lists_inputs_in_x_order_with_types_defaults_and_constraints(api,
     assert lines[1].split() == ["INPUT", "TYPE", "DEFAULT", "CONSTRAINTS", "DESCRIPTION"]
     names = [line.split()[0] for line in lines[2:12]]
     assert names == [
-        "prompt*", "negative_prompt", "image", "width", "height",
-        "num_outputs", "scheduler", "guidance_scale", "apply_watermark", "seed",
+        "prompt*",
+        "negative_prompt",
+        "image",
+        "width",
+        "height",
+        "num_outputs",
+        "scheduler",
+        "guidance_scale",
+        "apply_watermark",
+        "seed",
     ]
     rows = {line.split()[0]: line for line in lines[2:12]}
     assert "min 256, max 2048" in rows["width"] and "1024" in rows["width"]
@@ -149,7 +155,12 @@ def test_schema_of_a_named_version_fetches_that_version(api):
     result = Harness().run(f"model schema meta/llama:{fx.VERSION_ID}")
     assert route.called
     assert "output: array of string (iterator, concatenate)" in result.text.splitlines()
-    assert [line.split()[0] for line in result.text.splitlines()[2:6]] == ["prompt*", "system_prompt", "max_tokens", "temperature"]
+    assert [line.split()[0] for line in result.text.splitlines()[2:6]] == [
+        "prompt*",
+        "system_prompt",
+        "max_tokens",
+        "temperature",
+    ]
 
 
 def test_schema_of_a_model_without_versions_says_so(api):
@@ -198,7 +209,9 @@ def test_create_sends_every_flag_given(api):
 
 def test_create_surfaces_the_api_problem_detail(api):
     api.post("/models").respond(
-        400, json=fx.problem(400, "A model with that name already exists"), headers={"content-type": "application/problem+json"}
+        400,
+        json=fx.problem(400, "A model with that name already exists"),
+        headers={"content-type": "application/problem+json"},
     )
     with pytest.raises(ApiError) as caught:
         Harness().run("model create alice/hot-dog")

@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import api_fixtures as fx
 import httpx
 import pytest
 import respx
-
-import api_fixtures as fx
 from handler_support import BASE, Harness, body_of, prepare
+
 from rshell.commands import running
 from rshell.commands.context import Result
 from rshell.errors import AuthError, Interrupted, UsageError
@@ -29,8 +29,6 @@ SSE = {"Content-Type": "text/event-stream"}
 def api():
     with respx.mock(assert_all_called=False) as router:
         yield router
-
-
 
 
 def mock_model(api, owner: str = "stability-ai", name: str = "sdxl", *, llm: bool = False) -> respx.Route:
@@ -303,8 +301,12 @@ def test_broken_stream_resumes_once_with_last_event_id(api, sleeps):
     model_create(api, "meta", "llama").respond(201, json=llm_prediction("starting"))
     first = fx.sse_body([("output", "one "), ("output", "two ")])  # ends before done
     rest = fx.sse_body([("output", "three"), ("done", "{}")]).replace(b"id: 1", b"id: 3").replace(b"id: 2", b"id: 4")
-    stream = api.get(STREAM_URL).mock(side_effect=[httpx.Response(200, content=first, headers=SSE), httpx.Response(200, content=rest, headers=SSE)])
-    api.get(f"{BASE}/predictions/{PID}").respond(200, json=llm_prediction("succeeded", output=["one ", "two ", "three"]))
+    stream = api.get(STREAM_URL).mock(
+        side_effect=[httpx.Response(200, content=first, headers=SSE), httpx.Response(200, content=rest, headers=SSE)]
+    )
+    api.get(f"{BASE}/predictions/{PID}").respond(
+        200, json=llm_prediction("succeeded", output=["one ", "two ", "three"])
+    )
     h = Harness()
     h.run(f"stream {LLM} prompt=hi")
     assert stream.call_count == 2
@@ -479,7 +481,16 @@ def test_show_summarises_the_prediction(api):
     result = Harness().run(f"p show {PID}")
     assert result.data["status"] == "failed"
     text = result.text
-    for expected in (PID, "stability-ai/sdxl", fx.VERSION_ID, "failed", "2024-05-14 10:00", "4.2s", "CUDA out of memory", "Using seed: 4223"):
+    for expected in (
+        PID,
+        "stability-ai/sdxl",
+        fx.VERSION_ID,
+        "failed",
+        "2024-05-14 10:00",
+        "4.2s",
+        "CUDA out of memory",
+        "Using seed: 4223",
+    ):
         assert expected in text, expected
 
 
@@ -571,7 +582,9 @@ def test_parse_model_ref_forms(text, owner, name, version):
     assert str(ref) == text
 
 
-@pytest.mark.parametrize("bad", ["sdxl", "a/b/c", "a/", "/b", "a/b:", "a b/c", fx.VERSION_ID[:-1], "owner/name:ver sion"])
+@pytest.mark.parametrize(
+    "bad", ["sdxl", "a/b/c", "a/", "/b", "a/b:", "a b/c", fx.VERSION_ID[:-1], "owner/name:ver sion"]
+)
 def test_parse_model_ref_rejects_malformed(bad):
     from rshell.commands.modelref import parse_model_ref
 

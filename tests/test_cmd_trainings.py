@@ -3,16 +3,15 @@ uploads, --destination, --wait polling, failures, Ctrl-C, list/show/cancel."""
 
 from __future__ import annotations
 
-
+import api_fixtures as fx
 import httpx
 import pytest
 import respx
-
-import api_fixtures as fx
 from handler_support import BASE, Harness, body_of
+from test_cmd_predictions import run_and_interrupt
+
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, RshellError, UsageError
-from test_cmd_predictions import run_and_interrupt
 
 TID = fx.TRAINING_ID
 TRAINER = "ostris/flux-dev-lora-trainer"
@@ -23,7 +22,6 @@ TRAINER_VERSION = "d995297071a44dcb72244e6c19462111649ec86a9646c32df56daa7f14801
 def api():
     with respx.mock(assert_all_called=False) as router:
         yield router
-
 
 
 def trainer_version() -> dict:
@@ -48,7 +46,6 @@ def mock_trainer(api) -> tuple[respx.Route, respx.Route]:
     return version, create
 
 
-
 @pytest.fixture
 def images(tmp_path):
     path = tmp_path / "data.zip"
@@ -61,7 +58,9 @@ def test_create_uploads_files_and_returns_at_once(api, images, sleeps):
     create.respond(201, json=fx.training("starting"))
     upload = api.post(f"{BASE}/files").respond(201, json=fx.file())
     get = api.get(f"{BASE}/trainings/{TID}").respond(200, json=fx.training("succeeded"))
-    result = Harness().run(f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} steps=500")
+    result = Harness().run(
+        f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} steps=500"
+    )
     assert version.called and upload.called
     assert b"zip bytes" in upload.calls.last.request.content
     assert body_of(create) == {
@@ -140,7 +139,9 @@ def test_failed_training_is_not_ok(api, images, sleeps):
     create.respond(201, json=fx.training("processing"))
     api.post(f"{BASE}/files").respond(201, json=fx.file())
     api.get(f"{BASE}/trainings/{TID}").respond(200, json=fx.training("failed"))
-    result = Harness().run(f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} --wait")
+    result = Harness().run(
+        f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} --wait"
+    )
     assert result.ok is False
     assert result.error == f"training {TID} failed: training diverged"
 
@@ -162,7 +163,9 @@ def test_ctrl_c_while_waiting_cancels_the_training(api, images, sleeps):
 
 def test_list_show_cancel(api, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
-    api.get(f"{BASE}/trainings").respond(200, json=fx.page([fx.training("succeeded"), fx.training("processing", training_id="t2")]))
+    api.get(f"{BASE}/trainings").respond(
+        200, json=fx.page([fx.training("succeeded"), fx.training("processing", training_id="t2")])
+    )
     result = Harness().run("training list")
     lines = result.text.splitlines()
     assert lines[0].split() == ["ID", "MODEL", "STATUS", "CREATED_AT"]

@@ -7,14 +7,12 @@ fetches through a real ReplicateClient from a respx-mocked API serving Cog schem
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import pytest
 import respx
-
-from rshell.completion.engine import Completion
-from rshell.session.state import Session
 from test_completion_support import (
     SDXL_OLD_VERSION,
     SDXL_ORDER,
@@ -22,6 +20,9 @@ from test_completion_support import (
     Rig,
     make_rig,
 )
+
+from rshell.completion.engine import Completion
+from rshell.session.state import Session
 
 
 def drive(scenario: Callable[[Rig], Awaitable[Any]], session: Session | None = None) -> Any:
@@ -48,7 +49,19 @@ def by_text(found: list[Completion]) -> dict[str, Completion]:
 def test_first_word_offers_groups_commands_and_aliases_from_the_catalog() -> None:
     async def scenario(rig: Rig) -> None:
         found = rig.texts("")
-        for word in ("prediction", "model", "deployments", "hardware", "help", "scaffold", "run", "stream", "train", "m", "hw"):
+        for word in (
+            "prediction",
+            "model",
+            "deployments",
+            "hardware",
+            "help",
+            "scaffold",
+            "run",
+            "stream",
+            "train",
+            "m",
+            "hw",
+        ):
             assert word in found
         assert rig.texts("pre")[:2] == ["prediction", "predictions"]
         ran = by_text(rig.engine.complete("ru"))["run"]
@@ -148,7 +161,14 @@ def test_model_search_is_debounced_while_typing() -> None:
 def test_models_after_every_command_and_flag_that_takes_one() -> None:
     async def scenario(rig: Rig) -> None:
         await rig.settle("model show stab")
-        for line in ("model show stab", "model schema stab", "train stab", "deployments create d --model stab", "train a/b:v --destination stab", "m versions stab"):
+        for line in (
+            "model show stab",
+            "model schema stab",
+            "train stab",
+            "deployments create d --model stab",
+            "train a/b:v --destination stab",
+            "m versions stab",
+        ):
             assert rig.texts(line)[:1] == ["stability-ai/sdxl"], line
 
     drive(scenario)
@@ -238,10 +258,23 @@ def test_enum_values_and_booleans_after_key_equals() -> None:
     async def scenario(rig: Rig) -> None:
         await rig.settle("run stability-ai/sdxl ")
         found = rig.engine.complete("run stability-ai/sdxl scheduler=")
-        assert [c.text for c in found] == ["DDIM", "DPMSolverMultistep", "HeunDiscrete", "K_EULER_ANCESTRAL", "K_EULER", "PNDM"]
+        assert [c.text for c in found] == [
+            "DDIM",
+            "DPMSolverMultistep",
+            "HeunDiscrete",
+            "K_EULER_ANCESTRAL",
+            "K_EULER",
+            "PNDM",
+        ]
         assert by_text(found)["K_EULER"].meta == "default"
-        assert [(c.text, c.start) for c in rig.engine.complete("run stability-ai/sdxl scheduler=K_E")] == [("K_EULER_ANCESTRAL", -3), ("K_EULER", -3)]
-        assert [(c.text, c.meta) for c in rig.engine.complete("run stability-ai/sdxl apply_watermark=")] == [("true", "default"), ("false", None)]
+        assert [(c.text, c.start) for c in rig.engine.complete("run stability-ai/sdxl scheduler=K_E")] == [
+            ("K_EULER_ANCESTRAL", -3),
+            ("K_EULER", -3),
+        ]
+        assert [(c.text, c.meta) for c in rig.engine.complete("run stability-ai/sdxl apply_watermark=")] == [
+            ("true", "default"),
+            ("false", None),
+        ]
         assert rig.texts("run stability-ai/sdxl width=") == []  # an integer: nothing to offer
 
     drive(scenario)
@@ -254,7 +287,19 @@ def test_values_with_spaces_are_quoted() -> None:
     assert [c.text for c in inputs.value_candidates(field)] == ["oil paint", "pencil"]
 
     async def scenario(rig: Rig) -> None:
-        rig.cache.put_schema("a/b", {"components": {"schemas": {"Input": {"type": "object", "properties": {"style": {"type": "string", "enum": ["oil paint", "pencil"]}}}}}})
+        rig.cache.put_schema(
+            "a/b",
+            {
+                "components": {
+                    "schemas": {
+                        "Input": {
+                            "type": "object",
+                            "properties": {"style": {"type": "string", "enum": ["oil paint", "pencil"]}},
+                        }
+                    }
+                }
+            },
+        )
         assert rig.texts("run a/b style=o") == ["'oil paint'"]
 
     drive(scenario)
@@ -293,7 +338,13 @@ def test_home_paths_keep_the_tilde(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 # variables and templates -----------------------------------------------------------------------
 
-IMG = {"id": "p1", "status": "succeeded", "output": ["https://x/0.png", "https://x/1.png"], "metrics": {"predict_time": 1.5}, "input": {"odd key": 1}}
+IMG = {
+    "id": "p1",
+    "status": "succeeded",
+    "output": ["https://x/0.png", "https://x/1.png"],
+    "metrics": {"predict_time": 1.5},
+    "input": {"odd key": 1},
+}
 
 
 def test_variable_names_and_paths_after_dollar() -> None:
@@ -317,7 +368,11 @@ def test_variable_paths_inside_templates() -> None:
 
     async def scenario(rig: Rig) -> None:
         found = rig.engine.complete('run a/b image="{{ img.output[')
-        assert [(c.text, c.start) for c in found] == [("img.output[0]", -11), ("img.output[1]", -11), ("img.output[-1]", -11)]
+        assert [(c.text, c.start) for c in found] == [
+            ("img.output[0]", -11),
+            ("img.output[1]", -11),
+            ("img.output[-1]", -11),
+        ]
         assert rig.texts("run a/b image={{img.st") == ["img.status"]
         assert rig.texts("run a/b image={{i") == ["img"]
         assert rig.texts("run a/b image='$img.out") == []  # single quotes: no substitution
@@ -342,11 +397,19 @@ def test_prediction_and_training_ids() -> None:
     session = Session(in_flight={"inflightid000": "stability-ai/sdxl"})
 
     async def scenario(rig: Rig) -> None:
-        assert await rig.settle("prediction show ") == ["inflightid000", "ufawqhfynnddngldkgtslldrkq", "rrr4z55ocneqzikepnug6xezpe"]
+        assert await rig.settle("prediction show ") == [
+            "inflightid000",
+            "ufawqhfynnddngldkgtslldrkq",
+            "rrr4z55ocneqzikepnug6xezpe",
+        ]
         meta = by_text(rig.engine.complete("p cancel uf"))["ufawqhfynnddngldkgtslldrkq"].meta
         assert meta == "black-forest-labs/flux-schnell · succeeded · 2024-06-02 08:30"
         assert await rig.settle("training show ") == ["zz4ibbonubfz7carwiefibzgga"]
-        assert await rig.settle("scaffold ") == ["inflightid000", "ufawqhfynnddngldkgtslldrkq", "rrr4z55ocneqzikepnug6xezpe"]
+        assert await rig.settle("scaffold ") == [
+            "inflightid000",
+            "ufawqhfynnddngldkgtslldrkq",
+            "rrr4z55ocneqzikepnug6xezpe",
+        ]
 
     drive(scenario, session)
 

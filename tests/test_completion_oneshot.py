@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import respx
+from test_completion_support import BASE, SDXL_ORDER, SDXL_SCHEMA, SDXL_VERSION, TOKEN, install_api
 
 from rshell.completion import oneshot
 from rshell.completion.cache import CompletionCache, ModelInfo, default_path
 from rshell.completion.matcher import Candidate
-from test_completion_support import BASE, SDXL_ORDER, SDXL_SCHEMA, SDXL_VERSION, TOKEN, install_api
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,12 @@ def warm_cache() -> Path:
     """A disk cache as an earlier session left it."""
     path = default_path(None)
     cache = CompletionCache(path)
-    cache.put_models([ModelInfo("stability-ai/sdxl", "A text-to-image model", 76_000_000), ModelInfo("stability-ai/stable-diffusion", "Latent diffusion", 110_000_000)])
+    cache.put_models(
+        [
+            ModelInfo("stability-ai/sdxl", "A text-to-image model", 76_000_000),
+            ModelInfo("stability-ai/stable-diffusion", "Latent diffusion", 110_000_000),
+        ]
+    )
     cache.put_schema("stability-ai/sdxl", SDXL_SCHEMA, SDXL_VERSION)
     cache.put_list("hardware", [Candidate("cpu", "CPU"), Candidate("gpu-t4", "Nvidia T4 GPU")])
     cache.mark("models", "")
@@ -56,8 +61,14 @@ def complete(line: str) -> list[str]:
 
 def test_answers_from_the_disk_cache_with_whole_words_and_meta(home: Path) -> None:
     warm_cache()
-    assert complete("rshell run stability-ai/sdxl num")[0] == "num_inference_steps=\tinteger = 50 — Number of denoising steps"
-    assert complete("rshell run stability-ai/sdxl scheduler=K_E") == ["scheduler=K_EULER_ANCESTRAL", "scheduler=K_EULER\tdefault"]
+    assert (
+        complete("rshell run stability-ai/sdxl num")[0]
+        == "num_inference_steps=\tinteger = 50 — Number of denoising steps"
+    )
+    assert complete("rshell run stability-ai/sdxl scheduler=K_E") == [
+        "scheduler=K_EULER_ANCESTRAL",
+        "scheduler=K_EULER\tdefault",
+    ]
     assert complete("rshell model create a/b --hardware=g") == ["--hardware=gpu-t4\tNvidia T4 GPU"]
     assert complete("rshell model sch")[0].startswith("schema\t")
     assert complete("rshell run stab")[0] == "stability-ai/stable-diffusion\t110M runs · Latent diffusion"
@@ -66,7 +77,9 @@ def test_answers_from_the_disk_cache_with_whole_words_and_meta(home: Path) -> No
 def test_strips_the_program_and_rshell_options(home: Path) -> None:
     warm_cache()
     assert oneshot.strip_program("rshell --json --session work run a/b ") == ("run a/b ", "work")
-    assert complete("rshell --local --json run stability-ai/sdxl wid") == ["width=\tinteger = 1024 — Width of output image"]
+    assert complete("rshell --local --json run stability-ai/sdxl wid") == [
+        "width=\tinteger = 1024 — Width of output image"
+    ]
     assert complete("replicate model sche") == ["schema\tShow a model version's inputs and output."]
 
 
@@ -82,17 +95,23 @@ def test_one_quick_fetch_fills_and_saves_the_cache(home: Path, monkeypatch: pyte
     monkeypatch.setenv("REPLICATE_API_TOKEN", TOKEN)
     with respx.mock(assert_all_called=False) as router:
         api = install_api(router)
-        assert [line.split("\t")[0] for line in complete("rshell run stability-ai/sdxl ")] == [k + "=" for k in SDXL_ORDER]
+        assert [line.split("\t")[0] for line in complete("rshell run stability-ai/sdxl ")] == [
+            k + "=" for k in SDXL_ORDER
+        ]
         assert "model:stability-ai/sdxl" in api.calls
         calls = len(api.calls)
         # saved: the next Tab answers from disk without a request
-        assert [line.split("\t")[0] for line in complete("rshell run stability-ai/sdxl ")] == [k + "=" for k in SDXL_ORDER]
+        assert [line.split("\t")[0] for line in complete("rshell run stability-ai/sdxl ")] == [
+            k + "=" for k in SDXL_ORDER
+        ]
         assert len(api.calls) == calls
     saved = CompletionCache(default_path(BASE))
     assert saved.load() and "stability-ai/sdxl" in saved.schemas
 
 
-def test_a_hanging_api_costs_at_most_the_fetch_budget(home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_hanging_api_costs_at_most_the_fetch_budget(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     warm_cache()
     monkeypatch.setenv("REPLICATE_API_TOKEN", TOKEN)
     with respx.mock(assert_all_called=False) as router:
@@ -137,7 +156,7 @@ def bash_complete(bin_dir: Path, line: str, words: list[str], cword: int) -> lis
     """Source completers/rshell.bash, set COMP_* as bash would, call the function."""
     array = " ".join(shlex.quote(w) for w in words)
     program = f"""
-        source {shlex.quote(str(ROOT / 'completers' / 'rshell.bash'))}
+        source {shlex.quote(str(ROOT / "completers" / "rshell.bash"))}
         COMP_LINE={shlex.quote(line)}
         COMP_POINT=${{#COMP_LINE}}
         COMP_WORDS=({array})
@@ -147,7 +166,9 @@ def bash_complete(bin_dir: Path, line: str, words: list[str], cword: int) -> lis
         complete -p rshell
     """
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["bash", "--norc", "--noprofile", "-c", program], capture_output=True, text=True, env=env, timeout=60)
+    done = subprocess.run(
+        ["bash", "--norc", "--noprofile", "-c", program], capture_output=True, text=True, env=env, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[-1] == "complete -o nospace -F _rshell_complete rshell"
@@ -157,11 +178,22 @@ def bash_complete(bin_dir: Path, line: str, words: list[str], cword: int) -> lis
 def test_bash_completes_commands_and_model_inputs(shim: Path) -> None:
     warm_cache()
     assert bash_complete(shim, "rshell model sche", ["rshell", "model", "sche"], 2) == ["schema "]
-    assert bash_complete(shim, "rshell run stability-ai/sdxl num", ["rshell", "run", "stability-ai/sdxl", "num"], 3) == ["num_inference_steps="]
+    assert bash_complete(
+        shim, "rshell run stability-ai/sdxl num", ["rshell", "run", "stability-ai/sdxl", "num"], 3
+    ) == ["num_inference_steps="]
     # bash splits at `=`: the word under the cursor is `K_E` (or `=` right after it)
-    assert bash_complete(shim, "rshell run stability-ai/sdxl scheduler=K_E", ["rshell", "run", "stability-ai/sdxl", "scheduler", "=", "K_E"], 5) == ["K_EULER_ANCESTRAL", "K_EULER"]
-    assert bash_complete(shim, "rshell run stability-ai/sdxl refine=", ["rshell", "run", "stability-ai/sdxl", "refine", "="], 4) == ["=no_refiner", "=expert_ensemble_refiner", "=base_image_refiner"]
-    assert bash_complete(shim, "rshell model create a/b --hardware ", ["rshell", "model", "create", "a/b", "--hardware", ""], 5) == ["cpu", "gpu-t4"]
+    assert bash_complete(
+        shim,
+        "rshell run stability-ai/sdxl scheduler=K_E",
+        ["rshell", "run", "stability-ai/sdxl", "scheduler", "=", "K_E"],
+        5,
+    ) == ["K_EULER_ANCESTRAL", "K_EULER"]
+    assert bash_complete(
+        shim, "rshell run stability-ai/sdxl refine=", ["rshell", "run", "stability-ai/sdxl", "refine", "="], 4
+    ) == ["=no_refiner", "=expert_ensemble_refiner", "=base_image_refiner"]
+    assert bash_complete(
+        shim, "rshell model create a/b --hardware ", ["rshell", "model", "create", "a/b", "--hardware", ""], 5
+    ) == ["cpu", "gpu-t4"]
 
 
 def test_bash_completes_local_paths_after_at(shim: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,6 +209,8 @@ def test_bash_completes_local_paths_after_at(shim: Path, tmp_path: Path, monkeyp
 
 def test_the_real_entry_point_answers_too(home: Path) -> None:
     warm_cache()
-    done = subprocess.run([sys.executable, "-m", "rshell", "--complete", "rshell model sche"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "rshell", "--complete", "rshell model sche"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["schema\tShow a model version's inputs and output."]

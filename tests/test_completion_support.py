@@ -32,12 +32,21 @@ FLUX_VERSION = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90
 TRAINER_VERSION = "b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
 
 
-def cog_schema(inputs: dict[str, Any], required: list[str], enums: dict[str, Any] | None = None, training: dict[str, Any] | None = None) -> dict[str, Any]:
+def cog_schema(
+    inputs: dict[str, Any],
+    required: list[str],
+    enums: dict[str, Any] | None = None,
+    training: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """An openapi_schema as Cog generates it for a predictor."""
     schemas: dict[str, Any] = {
         "Input": {"type": "object", "title": "Input", "required": required, "properties": inputs},
         "Output": {"type": "array", "items": {"type": "string", "format": "uri"}, "title": "Output"},
-        "Status": {"enum": ["starting", "processing", "succeeded", "canceled", "failed"], "type": "string", "title": "Status"},
+        "Status": {
+            "enum": ["starting", "processing", "succeeded", "canceled", "failed"],
+            "type": "string",
+            "title": "Status",
+        },
     }
     schemas.update(enums or {})
     if training is not None:
@@ -53,22 +62,83 @@ def cog_schema(inputs: dict[str, Any], required: list[str], enums: dict[str, Any
 # Properties deliberately not written in x-order: completion must sort them.
 SDXL_SCHEMA = cog_schema(
     {
-        "width": {"type": "integer", "title": "Width", "default": 1024, "x-order": 3, "description": "Width of output image"},
+        "width": {
+            "type": "integer",
+            "title": "Width",
+            "default": 1024,
+            "x-order": 3,
+            "description": "Width of output image",
+        },
         "prompt": {"type": "string", "title": "Prompt", "x-order": 0, "description": "Input prompt"},
-        "image": {"type": "string", "format": "uri", "title": "Image", "x-order": 2, "description": "Input image for img2img mode"},
-        "negative_prompt": {"type": "string", "title": "Negative Prompt", "default": "", "x-order": 1, "description": "Things to leave out"},
-        "scheduler": {"allOf": [{"$ref": "#/components/schemas/scheduler"}], "default": "K_EULER", "x-order": 4, "description": "scheduler"},
-        "num_inference_steps": {"type": "integer", "title": "Num Inference Steps", "default": 50, "minimum": 1, "maximum": 500, "x-order": 5, "description": "Number of denoising steps"},
-        "refine": {"allOf": [{"$ref": "#/components/schemas/refine"}], "default": "no_refiner", "x-order": 6, "description": "Which refine style to use"},
-        "apply_watermark": {"type": "boolean", "title": "Apply Watermark", "default": True, "x-order": 7, "description": "Applies a watermark"},
+        "image": {
+            "type": "string",
+            "format": "uri",
+            "title": "Image",
+            "x-order": 2,
+            "description": "Input image for img2img mode",
+        },
+        "negative_prompt": {
+            "type": "string",
+            "title": "Negative Prompt",
+            "default": "",
+            "x-order": 1,
+            "description": "Things to leave out",
+        },
+        "scheduler": {
+            "allOf": [{"$ref": "#/components/schemas/scheduler"}],
+            "default": "K_EULER",
+            "x-order": 4,
+            "description": "scheduler",
+        },
+        "num_inference_steps": {
+            "type": "integer",
+            "title": "Num Inference Steps",
+            "default": 50,
+            "minimum": 1,
+            "maximum": 500,
+            "x-order": 5,
+            "description": "Number of denoising steps",
+        },
+        "refine": {
+            "allOf": [{"$ref": "#/components/schemas/refine"}],
+            "default": "no_refiner",
+            "x-order": 6,
+            "description": "Which refine style to use",
+        },
+        "apply_watermark": {
+            "type": "boolean",
+            "title": "Apply Watermark",
+            "default": True,
+            "x-order": 7,
+            "description": "Applies a watermark",
+        },
     },
     required=["prompt"],
     enums={
-        "scheduler": {"enum": ["DDIM", "DPMSolverMultistep", "HeunDiscrete", "K_EULER_ANCESTRAL", "K_EULER", "PNDM"], "type": "string", "title": "scheduler", "description": "An enumeration."},
-        "refine": {"enum": ["no_refiner", "expert_ensemble_refiner", "base_image_refiner"], "type": "string", "title": "refine", "description": "An enumeration."},
+        "scheduler": {
+            "enum": ["DDIM", "DPMSolverMultistep", "HeunDiscrete", "K_EULER_ANCESTRAL", "K_EULER", "PNDM"],
+            "type": "string",
+            "title": "scheduler",
+            "description": "An enumeration.",
+        },
+        "refine": {
+            "enum": ["no_refiner", "expert_ensemble_refiner", "base_image_refiner"],
+            "type": "string",
+            "title": "refine",
+            "description": "An enumeration.",
+        },
     },
 )
-SDXL_ORDER = ["prompt", "negative_prompt", "image", "width", "scheduler", "num_inference_steps", "refine", "apply_watermark"]
+SDXL_ORDER = [
+    "prompt",
+    "negative_prompt",
+    "image",
+    "width",
+    "scheduler",
+    "num_inference_steps",
+    "refine",
+    "apply_watermark",
+]
 
 # An older version with other inputs: `owner/name:version` must use this one.
 SDXL_OLD_SCHEMA = cog_schema(
@@ -90,11 +160,23 @@ TRAINER_SCHEMA = cog_schema(
 )
 
 
-def model_json(owner: str, name: str, run_count: int, description: str, version: str | None = None, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+def model_json(
+    owner: str,
+    name: str,
+    run_count: int,
+    description: str,
+    version: str | None = None,
+    schema: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A model object as `GET /models/{owner}/{name}` returns it."""
     latest = None
     if version:
-        latest = {"id": version, "created_at": "2024-06-01T10:00:00.000000Z", "cog_version": "0.9.6", "openapi_schema": copy.deepcopy(schema)}
+        latest = {
+            "id": version,
+            "created_at": "2024-06-01T10:00:00.000000Z",
+            "cog_version": "0.9.6",
+            "openapi_schema": copy.deepcopy(schema),
+        }
     return {
         "url": f"https://replicate.com/{owner}/{name}",
         "owner": owner,
@@ -114,11 +196,22 @@ def model_json(owner: str, name: str, run_count: int, description: str, version:
 MODELS = [
     model_json("stability-ai", "sdxl", 76_000_000, "A text-to-image generative AI model", SDXL_VERSION, SDXL_SCHEMA),
     model_json("stability-ai", "stable-diffusion", 110_000_000, "A latent text-to-image diffusion model"),
-    model_json("black-forest-labs", "flux-schnell", 300_000_000, "The fastest image generation model", FLUX_VERSION, SDXL_OLD_SCHEMA),
+    model_json(
+        "black-forest-labs",
+        "flux-schnell",
+        300_000_000,
+        "The fastest image generation model",
+        FLUX_VERSION,
+        SDXL_OLD_SCHEMA,
+    ),
     model_json("meta", "meta-llama-3-8b-instruct", 5_000_000, "An 8 billion parameter language model"),
     model_json("alice", "my-trainer", 12, "Alice's LoRA trainer", TRAINER_VERSION, TRAINER_SCHEMA),
 ]
-SEARCH = {"sdxl": ["stability-ai/sdxl"], "stab": ["stability-ai/sdxl", "stability-ai/stable-diffusion"], "llama": ["meta/meta-llama-3-8b-instruct"]}
+SEARCH = {
+    "sdxl": ["stability-ai/sdxl"],
+    "stab": ["stability-ai/sdxl", "stability-ai/stable-diffusion"],
+    "llama": ["meta/meta-llama-3-8b-instruct"],
+}
 
 
 def page(results: list[Any], next_url: str | None = None) -> dict[str, Any]:
@@ -141,7 +234,11 @@ def run_json(kind: str, run_id: str, model: str, status: str, version: str = SDX
         "created_at": "2024-06-02T08:30:00.000000Z",
         "started_at": None,
         "completed_at": None,
-        "urls": {"get": f"{BASE}/{kind}/{run_id}", "cancel": f"{BASE}/{kind}/{run_id}/cancel", "web": f"https://replicate.com/p/{run_id}"},
+        "urls": {
+            "get": f"{BASE}/{kind}/{run_id}",
+            "cancel": f"{BASE}/{kind}/{run_id}/cancel",
+            "web": f"https://replicate.com/p/{run_id}",
+        },
     }
 
 
@@ -179,14 +276,29 @@ def install_api(router: respx.MockRouter) -> FakeApi:
 
     async def versions(request: httpx.Request, owner: str, name: str) -> httpx.Response:
         results = [
-            {"id": SDXL_VERSION, "created_at": "2024-06-01T10:00:00.000000Z", "cog_version": "0.9.6", "openapi_schema": SDXL_SCHEMA},
-            {"id": SDXL_OLD_VERSION, "created_at": "2023-07-26T17:00:00.000000Z", "cog_version": "0.8.1", "openapi_schema": SDXL_OLD_SCHEMA},
+            {
+                "id": SDXL_VERSION,
+                "created_at": "2024-06-01T10:00:00.000000Z",
+                "cog_version": "0.9.6",
+                "openapi_schema": SDXL_SCHEMA,
+            },
+            {
+                "id": SDXL_OLD_VERSION,
+                "created_at": "2023-07-26T17:00:00.000000Z",
+                "cog_version": "0.8.1",
+                "openapi_schema": SDXL_OLD_SCHEMA,
+            },
         ]
         return await api._respond(f"versions:{owner}/{name}", page(results))
 
     async def version(request: httpx.Request, owner: str, name: str, vid: str) -> httpx.Response:
         schema = {SDXL_VERSION: SDXL_SCHEMA, SDXL_OLD_VERSION: SDXL_OLD_SCHEMA}.get(vid)
-        body = {"id": vid, "created_at": "2023-07-26T17:00:00.000000Z", "cog_version": "0.8.1", "openapi_schema": schema}
+        body = {
+            "id": vid,
+            "created_at": "2023-07-26T17:00:00.000000Z",
+            "cog_version": "0.8.1",
+            "openapi_schema": schema,
+        }
         return await api._respond(f"version:{owner}/{name}:{vid}", body)
 
     def simple(name: str, body: Any) -> Any:
@@ -197,35 +309,108 @@ def install_api(router: respx.MockRouter) -> FakeApi:
 
     router.route(method="QUERY", url=f"{BASE}/models").mock(side_effect=search)
     router.get(f"{BASE}/models").mock(side_effect=simple("models", page(MODELS[:3])))
-    router.get(url__regex=rf"{BASE}/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/versions/(?P<vid>[^/]+)$").mock(side_effect=version)
+    router.get(url__regex=rf"{BASE}/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/versions/(?P<vid>[^/]+)$").mock(
+        side_effect=version
+    )
     router.get(url__regex=rf"{BASE}/models/(?P<owner>[^/]+)/(?P<name>[^/]+)/versions$").mock(side_effect=versions)
     router.get(url__regex=rf"{BASE}/models/(?P<owner>[^/]+)/(?P<name>[^/]+)$").mock(side_effect=get_model)
     router.get(f"{BASE}/hardware").mock(
-        side_effect=simple("hardware", [{"name": "CPU", "sku": "cpu"}, {"name": "Nvidia T4 GPU", "sku": "gpu-t4"}, {"name": "Nvidia A40 (Large) GPU", "sku": "gpu-a40-large"}, {"name": "Nvidia L40S GPU", "sku": "gpu-l40s"}])
+        side_effect=simple(
+            "hardware",
+            [
+                {"name": "CPU", "sku": "cpu"},
+                {"name": "Nvidia T4 GPU", "sku": "gpu-t4"},
+                {"name": "Nvidia A40 (Large) GPU", "sku": "gpu-a40-large"},
+                {"name": "Nvidia L40S GPU", "sku": "gpu-l40s"},
+            ],
+        )
     )
     router.get(f"{BASE}/predictions").mock(
         side_effect=simple(
             "predictions",
-            page([run_json("predictions", "ufawqhfynnddngldkgtslldrkq", "black-forest-labs/flux-schnell", "succeeded"), run_json("predictions", "rrr4z55ocneqzikepnug6xezpe", "stability-ai/sdxl", "failed")]),
+            page(
+                [
+                    run_json(
+                        "predictions", "ufawqhfynnddngldkgtslldrkq", "black-forest-labs/flux-schnell", "succeeded"
+                    ),
+                    run_json("predictions", "rrr4z55ocneqzikepnug6xezpe", "stability-ai/sdxl", "failed"),
+                ]
+            ),
         )
     )
-    router.get(f"{BASE}/trainings").mock(side_effect=simple("trainings", page([run_json("trainings", "zz4ibbonubfz7carwiefibzgga", "alice/my-trainer", "processing", TRAINER_VERSION)])))
+    router.get(f"{BASE}/trainings").mock(
+        side_effect=simple(
+            "trainings",
+            page(
+                [run_json("trainings", "zz4ibbonubfz7carwiefibzgga", "alice/my-trainer", "processing", TRAINER_VERSION)]
+            ),
+        )
+    )
     router.get(f"{BASE}/deployments").mock(
         side_effect=simple(
             "deployments",
-            page([{"owner": "alice", "name": "fast-sdxl", "current_release": {"number": 3, "model": "stability-ai/sdxl", "version": SDXL_VERSION, "created_at": "2024-06-01T10:00:00Z", "created_by": {"type": "user", "username": "alice"}, "configuration": {"hardware": "gpu-a40-large", "min_instances": 0, "max_instances": 2}}}]),
+            page(
+                [
+                    {
+                        "owner": "alice",
+                        "name": "fast-sdxl",
+                        "current_release": {
+                            "number": 3,
+                            "model": "stability-ai/sdxl",
+                            "version": SDXL_VERSION,
+                            "created_at": "2024-06-01T10:00:00Z",
+                            "created_by": {"type": "user", "username": "alice"},
+                            "configuration": {"hardware": "gpu-a40-large", "min_instances": 0, "max_instances": 2},
+                        },
+                    }
+                ]
+            ),
         )
     )
     router.get(f"{BASE}/files").mock(
         side_effect=simple(
             "files",
-            page([{"id": "cneqzikepnug6xezperrr4z55o", "name": "data.zip", "content_type": "application/zip", "size": 1024, "checksums": {"sha256": "ab" * 32}, "metadata": {}, "created_at": "2024-02-21T12:54:18.578761Z", "expires_at": "2024-02-22T12:54:18.578761Z", "urls": {"get": f"{BASE}/files/cneqzikepnug6xezperrr4z55o"}}]),
+            page(
+                [
+                    {
+                        "id": "cneqzikepnug6xezperrr4z55o",
+                        "name": "data.zip",
+                        "content_type": "application/zip",
+                        "size": 1024,
+                        "checksums": {"sha256": "ab" * 32},
+                        "metadata": {},
+                        "created_at": "2024-02-21T12:54:18.578761Z",
+                        "expires_at": "2024-02-22T12:54:18.578761Z",
+                        "urls": {"get": f"{BASE}/files/cneqzikepnug6xezperrr4z55o"},
+                    }
+                ]
+            ),
         )
     )
     router.get(f"{BASE}/collections").mock(
-        side_effect=simple("collections", page([{"name": "Text to image", "slug": "text-to-image", "description": "Models that generate images from text prompts"}, {"name": "Language models", "slug": "language-models", "description": "Models that understand and generate text"}]))
+        side_effect=simple(
+            "collections",
+            page(
+                [
+                    {
+                        "name": "Text to image",
+                        "slug": "text-to-image",
+                        "description": "Models that generate images from text prompts",
+                    },
+                    {
+                        "name": "Language models",
+                        "slug": "language-models",
+                        "description": "Models that understand and generate text",
+                    },
+                ]
+            ),
+        )
     )
-    router.get(f"{BASE}/account").mock(side_effect=simple("account", {"type": "user", "username": "alice", "name": "Alice", "github_url": "https://github.com/alice"}))
+    router.get(f"{BASE}/account").mock(
+        side_effect=simple(
+            "account", {"type": "user", "username": "alice", "name": "Alice", "github_url": "https://github.com/alice"}
+        )
+    )
     return api
 
 

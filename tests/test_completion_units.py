@@ -31,7 +31,13 @@ def texts(found: list[Candidate]) -> list[str]:
 def test_prefix_then_boundary_then_substring_then_fuzzy() -> None:
     pool = [Candidate(t) for t in ("xsdxl", "stability-ai/sdxl", "sdxl-lightning", "s-d-x-l", "other")]
     assert texts(rank("sdxl", pool)) == ["sdxl-lightning", "stability-ai/sdxl", "xsdxl", "s-d-x-l"]
-    assert [match_class("sdxl", t) for t in ("sdxl-l", "a/sdxl", "xsdxl", "s-d-x-l", "zzz")] == [PREFIX, BOUNDARY, SUBSTRING, FUZZY, None]
+    assert [match_class("sdxl", t) for t in ("sdxl-l", "a/sdxl", "xsdxl", "s-d-x-l", "zzz")] == [
+        PREFIX,
+        BOUNDARY,
+        SUBSTRING,
+        FUZZY,
+        None,
+    ]
 
 
 def test_order_inside_a_class_is_the_callers() -> None:
@@ -70,7 +76,9 @@ def test_every_ranked_candidate_matches_and_none_is_lost_or_doubled(word: str, n
 def test_meta_is_one_safe_line() -> None:
     assert one_line("a\x1b[31mred\x1b[0m\n\tline") == "a\\x1b[31mred\\x1b[0m line"
     assert len(one_line("x" * 500)) == 80
-    assert input_meta({"type": "array", "items": {"type": "string"}, "default": ["a"]}, False) == 'array of string = ["a"]'
+    assert (
+        input_meta({"type": "array", "items": {"type": "string"}, "default": ["a"]}, False) == 'array of string = ["a"]'
+    )
     assert input_meta({"type": "number"}, True) == "number, required"
 
 
@@ -334,7 +342,12 @@ def test_what_fits_at_the_cursor(line: str, kind: str, prefix: str, start: int) 
 
 def test_the_model_and_the_given_keys_are_known_to_the_input_want() -> None:
     (want,) = context.analyse("stream a/b:v1 x=1 y=2 ", Session())
-    assert (want.kind, want.model, want.given, want.separator) == (context.INPUT_KEY, "a/b:v1", frozenset({"x", "y"}), "=")
+    assert (want.kind, want.model, want.given, want.separator) == (
+        context.INPUT_KEY,
+        "a/b:v1",
+        frozenset({"x", "y"}),
+        "=",
+    )
     assert want.command is not None and want.command.name == "prediction create"
     # as the argument parser does, a word holding the separator is an input
     (want,) = context.analyse("stream a/b --separator : x:1 y:2 ", Session())

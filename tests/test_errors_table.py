@@ -14,11 +14,11 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import api_fixtures as fx
 import httpx
 import pytest
 import respx
 
-import api_fixtures as fx
 from rshell.client.api import ReplicateClient
 from rshell.executor import Executor
 from rshell.rendering.output import Output
@@ -47,26 +47,55 @@ def _api(router: respx.MockRouter) -> None:
 SCHEMA = f"GET /v1/models/{MODEL}"
 ROWS = {
     "unknown command": Row("rnu stability-ai/sdxl prompt=x", 2, "unknown command 'rnu'", "did you mean 'run'?"),
-    "unknown subcommand": Row("model shwo stability-ai/sdxl", 2, "unknown model subcommand 'shwo'", "did you mean 'show'?"),
-    "unknown flag": Row("run stability-ai/sdxl prompt=x --stram", 2, "unknown flag '--stram' for `prediction create`", "did you mean '--stream'?"),
-    "unknown input key": Row("run stability-ai/sdxl promt=x", 2, "unknown input 'promt' for this model", "did you mean 'prompt'?", [SCHEMA]),
-    "wrong type": Row("run stability-ai/sdxl prompt=x width=wide", 2, "input 'width' must be an integer, got 'wide'", None, [SCHEMA]),
-    "above maximum": Row("run stability-ai/sdxl prompt=x width=4096", 2, "input 'width' must be <= 2048, got 4096", None, [SCHEMA]),
-    "below minimum": Row("run stability-ai/sdxl prompt=x num_outputs=0", 2, "input 'num_outputs' must be >= 1, got 0", None, [SCHEMA]),
-    "not in enum": Row("run stability-ai/sdxl prompt=x scheduler=FAST", 2, "input 'scheduler' must be one of:", None, [SCHEMA]),
-    "missing required": Row("run stability-ai/sdxl width=512", 2, "missing required input 'prompt'", "prompt", [SCHEMA]),
-    "malformed key=value": Row("run stability-ai/sdxl justtext", 2, "expected key=value, got 'justtext'", "prompt='a cat'"),
+    "unknown subcommand": Row(
+        "model shwo stability-ai/sdxl", 2, "unknown model subcommand 'shwo'", "did you mean 'show'?"
+    ),
+    "unknown flag": Row(
+        "run stability-ai/sdxl prompt=x --stram",
+        2,
+        "unknown flag '--stram' for `prediction create`",
+        "did you mean '--stream'?",
+    ),
+    "unknown input key": Row(
+        "run stability-ai/sdxl promt=x", 2, "unknown input 'promt' for this model", "did you mean 'prompt'?", [SCHEMA]
+    ),
+    "wrong type": Row(
+        "run stability-ai/sdxl prompt=x width=wide", 2, "input 'width' must be an integer, got 'wide'", None, [SCHEMA]
+    ),
+    "above maximum": Row(
+        "run stability-ai/sdxl prompt=x width=4096", 2, "input 'width' must be <= 2048, got 4096", None, [SCHEMA]
+    ),
+    "below minimum": Row(
+        "run stability-ai/sdxl prompt=x num_outputs=0", 2, "input 'num_outputs' must be >= 1, got 0", None, [SCHEMA]
+    ),
+    "not in enum": Row(
+        "run stability-ai/sdxl prompt=x scheduler=FAST", 2, "input 'scheduler' must be one of:", None, [SCHEMA]
+    ),
+    "missing required": Row(
+        "run stability-ai/sdxl width=512", 2, "missing required input 'prompt'", "prompt", [SCHEMA]
+    ),
+    "malformed key=value": Row(
+        "run stability-ai/sdxl justtext", 2, "expected key=value, got 'justtext'", "prompt='a cat'"
+    ),
     "empty key": Row("run stability-ai/sdxl =x", 2, "expected key=value, got '=x'"),
     "unclosed quote": Row("run stability-ai/sdxl prompt='a cat", 2, "(column 30)", "^"),
     "unclosed template": Row("run stability-ai/sdxl prompt={{img.output", 2, "{{"),
-    "undefined variable": Row("run stability-ai/sdxl prompt={{imgg.output[0]}}", 2, "undefined variable 'imgg'", "did you mean 'img'?"),
-    "bad path index": Row("run stability-ai/sdxl image={{img.output[3]}}", 2, "bad path img.output[3]: index 3 out of range"),
+    "undefined variable": Row(
+        "run stability-ai/sdxl prompt={{imgg.output[0]}}", 2, "undefined variable 'imgg'", "did you mean 'img'?"
+    ),
+    "bad path index": Row(
+        "run stability-ai/sdxl image={{img.output[3]}}", 2, "bad path img.output[3]: index 3 out of range"
+    ),
     "bad path key": Row("run stability-ai/sdxl image={{img.outptu}}", 2, "bad path img.outptu: no key 'outptu'"),
     "nothing piped": Row("run stability-ai/sdxl image={{.output[0]}}", 2, "nothing was piped in"),
-    "missing @file": Row("run stability-ai/sdxl prompt=x image=@/no/such/file.png", 2, "/no/such/file.png", None, [SCHEMA]),
+    "missing @file": Row(
+        "run stability-ai/sdxl prompt=x image=@/no/such/file.png", 2, "/no/such/file.png", None, [SCHEMA]
+    ),
     "@directory": Row("run stability-ai/sdxl prompt=x image=@/tmp", 2, "/tmp", None, [SCHEMA]),
     "missing argument": Row("prediction show", 2, "`prediction show` needs <id>", "usage: prediction show <id>"),
-    "bad flag value": Row("deployments update alice/d --max-instances lots", 2, "--max-instances needs an integer, got 'lots'"),
+    "bad flag value": Row(
+        "deployments update alice/d --max-instances lots", 2, "--max-instances needs an integer, got 'lots'"
+    ),
 }
 
 
@@ -93,7 +122,7 @@ def assert_shape(stderr: str, row: Row) -> None:
     lines = stderr.rstrip("\n").split("\n")
     errors = [i for i, line in enumerate(lines) if line.startswith("error: ")]
     assert len(errors) == 1, stderr  # progress may come first; one error, at the end
-    lines = lines[errors[0]:]
+    lines = lines[errors[0] :]
     assert row.message in lines[0], stderr
     if row.hint is not None:
         assert row.hint in "\n".join(lines[1:]), stderr
@@ -160,8 +189,14 @@ API_FAILURES = {
 @pytest.mark.parametrize("status", list(API_FAILURES))
 def test_api_failures_exit_1_with_the_problem_detail(status: int) -> None:
     message, hint = API_FAILURES[status]
-    detail = {401: "Invalid token.", 404: "Not found.", 422: "Invalid input: width", 429: "Too many requests",
-              500: "Internal server error", 503: "Service unavailable"}[status]
+    detail = {
+        401: "Invalid token.",
+        404: "Not found.",
+        422: "Invalid input: width",
+        429: "Too many requests",
+        500: "Internal server error",
+        503: "Service unavailable",
+    }[status]
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         router.get(f"/models/{MODEL}").respond(200, json=fx.model())
         router.post(f"/models/{MODEL}/predictions").respond(
@@ -191,7 +226,9 @@ def test_a_terminated_stream_resumes_then_polls_and_fails_cleanly_when_the_netwo
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         router.get(f"/models/{owner}/{name}").respond(200, json=llm)
         router.post(f"/models/{owner}/{name}/predictions").respond(201, json=started)
-        stream = router.get(started["urls"]["stream"]).respond(200, content=broken, headers={"content-type": "text/event-stream"})
+        stream = router.get(started["urls"]["stream"]).respond(
+            200, content=broken, headers={"content-type": "text/event-stream"}
+        )
         router.get(f"/predictions/{fx.PREDICTION_ID}").mock(side_effect=httpx.ConnectError("Connection reset"))
         code, stderr = run(f"stream {owner}/{name} prompt=x")
         assert stream.call_count == 2  # opened, then resumed once with Last-Event-ID

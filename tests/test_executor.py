@@ -152,7 +152,9 @@ def test_parse_error_points_at_the_column() -> None:
 def test_api_errors_exit_1_with_the_problem_detail() -> None:
     with respx.mock(base_url=BASE) as router:
         router.get("/account").respond(
-            403, json={"title": "Forbidden", "detail": "You may not do that.", "status": 403}, headers={"content-type": "application/problem+json"}
+            403,
+            json={"title": "Forbidden", "detail": "You may not do that.", "status": 403},
+            headers={"content-type": "application/problem+json"},
         )
         run = Run()
         assert run("account current") == 1

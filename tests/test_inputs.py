@@ -17,7 +17,15 @@ def cog_schema() -> dict[str, Any]:
     return {
         "openapi": "3.0.2",
         "info": {"title": "Cog", "version": "0.1.0"},
-        "paths": {"/predictions": {"post": {"requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictionRequest"}}}}}}},
+        "paths": {
+            "/predictions": {
+                "post": {
+                    "requestBody": {
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictionRequest"}}}
+                    }
+                }
+            }
+        },
         "components": {
             "schemas": {
                 "Input": {
@@ -25,10 +33,33 @@ def cog_schema() -> dict[str, Any]:
                     "title": "Input",
                     "required": ["prompt", "image"],
                     "properties": {
-                        "seed": {"type": "integer", "title": "Seed", "x-order": 9, "description": "Random seed. Leave blank to randomize"},
-                        "image": {"type": "string", "title": "Image", "format": "uri", "x-order": 2, "description": "Input image for img2img"},
-                        "width": {"type": "integer", "title": "Width", "default": 1024, "maximum": 1024, "minimum": 128, "x-order": 3},
-                        "prompt": {"type": "string", "title": "Prompt", "default": "An astronaut riding a rainbow unicorn", "x-order": 0},
+                        "seed": {
+                            "type": "integer",
+                            "title": "Seed",
+                            "x-order": 9,
+                            "description": "Random seed. Leave blank to randomize",
+                        },
+                        "image": {
+                            "type": "string",
+                            "title": "Image",
+                            "format": "uri",
+                            "x-order": 2,
+                            "description": "Input image for img2img",
+                        },
+                        "width": {
+                            "type": "integer",
+                            "title": "Width",
+                            "default": 1024,
+                            "maximum": 1024,
+                            "minimum": 128,
+                            "x-order": 3,
+                        },
+                        "prompt": {
+                            "type": "string",
+                            "title": "Prompt",
+                            "default": "An astronaut riding a rainbow unicorn",
+                            "x-order": 0,
+                        },
                         "negative_prompt": {"type": "string", "title": "Negative Prompt", "default": "", "x-order": 1},
                         "scheduler": {
                             "allOf": [{"$ref": "#/components/schemas/scheduler"}],
@@ -37,18 +68,45 @@ def cog_schema() -> dict[str, Any]:
                             "description": "scheduler",
                         },
                         "upscale": {"allOf": [{"$ref": "#/components/schemas/upscale"}], "default": 2, "x-order": 6},
-                        "guidance_scale": {"type": "number", "title": "Guidance Scale", "default": 7.5, "maximum": 50, "minimum": 1, "x-order": 7},
-                        "prompt_strength": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.8, "x-order": 8},
-                        "apply_watermark": {"type": "boolean", "title": "Apply Watermark", "default": True, "x-order": 10},
+                        "guidance_scale": {
+                            "type": "number",
+                            "title": "Guidance Scale",
+                            "default": 7.5,
+                            "maximum": 50,
+                            "minimum": 1,
+                            "x-order": 7,
+                        },
+                        "prompt_strength": {
+                            "type": "number",
+                            "exclusiveMinimum": 0,
+                            "maximum": 1,
+                            "default": 0.8,
+                            "x-order": 8,
+                        },
+                        "apply_watermark": {
+                            "type": "boolean",
+                            "title": "Apply Watermark",
+                            "default": True,
+                            "x-order": 10,
+                        },
                         "extra": {"type": "object", "title": "Extra", "x-order": 11},
                         "input_images": {"type": "array", "items": {"type": "string", "format": "uri"}, "x-order": 12},
                         "sizes": {"type": "array", "items": {"type": "integer", "maximum": 64}, "x-order": 13},
-                        "styles": {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/style"}]}, "x-order": 14},
+                        "styles": {
+                            "type": "array",
+                            "items": {"allOf": [{"$ref": "#/components/schemas/style"}]},
+                            "x-order": 14,
+                        },
                         "lora_scale": {"anyOf": [{"type": "number"}, {"type": "null"}], "x-order": 15},
                         "anything": {"title": "Anything", "x-order": 16},
                     },
                 },
-                "scheduler": {"enum": ["DDIM", "DPMSolverMultistep", "K_EULER"], "type": "string", "title": "scheduler", "description": "An enumeration."},
+                "scheduler": {
+                    "enum": ["DDIM", "DPMSolverMultistep", "K_EULER"],
+                    "type": "string",
+                    "title": "scheduler",
+                    "description": "An enumeration.",
+                },
                 "upscale": {"enum": [2, 4], "type": "integer", "title": "upscale", "description": "An enumeration."},
                 "style": {"enum": ["photo", "anime"], "type": "string", "title": "style"},
                 "Output": {"type": "array", "items": {"type": "string", "format": "uri"}, "title": "Output"},
@@ -181,13 +239,22 @@ def test_input_schema_does_not_touch_the_original() -> None:
     assert original["components"]["schemas"]["scheduler"]["enum"] == ["DDIM", "DPMSolverMultistep", "K_EULER"]
 
 
-@pytest.mark.parametrize("given", [None, {}, {"components": {}}, {"components": {"schemas": {"Output": {}}}}, "not a dict"])
+@pytest.mark.parametrize(
+    "given", [None, {}, {"components": {}}, {"components": {"schemas": {"Output": {}}}}, "not a dict"]
+)
 def test_input_schema_absent(given: Any) -> None:
     assert input_schema(given) is None
 
 
 def test_input_schema_survives_a_ref_loop() -> None:
-    looped = {"components": {"schemas": {"Input": {"properties": {"a": {"$ref": "#/components/schemas/A"}}}, "A": {"$ref": "#/components/schemas/A"}}}}
+    looped = {
+        "components": {
+            "schemas": {
+                "Input": {"properties": {"a": {"$ref": "#/components/schemas/A"}}},
+                "A": {"$ref": "#/components/schemas/A"},
+            }
+        }
+    }
     assert input_schema(looped) == {"properties": {"a": {}}}
 
 
@@ -265,13 +332,36 @@ def test_coerce_errors(schema: dict[str, Any], key: str, raw: Any, message: str)
 
 
 def test_coerce_without_schema_is_json_else_string() -> None:
-    raw = {"n": "3", "f": "2.5", "b": "true", "l": "[1, 2]", "o": '{"a": 1}', "s": "hello", "q": '"x"', "nan": "NaN", "many": ["1", "a"]}
-    assert coerce(raw, None) == {"n": 3, "f": 2.5, "b": True, "l": [1, 2], "o": {"a": 1}, "s": "hello", "q": "x", "nan": "NaN", "many": [1, "a"]}
+    raw = {
+        "n": "3",
+        "f": "2.5",
+        "b": "true",
+        "l": "[1, 2]",
+        "o": '{"a": 1}',
+        "s": "hello",
+        "q": '"x"',
+        "nan": "NaN",
+        "many": ["1", "a"],
+    }
+    assert coerce(raw, None) == {
+        "n": 3,
+        "f": 2.5,
+        "b": True,
+        "l": [1, 2],
+        "o": {"a": 1},
+        "s": "hello",
+        "q": "x",
+        "nan": "NaN",
+        "many": [1, "a"],
+    }
 
 
 def test_coerce_leaves_file_refs(schema: dict[str, Any], image: Path) -> None:
     ref = FileRef(image)
-    assert coerce({"image": ref, "input_images": [ref, "https://x"]}, schema) == {"image": ref, "input_images": [ref, "https://x"]}
+    assert coerce({"image": ref, "input_images": [ref, "https://x"]}, schema) == {
+        "image": ref,
+        "input_images": [ref, "https://x"],
+    }
     assert coerce({"input_images": ref}, schema) == {"input_images": [ref]}
 
 
@@ -290,7 +380,20 @@ def check(schema: dict[str, Any], values: dict[str, Any]) -> UsageError:
 
 def test_validate_accepts_good_values(schema: dict[str, Any], image: Path) -> None:
     values = coerce(
-        split_inputs(["prompt=a fox", f"image=@{image}", "width=1024", "scheduler=DDIM", "upscale=4", "prompt_strength=1", "sizes=8", "sizes=64", "styles=anime", "lora_scale=0.3"]),
+        split_inputs(
+            [
+                "prompt=a fox",
+                f"image=@{image}",
+                "width=1024",
+                "scheduler=DDIM",
+                "upscale=4",
+                "prompt_strength=1",
+                "sizes=8",
+                "sizes=64",
+                "styles=anime",
+                "lora_scale=0.3",
+            ]
+        ),
         schema,
     )
     validate(values, schema)  # raises on any problem
@@ -302,7 +405,9 @@ def test_validate_accepts_good_values(schema: dict[str, Any], image: Path) -> No
 def test_unknown_input_suggests(schema: dict[str, Any]) -> None:
     error = check(schema, {"promt": "x", "image": "u"})
     assert error.message == "unknown input 'promt' for this model"
-    assert error.hint is not None and error.hint.startswith("did you mean 'prompt'? valid: prompt, negative_prompt, image, width, scheduler")
+    assert error.hint is not None and error.hint.startswith(
+        "did you mean 'prompt'? valid: prompt, negative_prompt, image, width, scheduler"
+    )
 
 
 def test_unknown_input_without_a_close_match(schema: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ def values(text: str) -> list[str]:
         ('"double quoted" x', ["double quoted", "x"]),
         (r"back\ slash", ["back slash"]),
         ("a'b'\"c\"d", ["abcd"]),
-        ("prompt=\"a red fox\"", ["prompt=a red fox"]),
+        ('prompt="a red fox"', ["prompt=a red fox"]),
         ("''", [""]),
         ('""', [""]),
         ("x '' y", ["x", "", "y"]),
@@ -48,7 +48,7 @@ def values(text: str) -> list[str]:
         ('"ab\\\ncd"', ["abcd"]),
         ("'ab\\\ncd'", ["ab\\\ncd"]),
         ("'multi\nline'", ["multi\nline"]),
-        ("x={{ a.b[\"c d\"] }}; y", ['x={{ a.b["c d"] }}', ";", "y"]),
+        ('x={{ a.b["c d"] }}; y', ['x={{ a.b["c d"] }}', ";", "y"]),
         ('"{{ _.urls["get"] }}"', ['{{ _.urls["get"] }}']),
         ("{{ a | b ; c # d }}", ["{{ a | b ; c # d }}"]),
         ("a & b > c < d", ["a", "&", "b", ">", "c", "<", "d"]),
@@ -109,7 +109,7 @@ def test_dollar_in_single_quotes_is_not_substituted() -> None:
     [
         ("run 'open", "unclosed single quote", 4, "run 'open"),
         ('a "open', "unclosed double quote", 2, 'a "open'),
-        ("ok\nx = run \"a", "unclosed double quote", 8, 'x = run "a'),
+        ('ok\nx = run "a', "unclosed double quote", 8, 'x = run "a'),
         ("a || b", "unexpected '||'", 2, "a || b"),
         ("x={{ .output", "unclosed '{{'", 2, "x={{ .output"),
         ("a \\", "ends with '\\'", 2, "a \\"),
@@ -165,10 +165,10 @@ def test_partial_words_in_the_middle_of_a_word() -> None:
 
 
 def test_partial_words_open_quote() -> None:
-    words = partial_words("run m prompt=\"a red")
+    words = partial_words('run m prompt="a red')
     assert words[-1].value == "prompt=a red"
     assert words[-1].open_quote == '"'
-    assert words[-1].start == 6 and words[-1].end == len("run m prompt=\"a red")
+    assert words[-1].start == 6 and words[-1].end == len('run m prompt="a red')
     assert partial_words("x 'it")[-1].open_quote == "'"
 
 
@@ -216,7 +216,9 @@ def test_quote(value: str, quoted: str) -> None:
 
 # -- properties ------------------------------------------------------------------------
 
-_ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.text(alphabet=" \t\n'\"\\;|#!{}$=ab", max_size=40)
+_ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.text(
+    alphabet=" \t\n'\"\\;|#!{}$=ab", max_size=40
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -12,7 +12,9 @@ from rshell.grammar.parser import Statement, parse_script
 
 def shape(statement: Statement) -> tuple:
     """(target, [[word values] or ('!', system) per stage])."""
-    stages = [("!", node.system) if node.system is not None else [w.value for w in node.words] for node in statement.pipeline]
+    stages = [
+        ("!", node.system) if node.system is not None else [w.value for w in node.words] for node in statement.pipeline
+    ]
     return statement.target, stages
 
 
@@ -64,7 +66,7 @@ def test_system_stage_keeps_its_word_position() -> None:
 
 
 def test_statement_text_reparses_to_the_same_shape() -> None:
-    script = "x = run m prompt=\"a \\\"q\\\"\" seed=1 | !jq .\nrun 'a b' c"
+    script = 'x = run m prompt="a \\"q\\"" seed=1 | !jq .\nrun \'a b\' c'
     first = parse_script(script)
     again = [s for text in (st.text for st in first) for s in parse_script(text)]
     assert [shape(s) for s in again] == [shape(s) for s in first]
@@ -87,7 +89,7 @@ def test_statement_text_reparses_to_the_same_shape() -> None:
         ("'x' = run m", "bad name \"'x'\"", 0, "'x' = run m", 1),
         ("_ = run m", "'_' is always the last result", 0, "_ = run m", 1),
         ("run 'x", "unclosed single quote", 4, "run 'x", 1),
-        ("a\n  b \"c", "unclosed double quote", 4, '  b "c', 2),
+        ('a\n  b "c', "unclosed double quote", 4, '  b "c', 2),
         ("a || b", "unexpected '||'", 2, "a || b", 1),
         ("run m | !", "'!' needs a command", 8, "run m | !", 1),
     ],

@@ -80,7 +80,9 @@ def test_refresh_menu_shows_data_that_arrived_after_the_keystroke() -> None:
 
     async def scenario() -> list[str]:
         with create_pipe_input() as pipe:
-            session: PromptSession[str] = PromptSession(completer=completer, complete_while_typing=True, input=pipe, output=DummyOutput())
+            session: PromptSession[str] = PromptSession(
+                completer=completer, complete_while_typing=True, input=pipe, output=DummyOutput()
+            )
             task = asyncio.ensure_future(session.prompt_async())
             pipe.send_text("run rshell/e")
             await asyncio.sleep(0.3)
@@ -105,7 +107,9 @@ def test_refresh_menu_leaves_a_menu_being_navigated_alone() -> None:
 
     async def scenario() -> tuple[int | None, list[str]]:
         with create_pipe_input() as pipe:
-            session: PromptSession[str] = PromptSession(completer=completer, complete_while_typing=True, input=pipe, output=DummyOutput())
+            session: PromptSession[str] = PromptSession(
+                completer=completer, complete_while_typing=True, input=pipe, output=DummyOutput()
+            )
             task = asyncio.ensure_future(session.prompt_async())
             pipe.send_text("run ")
             await asyncio.sleep(0.3)

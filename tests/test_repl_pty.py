@@ -86,7 +86,11 @@ class Terminal:
     def wait_prompt(self, timeout: float = 30) -> None:
         """Until an empty prompt is where the cursor is and the toolbar is drawn."""
         self.wait_until(
-            lambda: self.cursor_line() == self.prompt.rstrip() and self.screen.cursor.x == len(self.prompt) and " in flight" in self.toolbar(),
+            lambda: (
+                self.cursor_line() == self.prompt.rstrip()
+                and self.screen.cursor.x == len(self.prompt)
+                and " in flight" in self.toolbar()
+            ),
             "the prompt",
             timeout,
         )
@@ -214,7 +218,10 @@ def test_history_persists_and_secrets_stay_out(offline: Callable[..., Terminal],
 
     again = offline()
     again.send("set js")  # suggestion from history, accepted with the right arrow
-    again.wait_until(lambda: again.cursor_line() == "rshell> set json on" and again.screen.cursor.x == len("rshell> set js"), "the suggestion")
+    again.wait_until(
+        lambda: again.cursor_line() == "rshell> set json on" and again.screen.cursor.x == len("rshell> set js"),
+        "the suggestion",
+    )
     again.send("\x1b[C")
     again.wait_until(lambda: again.screen.cursor.x == len("rshell> set json on"), "the accepted suggestion")
     again.send("\x03")
@@ -276,7 +283,9 @@ def live(sandbox: Any, dirs: dict[str, Path]) -> Iterator[Callable[..., Terminal
 def api_get(sandbox: Any, path: str) -> Any:
     import httpx
 
-    response = httpx.get(sandbox.url.rstrip("/") + path, headers={"Authorization": f"Bearer {sandbox.token}"}, timeout=10)
+    response = httpx.get(
+        sandbox.url.rstrip("/") + path, headers={"Authorization": f"Bearer {sandbox.token}"}, timeout=10
+    )
     response.raise_for_status()
     return response.json()
 
@@ -302,7 +311,9 @@ def test_tab_completes_model_names_from_the_api(live: Callable[..., Terminal]) -
     term.send("run rshell/e")
     term.wait_for(r"rshell/echo +Echoes its text")  # the menu opens while typing
     term.send("\t")  # Tab picks the first, best-ranked entry
-    term.wait_until(lambda: term.cursor_line().startswith("rshell> run rshell/echo"), "rshell/echo completed in the line")
+    term.wait_until(
+        lambda: term.cursor_line().startswith("rshell> run rshell/echo"), "rshell/echo completed in the line"
+    )
     term.send("\x03\x04")
     assert term.wait_exit() == 0
 
@@ -312,7 +323,9 @@ def test_tab_after_a_model_shows_its_input_keys_with_descriptions(live: Callable
     term.send("run rshell/echo ")
     term.wait_for("rshell/echo")
     term.send("\t")
-    menu = term.wait_for(r"^ +text +string.*The text to echo\n +times +integer.*How many times to repeat it\n +upper +boolean.*Upper-case the text")
+    menu = term.wait_for(
+        r"^ +text +string.*The text to echo\n +times +integer.*How many times to repeat it\n +upper +boolean.*Upper-case the text"
+    )
     assert menu  # the keys in the schema's x-order, each with its type and description
     term.wait_until(lambda: term.cursor_line().startswith("rshell> run rshell/echo text="), "the first key inserted")
     term.send("\x03")
@@ -376,7 +389,11 @@ def test_save_then_replay_the_script(live: Callable[..., Terminal], sandbox: Any
     script = (dirs["work"] / "session.rsh").read_text()
     assert "frobnicate" not in script and "rshell/echo" in script
     replay = pexpect.spawn(
-        PYTHON, ["-m", "rshell", "--json", "session.rsh"], env=base_env(dirs, sandbox.url, sandbox.token), cwd=str(dirs["work"]), timeout=60
+        PYTHON,
+        ["-m", "rshell", "--json", "session.rsh"],
+        env=base_env(dirs, sandbox.url, sandbox.token),
+        cwd=str(dirs["work"]),
+        timeout=60,
     )
     output = replay.read().decode()
     replay.close()
@@ -415,7 +432,9 @@ def test_ctrl_c_cancels_a_running_prediction_on_the_server(live: Callable[..., T
     predictions = api_get(sandbox, "/predictions")["results"]
     story = [p for p in predictions if p.get("model") == "rshell/tinylm"]
     assert story, predictions
-    term.wait_until(lambda: api_get(sandbox, f"/predictions/{story[0]['id']}")["status"] == "canceled", "the server-side cancel", 15)
+    term.wait_until(
+        lambda: api_get(sandbox, f"/predictions/{story[0]['id']}")["status"] == "canceled", "the server-side cancel", 15
+    )
     term.clear()
     screen = term.run("show _.status")
     assert "canceled" in screen

@@ -7,12 +7,12 @@ import json
 import shutil
 import subprocess
 
+import api_fixtures as fx
 import httpx
 import pytest
 import respx
-
-import api_fixtures as fx
 from handler_support import BASE, TOKEN, Harness
+
 from rshell.commands import scaffold as sc
 from rshell.errors import ApiError, UsageError
 
@@ -66,7 +66,13 @@ def test_python_project_from_a_fetched_prediction(api, here):
     api.get(f"/predictions/{fx.PREDICTION_ID}").respond(200, json=fx.prediction(input=TRICKY_INPUT))
     result = Harness().run(f"scaffold {fx.PREDICTION_ID} --template python")
     project = here / "sdxl"  # the default directory is the model's name
-    assert sorted(p.name for p in project.iterdir()) == [".env.example", ".gitignore", "README.md", "main.py", "requirements.txt"]
+    assert sorted(p.name for p in project.iterdir()) == [
+        ".env.example",
+        ".gitignore",
+        "README.md",
+        "main.py",
+        "requirements.txt",
+    ]
     source = (project / "main.py").read_text()
     compile(source, "main.py", "exec")
     assert python_constants(source) == {"MODEL": f"stability-ai/sdxl:{fx.VERSION_ID}", "INPUT": TRICKY_INPUT}
@@ -82,7 +88,13 @@ def test_node_project_from_a_prediction_url(api, here):
     api.get(f"/predictions/{fx.PREDICTION_ID}").respond(200, json=fx.prediction(input=TRICKY_INPUT))
     Harness().run(f"scaffold https://replicate.com/p/{fx.PREDICTION_ID} my-app --template node")
     project = here / "my-app"
-    assert sorted(p.name for p in project.iterdir()) == [".env.example", ".gitignore", "README.md", "index.js", "package.json"]
+    assert sorted(p.name for p in project.iterdir()) == [
+        ".env.example",
+        ".gitignore",
+        "README.md",
+        "index.js",
+        "package.json",
+    ]
     package = json.loads((project / "package.json").read_text())
     assert package["name"] == "my-app"
     assert package["dependencies"]["replicate"].startswith("^1.")
@@ -255,7 +267,9 @@ def test_the_python_project_really_runs_against_the_local_sandbox(here):
         source = (here / "proj" / "main.py").read_text()
         assert sandbox.token not in all_text(here / "proj")
         env = {**os.environ, "REPLICATE_API_TOKEN": sandbox.token, "REPLICATE_BASE_URL": sandbox.url}
-        ran = subprocess.run([sys.executable, "main.py"], cwd=here / "proj", env=env, capture_output=True, text=True, timeout=60)
+        ran = subprocess.run(
+            [sys.executable, "main.py"], cwd=here / "proj", env=env, capture_output=True, text=True, timeout=60
+        )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == "hi hi"
     assert python_constants(source)["INPUT"]["text"] == "hi"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-
 from openapi_check import spec_observer
 
 
@@ -17,7 +16,9 @@ def test_the_observer_sees_every_complete_response_and_skips_streams() -> None:
         httpx.get(f"{handle.url}/account", headers=headers)
         httpx.get(f"{handle.url}/account")  # 401
         created = httpx.post(
-            f"{handle.url}/models/rshell/echo/predictions", json={"input": {"text": "hi"}}, headers={**headers, "Prefer": "wait"}
+            f"{handle.url}/models/rshell/echo/predictions",
+            json={"input": {"text": "hi"}},
+            headers={**headers, "Prefer": "wait"},
         ).json()
         with httpx.stream("GET", created["urls"]["stream"]) as stream:
             stream.read()

@@ -91,7 +91,7 @@ def test_parse_ref_errors(expr: str, message: str, column: int) -> None:
         ("img.output[-1]", "https://x/b.png"),
         ("img.output[-2]", "https://x/a.png"),
         (".output[0]", "piped.png"),
-        ("_.urls[\"get\"]", "https://api/p/last"),
+        ('_.urls["get"]', "https://api/p/last"),
         ('_.metrics["predict-time"]', 1.5),
         ("nested.a[0].b[-1]", 30),
         ("nested.none", None),
@@ -153,7 +153,7 @@ def test_many_keys_are_cut_short() -> None:
         ("image={{.output[0]}}", "image=piped.png"),
         ("image={{ img.output[1] }}", "image=https://x/b.png"),
         ("image=$img.output[0]", "image=https://x/a.png"),
-        ("u=$_.urls[\"get\"]", "u=https://api/p/last"),  # reaches expand as [get]
+        ('u=$_.urls["get"]', "u=https://api/p/last"),  # reaches expand as [get]
         ("u='$_'.urls", "u=$_.urls"),
         ("$x.id-$n", "p2-42"),
         ("end.$x.id.", "end.p2."),  # a dot not followed by a name ends the path
@@ -162,15 +162,15 @@ def test_many_keys_are_cut_short() -> None:
         ("v=$nested.a[0].b", "v=[10,20,30]"),
         ("o={{ nested.a[0] }}", 'o={"b":[10,20,30]}'),
         ("'f={{nested.flag}} z={{nested.none}}'", "f={{nested.flag}} z={{nested.none}}"),
-        ("\"f={{nested.flag}} z={{nested.none}}\"", "f=true z=null"),
+        ('"f={{nested.flag}} z={{nested.none}}"', "f=true z=null"),
         ("'price=$5 $ $$ $.x $-'", "price=$5 $ $$ $.x $-"),
-        ("\"price=$5 $ $$ $.x $-\"", "price=$5 $ $$ $.x $-"),
+        ('"price=$5 $ $$ $.x $-"', "price=$5 $ $$ $.x $-"),
         ("'$img {{img}}'", "$img {{img}}"),
         ("\\$img", "$img"),
         ("\\{{img}}", "{{img}}"),
-        ("\"$text {{ text }}\"", "hello hello"),
+        ('"$text {{ text }}"', "hello hello"),
         ("$text'.upper'", "hello.upper"),  # the quoted part is not a path
-        ("$x[9", "{\"id\":\"p2\",\"output\":[\"o\"],\"status\":\"succeeded\"}[9"),
+        ("$x[9", '{"id":"p2","output":["o"],"status":"succeeded"}[9'),
         ("plain", "plain"),
     ],
 )

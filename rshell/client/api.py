@@ -11,8 +11,9 @@ API cannot be reached after retries). The client knows nothing about terminals.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Generator, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -122,7 +123,7 @@ class ReplicateClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> "ReplicateClient":
+    async def __aenter__(self) -> ReplicateClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -364,7 +365,12 @@ class ReplicateClient:
     ) -> Training:
         url = self.url("models", owner, name, "versions", version_id, "trainings")
         body = _drop_none(
-            {"destination": destination, "input": input, "webhook": webhook, "webhook_events_filter": webhook_events_filter}
+            {
+                "destination": destination,
+                "input": input,
+                "webhook": webhook,
+                "webhook_events_filter": webhook_events_filter,
+            }
         )
         return await self._object(Training, "POST", url, json=body, not_found=f"version {owner}/{name}:{version_id}")
 

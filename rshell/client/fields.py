@@ -24,7 +24,7 @@ TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
 
 
 def run_kind(obj: Any) -> str | None:
-    """"prediction" or "training" for an object that runs on the API, else None."""
+    """ "prediction" or "training" for an object that runs on the API, else None."""
     if not isinstance(attr(obj, "status"), str) or not attr(obj, "id"):
         return None
     urls = attr(obj, "urls") or {}

@@ -62,7 +62,7 @@ def detail_of(body_text: str, reason: str = "") -> str:
 
 
 def error_for_response(
-    response: "httpx.Response", *, not_found: str | None = None, secret: str | None = None
+    response: httpx.Response, *, not_found: str | None = None, secret: str | None = None
 ) -> RshellError:
     """The exception for a non-2xx response (its body must already be read)."""
     status = response.status_code

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Awaitable, Callable
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "QUERY", "OPTIONS"})
 

@@ -8,7 +8,8 @@ StreamInterrupted carrying the last event id, so the caller can reconnect with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from rshell.errors import NetworkError
 
@@ -36,7 +37,7 @@ def stream_headers(last_event_id: str | None) -> dict[str, str]:
     return headers
 
 
-async def iter_events(response: "httpx.Response", host: str) -> AsyncIterator["ServerEvent"]:
+async def iter_events(response: httpx.Response, host: str) -> AsyncIterator[ServerEvent]:
     """Yield the stream's events up to and including `done`; raise if it stops short."""
     import httpx
     from httpx_sse import EventSource, SSEError

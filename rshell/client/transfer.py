@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import mimetypes
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import IO, Any, AsyncIterator
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from rshell.atomic import replacing
@@ -67,4 +68,3 @@ async def write_atomically(chunks: AsyncIterator[bytes], dest: Path) -> Path:
         async for chunk in chunks:
             out.write(chunk)
     return dest
-

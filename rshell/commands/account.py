@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from rshell.commands.context import Context
 
 
-
 def account_fields(account: dict[str, Any]) -> str:
     return fields(
         [
@@ -25,14 +24,14 @@ def account_fields(account: dict[str, Any]) -> str:
     )
 
 
-async def current(ctx: "Context", args: "ParsedArgs") -> Result:
+async def current(ctx: Context, args: ParsedArgs) -> Result:
     """The account the token belongs to."""
     client = await ctx.client()
     account = as_json(await client.account_get())
     return Result(account, account_fields(account))
 
 
-async def hardware_list(ctx: "Context", args: "ParsedArgs") -> Result:
+async def hardware_list(ctx: Context, args: ParsedArgs) -> Result:
     """Hardware SKUs, the values --hardware takes."""
     client = await ctx.client()
     hardware = as_json(await client.hardware_list())
@@ -41,7 +40,7 @@ async def hardware_list(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(hardware, table(("sku", "name"), [(h.get("sku"), h.get("name")) for h in hardware]))
 
 
-async def webhook_secret(ctx: "Context", args: "ParsedArgs") -> Result:
+async def webhook_secret(ctx: Context, args: ParsedArgs) -> Result:
     """The signing secret for verifying webhooks: the user's own key, not the API token."""
     client = await ctx.client()
     secret = as_json(await client.webhooks_default_secret_get())

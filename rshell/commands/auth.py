@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import getpass
 import sys
-from typing import IO, TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any
 
 from rshell.commands.context import Result
 from rshell.errors import AuthError, UsageError
@@ -29,8 +30,7 @@ PROMPT = "API token (input hidden): "
 TOKEN_HINT = "create one at https://replicate.com/account/api-tokens"
 
 
-
-def _base_url(ctx: "Context") -> str:
+def _base_url(ctx: Context) -> str:
     url = ctx.extra.get("base_url")
     if url:
         return str(url)
@@ -39,8 +39,8 @@ def _base_url(ctx: "Context") -> str:
     return resolve_base_url()
 
 
-def _client_for(ctx: "Context", token: str) -> "ReplicateClient":
-    make: Callable[[str], "ReplicateClient"] | None = ctx.extra.get("make_client")
+def _client_for(ctx: Context, token: str) -> ReplicateClient:
+    make: Callable[[str], ReplicateClient] | None = ctx.extra.get("make_client")
     if make is not None:
         return make(token)
     from rshell.client.api import ReplicateClient
@@ -48,14 +48,16 @@ def _client_for(ctx: "Context", token: str) -> "ReplicateClient":
     return ReplicateClient(token, _base_url(ctx))
 
 
-def read_token(ctx: "Context", from_stdin: bool) -> str:
+def read_token(ctx: Context, from_stdin: bool) -> str:
     """The token from one line of stdin, or typed with hidden input on a terminal."""
     stdin: IO[str] = ctx.extra.get("stdin") or sys.stdin
     if from_stdin:
         token = stdin.readline()
     else:
         if not _isatty(stdin):
-            raise UsageError("no terminal to type the token into", "pipe it in: rshell auth login --token-stdin < token.txt")
+            raise UsageError(
+                "no terminal to type the token into", "pipe it in: rshell auth login --token-stdin < token.txt"
+            )
         reader: Callable[[str], str] = ctx.extra.get("read_secret") or getpass.getpass
         try:
             token = reader(PROMPT)
@@ -76,7 +78,7 @@ def _isatty(stream: IO[str]) -> bool:
         return False
 
 
-async def _verify(ctx: "Context", token: str) -> dict[str, Any]:
+async def _verify(ctx: Context, token: str) -> dict[str, Any]:
     """The account the token belongs to; a refused token is an AuthError naming no token."""
     client = _client_for(ctx, token)
     try:
@@ -87,7 +89,7 @@ async def _verify(ctx: "Context", token: str) -> dict[str, Any]:
         await client.aclose()
 
 
-async def login(ctx: "Context", args: "ParsedArgs") -> Result:
+async def login(ctx: Context, args: ParsedArgs) -> Result:
     """Ask for a token, check it with GET /v1/account, and save it (mode 0600)."""
     from rshell.session.credentials import save_token
 
@@ -97,7 +99,7 @@ async def login(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(account, f"logged in as {account.get('username')} (token saved to {path})")
 
 
-async def logout(ctx: "Context", args: "ParsedArgs") -> Result:
+async def logout(ctx: Context, args: ParsedArgs) -> Result:
     """Forget the saved token; a token from the environment is not ours to remove."""
     from rshell.session.credentials import delete_token, token_source
 
@@ -110,7 +112,7 @@ async def logout(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(None, "\n".join(lines), bind=False)
 
 
-async def status(ctx: "Context", args: "ParsedArgs") -> Result:
+async def status(ctx: Context, args: ParsedArgs) -> Result:
     """Which account the token is for and where it comes from; never the token itself."""
     from rshell.session.credentials import token_source
 
@@ -122,6 +124,8 @@ async def status(ctx: "Context", args: "ParsedArgs") -> Result:
     try:
         account = as_json(await client.account_get())
     except AuthError:
-        raise AuthError(f"the token from {source} was refused by the API", "run `auth login` with a new token") from None
+        raise AuthError(
+            f"the token from {source} was refused by the API", "run `auth login` with a new token"
+        ) from None
     text = f"logged in to {base_url} as {account.get('username')} (token from {source})"
     return Result(account, text)

@@ -186,7 +186,9 @@ async def set_(ctx: Context, args: ParsedArgs) -> Result:
         text = "\n".join(f"{k:<14} {_show(options.get(k))!s:<8} {OPTIONS[k][1]}" for k in OPTIONS)
         return Result(data=dict(options), text=text, bind=False)
     if value is None:
-        raise UsageError(f"`set {option}` needs a value", f"{option}: {OPTIONS.get(option, (None, 'unknown option'))[1]}")
+        raise UsageError(
+            f"`set {option}` needs a value", f"{option}: {OPTIONS.get(option, (None, 'unknown option'))[1]}"
+        )
     ctx.session.set_option(option, value)
     return Result(text=f"{option} = {_show(ctx.session.options[option])}", bind=False)
 

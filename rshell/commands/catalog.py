@@ -47,17 +47,32 @@ COMMANDS: tuple[Command, ...] = (
         ("prediction", "create"),
         "Run a model and print its output.",
         H + "predictions:create",
-        args=(Arg("model", "owner/name, owner/name:version, or a version id.", required=False, complete="model"), INPUTS),
+        args=(
+            Arg("model", "owner/name, owner/name:version, or a version id.", required=False, complete="model"),
+            INPUTS,
+        ),
         flags=(
             Flag("--stream", "stream", "Print output tokens as they arrive.", const=True),
             WAIT,
             NO_WAIT,
             WEB,
             Flag("--save", "save", "Download every output file.", const=True),
-            Flag("--output-directory", "output_directory", "Where --save writes (default ./<prediction-id>).", metavar="DIR", complete="path"),
+            Flag(
+                "--output-directory",
+                "output_directory",
+                "Where --save writes (default ./<prediction-id>).",
+                metavar="DIR",
+                complete="path",
+            ),
             SEPARATOR,
             FILE_ENCODING,
-            Flag("--deployment", "deployment", "Run through a deployment (owner/name).", metavar="OWNER/NAME", complete="deployment"),
+            Flag(
+                "--deployment",
+                "deployment",
+                "Run through a deployment (owner/name).",
+                metavar="OWNER/NAME",
+                complete="deployment",
+            ),
             Flag("--webhook", "webhook", "URL to notify when the prediction changes.", metavar="URL"),
         ),
         defaults={"wait": True, "separator": "=", "file_encoding": "url"},
@@ -121,7 +136,14 @@ COMMANDS: tuple[Command, ...] = (
         H + "trainings:create",
         args=(MODEL_REF, INPUTS),
         flags=(
-            Flag("--destination", "destination", "Model that receives the new version (owner/name).", metavar="OWNER/NAME", complete="model", required=True),
+            Flag(
+                "--destination",
+                "destination",
+                "Model that receives the new version (owner/name).",
+                metavar="OWNER/NAME",
+                complete="model",
+                required=True,
+            ),
             WAIT,
             NO_WAIT,
             WEB,
@@ -153,7 +175,14 @@ COMMANDS: tuple[Command, ...] = (
         H + "deployments:create",
         args=(Arg("name", "Name of the new deployment."),),
         flags=(
-            Flag("--model", "model", "Model to deploy (owner/name).", metavar="OWNER/NAME", complete="model", required=True),
+            Flag(
+                "--model",
+                "model",
+                "Model to deploy (owner/name).",
+                metavar="OWNER/NAME",
+                complete="model",
+                required=True,
+            ),
             *DEPLOYMENT_FIELDS,
         ),
         defaults={"min_instances": 0, "max_instances": 1},
@@ -208,15 +237,27 @@ COMMANDS: tuple[Command, ...] = (
         defaults={"template": "node"},
     ),
     # files, collections, search, webhooks -------------------------------------------
-    Command(("files", "upload"), "Upload a file.", H + "files:upload", args=(Arg("path", "Local file.", complete="path"),)),
+    Command(
+        ("files", "upload"), "Upload a file.", H + "files:upload", args=(Arg("path", "Local file.", complete="path"),)
+    ),
     Command(("files", "list"), "List your uploaded files.", H + "files:list_"),
-    Command(("files", "show"), "Show a file's metadata.", H + "files:show", args=(Arg("id", "File id.", complete="file"),)),
-    Command(("files", "delete"), "Delete an uploaded file.", H + "files:delete", args=(Arg("id", "File id.", complete="file"),)),
+    Command(
+        ("files", "show"), "Show a file's metadata.", H + "files:show", args=(Arg("id", "File id.", complete="file"),)
+    ),
+    Command(
+        ("files", "delete"),
+        "Delete an uploaded file.",
+        H + "files:delete",
+        args=(Arg("id", "File id.", complete="file"),),
+    ),
     Command(
         ("files", "download"),
         "Download a file's content.",
         H + "files:download",
-        args=(Arg("id", "File id.", complete="file"), Arg("dest", "Where to write it (default: its name).", required=False, complete="path")),
+        args=(
+            Arg("id", "File id.", complete="file"),
+            Arg("dest", "Where to write it (default: its name).", required=False, complete="path"),
+        ),
     ),
     Command(("collections", "list"), "List model collections.", H + "collections:list_"),
     Command(
@@ -234,33 +275,99 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(("webhooks", "secret"), "Show the signing secret for webhooks.", H + "account:webhook_secret"),
     # shell builtins -----------------------------------------------------------------
-    Command(("help",), "Show commands, or help for one.", H + "builtins:help_", args=(Arg("command", "A command.", required=False, complete="command"), Arg("sub", "Its subcommand.", required=False, complete="command")), network=False),
+    Command(
+        ("help",),
+        "Show commands, or help for one.",
+        H + "builtins:help_",
+        args=(
+            Arg("command", "A command.", required=False, complete="command"),
+            Arg("sub", "Its subcommand.", required=False, complete="command"),
+        ),
+        network=False,
+    ),
     Command(("vars",), "List named results.", H + "builtins:vars_", network=False),
-    Command(("show",), "Show a value: a variable and path, e.g. `show img.output[0]`.", H + "builtins:show", args=(Arg("expr", "name, name.path or _.", complete="variable"),), network=False),
-    Command(("unset",), "Forget a named result.", H + "builtins:unset", args=(Arg("name", "Variable name.", complete="variable"),), network=False),
+    Command(
+        ("show",),
+        "Show a value: a variable and path, e.g. `show img.output[0]`.",
+        H + "builtins:show",
+        args=(Arg("expr", "name, name.path or _.", complete="variable"),),
+        network=False,
+    ),
+    Command(
+        ("unset",),
+        "Forget a named result.",
+        H + "builtins:unset",
+        args=(Arg("name", "Variable name.", complete="variable"),),
+        network=False,
+    ),
     Command(("history",), "List lines from this and earlier sessions.", H + "builtins:history", network=False),
-    Command(("source",), "Run a session script in this session.", H + "builtins:source", args=(Arg("file", "Script path.", complete="path"),), network=False),
-    Command(("save",), "Write this session's successful statements as a script.", H + "builtins:save", args=(Arg("file", "Script path.", complete="path"),), network=False),
-    Command(("alias",), "Define an alias (`alias sdxl='run stability-ai/sdxl'`) or list them.", H + "builtins:alias", args=(Arg("definition", "NAME=WORDS", required=False),), network=False),
-    Command(("unalias",), "Remove an alias.", H + "builtins:unalias", args=(Arg("name", "Alias name."),), network=False),
-    Command(("set",), "Set a shell option (`set` alone lists them).", H + "builtins:set_", args=(Arg("option", "Option name.", required=False, complete="option"), Arg("value", "New value.", required=False)), network=False),
-    Command(("status",), "Show the host, account, session and predictions in flight.", H + "builtins:status", network=False),
+    Command(
+        ("source",),
+        "Run a session script in this session.",
+        H + "builtins:source",
+        args=(Arg("file", "Script path.", complete="path"),),
+        network=False,
+    ),
+    Command(
+        ("save",),
+        "Write this session's successful statements as a script.",
+        H + "builtins:save",
+        args=(Arg("file", "Script path.", complete="path"),),
+        network=False,
+    ),
+    Command(
+        ("alias",),
+        "Define an alias (`alias sdxl='run stability-ai/sdxl'`) or list them.",
+        H + "builtins:alias",
+        args=(Arg("definition", "NAME=WORDS", required=False),),
+        network=False,
+    ),
+    Command(
+        ("unalias",), "Remove an alias.", H + "builtins:unalias", args=(Arg("name", "Alias name."),), network=False
+    ),
+    Command(
+        ("set",),
+        "Set a shell option (`set` alone lists them).",
+        H + "builtins:set_",
+        args=(
+            Arg("option", "Option name.", required=False, complete="option"),
+            Arg("value", "New value.", required=False),
+        ),
+        network=False,
+    ),
+    Command(
+        ("status",), "Show the host, account, session and predictions in flight.", H + "builtins:status", network=False
+    ),
     Command(("exit",), "Leave the shell.", H + "builtins:exit_", network=False),
 )
 
 # Aliases --------------------------------------------------------------------------
 # Group spellings: short forms and singular/plural both name the group.
 GROUP_ALIASES: dict[str, str] = {
-    "prediction": "prediction", "predictions": "prediction", "p": "prediction",
-    "model": "model", "models": "model", "m": "model",
-    "training": "training", "trainings": "training", "t": "training",
-    "deployments": "deployments", "deployment": "deployments", "d": "deployments",
-    "hardware": "hardware", "hw": "hardware",
-    "account": "account", "accounts": "account", "a": "account",
+    "prediction": "prediction",
+    "predictions": "prediction",
+    "p": "prediction",
+    "model": "model",
+    "models": "model",
+    "m": "model",
+    "training": "training",
+    "trainings": "training",
+    "t": "training",
+    "deployments": "deployments",
+    "deployment": "deployments",
+    "d": "deployments",
+    "hardware": "hardware",
+    "hw": "hardware",
+    "account": "account",
+    "accounts": "account",
+    "a": "account",
     "auth": "auth",
-    "files": "files", "file": "files",
-    "collections": "collections", "collection": "collections",
-    "webhooks": "webhooks", "webhook": "webhooks",
+    "files": "files",
+    "file": "files",
+    "collections": "collections",
+    "collection": "collections",
+    "webhooks": "webhooks",
+    "webhook": "webhooks",
 }
 # Command aliases expand to words (the official CLI's `run`, `stream`, `train`).
 COMMAND_ALIASES: dict[str, tuple[str, ...]] = {

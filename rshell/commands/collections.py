@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 SEARCH_LIMIT = (1, 50)  # the API's bounds for GET /v1/search?limit=
 
 
-
 def collection_table(collections: list[dict[str, Any]]) -> str:
     if not collections:
         return "no collections"
@@ -25,13 +24,13 @@ def collection_table(collections: list[dict[str, Any]]) -> str:
     return table(("slug", "name", "description"), rows, flex=2)
 
 
-async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
+async def list_(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     page = as_json(await client.collections_list())
     return Result(page, collection_table(page.get("results") or []) + more_hint(page))
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> Result:
+async def show(ctx: Context, args: ParsedArgs) -> Result:
     """A collection's name and description, then its models as a table."""
     client = await ctx.client()
     collection = as_json(await client.collections_get(args.slug))
@@ -65,7 +64,7 @@ def search_text(found: dict[str, Any]) -> str:
     return "\n\n".join(sections) or f"nothing found for '{found.get('query', '')}'"
 
 
-async def search(ctx: "Context", args: "ParsedArgs") -> Result:
+async def search(ctx: Context, args: ParsedArgs) -> Result:
     """Search models, collections and docs pages (GET /v1/search)."""
     query = (args.get("query") or "").strip()
     if not query:

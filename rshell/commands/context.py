@@ -7,8 +7,9 @@ returns its result; the executor prints it and binds it to `_` and to `NAME =`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -37,14 +38,14 @@ class Result:
 
 @dataclass
 class Context:
-    session: "Session"
-    out: "Output"
-    get_client: Callable[[], Awaitable["ReplicateClient"]]
+    session: Session
+    out: Output
+    get_client: Callable[[], Awaitable[ReplicateClient]]
     piped: Any = None  # the previous pipeline stage's result, or JSON read from stdin
     dry_run: bool = False
     interactive: bool = False  # True in the REPL
     run_script: Callable[..., Awaitable[int]] | None = None  # for `source`
     extra: dict[str, Any] = field(default_factory=dict)
 
-    async def client(self) -> "ReplicateClient":
+    async def client(self) -> ReplicateClient:
         return await self.get_client()

@@ -19,7 +19,6 @@ _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 UPDATE_FLAGS = ("version", "hardware", "min_instances", "max_instances")
 
 
-
 def _release(deployment: dict[str, Any]) -> dict[str, Any]:
     return deployment.get("current_release") or {}
 
@@ -70,14 +69,14 @@ def deployment_fields(deployment: dict[str, Any]) -> str:
     )
 
 
-async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
+async def list_(ctx: Context, args: ParsedArgs) -> Result:
     """Your deployments (first page)."""
     client = await ctx.client()
     page = as_json(await client.deployments_list())
     return Result(page, deployment_table(page.get("results") or []) + more_hint(page))
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> Result:
+async def show(ctx: Context, args: ParsedArgs) -> Result:
     owner, name = split_name(args.name, "deployment")
     client = await ctx.client()
     deployment = as_json(await client.deployments_get(owner, name))
@@ -120,7 +119,7 @@ def _deployment_name(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-async def create(ctx: "Context", args: "ParsedArgs") -> Result:
+async def create(ctx: Context, args: ParsedArgs) -> Result:
     """A deployment of --model at --version (default: the model's latest version)."""
     owner, name = _deployment_name(args.name)
     model_owner, model_name = split_name(args.model)
@@ -146,7 +145,7 @@ async def create(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(deployment, "created deployment\n" + deployment_fields(deployment))
 
 
-async def update(ctx: "Context", args: "ParsedArgs") -> Result:
+async def update(ctx: Context, args: ParsedArgs) -> Result:
     """Send only the flags given; a call without any is a mistake, caught before sending."""
     owner, name = split_name(args.name, "deployment")
     changes = {key: args.values[key] for key in UPDATE_FLAGS if args.values.get(key) is not None}
@@ -163,7 +162,7 @@ async def update(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(deployment, "updated deployment\n" + deployment_fields(deployment))
 
 
-async def schema(ctx: "Context", args: "ParsedArgs") -> Result:
+async def schema(ctx: Context, args: ParsedArgs) -> Result:
     """The inputs and output of the version the deployment currently runs."""
     from rshell.commands.modelref import fetch_deployment_schema
 
@@ -176,7 +175,7 @@ async def schema(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(openapi_schema, schema_text(openapi_schema, title))
 
 
-async def delete(ctx: "Context", args: "ParsedArgs") -> Result:
+async def delete(ctx: Context, args: ParsedArgs) -> Result:
     owner, name = split_name(args.name, "deployment")
     client = await ctx.client()
     await client.deployments_delete(owner, name)

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from rshell.commands.context import Context
 
 
-
 def file_name(file: dict[str, Any]) -> str:
     """What to call a file locally: its (made safe) name, else its id with an extension."""
     from rshell.client.transfer import safe_filename
@@ -32,7 +31,13 @@ def file_table(files: list[dict[str, Any]]) -> str:
     if not files:
         return "no files"
     rows = [
-        (f.get("id"), f.get("name") or "", human_size(f.get("size")), f.get("content_type"), short_time(f.get("created_at")))
+        (
+            f.get("id"),
+            f.get("name") or "",
+            human_size(f.get("size")),
+            f.get("content_type"),
+            short_time(f.get("created_at")),
+        )
         for f in files
     ]
     return table(("id", "name", "size", "type", "created"), rows, flex=1)
@@ -43,7 +48,10 @@ def file_fields(file: dict[str, Any]) -> str:
         [
             ("id", file.get("id")),
             ("name", file.get("name")),
-            ("size", f"{human_size(file.get('size'))} ({file.get('size')} bytes)" if file.get("size") is not None else None),
+            (
+                "size",
+                f"{human_size(file.get('size'))} ({file.get('size')} bytes)" if file.get("size") is not None else None,
+            ),
             ("type", file.get("content_type")),
             ("sha256", (file.get("checksums") or {}).get("sha256")),
             ("created", short_time(file.get("created_at"))),
@@ -53,7 +61,7 @@ def file_fields(file: dict[str, Any]) -> str:
     )
 
 
-async def upload(ctx: "Context", args: "ParsedArgs") -> Result:
+async def upload(ctx: Context, args: ParsedArgs) -> Result:
     """Upload a local file (streamed from disk by the client)."""
     path = readable_file(args.path)
     client = await ctx.client()
@@ -63,19 +71,19 @@ async def upload(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(file, f"uploaded {path.name}\n" + file_fields(file))
 
 
-async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
+async def list_(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     page = as_json(await client.files_list())
     return Result(page, file_table(page.get("results") or []) + more_hint(page))
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> Result:
+async def show(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     file = as_json(await client.files_get(args.id))
     return Result(file, file_fields(file))
 
 
-async def delete(ctx: "Context", args: "ParsedArgs") -> Result:
+async def delete(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     await client.files_delete(args.id)
     return Result(None, f"deleted file {args.id}", bind=False)
@@ -83,10 +91,12 @@ async def delete(ctx: "Context", args: "ParsedArgs") -> Result:
 
 def _refuse_existing(dest: Path) -> None:
     if dest.exists() or dest.is_symlink():
-        raise UsageError(f"{dest} already exists; not overwriting it", "name another destination, or remove the file first")
+        raise UsageError(
+            f"{dest} already exists; not overwriting it", "name another destination, or remove the file first"
+        )
 
 
-async def download(ctx: "Context", args: "ParsedArgs") -> Result:
+async def download(ctx: Context, args: ParsedArgs) -> Result:
     """Download a file's content to DEST (default: its name here), never over an existing file.
 
     A DEST that is a directory receives the file under its own name. The client

@@ -104,8 +104,11 @@ def commands_markdown() -> str:
         "a test fails when this file is out of date. Every command also takes `--json`",
         "(print the API's JSON) and `--help`.",
         "",
-        "Aliases: " + ", ".join(f"`{a}` = `{' '.join(w)}`" for a, w in catalog.COMMAND_ALIASES.items())
-        + "; groups: " + ", ".join(f"`{a}`" for a, g in catalog.GROUP_ALIASES.items() if a != g) + ".",
+        "Aliases: "
+        + ", ".join(f"`{a}` = `{' '.join(w)}`" for a, w in catalog.COMMAND_ALIASES.items())
+        + "; groups: "
+        + ", ".join(f"`{a}`" for a, g in catalog.GROUP_ALIASES.items() if a != g)
+        + ".",
         "",
     ]
     for command in catalog.COMMANDS:

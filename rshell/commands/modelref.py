@@ -71,8 +71,7 @@ def parse_model_name(text: str, what: str = "model") -> tuple[str, str]:
     return ref.owner or "", ref.name or ""
 
 
-
-async def fetch_schema(client: "ReplicateClient", ref: ModelRef) -> tuple[dict | None, str | None]:
+async def fetch_schema(client: ReplicateClient, ref: ModelRef) -> tuple[dict | None, str | None]:
     """(openapi_schema, version id) of what `ref` runs.
 
     A bare version id has no GET endpoint without its model, so it comes back
@@ -96,7 +95,7 @@ async def fetch_schema(client: "ReplicateClient", ref: ModelRef) -> tuple[dict |
 _VERSION_SCHEMAS: dict[tuple[str, str, str, str], dict | None] = {}
 
 
-async def fetch_deployment_schema(client: "ReplicateClient", owner: str, name: str) -> tuple[dict | None, str | None]:
+async def fetch_deployment_schema(client: ReplicateClient, owner: str, name: str) -> tuple[dict | None, str | None]:
     """(openapi_schema, version id) of a deployment's current release."""
     deployment = await client.deployments_get(owner, name)
     release = attr(deployment, "current_release")
@@ -136,7 +135,7 @@ def training_schema(openapi_schema: dict | None) -> dict | None:
 
 
 async def prepare_inputs(
-    ctx: "Context",
+    ctx: Context,
     words: list[str],
     schema: dict | None,
     *,
@@ -195,7 +194,7 @@ def _content_type(path: Path) -> str:
     return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
-async def _file_url(ctx: "Context", path: Path, file_encoding: str) -> str:
+async def _file_url(ctx: Context, path: Path, file_encoding: str) -> str:
     """The URL a model fetches the file from: a data URL, or the Files API's."""
     if file_encoding == "data":
         encoded = base64.b64encode(path.read_bytes()).decode("ascii")

@@ -32,7 +32,6 @@ def split_name(text: str, what: str = "model") -> tuple[str, str]:
     return parse_model_name(text or "", what)
 
 
-
 # list, search, versions ------------------------------------------------------------
 
 
@@ -40,19 +39,20 @@ def model_table(models: list[dict[str, Any]]) -> str:
     """owner/name, run count and description, the description cut to fit the terminal."""
     if not models:
         return "no models"
-    rows = [(f"{m.get('owner')}/{m.get('name')}", human_count(m.get("run_count")), m.get("description")) for m in models]
+    rows = [
+        (f"{m.get('owner')}/{m.get('name')}", human_count(m.get("run_count")), m.get("description")) for m in models
+    ]
     return table(("model", "runs", "description"), rows, flex=2)
 
 
-
-async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
+async def list_(ctx: Context, args: ParsedArgs) -> Result:
     """The first page of public models."""
     client = await ctx.client()
     page = as_json(await client.models_list())
     return Result(page, model_table(page.get("results") or []) + more_hint(page))
 
 
-async def search(ctx: "Context", args: "ParsedArgs") -> Result:
+async def search(ctx: Context, args: ParsedArgs) -> Result:
     """Models matching QUERY (the API's `QUERY /v1/models`)."""
     query = (args.get("query") or "").strip()
     if not query:
@@ -62,7 +62,7 @@ async def search(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(page, model_table(page.get("results") or []) + more_hint(page))
 
 
-async def versions(ctx: "Context", args: "ParsedArgs") -> Result:
+async def versions(ctx: Context, args: ParsedArgs) -> Result:
     """A model's versions, newest first, as the API lists them."""
     owner, name = split_name(args.model)
     client = await ctx.client()
@@ -97,7 +97,7 @@ def model_fields(model: dict[str, Any]) -> str:
     )
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> Result:
+async def show(ctx: Context, args: ParsedArgs) -> Result:
     """A model's metadata; --web also opens its page (or prints the URL on stderr)."""
     owner, name = split_name(args.model)
     client = await ctx.client()
@@ -135,7 +135,12 @@ def _constraints(prop: dict[str, Any]) -> str:
     if choices:
         listed = "one of " + ", ".join(choices)
         parts.append(listed if len(listed) <= _CHOICES_WIDTH else f"one of {len(choices)} (below)")
-    for key, label in (("minimum", "min"), ("maximum", "max"), ("minLength", "min length"), ("maxLength", "max length")):
+    for key, label in (
+        ("minimum", "min"),
+        ("maximum", "max"),
+        ("minLength", "min length"),
+        ("maxLength", "max length"),
+    ):
         if key in prop:
             parts.append(f"{label} {_number(prop[key])}")
     return ", ".join(parts)
@@ -198,7 +203,7 @@ def schema_text(openapi_schema: dict[str, Any], title: str) -> str:
     return "\n".join(lines)
 
 
-async def schema(ctx: "Context", args: "ParsedArgs") -> Result:
+async def schema(ctx: Context, args: ParsedArgs) -> Result:
     """The inputs and output of a model version (latest unless one is named)."""
     from rshell.commands.modelref import fetch_schema, parse_model_ref
 
@@ -211,7 +216,9 @@ async def schema(ctx: "Context", args: "ParsedArgs") -> Result:
     client = await ctx.client()
     openapi_schema, version_id = await fetch_schema(client, ref)
     if not openapi_schema:
-        raise RshellError(f"{ref} has no version with a schema", "push a version first, or name one as owner/name:VERSION")
+        raise RshellError(
+            f"{ref} has no version with a schema", "push a version first, or name one as owner/name:VERSION"
+        )
     title = f"{ref.model}:{short_id(version_id)}" if version_id else ref.model
     return Result(openapi_schema, schema_text(openapi_schema, title))
 
@@ -219,23 +226,25 @@ async def schema(ctx: "Context", args: "ParsedArgs") -> Result:
 # create, update, delete ------------------------------------------------------------
 
 
-def _given_fields(args: "ParsedArgs") -> dict[str, Any]:
+def _given_fields(args: ParsedArgs) -> dict[str, Any]:
     return {key: args.values[key] for key in FIELD_FLAGS if args.values.get(key) is not None}
 
 
-async def create(ctx: "Context", args: "ParsedArgs") -> Result:
+async def create(ctx: Context, args: ParsedArgs) -> Result:
     """A new model (private and on CPU unless told otherwise)."""
     owner, name = split_name(args.model)
     visibility = args.get("visibility", "private")
     hardware = args.get("hardware", DEFAULT_HARDWARE)
     client = await ctx.client()
-    model = as_json(await client.models_create(owner, name, visibility=visibility, hardware=hardware, **_given_fields(args)))
+    model = as_json(
+        await client.models_create(owner, name, visibility=visibility, hardware=hardware, **_given_fields(args))
+    )
     if not isinstance(model, dict):
         return Result(model, None)
     return Result(model, f"created {visibility} model {owner}/{name} on {hardware}\n" + model_fields(model))
 
 
-async def update(ctx: "Context", args: "ParsedArgs") -> Result:
+async def update(ctx: Context, args: ParsedArgs) -> Result:
     """Change only the metadata flags given; no flags is a mistake, not an empty PATCH."""
     owner, name = split_name(args.model)
     changes = _given_fields(args)
@@ -250,7 +259,7 @@ async def update(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(model, f"updated {owner}/{name}: {changed}\n" + model_fields(model))
 
 
-async def delete(ctx: "Context", args: "ParsedArgs") -> Result:
+async def delete(ctx: Context, args: ParsedArgs) -> Result:
     """Delete a model; `_` keeps its value since the API returns nothing."""
     owner, name = split_name(args.model)
     client = await ctx.client()

@@ -23,15 +23,16 @@ from rshell.commands.modelref import (
     prepare_inputs,
 )
 from rshell.commands.running import (
-    interrupted_creating,
     Watch,
     cancel_after_interrupt,
+    interrupted_creating,
     open_web,
     option,
     poll,
     wants_json,
 )
 from rshell.errors import ApiError, AuthError, NetworkError, UsageError
+from rshell.rendering.output import as_json
 from rshell.rendering.predictions import (
     failure_message,
     finished_line,
@@ -39,7 +40,6 @@ from rshell.rendering.predictions import (
     prediction_table,
     render_output,
 )
-from rshell.rendering.output import as_json
 from rshell.rendering.tables import more_hint
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class Target:
     deployment: str | None = None
 
 
-def choose_target(args: "ParsedArgs") -> Target:
+def choose_target(args: ParsedArgs) -> Target:
     """owner/name → model endpoint; :version or a bare id → version; --deployment."""
     text, deployment = args.values.get("model"), args.values.get("deployment")
     if deployment:
@@ -67,14 +67,16 @@ def choose_target(args: "ParsedArgs") -> Target:
         owner, name = parse_model_name(deployment, "deployment")
         return Target(deployment=f"{owner}/{name}")
     if not text:
-        raise UsageError("`prediction create` needs a model", "e.g. run stability-ai/sdxl prompt='a fox', or --deployment owner/name")
+        raise UsageError(
+            "`prediction create` needs a model", "e.g. run stability-ai/sdxl prompt='a fox', or --deployment owner/name"
+        )
     ref = parse_model_ref(text)
     if ref.version:
         return Target(version=ref.version)
     return Target(model=ref.model)
 
 
-async def load_schema(ctx: "Context", client: "ReplicateClient", args: "ParsedArgs", target: Target) -> dict | None:
+async def load_schema(ctx: Context, client: ReplicateClient, args: ParsedArgs, target: Target) -> dict | None:
     """The version's OpenAPI schema; in --dry-run a failed fetch only skips validation."""
     try:
         if target.deployment:
@@ -90,7 +92,7 @@ async def load_schema(ctx: "Context", client: "ReplicateClient", args: "ParsedAr
     return schema
 
 
-def should_stream(ctx: "Context", args: "ParsedArgs", schema: dict | None) -> bool:
+def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
     """--stream, or a text-iterator model on a terminal when `set stream auto` (default)."""
     if args.values.get("stream"):
         return True
@@ -100,7 +102,7 @@ def should_stream(ctx: "Context", args: "ParsedArgs", schema: dict | None) -> bo
     return mode == "on" or (ctx.out.stdout_tty and not wants_json(ctx, args))
 
 
-async def create(ctx: "Context", args: "ParsedArgs") -> Result:
+async def create(ctx: Context, args: ParsedArgs) -> Result:
     target = choose_target(args)
     client = await ctx.client()
     schema = await load_schema(ctx, client, args, target)
@@ -135,8 +137,8 @@ async def create(ctx: "Context", args: "ParsedArgs") -> Result:
 
 
 async def follow(
-    ctx: "Context", client: "ReplicateClient", prediction: "Prediction", *, streaming: bool, print_tokens: bool = True
-) -> tuple["Prediction", bool]:
+    ctx: Context, client: ReplicateClient, prediction: Prediction, *, streaming: bool, print_tokens: bool = True
+) -> tuple[Prediction, bool]:
     """Wait for a terminal status (streaming when asked); True when tokens were printed."""
     watch = Watch(ctx.out, prediction.id)
     watch.update(prediction)
@@ -162,8 +164,8 @@ async def follow(
 
 
 async def _stream(
-    client: "ReplicateClient", prediction: "Prediction", watch: Watch, print_tokens: bool
-) -> tuple["Prediction", str]:
+    client: ReplicateClient, prediction: Prediction, watch: Watch, print_tokens: bool
+) -> tuple[Prediction, str]:
     """Print `output` events as they arrive and `logs` on stderr; resume a broken
     stream once with Last-Event-ID, then leave the rest to polling."""
     from rshell.client.sse import StreamInterrupted
@@ -221,7 +223,7 @@ class _StreamState:
         return False
 
 
-def _print_rest(watch: Watch, prediction: "Prediction", streamed: str) -> None:
+def _print_rest(watch: Watch, prediction: Prediction, streamed: str) -> None:
     """After a broken stream, print what the stream did not deliver."""
     full = render_output(prediction.output, concatenate=True)
     if full.startswith(streamed) and len(full) > len(streamed):
@@ -229,10 +231,10 @@ def _print_rest(watch: Watch, prediction: "Prediction", streamed: str) -> None:
 
 
 async def finish(
-    ctx: "Context",
-    client: "ReplicateClient",
-    args: "ParsedArgs",
-    prediction: "Prediction",
+    ctx: Context,
+    client: ReplicateClient,
+    args: ParsedArgs,
+    prediction: Prediction,
     *,
     streamed: bool,
     concatenate: bool,
@@ -240,7 +242,12 @@ async def finish(
     """The Result of a finished prediction: its output, or why it failed; --save."""
     data = as_json(prediction)
     if prediction.status != "succeeded":
-        return Result(data=data, text=prediction_summary(data, concatenate=concatenate, logs=False), ok=False, error=failure_message("prediction", data))
+        return Result(
+            data=data,
+            text=prediction_summary(data, concatenate=concatenate, logs=False),
+            ok=False,
+            error=failure_message("prediction", data),
+        )
     ctx.out.info(finished_line("prediction", data))
     text = "" if streamed else render_output(prediction.output, concatenate=concatenate)
     if not args.values.get("save"):
@@ -249,7 +256,13 @@ async def finish(
 
 
 async def _save(
-    ctx: "Context", client: "ReplicateClient", args: "ParsedArgs", prediction: "Prediction", data: Any, text: str, concatenate: bool
+    ctx: Context,
+    client: ReplicateClient,
+    args: ParsedArgs,
+    prediction: Prediction,
+    data: Any,
+    text: str,
+    concatenate: bool,
 ) -> Result:
     from rshell.downloads import save_outputs
 
@@ -268,13 +281,13 @@ async def _save(
     return result
 
 
-async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
+async def list_(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     page = as_json(await client.predictions_list())
     return Result(data=page, text=prediction_table(page.get("results") or []) + more_hint(page))
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> Result:
+async def show(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     prediction = await client.predictions_get(args.values["id"])
     if args.values.get("web"):
@@ -283,7 +296,7 @@ async def show(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(data=data, text=prediction_summary(data))
 
 
-async def cancel(ctx: "Context", args: "ParsedArgs") -> Result:
+async def cancel(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     prediction = await client.predictions_cancel(args.values["id"])
     data = as_json(prediction)

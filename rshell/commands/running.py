@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator, NoReturn
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rshell.client.fields import TERMINAL_STATUSES, attr
 from rshell.commands.context import Result
@@ -18,9 +19,9 @@ from rshell.rendering.output import as_json
 from rshell.rendering.progress import Progress
 
 if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
-    from rshell.client.api import ReplicateClient
     from rshell.rendering.output import Output
     from rshell.session.state import Session
 
@@ -74,7 +75,7 @@ class LogFollower:
 class Watch:
     """What a person sees while waiting: spinner, logs, progress lines, tokens."""
 
-    def __init__(self, out: "Output", label: str) -> None:
+    def __init__(self, out: Output, label: str) -> None:
         self.out = out
         self.progress = Progress(out.stderr, enabled=out.stderr_tty, label=label)
         self.logs = LogFollower(self.log)
@@ -123,7 +124,7 @@ async def poll(get: Callable[[str], Awaitable[Any]], obj: Any, watch: Watch) -> 
 
 
 async def cancel_after_interrupt(
-    ctx: "Context",
+    ctx: Context,
     kind: str,
     obj: Any,
     cancel: Callable[[str], Awaitable[Any]],
@@ -157,7 +158,7 @@ def interrupted_creating(kind: str) -> NoReturn:
     )
 
 
-def option(ctx: "Context", args: "ParsedArgs", name: str, fallback: str) -> str:
+def option(ctx: Context, args: ParsedArgs, name: str, fallback: str) -> str:
     """A flag's value, else the session's `set` option, else the fallback."""
     value = args.values.get(name)
     if value is None:
@@ -165,7 +166,7 @@ def option(ctx: "Context", args: "ParsedArgs", name: str, fallback: str) -> str:
     return str(value) if value is not None else fallback
 
 
-def wants_json(ctx: "Context", args: "ParsedArgs") -> bool:
+def wants_json(ctx: Context, args: ParsedArgs) -> bool:
     """Whether the result will print as JSON (so streamed tokens must stay off stdout)."""
     return bool(args.values.get("json")) or bool(ctx.session.options.get("json")) or ctx.out.wants_json
 
@@ -185,7 +186,7 @@ def _has_browser() -> bool:
     return True
 
 
-def open_web(ctx: "Context", url: str | None) -> None:
+def open_web(ctx: Context, url: str | None) -> None:
     """--web: open the page, or print its URL on stderr when there is no browser."""
     if not url:
         ctx.out.info("no web page for this object")
@@ -198,7 +199,7 @@ def open_web(ctx: "Context", url: str | None) -> None:
     ctx.out.info(url)
 
 
-async def settle_in_flight(session: "Session", client: "ReplicateClient") -> None:
+async def settle_in_flight(session: Session, client: ReplicateClient) -> None:
     """Ask the API about every prediction and training the session thinks is still
     running, and forget those that have finished (before asking to leave)."""
     for run_id, kind in list(session.in_flight.items()):

@@ -15,11 +15,10 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-
-from rshell.atomic import write_text
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from rshell.atomic import write_text
 from rshell.errors import AuthError, NetworkError, UsageError
 
 if TYPE_CHECKING:
@@ -75,7 +74,7 @@ def plan_from(prediction: dict[str, Any], pid: str) -> Plan:
     return Plan(pid, model, version if model else None, raw_input if isinstance(raw_input, dict) else {})
 
 
-async def fetch_plan(ctx: "Context", pid: str) -> Plan:
+async def fetch_plan(ctx: Context, pid: str) -> Plan:
     """The prediction's plan, or a placeholder (said on stderr) when the API can't be reached."""
     from rshell.rendering.output import as_json
 
@@ -170,7 +169,7 @@ def write_project(target: Path, files: dict[str, str]) -> list[Path]:
     return written
 
 
-async def scaffold(ctx: "Context", args: "ParsedArgs") -> "Result":
+async def scaffold(ctx: Context, args: ParsedArgs) -> Result:
     """Fetch the prediction (if reachable) and write the starter project."""
     from rshell.commands.context import Result
 
@@ -182,7 +181,14 @@ async def scaffold(ctx: "Context", args: "ParsedArgs") -> "Result":
     plan = await fetch_plan(ctx, pid)
     target = given or Path(plan.model.split("/")[1] if plan.model else pid)
     files = render(template, plan, target.resolve().name)
-    data = {"directory": str(target), "template": template, "prediction": pid, "model": plan.model, "version": plan.version, "files": sorted(files)}
+    data = {
+        "directory": str(target),
+        "template": template,
+        "prediction": pid,
+        "model": plan.model,
+        "version": plan.version,
+        "files": sorted(files),
+    }
     if ctx.dry_run:
         return Result(data=data, text=f"would write {template} project {target}/: {', '.join(sorted(files))}")
     write_project(target, files)

@@ -30,8 +30,8 @@ from rshell.commands.running import (
     poll,
 )
 from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
-from rshell.rendering.predictions import failure_message, finished_line, training_summary, training_table
 from rshell.rendering.output import as_json
+from rshell.rendering.predictions import failure_message, finished_line, training_summary, training_table
 from rshell.rendering.tables import more_hint
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def trainer_ref(text: str) -> ModelRef:
     return ref
 
 
-async def resolve_trainer(ctx: "Context", client: "ReplicateClient", ref: ModelRef) -> tuple[dict | None, str]:
+async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) -> tuple[dict | None, str]:
     """(schema, version id) of the trainer; in --dry-run a failed fetch is not fatal."""
     try:
         schema, version_id = await fetch_schema(client, ref)
@@ -64,11 +64,13 @@ async def resolve_trainer(ctx: "Context", client: "ReplicateClient", ref: ModelR
         ctx.out.info(f"inputs not validated: {exc.message}")
         return None, ref.version or DRY_RUN_VERSION
     if not version_id:
-        raise RshellError(f"{ref.model} has no versions to train", "push a version first, or name one: owner/name:version")
+        raise RshellError(
+            f"{ref.model} has no versions to train", "push a version first, or name one: owner/name:version"
+        )
     return schema, version_id
 
 
-async def create(ctx: "Context", args: "ParsedArgs") -> Result:
+async def create(ctx: Context, args: ParsedArgs) -> Result:
     ref = trainer_ref(args.values["model"])
     destination = args.values["destination"]
     parse_model_name(destination, "destination")
@@ -83,7 +85,12 @@ async def create(ctx: "Context", args: "ParsedArgs") -> Result:
     )
     try:
         training = await client.trainings_create(
-            ref.owner or "", ref.name or "", version_id, destination=destination, input=inputs, webhook=args.values.get("webhook")
+            ref.owner or "",
+            ref.name or "",
+            version_id,
+            destination=destination,
+            input=inputs,
+            webhook=args.values.get("webhook"),
         )
     except asyncio.CancelledError:
         interrupted_creating("training")
@@ -96,7 +103,7 @@ async def create(ctx: "Context", args: "ParsedArgs") -> Result:
     return finish(ctx, final, destination)
 
 
-async def follow(ctx: "Context", client: "ReplicateClient", training: "Training") -> "Training":
+async def follow(ctx: Context, client: ReplicateClient, training: Training) -> Training:
     """Poll to a terminal status, printing new logs; Ctrl-C cancels the training."""
     watch = Watch(ctx.out, training.id)
     watch.update(training)
@@ -115,7 +122,7 @@ async def follow(ctx: "Context", client: "ReplicateClient", training: "Training"
         ctx.session.in_flight.pop(training.id, None)
 
 
-def finish(ctx: "Context", training: "Training", destination: str | None) -> Result:
+def finish(ctx: Context, training: Training, destination: str | None) -> Result:
     data: Any = as_json(training)
     text = training_summary(data, destination, logs=False)  # printed while waiting
     if training.status != "succeeded":
@@ -124,13 +131,13 @@ def finish(ctx: "Context", training: "Training", destination: str | None) -> Res
     return Result(data=data, text=text)
 
 
-async def list_(ctx: "Context", args: "ParsedArgs") -> Result:
+async def list_(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     page = as_json(await client.trainings_list())
     return Result(data=page, text=training_table(page.get("results") or []) + more_hint(page))
 
 
-async def show(ctx: "Context", args: "ParsedArgs") -> Result:
+async def show(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     training = await client.trainings_get(args.values["id"])
     if args.values.get("web"):
@@ -139,7 +146,7 @@ async def show(ctx: "Context", args: "ParsedArgs") -> Result:
     return Result(data=data, text=training_summary(data))
 
 
-async def cancel(ctx: "Context", args: "ParsedArgs") -> Result:
+async def cancel(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     training = await client.trainings_cancel(args.values["id"])
     return Result(data=as_json(training), text=f"training {training.id} {training.status}")

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from rshell.atomic import write_text
@@ -67,7 +68,7 @@ class CompletionCache:
         self.schemas: dict[str, dict[str, Any]] = {}  # owner/name → latest openapi_schema
         self.version_schemas: dict[str, dict[str, Any]] = {}  # version id → openapi_schema
         self.versions: dict[str, tuple[VersionInfo, ...]] = {}  # owner/name → newest first
-        self.lists: dict[str, tuple[Candidate, ...]] = {k: () for k in LIST_KINDS}
+        self.lists: dict[str, tuple[Candidate, ...]] = dict.fromkeys(LIST_KINDS, ())
         self.recent_models: tuple[str, ...] = ()
         self.username: str | None = None
         self.fetched: dict[str, float] = {}  # "kind:key" → time.time() of the last fetch
@@ -106,7 +107,9 @@ class CompletionCache:
         self.model_pool = pool
         self._generation += 1
 
-    def put_schema(self, model: str, schema: dict[str, Any] | None, version: str | None = None, info: ModelInfo | None = None) -> None:
+    def put_schema(
+        self, model: str, schema: dict[str, Any] | None, version: str | None = None, info: ModelInfo | None = None
+    ) -> None:
         """Store a model's latest schema (and under its version id when known)."""
         with self._lock:
             if schema is not None:
@@ -188,7 +191,7 @@ class CompletionCache:
             self.schemas = dict(data.get("schemas", {}))
             self.version_schemas = dict(data.get("version_schemas", {}))
             self.versions = {k: tuple(VersionInfo(*v) for v in vs) for k, vs in data.get("versions", {}).items()}
-            lists = {k: () for k in LIST_KINDS}
+            lists = dict.fromkeys(LIST_KINDS, ())
             for kind, rows in data.get("lists", {}).items():
                 if kind in lists:
                     lists[kind] = tuple(Candidate(text, meta) for text, meta in rows)

@@ -9,9 +9,9 @@ shells and the REPL complete exactly alike.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from rshell.commands import catalog
 from rshell.commands.modelref import MODEL_RE, VERSION_ID_RE
@@ -146,7 +146,9 @@ class CompletionEngine:
         command = want.command
         if command is None:
             return []
-        pool = [Candidate(f.name, one_line(f.help), display=f.label) for f in command.all_flags if f.dest not in want.given]
+        pool = [
+            Candidate(f.name, one_line(f.help), display=f.label) for f in command.all_flags if f.dest not in want.given
+        ]
         return rank(want.prefix, pool, fuzzy=False)
 
     def _flag_values(self, want: Want) -> list[Candidate]:

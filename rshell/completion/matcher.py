@@ -14,8 +14,8 @@ already fill the limit.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 _BOUNDARY = "/-_.:"
 

@@ -95,7 +95,7 @@ def candidates(line: str, session_name: str | None = None) -> list[str]:
         loop.close()
 
 
-async def _fetch_round(refresher: Refresher, client: list["ReplicateClient"]) -> bool:
+async def _fetch_round(refresher: Refresher, client: list[ReplicateClient]) -> bool:
     """Run the fetches the engine asked for, within the budget; True if any landed."""
     landed: list[bool] = []
     refresher.on_update = lambda: landed.append(True)
@@ -110,7 +110,7 @@ async def _fetch_round(refresher: Refresher, client: list["ReplicateClient"]) ->
     return bool(landed)
 
 
-async def _client(holder: list["ReplicateClient"], base_url: str) -> "ReplicateClient":
+async def _client(holder: list[ReplicateClient], base_url: str) -> ReplicateClient:
     """One client for the whole round, with no retries (a Tab cannot wait for backoff)."""
     if not holder:
         from rshell.client.api import ReplicateClient

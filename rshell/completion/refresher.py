@@ -15,7 +15,8 @@ import asyncio
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from rshell.client.fields import attr
 from rshell.completion.cache import CompletionCache, ModelInfo, VersionInfo
@@ -54,7 +55,7 @@ class Refresher:
 
     def __init__(
         self,
-        get_client: Callable[[], Awaitable["ReplicateClient"]],
+        get_client: Callable[[], Awaitable[ReplicateClient]],
         cache: CompletionCache,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
@@ -215,17 +216,18 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-
 def _model_info(m: Any) -> ModelInfo:
-    return ModelInfo(f"{attr(m, 'owner')}/{attr(m, 'name')}", one_line(attr(m, "description")), int(attr(m, "run_count") or 0))
+    return ModelInfo(
+        f"{attr(m, 'owner')}/{attr(m, 'name')}", one_line(attr(m, "description")), int(attr(m, "run_count") or 0)
+    )
 
 
-async def _models(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _models(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     page = await (client.models_search(key) if key else client.models_list())
     cache.put_models((_model_info(m) for m in attr(page, "results", [])), query=key or None)
 
 
-async def _schema(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _schema(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     """`owner/name` → the latest version's schema; `owner/name:id` → that version's."""
     model, _, version = key.partition(":")
     owner, _, name = model.partition("/")
@@ -238,7 +240,7 @@ async def _schema(client: "ReplicateClient", cache: CompletionCache, key: str) -
     cache.put_schema(model, attr(latest, "openapi_schema"), attr(latest, "id"), _model_info(found))
 
 
-async def _versions(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _versions(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     owner, _, name = key.partition("/")
     page = await client.models_versions_list(owner, name)
     versions = [VersionInfo(str(attr(v, "id")), str(attr(v, "created_at") or "")) for v in attr(page, "results", [])]
@@ -247,7 +249,7 @@ async def _versions(client: "ReplicateClient", cache: CompletionCache, key: str)
         cache.put_version_schema(str(attr(v, "id")), attr(v, "openapi_schema"))
 
 
-async def _hardware(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _hardware(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     found = await client.hardware_list()
     cache.put_list("hardware", [Candidate(str(attr(h, "sku")), one_line(attr(h, "name"))) for h in found])
 
@@ -263,25 +265,27 @@ async def _runs(kind: str, page: Any, cache: CompletionCache) -> None:
     cache.add_recent_models([str(attr(r, "model")) for r in runs if attr(r, "model")])
 
 
-async def _predictions(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _predictions(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     await _runs("predictions", await client.predictions_list(), cache)
 
 
-async def _trainings(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _trainings(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     await _runs("trainings", await client.trainings_list(), cache)
 
 
-async def _deployments(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _deployments(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     page = await client.deployments_list()
     items = []
     for d in attr(page, "results", []):
         release = attr(d, "current_release")
         config = attr(release, "configuration")
-        items.append(Candidate(f"{attr(d, 'owner')}/{attr(d, 'name')}", join(attr(release, "model"), attr(config, "hardware"))))
+        items.append(
+            Candidate(f"{attr(d, 'owner')}/{attr(d, 'name')}", join(attr(release, "model"), attr(config, "hardware")))
+        )
     cache.put_list("deployments", items)
 
 
-async def _files(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _files(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     page = await client.files_list()
     items = [
         Candidate(str(attr(f, "id")), join(attr(f, "name"), attr(f, "content_type"), _date(attr(f, "created_at"))))
@@ -290,13 +294,16 @@ async def _files(client: "ReplicateClient", cache: CompletionCache, key: str) ->
     cache.put_list("files", items)
 
 
-async def _collections(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _collections(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     page = await client.collections_list()
-    items = [Candidate(str(attr(c, "slug")), join(attr(c, "name"), attr(c, "description"))) for c in attr(page, "results", [])]
+    items = [
+        Candidate(str(attr(c, "slug")), join(attr(c, "name"), attr(c, "description")))
+        for c in attr(page, "results", [])
+    ]
     cache.put_list("collections", items)
 
 
-async def _account(client: "ReplicateClient", cache: CompletionCache, key: str) -> None:
+async def _account(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     cache.set_username(attr(await client.account_get(), "username"))
 
 

@@ -22,7 +22,9 @@ def expand_aliases(words: list[Word], aliases: dict[str, str]) -> list[Word]:
     while words and words[0].value in aliases and words[0].value not in used:
         first = words[0]
         used.add(first.value)
-        replacement = [replace(word, start=first.start, end=first.end) for word in alias_words(first.value, aliases[first.value])]
+        replacement = [
+            replace(word, start=first.start, end=first.end) for word in alias_words(first.value, aliases[first.value])
+        ]
         words = replacement + list(words[1:])
     return list(words)
 
@@ -31,5 +33,8 @@ def alias_words(name: str, text: str) -> list[Word]:
     """The words of an alias's text; UsageError if it holds `;`, `|` or a newline."""
     tokens = tokenize(text)
     if any(token.kind != "word" for token in tokens):
-        raise UsageError(f"alias '{name}' holds ';', '|' or a newline", "an alias stands for one command; use a script with `source` for more")
+        raise UsageError(
+            f"alias '{name}' holds ';', '|' or a newline",
+            "an alias stands for one command; use a script with `source` for more",
+        )
     return [token.word for token in tokens if token.word is not None]

@@ -49,7 +49,7 @@ def split_inputs(words: list[str], separator: str = "=") -> dict[str, str | File
         if not found or not key:
             raise UsageError(
                 f"expected key{separator}value, got '{word}'",
-                f"inputs are written key{separator}value, e.g. prompt{separator}\"a red fox\"",
+                f'inputs are written key{separator}value, e.g. prompt{separator}"a red fox"',
             )
         raw = _raw_value(key, value)
         if key not in values:
@@ -321,7 +321,10 @@ def _check(name: str, value: Any, prop: dict) -> None:
     kind = type_of(prop)
     if isinstance(value, FileRef):
         if not takes_file(prop):
-            raise UsageError(f"input '{name}' must be {_TYPE_NAMES.get(kind or '', 'a value')}, got a file (@{value.path})", "only file inputs take @path")
+            raise UsageError(
+                f"input '{name}' must be {_TYPE_NAMES.get(kind or '', 'a value')}, got a file (@{value.path})",
+                "only file inputs take @path",
+            )
         return
     if value is None and prop.get("nullable"):
         return
@@ -362,7 +365,9 @@ def _check_bounds(name: str, value: Any, prop: dict) -> None:
 
 def _check_length(name: str, value: str | list, prop: dict) -> None:
     """minLength/maxLength for text, minItems/maxItems for lists."""
-    unit, low_key, high_key = ("characters", "minLength", "maxLength") if isinstance(value, str) else ("items", "minItems", "maxItems")
+    unit, low_key, high_key = (
+        ("characters", "minLength", "maxLength") if isinstance(value, str) else ("items", "minItems", "maxItems")
+    )
     low, high = prop.get(low_key), prop.get(high_key)
     if isinstance(low, int) and len(value) < low:
         raise UsageError(f"input '{name}' must have at least {low} {unit}, got {len(value)}")

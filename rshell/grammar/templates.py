@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from rshell.errors import ParseError, UsageError
 from rshell.grammar.lexer import Word
@@ -116,7 +117,7 @@ def _bracket(text: str, i: int) -> tuple[Segment, int]:
         # `$_.urls["get"]` typed unquoted reaches us as `[get]`: the shell ate the quotes.
         segment, j = bare.group(), bare.end()
     else:
-        raise _Bad(j, "expected an index like [0] or a key like [\"name\"]")
+        raise _Bad(j, 'expected an index like [0] or a key like ["name"]')
     j = _skip_spaces(text, j)
     if j >= len(text) or text[j] != "]":
         raise _Bad(j, "expected ']'")

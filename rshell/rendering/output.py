@@ -65,7 +65,7 @@ class Output:
     def wants_json(self) -> bool:
         return self.json_mode if self.json_mode is not None else not self.stdout_tty
 
-    def result(self, result: "Result", *, force_json: bool = False) -> None:
+    def result(self, result: Result, *, force_json: bool = False) -> None:
         """Print a command's result on stdout."""
         if result.data is None and result.text is None:
             return
@@ -103,7 +103,7 @@ class Output:
         self.stderr.write(text)
         self.stderr.flush()
 
-    def error(self, error: "RshellError") -> None:
+    def error(self, error: RshellError) -> None:
         self.end_line()
         lines = error.lines()
         self.stderr.write("error: " + neutralise(lines[0]) + "\n")

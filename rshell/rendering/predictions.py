@@ -7,8 +7,9 @@ into the text a person reads on a terminal, so the summary shows what `NAME =` b
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from rshell.rendering.tables import fields, short_id, short_time, table
 

@@ -12,7 +12,8 @@ import contextlib
 import re
 import shutil
 import time
-from typing import IO, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import IO
 
 FRAMES = "|/-\\"
 BAR_WIDTH = 20

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def run_repl(executor: "Executor", *, session_name: str) -> int:
+async def run_repl(executor: Executor, *, session_name: str) -> int:
     """The CLI's entry for `rshell` on a terminal; returns the exit code on leaving."""
     if executor.session.name != session_name:
         executor.session.name = session_name
@@ -49,7 +49,7 @@ class Repl:
 
     def __init__(
         self,
-        executor: "Executor",
+        executor: Executor,
         *,
         completer: Completer | None = None,
         history: History | None = None,
@@ -220,7 +220,7 @@ class Repl:
 class _Completion:
     """The completion engine, its cache and background refresher, wired to the prompt."""
 
-    def __init__(self, executor: "Executor") -> None:
+    def __init__(self, executor: Executor) -> None:
         from rshell.repl.completer import EngineCompleter
 
         self.executor = executor

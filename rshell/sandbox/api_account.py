@@ -52,11 +52,15 @@ async def collections_get(request: Request) -> JSONResponse:
     for entry in _collections(request):
         if entry["slug"] == slug:
             box, models = sandbox(request), _models(request)
-            return reply({
-                "name": entry["name"], "slug": slug, "description": entry["description"],
-                "full_description": f"{entry['description']}\n\nHosted by the rshell sandbox.",
-                "models": [render.model_view(box, models[key], origin(request)) for key in entry["models"]],
-            })
+            return reply(
+                {
+                    "name": entry["name"],
+                    "slug": slug,
+                    "description": entry["description"],
+                    "full_description": f"{entry['description']}\n\nHosted by the rshell sandbox.",
+                    "models": [render.model_view(box, models[key], origin(request)) for key in entry["models"]],
+                }
+            )
     raise not_found("collection", slug)
 
 
@@ -90,16 +94,24 @@ async def search(request: Request) -> JSONResponse:
             models.append((points, key, model))
     models.sort(key=lambda m: (-m[0], m[1]))
     collections = [c for c in _collections(request) if score(query, c["slug"] + " " + c["name"], c["description"])]
-    return reply({
-        "query": query,
-        "models": [
-            {"model": render.model_view(box, m, here),
-             "metadata": {"generated_description": m.get("description"), "score": points, "tags": _tags(key, request)}}
-            for points, key, m in models[:limit]
-        ],
-        "collections": [{k: c[k] for k in ("name", "slug", "description", "models")} for c in collections[:limit]],
-        "pages": [],
-    })
+    return reply(
+        {
+            "query": query,
+            "models": [
+                {
+                    "model": render.model_view(box, m, here),
+                    "metadata": {
+                        "generated_description": m.get("description"),
+                        "score": points,
+                        "tags": _tags(key, request),
+                    },
+                }
+                for points, key, m in models[:limit]
+            ],
+            "collections": [{k: c[k] for k in ("name", "slug", "description", "models")} for c in collections[:limit]],
+            "pages": [],
+        }
+    )
 
 
 def _tags(model_key: str, request: Request) -> list[str]:

@@ -77,8 +77,12 @@ async def deployments_create(request: Request) -> JSONResponse:
         if box.store.get("deployments", key) is not None:
             raise Problem(409, f"deployment {key} already exists")
         created = ids.timestamp()
-        record = {"owner": OWNER, "name": name, "created_at": created,
-                  "releases": [render.release(1, model, version_id, config, created)]}
+        record = {
+            "owner": OWNER,
+            "name": name,
+            "created_at": created,
+            "releases": [render.release(1, model, version_id, config, created)],
+        }
         box.store.put("deployments", key, record)
     return reply(render.deployment_view(record))
 
@@ -107,7 +111,8 @@ async def deployments_update(request: Request) -> JSONResponse:
         box.version(current["model"], version_id)
         config = _configuration(body, current["configuration"])
         record["releases"].append(
-            render.release(current["number"] + 1, current["model"], version_id, config, ids.timestamp()))
+            render.release(current["number"] + 1, current["model"], version_id, config, ids.timestamp())
+        )
         box.store.save("deployments", key)
         shown = render.deployment_view(record)
     return reply(shown)

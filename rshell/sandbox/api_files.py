@@ -57,8 +57,9 @@ def _describe(upload: UploadFile, fields: dict[str, str]) -> dict[str, Any]:
     name = fields.get("filename") or upload.filename or "file"
     if len(name) > 255:
         raise invalid("filename: at most 255 characters")
-    content_type = (fields.get("type") or upload.content_type or mimetypes.guess_type(name)[0]
-                    or "application/octet-stream")
+    content_type = (
+        fields.get("type") or upload.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    )
     try:
         metadata = json.loads(fields.get("metadata") or "{}")
     except ValueError:
@@ -67,8 +68,12 @@ def _describe(upload: UploadFile, fields: dict[str, str]) -> dict[str, Any]:
         raise invalid("metadata: must be a JSON object")
     created = ids.now()
     return {
-        "id": ids.new_id(), "name": name, "content_type": content_type, "metadata": metadata,
-        "created_at": ids.iso(created), "expires_at": ids.later(EXPIRY_SECONDS),
+        "id": ids.new_id(),
+        "name": name,
+        "content_type": content_type,
+        "metadata": metadata,
+        "created_at": ids.iso(created),
+        "expires_at": ids.later(EXPIRY_SECONDS),
     }
 
 

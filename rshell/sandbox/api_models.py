@@ -15,8 +15,17 @@ from rshell.sandbox.problems import Problem, invalid, not_found
 from rshell.sandbox.web import empty, expect_string, json_object, origin, param, reply, sandbox
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,139}$")
-CREATE_FIELDS = {"owner", "name", "visibility", "hardware", "description", "github_url", "paper_url",
-                 "license_url", "cover_image_url"}
+CREATE_FIELDS = {
+    "owner",
+    "name",
+    "visibility",
+    "hardware",
+    "description",
+    "github_url",
+    "paper_url",
+    "license_url",
+    "cover_image_url",
+}
 UPDATE_FIELDS = {"description", "github_url", "license_url", "paper_url", "readme", "weights_url"}
 
 
@@ -32,8 +41,9 @@ async def models_list(request: Request) -> JSONResponse:
     if direction not in ("asc", "desc"):
         raise invalid("sort_direction: must be asc or desc")
     box, here = sandbox(request), origin(request)
-    models = sorted(box.store.values("models"), key=lambda m: render.model_sort_key(box, m, sort_by),
-                    reverse=direction == "desc")
+    models = sorted(
+        box.store.values("models"), key=lambda m: render.model_sort_key(box, m, sort_by), reverse=direction == "desc"
+    )
     return reply(page(request, models, lambda m: render.model_view(box, m, here)))
 
 

@@ -6,7 +6,8 @@ import html
 import json
 import re
 import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
@@ -28,6 +29,7 @@ WEBHOOK_EVENTS = {"start", "output", "logs", "completed"}
 
 
 # creating ---------------------------------------------------------------------------
+
 
 def prefer_wait(request: Request) -> float | None:
     """Seconds to hold the response from `Prefer: wait[=N]` (capped at 60), or None."""
@@ -73,18 +75,29 @@ def _request_body(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
     return body
 
 
-async def _create(request: Request, version: dict[str, Any], body: dict[str, Any],
-                  deployment: str | None = None) -> JSONResponse:
+async def _create(
+    request: Request, version: dict[str, Any], body: dict[str, Any], deployment: str | None = None
+) -> JSONResponse:
     """Validate, store, queue; then answer at once or after the `Prefer: wait` window."""
     box, here = sandbox(request), origin(request)
     wait, deadline = prefer_wait(request), cancel_after(request)
     predictor = box.predictor(version)
     inputs = validate_inputs(version.get("openapi_schema"), body["input"])
     record: dict[str, Any] = {
-        "id": ids.new_id(), "model": version["model"], "version": version["id"],
-        "input": internalise(inputs, box.origins + (here,)), "output": None, "logs": "", "error": None,
-        "status": "starting", "created_at": ids.timestamp(), "data_removed": False, "source": "api",
-        "metrics": {}, "_webhook": body.get("webhook"), "_webhook_events_filter": body.get("webhook_events_filter"),
+        "id": ids.new_id(),
+        "model": version["model"],
+        "version": version["id"],
+        "input": internalise(inputs, box.origins + (here,)),
+        "output": None,
+        "logs": "",
+        "error": None,
+        "status": "starting",
+        "created_at": ids.timestamp(),
+        "data_removed": False,
+        "source": "api",
+        "metrics": {},
+        "_webhook": body.get("webhook"),
+        "_webhook_events_filter": body.get("webhook_events_filter"),
     }
     if deployment:
         record["deployment"] = deployment
@@ -92,8 +105,13 @@ async def _create(request: Request, version: dict[str, Any], body: dict[str, Any
         record["deadline"] = ids.later(deadline)
     _count_run(box, version["model"])
     view = render.run_view("predictions", record, here)
-    box.start_run("predictions", record, predictor, version.get("weights"),
-                  deadline=None if deadline is None else time.monotonic() + deadline)
+    box.start_run(
+        "predictions",
+        record,
+        predictor,
+        version.get("weights"),
+        deadline=None if deadline is None else time.monotonic() + deadline,
+    )
     if wait is None:
         return reply(view, 201)
     done = await box.events_for("predictions", record["id"]).wait_done(wait)
@@ -137,6 +155,7 @@ async def create_by_deployment(request: Request) -> JSONResponse:
 
 # reading and canceling --------------------------------------------------------------
 
+
 def _run(request: Request, kind: str, key: str) -> dict[str, Any]:
     record = sandbox(request).store.snapshot(kind, param(request, key))
     if record is None:
@@ -154,11 +173,14 @@ async def predictions_list(request: Request) -> JSONResponse:
     source = request.query_params.get("source")
     if source not in (None, "web"):
         raise invalid("source: only `web` can be filtered on")
-    runs = sandbox(request).store.values("predictions", lambda p: (
-        (after is None or ids.parse_iso(p["created_at"]) > after)
-        and (before is None or ids.parse_iso(p["created_at"]) < before)
-        and (source is None or p.get("source") == source)
-    ))
+    runs = sandbox(request).store.values(
+        "predictions",
+        lambda p: (
+            (after is None or ids.parse_iso(p["created_at"]) > after)
+            and (before is None or ids.parse_iso(p["created_at"]) < before)
+            and (source is None or p.get("source") == source)
+        ),
+    )
     runs.sort(key=lambda p: (p["created_at"], p["id"]), reverse=True)
     here = origin(request)
     return reply(page(request, runs, lambda p: render.run_view("predictions", p, here)))
@@ -182,6 +204,7 @@ async def predictions_cancel(request: Request) -> JSONResponse:
 
 
 # the stream -------------------------------------------------------------------------
+
 
 async def predictions_stream(request: Request) -> StreamingResponse:
     """SSE: every event after `Last-Event-ID` (all of them on first connect) until done."""
@@ -217,12 +240,15 @@ async def web_page(request: Request) -> HTMLResponse:
         if record is not None:
             view = render.run_view(kind, record, origin(request))
             shown = html.escape(json.dumps(view, indent=2))
-            return HTMLResponse(f"<!doctype html><title>{kind[:-1]} {run_id}</title>"
-                                f"<h1>{html.escape(view['model'])}: {view['status']}</h1><pre>{shown}</pre>")
+            return HTMLResponse(
+                f"<!doctype html><title>{kind[:-1]} {run_id}</title>"
+                f"<h1>{html.escape(view['model'])}: {view['status']}</h1><pre>{shown}</pre>"
+            )
     raise not_found("prediction", run_id)
 
 
 # trainings --------------------------------------------------------------------------
+
 
 async def trainings_create(request: Request) -> JSONResponse:
     box, here = sandbox(request), origin(request)
@@ -243,15 +269,29 @@ async def trainings_create(request: Request) -> JSONResponse:
     component = "TrainingInput" if "TrainingInput" in schema.get("components", {}).get("schemas", {}) else "Input"
     inputs = validate_inputs(schema, body["input"], component)
     record: dict[str, Any] = {
-        "id": ids.new_id(), "model": f"{owner}/{name}", "version": version_id,
-        "input": internalise(inputs, box.origins + (here,)), "output": None, "logs": "", "error": None,
-        "status": "starting", "created_at": ids.timestamp(), "source": "api", "metrics": {},
-        "destination": destination, "_webhook": body.get("webhook"),
+        "id": ids.new_id(),
+        "model": f"{owner}/{name}",
+        "version": version_id,
+        "input": internalise(inputs, box.origins + (here,)),
+        "output": None,
+        "logs": "",
+        "error": None,
+        "status": "starting",
+        "created_at": ids.timestamp(),
+        "source": "api",
+        "metrics": {},
+        "destination": destination,
+        "_webhook": body.get("webhook"),
         "_webhook_events_filter": body.get("webhook_events_filter"),
     }
     view = render.run_view("trainings", record, here)
-    box.start_run("trainings", record, trainer, version.get("weights"),
-                  on_success=lambda result: _new_version(box, destination, result))
+    box.start_run(
+        "trainings",
+        record,
+        trainer,
+        version.get("weights"),
+        on_success=lambda result: _new_version(box, destination, result),
+    )
     return reply(view, 201)
 
 
@@ -277,7 +317,8 @@ def _new_version(box: Any, destination: str, result: Any) -> dict[str, str]:
     key, _ = box.predictor_named(str(result["predictor"]))
     version = box.add_version(destination, key, result["weights"])
     weights_url = box.save_output_file(
-        json.dumps(result["weights"], indent=2).encode("utf-8"), "weights.json", "application/json")
+        json.dumps(result["weights"], indent=2).encode("utf-8"), "weights.json", "application/json"
+    )
     return {"version": f"{destination}:{version['id']}", "weights": weights_url}  # Replicate's form
 
 

@@ -76,8 +76,9 @@ ROUTES = [
 
 
 def problem_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(Problem(status, detail).body(), status_code=status, headers=headers,
-                        media_type=PROBLEM_MEDIA_TYPE)
+    return JSONResponse(
+        Problem(status, detail).body(), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -136,12 +137,16 @@ class Gate:
         token = bearer_token(headers)
         if token is None and not OPEN_PATHS.match(path):
             return problem_response(
-                401, "authentication required: send `Authorization: Bearer <token>` (any token works here)",
-                {"WWW-Authenticate": "Bearer"})
+                401,
+                "authentication required: send `Authorization: Bearer <token>` (any token works here)",
+                {"WWW-Authenticate": "Bearer"},
+            )
         if self.limiter is not None:
             wait = self.limiter.acquire(token or "anonymous")
             if wait > 0:
-                return problem_response(429, "request was throttled: too many requests", {"Retry-After": retry_after(wait)})
+                return problem_response(
+                    429, "request was throttled: too many requests", {"Retry-After": retry_after(wait)}
+                )
         return None
 
 

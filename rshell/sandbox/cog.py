@@ -37,8 +37,7 @@ class CogPredictor:
     hardware = "cpu"
     trainable = False
 
-    def __init__(self, url: str, name: str, *, ready_timeout: float = 60.0,
-                 predict_timeout: float = 3600.0) -> None:
+    def __init__(self, url: str, name: str, *, ready_timeout: float = 60.0, predict_timeout: float = 3600.0) -> None:
         self.url = url.rstrip("/")
         self.name = name
         self.description = f"Cog model served at {self.url}"
@@ -71,8 +70,10 @@ class CogPredictor:
                 return document
             status = self._health()
             if status not in {"STARTING", "BUSY"} or time.monotonic() > deadline:
-                raise RshellError(f"the Cog server at {self.url} publishes no OpenAPI schema (status {status})",
-                                  hint="build the model with a recent `cog build`, which writes the schema")
+                raise RshellError(
+                    f"the Cog server at {self.url} publishes no OpenAPI schema (status {status})",
+                    hint="build the model with a recent `cog build`, which writes the schema",
+                )
             time.sleep(0.2)
 
     def _health(self) -> str:
@@ -83,8 +84,10 @@ class CogPredictor:
         try:
             response = self._http.get(self.url + path)
         except httpx.HTTPError:
-            raise NetworkError(f"cannot reach the Cog server for {self.name} at {self.url}",
-                               hint="start it with `cog serve` or `python -m cog.server.http`") from None
+            raise NetworkError(
+                f"cannot reach the Cog server for {self.name} at {self.url}",
+                hint="start it with `cog serve` or `python -m cog.server.http`",
+            ) from None
         try:
             return response.json()
         except ValueError:
@@ -92,8 +95,9 @@ class CogPredictor:
 
     # a prediction -----------------------------------------------------------------
 
-    def predict(self, inputs: dict[str, Any], run: RunContext,
-                weights: dict[str, Any] | None = None) -> Any | Iterator[Any]:
+    def predict(
+        self, inputs: dict[str, Any], run: RunContext, weights: dict[str, Any] | None = None
+    ) -> Any | Iterator[Any]:
         """Forward one prediction; logs, failure and cancellation map onto the run."""
         schema = self.openapi_schema()
         prediction_id = f"rshell-{uuid.uuid4().hex[:20]}"
@@ -128,8 +132,7 @@ class CogPredictor:
 
     def _run(self, payload: dict[str, Any], prediction_id: str, run: RunContext) -> dict[str, Any] | None:
         """POST and wait, asking Cog to cancel if the run is canceled meanwhile; None on 409."""
-        future: Future[httpx.Response] = self._pool.submit(
-            self._http.post, f"{self.url}/predictions", json=payload)
+        future: Future[httpx.Response] = self._pool.submit(self._http.post, f"{self.url}/predictions", json=payload)
         cancel_since: float | None = None
         cancel_sent = False
         while True:
@@ -195,8 +198,11 @@ class CogPredictor:
             prop = _resolve(schema, properties.get(key, {}))
             if _is_uri(prop) and isinstance(value, str):
                 out[key] = _as_data_url(value, run)
-            elif prop.get("type") == "array" and _is_uri(_resolve(schema, prop.get("items", {}))) \
-                    and isinstance(value, list):
+            elif (
+                prop.get("type") == "array"
+                and _is_uri(_resolve(schema, prop.get("items", {})))
+                and isinstance(value, list)
+            ):
                 out[key] = [_as_data_url(v, run) if isinstance(v, str) else v for v in value]
         return out
 

@@ -53,7 +53,11 @@ class Sandbox:
     def set_origin(self, origin: str) -> None:
         """Where the server listens; output file URLs are made on it."""
         self.origin = origin.rstrip("/")
-        alternates = {self.origin, self.origin.replace("127.0.0.1", "localhost"), self.origin.replace("localhost", "127.0.0.1")}
+        alternates = {
+            self.origin,
+            self.origin.replace("127.0.0.1", "localhost"),
+            self.origin.replace("localhost", "127.0.0.1"),
+        }
         self.origins = tuple(sorted(alternates))
 
     def register(self, key: str, predictor: Any, *, builtin: bool) -> None:
@@ -62,17 +66,40 @@ class Sandbox:
         self.registry[key] = predictor
         schema = predictor.openapi_schema()
         version = ids.version_id(key, schema, None)
-        self.store.put("models", key, {
-            "owner": owner, "name": name, "description": getattr(predictor, "description", None),
-            "visibility": "public", "hardware": getattr(predictor, "hardware", "cpu"),
-            "github_url": None, "paper_url": None, "license_url": None, "cover_image_url": None,
-            "readme": None, "weights_url": None, "created_at": BUILTIN_CREATED_AT,
-            "builtin": builtin,
-        }, persist=False)
-        self.store.put("versions", f"{key}:{version}", {
-            "id": version, "model": key, "created_at": BUILTIN_CREATED_AT, "cog_version": "0.16.0",
-            "openapi_schema": schema, "predictor": key, "weights": None,
-        }, persist=False)
+        self.store.put(
+            "models",
+            key,
+            {
+                "owner": owner,
+                "name": name,
+                "description": getattr(predictor, "description", None),
+                "visibility": "public",
+                "hardware": getattr(predictor, "hardware", "cpu"),
+                "github_url": None,
+                "paper_url": None,
+                "license_url": None,
+                "cover_image_url": None,
+                "readme": None,
+                "weights_url": None,
+                "created_at": BUILTIN_CREATED_AT,
+                "builtin": builtin,
+            },
+            persist=False,
+        )
+        self.store.put(
+            "versions",
+            f"{key}:{version}",
+            {
+                "id": version,
+                "model": key,
+                "created_at": BUILTIN_CREATED_AT,
+                "cog_version": "0.16.0",
+                "openapi_schema": schema,
+                "predictor": key,
+                "weights": None,
+            },
+            persist=False,
+        )
 
     def _recover(self) -> None:
         """Runs that were in flight when the server stopped come back as failed."""
@@ -185,15 +212,31 @@ class Sandbox:
         with self._logs_lock:
             self._logs.pop(job_id, None)
 
-    def start_run(self, kind: str, record: Record, predictor: Any, weights: dict[str, Any] | None,
-                  *, deadline: float | None = None, on_success: Any = None) -> None:
+    def start_run(
+        self,
+        kind: str,
+        record: Record,
+        predictor: Any,
+        weights: dict[str, Any] | None,
+        *,
+        deadline: float | None = None,
+        on_success: Any = None,
+    ) -> None:
         """Store a new run in `starting` and queue it on the worker pool."""
         log = EventLog()
         with self._logs_lock:
             self._logs[record["id"]] = log
         self.store.put(kind, record["id"], record)
-        job = Job(kind, record["id"], predictor, self.public_inputs(record["input"]), weights, log,
-                  on_success=on_success, deadline=deadline)
+        job = Job(
+            kind,
+            record["id"],
+            predictor,
+            self.public_inputs(record["input"]),
+            weights,
+            log,
+            on_success=on_success,
+            deadline=deadline,
+        )
         self.runner.submit(job)
 
     def public_inputs(self, value: Any) -> Any:
@@ -206,8 +249,13 @@ class Sandbox:
         schema = self.registry[predictor_key].openapi_schema()
         version_id = ids.version_id(predictor_key, schema, weights)
         record = {
-            "id": version_id, "model": model_key, "created_at": ids.timestamp(), "cog_version": "0.16.0",
-            "openapi_schema": schema, "predictor": predictor_key, "weights": weights,
+            "id": version_id,
+            "model": model_key,
+            "created_at": ids.timestamp(),
+            "cog_version": "0.16.0",
+            "openapi_schema": schema,
+            "predictor": predictor_key,
+            "weights": weights,
         }
         self.store.put("versions", f"{model_key}:{version_id}", record)
         return record
@@ -219,10 +267,18 @@ class Sandbox:
         blob_id = ids.new_id()
         name = safe_filename(filename)
         atomic_write_bytes(self.store.blob_path(blob_id), data)
-        self.store.put("deliveries", blob_id, {
-            "id": blob_id, "filename": name, "content_type": content_type or "application/octet-stream",
-            "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "created_at": ids.timestamp(),
-        })
+        self.store.put(
+            "deliveries",
+            blob_id,
+            {
+                "id": blob_id,
+                "filename": name,
+                "content_type": content_type or "application/octet-stream",
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "created_at": ids.timestamp(),
+            },
+        )
         return self.origin + delivery_path(blob_id, name)
 
     def read_input(self, url_or_data: str) -> bytes:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class EventLog:
     def since(self, after: int) -> list[Event]:
         """Events with id > `after`."""
         with self._lock:
-            return self._events[max(after, 0):]
+            return self._events[max(after, 0) :]
 
     def as_lists(self) -> list[list[Any]]:
         with self._lock:
@@ -96,7 +97,7 @@ class EventLog:
                 if not pending:
                     try:
                         await asyncio.wait_for(flag.wait(), keepalive)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         yield None
             finally:
                 with self._lock:
@@ -104,6 +105,7 @@ class EventLog:
 
     async def wait_done(self, timeout: float) -> bool:
         """Wait until the log ends with `done` or `timeout` passes; True if done."""
+
         async def _until_done() -> None:
             async for item in self.follow(0, keepalive=timeout + 1):
                 if item is not None and item.event == "done":
@@ -113,6 +115,6 @@ class EventLog:
             return True
         try:
             await asyncio.wait_for(_until_done(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         return self.finished

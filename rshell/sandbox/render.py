@@ -59,9 +59,7 @@ def _default_example(sandbox: Sandbox, model_key: str, origin: str) -> Json | No
 
 def examples(sandbox: Sandbox, model_key: str) -> list[Json]:
     """A model's examples: its succeeded predictions, newest first."""
-    runs = sandbox.store.values(
-        "predictions", lambda p: p["model"] == model_key and p["status"] == "succeeded"
-    )
+    runs = sandbox.store.values("predictions", lambda p: p["model"] == model_key and p["status"] == "succeeded")
     return sorted(runs, key=lambda p: p["created_at"], reverse=True)
 
 

@@ -14,10 +14,11 @@ import inspect
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, unquote_to_bytes
 
 from rshell.sandbox import ids
@@ -126,7 +127,9 @@ class Runner:
             record["metrics"] = _metrics(record)
             if status == "failed":
                 events.append("error", {"detail": error or "prediction failed"})
-            events.append("done", {} if status == "succeeded" else {"reason": "error" if status == "failed" else "canceled"})
+            events.append(
+                "done", {} if status == "succeeded" else {"reason": "error" if status == "failed" else "canceled"}
+            )
             record["_events"] = events.as_lists()
             store.save(kind, job_id)
         job = self.jobs.pop(job_id, None)
@@ -214,8 +217,12 @@ class Runner:
         store = self.sandbox.store
         with store.lock:
             record = store.get(job.kind, job.id)
-            if (not self.closing and record is not None and record.get("output") in (None, [])
-                    and record["status"] in ("processing", "canceled")):
+            if (
+                not self.closing
+                and record is not None
+                and record.get("output") in (None, [])
+                and record["status"] in ("processing", "canceled")
+            ):
                 record["output"] = value
                 store.save(job.kind, job.id)
 

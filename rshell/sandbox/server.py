@@ -13,8 +13,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from rshell.sandbox.catalog import TOKEN
 from rshell.sandbox.core import Sandbox
@@ -25,8 +26,9 @@ STARTUP_TIMEOUT = 15.0
 class SandboxHandle:
     """A running sandbox: `.url` (ends in /v1), `.token`, `.stop()`; a context manager."""
 
-    def __init__(self, server: Any, thread: threading.Thread, sandbox: Sandbox, sock: socket.socket,
-                 temp_dir: Path | None) -> None:
+    def __init__(
+        self, server: Any, thread: threading.Thread, sandbox: Sandbox, sock: socket.socket, temp_dir: Path | None
+    ) -> None:
         self._server = server
         self._thread = thread
         self._sock = sock
@@ -113,8 +115,14 @@ class _Observed:
             elif message["type"] == "http.response.body" and not _is_stream(start):
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body"):
-                    self.observe(scope["method"], scope["path"], scope.get("query_string", b""),
-                                 start["status"], list(start.get("headers", [])), b"".join(chunks))
+                    self.observe(
+                        scope["method"],
+                        scope["path"],
+                        scope.get("query_string", b""),
+                        start["status"],
+                        list(start.get("headers", [])),
+                        b"".join(chunks),
+                    )
             await send(message)
 
         await self.app(scope, receive, capture)
@@ -125,8 +133,14 @@ def _is_stream(start: dict[str, Any]) -> bool:
 
 
 def _make(
-    data_dir: Path, host: str, port: int, cogs: dict[str, str] | None, rate_limit: float | None,
-    max_file_size: int, predictors: dict[str, Any] | None, workers: int,
+    data_dir: Path,
+    host: str,
+    port: int,
+    cogs: dict[str, str] | None,
+    rate_limit: float | None,
+    max_file_size: int,
+    predictors: dict[str, Any] | None,
+    workers: int,
     observe: Observer | None = None,
 ) -> tuple[Any, Sandbox, socket.socket]:
     import uvicorn
@@ -140,8 +154,13 @@ def _make(
     sandbox.set_origin(_origin(host, sock))
     app = build_app(sandbox, rate_limit)
     config = uvicorn.Config(
-        _Observed(app, observe) if observe else app, log_level="warning", access_log=False, http="h11",
-        lifespan="off", timeout_graceful_shutdown=1, ws="none",
+        _Observed(app, observe) if observe else app,
+        log_level="warning",
+        access_log=False,
+        http="h11",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        ws="none",
     )
     return _server_class()(config, sandbox), sandbox, sock
 
@@ -181,8 +200,9 @@ def start(
     response the server sends (the test suite checks each against the official spec).
     """
     temp_dir = Path(tempfile.mkdtemp(prefix="rshell-sandbox-")) if data_dir is None else None
-    server, sandbox, sock = _make(Path(data_dir or temp_dir), host, port, cogs, rate_limit,
-                                  max_file_size, predictors, workers, observe)
+    server, sandbox, sock = _make(
+        Path(data_dir or temp_dir), host, port, cogs, rate_limit, max_file_size, predictors, workers, observe
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rshell-sandbox", daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -210,8 +230,9 @@ def serve(
     rate_limit: float | None = None,
 ) -> None:
     """Run a sandbox in the foreground until interrupted (`rshell serve`)."""
-    server, sandbox, sock = _make(Path(data_dir or default_data_dir()), host, port, cogs, rate_limit,
-                                  100 * 2**20, None, 4)
+    server, sandbox, sock = _make(
+        Path(data_dir or default_data_dir()), host, port, cogs, rate_limit, 100 * 2**20, None, 4
+    )
     print(f"sandbox listening on {sandbox.origin}/v1", file=sys.stderr, flush=True)
     try:
         server.run(sockets=[sock])

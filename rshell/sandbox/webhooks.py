@@ -26,7 +26,7 @@ DEFAULT_EVENTS = ("start", "output", "logs", "completed")
 def sign(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
     """The `webhook-signature` header value."""
     key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{webhook_id}.{timestamp}.".encode("utf-8") + body
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode("ascii")
 
 

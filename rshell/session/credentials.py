@@ -12,8 +12,9 @@ hosts' entries are kept. Nothing here prints or logs the token.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from rshell.client.urls import normalise_base_url

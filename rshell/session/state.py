@@ -81,7 +81,9 @@ class Session:
     def set_option(self, name: str, value: str) -> None:
         if name not in OPTIONS:
             guess = suggest(name, list(OPTIONS))
-            raise UsageError(f"unknown option '{name}'", f"did you mean '{guess}'?" if guess else f"options: {', '.join(OPTIONS)}")
+            raise UsageError(
+                f"unknown option '{name}'", f"did you mean '{guess}'?" if guess else f"options: {', '.join(OPTIONS)}"
+            )
         default = OPTIONS[name][0]
         if isinstance(default, bool):
             if value.lower() not in ("on", "off", "true", "false", "1", "0", "yes", "no"):

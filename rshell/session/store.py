@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-
 from datetime import datetime
 from pathlib import Path
 from typing import Any

@@ -12,7 +12,8 @@ import asyncio
 import random
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,23 @@ MODELS = 10_000
 RUNS = 41
 BUDGET_S = 0.010
 RATIO = 25  # completion may cost at most this many sorts of 10,000 names
-WORDS = ("stable", "diffusion", "llama", "flux", "whisper", "sdxl", "video", "upscaler", "lora", "controlnet", "music", "speech", "instruct", "chat", "vision")
+WORDS = (
+    "stable",
+    "diffusion",
+    "llama",
+    "flux",
+    "whisper",
+    "sdxl",
+    "video",
+    "upscaler",
+    "lora",
+    "controlnet",
+    "music",
+    "speech",
+    "instruct",
+    "chat",
+    "vision",
+)
 SCHEMA = {
     "components": {
         "schemas": {
@@ -37,7 +54,11 @@ SCHEMA = {
                 "properties": {
                     "prompt": {"type": "string", "x-order": 0, "description": "Input prompt"},
                     "steps": {"type": "integer", "default": 50, "x-order": 1, "description": "Number of steps"},
-                    "scheduler": {"allOf": [{"$ref": "#/components/schemas/scheduler"}], "default": "DDIM", "x-order": 2},
+                    "scheduler": {
+                        "allOf": [{"$ref": "#/components/schemas/scheduler"}],
+                        "default": "DDIM",
+                        "x-order": 2,
+                    },
                 },
             },
             "scheduler": {"type": "string", "enum": ["DDIM", "K_EULER", "PNDM"]},
@@ -64,7 +85,11 @@ def full_cache() -> CompletionCache:
     rnd = random.Random(7)
     cache = CompletionCache()
     models = [
-        ModelInfo(f"owner{i % 700}/{rnd.choice(WORDS)}-{rnd.choice(WORDS)}-{i}", f"A model for {rnd.choice(WORDS)}", rnd.randint(0, 10**7))
+        ModelInfo(
+            f"owner{i % 700}/{rnd.choice(WORDS)}-{rnd.choice(WORDS)}-{i}",
+            f"A model for {rnd.choice(WORDS)}",
+            rnd.randint(0, 10**7),
+        )
         for i in range(MODELS - 1)
     ]
     cache.put_models(models + [ModelInfo("owner7/model-0", "the one with a schema", 5)])

@@ -17,7 +17,8 @@ import asyncio
 import io
 import statistics
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -46,10 +47,18 @@ class Sleeper:
     trainable = False
 
     def openapi_schema(self) -> dict[str, Any]:
-        inputs = {"type": "object", "title": "Input", "required": ["x"],
-                  "properties": {"x": {"type": "integer", "title": "X", "x-order": 0}}}
-        return {"openapi": "3.0.2", "info": {"title": "Cog", "version": "0.1.0"}, "paths": {},
-                "components": {"schemas": {"Input": inputs, "Output": {"type": "string"}}}}
+        inputs = {
+            "type": "object",
+            "title": "Input",
+            "required": ["x"],
+            "properties": {"x": {"type": "integer", "title": "X", "x-order": 0}},
+        }
+        return {
+            "openapi": "3.0.2",
+            "info": {"title": "Cog", "version": "0.1.0"},
+            "paths": {},
+            "components": {"schemas": {"Input": inputs, "Output": {"type": "string"}}},
+        }
 
     def predict(self, inputs: dict[str, Any], run: RunContext, weights: dict[str, Any] | None = None) -> str:
         time.sleep(SLEEP_S)
@@ -124,7 +133,9 @@ def test_sync_prediction_is_reported_within_T_plus_a_round_trip_plus_20ms(sleepe
     round_trip = statistics.median(pings)
     overheads = [e - t - round_trip for e, t in zip(elapsed, server_times)]
     overhead = statistics.median(overheads)
-    report = (f"median overhead {overhead * 1000:.2f} ms over T (median {statistics.median(server_times) * 1000:.1f} ms)"
-              f" + round trip ({round_trip * 1000:.2f} ms); runs: {[round(o * 1000, 2) for o in overheads]}")
+    report = (
+        f"median overhead {overhead * 1000:.2f} ms over T (median {statistics.median(server_times) * 1000:.1f} ms)"
+        f" + round trip ({round_trip * 1000:.2f} ms); runs: {[round(o * 1000, 2) for o in overheads]}"
+    )
     print(report)
     assert overhead < BUDGET_S, report

@@ -19,7 +19,8 @@ import io
 import statistics
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -55,12 +56,24 @@ class Streamer:
         self.yielded_at: list[float] = []
 
     def openapi_schema(self) -> dict[str, Any]:
-        inputs = {"type": "object", "title": "Input", "required": ["x"],
-                  "properties": {"x": {"type": "integer", "title": "X", "x-order": 0}}}
-        output = {"type": "array", "items": {"type": "string"}, "x-cog-array-type": "iterator",
-                  "x-cog-array-display": "concatenate"}
-        return {"openapi": "3.0.2", "info": {"title": "Cog", "version": "0.1.0"}, "paths": {},
-                "components": {"schemas": {"Input": inputs, "Output": output}}}
+        inputs = {
+            "type": "object",
+            "title": "Input",
+            "required": ["x"],
+            "properties": {"x": {"type": "integer", "title": "X", "x-order": 0}},
+        }
+        output = {
+            "type": "array",
+            "items": {"type": "string"},
+            "x-cog-array-type": "iterator",
+            "x-cog-array-display": "concatenate",
+        }
+        return {
+            "openapi": "3.0.2",
+            "info": {"title": "Cog", "version": "0.1.0"},
+            "paths": {},
+            "components": {"schemas": {"Input": inputs, "Output": output}},
+        }
 
     def predict(self, inputs: dict[str, Any], run: RunContext, weights: dict[str, Any] | None = None) -> Iterator[str]:
         if not self.connected.wait(CONNECT_TIMEOUT_S):
@@ -115,7 +128,9 @@ async def _runs(handle: Any, model: Streamer) -> tuple[list[float], list[list[st
     """Per run: the first token's delay and the tokens as printed."""
     version = handle.sandbox.latest_version(MODEL)["id"]
     out = StampedOutput()
-    executor = Executor(Session(), out, lambda: ReplicateClient(handle.token, handle.url, transport=StreamOpened(model.connected)))
+    executor = Executor(
+        Session(), out, lambda: ReplicateClient(handle.token, handle.url, transport=StreamOpened(model.connected))
+    )
     delays: list[float] = []
     printed: list[list[str]] = []
     try:

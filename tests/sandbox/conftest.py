@@ -3,11 +3,11 @@ against the official OpenAPI description, and fake predictors for precise timing
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
-
 from openapi_check import hook
 
 

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from rshell.sandbox.predictors.base import Cancelled, PredictionError, RunContext
 
 WAIT = 10.0  # seconds a gated predictor waits before giving up (a hung test fails, never hangs)
 
 
-def schema(properties: dict[str, Any], required: list[str], output: dict[str, Any],
-           enums: dict[str, Any] | None = None, training: bool = False) -> dict[str, Any]:
+def schema(
+    properties: dict[str, Any],
+    required: list[str],
+    output: dict[str, Any],
+    enums: dict[str, Any] | None = None,
+    training: bool = False,
+) -> dict[str, Any]:
     components: dict[str, Any] = {
         "Input": {"type": "object", "title": "Input", "properties": properties, "required": required},
         "Output": output,
@@ -25,8 +31,12 @@ def schema(properties: dict[str, Any], required: list[str], output: dict[str, An
     }
     if training:
         components["TrainingInput"] = components["Input"]
-    return {"openapi": "3.0.2", "info": {"title": "Cog", "version": "0.1.0"}, "paths": {},
-            "components": {"schemas": components}}
+    return {
+        "openapi": "3.0.2",
+        "info": {"title": "Cog", "version": "0.1.0"},
+        "paths": {},
+        "components": {"schemas": components},
+    }
 
 
 class Fake:
@@ -86,12 +96,20 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
     """Predictors keyed like the registry, and the gates that drive the slow ones."""
     gates = {"stepper": Gate(), "blocker": Gate(), "trainer": Gate()}
 
-    echo = Fake("test/echo", schema(
-        {"text": {"type": "string", "title": "Text", "x-order": 0},
-         "n": {"type": "integer", "default": 1, "minimum": 1, "maximum": 5, "x-order": 1},
-         "mode": {"allOf": [{"$ref": "#/components/schemas/mode"}], "default": "plain", "x-order": 2}},
-        ["text"], {"type": "string"},
-        {"mode": {"type": "string", "title": "mode", "enum": ["plain", "loud"]}}), echo_run)
+    echo = Fake(
+        "test/echo",
+        schema(
+            {
+                "text": {"type": "string", "title": "Text", "x-order": 0},
+                "n": {"type": "integer", "default": 1, "minimum": 1, "maximum": 5, "x-order": 1},
+                "mode": {"allOf": [{"$ref": "#/components/schemas/mode"}], "default": "plain", "x-order": 2},
+            },
+            ["text"],
+            {"type": "string"},
+            {"mode": {"type": "string", "title": "mode", "enum": ["plain", "loud"]}},
+        ),
+        echo_run,
+    )
 
     def stepper_run(inputs: dict[str, Any], run: RunContext, weights: Any) -> Iterator[str]:
         gate = gates["stepper"]
@@ -101,10 +119,20 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
             run.log(f"{(index + 1) * 100 // inputs['count']}%|step {index + 1}")
             yield f"tok{index}\n" if index == 1 else f"tok{index}"
 
-    stepper = Fake("test/stepper", schema(
-        {"count": {"type": "integer", "default": 3, "x-order": 0}}, [],
-        {"type": "array", "items": {"type": "string"}, "x-cog-array-type": "iterator",
-         "x-cog-array-display": "concatenate"}), stepper_run)
+    stepper = Fake(
+        "test/stepper",
+        schema(
+            {"count": {"type": "integer", "default": 3, "x-order": 0}},
+            [],
+            {
+                "type": "array",
+                "items": {"type": "string"},
+                "x-cog-array-type": "iterator",
+                "x-cog-array-display": "concatenate",
+            },
+        ),
+        stepper_run,
+    )
 
     def blocker_run(inputs: dict[str, Any], run: RunContext, weights: Any) -> dict[str, Any]:
         gates["blocker"].started.set()
@@ -125,8 +153,11 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
         url = run.save_file(data[::-1], "reversed.txt", "text/plain")
         return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "reversed": url}
 
-    reader = Fake("test/reader", schema(
-        {"file": {"type": "string", "format": "uri", "x-order": 0}}, ["file"], {"type": "object"}), reader_run)
+    reader = Fake(
+        "test/reader",
+        schema({"file": {"type": "string", "format": "uri", "x-order": 0}}, ["file"], {"type": "object"}),
+        reader_run,
+    )
 
     def trainer_run(inputs: dict[str, Any], run: RunContext, weights: Any) -> dict[str, Any]:
         if inputs["prefix"] == "slow":
@@ -136,9 +167,12 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
         run.log("training 100%|")
         return {"weights": {"prefix": inputs["prefix"]}, "predictor": "test/echo"}
 
-    trainer = Fake("test/trainer", schema(
-        {"prefix": {"type": "string", "x-order": 0}}, ["prefix"], {"type": "object"}, training=True),
-        trainer_run, trainable=True)
+    trainer = Fake(
+        "test/trainer",
+        schema({"prefix": {"type": "string", "x-order": 0}}, ["prefix"], {"type": "object"}, training=True),
+        trainer_run,
+        trainable=True,
+    )
 
     barrier = threading.Barrier(3)
 

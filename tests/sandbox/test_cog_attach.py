@@ -67,8 +67,13 @@ def serve_cog(log_dir: Path, *args: str) -> Iterator[str]:
         "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
     }
     log = (log_dir / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "cog.server.http", "--host", "127.0.0.1", *args],
-                            cwd=MODEL_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cog.server.http", "--host", "127.0.0.1", *args],
+        cwd=MODEL_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc)
@@ -152,8 +157,7 @@ def test_prediction_is_forwarded_and_the_file_output_rehosted(model: CogPredicto
     assert "writing 2 line(s)" in run.logs
 
 
-def test_uploaded_file_outputs_are_fetched_and_rehosted(
-        uploading_cog_url: tuple[str, dict[str, Any]]) -> None:
+def test_uploaded_file_outputs_are_fetched_and_rehosted(uploading_cog_url: tuple[str, dict[str, Any]]) -> None:
     url, uploaded = uploading_cog_url
     predictor = CogPredictor(url, "tests/uploader")
     run = MemoryRun()

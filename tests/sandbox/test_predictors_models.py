@@ -43,9 +43,9 @@ def idat_size(data: bytes) -> int:
     """Bytes of decompressed image data, found by walking the chunks independently."""
     pos, compressed = 8, b""
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        if data[pos + 4:pos + 8] == b"IDAT":
-            compressed += data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        if data[pos + 4 : pos + 8] == b"IDAT":
+            compressed += data[pos + 8 : pos + 8 + length]
         pos += 12 + length
     return len(zlib.decompress(compressed))
 
@@ -58,18 +58,21 @@ def pixels_of(data: bytes) -> set[tuple[int, ...]]:
     return set(decode(data).pixels())
 
 
-def predict(name: str, inputs: dict[str, Any], run: MemoryRun | None = None,
-            weights: dict[str, Any] | None = None) -> Any:
+def predict(
+    name: str, inputs: dict[str, Any], run: MemoryRun | None = None, weights: dict[str, Any] | None = None
+) -> Any:
     return BUILTIN[name].predict(inputs, run or MemoryRun(), weights)
 
 
 # rshell/pixels -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("style", ["gradient", "blocks", "noise"])
 def test_pixels_writes_real_pngs_of_the_asked_size(style: str) -> None:
     run = MemoryRun()
-    urls = predict("rshell/pixels", {"prompt": "a red fox", "width": 40, "height": 24,
-                                     "num_outputs": 2, "style": style}, run)
+    urls = predict(
+        "rshell/pixels", {"prompt": "a red fox", "width": 40, "height": 24, "num_outputs": 2, "style": style}, run
+    )
     assert len(urls) == 2 and len(set(urls)) == 2
     for url in urls:
         data, filename, content_type = run.files[url]
@@ -100,8 +103,9 @@ def test_pixels_logs_tqdm_style_progress() -> None:
 def test_pixels_with_trained_weights_draw_only_in_the_palette(style: str) -> None:
     palette = [[200, 30, 30], [20, 20, 220], [250, 250, 250]]
     run = MemoryRun()
-    urls = predict("rshell/pixels", {"prompt": "x", "style": style, "width": 32, "height": 32},
-                   run, weights={"palette": palette})
+    urls = predict(
+        "rshell/pixels", {"prompt": "x", "style": style, "width": 32, "height": 32}, run, weights={"palette": palette}
+    )
     colours = pixels_of(run.files[urls[0]][0])
     if style == "gradient":  # blends between palette stops: every channel stays in range
         for c in range(3):
@@ -113,6 +117,7 @@ def test_pixels_with_trained_weights_draw_only_in_the_palette(style: str) -> Non
 
 # rshell/upscale ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("scale", [2, 4])
 def test_upscale_multiplies_the_size_by_nearest_neighbour(scale: int) -> None:
     run = MemoryRun()
@@ -122,7 +127,7 @@ def test_upscale_multiplies_the_size_by_nearest_neighbour(scale: int) -> None:
     assert png_header(run.files[url][0])[:2] == (17 * scale, 16 * scale)
     for y in range(big.height):
         for x in range(0, big.width, 5):
-            assert big.rows[y][3 * x:3 * x + 3] == small.rows[y // scale][3 * (x // scale):3 * (x // scale) + 3]
+            assert big.rows[y][3 * x : 3 * x + 3] == small.rows[y // scale][3 * (x // scale) : 3 * (x // scale) + 3]
 
 
 def test_upscale_keeps_an_alpha_channel_and_reads_data_urls() -> None:
@@ -145,6 +150,7 @@ def test_upscale_refuses_a_non_png_with_one_line() -> None:
 
 
 # rshell/tinylm -------------------------------------------------------------------------
+
 
 def fast_tinylm() -> TinyLM:
     model = TinyLM()
@@ -171,8 +177,12 @@ def test_tinylm_at_temperature_zero_continues_the_prompt_greedily() -> None:
 def test_tinylm_near_zero_temperature_picks_only_the_likeliest_words() -> None:
     from rshell.sandbox.predictors.tinylm import TABLE
 
-    words = [t.strip() for t in fast_tinylm().predict(
-        {"prompt": "the", "seed": 5, "max_tokens": 40, "temperature": 0.001}, MemoryRun())]
+    words = [
+        t.strip()
+        for t in fast_tinylm().predict(
+            {"prompt": "the", "seed": 5, "max_tokens": 40, "temperature": 0.001}, MemoryRun()
+        )
+    ]
     assert len(words) == 40
     for before, after in zip(words, words[1:]):
         followers = TABLE.get(before)
@@ -191,6 +201,7 @@ def test_tinylm_tokens_arrive_one_at_a_time() -> None:
 
 # rshell/echo ---------------------------------------------------------------------------
 
+
 def test_echo_repeats_and_returns_data_verbatim() -> None:
     assert predict("rshell/echo", {"text": "hi"}) == "hi"
     assert predict("rshell/echo", {"text": "hi", "times": 3, "upper": True}) == "HI HI HI"
@@ -204,12 +215,15 @@ def test_echo_coerces_and_clamps_what_the_server_might_let_through() -> None:
     assert predict("rshell/echo", {"text": "x", "data": {"a": 1}}) == 'x\n{"a": 1}'
 
 
-@pytest.mark.parametrize("inputs,words", [
-    ({}, "input text is required"),
-    ({"text": None}, "input text is required"),
-    ({"text": "x", "times": "lots"}, "input times must be an integer"),
-    ({"text": "x", "upper": "maybe"}, "input upper must be true or false"),
-])
+@pytest.mark.parametrize(
+    "inputs,words",
+    [
+        ({}, "input text is required"),
+        ({"text": None}, "input text is required"),
+        ({"text": "x", "times": "lots"}, "input times must be an integer"),
+        ({"text": "x", "upper": "maybe"}, "input upper must be true or false"),
+    ],
+)
 def test_echo_fails_cleanly_on_unusable_inputs(inputs: dict[str, Any], words: str) -> None:
     with pytest.raises(PredictionError, match=words):
         predict("rshell/echo", inputs)
@@ -221,6 +235,7 @@ def test_choices_outside_the_list_fail_with_the_allowed_values() -> None:
 
 
 # rshell/palette-trainer ----------------------------------------------------------------
+
 
 def zip_of(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
@@ -235,8 +250,11 @@ def test_trainer_learns_the_colours_of_the_zipped_images() -> None:
     half = encode(8, 8, [bytes(red) * 8] * 2 + [bytes(blue) * 8] * 6)  # 16 red, 48 blue pixels
     clear = encode(4, 4, [bytes([0, 255, 0, 0]) * 4] * 4, channels=4)  # fully transparent green
     run = MemoryRun()
-    archive = run.save_file(zip_of({"a.png": half, "more/b.png": solid_png(blue), "c.png": clear,
-                                    "notes.txt": b"ignored"}), "images.zip", "application/zip")
+    archive = run.save_file(
+        zip_of({"a.png": half, "more/b.png": solid_png(blue), "c.png": clear, "notes.txt": b"ignored"}),
+        "images.zip",
+        "application/zip",
+    )
     result = predict("rshell/palette-trainer", {"input_images": archive, "steps": 3}, run)
     assert result == {"weights": {"palette": [list(blue), list(red)]}, "predictor": "pixels"}
     assert sum(1 for line in run.logs if line.startswith("step ")) == 3
@@ -253,11 +271,14 @@ def test_a_trained_palette_drives_pixels() -> None:
     assert pixels_of(run.files[url][0]) <= set(colours)
 
 
-@pytest.mark.parametrize("content,words", [
-    (b"not a zip", "not a zip archive"),
-    (zip_of({"readme.txt": b"hi"}), "no PNG images"),
-    (zip_of({"broken.png": b"\x89PNG\r\n\x1a\nrubbish"}), "no PNG images"),
-])
+@pytest.mark.parametrize(
+    "content,words",
+    [
+        (b"not a zip", "not a zip archive"),
+        (zip_of({"readme.txt": b"hi"}), "no PNG images"),
+        (zip_of({"broken.png": b"\x89PNG\r\n\x1a\nrubbish"}), "no PNG images"),
+    ],
+)
 def test_trainer_refuses_archives_without_readable_pngs(content: bytes, words: str) -> None:
     run = MemoryRun()
     url = run.save_file(content, "in.zip", "application/zip")
@@ -266,6 +287,7 @@ def test_trainer_refuses_archives_without_readable_pngs(content: bytes, words: s
 
 
 # cancellation --------------------------------------------------------------------------
+
 
 def test_pixels_stops_early_and_keeps_the_images_it_made() -> None:
     run = CancelAfterLogs(2)  # the seed line, then the first image's progress
@@ -294,10 +316,13 @@ def test_tinylm_stops_streaming_when_canceled() -> None:
     assert len(tokens) == 2 and time.monotonic() - started < 0.5
 
 
-@pytest.mark.parametrize("name,inputs", [
-    ("rshell/echo", {"text": "x"}),
-    ("rshell/upscale", {"image": "data:image/png;base64,"}),
-])
+@pytest.mark.parametrize(
+    "name,inputs",
+    [
+        ("rshell/echo", {"text": "x"}),
+        ("rshell/upscale", {"image": "data:image/png;base64,"}),
+    ],
+)
 def test_a_run_canceled_before_it_starts_does_no_work(name: str, inputs: dict[str, Any]) -> None:
     run = MemoryRun()
     if name == "rshell/upscale":
@@ -311,9 +336,14 @@ def test_a_run_canceled_before_it_starts_does_no_work(name: str, inputs: dict[st
 # unvalidated inputs --------------------------------------------------------------------
 
 junk = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12), st.sampled_from(["gradient", "4", "2", "true", "data:,x", "memory://nope"]),
-    st.lists(st.integers(-3, 600), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["gradient", "4", "2", "true", "data:,x", "memory://nope"]),
+    st.lists(st.integers(-3, 600), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
 
 

@@ -17,12 +17,18 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def _png(width: int, height: int, colour: int, raw: bytes, extra: bytes = b"", depth: int = 8,
-         interlace: int = 0) -> bytes:
+def _png(
+    width: int, height: int, colour: int, raw: bytes, extra: bytes = b"", depth: int = 8, interlace: int = 0
+) -> bytes:
     """A PNG assembled by hand from already-filtered scanlines (independent of encode)."""
     header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, interlace)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + extra
-            + _chunk(b"IDAT", zlib.compress(raw)) + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + extra
+        + _chunk(b"IDAT", zlib.compress(raw))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def _paeth(a: int, b: int, c: int) -> int:
@@ -84,14 +90,17 @@ def test_palette_images_decode_to_rgb_and_rgba() -> None:
     assert transparent.channels == 4 and next(iter(transparent.pixels())) == (255, 0, 0, 0)
 
 
-@pytest.mark.parametrize("data,words", [
-    (b"GIF89a....", "not a PNG"),
-    (_png(2, 2, 2, b"\x00" * 14, depth=16), "8-bit"),
-    (_png(2, 2, 2, b"\x00" * 14, interlace=1), "interlaced"),
-    (_png(2, 2, 2, b"\x00" * 5), "truncated"),
-    (_png(1, 1, 2, b"\x07\x00\x00\x00"), "unknown filter"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR", "truncated"),
-])
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        (b"GIF89a....", "not a PNG"),
+        (_png(2, 2, 2, b"\x00" * 14, depth=16), "8-bit"),
+        (_png(2, 2, 2, b"\x00" * 14, interlace=1), "interlaced"),
+        (_png(2, 2, 2, b"\x00" * 5), "truncated"),
+        (_png(1, 1, 2, b"\x07\x00\x00\x00"), "unknown filter"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\x0dIHDR", "truncated"),
+    ],
+)
 def test_unreadable_pngs_raise_one_line_errors(data: bytes, words: str) -> None:
     with pytest.raises(PngError) as caught:
         decode(data)

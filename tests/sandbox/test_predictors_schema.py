@@ -7,7 +7,8 @@ types, and that the schemas validate inputs the way a client would use them.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any
 
 import jsonschema
 import pytest
@@ -29,8 +30,7 @@ def input_validator(document: dict[str, Any], component: str = "Input") -> jsons
 
 
 def test_builtin_models_are_keyed_by_name_and_satisfy_the_protocol() -> None:
-    assert set(BUILTIN) == {"rshell/pixels", "rshell/upscale", "rshell/tinylm", "rshell/echo",
-                            "rshell/palette-trainer"}
+    assert set(BUILTIN) == {"rshell/pixels", "rshell/upscale", "rshell/tinylm", "rshell/echo", "rshell/palette-trainer"}
     for key, model in BUILTIN.items():
         assert isinstance(model, Predictor) and model.name == key
         assert model.hardware == "cpu" and model.description
@@ -65,12 +65,22 @@ def test_pixels_input_and_output() -> None:
     assert list(props) == ["prompt", "width", "height", "seed", "num_outputs", "style"]
     assert found["Input"]["required"] == ["prompt"]
     assert props["width"] == {
-        "type": "integer", "minimum": 16.0, "maximum": 512.0, "title": "Width", "default": 64,
-        "x-order": 1, "description": "Width of the image in pixels"}
+        "type": "integer",
+        "minimum": 16.0,
+        "maximum": 512.0,
+        "title": "Width",
+        "default": 64,
+        "x-order": 1,
+        "description": "Width of the image in pixels",
+    }
     assert props["seed"]["type"] == "integer" and "default" not in props["seed"]
     assert props["style"]["default"] == "gradient"
-    assert found["style"] == {"type": "string", "enum": ["gradient", "blocks", "noise"], "title": "style",
-                              "description": "An enumeration."}
+    assert found["style"] == {
+        "type": "string",
+        "enum": ["gradient", "blocks", "noise"],
+        "title": "style",
+        "description": "An enumeration.",
+    }
     assert found["Output"] == {"items": {"type": "string", "format": "uri"}, "type": "array", "title": "Output"}
 
 
@@ -83,8 +93,13 @@ def test_upscale_has_an_integer_enum_and_a_file_in_and_out() -> None:
 
 def test_tinylm_output_is_a_concatenated_iterator() -> None:
     found = schemas("rshell/tinylm")
-    assert found["Output"] == {"items": {"type": "string"}, "type": "array", "title": "Output",
-                               "x-cog-array-type": "iterator", "x-cog-array-display": "concatenate"}
+    assert found["Output"] == {
+        "items": {"type": "string"},
+        "type": "array",
+        "title": "Output",
+        "x-cog-array-type": "iterator",
+        "x-cog-array-display": "concatenate",
+    }
     assert found["Input"]["properties"]["temperature"]["type"] == "number"
 
 
@@ -116,7 +131,7 @@ class Unusual(CogStyleModel):
     def run(
         self,
         job: Job,
-        maybe: Optional[int] = Input(description="A", default=None),
+        maybe: int | None = Input(description="A", default=None),
         short: str = Input(description="B", default=None, min_length=1, max_length=5, regex="^x"),
         files: list[Path] = Input(description="C", default=None),
         words: list[str] = Input(description="D"),
@@ -129,15 +144,25 @@ def test_less_common_types_match_what_cog_emits() -> None:
     # expected values are cog 0.16's output for the same declaration
     found = Unusual().openapi_schema()["components"]["schemas"]
     props = found["Input"]["properties"]
-    assert props["maybe"] == {"title": "Maybe", "description": "A", "x-order": 0, "type": "integer",
-                              "nullable": True}
-    assert props["short"] == {"type": "string", "maxLength": 5, "minLength": 1, "pattern": "^x",
-                              "title": "Short", "description": "B", "x-order": 1}
+    assert props["maybe"] == {"title": "Maybe", "description": "A", "x-order": 0, "type": "integer", "nullable": True}
+    assert props["short"] == {
+        "type": "string",
+        "maxLength": 5,
+        "minLength": 1,
+        "pattern": "^x",
+        "title": "Short",
+        "description": "B",
+        "x-order": 1,
+    }
     assert props["files"]["items"] == {"type": "string", "format": "uri"} and props["files"]["type"] == "array"
     assert props["plain"] == {"type": "string", "title": "Plain", "default": "x", "x-order": 4}
     assert found["Input"]["required"] == ["words"]
-    assert found["Output"] == {"items": {"type": "string"}, "type": "array", "title": "Output",
-                               "x-cog-array-type": "iterator"}
+    assert found["Output"] == {
+        "items": {"type": "string"},
+        "type": "array",
+        "title": "Output",
+        "x-cog-array-type": "iterator",
+    }
 
 
 def test_declarations_without_types_are_refused() -> None:

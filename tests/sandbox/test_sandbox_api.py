@@ -39,8 +39,12 @@ def test_an_empty_bearer_is_refused(sandbox):
 
 def test_account_hardware_and_webhook_secret(api):
     account = api.get("/account").json()
-    assert account == {"type": "user", "username": "sandbox", "name": "Sandbox User",
-                       "github_url": "https://github.com/sandbox"}
+    assert account == {
+        "type": "user",
+        "username": "sandbox",
+        "name": "Sandbox User",
+        "github_url": "https://github.com/sandbox",
+    }
     skus = [h["sku"] for h in api.get("/hardware").json()]
     assert "cpu" in skus and "gpu-t4" in skus
     secret = api.get("/webhooks/default/secret").json()["key"]
@@ -86,8 +90,7 @@ def test_version_ids_are_stable_across_servers(sandbox):
 
 
 def test_model_create_update_delete_rules(api):
-    body = {"owner": "sandbox", "name": "my-model", "visibility": "private", "hardware": "cpu",
-            "description": "mine"}
+    body = {"owner": "sandbox", "name": "my-model", "visibility": "private", "hardware": "cpu", "description": "mine"}
     created = api.post("/models", json=body)
     assert created.status_code == 201
     assert created.json()["latest_version"] is None and created.json()["run_count"] == 0
@@ -133,8 +136,10 @@ def test_models_sort_by_created_ascending_and_descending(api):
     for name in ("aaa", "bbb"):
         api.post("/models", json={"owner": "sandbox", "name": name, "visibility": "private", "hardware": "cpu"})
     desc = [m["name"] for m in api.get("/models", params={"sort_by": "model_created_at"}).json()["results"]]
-    asc = [m["name"] for m in api.get("/models", params={"sort_by": "model_created_at",
-                                                         "sort_direction": "asc"}).json()["results"]]
+    asc = [
+        m["name"]
+        for m in api.get("/models", params={"sort_by": "model_created_at", "sort_direction": "asc"}).json()["results"]
+    ]
     assert desc[:2] == ["bbb", "aaa"] and asc[-2:] == ["aaa", "bbb"]
     assert api.get("/models", params={"sort_by": "stars"}).status_code == 422
 
@@ -180,8 +185,9 @@ def test_official_python_client_base_url_with_v1_is_tolerated(api):
 
 def test_examples_are_the_models_succeeded_predictions(api):
     assert api.get("/models/rshell/echo/examples").json()["results"] == []
-    done = api.post("/models/rshell/echo/predictions", json={"input": {"text": "hey"}},
-                    headers={"Prefer": "wait"}).json()
+    done = api.post(
+        "/models/rshell/echo/predictions", json={"input": {"text": "hey"}}, headers={"Prefer": "wait"}
+    ).json()
     examples = api.get("/models/rshell/echo/examples").json()["results"]
     assert [e["id"] for e in examples] == [done["id"]]
     assert api.get("/models/rshell/echo").json()["default_example"]["id"] == done["id"]

@@ -15,16 +15,19 @@ from rshell.sandbox.server import start
 
 def test_a_cog_server_is_hosted_as_a_model(tmp_path):
     (tmp_path / "cog").mkdir()
-    with serve_cog(tmp_path / "cog") as cog_url, \
-            start(tmp_path / "data", predictors={}, cogs={"sandbox/writer": cog_url}) as handle, \
-            checked_client(handle) as client:
+    with (
+        serve_cog(tmp_path / "cog") as cog_url,
+        start(tmp_path / "data", predictors={}, cogs={"sandbox/writer": cog_url}) as handle,
+        checked_client(handle) as client,
+    ):
         model = client.get("/models/sandbox/writer").json()
         props = model["latest_version"]["openapi_schema"]["components"]["schemas"]["Input"]["properties"]
         assert {"text", "times", "style"} <= set(props)
         bad = client.post("/models/sandbox/writer/predictions", json={"input": {"text": "x", "times": 9}})
         assert bad.status_code == 422 and bad.json()["detail"].startswith("input.times")
-        done = client.post("/models/sandbox/writer/predictions", json={"input": {"text": "hi", "times": 2}},
-                           headers={"Prefer": "wait"}).json()
+        done = client.post(
+            "/models/sandbox/writer/predictions", json={"input": {"text": "hi", "times": 2}}, headers={"Prefer": "wait"}
+        ).json()
         assert done["status"] == "succeeded", done["error"]
         assert done["output"].startswith(handle.root + "/delivery/")
         assert httpx.get(done["output"]).text == "hi\nhi\n"

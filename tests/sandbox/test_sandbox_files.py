@@ -68,8 +68,9 @@ def test_a_model_reads_an_uploaded_file_and_serves_its_output_file(fake):
     data = b"abcdef" * 1000
     record = _upload(fake.client, data).json()
     for reference in (record["urls"]["get"], record["urls"]["get"] + "/download"):
-        body = fake.client.post("/models/test/reader/predictions", json={"input": {"file": reference}},
-                                headers={"Prefer": "wait"}).json()
+        body = fake.client.post(
+            "/models/test/reader/predictions", json={"input": {"file": reference}}, headers={"Prefer": "wait"}
+        ).json()
         assert body["status"] == "succeeded", body["error"]
         assert body["output"]["size"] == len(data)
         assert body["output"]["sha256"] == hashlib.sha256(data).hexdigest()
@@ -82,30 +83,35 @@ def test_a_model_reads_an_uploaded_file_and_serves_its_output_file(fake):
 def test_a_model_reads_a_data_url(fake):
     data = bytes(range(256))
     url = "data:application/octet-stream;base64," + base64.b64encode(data).decode()
-    body = fake.client.post("/models/test/reader/predictions", json={"input": {"file": url}},
-                            headers={"Prefer": "wait"}).json()
+    body = fake.client.post(
+        "/models/test/reader/predictions", json={"input": {"file": url}}, headers={"Prefer": "wait"}
+    ).json()
     assert body["output"]["sha256"] == hashlib.sha256(data).hexdigest()
 
 
 def test_an_unknown_sandbox_file_fails_the_prediction(fake):
     missing = fake.handle.url + "/files/doesnotexist"
-    body = fake.client.post("/models/test/reader/predictions", json={"input": {"file": missing}},
-                            headers={"Prefer": "wait"}).json()
+    body = fake.client.post(
+        "/models/test/reader/predictions", json={"input": {"file": missing}}, headers={"Prefer": "wait"}
+    ).json()
     assert body["status"] == "failed" and "doesnotexist" in body["error"]
 
 
 def test_delivery_urls_need_the_exact_name(fake):
-    body = fake.client.post("/models/test/reader/predictions",
-                            json={"input": {"file": "data:,hello"}}, headers={"Prefer": "wait"}).json()
+    body = fake.client.post(
+        "/models/test/reader/predictions", json={"input": {"file": "data:,hello"}}, headers={"Prefer": "wait"}
+    ).json()
     url = body["output"]["reversed"]
     assert httpx.get(url).content == b"olleh"
     assert httpx.get(url.rsplit("/", 1)[0] + "/other.txt").status_code == 404
 
 
 def test_real_pixels_output_is_a_png_served_by_the_sandbox(api):
-    body = api.post("/models/rshell/pixels/predictions", json={"input": {"prompt": "sunset", "width": 16,
-                                                                         "height": 16}},
-                    headers={"Prefer": "wait"}).json()
+    body = api.post(
+        "/models/rshell/pixels/predictions",
+        json={"input": {"prompt": "sunset", "width": 16, "height": 16}},
+        headers={"Prefer": "wait"},
+    ).json()
     assert body["status"] == "succeeded", body["error"]
     urls = body["output"] if isinstance(body["output"], list) else [body["output"]]
     image = httpx.get(urls[0])

@@ -23,20 +23,42 @@ def test_everything_survives_a_restart(tmp_path):
     data = tmp_path / "data"
     handle, _ = _start(data)
     with handle, checked_client(handle) as client:
-        client.post("/models", json={"owner": "sandbox", "name": "keep", "visibility": "private",
-                                     "hardware": "cpu", "description": "kept"})
+        client.post(
+            "/models",
+            json={
+                "owner": "sandbox",
+                "name": "keep",
+                "visibility": "private",
+                "hardware": "cpu",
+                "description": "kept",
+            },
+        )
         trainer = client.get("/models/test/trainer").json()["latest_version"]["id"]
-        training = client.post(f"/models/test/trainer/versions/{trainer}/trainings",
-                               json={"destination": "sandbox/keep", "input": {"prefix": "+"}}).json()
+        training = client.post(
+            f"/models/test/trainer/versions/{trainer}/trainings",
+            json={"destination": "sandbox/keep", "input": {"prefix": "+"}},
+        ).json()
         while client.get(f"/trainings/{training['id']}").json()["status"] != "succeeded":
             time.sleep(0.02)
         version = client.get("/models/sandbox/keep").json()["latest_version"]["id"]
-        client.post("/deployments", json={"name": "dep", "model": "sandbox/keep", "version": version,
-                                          "hardware": "cpu", "min_instances": 0, "max_instances": 1})
+        client.post(
+            "/deployments",
+            json={
+                "name": "dep",
+                "model": "sandbox/keep",
+                "version": version,
+                "hardware": "cpu",
+                "min_instances": 0,
+                "max_instances": 1,
+            },
+        )
         client.patch("/deployments/sandbox/dep", json={"max_instances": 3})
         upload = client.post("/files", files={"content": ("a.txt", b"persist me", "text/plain")}).json()
-        prediction = client.post("/models/test/reader/predictions", json={"input": {"file": upload["urls"]["get"]}},
-                                 headers={"Prefer": "wait"}).json()
+        prediction = client.post(
+            "/models/test/reader/predictions",
+            json={"input": {"file": upload["urls"]["get"]}},
+            headers={"Prefer": "wait"},
+        ).json()
         streamed = client.get(prediction["urls"]["stream"]).text
         secret = client.get("/webhooks/default/secret").json()
         old_root = handle.root
@@ -57,8 +79,9 @@ def test_everything_survives_a_restart(tmp_path):
         # the replayed stream is the same events, with URLs on the new origin
         assert client.get(again["urls"]["stream"]).text == streamed.replace(old_root, handle.root)
         assert client.get("/webhooks/default/secret").json() == secret
-        ran = client.post("/models/sandbox/keep/predictions", json={"input": {"text": "x"}},
-                          headers={"Prefer": "wait"}).json()
+        ran = client.post(
+            "/models/sandbox/keep/predictions", json={"input": {"text": "x"}}, headers={"Prefer": "wait"}
+        ).json()
         assert ran["output"] == "+x"  # the trained version still runs after the restart
 
 

@@ -78,14 +78,17 @@ def test_defaults_are_filled_in(fake):
     assert body["input"] == {"text": "x", "n": 1, "mode": "plain"}
 
 
-@pytest.mark.parametrize("inputs, field", [
-    ({"text": "x", "colour": "red"}, "input.colour"),
-    ({"text": 3}, "input.text"),
-    ({"text": "x", "n": 9}, "input.n"),
-    ({"text": "x", "n": "two"}, "input.n"),
-    ({"text": "x", "mode": "whisper"}, "input.mode"),
-    ({}, "input.text"),
-])
+@pytest.mark.parametrize(
+    "inputs, field",
+    [
+        ({"text": "x", "colour": "red"}, "input.colour"),
+        ({"text": 3}, "input.text"),
+        ({"text": "x", "n": 9}, "input.n"),
+        ({"text": "x", "n": "two"}, "input.n"),
+        ({"text": "x", "mode": "whisper"}, "input.mode"),
+        ({}, "input.text"),
+    ],
+)
 def test_inputs_that_fail_the_schema_are_422_naming_the_field(fake, inputs, field):
     response = _create(fake, "test/echo", inputs)
     assert response.status_code == 422
@@ -104,8 +107,9 @@ def test_request_body_errors(fake):
 def test_create_by_version_accepts_every_reference_form(fake):
     version = fake.client.get("/models/test/echo").json()["latest_version"]["id"]
     for ref in (version, f"test/echo:{version}", "test/echo"):
-        response = fake.client.post("/predictions", json={"version": ref, "input": {"text": "v"}},
-                                    headers={"Prefer": "wait"})
+        response = fake.client.post(
+            "/predictions", json={"version": ref, "input": {"text": "v"}}, headers={"Prefer": "wait"}
+        )
         assert response.status_code == 201 and response.json()["output"] == "v", ref
         assert response.json()["version"] == version
     assert fake.client.post("/predictions", json={"version": "f" * 64, "input": {}}).status_code == 404
@@ -122,9 +126,12 @@ def test_sse_stream_delivers_output_logs_and_done_and_resumes(fake):
     frames = _events(full)
     kinds = [(event, data) for _, event, data in frames]
     assert kinds == [
-        ("logs", "33%|step 1"), ("output", "tok0"),
-        ("logs", "66%|step 2"), ("output", "tok1\n"),
-        ("logs", "100%|step 3"), ("output", "tok2"),
+        ("logs", "33%|step 1"),
+        ("output", "tok0"),
+        ("logs", "66%|step 2"),
+        ("output", "tok1\n"),
+        ("logs", "100%|step 3"),
+        ("output", "tok2"),
         ("done", "{}"),
     ]
     assert [int(i) for i, _, _ in frames] == list(range(1, 8))
@@ -232,8 +239,14 @@ def test_cancel_after_sets_a_deadline_and_short_ones_are_refused(fake):
 def test_deployments_releases_and_predictions(fake):
     client = fake.client
     echo = client.get("/models/test/echo").json()["latest_version"]["id"]
-    body = {"name": "my-echo", "model": "test/echo", "version": echo, "hardware": "cpu",
-            "min_instances": 0, "max_instances": 2}
+    body = {
+        "name": "my-echo",
+        "model": "test/echo",
+        "version": echo,
+        "hardware": "cpu",
+        "min_instances": 0,
+        "max_instances": 2,
+    }
     created = client.post("/deployments", json=body)
     assert created.status_code == 200
     release = created.json()["current_release"]
@@ -242,14 +255,17 @@ def test_deployments_releases_and_predictions(fake):
     assert release["configuration"] == {"hardware": "cpu", "min_instances": 0, "max_instances": 2}
     assert release["created_by"]["username"] == "sandbox"
     assert client.post("/deployments", json=body).status_code == 409
-    assert client.post("/deployments", json={**body, "name": "x", "min_instances": 3,
-                                             "max_instances": 1}).status_code == 422
+    assert (
+        client.post("/deployments", json={**body, "name": "x", "min_instances": 3, "max_instances": 1}).status_code
+        == 422
+    )
     assert client.post("/deployments", json={**body, "name": "y", "hardware": "tpu"}).status_code == 422
     assert client.post("/deployments", json={**body, "name": "z", "model": "test/none"}).status_code == 404
     assert client.post("/deployments", json={**body, "name": "w", "version": "0" * 64}).status_code == 404
 
-    ran = client.post("/deployments/sandbox/my-echo/predictions", json={"input": {"text": "d"}},
-                      headers={"Prefer": "wait"}).json()
+    ran = client.post(
+        "/deployments/sandbox/my-echo/predictions", json={"input": {"text": "d"}}, headers={"Prefer": "wait"}
+    ).json()
     assert ran["output"] == "d" and ran["deployment"] == "sandbox/my-echo" and ran["version"] == echo
 
     updated = client.patch("/deployments/sandbox/my-echo", json={"hardware": "gpu-t4", "max_instances": 5})
@@ -290,8 +306,10 @@ def test_webhooks_are_posted_and_signed_with_the_account_secret(fake):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        fake.client.post("/models/test/echo/predictions", json={
-            "input": {"text": "w"}, "webhook": url, "webhook_events_filter": ["completed"]})
+        fake.client.post(
+            "/models/test/echo/predictions",
+            json={"input": {"text": "w"}, "webhook": url, "webhook_events_filter": ["completed"]},
+        )
         assert arrived.wait(5)
     finally:
         server.shutdown()

@@ -56,8 +56,9 @@ def _fetch(url: str) -> bytes:
 
 def test_run_by_version_and_read_file_outputs(client, sandbox):
     version = client.models.get("rshell/pixels").latest_version.id
-    images = client.run(f"rshell/pixels:{version}", input={"prompt": "dusk", "width": 16, "height": 16,
-                                                           "num_outputs": 2})
+    images = client.run(
+        f"rshell/pixels:{version}", input={"prompt": "dusk", "width": 16, "height": 16, "num_outputs": 2}
+    )
     assert len(images) == 2
     assert all(url.startswith(sandbox.root + "/delivery/") for url in images)
     assert all(_fetch(url).startswith(b"\x89PNG") for url in images)
@@ -108,8 +109,12 @@ def test_train_into_a_model_of_your_own(client):
         zf.writestr("a.png", _png((200, 30, 30)))
     archive.seek(0)
     trainer = client.models.get("rshell/palette-trainer").latest_version.id
-    training = client.trainings.create(model="rshell/palette-trainer", version=trainer,
-                                       input={"input_images": archive, "steps": 2}, destination="sandbox/palette")
+    training = client.trainings.create(
+        model="rshell/palette-trainer",
+        version=trainer,
+        input={"input_images": archive, "steps": 2},
+        destination="sandbox/palette",
+    )
     end = time.monotonic() + 20
     while training.status not in ("succeeded", "failed", "canceled") and time.monotonic() < end:
         time.sleep(0.05)
@@ -125,8 +130,9 @@ def test_train_into_a_model_of_your_own(client):
 
 def test_create_and_use_a_deployment(client):
     version = client.models.get("rshell/echo").latest_version.id
-    deployment = client.deployments.create(name="echoer", model="rshell/echo", version=version,
-                                           hardware="cpu", min_instances=0, max_instances=1)
+    deployment = client.deployments.create(
+        name="echoer", model="rshell/echo", version=version, hardware="cpu", min_instances=0, max_instances=1
+    )
     assert deployment.current_release.number == 1
     prediction = deployment.predictions.create(input={"text": "via deployment"})
     prediction.wait()

@@ -19,8 +19,7 @@ from rshell.sandbox.server import start
 def _spec_operations() -> set[tuple[str, str]]:
     spec = json.loads(SPEC_PATH.read_text("utf-8"))
     verbs = {"get", "post", "put", "patch", "delete", "query"}
-    return {(method.upper(), "/v1" + path) for path, ops in spec["paths"].items() for method in ops
-            if method in verbs}
+    return {(method.upper(), "/v1" + path) for path, ops in spec["paths"].items() for method in ops if method in verbs}
 
 
 def test_every_operation_of_the_spec_is_routed():
@@ -60,10 +59,11 @@ def test_start_is_a_context_manager_and_stop_frees_the_port(tmp_path):
 
 
 def test_serve_announces_its_url_and_keeps_state_in_the_data_dir(tmp_path):
-    code = ("import sys; from pathlib import Path; from rshell.sandbox.server import serve; "
-            "serve('127.0.0.1', 0, Path(sys.argv[1]))")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "data")],
-                            stderr=subprocess.PIPE, text=True)
+    code = (
+        "import sys; from pathlib import Path; from rshell.sandbox.server import serve; "
+        "serve('127.0.0.1', 0, Path(sys.argv[1]))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "data")], stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stderr.readline().strip()
         match = re.fullmatch(r"sandbox listening on (http://127\.0\.0\.1:\d+/v1)", line)
@@ -73,8 +73,11 @@ def test_serve_announces_its_url_and_keeps_state_in_the_data_dir(tmp_path):
         end = time.monotonic() + 10
         while True:
             try:
-                created = httpx.post(url + "/models", headers=headers, json={
-                    "owner": "sandbox", "name": "kept", "visibility": "private", "hardware": "cpu"})
+                created = httpx.post(
+                    url + "/models",
+                    headers=headers,
+                    json={"owner": "sandbox", "name": "kept", "visibility": "private", "hardware": "cpu"},
+                )
                 break
             except httpx.ConnectError:
                 assert time.monotonic() < end

@@ -9,7 +9,6 @@ import time
 
 import httpx
 import pytest
-
 from openapi_check import check_response
 
 
@@ -22,7 +21,9 @@ def test_stop_answers_a_held_wait_and_ends_open_streams(caplog: pytest.LogCaptur
 
     def held() -> None:
         body = {"input": {"prompt": "the", "max_tokens": 512}}
-        answers.append(httpx.post(f"{handle.url}/models/rshell/tinylm/predictions", json=body, headers=headers, timeout=30))
+        answers.append(
+            httpx.post(f"{handle.url}/models/rshell/tinylm/predictions", json=body, headers=headers, timeout=30)
+        )
 
     waiter = threading.Thread(target=held)
     with caplog.at_level(logging.ERROR):

@@ -21,8 +21,9 @@ def _poll(client: httpx.Client, training_id: str, timeout: float = 20.0) -> dict
 
 
 def _own_model(client: httpx.Client, name: str) -> None:
-    response = client.post("/models", json={"owner": "sandbox", "name": name, "visibility": "private",
-                                            "hardware": "cpu"})
+    response = client.post(
+        "/models", json={"owner": "sandbox", "name": name, "visibility": "private", "hardware": "cpu"}
+    )
     assert response.status_code == 201
 
 
@@ -35,8 +36,9 @@ def test_training_creates_a_runnable_version_of_the_destination(fake):
     client = fake.client
     _own_model(client, "tuned")
     assert client.post("/models/sandbox/tuned/predictions", json={"input": {"text": "x"}}).status_code == 422
-    created = client.post(_trainer_url(client, "test/trainer"),
-                          json={"destination": "sandbox/tuned", "input": {"prefix": ">> "}})
+    created = client.post(
+        _trainer_url(client, "test/trainer"), json={"destination": "sandbox/tuned", "input": {"prefix": ">> "}}
+    )
     assert created.status_code == 201
     assert created.json()["status"] == "starting"
     done = _poll(client, created.json()["id"])
@@ -49,8 +51,9 @@ def test_training_creates_a_runnable_version_of_the_destination(fake):
     assert model["latest_version"]["id"] == new_version
     versions = client.get("/models/sandbox/tuned/versions").json()["results"]
     assert [v["id"] for v in versions] == [new_version]
-    ran = client.post("/models/sandbox/tuned/predictions", json={"input": {"text": "hi"}},
-                      headers={"Prefer": "wait"}).json()
+    ran = client.post(
+        "/models/sandbox/tuned/predictions", json={"input": {"text": "hi"}}, headers={"Prefer": "wait"}
+    ).json()
     assert ran["output"] == ">> hi" and ran["version"] == new_version
     assert [t["id"] for t in client.get("/trainings").json()["results"]] == [done["id"]]
 
@@ -75,15 +78,21 @@ def test_training_inputs_are_validated_and_untrainable_models_refused(fake):
     assert bad.status_code == 422 and bad.json()["detail"].startswith("input.prefix")
     refused = client.post(_trainer_url(client, "test/echo"), json={"destination": "sandbox/dest", "input": {}})
     assert refused.status_code == 422 and "not trainable" in refused.json()["detail"]
-    assert client.post("/models/test/trainer/versions/" + "0" * 64 + "/trainings",
-                       json={"destination": "sandbox/dest", "input": {}}).status_code == 404
+    assert (
+        client.post(
+            "/models/test/trainer/versions/" + "0" * 64 + "/trainings",
+            json={"destination": "sandbox/dest", "input": {}},
+        ).status_code
+        == 404
+    )
 
 
 def test_a_training_can_be_canceled(fake):
     client = fake.client
     _own_model(client, "dest")
-    created = client.post(_trainer_url(client, "test/trainer"),
-                          json={"destination": "sandbox/dest", "input": {"prefix": "slow"}}).json()
+    created = client.post(
+        _trainer_url(client, "test/trainer"), json={"destination": "sandbox/dest", "input": {"prefix": "slow"}}
+    ).json()
     canceled = client.post(f"/trainings/{created['id']}/cancel")
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
     fake.gates["trainer"].open()  # too late: the canceled training must not make a version
@@ -95,8 +104,9 @@ def test_a_training_can_be_canceled(fake):
 def test_a_trainer_that_ignores_cancel_still_makes_no_version(fake):
     client = fake.client
     _own_model(client, "dest")
-    created = client.post(_trainer_url(client, "test/trainer"),
-                          json={"destination": "sandbox/dest", "input": {"prefix": "deaf"}}).json()
+    created = client.post(
+        _trainer_url(client, "test/trainer"), json={"destination": "sandbox/dest", "input": {"prefix": "deaf"}}
+    ).json()
     _wait_processing(client, created["id"])
     assert client.post(f"/trainings/{created['id']}/cancel").json()["status"] == "canceled"
     fake.gates["trainer"].open()
@@ -125,28 +135,45 @@ def test_real_palette_trainer_makes_a_pixels_version(api):
         zf.writestr("blue.png", _png((10, 10, 250)))
     upload = api.post("/files", files={"content": ("images.zip", archive.getvalue(), "application/zip")}).json()
     api.post("/models", json={"owner": "sandbox", "name": "my-pixels", "visibility": "private", "hardware": "cpu"})
-    created = api.post(_trainer_url(api, "rshell/palette-trainer"), json={
-        "destination": "sandbox/my-pixels", "input": {"input_images": upload["urls"]["get"], "steps": 2}})
+    created = api.post(
+        _trainer_url(api, "rshell/palette-trainer"),
+        json={"destination": "sandbox/my-pixels", "input": {"input_images": upload["urls"]["get"], "steps": 2}},
+    )
     assert created.status_code == 201, created.text
     done = _poll(api, created.json()["id"])
     assert done["status"] == "succeeded", done.get("error")
     schema = api.get("/models/sandbox/my-pixels").json()["latest_version"]["openapi_schema"]
     assert "prompt" in schema["components"]["schemas"]["Input"]["properties"]
-    ran = api.post("/models/sandbox/my-pixels/predictions", json={"input": {"prompt": "p", "width": 16,
-                                                                            "height": 16}},
-                   headers={"Prefer": "wait"}).json()
+    ran = api.post(
+        "/models/sandbox/my-pixels/predictions",
+        json={"input": {"prompt": "p", "width": 16, "height": 16}},
+        headers={"Prefer": "wait"},
+    ).json()
     assert ran["status"] == "succeeded", ran["error"]
 
 
 def test_version_delete_rules_then_model_delete(fake):
     client = fake.client
     _own_model(client, "temp")
-    done = _poll(client, client.post(_trainer_url(client, "test/trainer"),
-                                     json={"destination": "sandbox/temp", "input": {"prefix": "t"}}).json()["id"])
+    done = _poll(
+        client,
+        client.post(
+            _trainer_url(client, "test/trainer"), json={"destination": "sandbox/temp", "input": {"prefix": "t"}}
+        ).json()["id"],
+    )
     version = done["output"]["version"].split(":")[1]
     assert client.delete("/models/sandbox/temp").status_code == 409  # it still has a version
-    client.post("/deployments", json={"name": "uses-it", "model": "sandbox/temp", "version": version,
-                                      "hardware": "cpu", "min_instances": 0, "max_instances": 1})
+    client.post(
+        "/deployments",
+        json={
+            "name": "uses-it",
+            "model": "sandbox/temp",
+            "version": version,
+            "hardware": "cpu",
+            "min_instances": 0,
+            "max_instances": 1,
+        },
+    )
     blocked = client.delete(f"/models/sandbox/temp/versions/{version}")
     assert blocked.status_code == 409 and "uses-it" in blocked.json()["detail"]
     client.delete("/deployments/sandbox/uses-it")
@@ -160,8 +187,9 @@ def test_version_delete_rules_then_model_delete(fake):
 def test_the_web_url_shows_the_run(fake):
     client = fake.client
     _own_model(client, "webbed")
-    created = client.post(_trainer_url(client, "test/trainer"),
-                          json={"destination": "sandbox/webbed", "input": {"prefix": "w"}}).json()
+    created = client.post(
+        _trainer_url(client, "test/trainer"), json={"destination": "sandbox/webbed", "input": {"prefix": "w"}}
+    ).json()
     page = httpx.get(created["urls"]["web"])
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert created["id"] in page.text and "test/trainer" in page.text

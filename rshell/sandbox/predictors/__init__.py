@@ -30,6 +30,12 @@ def _builtin() -> dict[str, Predictor]:
 BUILTIN: dict[str, Predictor] = _builtin()
 
 __all__ = [
-    "BUILTIN", "Cancelled", "CogStyleModel", "Job", "MemoryRun", "PredictionError",
-    "Predictor", "RunContext",
+    "BUILTIN",
+    "Cancelled",
+    "CogStyleModel",
+    "Job",
+    "MemoryRun",
+    "PredictionError",
+    "Predictor",
+    "RunContext",
 ]

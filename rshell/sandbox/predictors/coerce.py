@@ -104,8 +104,7 @@ def _to_path(value: Any) -> Path:
 
 
 _CONVERTERS: dict[Any, Any] = {int: _to_int, float: _to_float, bool: _to_bool, str: _to_str, Path: _to_path}
-_NOUNS = {int: "an integer", float: "a number", bool: "true or false", str: "text",
-          Path: "a file URL"}
+_NOUNS = {int: "an integer", float: "a number", bool: "true or false", str: "text", Path: "a file URL"}
 
 
 def _clamp(field: Field, value: Any) -> Any:

@@ -64,7 +64,13 @@ def Input(  # noqa: N802 - named like Cog's, so predictors read like Cog predict
 ) -> Any:
     """Declare an input's description, default and constraints (as `cog.Input`)."""
     return InputSpec(
-        description, default, ge, le, min_length, max_length, regex,
+        description,
+        default,
+        ge,
+        le,
+        min_length,
+        max_length,
+        regex,
         tuple(choices) if choices is not None else None,
     )
 
@@ -104,15 +110,17 @@ def declared_fields(method: Callable[..., Any], skip: int = 1) -> list[Field]:
     `skip` is how many leading parameters after `self` are not inputs (the job).
     """
     hints = typing.get_type_hints(method)
-    params = list(inspect.signature(method).parameters.values())[1 + skip:]
+    params = list(inspect.signature(method).parameters.values())[1 + skip :]
     fields = []
     for order, param in enumerate(params):
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise TypeError(f"{method.__qualname__}: *args/**kwargs cannot be inputs")
         if param.name not in hints:
             raise TypeError(f"{method.__qualname__}: input {param.name!r} needs a type")
-        spec = param.default if isinstance(param.default, InputSpec) else InputSpec(
-            default=MISSING if param.default is param.empty else param.default
+        spec = (
+            param.default
+            if isinstance(param.default, InputSpec)
+            else InputSpec(default=MISSING if param.default is param.empty else param.default)
         )
         fields.append(Field(param.name, order, hints[param.name], spec))
     return fields

@@ -19,8 +19,8 @@ class Echo(CogStyleModel):
         times: int = Input(description="How many times to repeat it", default=1, ge=1, le=10),
         upper: bool = Input(description="Upper-case the text", default=False),
         data: str = Input(
-            description="Any extra string (e.g. JSON), returned unchanged on a line after the text",
-            default=None),
+            description="Any extra string (e.g. JSON), returned unchanged on a line after the text", default=None
+        ),
     ) -> str:
         job.check()
         word = text.upper() if upper else text

@@ -37,8 +37,11 @@ def palette_from(weights: dict[str, Any]) -> list[Colour] | None:
         return None
     colours = []
     for item in raw:
-        if isinstance(item, (list, tuple)) and len(item) >= 3 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in item[:3]):
+        if (
+            isinstance(item, (list, tuple))
+            and len(item) >= 3
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in item[:3])
+        ):
             colours.append(tuple(max(0, min(255, int(v))) for v in item[:3]))
     return colours or None  # type: ignore[return-value]
 
@@ -49,11 +52,14 @@ def _lerp(a: Colour, b: Colour, t: float) -> bytes:
 
 def gradient(rng: random.Random, width: int, height: int, palette: list[Colour] | None) -> list[bytes]:
     """A diagonal blend through 2-3 colour stops; each row is a slice of one strip."""
-    stops = [rng.choice(palette) for _ in range(3)] if palette else [
-        tuple(rng.randrange(256) for _ in range(3)) for _ in range(3)]
+    stops = (
+        [rng.choice(palette) for _ in range(3)]
+        if palette
+        else [tuple(rng.randrange(256) for _ in range(3)) for _ in range(3)]
+    )
     span = width + height - 1
     strip = b"".join(_stop_colour(stops, k / max(1, span - 1)) for k in range(span))
-    return [strip[3 * y:3 * (y + width)] for y in range(height)]
+    return [strip[3 * y : 3 * (y + width)] for y in range(height)]
 
 
 def _stop_colour(stops: list[Any], t: float) -> bytes:
@@ -67,9 +73,8 @@ def blocks(rng: random.Random, width: int, height: int, palette: list[Colour] | 
     size = max(2, min(width, height) // 8)
     rows = []
     for _ in range(0, height, size):
-        cells = [bytes(rng.choice(palette) if palette else rng.randbytes(3)) * size
-                 for _ in range(0, width, size)]
-        row = b"".join(cells)[:3 * width]
+        cells = [bytes(rng.choice(palette) if palette else rng.randbytes(3)) * size for _ in range(0, width, size)]
+        row = b"".join(cells)[: 3 * width]
         rows.extend([row] * size)
     return rows[:height]
 
@@ -80,13 +85,12 @@ def noise(rng: random.Random, width: int, height: int, palette: list[Colour] | N
         data = rng.randbytes(3 * width * height)
     else:
         picks = rng.randbytes(width * height)
-        channels = [picks.translate(bytes(palette[i % len(palette)][c] for i in range(256)))
-                    for c in range(3)]
+        channels = [picks.translate(bytes(palette[i % len(palette)][c] for i in range(256))) for c in range(3)]
         buffer = bytearray(3 * width * height)
         for c in range(3):
             buffer[c::3] = channels[c]
         data = bytes(buffer)
-    return [data[3 * width * y:3 * width * (y + 1)] for y in range(height)]
+    return [data[3 * width * y : 3 * width * (y + 1)] for y in range(height)]
 
 
 STYLES = {"gradient": gradient, "blocks": blocks, "noise": noise}
@@ -104,11 +108,11 @@ class Pixels(CogStyleModel):
         prompt: str = Input(description="Text the picture is derived from"),
         width: int = Input(description="Width of the image in pixels", default=64, ge=16, le=512),
         height: int = Input(description="Height of the image in pixels", default=64, ge=16, le=512),
-        seed: int = Input(description="Random seed; leave blank to derive one from the prompt",
-                          default=None),
+        seed: int = Input(description="Random seed; leave blank to derive one from the prompt", default=None),
         num_outputs: int = Input(description="Number of images to draw", default=1, ge=1, le=4),
-        style: str = Input(description="How the pixels are drawn", default="gradient",
-                           choices=["gradient", "blocks", "noise"]),
+        style: str = Input(
+            description="How the pixels are drawn", default="gradient", choices=["gradient", "blocks", "noise"]
+        ),
     ) -> list[Path]:  # the saved files' URLs
         palette = palette_from(job.weights)
         if seed is None:

@@ -36,7 +36,7 @@ class Image:
         c = self.channels
         for row in self.rows:
             for i in range(0, len(row), c):
-                yield tuple(row[i:i + c])
+                yield tuple(row[i : i + c])
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -71,9 +71,9 @@ def is_png(data: bytes) -> bool:
 def _chunks(data: bytes) -> Iterable[tuple[bytes, bytes]]:
     pos = 8
     while pos + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
-        body = data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
         if len(body) != length:
             raise PngError("PNG is truncated")
         yield kind, body
@@ -108,8 +108,9 @@ def decode(data: bytes) -> Image:
         raise PngError(f"unknown PNG colour type {colour}")
     if width * height > MAX_PIXELS or not width or not height:
         raise PngError(f"PNG size {width}x{height} is out of range")
-    rows = _unfilter(_inflate(b"".join(idat), (width * _CHANNELS[colour] + 1) * height),
-                     width, height, _CHANNELS[colour])
+    rows = _unfilter(
+        _inflate(b"".join(idat), (width * _CHANNELS[colour] + 1) * height), width, height, _CHANNELS[colour]
+    )
     if colour == 3:
         return _expand_palette(width, height, rows, palette, alpha)
     return Image(width, height, _CHANNELS[colour], rows)
@@ -132,7 +133,7 @@ def _unfilter(raw: bytes, width: int, height: int, bpp: int) -> list[bytes]:
     rows = []
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         if kind == 1:
             for i in range(bpp, stride):
                 line[i] = (line[i] + line[i - bpp]) & 0xFF
@@ -162,11 +163,10 @@ def _unpaeth(line: bytearray, prev: bytearray, bpp: int) -> None:
         line[i] = (line[i] + pred) & 0xFF
 
 
-def _expand_palette(width: int, height: int, rows: list[bytes], palette: bytes | None,
-                    alpha: bytes | None) -> Image:
+def _expand_palette(width: int, height: int, rows: list[bytes], palette: bytes | None, alpha: bytes | None) -> Image:
     if not palette:
         raise PngError("palette PNG has no PLTE chunk")
-    colours = [palette[i:i + 3] for i in range(0, len(palette) - 2, 3)]
+    colours = [palette[i : i + 3] for i in range(0, len(palette) - 2, 3)]
     if alpha:
         colours = [c + bytes([alpha[i] if i < len(alpha) else 255]) for i, c in enumerate(colours)]
     colours += [colours[0]] * (256 - len(colours))  # out-of-range indices: first colour

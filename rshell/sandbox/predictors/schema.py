@@ -119,8 +119,11 @@ def output_schema(annotation: Any, title: str = "Output") -> dict[str, Any]:
     if origin is ConcatenateIterator or annotation is ConcatenateIterator:
         (item,) = typing.get_args(annotation) or (str,)
         return {
-            "items": type_schema(item), "type": "array", "title": title,
-            "x-cog-array-display": "concatenate", "x-cog-array-type": "iterator",
+            "items": type_schema(item),
+            "type": "array",
+            "title": title,
+            "x-cog-array-display": "concatenate",
+            "x-cog-array-type": "iterator",
         }
     if origin in (collections.abc.Iterator, collections.abc.Generator, collections.abc.Iterable):
         item = typing.get_args(annotation)[0] if typing.get_args(annotation) else Any
@@ -134,8 +137,9 @@ def _nullable(title: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 def _request(input_name: str, title: str, filter_title: bool) -> dict[str, Any]:
     events: dict[str, Any] = {"title": "Webhook Events Filter"} if filter_title else {}
-    events.update({"default": list(_WEBHOOK_EVENTS), "items": {"$ref": _REF + "WebhookEvent"},
-                   "type": "array", "nullable": True})
+    events.update(
+        {"default": list(_WEBHOOK_EVENTS), "items": {"$ref": _REF + "WebhookEvent"}, "type": "array", "nullable": True}
+    )
     return {
         "properties": {
             "input": {"$ref": _REF + input_name, "nullable": True},
@@ -143,8 +147,7 @@ def _request(input_name: str, title: str, filter_title: bool) -> dict[str, Any]:
             "created_at": _nullable("Created At", {"type": "string", "format": "date-time"}),
             "context": _nullable("Context", {"additionalProperties": {"type": "string"}, "type": "object"}),
             "output_file_prefix": _nullable("Output File Prefix", {"type": "string"}),
-            "webhook": _nullable("Webhook", {"type": "string", "maxLength": 65536, "minLength": 1,
-                                             "format": "uri"}),
+            "webhook": _nullable("Webhook", {"type": "string", "maxLength": 65536, "minLength": 1, "format": "uri"}),
             "webhook_events_filter": events,
         },
         "type": "object",
@@ -183,18 +186,23 @@ def _enumeration(title: str, values: list[str]) -> dict[str, Any]:
 def _validation_components() -> dict[str, Any]:
     return {
         "HTTPValidationError": {
-            "properties": {"detail": {"items": {"$ref": _REF + "ValidationError"}, "type": "array",
-                                      "title": "Detail"}},
-            "type": "object", "title": "HTTPValidationError",
+            "properties": {"detail": {"items": {"$ref": _REF + "ValidationError"}, "type": "array", "title": "Detail"}},
+            "type": "object",
+            "title": "HTTPValidationError",
         },
         "ValidationError": {
             "properties": {
-                "loc": {"items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}, "type": "array",
-                        "title": "Location"},
+                "loc": {
+                    "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    "type": "array",
+                    "title": "Location",
+                },
                 "msg": {"type": "string", "title": "Message"},
                 "type": {"type": "string", "title": "Error Type"},
             },
-            "type": "object", "required": ["loc", "msg", "type"], "title": "ValidationError",
+            "type": "object",
+            "required": ["loc", "msg", "type"],
+            "title": "ValidationError",
         },
     }
 
@@ -203,19 +211,26 @@ def _json_response(schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": "Successful Response", "content": {"application/json": {"schema": schema}}}
 
 
-_INVALID = {"description": "Validation Error",
-            "content": {"application/json": {"schema": {"$ref": _REF + "HTTPValidationError"}}}}
+_INVALID = {
+    "description": "Validation Error",
+    "content": {"application/json": {"schema": {"$ref": _REF + "HTTPValidationError"}}},
+}
 _PREFER = {"name": "prefer", "in": "header", "required": False, "schema": {"title": "Prefer", "type": "string"}}
 
 
 def _simple_get(summary: str, operation: str, title: str, method: str = "get") -> dict[str, Any]:
-    return {method: {"summary": summary, "operationId": operation,
-                     "responses": {"200": _json_response({"title": title})}}}
+    return {
+        method: {"summary": summary, "operationId": operation, "responses": {"200": _json_response({"title": title})}}
+    }
 
 
 def _id_param(noun: str) -> dict[str, Any]:
-    return {"name": f"{noun}_id", "in": "path", "required": True,
-            "schema": {"type": "string", "title": f"{noun.title()} ID"}}
+    return {
+        "name": f"{noun}_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "title": f"{noun.title()} ID"},
+    }
 
 
 def _ok(response: str) -> dict[str, Any]:
@@ -226,28 +241,41 @@ def _prediction_paths() -> dict[str, Any]:
     """POST /predictions, PUT /predictions/{id}, POST .../cancel, as Cog routes them."""
     body = {"$ref": _REF + "PredictionRequest"}
     return {
-        "/predictions": {"post": {
-            "summary": "Predict", "description": "Run a single prediction on the model",
-            "operationId": "predict_predictions_post", "parameters": [_PREFER],
-            "requestBody": {"content": {"application/json": {"schema": body}}},
-            "responses": _ok("PredictionResponse"),
-        }},
-        "/predictions/{prediction_id}": {"put": {
-            "summary": "Predict Idempotent",
-            "description": "Run a single prediction on the model (idempotent creation).",
-            "operationId": "predict_idempotent_predictions__prediction_id__put",
-            "parameters": [_id_param("prediction"), _PREFER],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "allOf": [body], "title": "Prediction Request"}}}},
-            "responses": _ok("PredictionResponse"),
-        }},
-        "/predictions/{prediction_id}/cancel": {"post": {
-            "summary": "Cancel", "description": "Cancel a running prediction",
-            "operationId": "cancel_predictions__prediction_id__cancel_post",
-            "parameters": [_id_param("prediction")],
-            "responses": {"200": _json_response(
-                {"title": "Response Cancel Predictions  Prediction Id  Cancel Post"}), "422": _INVALID},
-        }},
+        "/predictions": {
+            "post": {
+                "summary": "Predict",
+                "description": "Run a single prediction on the model",
+                "operationId": "predict_predictions_post",
+                "parameters": [_PREFER],
+                "requestBody": {"content": {"application/json": {"schema": body}}},
+                "responses": _ok("PredictionResponse"),
+            }
+        },
+        "/predictions/{prediction_id}": {
+            "put": {
+                "summary": "Predict Idempotent",
+                "description": "Run a single prediction on the model (idempotent creation).",
+                "operationId": "predict_idempotent_predictions__prediction_id__put",
+                "parameters": [_id_param("prediction"), _PREFER],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"allOf": [body], "title": "Prediction Request"}}},
+                },
+                "responses": _ok("PredictionResponse"),
+            }
+        },
+        "/predictions/{prediction_id}/cancel": {
+            "post": {
+                "summary": "Cancel",
+                "description": "Cancel a running prediction",
+                "operationId": "cancel_predictions__prediction_id__cancel_post",
+                "parameters": [_id_param("prediction")],
+                "responses": {
+                    "200": _json_response({"title": "Response Cancel Predictions  Prediction Id  Cancel Post"}),
+                    "422": _INVALID,
+                },
+            }
+        },
     }
 
 
@@ -255,35 +283,53 @@ def _training_paths() -> dict[str, Any]:
     """POST /trainings, PUT /trainings/{id}, POST .../cancel (Cog's `train` routes)."""
     body = {"$ref": _REF + "TrainingRequest"}
     return {
-        "/trainings": {"post": {
-            "summary": "Train", "operationId": "train_trainings_post", "parameters": [_PREFER],
-            "requestBody": {"content": {"application/json": {"schema": body}}},
-            "responses": _ok("TrainingResponse"),
-        }},
-        "/trainings/{training_id}": {"put": {
-            "summary": "Train Idempotent", "operationId": "train_idempotent_trainings__training_id__put",
-            "parameters": [_id_param("training"), _PREFER],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                **body, "title": "Training Request"}}}},
-            "responses": _ok("TrainingResponse"),
-        }},
-        "/trainings/{training_id}/cancel": {"post": {
-            "summary": "Cancel Training", "operationId": "cancel_training_trainings__training_id__cancel_post",
-            "parameters": [_id_param("training")],
-            "responses": {"200": _json_response(
-                {"title": "Response Cancel Training Trainings  Training Id  Cancel Post"}), "422": _INVALID},
-        }},
+        "/trainings": {
+            "post": {
+                "summary": "Train",
+                "operationId": "train_trainings_post",
+                "parameters": [_PREFER],
+                "requestBody": {"content": {"application/json": {"schema": body}}},
+                "responses": _ok("TrainingResponse"),
+            }
+        },
+        "/trainings/{training_id}": {
+            "put": {
+                "summary": "Train Idempotent",
+                "operationId": "train_idempotent_trainings__training_id__put",
+                "parameters": [_id_param("training"), _PREFER],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {**body, "title": "Training Request"}}},
+                },
+                "responses": _ok("TrainingResponse"),
+            }
+        },
+        "/trainings/{training_id}/cancel": {
+            "post": {
+                "summary": "Cancel Training",
+                "operationId": "cancel_training_trainings__training_id__cancel_post",
+                "parameters": [_id_param("training")],
+                "responses": {
+                    "200": _json_response({"title": "Response Cancel Training Trainings  Training Id  Cancel Post"}),
+                    "422": _INVALID,
+                },
+            }
+        },
     }
 
 
 def _paths(trainable: bool) -> dict[str, Any]:
-    paths: dict[str, Any] = {"/shutdown": _simple_get(
-        "Start Shutdown", "start_shutdown_shutdown_post", "Response Start Shutdown Shutdown Post", "post")}
+    paths: dict[str, Any] = {
+        "/shutdown": _simple_get(
+            "Start Shutdown", "start_shutdown_shutdown_post", "Response Start Shutdown Shutdown Post", "post"
+        )
+    }
     if trainable:
         paths.update(_training_paths())
     paths["/"] = _simple_get("Root", "root__get", "Response Root  Get")
     paths["/health-check"] = _simple_get(
-        "Healthcheck", "healthcheck_health_check_get", "Response Healthcheck Health Check Get")
+        "Healthcheck", "healthcheck_health_check_get", "Response Healthcheck Health Check Get"
+    )
     paths.update(_prediction_paths())
     return paths
 
@@ -307,7 +353,8 @@ def openapi_document(fields: list[Field], output: Any, trainable: bool = False) 
         schemas["TrainingOutput"] = output_schema(output, "TrainingOutput")
         schemas["TrainingRequest"] = _request("TrainingInput", "TrainingRequest", filter_title=True)
         schemas["TrainingResponse"] = _response(
-            "TrainingInput", "TrainingOutput", "TrainingResponse", output_nullable=True)
+            "TrainingInput", "TrainingOutput", "TrainingResponse", output_nullable=True
+        )
     schemas["WebhookEvent"] = _enumeration("WebhookEvent", list(_WEBHOOK_EVENTS))
     for field in fields:
         if field.spec.choices is not None:

@@ -74,8 +74,9 @@ class TinyLM(CogStyleModel):
         job: Job,
         prompt: str = Input(description="Text to continue"),
         max_tokens: int = Input(description="Maximum number of words to generate", default=32, ge=1, le=512),
-        temperature: float = Input(description="Randomness: 0 always picks the likeliest next word",
-                                   default=0.7, ge=0, le=2),
+        temperature: float = Input(
+            description="Randomness: 0 always picks the likeliest next word", default=0.7, ge=0, le=2
+        ),
         seed: int = Input(description="Random seed; leave blank to derive one from the prompt", default=None),
     ) -> ConcatenateIterator[str]:
         if seed is None:

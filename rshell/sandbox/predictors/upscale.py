@@ -16,7 +16,7 @@ MAX_SIDE = 4096  # the largest output side; bigger would take seconds and hundre
 
 def scale_row(row: bytes, channels: int, scale: int) -> bytes:
     """One row with every pixel repeated `scale` times."""
-    return b"".join(row[i:i + channels] * scale for i in range(0, len(row), channels))
+    return b"".join(row[i : i + channels] * scale for i in range(0, len(row), channels))
 
 
 class Upscale(CogStyleModel):

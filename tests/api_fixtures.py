@@ -5,7 +5,8 @@ merged on top. `base` is the API root the URLs point at, so the same bodies serv
 respx mocks of api.replicate.com and tests against a local server.
 
 Other test modules import these: keep the shapes faithful to
-`../shared/replicate-openapi.json` (schemas_prediction_response, …).
+`rshell/openapi.json`, the derived copy of the official description
+(schemas_prediction_response, …).
 """
 
 from __future__ import annotations

@@ -14,15 +14,15 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 import jsonschema
 
-# The contract lives beside the repository (../shared), as on every machine and in CI.
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "replicate-openapi.json"
+from rshell import openapi
+
+SPEC_PATH = openapi.PATH  # the project's derived copy of the official description
 PROBLEM = {
     "type": "object",
     "required": ["detail", "status", "title"],

@@ -7,7 +7,6 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import api_fixtures as fx
@@ -15,9 +14,10 @@ import jsonschema
 import pytest
 import respx
 
+from rshell import openapi
 from rshell.client.api import ReplicateClient
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "replicate-openapi.json"
+SPEC_PATH = openapi.PATH  # the project's derived copy of the official description
 BASE = fx.BASE
 
 

@@ -3,8 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"
+
+
+def _asked_for_benchmarks(config: pytest.Config) -> bool:
+    """Benchmarks run only when their folder (or a file in it) is named on the command line."""
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::")[0]).resolve()
+        if path == BENCHMARKS or BENCHMARKS in path.parents:
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`pytest` alone runs the tests; `pytest tests/benchmarks` runs the budgets (a CI step
+    of its own: their timings mean something only on a machine that runs nothing else)."""
+    if _asked_for_benchmarks(config):
+        return
+    kept = [item for item in items if BENCHMARKS not in item.path.parents]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if BENCHMARKS in item.path.parents])
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Every budget of the run as a ratio, met or missed."""
+    import sys
+
+    budgets = sys.modules.get("budgets")
+    figures = getattr(budgets, "FIGURES", [])
+    if figures:
+        terminalreporter.section("budgets (measured / baseline in the same run)")
+        for figure in figures:
+            terminalreporter.write_line(figure.line())
 
 
 @pytest.fixture

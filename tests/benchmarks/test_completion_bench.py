@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from budgets import check_ratio
 
 from rshell.completion.cache import CompletionCache, ModelInfo
 from rshell.completion.engine import CompletionEngine
@@ -114,11 +115,11 @@ def baseline() -> float:
     return median(lambda: sorted(names))
 
 
-def check(measured: dict[str, float], base: float) -> None:
+def check(name: str, measured: dict[str, float], base: float) -> None:
     worst_line, worst = max(measured.items(), key=lambda item: item[1])
     report = f"worst {worst * 1000:.2f} ms for {worst_line!r}; baseline {base * 1000:.2f} ms"
-    assert worst < BUDGET_S, report
-    assert worst < RATIO * base, report
+    report += f" (budget {BUDGET_S * 1000:.0f} ms on an idle machine)"
+    check_ratio(f"completion, 10,000 models{name}: worst line / one sort of 10,000 names", worst, base, RATIO, report)
 
 
 class HangingClient:
@@ -143,7 +144,7 @@ def test_completion_from_cache_with_10000_models_is_fast() -> None:
     assert [c.text for c in engine.complete("run owner7/model-0 ")] == ["prompt=", "steps=", "scheduler="]
     assert engine.complete("run st")  # a real answer, not an empty one
     base = baseline()
-    check({line: median(lambda line=line: engine.complete(line)) for line in LINES}, base)
+    check("", {line: median(lambda line=line: engine.complete(line)) for line in LINES}, base)
 
 
 def test_typing_stays_fast_while_a_fetch_hangs() -> None:
@@ -173,4 +174,4 @@ def test_typing_stays_fast_while_a_fetch_hangs() -> None:
 
     measured, calls = asyncio.run(scenario())
     assert "models_search" in calls and "models_versions_list" in calls
-    check(measured, baseline())
+    check(", a fetch hanging", measured, baseline())

@@ -1,24 +1,26 @@
 """Budget (SPEC 10): `rshell -c 'help'` within 100 ms of the interpreter's own start.
 
-Measured against `python -c pass` from the same venv in the same run (medians of
-interleaved runs), so a slow machine slows both sides alike.
+Measured as a ratio against a floor from the same venv in the same run, interleaved
+(medians of rounds), so a loaded machine slows both sides alike: `python -c 'import
+asyncio'`, which the one-shot path needs anyway. On an idle machine the floor takes
+about 45 ms and `python -c pass` 20 ms, so the 100 ms budget over `pass` is about
+(20 + 100) / 45 = 2.7 times the floor.
 """
 
 from __future__ import annotations
 
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from budgets import check_ratio, interleaved
 
 pytestmark = pytest.mark.benchmark
 
-RUNS = 9
-BUDGET_S = 0.100
+ROUNDS = 11
+RATIO = 2.7
 
 
 def _rshell() -> list[str]:
@@ -26,12 +28,9 @@ def _rshell() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "rshell"]
 
 
-def _time(argv: list[str]) -> float:
-    start = time.perf_counter()
+def _run(argv: list[str]) -> None:
     done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
-    elapsed = time.perf_counter() - start
     assert done.returncode == 0, done.stderr.decode()
-    return elapsed
 
 
 def _env() -> dict[str, str]:
@@ -41,14 +40,18 @@ def _env() -> dict[str, str]:
 
 
 def test_help_one_shot_costs_under_100ms_over_bare_python() -> None:
-    baseline, rshell = [], []
-    _time([sys.executable, "-c", "pass"])  # warm the file cache for both
-    _time(_rshell() + ["-c", "help"])
-    for _ in range(RUNS):
-        baseline.append(_time([sys.executable, "-c", "pass"]))
-        rshell.append(_time(_rshell() + ["-c", "help"]))
-    overhead = statistics.median(rshell) - statistics.median(baseline)
-    assert overhead < BUDGET_S, f"rshell -c help costs {overhead * 1000:.0f} ms over python -c pass"
+    python = sys.executable
+    bare, floor, rshell = interleaved(
+        ROUNDS,
+        lambda: _run([python, "-c", "pass"]),
+        lambda: _run([python, "-c", "import asyncio"]),
+        lambda: _run([*_rshell(), "-c", "help"]),
+    )
+    detail = (
+        f"rshell -c help {rshell * 1000:.0f} ms, python -c 'import asyncio' {floor * 1000:.0f} ms, "
+        f"python -c pass {bare * 1000:.0f} ms ({(rshell - bare) * 1000:.0f} ms over it)"
+    )
+    check_ratio("start-up: rshell -c help / python -c 'import asyncio'", rshell, floor, RATIO, detail)
 
 
 def test_help_one_shot_loads_no_heavy_stack() -> None:

@@ -103,8 +103,14 @@ async def history(ctx: Context, args: ParsedArgs) -> Result:
     from rshell.session.store import read_history
 
     lines = read_history()
-    text = "\n".join(f"{i:>5}  {line}" for i, line in enumerate(lines, 1)) or "no history yet"
-    return Result(data=lines, text=text, bind=False)
+    first = 0
+    if args.count is not None:
+        if not args.count.isdigit():
+            raise UsageError(f"history takes a number of lines, not {args.count!r}", "e.g. `history 20`")
+        first = max(len(lines) - int(args.count), 0)
+    numbered = list(enumerate(lines, 1))[first:]
+    text = "\n".join(f"{i:>5}  {line}" for i, line in numbered) or "no history yet"
+    return Result(data=lines[first:], text=text, bind=False)
 
 
 async def source(ctx: Context, args: ParsedArgs) -> Result:

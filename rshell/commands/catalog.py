@@ -300,7 +300,13 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("name", "Variable name.", complete="variable"),),
         network=False,
     ),
-    Command(("history",), "List lines from this and earlier sessions.", H + "builtins:history", network=False),
+    Command(
+        ("history",),
+        "List lines from this and earlier sessions (the last COUNT with a number).",
+        H + "builtins:history",
+        args=(Arg("count", "How many of the newest lines to list.", required=False),),
+        network=False,
+    ),
     Command(
         ("source",),
         "Run a session script in this session.",
@@ -374,6 +380,7 @@ COMMAND_ALIASES: dict[str, tuple[str, ...]] = {
     "run": ("prediction", "create"),
     "stream": ("prediction", "create", "--stream"),
     "train": ("training", "create"),
+    "quit": ("exit",),
 }
 
 BY_PATH: dict[tuple[str, ...], Command] = {c.path: c for c in COMMANDS}

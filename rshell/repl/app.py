@@ -14,10 +14,12 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory, Suggestion
+from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.completion import Completer
+from prompt_toolkit.document import Document
 from prompt_toolkit.enums import EditingMode
-from prompt_toolkit.filters import Condition
+from prompt_toolkit.filters import Condition, to_filter
 from prompt_toolkit.history import History
 from prompt_toolkit.input import Input
 from prompt_toolkit.lexers import PygmentsLexer
@@ -28,6 +30,7 @@ from rshell.errors import EXIT_INTERRUPTED, EXIT_OK, Interrupted, RshellError
 from rshell.grammar.lexer import is_complete
 from rshell.repl import prompt as prompt_text
 from rshell.repl.history import SafeFileHistory
+from rshell.repl.keys import key_bindings
 from rshell.repl.lexer import RshellLexer
 
 if TYPE_CHECKING:
@@ -58,6 +61,7 @@ class Repl:
     ) -> None:
         self.executor = executor
         self.account: str | None = None
+        self.failed: set[str] = set()  # lines that failed this session: never suggested
         self._completion = None if completer is not None else _Completion(executor)
         self.completer = completer if completer is not None else self._completion.completer  # type: ignore[union-attr]
         self.prompt = PromptSession[str](
@@ -66,15 +70,22 @@ class Repl:
             completer=self.completer,
             complete_while_typing=True,
             history=history if history is not None else SafeFileHistory(),
-            auto_suggest=AutoSuggestFromHistory(),
+            auto_suggest=_SuggestWhatWorked(self.failed),
+            key_bindings=key_bindings(),
+            enable_open_in_editor=True,
             multiline=Condition(self._needs_more),
             prompt_continuation=prompt_text.continuation,
-            bottom_toolbar=lambda: prompt_text.toolbar(self.executor.session, self.account, self.executor.base_url),
+            bottom_toolbar=lambda: prompt_text.toolbar(
+                self.executor.session, self.account, self.executor.base_url, self._mode_label()
+            ),
             style=Style.from_dict(prompt_text.STYLE_RULES),
             search_ignore_case=True,
             input=input,
             output=output,
         )
+        # Up searches history by the typed prefix; set on the buffer only, because the
+        # session-wide switch would also turn off completion while typing.
+        self.prompt.default_buffer.enable_history_search = to_filter(True)
         self._task: asyncio.Task[int] | None = None
 
     # -- the loop ------------------------------------------------------------------
@@ -83,6 +94,7 @@ class Repl:
             self.executor.on_statement = lambda _statement, _code: self._save()
         loop = asyncio.get_running_loop()
         account_task = loop.create_task(self._fetch_account())
+        self.executor.out.info(prompt_text.banner(self.executor.base_url))
         if self._completion is not None:
             try:
                 self._completion.start(loop, self.prompt)
@@ -98,7 +110,12 @@ class Repl:
                     continue
                 if not text.strip():
                     continue
-                await self._run(text)
+                if text.strip() in LEAVE_WORDS:
+                    if await self._may_leave():
+                        break
+                    continue
+                if await self._run(text) != EXIT_OK:
+                    self.failed.add(text)
                 if self.executor.exit_requested:
                     if await self._may_leave():
                         break
@@ -189,6 +206,15 @@ class Repl:
         except Exception:
             return False
 
+    def _mode_label(self) -> str:
+        """`emacs`, or Vi's input mode as people know it: `vi INSERT`, `vi NAV`."""
+        if self._editing_mode() is not EditingMode.VI:
+            return "emacs"
+        from prompt_toolkit.key_binding.vi_state import InputMode
+
+        names = {InputMode.NAVIGATION: "NAV", InputMode.REPLACE: "REPLACE", InputMode.REPLACE_SINGLE: "REPLACE"}
+        return f"vi {names.get(self.prompt.app.vi_state.input_mode, 'INSERT')}"
+
     def _editing_mode(self) -> EditingMode:
         mode = str(self.executor.session.options.get("editing_mode", "emacs")).lower()
         return EditingMode.VI if mode == "vi" else EditingMode.EMACS
@@ -215,6 +241,28 @@ class Repl:
     def _end_output_line(self) -> None:
         """Streamed tokens may leave the cursor mid-line; the prompt starts on a fresh one."""
         self.executor.out.end_line()
+
+
+LEAVE_WORDS = ("\\q",)  # psql's and pgcli's way out; `exit`/`quit` are commands
+
+
+class _SuggestWhatWorked(AutoSuggestFromHistory):
+    """History suggestions, minus the lines that failed in this session."""
+
+    def __init__(self, failed: set[str]) -> None:
+        self.failed = failed
+
+    def get_suggestion(self, buffer: Buffer, document: Document) -> Suggestion | None:
+        text = document.text.rsplit("\n", 1)[-1]
+        if not text.strip():
+            return None
+        for entry in reversed(list(buffer.history.get_strings())):
+            if entry in self.failed:
+                continue
+            for line in reversed(entry.splitlines()):
+                if line.startswith(text):
+                    return Suggestion(line[len(text) :])
+        return None
 
 
 class _Completion:

@@ -46,7 +46,14 @@ def continuation(width: int, line_number: int, wrap_count: int) -> StyleAndTextT
     return [("class:prompt.continuation", "...".rjust(max(width - 1, 3)) + " ")]
 
 
-def toolbar(session: Session, account: str | None, base_url: str) -> StyleAndTextTuples:
+def banner(base_url: str) -> str:
+    """The one line the shell starts with: where it is connected and how to get help."""
+    from rshell import __version__
+
+    return f"rshell {__version__} on {host_of(base_url)}: `help` lists commands, Tab completes, Ctrl-D leaves"
+
+
+def toolbar(session: Session, account: str | None, base_url: str, mode: str | None = None) -> StyleAndTextTuples:
     """Account and host, predictions in flight, the last status and the editing mode."""
     who = account or "(account unknown)"
     flight = len(session.in_flight)
@@ -60,7 +67,7 @@ def toolbar(session: Session, account: str | None, base_url: str) -> StyleAndTex
     if session.last_status:
         style = "failed" if session.last_status in _FAILED_STATUSES else "ok"
         parts += [("class:bottom-toolbar", " | last: "), (f"class:bottom-toolbar.{style}", session.last_status)]
-    parts += [("class:bottom-toolbar", f" | {session.options.get('editing_mode', 'emacs')} ")]
+    parts += [("class:bottom-toolbar", f" | {mode or session.options.get('editing_mode', 'emacs')} ")]
     return parts
 
 

@@ -63,7 +63,17 @@ class Gate:
 
     def __init__(self) -> None:
         self._steps = threading.Semaphore(0)
+        self._arrivals = threading.Semaphore(0)
         self.started = threading.Event()
+
+    def arrive(self) -> None:
+        """A run reached its gated code: it is `processing`, inside predict()."""
+        self.started.set()
+        self._arrivals.release()
+
+    def arrived(self, runs: int = 1, timeout: float = WAIT) -> bool:
+        """Wait until `runs` runs have arrived (each counted once); False on a hang."""
+        return all(self._arrivals.acquire(timeout=timeout) for _ in range(runs))
 
     def open(self, steps: int = 1) -> None:
         for _ in range(steps):
@@ -113,7 +123,7 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
 
     def stepper_run(inputs: dict[str, Any], run: RunContext, weights: Any) -> Iterator[str]:
         gate = gates["stepper"]
-        gate.started.set()
+        gate.arrive()
         for index in range(inputs["count"]):
             gate.wait(run)
             run.log(f"{(index + 1) * 100 // inputs['count']}%|step {index + 1}")
@@ -135,7 +145,7 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
     )
 
     def blocker_run(inputs: dict[str, Any], run: RunContext, weights: Any) -> dict[str, Any]:
-        gates["blocker"].started.set()
+        gates["blocker"].arrive()
         run.log("waiting")
         gates["blocker"].wait(run)
         return {"released": True}
@@ -160,6 +170,8 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
     )
 
     def trainer_run(inputs: dict[str, Any], run: RunContext, weights: Any) -> dict[str, Any]:
+        if inputs["prefix"] in ("slow", "deaf"):
+            gates["trainer"].arrive()
         if inputs["prefix"] == "slow":
             gates["trainer"].wait(run)  # a test opens it, or cancels the training
         if inputs["prefix"] == "deaf":

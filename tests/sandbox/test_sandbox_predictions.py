@@ -3,26 +3,27 @@ failure, concurrency and deployments. Every response is checked against the spec
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
-import time
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from waits import HANG, Workers, wait_event, wait_finished
+
+from rshell.sandbox.api_predictions import MAX_WAIT, prefer_wait
+from rshell.sandbox.events import EventLog
 
 
 def _create(fake, model: str, inputs: dict, **headers: str) -> httpx.Response:
     return fake.client.post(f"/models/{model}/predictions", json={"input": inputs}, headers=headers)
 
 
-def _poll(fake, prediction_id: str, until: set[str], timeout: float = 10.0) -> dict:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        body = fake.client.get(f"/predictions/{prediction_id}").json()
-        if body["status"] in until:
-            return body
-        time.sleep(0.02)
-    raise AssertionError(f"prediction stayed {body['status']}")
+def _finished(fake, prediction_id: str) -> dict:
+    """The prediction once it reached a terminal status (waits for its `done` event)."""
+    wait_finished(fake.handle, "predictions", prediction_id)
+    return fake.client.get(f"/predictions/{prediction_id}").json()
 
 
 def _events(response: httpx.Response) -> list[tuple[str, str, str]]:
@@ -56,17 +57,57 @@ def test_without_prefer_the_answer_is_immediate_and_starting(fake):
     assert response.json()["status"] == "starting"
     assert "completed_at" not in response.json()
     fake.gates["blocker"].open()
-    assert _poll(fake, response.json()["id"], {"succeeded"})["output"] == {"released": True}
+    assert _finished(fake, response.json()["id"])["output"] == {"released": True}
 
 
-def test_prefer_wait_n_that_passes_answers_202_starting(fake):
-    started = time.monotonic()
+def test_prefer_wait_n_holds_for_n_seconds_then_answers_202_starting(fake, monkeypatch):
+    windows: list[tuple[float, bool]] = []  # (seconds the response was held for, done by then)
+    real_wait = EventLog.wait_done
+
+    async def spy(self: EventLog, timeout: float) -> bool:
+        done = await real_wait(self, timeout)
+        windows.append((timeout, done))
+        return done
+
+    monkeypatch.setattr(EventLog, "wait_done", spy)
     response = _create(fake, "test/blocker", {}, Prefer="wait=1")
-    assert 0.9 <= time.monotonic() - started < 5
+    assert windows == [(1.0, False)]  # held for the 1 s window, which passed without `done`
     assert response.status_code == 202
     assert response.json()["status"] == "starting"
     fake.gates["blocker"].open()
-    assert _poll(fake, response.json()["id"], {"succeeded"})["status"] == "succeeded"
+    assert _finished(fake, response.json()["id"])["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "header, seconds",
+    [(None, None), ("wait", MAX_WAIT), ("wait=1", 1.0), (" wait = 7 ", 7.0), ("wait=600", MAX_WAIT)],
+)
+def test_prefer_wait_windows(header, seconds):
+    headers = {} if header is None else {"prefer": header}
+    assert prefer_wait(SimpleNamespace(headers=headers)) == seconds
+
+
+def test_a_held_wait_ends_on_done_not_on_its_window():
+    log = EventLog()
+
+    async def held() -> bool:
+        waiting = asyncio.ensure_future(log.wait_done(HANG))  # a window no test would sit out
+        while not log._waiters:  # until the wait is really held, following the log
+            await asyncio.sleep(0)
+        threading.Thread(target=log.append, args=("done", {})).start()  # a worker thread finishes
+        return await waiting
+
+    async def bounded() -> bool:
+        return await asyncio.wait_for(held(), HANG / 2)  # a hang guard shorter than the window
+
+    assert asyncio.run(bounded()) is True
+
+
+def test_a_window_that_passes_reports_not_done():
+    async def passes() -> bool:
+        return await asyncio.wait_for(EventLog().wait_done(0.01), HANG)
+
+    assert asyncio.run(passes()) is False
 
 
 def test_a_malformed_prefer_header_is_a_400(fake):
@@ -163,16 +204,16 @@ def test_sse_stream_is_live_while_the_prediction_runs(fake):
     assert seen == ["tok0", "done"]
 
 
-def test_cancel_mid_run_stops_the_predictor_and_ends_the_stream(fake):
+def test_cancel_mid_run_stops_the_predictor_and_ends_the_stream(fake, monkeypatch):
+    workers = Workers(monkeypatch)
     created = _create(fake, "test/blocker", {}).json()
-    assert fake.gates["blocker"].started.wait(5)
-    _poll(fake, created["id"], {"processing"})
+    assert fake.gates["blocker"].arrived()  # processing, inside predict()
     canceled = fake.client.post(f"/predictions/{created['id']}/cancel")
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
     frames = _events(fake.client.get(created["urls"]["stream"]))
     assert frames[-1][1:] == ("done", json.dumps({"reason": "canceled"}))
     fake.gates["blocker"].open()  # a late release must not resurrect it
-    time.sleep(0.1)
+    workers.wait(created["id"])  # the predictor has returned: whatever it did late is in
     final = fake.client.get(f"/predictions/{created['id']}").json()
     assert final["status"] == "canceled" and final["output"] is None
     again = fake.client.post(f"/predictions/{created['id']}/cancel").json()
@@ -182,13 +223,10 @@ def test_cancel_mid_run_stops_the_predictor_and_ends_the_stream(fake):
 def test_cancel_mid_stream_keeps_the_tokens_so_far(fake):
     created = _create(fake, "test/stepper", {"count": 3}).json()
     fake.gates["stepper"].open(1)
-    body = _poll(fake, created["id"], {"processing"})
-    end = time.monotonic() + 5
-    while body["output"] != ["tok0"] and time.monotonic() < end:
-        body = fake.client.get(f"/predictions/{created['id']}").json()
+    assert wait_event(fake.handle, "predictions", created["id"], "output").data == "tok0"
     fake.client.post(f"/predictions/{created['id']}/cancel")
-    final = _poll(fake, created["id"], {"canceled"})
-    assert final["output"] == ["tok0"]
+    final = _finished(fake, created["id"])
+    assert final["status"] == "canceled" and final["output"] == ["tok0"]
 
 
 def test_a_failing_model_fails_with_its_error_and_an_error_event(fake):
@@ -204,15 +242,16 @@ def test_a_failing_model_fails_with_its_error_and_an_error_event(fake):
 
 def test_predictions_run_concurrently_on_the_worker_pool(fake):
     ids = [_create(fake, "test/together", {}).json()["id"] for _ in range(3)]
-    finals = [_poll(fake, i, {"succeeded", "failed"}) for i in ids]
+    finals = [_finished(fake, i) for i in ids]
     assert [f["status"] for f in finals] == ["succeeded"] * 3, [f["error"] for f in finals]
 
 
 def test_requests_are_served_while_workers_are_busy(fake):
     ids = [_create(fake, "test/blocker", {}).json()["id"] for _ in range(4)]
-    started = time.monotonic()
+    assert fake.gates["blocker"].arrived(4)  # every worker of the pool is held inside a predictor
     assert fake.client.get("/account").status_code == 200
-    assert time.monotonic() - started < 1
+    # answered while all four were still held: none had been released or given up
+    assert set(ids) <= set(fake.handle.sandbox.runner.jobs)
     for prediction_id in ids:
         fake.client.post(f"/predictions/{prediction_id}/cancel")
 
@@ -310,7 +349,7 @@ def test_webhooks_are_posted_and_signed_with_the_account_secret(fake):
             "/models/test/echo/predictions",
             json={"input": {"text": "w"}, "webhook": url, "webhook_events_filter": ["completed"]},
         )
-        assert arrived.wait(5)
+        assert arrived.wait(HANG)
     finally:
         server.shutdown()
     assert len(received) == 1  # "start" was filtered out
@@ -327,6 +366,6 @@ def test_a_run_past_its_deadline_is_canceled(fake, monkeypatch):
     # Cancel-After's floor is 5 s; shorten what the header parses to so the test is quick
     monkeypatch.setattr("rshell.sandbox.api_predictions.cancel_after", lambda request: 0.3)
     created = _create(fake, "test/blocker", {}).json()
-    final = _poll(fake, created["id"], {"canceled", "succeeded", "failed"})
+    final = _finished(fake, created["id"])  # the gate is never opened: only the deadline ends it
     assert final["status"] == "canceled"
     assert final["deadline"] <= final["completed_at"]

@@ -1,0 +1,69 @@
+"""Waiting on the sandbox by its events, never by the clock.
+
+A test that needs a run to reach a point waits for the thing that marks that point:
+an event in the run's `EventLog` (the same log its SSE stream follows), a fake's gate
+being reached, or the worker thread returning. `HANG` only bounds a hang, so a broken
+server fails its test instead of stalling the suite; no test asserts on it.
+(This module holds no tests itself.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from rshell.sandbox.events import Event
+from rshell.sandbox.runner import Job, Runner
+
+HANG = 30.0  # seconds: long enough for any loaded machine, short enough to fail a hung test
+
+
+def wait_event(handle: Any, kind: str, run_id: str, name: str) -> Event:
+    """The first `name` event of a run, as soon as the worker appends it."""
+
+    async def first() -> Event:
+        async for item in handle.sandbox.events_for(kind, run_id).follow(0):
+            if item is not None and item.event == name:
+                return item
+            if item is not None and item.event == "done":
+                break
+        raise AssertionError(f"{kind[:-1]} {run_id} ended without a {name} event")
+
+    async def bounded() -> Event:
+        return await asyncio.wait_for(first(), HANG)
+
+    return asyncio.run(bounded())
+
+
+def wait_finished(handle: Any, kind: str, run_id: str) -> None:
+    """Block until the run reached a terminal status (its `done` event)."""
+    wait_event(handle, kind, run_id, "done")
+
+
+class Workers:
+    """Knows when the worker running a job has returned: the predictor is done with it,
+    so anything it did late (a release after a cancel, weights after a cancel) is in."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self._returned: defaultdict[str, threading.Event] = defaultdict(threading.Event)
+        self._lock = threading.Lock()
+        original = Runner._run
+
+        def run(runner: Runner, job: Job) -> None:
+            try:
+                original(runner, job)
+            finally:
+                self._event(job.id).set()
+
+        monkeypatch.setattr(Runner, "_run", run)
+
+    def _event(self, job_id: str) -> threading.Event:
+        with self._lock:
+            return self._returned[job_id]
+
+    def wait(self, job_id: str) -> None:
+        assert self._event(job_id).wait(HANG), f"the worker of {job_id} never returned"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import zipfile
 import zlib
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rshell.sandbox.predictors import BUILTIN, Cancelled, MemoryRun, PredictionError
+from rshell.sandbox.predictors import BUILTIN, Cancelled, MemoryRun, PredictionError, tinylm
 from rshell.sandbox.predictors.png import decode, encode
 from rshell.sandbox.predictors.tinylm import TinyLM
 
@@ -29,6 +28,31 @@ class CancelAfterLogs(MemoryRun):
         super().log(text)
         if len(self.logs) >= self.n:
             self.cancel()
+
+
+class FakeClock:
+    """Virtual time for tinylm's pauses: a sleep advances it at once, and `on_sleep`
+    lets a test act in the middle of a pause (a cancel arriving)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.on_sleep: Any = None
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        if self.on_sleep is not None:
+            self.on_sleep()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """tinylm's clock, under the test's control."""
+    fake = FakeClock()
+    monkeypatch.setattr(tinylm, "time", fake)
+    return fake
 
 
 def png_header(data: bytes) -> tuple[int, int, int]:
@@ -190,13 +214,11 @@ def test_tinylm_near_zero_temperature_picks_only_the_likeliest_words() -> None:
             assert followers[after] == max(followers.values())
 
 
-def test_tinylm_tokens_arrive_one_at_a_time() -> None:
+def test_tinylm_tokens_arrive_one_at_a_time(clock: FakeClock) -> None:
     stream = BUILTIN["rshell/tinylm"].predict({"prompt": "go", "max_tokens": 6, "seed": 3}, MemoryRun())
-    arrivals = []
-    for _ in stream:
-        arrivals.append(time.monotonic())
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
-    assert len(arrivals) == 6 and min(gaps) >= 0.015  # the 20 ms between tokens is observable
+    arrivals = [clock.now for _ in stream]  # the virtual time at which each token is handed over
+    # the first at once, then one per pause: streamed as made, not all made and then handed over
+    assert arrivals == pytest.approx([i * TinyLM.token_delay for i in range(6)])
 
 
 # rshell/echo ---------------------------------------------------------------------------
@@ -305,15 +327,16 @@ def test_trainer_stops_between_steps() -> None:
     assert sum(1 for line in run.logs if line.startswith("step ")) < 3
 
 
-def test_tinylm_stops_streaming_when_canceled() -> None:
+def test_tinylm_stops_streaming_when_canceled(clock: FakeClock) -> None:
     run = MemoryRun()
     stream = BUILTIN["rshell/tinylm"].predict({"prompt": "go", "max_tokens": 200}, run)
     tokens = [next(stream), next(stream)]
-    run.cancel()
-    started = time.monotonic()
+    clock.on_sleep = run.cancel  # the cancel arrives in the middle of the next pause
+    paused_at = clock.now
     with pytest.raises(Cancelled):
         tokens.extend(stream)
-    assert len(tokens) == 2 and time.monotonic() - started < 0.5
+    assert len(tokens) == 2
+    assert clock.now - paused_at < TinyLM.token_delay  # woke early rather than sitting the pause out
 
 
 @pytest.mark.parametrize(

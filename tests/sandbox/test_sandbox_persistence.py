@@ -4,11 +4,11 @@ were in flight come back failed; output URLs follow the new port."""
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
 from conftest import checked_client
 from sandbox_fakes import make_fakes
+from waits import wait_finished
 
 from rshell.sandbox.server import start
 from rshell.sandbox.store import Store, atomic_write_bytes
@@ -38,8 +38,8 @@ def test_everything_survives_a_restart(tmp_path):
             f"/models/test/trainer/versions/{trainer}/trainings",
             json={"destination": "sandbox/keep", "input": {"prefix": "+"}},
         ).json()
-        while client.get(f"/trainings/{training['id']}").json()["status"] != "succeeded":
-            time.sleep(0.02)
+        wait_finished(handle, "trainings", training["id"])
+        assert client.get(f"/trainings/{training['id']}").json()["status"] == "succeeded"
         version = client.get("/models/sandbox/keep").json()["latest_version"]["id"]
         client.post(
             "/deployments",
@@ -90,9 +90,7 @@ def test_a_run_in_flight_at_shutdown_comes_back_failed(tmp_path):
     handle, gates = _start(data)
     with checked_client(handle) as client:
         running = client.post("/models/test/blocker/predictions", json={"input": {}}).json()
-        assert gates["blocker"].started.wait(5)
-        while client.get(f"/predictions/{running['id']}").json()["status"] != "processing":
-            time.sleep(0.01)
+        assert gates["blocker"].arrived()  # processing, inside the predictor
     handle.stop()
     handle, _ = _start(data)
     with handle, checked_client(handle) as client:

@@ -5,7 +5,6 @@ option the official client passes through), so its traffic is checked too."""
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 import replicate
 from openapi_check import hook
 from replicate.exceptions import ModelError, ReplicateError
+from waits import Workers, wait_event, wait_finished
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_model_errors_and_validation_errors(client):
         client.run("rshell/upscale", input={"image": "data:image/png;base64,bm90IGEgcG5n"})
 
 
-def test_train_into_a_model_of_your_own(client):
+def test_train_into_a_model_of_your_own(client, sandbox):
     client.models.create(owner="sandbox", name="palette", visibility="private", hardware="cpu")
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
@@ -115,10 +115,8 @@ def test_train_into_a_model_of_your_own(client):
         input={"input_images": archive, "steps": 2},
         destination="sandbox/palette",
     )
-    end = time.monotonic() + 20
-    while training.status not in ("succeeded", "failed", "canceled") and time.monotonic() < end:
-        time.sleep(0.05)
-        training.reload()
+    wait_finished(sandbox, "trainings", training.id)
+    training.reload()
     assert training.status == "succeeded", training.error
     assert training.destination == "sandbox/palette"
     new_version = training.output["version"]
@@ -151,16 +149,16 @@ def test_paginate(client, monkeypatch):
     assert len(pages) == 3 and len(set(names)) == 5
 
 
-def test_cancel_a_running_prediction(client):
+def test_cancel_a_running_prediction(client, sandbox, monkeypatch):
+    workers = Workers(monkeypatch)
     prediction = client.predictions.create(model="rshell/tinylm", input={"prompt": "go", "max_tokens": 512})
-    end = time.monotonic() + 10
-    while prediction.status != "processing" and time.monotonic() < end:
-        time.sleep(0.02)
-        prediction.reload()
+    wait_event(sandbox, "predictions", prediction.id, "output")  # streaming: the first token is out
+    prediction.reload()
+    assert prediction.status == "processing"
     prediction.cancel()
     prediction.reload()
     assert prediction.status == "canceled"
-    time.sleep(0.2)
+    workers.wait(prediction.id)  # the model has noticed and returned: nothing it does can change the run now
     prediction.reload()
     assert prediction.status == "canceled"
     assert len(prediction.output or []) < 512

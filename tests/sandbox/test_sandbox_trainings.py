@@ -4,20 +4,16 @@ palette-trainer end to end (zip of PNGs → new rshell/pixels-style version)."""
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 
 import httpx
+from waits import Workers, wait_finished
 
 
-def _poll(client: httpx.Client, training_id: str, timeout: float = 20.0) -> dict:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        body = client.get(f"/trainings/{training_id}").json()
-        if body["status"] in ("succeeded", "failed", "canceled"):
-            return body
-        time.sleep(0.02)
-    raise AssertionError("training did not finish")
+def _finished(handle, client: httpx.Client, training_id: str) -> dict:
+    """The training once it reached a terminal status (waits for its `done` event)."""
+    wait_finished(handle, "trainings", training_id)
+    return client.get(f"/trainings/{training_id}").json()
 
 
 def _own_model(client: httpx.Client, name: str) -> None:
@@ -41,7 +37,7 @@ def test_training_creates_a_runnable_version_of_the_destination(fake):
     )
     assert created.status_code == 201
     assert created.json()["status"] == "starting"
-    done = _poll(client, created.json()["id"])
+    done = _finished(fake.handle, client, created.json()["id"])
     assert done["status"] == "succeeded", done.get("error")
     assert done["logs"] == "training 100%|\n"
     assert done["output"]["version"].startswith("sandbox/tuned:")
@@ -87,7 +83,8 @@ def test_training_inputs_are_validated_and_untrainable_models_refused(fake):
     )
 
 
-def test_a_training_can_be_canceled(fake):
+def test_a_training_can_be_canceled(fake, monkeypatch):
+    workers = Workers(monkeypatch)
     client = fake.client
     _own_model(client, "dest")
     created = client.post(
@@ -96,30 +93,24 @@ def test_a_training_can_be_canceled(fake):
     canceled = client.post(f"/trainings/{created['id']}/cancel")
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
     fake.gates["trainer"].open()  # too late: the canceled training must not make a version
-    time.sleep(0.1)
-    assert _poll(client, created["id"])["status"] == "canceled"
+    workers.wait(created["id"])  # the trainer has returned: had it made a version, it would be there
+    assert client.get(f"/trainings/{created['id']}").json()["status"] == "canceled"
     assert client.get("/models/sandbox/dest/versions").json()["results"] == []
 
 
-def test_a_trainer_that_ignores_cancel_still_makes_no_version(fake):
+def test_a_trainer_that_ignores_cancel_still_makes_no_version(fake, monkeypatch):
+    workers = Workers(monkeypatch)
     client = fake.client
     _own_model(client, "dest")
     created = client.post(
         _trainer_url(client, "test/trainer"), json={"destination": "sandbox/dest", "input": {"prefix": "deaf"}}
     ).json()
-    _wait_processing(client, created["id"])
+    assert fake.gates["trainer"].arrived()  # processing, inside the trainer
     assert client.post(f"/trainings/{created['id']}/cancel").json()["status"] == "canceled"
     fake.gates["trainer"].open()
-    time.sleep(0.2)  # the trainer returns its weights after the cancel
+    workers.wait(created["id"])  # the trainer has returned its weights, after the cancel
     assert client.get(f"/trainings/{created['id']}").json()["status"] == "canceled"
     assert client.get("/models/sandbox/dest/versions").json()["results"] == []
-
-
-def _wait_processing(client: httpx.Client, training_id: str) -> None:
-    end = time.monotonic() + 5
-    while client.get(f"/trainings/{training_id}").json()["status"] != "processing":
-        assert time.monotonic() < end
-        time.sleep(0.01)
 
 
 def _png(colour: tuple[int, int, int]) -> bytes:
@@ -128,7 +119,7 @@ def _png(colour: tuple[int, int, int]) -> bytes:
     return encode(8, 8, [bytes(colour) * 8 for _ in range(8)])
 
 
-def test_real_palette_trainer_makes_a_pixels_version(api):
+def test_real_palette_trainer_makes_a_pixels_version(api, sandbox):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("red.png", _png((250, 10, 10)))
@@ -140,7 +131,7 @@ def test_real_palette_trainer_makes_a_pixels_version(api):
         json={"destination": "sandbox/my-pixels", "input": {"input_images": upload["urls"]["get"], "steps": 2}},
     )
     assert created.status_code == 201, created.text
-    done = _poll(api, created.json()["id"])
+    done = _finished(sandbox, api, created.json()["id"])
     assert done["status"] == "succeeded", done.get("error")
     schema = api.get("/models/sandbox/my-pixels").json()["latest_version"]["openapi_schema"]
     assert "prompt" in schema["components"]["schemas"]["Input"]["properties"]
@@ -155,7 +146,8 @@ def test_real_palette_trainer_makes_a_pixels_version(api):
 def test_version_delete_rules_then_model_delete(fake):
     client = fake.client
     _own_model(client, "temp")
-    done = _poll(
+    done = _finished(
+        fake.handle,
         client,
         client.post(
             _trainer_url(client, "test/trainer"), json={"destination": "sandbox/temp", "input": {"prefix": "t"}}

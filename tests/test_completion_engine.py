@@ -459,14 +459,11 @@ def test_a_slow_api_does_not_delay_known_completions_and_new_data_shows_up_later
         rig.api.gates["model:black-forest-labs/flux-schnell"] = gate
         before = len(rig.updates)
         assert rig.texts("run black-forest-labs/flux-schnell ") == []  # asks, does not wait
-        await asyncio.sleep(0.05)  # the fetch is now hanging inside the API
-        assert "model:black-forest-labs/flux-schnell" in rig.api.calls
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        await rig.api.requested("model:black-forest-labs/flux-schnell")  # the fetch now hangs in the API
+        # answered from memory while the fetch hangs (how fast: tests/benchmarks/test_completion_bench.py)
         for _ in range(20):
             assert rig.texts("run stability-ai/sdxl wid") == ["width="]
             assert rig.texts("run black-forest-labs/flux-schnell ") == []
-        assert loop.time() - started < 1.0  # answered from memory while the fetch hangs
         assert rig.api.calls.count("model:black-forest-labs/flux-schnell") == 1  # de-duplicated
         assert len(rig.updates) == before
         gate.set()

@@ -249,9 +249,20 @@ class FakeApi:
     router: respx.MockRouter
     calls: list[str] = field(default_factory=list)
     gates: dict[str, asyncio.Event] = field(default_factory=dict)
+    _arrival: asyncio.Event | None = None
+
+    async def requested(self, name: str, hang: float = 30.0) -> None:
+        """Return once `name` has been requested: that request is now inside the API.
+        `hang` only bounds a hang (the request never coming fails the test)."""
+        async with asyncio.timeout(hang):
+            while name not in self.calls:
+                self._arrival = asyncio.Event()
+                await self._arrival.wait()
 
     async def _respond(self, name: str, body: Any, status: int = 200) -> httpx.Response:
         self.calls.append(name)
+        if self._arrival is not None:
+            self._arrival.set()
         gate = self.gates.get(name)
         if gate is not None:
             await gate.wait()

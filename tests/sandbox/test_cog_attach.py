@@ -182,13 +182,24 @@ def test_a_failed_cog_prediction_is_a_prediction_error(model: CogPredictor) -> N
     assert "\n" not in str(caught.value) and str(caught.value)
 
 
-def test_cancel_reaches_cog_and_stops_the_prediction(model: CogPredictor) -> None:
+def test_cancel_reaches_cog_and_stops_the_prediction(model: CogPredictor, monkeypatch: pytest.MonkeyPatch) -> None:
+    # rshell never gives up on the cancel here, so only Cog stopping the prediction ends it
+    # before the model's 30 s sleep would (and then with its output file)
+    monkeypatch.setattr("rshell.sandbox.cog.CANCEL_GIVE_UP", 3600.0)
+    answers: list[bool] = []  # Cog's answer to each cancel request: False while it lacks the prediction
+    real_cancel = CogPredictor._cancel
+
+    def cancel(self: CogPredictor, prediction_id: str) -> bool:
+        answers.append(real_cancel(self, prediction_id))
+        return answers[-1]
+
+    monkeypatch.setattr(CogPredictor, "_cancel", cancel)
     run = MemoryRun()
-    threading.Timer(0.5, run.cancel).start()
-    started = time.monotonic()
-    with pytest.raises(Cancelled):
-        model.predict({"text": "slow", "sleep": 20}, run)
-    assert time.monotonic() - started < 5  # the 20 s sleep was interrupted
+    run.cancel()  # asked to stop at once: rshell keeps asking Cog until Cog has the prediction
+    with pytest.raises(Cancelled) as caught:
+        model.predict({"text": "slow", "sleep": 30}, run)
+    assert answers and answers[-1] is True  # Cog accepted the cancel ...
+    assert caught.value.output is None  # ... and the sleep was interrupted: no output file was made
     # and the Cog server is free again for the next prediction
     output = model.predict({"text": "after"}, MemoryRun())
     assert output.startswith("memory://")

@@ -17,6 +17,7 @@ from test_completion_support import (
     SDXL_OLD_VERSION,
     SDXL_ORDER,
     SDXL_VERSION,
+    HeldPause,
     Rig,
     make_rig,
 )
@@ -148,9 +149,13 @@ def test_models_from_live_search_as_you_type() -> None:
 def test_model_search_is_debounced_while_typing() -> None:
     async def scenario(rig: Rig) -> None:
         rig.refresher.debounce = 0.2
+        held = HeldPause(rig.refresher)
         for end in range(2, len("llama") + 1):
             rig.engine.complete("run " + "llama"[:end])
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0)  # the loop runs between keystrokes, as in the REPL
+        assert held.delays == [0.2] * 4  # each keystroke restarted the wait for a pause
+        assert not [c for c in rig.api.calls if c.startswith("search:")]  # no search while typing
+        held.pause()
         assert await rig.refresher.drain(5)
         assert [c for c in rig.api.calls if c.startswith("search:")] == ["search:llama"]
         assert "meta/meta-llama-3-8b-instruct" in rig.texts("run llama")

@@ -464,5 +464,34 @@ def make_rig(router: respx.MockRouter, session: Session | None = None, cache: Co
     return Rig(CompletionEngine(cache, session, refresher), refresher, cache, session, api, client, updates)
 
 
+class HeldPause:
+    """The refresher's debounce timer, held by the test: the search starts only when the
+    test calls `pause()` (the user stops typing), however slowly keystrokes are handled.
+    `delays` are the debounce times the refresher asked for. Needs the loop running."""
+
+    def __init__(self, refresher: Refresher) -> None:
+        self.delays: list[float] = []
+        self._held: list[tuple[asyncio.Handle, Any]] = []
+        loop = asyncio.get_running_loop()
+        real = loop.call_later
+
+        def call_later(delay: float, callback: Any, *args: Any, **kwargs: Any) -> Any:
+            if callback != refresher._debounced:
+                return real(delay, callback, *args, **kwargs)
+            handle = asyncio.Handle(callback, args, loop)
+            self.delays.append(delay)
+            self._held.append((handle, callback))
+            return handle
+
+        loop.call_later = call_later  # type: ignore[method-assign]
+
+    def pause(self) -> None:
+        """The pause in typing: run what the refresher has not cancelled since."""
+        held, self._held = self._held, []
+        for handle, callback in held:
+            if not handle.cancelled():
+                callback()
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from test_completion_support import HeldPause
 
 from rshell.completion import context
 from rshell.completion.cache import CompletionCache, ModelInfo, VersionInfo, default_path
@@ -179,8 +180,14 @@ class FakeClient:
         self.calls: list[str] = []
         self.gate: asyncio.Event | None = None
         self.fail = False
+        self.called = asyncio.Event()  # a request is inside the client (needs the loop running)
+
+    async def requested(self) -> None:
+        """Until a fetch has reached the client; the timeout only bounds a hang."""
+        await asyncio.wait_for(self.called.wait(), 30)
 
     async def _wait(self) -> None:
+        self.called.set()
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:
@@ -211,7 +218,7 @@ def test_want_deduplicates_and_respects_freshness() -> None:
         r = refresher_for(client)
         for _ in range(5):
             r.want("hardware")
-        await asyncio.sleep(0.01)
+        await client.requested()
         assert client.calls == ["hardware"]
         client.gate.set()
         assert await r.drain(2)
@@ -244,10 +251,13 @@ def test_search_waits_for_a_pause_in_typing() -> None:
         client = FakeClient()
         r = refresher_for(client)
         r.debounce = 0.1
+        held = HeldPause(r)
         for query in ("fl", "flu", "flux"):
             r.want("models", query)
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0)  # the loop runs between keystrokes
+        assert held.delays == [0.1] * 3  # every keystroke restarted the wait for a pause
         assert client.calls == []
+        held.pause()
         assert await r.drain(2)
         assert client.calls == ["search:flux"]
         assert "o/flux" in r.cache.models
@@ -289,7 +299,7 @@ def test_stop_cancels_a_hanging_fetch() -> None:
         client.gate = asyncio.Event()
         r = refresher_for(client)
         r.want("hardware")
-        await asyncio.sleep(0.01)
+        await client.requested()  # the fetch now hangs inside the client
         r.stop()
         assert await r.drain(1)
         assert r.cache.age("hardware") is None

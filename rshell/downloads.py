@@ -130,9 +130,9 @@ def text_output(output: Any, concatenate: bool) -> str | None:
     """The text to write to output.txt: a plain string, or a joined text iterator."""
     if isinstance(output, str) and not is_file_url(output):
         return output
-    if concatenate and isinstance(output, list) and output and all(isinstance(v, str) for v in output):
-        if not all(is_file_url(v) for v in output):
-            return "".join(output)
+    texts = concatenate and isinstance(output, list) and output and all(isinstance(v, str) for v in output)
+    if texts and not all(is_file_url(v) for v in output):
+        return "".join(output)
     return None
 
 
@@ -140,9 +140,7 @@ def needs_json(output: Any) -> bool:
     """Structured output (anything but text or a list of file URLs) goes to output.json."""
     if output is None or isinstance(output, str):
         return False
-    if isinstance(output, list) and output and all(is_file_url(v) for v in output):
-        return False
-    return True
+    return not (isinstance(output, list) and output and all(is_file_url(v) for v in output))
 
 
 async def _fetch(client: ReplicateClient, url: str, dest: Path) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import threading
@@ -151,10 +152,8 @@ def test_save_is_never_world_readable_even_briefly(home: dict[str, str]) -> None
     def watch() -> None:
         while not stop.is_set():
             for entry in os.scandir(directory):
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     seen_modes.add(stat.S_IMODE(entry.stat().st_mode))
-                except FileNotFoundError:
-                    pass
 
     watcher = threading.Thread(target=watch)
     watcher.start()

@@ -269,7 +269,7 @@ def test_toolbar_and_prompt_text() -> None:
     session.options["editing_mode"] = "vi"
     bar = "".join(text for _, text in prompt.toolbar(session, "alice", "https://api.replicate.com/v1"))
     assert bar == " alice @ api.replicate.com | 2 in flight | last: canceled | vi "
-    styles = dict((text, style) for style, text in prompt.toolbar(session, None, "http://127.0.0.1:8000"))
+    styles = {text: style for style, text in prompt.toolbar(session, None, "http://127.0.0.1:8000")}
     assert styles["canceled"].endswith(".failed") and styles["2 in flight"].endswith(".busy")
     assert "".join(t for _, t in prompt.prompt_message(session)) == "rshell[work]> "
     assert "".join(t for _, t in prompt.prompt_message(Session())) == "rshell> "

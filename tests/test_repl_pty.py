@@ -324,7 +324,9 @@ def test_tab_after_a_model_shows_its_input_keys_with_descriptions(live: Callable
     term.wait_for("rshell/echo")
     term.send("\t")
     menu = term.wait_for(
-        r"^ +text +string.*The text to echo\n +times +integer.*How many times to repeat it\n +upper +boolean.*Upper-case the text"
+        r"^ +text +string.*The text to echo\n"
+        r" +times +integer.*How many times to repeat it\n"
+        r" +upper +boolean.*Upper-case the text"
     )
     assert menu  # the keys in the schema's x-order, each with its type and description
     term.wait_until(lambda: term.cursor_line().startswith("rshell> run rshell/echo text="), "the first key inserted")

@@ -12,9 +12,9 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-T = TypeVar("T")
-
 from rshell.client.fields import TERMINAL_STATUSES
+
+T = TypeVar("T")
 
 
 class ApiObject(BaseModel):

@@ -270,7 +270,7 @@ def _input_value(key: str, value: str, start: int, model: str | None, base: dict
 def _model_in(command: Command, walk: _Walk) -> str | None:
     """The model reference already typed (first model-sourced slot), if any."""
     slots = [a for a in command.args if not a.inputs]
-    for arg, word in zip(slots, walk.positionals):
+    for arg, word in zip(slots, walk.positionals, strict=False):  # while typing, words and slots differ in number
         if arg.complete == "model":
             return word
     return None
@@ -334,6 +334,6 @@ def _stage_models(words: list[str], session: Session) -> list[str]:
         return []
     walk = _walk(command, rest, session)
     slots = [a for a in command.args if not a.inputs]
-    found = [word for arg, word in zip(slots, walk.positionals) if arg.complete == "model"]
+    found = [word for arg, word in zip(slots, walk.positionals, strict=False) if arg.complete == "model"]
     found += [value for name, value in walk.flag_values.items() if (f := command.flag(name)) and f.complete == "model"]
     return found

@@ -20,6 +20,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from rshell.cli import SWITCHES as GLOBAL_SWITCHES  # rshell's own options, declared once in cli.py
 from rshell.completion.cache import CompletionCache, default_path
 from rshell.completion.context import tokens
 from rshell.completion.engine import Completion, CompletionEngine
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 FETCH_BUDGET = 1.5  # seconds a Tab may wait for the network, at most
 PROGRAMS = ("rshell", "replicate")
-from rshell.cli import SWITCHES as GLOBAL_SWITCHES  # rshell's own options, declared once in cli.py
 
 
 def main(line: str, out: TextIO | None = None) -> int:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import copy
 import json
 import math
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
@@ -375,23 +377,23 @@ def _check_length(name: str, value: str | list, prop: dict) -> None:
         raise UsageError(f"input '{name}' must have at most {high} {unit}, got {len(value)}")
 
 
-def _number_limits(prop: dict) -> list[tuple[float, str, Any]]:
-    """(limit, operator shown, violated?) for minimum/maximum, OpenAPI 3.0 and 3.1 styles."""
-    limits: list[tuple[float, str, Any]] = []
+def _number_limits(prop: dict) -> list[tuple[float, str, Callable[[float, float], bool]]]:
+    """(limit, operator shown, violated(value, limit)) for minimum/maximum, OpenAPI 3.0 and 3.1 styles."""
+    limits: list[tuple[float, str, Callable[[float, float], bool]]] = []
     low, high = prop.get("minimum"), prop.get("maximum")
     ex_low, ex_high = prop.get("exclusiveMinimum"), prop.get("exclusiveMaximum")
     if _is_number(low):
-        limits.append((low, ">", lambda v, l: v <= l) if ex_low is True else (low, ">=", lambda v, l: v < l))
+        limits.append((low, ">", operator.le) if ex_low is True else (low, ">=", operator.lt))
     if _is_number(high):
-        limits.append((high, "<", lambda v, l: v >= l) if ex_high is True else (high, "<=", lambda v, l: v > l))
+        limits.append((high, "<", operator.ge) if ex_high is True else (high, "<=", operator.gt))
     if _is_number(ex_low):
-        limits.append((ex_low, ">", lambda v, l: v <= l))
+        limits.append((ex_low, ">", operator.le))
     if _is_number(ex_high):
-        limits.append((ex_high, "<", lambda v, l: v >= l))
+        limits.append((ex_high, "<", operator.ge))
     return limits
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

@@ -63,7 +63,7 @@ def table(
 
 
 def _line(values: Sequence[str], widths: Sequence[int]) -> str:
-    padded = [v.ljust(w) for v, w in zip(values[:-1], widths[:-1])] + [values[-1]]
+    padded = [v.ljust(w) for v, w in zip(values[:-1], widths[:-1], strict=True)] + [values[-1]]
     return GAP.join(padded).rstrip()
 
 

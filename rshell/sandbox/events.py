@@ -10,6 +10,7 @@ socket without polling delays.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -58,10 +59,8 @@ class EventLog:
         with self._lock:
             waiters = list(self._waiters)
         for loop, flag in waiters:
-            try:
+            with contextlib.suppress(RuntimeError):  # the reader's loop has closed; nothing to wake
                 loop.call_soon_threadsafe(flag.set)
-            except RuntimeError:
-                pass  # the reader's loop has closed; nothing to wake
 
     @property
     def finished(self) -> bool:
@@ -113,8 +112,6 @@ class EventLog:
 
         if self.finished:
             return True
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(_until_done(), timeout)
-        except TimeoutError:
-            pass
         return self.finished

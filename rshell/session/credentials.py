@@ -11,6 +11,7 @@ hosts' entries are kept. Nothing here prints or logs the token.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -120,10 +121,8 @@ def _write_hosts(path: Path, data: Mapping[str, Any]) -> None:
 
 def _tighten(directory: Path) -> None:
     """Make the config directory owner-only, as the official CLI does; best effort."""
-    try:
+    with contextlib.suppress(OSError):
         os.chmod(directory, 0o700)
-    except OSError:
-        pass
 
 
 def save_token(token: str, base_url: str, env: Mapping[str, str] = os.environ) -> Path:

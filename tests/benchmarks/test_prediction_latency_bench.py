@@ -132,7 +132,7 @@ def test_sync_prediction_is_reported_within_T_plus_a_round_trip_plus_20ms(sleepe
     assert all(r == ["POST /v1/predictions"] for r in requests), requests
     assert min(server_times) >= SLEEP_S  # the server really held the request for the run
     round_trip = statistics.median(pings)
-    overheads = [e - t - round_trip for e, t in zip(elapsed, server_times)]
+    overheads = [e - t - round_trip for e, t in zip(elapsed, server_times, strict=True)]
     overhead = statistics.median(overheads)
     report = (
         f"median overhead {overhead * 1000:.2f} ms over T (median {statistics.median(server_times) * 1000:.1f} ms)"

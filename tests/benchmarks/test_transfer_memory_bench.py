@@ -34,7 +34,10 @@ SMALL, LARGE = 8 * MiB, 64 * MiB
 STARTUP_TIMEOUT_S = 20.0
 TOKEN = "rshell-sandbox"  # the sandbox's fixed token (rshell.sandbox.catalog.TOKEN)
 ANNOUNCED = re.compile(r"sandbox listening on (\S+)")
-SERVE = "from pathlib import Path; from rshell.sandbox.server import serve; serve('127.0.0.1', 0, Path({data!r}), {{}}, None)"
+SERVE = (
+    "from pathlib import Path; from rshell.sandbox.server import serve; "
+    "serve('127.0.0.1', 0, Path({data!r}), {{}}, None)"
+)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import zipfile
 import zlib
@@ -208,7 +209,7 @@ def test_tinylm_near_zero_temperature_picks_only_the_likeliest_words() -> None:
         )
     ]
     assert len(words) == 40
-    for before, after in zip(words, words[1:]):
+    for before, after in itertools.pairwise(words):
         followers = TABLE.get(before)
         if followers:  # a dead end restarts anywhere
             assert followers[after] == max(followers.values())

@@ -40,7 +40,7 @@ def _paeth(a: int, b: int, c: int) -> int:
 def _filter(rows: list[bytes], bpp: int, kinds: list[int]) -> bytes:
     """PNG's forward filters (spec section 9.2), one filter type per row."""
     out, prev = bytearray(), bytes(len(rows[0]))
-    for row, kind in zip(rows, kinds):
+    for row, kind in zip(rows, kinds, strict=True):
         line = bytearray()
         for i, x in enumerate(row):
             a = row[i - bpp] if i >= bpp else 0

@@ -3,6 +3,7 @@ were in flight come back failed; output URLs follow the new port."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import httpx
@@ -110,10 +111,8 @@ def test_records_are_written_atomically(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", crash)
-    try:
+    with contextlib.suppress(OSError):
         store.put("models", "a/b", {"owner": "a", "name": "b", "n": 2})
-    except OSError:
-        pass
     monkeypatch.undo()
     files = list((tmp_path / "state" / "models").iterdir())
     assert [f.name for f in files] == ["a%2Fb.json"]  # no temp file left behind

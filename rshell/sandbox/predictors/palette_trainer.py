@@ -63,7 +63,7 @@ def _rgb(pixel: tuple[int, ...]) -> Colour:
 
 
 def _distance(a: Colour | list[float], b: Colour | list[float]) -> float:
-    return sum((x - y) ** 2 for x, y in zip(a, b))
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True))
 
 
 def initial_centres(counts: Counter[Colour], k: int) -> list[list[float]]:
@@ -84,7 +84,7 @@ def kmeans_step(counts: Counter[Colour], centres: list[list[float]]) -> tuple[li
         weights[best] += n
         for c in range(3):
             sums[best][c] += colour[c] * n
-    new = [[s / w for s in total] if w else old for total, w, old in zip(sums, weights, centres)]
+    new = [[s / w for s in total] if w else old for total, w, old in zip(sums, weights, centres, strict=True)]
     return new, weights
 
 

@@ -47,7 +47,7 @@ def palette_from(weights: dict[str, Any]) -> list[Colour] | None:
 
 
 def _lerp(a: Colour, b: Colour, t: float) -> bytes:
-    return bytes(round(x + (y - x) * t) for x, y in zip(a, b))
+    return bytes(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))
 
 
 def gradient(rng: random.Random, width: int, height: int, palette: list[Colour] | None) -> list[bytes]:

@@ -7,6 +7,7 @@ deterministic.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import time
@@ -33,7 +34,7 @@ def bigrams(text: str) -> dict[str, dict[str, int]]:
     """word -> following word -> count, in first-seen order (for stable greedy picks)."""
     table: dict[str, dict[str, int]] = defaultdict(dict)
     words = text.split()
-    for a, b in zip(words, words[1:]):
+    for a, b in itertools.pairwise(words):
         table[a][b] = table[a].get(b, 0) + 1
     return dict(table)
 

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 import respx
 from test_completion_support import (
+    SDXL_OLD_SCHEMA,
     SDXL_OLD_VERSION,
     SDXL_ORDER,
+    SDXL_SCHEMA,
     SDXL_VERSION,
     HeldPause,
     Rig,
@@ -247,6 +249,30 @@ def test_input_keys_of_a_pinned_version() -> None:
         line = f"run stability-ai/sdxl:{SDXL_OLD_VERSION} "
         assert await rig.settle(line) == ["prompt=", "seed="]
         assert f"version:stability-ai/sdxl:{SDXL_OLD_VERSION}" in rig.api.calls
+
+    drive(scenario)
+
+
+def test_schema_fetches_keep_a_pinned_version_apart_from_the_model() -> None:
+    """`owner/name:id` fetches that Version; `owner/name` fetches the Model and its latest
+    Version: each lands under its own keys (the refresher once kept both in one variable)."""
+
+    async def scenario(rig: Rig) -> None:
+        await rig.refresher.fetch("schema", f"stability-ai/sdxl:{SDXL_OLD_VERSION}")
+        assert rig.cache.version_schemas == {SDXL_OLD_VERSION: SDXL_OLD_SCHEMA}
+        assert "stability-ai/sdxl" not in rig.cache.schemas  # a pinned version is not the latest
+        await rig.refresher.fetch("schema", "stability-ai/sdxl")
+        assert rig.cache.schemas["stability-ai/sdxl"] == SDXL_SCHEMA
+        assert rig.cache.version_schemas == {SDXL_OLD_VERSION: SDXL_OLD_SCHEMA, SDXL_VERSION: SDXL_SCHEMA}
+        assert rig.cache.models["stability-ai/sdxl"].run_count == 76_000_000  # the model's own info came along
+        await rig.refresher.fetch("schema", "meta/meta-llama-3-8b-instruct")  # a model with no version yet
+        assert "meta/meta-llama-3-8b-instruct" not in rig.cache.schemas
+        assert "meta/meta-llama-3-8b-instruct" in rig.cache.models
+        assert rig.api.calls == [
+            f"version:stability-ai/sdxl:{SDXL_OLD_VERSION}",
+            "model:stability-ai/sdxl",
+            "model:meta/meta-llama-3-8b-instruct",
+        ]
 
     drive(scenario)
 

@@ -229,15 +229,16 @@ async def _models(client: ReplicateClient, cache: CompletionCache, key: str) -> 
 
 async def _schema(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     """`owner/name` → the latest version's schema; `owner/name:id` → that version's."""
-    model, _, version = key.partition(":")
+    model, _, version_id = key.partition(":")
     owner, _, name = model.partition("/")
-    if version:
-        found = await client.models_versions_get(owner, name, version)
-        cache.put_version_schema(version, attr(found, "openapi_schema"))
+    if version_id:
+        pinned = await client.models_versions_get(owner, name, version_id)
+        cache.put_version_schema(version_id, pinned.openapi_schema)
         return
     found = await client.models_get(owner, name)
-    latest = attr(found, "latest_version")
-    cache.put_schema(model, attr(latest, "openapi_schema"), attr(latest, "id"), _model_info(found))
+    latest = found.latest_version  # None for a model with no version yet: only its info is kept
+    schema, latest_id = (latest.openapi_schema, latest.id) if latest is not None else (None, None)
+    cache.put_schema(model, schema, latest_id, _model_info(found))
 
 
 async def _versions(client: ReplicateClient, cache: CompletionCache, key: str) -> None:

@@ -256,7 +256,7 @@ class _Api:
         self.sandbox = sandbox
         if sandbox is not None:
             self.base_url = sandbox.url
-            self.token_source = "the local sandbox (--local)"
+            self.token_source: str | None = "the local sandbox (--local)"
         else:
             self.base_url = _base_url_from_env()
             self.token_source = None

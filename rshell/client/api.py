@@ -11,7 +11,7 @@ API cannot be reached after retries). The client knows nothing about terminals.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -199,7 +199,7 @@ class ReplicateClient:
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0] if exc.errors() else {}
+            first: Mapping[str, Any] = exc.errors()[0] if exc.errors() else {}
             where = ".".join(str(p) for p in first.get("loc", ())) or "body"
             name = getattr(model, "__name__", "object")
             raise ApiError(200, f"unexpected {name} in response ({where}: {first.get('msg', 'invalid')})") from None

@@ -119,7 +119,8 @@ def _type_name(prop: dict[str, Any]) -> str:
     if kind == "string" and prop.get("format") == "uri":
         return "file/url"
     if kind == "array":
-        items = prop.get("items") if isinstance(prop.get("items"), dict) else {}
+        items = prop.get("items")
+        items = items if isinstance(items, dict) else {}
         return f"array of {_type_name(items)}"
     return kind
 

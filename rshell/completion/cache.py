@@ -191,7 +191,7 @@ class CompletionCache:
             self.schemas = dict(data.get("schemas", {}))
             self.version_schemas = dict(data.get("version_schemas", {}))
             self.versions = {k: tuple(VersionInfo(*v) for v in vs) for k, vs in data.get("versions", {}).items()}
-            lists = dict.fromkeys(LIST_KINDS, ())
+            lists: dict[str, tuple[Candidate, ...]] = dict.fromkeys(LIST_KINDS, ())
             for kind, rows in data.get("lists", {}).items():
                 if kind in lists:
                     lists[kind] = tuple(Candidate(text, meta) for text, meta in rows)

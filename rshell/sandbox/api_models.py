@@ -120,6 +120,8 @@ async def models_update(request: Request) -> JSONResponse:
         raise Problem(403, f"you can only update your own models; {key} belongs to {owner}")
     with box.store.lock:
         record = box.store.get("models", key)
+        if record is None:  # deleted between the check above and the lock
+            raise not_found("model", key)
         record.update(body)
         box.store.save("models", key)
         shown = dict(record)

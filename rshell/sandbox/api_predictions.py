@@ -115,7 +115,7 @@ async def _create(
     if wait is None:
         return reply(view, 201)
     done = await box.events_for("predictions", record["id"]).wait_done(wait)
-    view = render.run_view("predictions", box.store.snapshot("predictions", record["id"]), here)
+    view = render.run_view("predictions", box.store.snapshot("predictions", record["id"]) or record, here)
     if done:
         return reply(view, 201)
     view["status"] = "starting"  # what Replicate reports when the window passes; clients poll on it

@@ -199,9 +199,11 @@ def start(
     means a temporary directory removed by `stop()`; `observe` sees every complete
     response the server sends (the test suite checks each against the official spec).
     """
-    temp_dir = Path(tempfile.mkdtemp(prefix="rshell-sandbox-")) if data_dir is None else None
+    temp_dir = None
+    if data_dir is None:
+        temp_dir = data_dir = Path(tempfile.mkdtemp(prefix="rshell-sandbox-"))
     server, sandbox, sock = _make(
-        Path(data_dir or temp_dir), host, port, cogs, rate_limit, max_file_size, predictors, workers, observe
+        Path(data_dir), host, port, cogs, rate_limit, max_file_size, predictors, workers, observe
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rshell-sandbox", daemon=True)
     thread.start()

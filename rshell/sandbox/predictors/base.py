@@ -61,10 +61,15 @@ class RunContext(ABC):
 class Predictor(Protocol):
     """A model the sandbox can run: its schema, and a function from inputs to output."""
 
-    name: str
-    description: str
-    hardware: str
-    trainable: bool
+    # read-only members: a model may declare them on its class or set them per instance
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def hardware(self) -> str: ...
+    @property
+    def trainable(self) -> bool: ...
 
     def openapi_schema(self) -> dict[str, Any]:
         """The version's openapi_schema, shaped exactly as Cog generates it."""

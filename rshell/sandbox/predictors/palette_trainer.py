@@ -100,7 +100,7 @@ class PaletteTrainer(CogStyleModel):
         job: Job,
         input_images: Path = Input(description="A zip file of PNG images to learn the colours of"),
         steps: int = Input(description="Number of k-means refinement steps", default=10, ge=1, le=100),
-    ) -> dict:  # type: ignore[type-arg]
+    ) -> dict[str, Any]:
         images = read_zip_pngs(job, job.read_input(input_images))
         counts = colour_counts(images)
         k = min(MAX_COLOURS, len(counts))

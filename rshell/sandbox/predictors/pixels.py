@@ -120,11 +120,11 @@ class Pixels(CogStyleModel):
         job.log(f"Using seed: {seed}")
         if palette:
             job.log(f"Drawing with a trained palette of {len(palette)} colours")
-        urls: list[str] = []
+        urls: list[Path] = []
         for index in range(num_outputs):
             job.check(partial=urls or None)
             rng = random.Random(f"{prompt}\x00{seed}\x00{index}")
             rows: Iterable[bytes] = STYLES.get(style, gradient)(rng, width, height, palette)
-            urls.append(job.save_file(encode(width, height, rows), f"out-{index}.png", "image/png"))
+            urls.append(Path(job.save_file(encode(width, height, rows), f"out-{index}.png", "image/png")))
             job.log(progress_line(index + 1, num_outputs))
         return urls

@@ -54,7 +54,8 @@ def type_schema(annotation: Any) -> dict[str, Any]:
 
 
 def _constraints(field: Field) -> dict[str, Any]:
-    spec, out = field.spec, {}
+    spec = field.spec
+    out: dict[str, Any] = {}
     if spec.le is not None:
         out["maximum"] = float(spec.le)
     if spec.ge is not None:

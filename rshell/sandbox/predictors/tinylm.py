@@ -13,6 +13,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from typing import cast
 
 from rshell.sandbox.predictors.declare import ConcatenateIterator, Input
 from rshell.sandbox.predictors.model import CogStyleModel, Job
@@ -83,7 +84,9 @@ class TinyLM(CogStyleModel):
         if seed is None:
             seed = seed_from(prompt)
         job.log(f"Using seed: {seed}")
-        return self._stream(job, prompt, max_tokens, temperature, seed)
+        # ConcatenateIterator is Cog's annotation marker (the schema's "concatenate"); at run time
+        # any iterator of str is one, as in Cog, so the generator is only re-typed, not wrapped
+        return cast("ConcatenateIterator[str]", self._stream(job, prompt, max_tokens, temperature, seed))
 
     def _stream(self, job: Job, prompt: str, max_tokens: int, temperature: float, seed: int) -> Iterator[str]:
         rng = random.Random(seed)

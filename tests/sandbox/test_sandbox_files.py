@@ -107,12 +107,13 @@ def test_delivery_urls_need_the_exact_name(fake):
 
 
 def test_real_pixels_output_is_a_png_served_by_the_sandbox(api):
+    version = api.get("/models/rshell/pixels").json()["latest_version"]["id"]
     body = api.post(
-        "/models/rshell/pixels/predictions",
-        json={"input": {"prompt": "sunset", "width": 16, "height": 16}},
+        "/predictions",
+        json={"version": version, "input": {"prompt": "sunset", "width": 16, "height": 16}},
         headers={"Prefer": "wait"},
     ).json()
-    assert body["status"] == "succeeded", body["error"]
+    assert body["status"] == "succeeded", body.get("error")
     urls = body["output"] if isinstance(body["output"], list) else [body["output"]]
     image = httpx.get(urls[0])
     assert image.headers["content-type"] == "image/png"

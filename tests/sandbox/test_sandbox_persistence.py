@@ -3,6 +3,7 @@ were in flight come back failed; output URLs follow the new port."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 
@@ -80,7 +81,7 @@ def test_everything_survives_a_restart(tmp_path):
         assert client.get(again["urls"]["stream"]).text == streamed.replace(old_root, handle.root)
         assert client.get("/webhooks/default/secret").json() == secret
         ran = client.post(
-            "/models/sandbox/keep/predictions", json={"input": {"text": "x"}}, headers={"Prefer": "wait"}
+            "/predictions", json={"version": version, "input": {"text": "x"}}, headers={"Prefer": "wait"}
         ).json()
         assert ran["output"] == "+x"  # the trained version still runs after the restart
 
@@ -112,10 +113,8 @@ def test_records_are_written_atomically(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", crash)
-    try:
+    with contextlib.suppress(OSError):
         store.put("models", "a/b", {"owner": "a", "name": "b", "n": 2})
-    except OSError:
-        pass
     monkeypatch.undo()
     files = list((tmp_path / "state" / "models").iterdir())
     assert [f.name for f in files] == ["a%2Fb.json"]  # no temp file left behind

@@ -33,7 +33,7 @@ def bigrams(text: str) -> dict[str, dict[str, int]]:
     """word -> following word -> count, in first-seen order (for stable greedy picks)."""
     table: dict[str, dict[str, int]] = defaultdict(dict)
     words = text.split()
-    for a, b in zip(words, words[1:]):
+    for a, b in zip(words, words[1:], strict=False):
         table[a][b] = table[a].get(b, 0) + 1
     return dict(table)
 
@@ -67,6 +67,7 @@ class TinyLM(CogStyleModel):
 
     name = "rshell/tinylm"
     description = "A tiny bigram language model that streams words, for trying out streaming."
+    official = True
     token_delay = 0.02  # seconds between tokens, so streaming is observable
 
     def run(

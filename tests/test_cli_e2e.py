@@ -223,3 +223,14 @@ def test_examples_replay_on_the_local_sandbox(script: str, tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     assert "error" not in done.stderr.lower()
+
+
+def test_files_download_follows_the_signed_url_on_the_sandbox(env, tmp_path: Path) -> None:
+    source = tmp_path / "note.txt"
+    source.write_bytes(b"signed and delivered")
+    uploaded = rshell("files", "upload", str(source), env=env, cwd=tmp_path)
+    assert uploaded.returncode == 0, uploaded.stderr
+    file_id = json.loads(uploaded.stdout)["id"]
+    done = rshell("files", "download", file_id, str(tmp_path / "back.txt"), env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "back.txt").read_bytes() == b"signed and delivered"

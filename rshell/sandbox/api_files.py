@@ -7,18 +7,23 @@ served without auth at /delivery/{id}/{filename}, as Replicate's delivery URLs a
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import mimetypes
 import os
 import tempfile
+import time
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from rshell.sandbox import ids, render
+from rshell.sandbox.catalog import OWNER
 from rshell.sandbox.pagination import page
 from rshell.sandbox.problems import Problem, invalid, not_found
 from rshell.sandbox.web import empty, origin, param, reply, sandbox
@@ -49,7 +54,7 @@ async def files_create(request: Request) -> JSONResponse:
         size, digest = await _save(upload, box.store.blob_path(record["id"]), limit)
     record.update(size=size, sha256=digest)
     box.store.put("files", record["id"], record)
-    return reply(render.file_view(record, origin(request)), 201)
+    return reply(_view(box, record, origin(request)), 201)
 
 
 def _describe(upload: UploadFile, fields: dict[str, str]) -> dict[str, Any]:
@@ -107,11 +112,12 @@ async def files_list(request: Request) -> JSONResponse:
     found = sandbox(request).store.values("files")
     found.sort(key=lambda f: (f["created_at"], f["id"]), reverse=True)
     here = origin(request)
-    return reply(page(request, found, lambda f: render.file_view(f, here)))
+    box = sandbox(request)
+    return reply(page(request, found, lambda f: _view(box, f, here)))
 
 
 async def files_get(request: Request) -> JSONResponse:
-    return reply(render.file_view(_file(request), origin(request)))
+    return reply(_view(sandbox(request), _file(request), origin(request)))
 
 
 async def files_delete(request: Request) -> Response:
@@ -122,9 +128,42 @@ async def files_delete(request: Request) -> Response:
     return empty(204)
 
 
+def signature(secret: str, owner: str, file_id: str, expiry: int) -> str:
+    """base64 HMAC-SHA256 of '{owner} {id} {expiry}': the spec's download signature."""
+    digest = hmac.new(secret.encode(), f"{owner} {file_id} {expiry}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _view(box: Any, record: dict[str, Any], here: str) -> dict[str, Any]:
+    """The file with `urls.download`: its download URL signed until the file expires."""
+    expiry = int(ids.parse_iso(record["expires_at"]).timestamp())
+    query = urlencode(
+        {"owner": OWNER, "expiry": expiry, "signature": signature(box.files_secret, OWNER, record["id"], expiry)}
+    )
+    return render.file_view(record, here, f"{here}/v1/files/{record['id']}/download?{query}")
+
+
+def _check_signed(request: Request, box: Any, file_id: str) -> None:
+    """files.download needs owner, expiry and signature (no token): checked here."""
+    query = request.query_params
+    missing = [name for name in ("owner", "expiry", "signature") if not query.get(name)]
+    if missing:
+        raise Problem(400, f"{missing[0]}: required; download with the file's signed urls.download")
+    if not query["expiry"].isdigit():
+        raise Problem(400, "expiry: must be a Unix timestamp")
+    expiry = int(query["expiry"])
+    expected = signature(box.files_secret, query["owner"], file_id, expiry)
+    if query["owner"] != OWNER or not hmac.compare_digest(expected, query["signature"]):
+        raise Problem(403, "signature: does not match this file, owner and expiry")
+    if expiry < time.time():
+        raise Problem(403, "this download URL has expired; get the file again for a fresh one")
+
+
 async def files_download(request: Request) -> FileResponse:
     record = _file(request)
-    path = sandbox(request).store.blob_path(record["id"])
+    box = sandbox(request)
+    _check_signed(request, box, record["id"])
+    path = box.store.blob_path(record["id"])
     return FileResponse(path, media_type="application/octet-stream", filename=record.get("name") or record["id"])
 
 

@@ -41,6 +41,8 @@ class Sandbox:
         self.origin = ""
         self.origins: tuple[str, ...] = ()
         self.secret: str = self.store.setting("webhook_secret", _new_secret)
+        # signs files.download URLs ('{owner} {id} {expiry}', as the spec describes)
+        self.files_secret: str = self.store.setting("files_secret", lambda: secrets.token_urlsafe(32))
         self._logs: dict[str, EventLog] = {}
         self._logs_lock = threading.Lock()
         for key, predictor in predictors.items():  # may raise (an unreachable --cog server)

@@ -107,7 +107,8 @@ def release(number: int, model: str, version: str, configuration: Json, created_
     }
 
 
-def file_view(record: Json, origin: str) -> Json:
+def file_view(record: Json, origin: str, download: str | None = None) -> Json:
+    """A file as the API shows it; `download` is its signed download URL, if any."""
     api = f"{origin}/v1/files/{record['id']}"
     return {
         "id": record["id"],
@@ -119,5 +120,5 @@ def file_view(record: Json, origin: str) -> Json:
         "metadata": record.get("metadata") or {},
         "created_at": record["created_at"],
         "expires_at": record["expires_at"],
-        "urls": {"get": api},
+        "urls": {"get": api, **({"download": download} if download else {})},
     }

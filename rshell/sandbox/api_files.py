@@ -31,6 +31,7 @@ from rshell.sandbox.web import empty, origin, param, reply, sandbox
 CHUNK = 1 << 20
 FORM_OVERHEAD = 1 << 20  # room for the multipart framing and small fields
 EXPIRY_SECONDS = 24 * 3600
+MAX_METADATA = 64 * 1024
 
 
 def _too_large(limit: int) -> Problem:
@@ -45,11 +46,18 @@ async def files_create(request: Request) -> JSONResponse:
         raise _too_large(limit)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Problem(415, "upload files as multipart/form-data with a `content` part")
-    async with request.form(max_files=1, max_fields=10) as form:
+    # two file parts: the official JS client sends `metadata` as a JSON blob part
+    async with request.form(max_files=2, max_fields=10) as form:
         upload = form.get("content")
         if not isinstance(upload, UploadFile):
             raise invalid("content: a file part named `content` is required")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        meta = form.get("metadata")
+        if isinstance(meta, UploadFile):
+            raw = await meta.read(MAX_METADATA + 1)
+            if len(raw) > MAX_METADATA:
+                raise invalid(f"metadata: at most {MAX_METADATA} bytes")
+            fields["metadata"] = raw.decode("utf-8", "replace")
         record = _describe(upload, fields)
         size, digest = await _save(upload, box.store.blob_path(record["id"]), limit)
     record.update(size=size, sha256=digest)

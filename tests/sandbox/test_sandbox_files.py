@@ -142,3 +142,16 @@ def test_real_pixels_output_is_a_png_served_by_the_sandbox(api):
     image = httpx.get(urls[0])
     assert image.headers["content-type"] == "image/png"
     assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_metadata_as_a_json_file_part_like_the_js_client_sends(fake):
+    """The official JS client's files.create sends metadata as a second file part."""
+    files = [
+        ("content", ("a.txt", b"from js", "application/octet-stream")),
+        ("metadata", ("blob", b'{"customer": 123}', "application/json")),
+    ]
+    created = fake.client.post("/files", files=files)
+    assert created.status_code == 201, created.text
+    assert created.json()["metadata"] == {"customer": 123}
+    bad = [files[0], ("metadata", ("blob", b"[1]", "application/json"))]
+    assert fake.client.post("/files", files=bad).status_code == 422

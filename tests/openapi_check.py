@@ -35,12 +35,16 @@ PROBLEM = {
 
 
 def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0 `nullable: true` as JSON Schema (`type: [T, "null"]`)."""
+    """OpenAPI 3.0 `nullable: true` as JSON Schema (`type: [T, "null"]`); `oneOf` as `anyOf`."""
     if isinstance(node, list):
         return [_nullable(n) for n in node]
     if not isinstance(node, dict):
         return node
     out = {k: _nullable(v) for k, v in node.items() if k not in ("example", "description")}
+    if "oneOf" in out:
+        # The spec's oneOf means "one of these shapes", not "exactly one": a prediction's
+        # `version` is any string or the official models' "hidden", which is both.
+        out["anyOf"] = out.pop("oneOf")
     if out.pop("nullable", False):
         if "type" in out:
             out["type"] = [out["type"], "null"]

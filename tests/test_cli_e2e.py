@@ -107,12 +107,46 @@ def test_train_with_a_zip_upload_creates_a_version(env, tmp_path: Path, sandbox)
 
 
 def test_deployments_create_and_run_through_it(env, tmp_path: Path) -> None:
-    done = rshell("deployments", "create", "dep", "--model", "rshell/echo", "--hardware", "cpu", env=env, cwd=tmp_path)
+    done = rshell(
+        "deployments", "create", "dep", "--model", "rshell/pixels", "--hardware", "cpu", env=env, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["current_release"]["number"] == 1
-    run = rshell("run", "--deployment", "sandbox/dep", "text=via deployment", env=env, cwd=tmp_path)
+    run = rshell("run", "--deployment", "sandbox/dep", "prompt=via deployment", "width=16", env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["status"] == "succeeded"
+
+
+def test_deploying_an_official_model_is_refused_before_creating(env, tmp_path: Path, sandbox) -> None:
+    done = rshell("deployments", "create", "dep", "--model", "rshell/echo", env=env, cwd=tmp_path)
+    assert done.returncode == 1
+    assert (
+        done.stderr.splitlines()[0]
+        == "error: rshell/echo is an official model: it runs by name, with no version to deploy"
+    )
+    listed = httpx.get(f"{sandbox.url}/deployments", headers={"Authorization": f"Bearer {sandbox.token}"})
+    assert listed.json()["results"] == []
+
+
+def latest_version(sandbox, model: str) -> str:
+    reply = httpx.get(f"{sandbox.url}/models/{model}", headers={"Authorization": f"Bearer {sandbox.token}"})
+    return reply.json()["latest_version"]["id"]
+
+
+def test_run_routes_official_models_by_name_and_the_others_by_version(env, tmp_path: Path, sandbox) -> None:
+    """SPEC 5 end to end: each built-in model runs where the real API would run it."""
+    ran = {}
+    for line in (
+        "run rshell/echo text=hi",
+        "run rshell/pixels prompt=x width=16 height=16",
+        "stream rshell/tinylm prompt=a max_tokens=3",
+    ):
+        done = rshell("-c", line, env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        ran[line.split()[1]] = json.loads(done.stdout)
+    assert ran["rshell/echo"]["output"] == "hi" and ran["rshell/echo"]["version"] == "hidden"
+    assert ran["rshell/pixels"]["version"] == latest_version(sandbox, "rshell/pixels")
+    assert ran["rshell/tinylm"]["status"] == "succeeded" and ran["rshell/tinylm"]["version"] == "hidden"
 
 
 @pytest.mark.parametrize(
@@ -173,8 +207,9 @@ def test_dry_run_sends_no_mutation(env, tmp_path: Path, sandbox) -> None:
     done = rshell(str(script), "--dry-run", env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == f'POST {sandbox.url}/models/rshell/pixels/predictions {{"input":{{"prompt":"fox"}}}}'
-    assert lines[1].startswith(f"POST {sandbox.url}/models/rshell/upscale/predictions")
+    pixels, upscale = latest_version(sandbox, "rshell/pixels"), latest_version(sandbox, "rshell/upscale")
+    assert lines[0] == f'POST {sandbox.url}/predictions {{"version":"{pixels}","input":{{"prompt":"fox"}}}}'
+    assert lines[1].startswith(f'POST {sandbox.url}/predictions {{"version":"{upscale}"')
     assert predictions(sandbox) == []
 
 
@@ -188,3 +223,14 @@ def test_examples_replay_on_the_local_sandbox(script: str, tmp_path: Path) -> No
     )
     assert done.returncode == 0, done.stderr
     assert "error" not in done.stderr.lower()
+
+
+def test_files_download_follows_the_signed_url_on_the_sandbox(env, tmp_path: Path) -> None:
+    source = tmp_path / "note.txt"
+    source.write_bytes(b"signed and delivered")
+    uploaded = rshell("files", "upload", str(source), env=env, cwd=tmp_path)
+    assert uploaded.returncode == 0, uploaded.stderr
+    file_id = json.loads(uploaded.stdout)["id"]
+    done = rshell("files", "download", file_id, str(tmp_path / "back.txt"), env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "back.txt").read_bytes() == b"signed and delivered"

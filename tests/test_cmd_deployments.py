@@ -65,6 +65,25 @@ def test_create_deploys_the_models_latest_version_on_cpu_by_default(api):
     assert result.data["owner"] == "alice"
 
 
+def test_create_of_an_official_model_is_refused_before_sending(api):
+    """Official models run by name; their version ids are refused, so nothing to deploy."""
+    api.get("/models/meta/llama").respond(200, json=fx.model("meta", "llama", llm=True, is_official=True))
+    route = api.post("/deployments").respond(200, json=fx.deployment(name="my-app"))
+    with pytest.raises(RshellError, match="meta/llama is an official model") as caught:
+        Harness().run("deployments create my-app --model meta/llama")
+    assert "run meta/llama" in (caught.value.hint or "")
+    assert not route.called
+
+
+def test_create_of_a_model_of_unknown_kind_deploys_its_latest_version(api):
+    body = fx.model()
+    del body["is_official"]
+    api.get("/models/stability-ai/sdxl").respond(200, json=body)
+    route = api.post("/deployments").respond(200, json=fx.deployment(name="my-app"))
+    Harness().run("deployments create my-app --model stability-ai/sdxl")
+    assert body_of(route)["version"] == fx.VERSION_ID
+
+
 def test_create_with_every_flag_sends_them_and_skips_the_model_lookup(api):
     model_route = api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
     route = api.post("/deployments").respond(200, json=fx.deployment())
@@ -100,7 +119,7 @@ def test_create_with_the_accounts_own_owner_sends_just_the_name(api):
 
 def test_create_of_a_model_without_versions_sends_nothing(api):
     api.get("/models/alice/empty").respond(200, json=fx.model("alice", "empty", latest_version=None))
-    with pytest.raises(UsageError) as caught:
+    with pytest.raises(RshellError, match="alice/empty has no version to deploy") as caught:
         Harness().run("deployments create my-app --model alice/empty")
     assert "--version" in (caught.value.hint or "")
     assert not any(call.request.method == "POST" for call in api.calls)

@@ -112,6 +112,31 @@ def test_download_writes_to_dest(api, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]  # no temporary file left
 
 
+def test_download_follows_the_records_signed_url(api, tmp_path):
+    signed = f"{BASE}/files/{fx.FILE_ID}/download?owner=alice&expiry=1708515345&signature=zuo%2BhQ%3D"
+    api.get(f"/files/{fx.FILE_ID}").respond(200, json=fx.file(urls={"get": "x", "download": signed}))
+    route = api.get(f"/files/{fx.FILE_ID}/download").respond(200, content=CONTENT)
+    Harness().run(f"files download {fx.FILE_ID} {tmp_path / 'out.png'}")
+    assert dict(route.calls.last.request.url.params) == {
+        "owner": "alice",
+        "expiry": "1708515345",
+        "signature": "zuo+hQ=",
+    }
+
+
+def test_a_signed_url_for_another_host_or_file_is_not_followed(api, tmp_path):
+    for bad in (
+        f"https://evil.example/v1/files/{fx.FILE_ID}/download?owner=a&expiry=1&signature=s",
+        f"{BASE}/files/other/download?owner=a&expiry=1&signature=s",
+    ):
+        api.get(f"/files/{fx.FILE_ID}").respond(200, json=fx.file(urls={"get": "x", "download": bad}))
+        route = api.get(f"/files/{fx.FILE_ID}/download").respond(200, content=CONTENT)
+        dest = tmp_path / "out.png"
+        Harness().run(f"files download {fx.FILE_ID} {dest}")
+        dest.unlink()
+        assert "signature" not in dict(route.calls.last.request.url.params)
+
+
 def test_download_defaults_to_the_files_name_in_the_current_directory(api, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     api.get(f"/files/{fx.FILE_ID}").respond(200, json=fx.file(name="../../escape.png"))

@@ -170,6 +170,13 @@ def test_schema_of_a_model_without_versions_says_so(api):
     assert "no version" in caught.value.message
 
 
+def test_schema_of_an_official_model_is_its_latest_versions(api):
+    api.get("/models/meta/llama").respond(200, json=fx.model("meta", "llama", llm=True, is_official=True))
+    result = Harness().run("model schema meta/llama")
+    assert result.data == fx.cog_llm_schema()
+    assert "prompt*" in result.text
+
+
 def test_schema_of_a_bare_version_id_is_a_usage_error_before_any_request(api):
     with pytest.raises(UsageError):
         Harness().run(f"model schema {fx.VERSION_ID}")

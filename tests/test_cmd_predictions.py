@@ -17,7 +17,7 @@ from handler_support import BASE, Harness, body_of, prepare
 
 from rshell.commands import running
 from rshell.commands.context import Result
-from rshell.errors import AuthError, Interrupted, UsageError
+from rshell.errors import ApiError, AuthError, Interrupted, RshellError, UsageError
 
 PID = fx.PREDICTION_ID
 STREAM_URL = f"https://stream.replicate.com/v1/files/{PID}-stream"
@@ -31,8 +31,12 @@ def api():
         yield router
 
 
-def mock_model(api, owner: str = "stability-ai", name: str = "sdxl", *, llm: bool = False) -> respx.Route:
-    return api.get(f"{BASE}/models/{owner}/{name}").respond(200, json=fx.model(owner, name, llm=llm))
+def mock_model(
+    api, owner: str = "stability-ai", name: str = "sdxl", *, llm: bool = False, official: bool = True
+) -> respx.Route:
+    """The model object; official unless told, so `run owner/name` uses the model endpoint."""
+    body = fx.model(owner, name, llm=llm, is_official=official)
+    return api.get(f"{BASE}/models/{owner}/{name}").respond(200, json=body)
 
 
 def model_create(api, owner: str = "stability-ai", name: str = "sdxl") -> respx.Route:
@@ -93,6 +97,124 @@ def test_deployment_uses_the_deployment_endpoint_and_its_release_schema(api):
     with pytest.raises(UsageError, match="width"):
         Harness().run("run --deployment alice/my-app prompt=hi width=5")
     assert create.call_count == 1
+
+
+# routing by is_official (SPEC 5) ----------------------------------------------------
+
+NOT_FOUND = fx.problem(404, "The requested resource could not be found.")  # Replicate's words
+
+
+def test_a_model_that_is_not_official_runs_its_latest_version(api):
+    mock_model(api, official=False)
+    by_name = model_create(api).respond(404, json=NOT_FOUND)
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
+    result = Harness().run("run stability-ai/sdxl prompt='a red fox' width=512")
+    assert body_of(create) == {"version": fx.VERSION_ID, "input": {"prompt": "a red fox", "width": 512}}
+    assert create.calls.last.request.headers["Prefer"] == "wait"
+    assert not by_name.called
+    assert result.ok
+
+
+def test_a_versioned_model_is_validated_against_its_latest_versions_schema(api):
+    mock_model(api, official=False)
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
+    with pytest.raises(UsageError, match="width"):
+        Harness().run("run stability-ai/sdxl prompt=hi width=99999")
+    assert not create.called
+
+
+def test_a_model_without_official_status_or_a_latest_version_is_a_clear_error(api):
+    api.get(f"{BASE}/models/alice/empty").respond(
+        200, json=fx.model("alice", "empty", is_official=False, latest_version=None)
+    )
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction())
+    with pytest.raises(RshellError, match="alice/empty has no version to run") as caught:
+        Harness().run("run alice/empty prompt=hi")
+    assert "alice/empty:VERSION" in (caught.value.hint or "")
+    assert not create.called and len(api.calls) == 1
+
+
+def test_an_official_model_never_sends_a_version(api):
+    mock_model(api, "black-forest-labs", "flux-schnell", official=True)
+    create = model_create(api, "black-forest-labs", "flux-schnell").respond(201, json=fx.prediction("succeeded"))
+    by_version = api.post(f"{BASE}/predictions").respond(422, json=fx.problem(422, "Invalid version"))
+    Harness().run("run black-forest-labs/flux-schnell prompt=hi")
+    assert "version" not in body_of(create)
+    assert not by_version.called
+
+
+def test_stream_of_a_versioned_model_streams_its_latest_version(api, sleeps):
+    mock_model(api, "meta", "llama", llm=True, official=False)
+    create = api.post(f"{BASE}/predictions").respond(201, json=llm_prediction("starting"))
+    api.get(STREAM_URL).respond(200, headers=SSE, text="event: output\ndata: hi\n\nevent: done\ndata: {}\n\n")
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=llm_prediction("succeeded", output=["hi"]))
+    h = Harness()
+    h.run("stream meta/llama prompt=x")
+    assert body_of(create) == {"version": fx.LLM_VERSION_ID, "input": {"prompt": "x"}, "stream": True}
+    assert "Prefer" not in create.calls.last.request.headers
+    assert h.stdout.getvalue().startswith("hi")
+
+
+def test_unknown_official_status_tries_the_model_endpoint_then_the_latest_version(api):
+    body = fx.model()
+    del body["is_official"]  # an older or partial answer: rshell cannot tell
+    api.get(f"{BASE}/models/stability-ai/sdxl").respond(200, json=body)
+    by_name = model_create(api).respond(404, json=NOT_FOUND)
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
+    result = Harness().run("run stability-ai/sdxl prompt=hi")
+    assert by_name.call_count == 1 and body_of(by_name) == {"input": {"prompt": "hi"}}
+    assert body_of(create) == {"version": fx.VERSION_ID, "input": {"prompt": "hi"}}
+    assert result.ok
+
+
+def test_unknown_official_status_runs_by_name_when_the_model_endpoint_accepts(api):
+    body = fx.model()
+    del body["is_official"]
+    api.get(f"{BASE}/models/stability-ai/sdxl").respond(200, json=body)
+    by_name = model_create(api).respond(201, json=fx.prediction("succeeded"))
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
+    Harness().run("run stability-ai/sdxl prompt=hi")
+    assert by_name.called and not create.called
+
+
+def test_the_fallback_retries_only_a_404(api):
+    body = fx.model()
+    del body["is_official"]
+    api.get(f"{BASE}/models/stability-ai/sdxl").respond(200, json=body)
+    model_create(api).respond(422, json=fx.problem(422, "input.prompt is required"))
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
+    with pytest.raises(ApiError, match="input.prompt is required"):
+        Harness().run("run stability-ai/sdxl prompt=hi")
+    assert not create.called
+
+
+def test_a_forced_run_whose_model_fetch_failed_falls_back_like_the_go_cli(api):
+    """--dry-run goes on without the model; the fallback then looks the latest version up."""
+    lookups = api.get(f"{BASE}/models/stability-ai/sdxl").mock(
+        side_effect=[
+            httpx.Response(503, json=fx.problem(503, "Service Unavailable")),
+            httpx.Response(200, json=fx.model(is_official=False)),
+        ]
+    )
+    by_name = model_create(api).respond(404, json=NOT_FOUND)
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
+    h = Harness(dry_run=True)
+    h.run("run stability-ai/sdxl promt=unvalidated")
+    assert "inputs not validated" in h.err
+    assert by_name.called and lookups.call_count == 2
+    assert body_of(create) == {"version": fx.VERSION_ID, "input": {"promt": "unvalidated"}}
+
+
+def test_the_fallback_keeps_the_404_when_there_is_no_version_to_retry(api):
+    api.get(f"{BASE}/models/alice/gone").mock(
+        side_effect=[httpx.Response(503, json=fx.problem(503, "down")), httpx.Response(404, json=NOT_FOUND)]
+    )
+    model_create(api, "alice", "gone").respond(404, json=NOT_FOUND)
+    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction())
+    with pytest.raises(ApiError) as caught:
+        Harness(dry_run=True).run("run alice/gone prompt=hi")
+    assert caught.value.status == 404 and "alice/gone" in caught.value.message
+    assert not create.called
 
 
 def test_model_and_deployment_together_or_neither_is_a_usage_error(api):

@@ -108,7 +108,7 @@ def test_destination_and_reference_errors_send_nothing(api):
 
 def test_model_without_versions_is_an_error(api):
     api.get(f"{BASE}/models/alice/empty").respond(200, json=fx.model("alice", "empty", latest_version=None))
-    with pytest.raises(RshellError, match="no versions"):
+    with pytest.raises(RshellError, match="alice/empty has no version to train"):
         Harness().run("train alice/empty --destination alice/x steps=5")
 
 

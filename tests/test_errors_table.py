@@ -40,7 +40,7 @@ class Row:
 
 
 def _api(router: respx.MockRouter) -> None:
-    router.get(f"/models/{MODEL}").respond(200, json=fx.model())
+    router.get(f"/models/{MODEL}").respond(200, json=fx.model(is_official=True))
     router.post(f"/models/{MODEL}/predictions").respond(201, json=fx.prediction("succeeded"))
 
 
@@ -198,7 +198,7 @@ def test_api_failures_exit_1_with_the_problem_detail(status: int) -> None:
         503: "Service unavailable",
     }[status]
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        router.get(f"/models/{MODEL}").respond(200, json=fx.model())
+        router.get(f"/models/{MODEL}").respond(200, json=fx.model(is_official=True))
         router.post(f"/models/{MODEL}/predictions").respond(
             status, json=fx.problem(status, detail), headers={**PROBLEM, "Retry-After": "0"}
         )
@@ -219,7 +219,7 @@ def test_network_down_exits_1() -> None:
 
 
 def test_a_terminated_stream_resumes_then_polls_and_fails_cleanly_when_the_network_goes() -> None:
-    llm = fx.model(llm=True)
+    llm = fx.model(llm=True, is_official=True)
     owner, name = llm["owner"], llm["name"]
     started = fx.prediction("starting", model=f"{owner}/{name}")
     broken = fx.sse_body([("output", "Once")])  # no `done`: the connection just ends

@@ -256,7 +256,7 @@ def test_a_failing_stage_stops_the_pipeline(tmp_path: Path) -> None:
 
     marker = tmp_path / "ran"
     with respx.mock(base_url=BASE) as router:
-        router.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
+        router.get("/models/stability-ai/sdxl").respond(200, json=fx.model(is_official=True))
         router.post("/models/stability-ai/sdxl/predictions").respond(201, json=fx.prediction("failed"))
         run = Run()
         assert run(f"x = run stability-ai/sdxl prompt=hi | !touch {marker}") == 1

@@ -104,11 +104,19 @@ async def _owner_matches(client: Any, owner: str, name: str) -> None:
 
 
 async def _latest_version(client: Any, owner: str, name: str) -> str:
-    model = as_json(await client.models_get(owner, name))
-    latest = (model.get("latest_version") or {}) if isinstance(model, dict) else {}
-    if not latest.get("id"):
-        raise UsageError(f"{owner}/{name} has no version to deploy", "push a version first, or pass --version ID")
-    return str(latest["id"])
+    """The version a deployment of owner/name runs: its latest, decided from the model
+    object like `run` (an official model runs by name and has no version to deploy)."""
+    from rshell.commands.modelref import no_version, route_of_model
+
+    route = route_of_model(await client.models_get(owner, name), f"{owner}/{name}")
+    if route.official:
+        raise RshellError(
+            f"{owner}/{name} is an official model: it runs by name, with no version to deploy",
+            f"run it directly: run {owner}/{name} key=value…",
+        )
+    if not route.latest:
+        raise no_version(f"{owner}/{name}", "deploy", "pass --version ID")
+    return route.latest
 
 
 def _deployment_name(text: str) -> tuple[str | None, str]:

@@ -89,6 +89,24 @@ async def delete(ctx: Context, args: ParsedArgs) -> Result:
     return Result(None, f"deleted file {args.id}", bind=False)
 
 
+def signed_params(client: Any, file: dict[str, Any], file_id: str) -> dict[str, Any]:
+    """owner, expiry and signature from the record's signed `urls.download`, which the
+    download endpoint requires. Not trusted: it must be this file's download on the API
+    host; otherwise (or when absent) the download goes without them."""
+    from urllib.parse import parse_qs, urlsplit
+
+    url = (file.get("urls") or {}).get("download")
+    if not isinstance(url, str) or not client.is_api_url(url):
+        return {}
+    parts = urlsplit(url)
+    if not parts.path.endswith(f"/files/{file_id}/download"):
+        return {}
+    query = {k: v[0] for k, v in parse_qs(parts.query).items() if v}
+    if not all(query.get(k) for k in ("owner", "expiry", "signature")) or not query["expiry"].isdigit():
+        return {}
+    return {"owner": query["owner"], "expiry": int(query["expiry"]), "signature": query["signature"]}
+
+
 def _refuse_existing(dest: Path) -> None:
     if dest.exists() or dest.is_symlink():
         raise UsageError(
@@ -109,5 +127,5 @@ async def download(ctx: Context, args: ParsedArgs) -> Result:
     file = as_json(await client.files_get(args.id))
     dest = given if given is not None and not given.is_dir() else (given or Path(".")) / file_name(file)
     _refuse_existing(dest)
-    written = await client.files_download(args.id, dest)
+    written = await client.files_download(args.id, dest, **signed_params(client, file, args.id))
     return Result(file, f"downloaded {args.id} to {written or dest} ({human_size(file.get('size'))})")

@@ -71,23 +71,93 @@ def parse_model_name(text: str, what: str = "model") -> tuple[str, str]:
     return ref.owner or "", ref.name or ""
 
 
-async def fetch_schema(client: ReplicateClient, ref: ModelRef) -> tuple[dict | None, str | None]:
-    """(openapi_schema, version id) of what `ref` runs.
+@dataclass(frozen=True)
+class Route:
+    """Where a prediction of a reference is created, and the schema it is checked against.
+
+    Official models run by name (`model`); any other model runs a version
+    (`version`), as the real API requires. `fallback` marks a model whose kind rshell
+    could not learn: try the model endpoint, and on 404 the latest version (`latest`,
+    looked up then if not known), as the official Go CLI does. `official` is the
+    model's own `is_official` (None when unknown or no model was fetched).
+    """
+
+    schema: dict | None
+    model: str | None = None
+    version: str | None = None
+    latest: str | None = None
+    fallback: bool = False
+    official: bool | None = None
+
+    @property
+    def version_id(self) -> str | None:
+        """The version behind the schema: the one named, else the model's latest."""
+        return self.version or self.latest
+
+
+async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run") -> Route:
+    """The route and schema of `ref`, from the model (or version) object it fetches.
 
     A bare version id has no GET endpoint without its model, so it comes back
-    without a schema (inputs then go unvalidated, as the official CLI does).
+    without a schema (inputs then go unvalidated, as the official CLI does). A model
+    that is not official and has no latest version is an error naming what to do.
     """
     if ref.model is None:
-        return None, ref.version
+        return Route(None, version=ref.version)
     if ref.version:
         key = (client.base_url, ref.owner or "", ref.name or "", ref.version)
         if key not in _VERSION_SCHEMAS:
             version = await client.models_versions_get(ref.owner or "", ref.name or "", ref.version)
             _VERSION_SCHEMAS[key] = attr(version, "openapi_schema")
-        return _VERSION_SCHEMAS[key], ref.version
-    model = await client.models_get(ref.owner or "", ref.name or "")
+        return Route(_VERSION_SCHEMAS[key], version=ref.version)
+    route = route_of_model(await client.models_get(ref.owner or "", ref.name or ""), ref.model)
+    if route.model is None and route.version is None:
+        raise no_version(ref.model, doing)
+    return route
+
+
+def route_of_model(model: Any, name: str) -> Route:
+    """`is_official` decides: by name, else by `latest_version`; unknown: both, in turn.
+
+    A model that is not official and has no latest version gets a route with neither
+    `model` nor `version`: nothing can run it.
+    """
     latest = attr(model, "latest_version")
-    return attr(latest, "openapi_schema"), attr(latest, "id")
+    schema, latest_id = attr(latest, "openapi_schema"), attr(latest, "id")
+    official = attr(model, "is_official")
+    if official is True:
+        return Route(schema, model=name, latest=latest_id, official=True)
+    if official is None:
+        return Route(schema, model=name, latest=latest_id, fallback=True)
+    latest_id = str(latest_id) if latest_id else None
+    return Route(schema, version=latest_id, latest=latest_id, official=False)
+
+
+def no_version(name: str, doing: str = "run", how: str | None = None) -> RshellError:
+    """A model with no `latest_version` has nothing to run, train or deploy (exit 1:
+    the API said so; no request that changes anything was sent)."""
+    return RshellError(
+        f"{name} has no version to {doing}: it is not an official model, so it runs by version",
+        f"push or train a version into {name} first, or {how or f'name one as {name}:VERSION'}",
+    )
+
+
+def unknown_route(ref: ModelRef) -> Route:
+    """The route when the lookup failed and the caller goes on anyway (--dry-run)."""
+    if ref.model is None or ref.version:
+        return Route(None, version=ref.version)
+    return Route(None, model=ref.model, fallback=True)
+
+
+async def latest_version_id(client: ReplicateClient, owner: str, name: str) -> str | None:
+    """The id of a model's latest version, or None when it has none."""
+    return attr(attr(await client.models_get(owner, name), "latest_version"), "id")
+
+
+async def fetch_schema(client: ReplicateClient, ref: ModelRef, doing: str = "run") -> tuple[dict | None, str | None]:
+    """(openapi_schema, version id) of `ref`: the version named, else the latest."""
+    route = await resolve(client, ref, doing)
+    return route.schema, route.version_id
 
 
 # A version never changes, so its schema is fetched once per process: a repeated

@@ -215,7 +215,7 @@ async def schema(ctx: Context, args: ParsedArgs) -> Result:
             "write owner/name:VERSION",
         )
     client = await ctx.client()
-    openapi_schema, version_id = await fetch_schema(client, ref)
+    openapi_schema, version_id = await fetch_schema(client, ref, "describe")
     if not openapi_schema:
         raise RshellError(
             f"{ref} has no version with a schema", "push a version first, or name one as owner/name:VERSION"

@@ -16,11 +16,13 @@ from rshell.client.fields import TERMINAL_STATUSES
 from rshell.commands.context import Result
 from rshell.commands.modelref import (
     fetch_deployment_schema,
-    fetch_schema,
     is_concatenate,
+    latest_version_id,
     parse_model_name,
     parse_model_ref,
     prepare_inputs,
+    resolve,
+    unknown_route,
 )
 from rshell.commands.running import (
     Watch,
@@ -51,45 +53,86 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Target:
-    """Which endpoint runs it: exactly one of model, version, deployment is set."""
+    """Which endpoint runs it: exactly one of model, version, deployment is set.
+
+    `fallback` (with `model`): rshell could not tell whether the model is official,
+    so a 404 from the model endpoint is retried on `latest` (or the latest version
+    looked up then), as the official Go CLI does.
+    """
 
     model: str | None = None
     version: str | None = None
     deployment: str | None = None
+    fallback: bool = False
+    latest: str | None = None
 
 
-def choose_target(args: ParsedArgs) -> Target:
-    """owner/name → model endpoint; :version or a bare id → version; --deployment."""
+def check_target(args: ParsedArgs) -> None:
+    """The reference checks that need no network: model or --deployment, well formed."""
     text, deployment = args.values.get("model"), args.values.get("deployment")
     if deployment:
         if text:
             raise UsageError("give a model or --deployment, not both", f"drop '{text}' to run the deployment")
-        owner, name = parse_model_name(deployment, "deployment")
-        return Target(deployment=f"{owner}/{name}")
+        parse_model_name(deployment, "deployment")
+        return
     if not text:
         raise UsageError(
             "`prediction create` needs a model", "e.g. run stability-ai/sdxl prompt='a fox', or --deployment owner/name"
         )
-    ref = parse_model_ref(text)
-    if ref.version:
-        return Target(version=ref.version)
-    return Target(model=ref.model)
+    parse_model_ref(text)
 
 
-async def load_schema(ctx: Context, client: ReplicateClient, args: ParsedArgs, target: Target) -> dict | None:
-    """The version's OpenAPI schema; in --dry-run a failed fetch only skips validation."""
+async def resolve_target(ctx: Context, client: ReplicateClient, args: ParsedArgs) -> tuple[Target, dict | None]:
+    """The endpoint and the schema to validate against, from the object fetched.
+
+    `owner/name` runs by name only when the model is official, else its latest
+    version (SPEC 5). In --dry-run a failed fetch only skips validation, and the
+    model's kind is then unknown (the Go CLI's fallback).
+    """
+    check_target(args)
+    deployment = args.values.get("deployment")
+    ref = None if deployment else parse_model_ref(args.values["model"])
     try:
-        if target.deployment:
-            owner, name = target.deployment.split("/", 1)
+        if deployment:
+            owner, name = parse_model_name(deployment, "deployment")
             schema, _ = await fetch_deployment_schema(client, owner, name)
-        else:
-            schema, _ = await fetch_schema(client, parse_model_ref(args.values["model"]))
+            return Target(deployment=f"{owner}/{name}"), schema
+        route = await resolve(client, ref)  # type: ignore[arg-type]
     except (AuthError, NetworkError, ApiError) as exc:
         if not ctx.dry_run:
             raise
         ctx.out.info(f"inputs not validated: {exc.message}")
+        if deployment:
+            return Target(deployment=deployment), None
+        route = unknown_route(ref)  # type: ignore[arg-type]
+    target = Target(model=route.model, fallback=route.fallback, latest=route.latest)
+    return (Target(version=route.version) if route.version else target), route.schema
+
+
+async def create_prediction(client: ReplicateClient, target: Target, inputs: dict, **options: Any) -> Prediction:
+    """Create on the target's endpoint; an unknown model's 404 retries its latest version."""
+    if not target.fallback or not target.model:
+        return await client.predictions_create(
+            inputs, model=target.model, version=target.version, deployment=target.deployment, **options
+        )
+    try:
+        return await client.predictions_create(inputs, model=target.model, **options)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        latest = target.latest or await _latest_or_none(client, target.model)
+        if not latest:
+            raise
+    return await client.predictions_create(inputs, version=latest, **options)
+
+
+async def _latest_or_none(client: ReplicateClient, model: str) -> str | None:
+    """The latest version for the fallback; if even that lookup fails, the 404 stands."""
+    owner, name = model.split("/", 1)
+    try:
+        return await latest_version_id(client, owner, name)
+    except (AuthError, NetworkError, ApiError):
         return None
-    return schema
 
 
 def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
@@ -103,9 +146,9 @@ def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
-    target = choose_target(args)
+    check_target(args)
     client = await ctx.client()
-    schema = await load_schema(ctx, client, args, target)
+    target, schema = await resolve_target(ctx, client, args)
     inputs = await prepare_inputs(
         ctx,
         list(args.inputs),
@@ -116,11 +159,10 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     streaming = should_stream(ctx, args, schema)
     waiting = args.values.get("wait") is not False
     try:
-        prediction = await client.predictions_create(
+        prediction = await create_prediction(
+            client,
+            target,
             inputs,
-            model=target.model,
-            version=target.version,
-            deployment=target.deployment,
             stream=streaming,
             wait=True if waiting and not streaming else None,
             webhook=args.values.get("webhook"),

@@ -57,7 +57,7 @@ def trainer_ref(text: str) -> ModelRef:
 async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) -> tuple[dict | None, str]:
     """(schema, version id) of the trainer; in --dry-run a failed fetch is not fatal."""
     try:
-        schema, version_id = await fetch_schema(client, ref)
+        schema, version_id = await fetch_schema(client, ref, "train")
     except (AuthError, NetworkError, ApiError) as exc:
         if not ctx.dry_run:
             raise

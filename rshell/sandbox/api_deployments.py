@@ -70,8 +70,9 @@ async def deployments_create(request: Request) -> JSONResponse:
     config = _configuration(body)
     box = sandbox(request)
     owner, _, model_name = model.partition("/")
-    box.model(owner, model_name)
-    box.version(model, version_id)
+    if box.is_official(model):
+        raise invalid(f"model {model}: an official model runs by name and cannot be deployed")
+    box.listed_version(owner, model_name, version_id)
     key = f"{OWNER}/{name}"
     with box.store.lock:
         if box.store.get("deployments", key) is not None:

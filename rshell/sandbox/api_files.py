@@ -7,18 +7,23 @@ served without auth at /delivery/{id}/{filename}, as Replicate's delivery URLs a
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import mimetypes
 import os
 import tempfile
+import time
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from rshell.sandbox import ids, render
+from rshell.sandbox.catalog import OWNER
 from rshell.sandbox.pagination import page
 from rshell.sandbox.problems import Problem, invalid, not_found
 from rshell.sandbox.web import empty, origin, param, reply, sandbox
@@ -26,6 +31,7 @@ from rshell.sandbox.web import empty, origin, param, reply, sandbox
 CHUNK = 1 << 20
 FORM_OVERHEAD = 1 << 20  # room for the multipart framing and small fields
 EXPIRY_SECONDS = 24 * 3600
+MAX_METADATA = 64 * 1024
 
 
 def _too_large(limit: int) -> Problem:
@@ -40,16 +46,23 @@ async def files_create(request: Request) -> JSONResponse:
         raise _too_large(limit)
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         raise Problem(415, "upload files as multipart/form-data with a `content` part")
-    async with request.form(max_files=1, max_fields=10) as form:
+    # two file parts: the official JS client sends `metadata` as a JSON blob part
+    async with request.form(max_files=2, max_fields=10) as form:
         upload = form.get("content")
         if not isinstance(upload, UploadFile):
             raise invalid("content: a file part named `content` is required")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        meta = form.get("metadata")
+        if isinstance(meta, UploadFile):
+            raw = await meta.read(MAX_METADATA + 1)
+            if len(raw) > MAX_METADATA:
+                raise invalid(f"metadata: at most {MAX_METADATA} bytes")
+            fields["metadata"] = raw.decode("utf-8", "replace")
         record = _describe(upload, fields)
         size, digest = await _save(upload, box.store.blob_path(record["id"]), limit)
     record.update(size=size, sha256=digest)
     box.store.put("files", record["id"], record)
-    return reply(render.file_view(record, origin(request)), 201)
+    return reply(_view(box, record, origin(request)), 201)
 
 
 def _describe(upload: UploadFile, fields: dict[str, str]) -> dict[str, Any]:
@@ -107,11 +120,12 @@ async def files_list(request: Request) -> JSONResponse:
     found = sandbox(request).store.values("files")
     found.sort(key=lambda f: (f["created_at"], f["id"]), reverse=True)
     here = origin(request)
-    return reply(page(request, found, lambda f: render.file_view(f, here)))
+    box = sandbox(request)
+    return reply(page(request, found, lambda f: _view(box, f, here)))
 
 
 async def files_get(request: Request) -> JSONResponse:
-    return reply(render.file_view(_file(request), origin(request)))
+    return reply(_view(sandbox(request), _file(request), origin(request)))
 
 
 async def files_delete(request: Request) -> Response:
@@ -122,9 +136,42 @@ async def files_delete(request: Request) -> Response:
     return empty(204)
 
 
+def signature(secret: str, owner: str, file_id: str, expiry: int) -> str:
+    """base64 HMAC-SHA256 of '{owner} {id} {expiry}': the spec's download signature."""
+    digest = hmac.new(secret.encode(), f"{owner} {file_id} {expiry}".encode(), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _view(box: Any, record: dict[str, Any], here: str) -> dict[str, Any]:
+    """The file with `urls.download`: its download URL signed until the file expires."""
+    expiry = int(ids.parse_iso(record["expires_at"]).timestamp())
+    query = urlencode(
+        {"owner": OWNER, "expiry": expiry, "signature": signature(box.files_secret, OWNER, record["id"], expiry)}
+    )
+    return render.file_view(record, here, f"{here}/v1/files/{record['id']}/download?{query}")
+
+
+def _check_signed(request: Request, box: Any, file_id: str) -> None:
+    """files.download needs owner, expiry and signature (no token): checked here."""
+    query = request.query_params
+    missing = [name for name in ("owner", "expiry", "signature") if not query.get(name)]
+    if missing:
+        raise Problem(400, f"{missing[0]}: required; download with the file's signed urls.download")
+    if not query["expiry"].isdigit():
+        raise Problem(400, "expiry: must be a Unix timestamp")
+    expiry = int(query["expiry"])
+    expected = signature(box.files_secret, query["owner"], file_id, expiry)
+    if query["owner"] != OWNER or not hmac.compare_digest(expected, query["signature"]):
+        raise Problem(403, "signature: does not match this file, owner and expiry")
+    if expiry < time.time():
+        raise Problem(403, "this download URL has expired; get the file again for a fresh one")
+
+
 async def files_download(request: Request) -> FileResponse:
     record = _file(request)
-    path = sandbox(request).store.blob_path(record["id"])
+    box = sandbox(request)
+    _check_signed(request, box, record["id"])
+    path = box.store.blob_path(record["id"])
     return FileResponse(path, media_type="application/octet-stream", filename=record.get("name") or record["id"])
 
 

@@ -166,16 +166,12 @@ async def models_examples(request: Request) -> JSONResponse:
 
 async def versions_list(request: Request) -> JSONResponse:
     owner, name = _model_key(request)
-    box = sandbox(request)
-    box.model(owner, name)
-    return reply(page(request, box.versions(f"{owner}/{name}"), render.version_view))
+    return reply(page(request, sandbox(request).listed_versions(owner, name), render.version_view))
 
 
 async def versions_get(request: Request) -> JSONResponse:
     owner, name = _model_key(request)
-    box = sandbox(request)
-    box.model(owner, name)
-    return reply(render.version_view(box.version(f"{owner}/{name}", param(request, "version_id"))))
+    return reply(render.version_view(sandbox(request).listed_version(owner, name, param(request, "version_id"))))
 
 
 async def versions_delete(request: Request) -> Response:
@@ -183,8 +179,7 @@ async def versions_delete(request: Request) -> Response:
     version_id = param(request, "version_id")
     box = sandbox(request)
     key = f"{owner}/{name}"
-    box.model(owner, name)
-    box.version(key, version_id)
+    box.listed_version(owner, name, version_id)
     if not caller_owns(owner):
         raise Problem(403, f"you can only delete versions of your own models; {key} belongs to {owner}")
     used = [d for d in box.store.values("deployments") if d["releases"][-1]["version"] == version_id]

@@ -98,6 +98,7 @@ async def _create(
         "metrics": {},
         "_webhook": body.get("webhook"),
         "_webhook_events_filter": body.get("webhook_events_filter"),
+        "_official": box.is_official(version["model"]),  # shown as version "hidden"
     }
     if deployment:
         record["deployment"] = deployment
@@ -257,8 +258,7 @@ async def trainings_create(request: Request) -> JSONResponse:
     unknown = sorted(set(body) - {"destination", "input", "webhook", "webhook_events_filter"})
     if unknown:
         raise invalid(f"{unknown[0]}: unknown field")
-    box.model(owner, name)
-    version = box.version(f"{owner}/{name}", version_id)
+    version = box.listed_version(owner, name, version_id)
     trainer = box.predictor(version)
     if not getattr(trainer, "trainable", False):
         raise invalid(f"model {owner}/{name} is not trainable")

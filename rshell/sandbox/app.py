@@ -27,7 +27,8 @@ from rshell.sandbox.core import Sandbox
 from rshell.sandbox.problems import PROBLEM_MEDIA_TYPE, Problem
 from rshell.sandbox.ratelimit import RateLimiter, retry_after
 
-OPEN_PATHS = re.compile(r"^/v1/predictions/[^/]+/stream$")
+# prediction streams, and signed file downloads (the signature is the credential)
+OPEN_PATHS = re.compile(r"^/v1/(predictions/[^/]+/stream|files/[^/]+/download)$")
 MODEL = "/v1/models/{model_owner}/{model_name}"
 DEPLOYMENT = "/v1/deployments/{deployment_owner}/{deployment_name}"
 

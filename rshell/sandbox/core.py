@@ -16,7 +16,7 @@ from typing import Any
 from rshell.sandbox import ids
 from rshell.sandbox.catalog import BUILTIN_CREATED_AT, BUILTIN_OWNER, OWNER
 from rshell.sandbox.events import EventLog
-from rshell.sandbox.problems import Problem, invalid, not_found
+from rshell.sandbox.problems import Problem, invalid, not_found, resource_not_found, version_refused
 from rshell.sandbox.runner import TERMINAL, Job, Runner, decode_data_url, delivery_path, safe_filename
 from rshell.sandbox.store import Record, Store, atomic_write_bytes
 from rshell.sandbox.urls import MARKER, local_path
@@ -41,6 +41,8 @@ class Sandbox:
         self.origin = ""
         self.origins: tuple[str, ...] = ()
         self.secret: str = self.store.setting("webhook_secret", _new_secret)
+        # signs files.download URLs ('{owner} {id} {expiry}', as the spec describes)
+        self.files_secret: str = self.store.setting("files_secret", lambda: secrets.token_urlsafe(32))
         self._logs: dict[str, EventLog] = {}
         self._logs_lock = threading.Lock()
         for key, predictor in predictors.items():  # may raise (an unreachable --cog server)
@@ -83,6 +85,7 @@ class Sandbox:
                 "weights_url": None,
                 "created_at": BUILTIN_CREATED_AT,
                 "builtin": builtin,
+                "official": bool(getattr(predictor, "official", False)),
             },
             persist=False,
         )
@@ -151,31 +154,57 @@ class Sandbox:
         return found[0] if found else None
 
     def version(self, model_key: str, version_id: str) -> Record:
+        """A stored version, official models' included (for running and deployments)."""
         record = self.store.snapshot("versions", f"{model_key}:{version_id}")
         if record is None:
             raise not_found("version", f"{model_key}:{version_id}")
         return record
 
+    def is_official(self, model_key: str) -> bool:
+        model = self.store.snapshot("models", model_key)
+        return bool(model and model.get("official"))
+
+    def listed_versions(self, owner: str, name: str) -> list[Record]:
+        """The versions endpoint's list: an official model has none (404, as Replicate)."""
+        self.model(owner, name)
+        if self.is_official(f"{owner}/{name}"):
+            raise resource_not_found()
+        return self.versions(f"{owner}/{name}")
+
+    def listed_version(self, owner: str, name: str, version_id: str) -> Record:
+        """One version by the versions endpoint; an official model's are not addressable."""
+        self.listed_versions(owner, name)
+        return self.version(f"{owner}/{name}", version_id)
+
     def find_version(self, ref: str) -> Record:
-        """A version from `owner/name:id`, a bare id, or `owner/name` (its latest)."""
+        """The version `POST /v1/predictions` runs: `owner/name:id` or a bare id of a
+        versioned model, or `owner/name` of an official model (its latest), as the
+        spec's `version` field allows; anything else is Replicate's 422."""
         if ":" in ref:
             model_key, _, version_id = ref.partition(":")
-            return self.version(model_key, version_id)
-        if "/" in ref:
+            record = self.store.snapshot("versions", f"{model_key}:{version_id}")
+        elif "/" in ref:
+            if not self.is_official(ref):
+                raise invalid(f"version {ref}: only official models run by name; give owner/name:version")
             owner, _, name = ref.partition("/")
             return self.runnable_version(owner, name)
-        found = self.store.values("versions", lambda v: v["id"] == ref)
-        if not found:
-            raise not_found("version", ref)
-        return found[0]
+        else:
+            found = self.store.values("versions", lambda v: v["id"] == ref)
+            record = found[0] if found else None
+        if record is None or self.is_official(record["model"]):
+            raise version_refused(ref)
+        return record
 
     def runnable_version(self, owner: str, name: str) -> Record:
-        """The latest version of a model, which the model endpoint runs."""
+        """The version the model endpoint runs: an official model's latest. Any other
+        model has no such endpoint (Replicate's 404); it runs by version."""
         model_key = f"{owner}/{name}"
         self.model(owner, name)
+        if not self.is_official(model_key):
+            raise resource_not_found()
         latest = self.latest_version(model_key)
         if latest is None:
-            raise invalid(f"model {model_key} has no versions yet; train one into it first")
+            raise invalid(f"model {model_key} has no versions yet")
         return latest
 
     def predictor(self, version: Record) -> Any:

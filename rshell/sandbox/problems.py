@@ -11,6 +11,10 @@ from http import HTTPStatus
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
+# Replicate's own words, so clients see here what they see there.
+RESOURCE_NOT_FOUND = "The requested resource could not be found."
+VERSION_REFUSED = "The specified version does not exist (or perhaps you don't have permission to use it?)"
+
 
 class Problem(Exception):
     """An error answer: status, a one-line detail, and extra headers (Retry-After)."""
@@ -41,3 +45,14 @@ def not_found(kind: str, name: str) -> Problem:
 def invalid(detail: str) -> Problem:
     """A 422: the request was understood but a field fails validation."""
     return Problem(422, detail)
+
+
+def resource_not_found() -> Problem:
+    """Replicate's 404 for an endpoint a model does not have (a versioned model's
+    predictions by name, an official model's versions)."""
+    return Problem(404, RESOURCE_NOT_FOUND)
+
+
+def version_refused(ref: str) -> Problem:
+    """Replicate's 422 for a version that cannot be run (unknown, or an official model's)."""
+    return Problem(422, f"version {ref}: {VERSION_REFUSED}")

@@ -46,7 +46,7 @@ def model_view(sandbox: Sandbox, model: Json, origin: str) -> Json:
         "license_url": model.get("license_url"),
         "cover_image_url": model.get("cover_image_url"),
         "run_count": int(model.get("run_count", 0)),
-        "is_official": bool(model.get("builtin")),
+        "is_official": bool(model.get("official")),
         "default_example": example,
         "latest_version": version_view(latest) if latest else None,
     }
@@ -74,6 +74,8 @@ def model_sort_key(sandbox: Sandbox, model: Json, sort_by: str) -> tuple[str, st
 def run_view(kind: str, record: Json, origin: str) -> Json:
     """A prediction or training as the API shows it."""
     view = publicise(_public(record), origin)
+    if record.get("_official"):
+        view["version"] = "hidden"  # Replicate does not show an official model's version
     for optional in ("started_at", "completed_at", "deadline"):  # dates the API omits, never nulls
         if view.get(optional) is None:
             view.pop(optional, None)
@@ -105,7 +107,8 @@ def release(number: int, model: str, version: str, configuration: Json, created_
     }
 
 
-def file_view(record: Json, origin: str) -> Json:
+def file_view(record: Json, origin: str, download: str | None = None) -> Json:
+    """A file as the API shows it; `download` is its signed download URL, if any."""
     api = f"{origin}/v1/files/{record['id']}"
     return {
         "id": record["id"],
@@ -117,5 +120,5 @@ def file_view(record: Json, origin: str) -> Json:
         "metadata": record.get("metadata") or {},
         "created_at": record["created_at"],
         "expires_at": record["expires_at"],
-        "urls": {"get": api},
+        "urls": {"get": api, **({"download": download} if download else {})},
     }

@@ -44,10 +44,13 @@ class Fake:
 
     hardware = "cpu"
 
-    def __init__(self, name: str, doc: dict[str, Any], run: Callable[..., Any], trainable: bool = False) -> None:
+    def __init__(
+        self, name: str, doc: dict[str, Any], run: Callable[..., Any], trainable: bool = False, official: bool = True
+    ) -> None:
         self.name = name
         self.description = f"fake {name}"
         self.trainable = trainable
+        self.official = official  # the fakes run by name, like official models
         self._schema = doc
         self._run = run
 
@@ -184,6 +187,7 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
         schema({"prefix": {"type": "string", "x-order": 0}}, ["prefix"], {"type": "object"}, training=True),
         trainer_run,
         trainable=True,
+        official=False,  # trainings need a version, so a trainer is versioned
     )
 
     barrier = threading.Barrier(3)
@@ -195,5 +199,8 @@ def make_fakes() -> tuple[dict[str, Fake], dict[str, Gate]]:
 
     together = Fake("test/together", schema({}, [], {"type": "string"}), together_run)
 
-    fakes = {f.name: f for f in (echo, stepper, blocker, failer, reader, trainer, together)}
+    # the same echo as a model that is not official: it runs by version only
+    versioned = Fake("test/versioned", echo.openapi_schema(), echo_run, official=False)
+
+    fakes = {f.name: f for f in (echo, stepper, blocker, failer, reader, trainer, together, versioned)}
     return fakes, gates

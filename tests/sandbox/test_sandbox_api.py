@@ -72,12 +72,51 @@ def test_built_in_models_are_listed_with_their_latest_version(api):
     page = api.get("/models").json()
     assert _names(page) == BUILTIN
     pixels = api.get("/models/rshell/pixels").json()
-    assert pixels["is_official"] is True
     schema = pixels["latest_version"]["openapi_schema"]
     assert "prompt" in schema["components"]["schemas"]["Input"]["properties"]
     version = api.get(f"/models/rshell/pixels/versions/{pixels['latest_version']['id']}").json()
     assert version == pixels["latest_version"]
     assert len(version["id"]) == 64
+
+
+OFFICIAL = {"rshell/tinylm": True, "rshell/echo": True}  # the others run by version only
+
+
+def test_built_in_models_are_a_mix_of_official_and_versioned(api):
+    kinds = {name: api.get(f"/models/{name}").json()["is_official"] for name in BUILTIN}
+    assert kinds == {name: OFFICIAL.get(name, False) for name in BUILTIN}
+
+
+def test_a_versioned_model_runs_by_version_only(api):
+    """As on Replicate: the model endpoint of a model that is not official is a 404."""
+    latest = api.get("/models/rshell/pixels").json()["latest_version"]["id"]
+    inputs = {"input": {"prompt": "x", "width": 16, "height": 16}}
+    by_name = api.post("/models/rshell/pixels/predictions", json=inputs)
+    assert by_name.status_code == 404
+    assert by_name.json()["detail"] == "The requested resource could not be found."
+    assert api.post("/predictions", json={"version": "rshell/pixels", **inputs}).status_code == 422
+    for ref in (latest, f"rshell/pixels:{latest}"):
+        assert api.post("/predictions", json={"version": ref, **inputs}).status_code in (201, 202)
+    assert [v["id"] for v in api.get("/models/rshell/pixels/versions").json()["results"]] == [latest]
+
+
+def test_an_official_model_runs_by_name_and_lists_no_versions(api):
+    model = api.get("/models/rshell/echo").json()
+    latest = model["latest_version"]["id"]  # shown with its schema, but not addressable
+    assert api.get("/models/rshell/echo/versions").status_code == 404
+    assert api.get(f"/models/rshell/echo/versions/{latest}").status_code == 404
+    inputs = {"input": {"text": "hi"}}
+    done = api.post("/models/rshell/echo/predictions", json=inputs, headers={"Prefer": "wait"})
+    assert done.status_code == 201 and done.json()["output"] == "hi"
+    assert done.json()["version"] == "hidden"  # as Replicate shows an official model's predictions
+    named = api.post("/predictions", json={"version": "rshell/echo", **inputs}, headers={"Prefer": "wait"})
+    assert named.status_code == 201 and named.json()["output"] == "hi"
+    for ref in (latest, f"rshell/echo:{latest}"):
+        refused = api.post("/predictions", json={"version": ref, **inputs})
+        assert refused.status_code == 422 and "does not exist" in refused.json()["detail"]
+    body = {"name": "e", "model": "rshell/echo", "version": latest, "hardware": "cpu"}
+    deployed = api.post("/deployments", json={**body, "min_instances": 0, "max_instances": 1})
+    assert deployed.status_code == 422 and "official" in deployed.json()["detail"]
 
 
 def test_version_ids_are_stable_across_servers(sandbox):

@@ -29,13 +29,37 @@ def test_upload_get_list_download_delete(fake):
     assert record["expires_at"] > record["created_at"]
     assert client.get(f"/files/{record['id']}").json() == record
     assert [f["id"] for f in client.get("/files").json()["results"]] == [record["id"]]
-    download = client.get(f"/files/{record['id']}/download")
+    signed = record["urls"]["download"]
+    download = httpx.get(signed)  # the signature is the credential: no token needed
     assert download.content == data
     assert download.headers["content-type"] == "application/octet-stream"
     assert client.delete(f"/files/{record['id']}").status_code == 204
     assert client.get(f"/files/{record['id']}").status_code == 404
     assert client.delete(f"/files/{record['id']}").status_code == 404
-    assert client.get(f"/files/{record['id']}/download").status_code == 404
+    assert client.get(signed).status_code == 404
+
+
+def test_download_needs_the_owner_expiry_and_signature_the_spec_requires(fake):
+    client = fake.client
+    record = _upload(client, b"secret bytes").json()
+    plain = f"/files/{record['id']}/download"
+    unsigned = client.get(plain)  # a token alone is not enough
+    assert unsigned.status_code == 400 and "owner" in unsigned.json()["detail"]
+    query = dict(httpx.URL(record["urls"]["download"]).params)
+    assert set(query) == {"owner", "expiry", "signature"}
+    forged = client.get(plain, params={**query, "signature": "AAAA"})
+    assert forged.status_code == 403
+    moved = client.get(plain, params={**query, "expiry": str(int(query["expiry"]) + 1)})
+    assert moved.status_code == 403
+    from rshell.sandbox.api_files import signature as sign
+
+    old = {
+        **query,
+        "expiry": "1000",
+        "signature": sign(fake.handle.sandbox.files_secret, "sandbox", record["id"], 1000),
+    }
+    assert client.get(plain, params=old).status_code == 403
+    assert client.get(plain, params=query).content == b"secret bytes"
 
 
 def test_type_field_overrides_the_part_content_type(fake):
@@ -107,13 +131,27 @@ def test_delivery_urls_need_the_exact_name(fake):
 
 
 def test_real_pixels_output_is_a_png_served_by_the_sandbox(api):
+    version = api.get("/models/rshell/pixels").json()["latest_version"]["id"]
     body = api.post(
-        "/models/rshell/pixels/predictions",
-        json={"input": {"prompt": "sunset", "width": 16, "height": 16}},
+        "/predictions",
+        json={"version": version, "input": {"prompt": "sunset", "width": 16, "height": 16}},
         headers={"Prefer": "wait"},
     ).json()
-    assert body["status"] == "succeeded", body["error"]
+    assert body["status"] == "succeeded", body.get("error")
     urls = body["output"] if isinstance(body["output"], list) else [body["output"]]
     image = httpx.get(urls[0])
     assert image.headers["content-type"] == "image/png"
     assert image.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_metadata_as_a_json_file_part_like_the_js_client_sends(fake):
+    """The official JS client's files.create sends metadata as a second file part."""
+    files = [
+        ("content", ("a.txt", b"from js", "application/octet-stream")),
+        ("metadata", ("blob", b'{"customer": 123}', "application/json")),
+    ]
+    created = fake.client.post("/files", files=files)
+    assert created.status_code == 201, created.text
+    assert created.json()["metadata"] == {"customer": 123}
+    bad = [files[0], ("metadata", ("blob", b"[1]", "application/json"))]
+    assert fake.client.post("/files", files=bad).status_code == 422

@@ -71,7 +71,8 @@ def test_everything_survives_a_restart(tmp_path):
         assert client.get(f"/trainings/{training['id']}").json()["output"]["version"] == f"sandbox/keep:{version}"
         deployment = client.get("/deployments/sandbox/dep").json()["current_release"]
         assert deployment["number"] == 2 and deployment["configuration"]["max_instances"] == 3
-        assert client.get(f"/files/{upload['id']}/download").content == b"persist me"
+        signed = client.get(f"/files/{upload['id']}").json()["urls"]["download"]
+        assert httpx.get(signed).content == b"persist me"  # the signing key survives too
         again = client.get(f"/predictions/{prediction['id']}").json()
         assert again["status"] == "succeeded"
         assert again["output"]["reversed"].startswith(handle.root + "/delivery/")
@@ -81,7 +82,7 @@ def test_everything_survives_a_restart(tmp_path):
         assert client.get(again["urls"]["stream"]).text == streamed.replace(old_root, handle.root)
         assert client.get("/webhooks/default/secret").json() == secret
         ran = client.post(
-            "/models/sandbox/keep/predictions", json={"input": {"text": "x"}}, headers={"Prefer": "wait"}
+            "/predictions", json={"version": version, "input": {"text": "x"}}, headers={"Prefer": "wait"}
         ).json()
         assert ran["output"] == "+x"  # the trained version still runs after the restart
 

@@ -146,14 +146,19 @@ def test_request_body_errors(fake):
 
 
 def test_create_by_version_accepts_every_reference_form(fake):
-    version = fake.client.get("/models/test/echo").json()["latest_version"]["id"]
-    for ref in (version, f"test/echo:{version}", "test/echo"):
+    """The spec's forms: owner/name:id and a bare id of a versioned model, owner/name
+    of an official one; every other form is refused with Replicate's 422."""
+    version = fake.client.get("/models/test/versioned").json()["latest_version"]["id"]
+    official = fake.client.get("/models/test/echo").json()["latest_version"]["id"]
+    for ref, runs in ((version, version), (f"test/versioned:{version}", version), ("test/echo", "hidden")):
         response = fake.client.post(
             "/predictions", json={"version": ref, "input": {"text": "v"}}, headers={"Prefer": "wait"}
         )
         assert response.status_code == 201 and response.json()["output"] == "v", ref
-        assert response.json()["version"] == version
-    assert fake.client.post("/predictions", json={"version": "f" * 64, "input": {}}).status_code == 404
+        assert response.json()["version"] == runs
+    for refused in ("f" * 64, "test/versioned", official, f"test/echo:{official}"):
+        answer = fake.client.post("/predictions", json={"version": refused, "input": {"text": "v"}})
+        assert answer.status_code == 422, refused
     assert fake.client.post("/predictions", json={"input": {}}).status_code == 422
 
 
@@ -277,10 +282,10 @@ def test_cancel_after_sets_a_deadline_and_short_ones_are_refused(fake):
 
 def test_deployments_releases_and_predictions(fake):
     client = fake.client
-    echo = client.get("/models/test/echo").json()["latest_version"]["id"]
+    echo = client.get("/models/test/versioned").json()["latest_version"]["id"]
     body = {
         "name": "my-echo",
-        "model": "test/echo",
+        "model": "test/versioned",
         "version": echo,
         "hardware": "cpu",
         "min_instances": 0,

@@ -34,16 +34,41 @@ def test_base_url_without_v1_works_too(sandbox):
 
 
 def test_get_a_model_and_its_versions(client):
-    model = client.models.get("rshell/tinylm")
-    assert model.owner == "rshell" and model.name == "tinylm"
+    model = client.models.get("rshell/pixels")
+    assert model.owner == "rshell" and model.name == "pixels"
     assert model.latest_version is not None
     versions = model.versions.list()
     assert [v.id for v in versions] == [model.latest_version.id]
     assert "prompt" in model.latest_version.openapi_schema["components"]["schemas"]["Input"]["properties"]
 
 
+def test_an_official_model_has_a_schema_but_no_versions_list(client):
+    model = client.models.get("rshell/tinylm")
+    assert "prompt" in model.latest_version.openapi_schema["components"]["schemas"]["Input"]["properties"]
+    with pytest.raises(ReplicateError) as caught:
+        model.versions.list()
+    assert caught.value.status == 404
+
+
+def test_run_by_name_of_a_versioned_model_fails_as_on_replicate(client):
+    """replicate.run("owner/name") posts to the model endpoint, which only official
+    models have: Replicate answers 404, and so does the sandbox; with :version it runs."""
+    inputs = {"prompt": "dusk", "width": 16, "height": 16}
+    with pytest.raises(ReplicateError) as caught:
+        client.run("rshell/pixels", input=inputs)
+    assert caught.value.status == 404
+    assert caught.value.detail == "The requested resource could not be found."
+    version = client.models.get("rshell/pixels").latest_version.id
+    assert len(client.run(f"rshell/pixels:{version}", input=inputs)) == 1
+
+
 def test_run_a_text_model(client):
     assert client.run("rshell/echo", input={"text": "hello", "times": 2}) == "hello hello"
+
+
+def _versioned(client: replicate.Client, model: str) -> str:
+    """`owner/name:version` of a model's latest version: what runs a versioned model."""
+    return f"{model}:{client.models.get(model).latest_version.id}"
 
 
 def _fetch(url: str) -> bytes:
@@ -82,7 +107,7 @@ def test_upload_a_file_input(client):
     data = _png((0, 200, 0))
     upload = client.files.create(io.BytesIO(data), filename="green.png")
     assert upload.size == len(data)
-    output = client.run("rshell/upscale", input={"image": io.BytesIO(data), "scale": 2})
+    output = client.run(_versioned(client, "rshell/upscale"), input={"image": io.BytesIO(data), "scale": 2})
     enlarged = _fetch(output)
     from rshell.sandbox.predictors.png import decode
 
@@ -99,7 +124,7 @@ def test_model_errors_and_validation_errors(client):
         client.models.get("rshell/missing")
     assert missing.value.status == 404
     with pytest.raises(ModelError):
-        client.run("rshell/upscale", input={"image": "data:image/png;base64,bm90IGEgcG5n"})
+        client.run(_versioned(client, "rshell/upscale"), input={"image": "data:image/png;base64,bm90IGEgcG5n"})
 
 
 def test_train_into_a_model_of_your_own(client, sandbox):
@@ -127,14 +152,14 @@ def test_train_into_a_model_of_your_own(client, sandbox):
 
 
 def test_create_and_use_a_deployment(client):
-    version = client.models.get("rshell/echo").latest_version.id
+    version = client.models.get("rshell/pixels").latest_version.id
     deployment = client.deployments.create(
-        name="echoer", model="rshell/echo", version=version, hardware="cpu", min_instances=0, max_instances=1
+        name="echoer", model="rshell/pixels", version=version, hardware="cpu", min_instances=0, max_instances=1
     )
     assert deployment.current_release.number == 1
-    prediction = deployment.predictions.create(input={"text": "via deployment"})
+    prediction = deployment.predictions.create(input={"prompt": "via deployment", "width": 16, "height": 16})
     prediction.wait()
-    assert prediction.output == "via deployment"
+    assert prediction.status == "succeeded" and _fetch(prediction.output[0]).startswith(b"\x89PNG")
     updated = client.deployments.update("sandbox", "echoer", max_instances=3)
     assert updated.current_release.number == 2
     assert updated.current_release.configuration.max_instances == 3

@@ -31,7 +31,8 @@ def _trainer_url(client: httpx.Client, model: str) -> str:
 def test_training_creates_a_runnable_version_of_the_destination(fake):
     client = fake.client
     _own_model(client, "tuned")
-    assert client.post("/models/sandbox/tuned/predictions", json={"input": {"text": "x"}}).status_code == 422
+    none_yet = client.post("/predictions", json={"version": "sandbox/tuned", "input": {"text": "x"}})
+    assert none_yet.status_code == 422
     created = client.post(
         _trainer_url(client, "test/trainer"), json={"destination": "sandbox/tuned", "input": {"prefix": ">> "}}
     )
@@ -47,8 +48,10 @@ def test_training_creates_a_runnable_version_of_the_destination(fake):
     assert model["latest_version"]["id"] == new_version
     versions = client.get("/models/sandbox/tuned/versions").json()["results"]
     assert [v["id"] for v in versions] == [new_version]
+    by_name = client.post("/models/sandbox/tuned/predictions", json={"input": {"text": "hi"}})
+    assert by_name.status_code == 404  # a model of your own is not official: it runs by version
     ran = client.post(
-        "/models/sandbox/tuned/predictions", json={"input": {"text": "hi"}}, headers={"Prefer": "wait"}
+        "/predictions", json={"version": new_version, "input": {"text": "hi"}}, headers={"Prefer": "wait"}
     ).json()
     assert ran["output"] == ">> hi" and ran["version"] == new_version
     assert [t["id"] for t in client.get("/trainings").json()["results"]] == [done["id"]]
@@ -72,8 +75,8 @@ def test_training_inputs_are_validated_and_untrainable_models_refused(fake):
     url = _trainer_url(client, "test/trainer")
     bad = client.post(url, json={"destination": "sandbox/dest", "input": {"prefix": 5}})
     assert bad.status_code == 422 and bad.json()["detail"].startswith("input.prefix")
-    refused = client.post(_trainer_url(client, "test/echo"), json={"destination": "sandbox/dest", "input": {}})
-    assert refused.status_code == 422 and "not trainable" in refused.json()["detail"]
+    official = client.post(_trainer_url(client, "test/echo"), json={"destination": "sandbox/dest", "input": {}})
+    assert official.status_code == 404  # an official model's versions are not addressable
     assert (
         client.post(
             "/models/test/trainer/versions/" + "0" * 64 + "/trainings",
@@ -136,11 +139,17 @@ def test_real_palette_trainer_makes_a_pixels_version(api, sandbox):
     schema = api.get("/models/sandbox/my-pixels").json()["latest_version"]["openapi_schema"]
     assert "prompt" in schema["components"]["schemas"]["Input"]["properties"]
     ran = api.post(
-        "/models/sandbox/my-pixels/predictions",
-        json={"input": {"prompt": "p", "width": 16, "height": 16}},
+        "/predictions",
+        json={"version": done["output"]["version"], "input": {"prompt": "p", "width": 16, "height": 16}},
         headers={"Prefer": "wait"},
     ).json()
-    assert ran["status"] == "succeeded", ran["error"]
+    assert ran["status"] == "succeeded", ran.get("error")
+
+
+def test_an_untrainable_versioned_model_is_refused(api):
+    api.post("/models", json={"owner": "sandbox", "name": "dest", "visibility": "private", "hardware": "cpu"})
+    refused = api.post(_trainer_url(api, "rshell/pixels"), json={"destination": "sandbox/dest", "input": {}})
+    assert refused.status_code == 422 and "not trainable" in refused.json()["detail"]
 
 
 def test_version_delete_rules_then_model_delete(fake):
@@ -172,7 +181,9 @@ def test_version_delete_rules_then_model_delete(fake):
     assert client.delete(f"/models/sandbox/temp/versions/{version}").status_code == 202
     assert client.get(f"/models/sandbox/temp/versions/{version}").status_code == 404
     echo = client.get("/models/test/echo").json()["latest_version"]["id"]
-    assert client.delete(f"/models/test/echo/versions/{echo}").status_code == 403
+    assert client.delete(f"/models/test/echo/versions/{echo}").status_code == 404  # official: no versions
+    trainer = client.get("/models/test/trainer").json()["latest_version"]["id"]
+    assert client.delete(f"/models/test/trainer/versions/{trainer}").status_code == 403  # not ours
     assert client.delete("/models/sandbox/temp").status_code == 204
 
 

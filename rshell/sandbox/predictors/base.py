@@ -59,7 +59,11 @@ class RunContext(ABC):
 
 @runtime_checkable
 class Predictor(Protocol):
-    """A model the sandbox can run: its schema, and a function from inputs to output."""
+    """A model the sandbox can run: its schema, and a function from inputs to output.
+
+    An optional `official: bool` (False when absent) makes it an official model: run
+    by name, with no versions endpoint; otherwise it runs by version only.
+    """
 
     # read-only members: a model may declare them on its class or set them per instance
     @property

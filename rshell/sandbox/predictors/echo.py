@@ -11,6 +11,7 @@ class Echo(CogStyleModel):
 
     name = "rshell/echo"
     description = "Echoes its text (repeated, optionally upper-cased); handy for tests and chaining."
+    official = True
 
     def run(
         self,

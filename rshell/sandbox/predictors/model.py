@@ -49,6 +49,9 @@ class CogStyleModel:
     description: ClassVar[str] = ""
     hardware: ClassVar[str] = "cpu"
     trainable: ClassVar[bool] = False
+    # Official models run by name and list no versions; the others run by version
+    # only, as on Replicate (references/sandbox-models.md says which is which).
+    official: ClassVar[bool] = False
 
     _schema: dict[str, Any] | None = None
 

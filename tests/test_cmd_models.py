@@ -42,7 +42,7 @@ def test_list_truncates_descriptions_to_the_terminal_width(api, monkeypatch):
     rows = result.text.splitlines()
     assert all(len(line) <= 50 for line in rows[:2])
     assert rows[1].endswith("…")
-    assert rows[-1] == "(more on the next page)"
+    assert rows[-1] == "(next page: model list --cursor abc)"
     # the data keeps the whole description: only the summary is cut
     assert result.data["results"][0]["description"] == fx.model()["description"]
 

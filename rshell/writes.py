@@ -162,8 +162,6 @@ BODIES: dict[str, tuple[BodyField, ...]] = {
         _WEBHOOK_EVENTS,
     ),
 }
-# The spec lets prediction requests carry nothing else; other bodies may grow.
-CLOSED = frozenset({"predictions.create", "models.predictions.create", "deployments.predictions.create"})
 
 
 def fields(operation: str) -> tuple[BodyField, ...]:

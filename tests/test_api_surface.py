@@ -154,3 +154,43 @@ def test_the_line_reaches_its_operation(api, operation: str, tmp_path: Path, mon
     route = api.routes[operation]
     assert route.called, f"{LINES[operation]!r} did not send {method} {template}"
     assert route.calls.last.request.method == method
+
+
+# against the live sandbox: the same declaration on both sides ------------------------------
+
+
+def test_model_write_fields_end_to_end_against_the_sandbox(sandbox, tmp_path) -> None:
+    """create with --cover-image-url, update --readme @FILE and --weights-url, readme
+    shows it; the sandbox refuses what the spec's update body lacks."""
+    h = Harness(token=sandbox.token, base_url=sandbox.url)
+    h.run("model create sandbox/writes --cover-image-url https://x/c.png --description first")
+    (tmp_path / "README.md").write_text("# Writes\n\nHello **there**.\n")
+    updated = h.run(f"model update sandbox/writes --readme @{tmp_path}/README.md --weights-url https://w/x.tar")
+    assert updated.data["cover_image_url"] == "https://x/c.png"
+    shown = h.run("model readme sandbox/writes")
+    assert shown.data == "# Writes\n\nHello **there**.\n"
+    assert shown.text == "Writes\n======\n\nHello there."
+    refused = httpx.patch(
+        f"{sandbox.url}/models/sandbox/writes",
+        json={"cover_image_url": "https://x/d.png"},
+        headers={"Authorization": f"Bearer {sandbox.token}"},
+    )
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("cover_image_url: unknown field")
+
+
+def test_paging_end_to_end_against_the_sandbox(sandbox, monkeypatch) -> None:
+    """--limit and --all over the sandbox's real cursors, and --cursor from the hint."""
+    from rshell.sandbox import pagination
+
+    monkeypatch.setattr(pagination, "PAGE_SIZE", 2)  # the sandbox runs in this process
+    h = Harness(token=sandbox.token, base_url=sandbox.url)
+    every = h.run("model list --all").data["results"]
+    assert len(every) >= 4
+    first = h.run("model list")
+    hint = first.text.splitlines()[-1]
+    assert hint.startswith("(next page: model list --cursor ")
+    cursor = hint.removeprefix("(next page: model list --cursor ").removesuffix(")")
+    second = h.run(f"model list --cursor {cursor}")
+    names = [m["name"] for m in first.data["results"] + second.data["results"]]
+    assert names == [m["name"] for m in every[:4]]
+    assert len(h.run("model list --limit 3").data["results"]) == 3

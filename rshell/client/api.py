@@ -168,8 +168,13 @@ class ReplicateClient:
             if response.is_success:
                 return response
             if retryable_status(method, response.status_code) and self._retry.can_retry(attempt):
-                await response.aclose()
-                await self._retry.sleep(self._retry.delay(attempt, response.headers.get("Retry-After")))
+                told = response.headers.get("Retry-After")
+                if told is None and response.status_code == 429:  # the API may say it in the body
+                    await self._read_error_body(response)
+                    told = problems.retry_after_in(response.text)
+                else:
+                    await response.aclose()
+                await self._retry.sleep(self._retry.delay(attempt, told))
                 attempt += 1
                 continue
             await self._read_error_body(response)

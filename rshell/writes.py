@@ -222,9 +222,13 @@ def problem(operation: str, body: Mapping[str, Any], *, partial: bool = False) -
     return None
 
 
+def _is_type(kind: str, value: Any) -> bool:
+    """JSON-schema type check (a bool is not an integer)."""
+    return isinstance(value, _JSON_TYPES[kind]) and not (kind == "integer" and isinstance(value, bool))
+
+
 def _value_problem(field: BodyField, value: Any) -> str | None:
-    kinds = _JSON_TYPES[field.type]
-    if not isinstance(value, kinds) or (field.type == "integer" and isinstance(value, bool)):
+    if not _is_type(field.type, value):
         return f"must be {'an' if field.type[0] in 'aeiou' else 'a'} {field.type}"
     if field.enum and value not in field.enum:
         return f"must be one of {', '.join(field.enum)}"

@@ -322,3 +322,45 @@ def test_token_only_sent_to_the_api_host() -> None:
         mock.get(f"{BASE}/files/f1/download").mock(side_effect=capture)
         asyncio.run(main(Path(tmp)))
     assert seen == {"replicate.delivery": None, "api.replicate.com": f"Bearer {TOKEN}"}
+
+
+@pytest.mark.parametrize("body, waited", [({"detail": "slow", "retry_after": 7}, 7.0), ({"retry_after": "3"}, 3.0)])
+def test_429_with_retry_after_in_the_body_is_honoured_like_the_header(body, waited) -> None:
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    with respx.mock(base_url=BASE) as mock:
+        route = mock.post("/predictions").mock(
+            side_effect=[httpx.Response(429, json=body), httpx.Response(201, json=fx.prediction())]
+        )
+
+        async def go() -> None:
+            async with ReplicateClient("r8_fake-token", BASE, sleep=sleep) as c:
+                await c.predictions_create({"prompt": "x"}, version=fx.VERSION_ID)
+
+        asyncio.run(go())
+    assert route.call_count == 2 and sleeps == [waited]
+
+
+def test_429_header_wins_over_the_body() -> None:
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    with respx.mock(base_url=BASE) as mock:
+        mock.get("/account").mock(
+            side_effect=[
+                httpx.Response(429, headers={"Retry-After": "2"}, json={"retry_after": 9}),
+                httpx.Response(200, json=fx.account()),
+            ]
+        )
+
+        async def go() -> None:
+            async with ReplicateClient("r8_fake-token", BASE, sleep=sleep) as c:
+                await c.account_get()
+
+        asyncio.run(go())
+    assert sleeps == [2.0]

@@ -128,13 +128,27 @@ def test_create_of_a_model_without_versions_sends_nothing(api):
 def test_create_422_surfaces_the_problem_detail(api):
     api.post("/deployments").respond(
         422,
-        json=fx.problem(422, "max_instances: must be less than or equal to 20"),
+        json=fx.problem(422, "hardware: gpu-z is not a valid SKU"),
         headers={"content-type": "application/problem+json"},
     )
     with pytest.raises(ApiError) as caught:
-        Harness().run(f"deployments create my-app --model a/b --version {OTHER_VERSION} --max-instances 99")
+        Harness().run(f"deployments create my-app --model a/b --version {OTHER_VERSION} --hardware gpu-z")
     assert caught.value.status == 422
-    assert "must be less than or equal to 20" in caught.value.message
+    assert "gpu-z is not a valid SKU" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("deployments create my-app --model a/b --max-instances 99", "--max-instances must be at most 20, got 99"),
+        ("deployments update me/app --min-instances 6", "--min-instances must be at most 5, got 6"),
+    ],
+)
+def test_instances_outside_the_spec_limits_send_nothing(api, line, message):
+    with pytest.raises(UsageError) as caught:
+        Harness().run(line)
+    assert caught.value.exit_code == 2 and message in caught.value.message
+    assert not api.calls
 
 
 @pytest.mark.parametrize(

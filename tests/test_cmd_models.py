@@ -42,7 +42,7 @@ def test_list_truncates_descriptions_to_the_terminal_width(api, monkeypatch):
     rows = result.text.splitlines()
     assert all(len(line) <= 50 for line in rows[:2])
     assert rows[1].endswith("…")
-    assert rows[-1] == "(more on the next page)"
+    assert rows[-1] == "(next page: model list --cursor abc)"
     # the data keeps the whole description: only the summary is cut
     assert result.data["results"][0]["description"] == fx.model()["description"]
 
@@ -292,3 +292,100 @@ def test_integral_float_bounds_show_as_integers() -> None:
 
     assert _constraints({"type": "integer", "minimum": 16.0, "maximum": 512.0}) == "min 16, max 512"
     assert _constraints({"type": "number", "minimum": 0.5}) == "min 0.5"
+
+
+# readme, examples, versions delete, update's fields ------------------------------------
+
+
+def test_readme_is_laid_out_on_a_terminal_and_raw_markdown_with_json(api):
+    markdown = "# SDXL\n\nMakes **images** from [text](https://x.y).\n"
+    api.get("/models/stability-ai/sdxl/readme").respond(200, text=markdown, headers={"content-type": "text/plain"})
+    h = Harness()
+    result = h.run("model readme stability-ai/sdxl")
+    assert result.data == markdown
+    assert h.printed(result).splitlines()[:4] == ["SDXL", "====", "", "Makes images from text <https://x.y>."]
+    import io
+
+    from rshell.rendering.output import Output
+
+    raw = io.StringIO()
+    Output(stdout=raw, stderr=io.StringIO(), json_mode=True).result(result)
+    assert raw.getvalue() == markdown  # not a JSON string: `model readme x > README.md` works
+
+
+def test_readme_404_names_the_model(api):
+    api.get("/models/alice/bare/readme").respond(404)
+    with pytest.raises(ApiError) as caught:
+        Harness().run("model readme alice/bare")
+    assert "README of alice/bare not found" in caught.value.message
+
+
+def test_examples_list_predictions(api):
+    route = api.get("/models/stability-ai/sdxl/examples").respond(200, json=fx.page([fx.prediction()]))
+    result = Harness().run("model examples stability-ai/sdxl")
+    assert route.called and fx.PREDICTION_ID in result.text
+    assert result.data["results"][0]["id"] == fx.PREDICTION_ID
+
+
+def test_versions_delete_sends_delete_of_that_version(api):
+    route = api.delete(f"/models/alice/my-model/versions/{fx.VERSION_ID}").respond(202)
+    result = Harness().run(f"model versions delete alice/my-model:{fx.VERSION_ID}")
+    assert route.called
+    assert result.text == f"deleted version {fx.VERSION_ID} of alice/my-model"
+
+
+@pytest.mark.parametrize("ref", ["alice/my-model", fx.VERSION_ID, "nonsense"])
+def test_versions_delete_needs_owner_name_and_version(api, ref):
+    with pytest.raises(UsageError) as caught:
+        Harness().run(f"model versions delete {ref}")
+    assert caught.value.exit_code == 2 and not api.calls
+
+
+def test_model_versions_still_lists(api):
+    route = api.get("/models/alice/my-model/versions").respond(200, json=fx.page([fx.version()]))
+    Harness().run("model versions alice/my-model")
+    assert route.called
+
+
+def test_update_sends_readme_and_weights_url(api):
+    route = api.patch("/models/alice/my-model").respond(200, json=fx.model("alice", "my-model"))
+    Harness().run("model update alice/my-model --readme '# Hi' --weights-url https://w/x.tar")
+    assert body_of(route) == {"readme": "# Hi", "weights_url": "https://w/x.tar"}
+
+
+def test_update_readme_from_a_file(api, tmp_path):
+    (tmp_path / "README.md").write_text("# From a file\n")
+    route = api.patch("/models/alice/my-model").respond(200, json=fx.model("alice", "my-model"))
+    Harness().run(f"model update alice/my-model --readme @{tmp_path}/README.md")
+    assert body_of(route) == {"readme": "# From a file\n"}
+
+
+def test_update_readme_from_a_missing_file_sends_nothing(api, tmp_path):
+    with pytest.raises(UsageError) as caught:
+        Harness().run(f"model update alice/my-model --readme @{tmp_path}/nope.md")
+    assert "no such file" in caught.value.message and not api.calls
+
+
+def test_update_refuses_cover_image_url_which_the_api_does_not_take(api):
+    with pytest.raises(UsageError) as caught:
+        Harness().run("model update alice/my-model --cover-image-url https://x/c.png")
+    assert "unknown flag '--cover-image-url'" in caught.value.message and not api.calls
+
+
+def test_update_without_fields_lists_the_update_flags(api):
+    with pytest.raises(UsageError) as caught:
+        Harness().run("model update alice/my-model")
+    assert "--readme" in caught.value.hint and "--weights-url" in caught.value.hint
+    assert "--cover-image-url" not in caught.value.hint
+
+
+def test_list_sends_sort_flags(api):
+    route = api.get("/models").respond(200, json=fx.page([fx.model()]))
+    Harness().run("model list --sort-by model_created_at --sort-direction asc")
+    assert dict(route.calls.last.request.url.params) == {"sort_by": "model_created_at", "sort_direction": "asc"}
+
+
+def test_list_refuses_an_unknown_sort(api):
+    with pytest.raises(UsageError):
+        Harness().run("model list --sort-by stars")
+    assert not api.calls

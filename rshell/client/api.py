@@ -168,8 +168,13 @@ class ReplicateClient:
             if response.is_success:
                 return response
             if retryable_status(method, response.status_code) and self._retry.can_retry(attempt):
-                await response.aclose()
-                await self._retry.sleep(self._retry.delay(attempt, response.headers.get("Retry-After")))
+                told = response.headers.get("Retry-After")
+                if told is None and response.status_code == 429:  # the API may say it in the body
+                    await self._read_error_body(response)
+                    told = problems.retry_after_in(response.text)
+                else:
+                    await response.aclose()
+                await self._retry.sleep(self._retry.delay(attempt, told))
                 attempt += 1
                 continue
             await self._read_error_body(response)
@@ -216,8 +221,10 @@ class ReplicateClient:
         return url, {"cursor": cursor}
 
     async def _list(self, item: type[Any], cursor: str | None, *segments: str, **params: Any) -> Page[Any]:
+        """A list page; a whole `next` URL is fetched as given (it carries its own
+        query, which httpx would replace if params were passed too)."""
         url, cursor_params = self._page_url(self.url(*segments), cursor)
-        merged = {**_drop_none(params), **(cursor_params or {})} or None
+        merged = None if url != self.url(*segments) else {**_drop_none(params), **(cursor_params or {})} or None
         return await self._object(Page[item], "GET", url, params=merged)  # type: ignore[valid-type]
 
     # ----------------------------------------------------- account, hardware, webhooks
@@ -264,9 +271,9 @@ class ReplicateClient:
         response = await self._send("GET", url, not_found=f"README of {owner}/{name}")
         return response.text
 
-    async def models_examples_list(self, owner: str, name: str) -> Page[Prediction]:
-        url = self.url("models", owner, name, "examples")
-        return await self._object(Page[Prediction], "GET", url, not_found=f"model {owner}/{name}")
+    async def models_examples_list(self, owner: str, name: str, cursor: str | None = None) -> Page[Prediction]:
+        url, params = self._page_url(self.url("models", owner, name, "examples"), cursor)
+        return await self._object(Page[Prediction], "GET", url, params=params, not_found=f"model {owner}/{name}")
 
     async def models_versions_list(self, owner: str, name: str, cursor: str | None = None) -> Page[Version]:
         url, params = self._page_url(self.url("models", owner, name, "versions"), cursor)
@@ -419,7 +426,12 @@ class ReplicateClient:
     # -------------------------------------------------------------------- files
 
     async def files_create(
-        self, path: Path, *, content_type: str | None = None, metadata: dict[str, Any] | None = None
+        self,
+        path: Path,
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        filename: str | None = None,
     ) -> File:
         """Upload `path` as multipart/form-data, streamed from disk in chunks."""
         path = Path(path).expanduser()
@@ -428,7 +440,7 @@ class ReplicateClient:
         except OSError as exc:
             raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
         with handle:
-            data, files = upload_parts(handle, path, content_type, metadata)
+            data, files = upload_parts(handle, path, content_type, metadata, filename)
             return await self._object(
                 File, "POST", self.url("files"), data=data, files=files, rewind=lambda: handle.seek(0)
             )

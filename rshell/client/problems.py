@@ -61,6 +61,18 @@ def detail_of(body_text: str, reason: str = "") -> str:
     return text or reason or "no details"
 
 
+def retry_after_in(body_text: str) -> str | None:
+    """A 429 body's `retry_after` (seconds), read like the Retry-After header."""
+    try:
+        body = json.loads(body_text) if body_text else None
+    except ValueError:
+        return None
+    value = body.get("retry_after") if isinstance(body, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    return str(value)
+
+
 def error_for_response(
     response: httpx.Response, *, not_found: str | None = None, secret: str | None = None
 ) -> RshellError:

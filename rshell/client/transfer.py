@@ -48,12 +48,17 @@ def filename_from_disposition(value: str | None) -> str | None:
 
 
 def upload_parts(
-    handle: IO[bytes], path: Path, content_type: str | None, metadata: dict[str, Any] | None
+    handle: IO[bytes],
+    path: Path,
+    content_type: str | None,
+    metadata: dict[str, Any] | None,
+    filename: str | None = None,
 ) -> tuple[dict[str, str], dict[str, tuple[str, IO[bytes], str]]]:
     """The multipart `data` and `files` of POST /files: content, filename, type, metadata."""
     kind = content_type or guess_content_type(path)
-    data = {"filename": path.name[:255], "type": kind, "metadata": json.dumps(metadata or {})}
-    files = {"content": (path.name, handle, kind)}
+    name = (filename or path.name)[:255]
+    data = {"filename": name, "type": kind, "metadata": json.dumps(metadata or {})}
+    files = {"content": (name, handle, kind)}
     return data, files
 
 

@@ -89,12 +89,52 @@ def _take_flags(command: Command, words: list[str], parsed: ParsedArgs) -> list[
 
 
 def _convert(flag: Flag, value: str) -> Any:
+    if flag.type in _SPECIAL:
+        return _SPECIAL[flag.type](flag, value)
     if flag.choices and value not in flag.choices:
         raise unknown("value", value, list(flag.choices), f"for {flag.name}")
     try:
         return _CONVERT[flag.type](value)
     except ValueError:
         raise UsageError(f"{flag.name} needs {_TYPE_NAMES[flag.type]}, got '{value}'") from None
+
+
+def _list(flag: Flag, value: str) -> list[str]:
+    """`a,b` → ["a", "b"], each checked against the flag's choices."""
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if not items:
+        raise UsageError(f"{flag.name} needs a comma-separated list", f"{flag.name} {flag.metavar or 'A,B'}")
+    for item in items:
+        if flag.choices and item not in flag.choices:
+            raise unknown("value", item, list(flag.choices), f"for {flag.name}")
+    return list(dict.fromkeys(items))
+
+
+def _json_object(flag: Flag, value: str) -> dict[str, Any]:
+    import json
+
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        example = f"""{flag.name} '{{"key": "value"}}'"""
+        raise UsageError(f"{flag.name} needs a JSON object, got '{value}'", f"e.g. {example}")
+    return parsed
+
+
+def _duration(flag: Flag, value: str) -> str:
+    """A Cancel-After duration, checked here so a bad one sends nothing."""
+    from rshell.writes import parse_duration
+
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        raise UsageError(f"{flag.name}: {exc}", f"{flag.name} {flag.metavar or 'DURATION'}: {flag.help}") from None
+    return value.strip()
+
+
+_SPECIAL = {"list": _list, "json": _json_object, "duration": _duration}
 
 
 def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) -> None:

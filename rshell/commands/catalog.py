@@ -7,10 +7,33 @@ and its handler in the group's module.
 
 from __future__ import annotations
 
+from rshell import writes
+from rshell.commands.paging import MAX_PAGES
 from rshell.commands.registry import Arg, Command, Flag, unknown
 from rshell.errors import UsageError
 
 H = "rshell.commands."
+_FLAG_TYPES = {"string": "str", "integer": "int", "array": "list", "object": "json"}
+
+
+def body_flags(operation: str, *only: str) -> tuple[Flag, ...]:
+    """The flags of an operation's body fields, generated from `rshell/writes.py`
+    (in its order; `only` picks some by field name)."""
+    return tuple(
+        Flag(
+            f.flag or "",
+            f.name,
+            f.help,
+            type=_FLAG_TYPES[f.type],
+            metavar=f.metavar,
+            choices=f.items_enum or f.enum,
+            complete=f.complete,
+            required=f.flag_required,
+        )
+        for f in writes.flagged(operation)
+        if not only or f.name in only
+    )
+
 
 # Flags shared by several commands -------------------------------------------------
 WAIT = Flag("--wait", "wait", "Wait for a terminal status (default for predictions).", const=True)
@@ -23,23 +46,23 @@ FILE_ENCODING = Flag(
     "How @file inputs are sent: uploaded (url) or inlined as data URLs (data).",
     choices=("url", "data"),
 )
-HARDWARE = Flag("--hardware", "hardware", "Hardware SKU (see `hardware list`).", metavar="SKU", complete="hardware")
-MODEL_FIELDS = (
-    Flag("--description", "description", "Description of the model.", metavar="TEXT"),
-    Flag("--github-url", "github_url", "URL of the model's source code.", metavar="URL"),
-    Flag("--paper-url", "paper_url", "URL of the model's paper.", metavar="URL"),
-    Flag("--license-url", "license_url", "URL of the model's license.", metavar="URL"),
-    Flag("--cover-image-url", "cover_image_url", "URL of the model's cover image.", metavar="URL"),
-)
-DEPLOYMENT_FIELDS = (
-    HARDWARE,
-    Flag("--min-instances", "min_instances", "Minimum number of instances.", type="int", metavar="N"),
-    Flag("--max-instances", "max_instances", "Maximum number of instances.", type="int", metavar="N"),
-    Flag("--version", "version", "Model version id to deploy.", metavar="ID"),
+CANCEL_AFTER = Flag(
+    "--cancel-after",
+    "cancel_after",
+    "Cancel it on the server after this long (30s, 5m, 1h30m; at least 5s).",
+    type="duration",
+    metavar="DURATION",
 )
 INPUTS = Arg("inputs", "Inputs as key=value; key=@path uploads a file.", required=False, inputs=True)
 MODEL_REF = Arg("model", "owner/name, owner/name:version, or a version id.", complete="model")
+# Every list takes these (rshell/commands/paging.py follows them).
+PAGING = (
+    Flag("--limit", "limit", "Show at most N results, fetching pages as needed.", type="int", metavar="N"),
+    Flag("--all", "all", f"Every result (follows at most {MAX_PAGES} pages).", const=True),
+    Flag("--cursor", "cursor", "Start at this page: a cursor, or the whole `next` URL.", metavar="CURSOR"),
+)
 MODEL_NAME = Arg("model", "owner/name of a model.", complete="model")
+DEPLOYMENT_NAME = Arg("name", "[owner/]name of the deployment (no owner: your account's).", complete="deployment")
 
 COMMANDS: tuple[Command, ...] = (
     # predictions -----------------------------------------------------------------
@@ -73,12 +96,23 @@ COMMANDS: tuple[Command, ...] = (
                 metavar="OWNER/NAME",
                 complete="deployment",
             ),
-            Flag("--webhook", "webhook", "URL to notify when the prediction changes.", metavar="URL"),
+            *body_flags("predictions.create"),
+            CANCEL_AFTER,
         ),
         defaults={"wait": True, "separator": "=", "file_encoding": "url"},
         examples=("run stability-ai/sdxl prompt='a red fox' --save", "stream meta/llama prompt=hi"),
     ),
-    Command(("prediction", "list"), "List recent predictions.", H + "predictions:list_"),
+    Command(
+        ("prediction", "list"),
+        "List recent predictions.",
+        H + "predictions:list_",
+        flags=(
+            Flag("--since", "since", "Only those created at or after this time (ISO 8601).", metavar="TIME"),
+            Flag("--until", "until", "Only those created before this time (ISO 8601).", metavar="TIME"),
+            Flag("--source", "source", "Only those created this way (the API knows `web`).", choices=("web",)),
+            *PAGING,
+        ),
+    ),
     Command(
         ("prediction", "show"),
         "Show a prediction.",
@@ -93,7 +127,16 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("id", "Prediction id.", complete="prediction"),),
     ),
     # models ----------------------------------------------------------------------
-    Command(("model", "list"), "List public models.", H + "models:list_"),
+    Command(
+        ("model", "list"),
+        "List public models.",
+        H + "models:list_",
+        flags=(
+            Flag("--sort-by", "sort_by", "Sort field.", choices=("model_created_at", "latest_version_created_at")),
+            Flag("--sort-direction", "sort_direction", "desc (newest first, default) or asc.", choices=("asc", "desc")),
+            *PAGING,
+        ),
+    ),
     Command(("model", "show"), "Show a model.", H + "models:show", args=(MODEL_NAME,), flags=(WEB,)),
     Command(
         ("model", "schema"),
@@ -107,10 +150,9 @@ COMMANDS: tuple[Command, ...] = (
         H + "models:create",
         args=(MODEL_NAME,),
         flags=(
-            HARDWARE,
             Flag("--private", "visibility", "Only you can see the model (default).", const="private"),
             Flag("--public", "visibility", "Anyone can see and run the model.", const="public"),
-            *MODEL_FIELDS,
+            *body_flags("models.create"),
         ),
         defaults={"visibility": "private"},
     ),
@@ -119,7 +161,7 @@ COMMANDS: tuple[Command, ...] = (
         "Update a model's metadata.",
         H + "models:update",
         args=(MODEL_NAME,),
-        flags=MODEL_FIELDS,
+        flags=body_flags("models.update"),
     ),
     Command(("model", "delete"), "Delete a model (it must have no versions).", H + "models:delete", args=(MODEL_NAME,)),
     Command(
@@ -127,8 +169,28 @@ COMMANDS: tuple[Command, ...] = (
         "Search public models.",
         H + "models:search",
         args=(Arg("query", "Words to search for."),),
+        flags=PAGING,
     ),
-    Command(("model", "versions"), "List a model's versions.", H + "models:versions", args=(MODEL_NAME,)),
+    Command(("model", "versions"), "List a model's versions.", H + "models:versions", args=(MODEL_NAME,), flags=PAGING),
+    Command(
+        ("model", "versions", "delete"),
+        "Delete a version of a model you own.",
+        H + "models:versions_delete",
+        args=(Arg("version", "owner/name:version of the version to delete.", complete="model"),),
+    ),
+    Command(
+        ("model", "readme"),
+        "Show a model's README (rendered on a terminal; raw Markdown with --json or off one).",
+        H + "models:readme",
+        args=(MODEL_NAME,),
+    ),
+    Command(
+        ("model", "examples"),
+        "List a model's example predictions.",
+        H + "models:examples",
+        args=(MODEL_NAME,),
+        flags=PAGING,
+    ),
     # trainings -------------------------------------------------------------------
     Command(
         ("training", "create"),
@@ -136,25 +198,18 @@ COMMANDS: tuple[Command, ...] = (
         H + "trainings:create",
         args=(MODEL_REF, INPUTS),
         flags=(
-            Flag(
-                "--destination",
-                "destination",
-                "Model that receives the new version (owner/name).",
-                metavar="OWNER/NAME",
-                complete="model",
-                required=True,
-            ),
+            *body_flags("trainings.create", "destination"),
             WAIT,
             NO_WAIT,
             WEB,
             SEPARATOR,
             FILE_ENCODING,
-            Flag("--webhook", "webhook", "URL to notify when the training changes.", metavar="URL"),
+            *body_flags("trainings.create", "webhook", "webhook_events_filter"),
         ),
         defaults={"wait": False, "separator": "=", "file_encoding": "url"},
         examples=("train owner/trainer:VERSION --destination me/my-model input_images=@data.zip",),
     ),
-    Command(("training", "list"), "List recent trainings.", H + "trainings:list_"),
+    Command(("training", "list"), "List recent trainings.", H + "trainings:list_", flags=PAGING),
     Command(
         ("training", "show"),
         "Show a training.",
@@ -173,45 +228,35 @@ COMMANDS: tuple[Command, ...] = (
         ("deployments", "create"),
         "Create a deployment of a model version.",
         H + "deployments:create",
-        args=(Arg("name", "Name of the new deployment."),),
-        flags=(
-            Flag(
-                "--model",
-                "model",
-                "Model to deploy (owner/name).",
-                metavar="OWNER/NAME",
-                complete="model",
-                required=True,
-            ),
-            *DEPLOYMENT_FIELDS,
-        ),
+        args=(Arg("name", "Name of the new deployment ([owner/]name; your account's)."),),
+        flags=body_flags("deployments.create"),
         defaults={"min_instances": 0, "max_instances": 1},
     ),
-    Command(("deployments", "list"), "List your deployments.", H + "deployments:list_"),
+    Command(("deployments", "list"), "List your deployments.", H + "deployments:list_", flags=PAGING),
     Command(
         ("deployments", "show"),
         "Show a deployment.",
         H + "deployments:show",
-        args=(Arg("name", "owner/name of the deployment.", complete="deployment"),),
+        args=(DEPLOYMENT_NAME,),
     ),
     Command(
         ("deployments", "update"),
         "Change a deployment's version, hardware or scaling.",
         H + "deployments:update",
-        args=(Arg("name", "owner/name of the deployment.", complete="deployment"),),
-        flags=DEPLOYMENT_FIELDS,
+        args=(DEPLOYMENT_NAME,),
+        flags=body_flags("deployments.update"),
     ),
     Command(
         ("deployments", "schema"),
         "Show the inputs and output of a deployment's current version.",
         H + "deployments:schema",
-        args=(Arg("name", "owner/name of the deployment.", complete="deployment"),),
+        args=(DEPLOYMENT_NAME,),
     ),
     Command(
         ("deployments", "delete"),
         "Delete a deployment.",
         H + "deployments:delete",
-        args=(Arg("name", "owner/name of the deployment.", complete="deployment"),),
+        args=(DEPLOYMENT_NAME,),
     ),
     # hardware, account, auth -------------------------------------------------------
     Command(("hardware", "list"), "List hardware SKUs for models and deployments.", H + "account:hardware_list"),
@@ -238,9 +283,13 @@ COMMANDS: tuple[Command, ...] = (
     ),
     # files, collections, search, webhooks -------------------------------------------
     Command(
-        ("files", "upload"), "Upload a file.", H + "files:upload", args=(Arg("path", "Local file.", complete="path"),)
+        ("files", "upload"),
+        "Upload a file.",
+        H + "files:upload",
+        args=(Arg("path", "Local file.", complete="path"),),
+        flags=body_flags("files.create"),
     ),
-    Command(("files", "list"), "List your uploaded files.", H + "files:list_"),
+    Command(("files", "list"), "List your uploaded files.", H + "files:list_", flags=PAGING),
     Command(
         ("files", "show"), "Show a file's metadata.", H + "files:show", args=(Arg("id", "File id.", complete="file"),)
     ),
@@ -259,7 +308,7 @@ COMMANDS: tuple[Command, ...] = (
             Arg("dest", "Where to write it (default: its name).", required=False, complete="path"),
         ),
     ),
-    Command(("collections", "list"), "List model collections.", H + "collections:list_"),
+    Command(("collections", "list"), "List model collections.", H + "collections:list_", flags=PAGING),
     Command(
         ("collections", "show"),
         "Show a collection and its models.",
@@ -388,6 +437,11 @@ GROUPS: dict[str, list[Command]] = {}
 for _c in COMMANDS:
     if len(_c.path) == 2:
         GROUPS.setdefault(_c.path[0], []).append(_c)
+# Three-word commands (`model versions delete`) hang under their two-word parent.
+NESTED: dict[tuple[str, str], dict[str, Command]] = {}
+for _c in COMMANDS:
+    if len(_c.path) == 3:
+        NESTED.setdefault((_c.path[0], _c.path[1]), {})[_c.path[2]] = _c
 TOP_LEVEL: dict[str, Command] = {c.path[0]: c for c in COMMANDS if len(c.path) == 1}
 
 
@@ -426,4 +480,7 @@ def resolve(words: list[str]) -> tuple[Command, list[str]]:
         )
     if words[1] not in subs:
         raise unknown(f"{group} subcommand", words[1], list(subs))
+    nested = NESTED.get((group, words[1]), {})
+    if len(words) > 2 and words[2] in nested:
+        return nested[words[2]], words[3:]
     return subs[words[1]], words[2:]

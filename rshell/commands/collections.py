@@ -8,7 +8,7 @@ from rshell.commands.context import Result
 from rshell.commands.models import model_table
 from rshell.errors import UsageError
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import human_count, more_hint, table
+from rshell.rendering.tables import human_count, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
@@ -25,9 +25,11 @@ def collection_table(collections: list[dict[str, Any]]) -> str:
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
+    from rshell.commands.paging import fetch_list
+
     client = await ctx.client()
-    page = as_json(await client.collections_list())
-    return Result(page, collection_table(page.get("results") or []) + more_hint(page))
+    listing = await fetch_list(client, args, client.collections_list, "collections")
+    return Result(listing.data, collection_table(listing.results) + listing.hint(args))
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:

@@ -34,6 +34,7 @@ class Result:
     ok: bool = True
     bind: bool = True
     error: str | None = None  # why ok is False, one line
+    plain: str | None = None  # printed as-is instead of JSON (a README's Markdown off a terminal)
 
 
 @dataclass

@@ -1,22 +1,27 @@
-"""`deployments …` handlers: list, show, create, update, schema, delete."""
+"""`deployments …` handlers: list, show, create, update, schema, delete.
+
+Names are read as the Go CLI reads them: `[owner/]name`, where a name without an
+owner is the token's account's (one `GET /v1/account` finds it); `create --model`
+takes `owner/name[:version]` and `--version` takes an id or `owner/name:id`.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING, Any
 
+from rshell import writes
 from rshell.commands.context import Result
 from rshell.commands.models import DEFAULT_HARDWARE, schema_text, split_name
 from rshell.errors import RshellError, UsageError
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import fields, more_hint, short_id, short_time, table
+from rshell.rendering.tables import fields, short_id, short_time, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-UPDATE_FLAGS = ("version", "hardware", "min_instances", "max_instances")
 
 
 def _release(deployment: dict[str, Any]) -> dict[str, Any]:
@@ -70,15 +75,44 @@ def deployment_fields(deployment: dict[str, Any]) -> str:
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
-    """Your deployments (first page)."""
+    """Your deployments."""
+    from rshell.commands.paging import fetch_list
+
     client = await ctx.client()
-    page = as_json(await client.deployments_list())
-    return Result(page, deployment_table(page.get("results") or []) + more_hint(page))
+    listing = await fetch_list(client, args, client.deployments_list, "deployments")
+    return Result(listing.data, deployment_table(listing.results) + listing.hint(args))
+
+
+async def _full_name(client: Any, text: str) -> tuple[str, str]:
+    """`owner/name` as given, or the account's owner for a bare `name` (the Go CLI's rule)."""
+    owner, name = _deployment_name(text)
+    if owner is not None:
+        return owner, name
+    account = as_json(await client.account_get())
+    username = account.get("username") if isinstance(account, dict) else None
+    if not username:
+        raise RshellError(f"cannot tell whose deployment '{name}' is", f"write owner/{name}")
+    return str(username), name
+
+
+def _version_id(text: str, model: str | None = None) -> str:
+    """A --version: an id, or `owner/name:id` whose id is taken (and whose model must
+    be `model` when one is known)."""
+    if ":" not in text:
+        return text
+    from rshell.commands.modelref import parse_model_ref
+
+    ref = parse_model_ref(text)
+    if ref.model is None or not ref.version:
+        raise UsageError(f"--version needs an id or owner/name:id, got '{text}'")
+    if model is not None and ref.model != model:
+        raise UsageError(f"--version {text} is a version of {ref.model}, not of --model {model}")
+    return ref.version
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:
-    owner, name = split_name(args.name, "deployment")
     client = await ctx.client()
+    owner, name = await _full_name(client, args.name)
     deployment = as_json(await client.deployments_get(owner, name))
     return Result(deployment, deployment_fields(deployment))
 
@@ -127,17 +161,32 @@ def _deployment_name(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+def _model_and_version(text: str, flag_version: str | None) -> tuple[str, str, str | None]:
+    """--model owner/name[:version] and --version, which must agree when both name one."""
+    from rshell.commands.modelref import parse_model_ref
+
+    ref = parse_model_ref(text)
+    if ref.model is None:
+        raise UsageError(f"--model needs owner/name[:version], got '{text}'", "e.g. --model acme/sdxl:<version id>")
+    given = _version_id(flag_version, ref.model) if flag_version else None
+    if ref.version and given and ref.version != given:
+        raise UsageError(f"--model {text} and --version {flag_version} name different versions", "give one of them")
+    return ref.owner or "", ref.name or "", ref.version or given
+
+
 async def create(ctx: Context, args: ParsedArgs) -> Result:
-    """A deployment of --model at --version (default: the model's latest version)."""
+    """A deployment of --model at its version (from `--model owner/name:version`,
+    --version, or else the model's latest version)."""
     owner, name = _deployment_name(args.name)
-    model_owner, model_name = split_name(args.model)
-    low, high = args.get("min_instances", 0), args.get("max_instances", 1)
+    model_owner, model_name, version = _model_and_version(args.model, args.get("version"))
+    given = writes.given("deployments.create", args.values)
+    low, high = given.get("min_instances", 0), given.get("max_instances", 1)
     _check_instances(low, high)
-    hardware = args.get("hardware", DEFAULT_HARDWARE)
+    hardware = given.get("hardware", DEFAULT_HARDWARE)
     client = await ctx.client()
     if owner is not None:
         await _owner_matches(client, owner, name)
-    version = args.get("version") or await _latest_version(client, model_owner, model_name)
+    version = version or await _latest_version(client, model_owner, model_name)
     deployment = as_json(
         await client.deployments_create(
             name=name,
@@ -155,15 +204,16 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
 
 async def update(ctx: Context, args: ParsedArgs) -> Result:
     """Send only the flags given; a call without any is a mistake, caught before sending."""
-    owner, name = split_name(args.name, "deployment")
-    changes = {key: args.values[key] for key in UPDATE_FLAGS if args.values.get(key) is not None}
+    _deployment_name(args.name)
+    changes = writes.given("deployments.update", args.values)
     if not changes:
-        raise UsageError(
-            "`deployments update` needs something to change",
-            "flags: --version ID, --hardware SKU, --min-instances N, --max-instances N",
-        )
+        flags = ", ".join(f"{f.flag} {f.metavar}" for f in writes.flagged("deployments.update"))
+        raise UsageError("`deployments update` needs something to change", f"flags: {flags}")
+    if "version" in changes:
+        changes["version"] = _version_id(changes["version"])
     _check_instances(changes.get("min_instances"), changes.get("max_instances"))
     client = await ctx.client()
+    owner, name = await _full_name(client, args.name)
     deployment = as_json(await client.deployments_update(owner, name, **changes))
     if not isinstance(deployment, dict):
         return Result(deployment, None)
@@ -174,8 +224,8 @@ async def schema(ctx: Context, args: ParsedArgs) -> Result:
     """The inputs and output of the version the deployment currently runs."""
     from rshell.commands.modelref import fetch_deployment_schema
 
-    owner, name = split_name(args.name, "deployment")
     client = await ctx.client()
+    owner, name = await _full_name(client, args.name)
     openapi_schema, version_id = await fetch_deployment_schema(client, owner, name)
     if not openapi_schema:
         raise RshellError(f"deployment {owner}/{name} has no release with a schema")
@@ -184,7 +234,7 @@ async def schema(ctx: Context, args: ParsedArgs) -> Result:
 
 
 async def delete(ctx: Context, args: ParsedArgs) -> Result:
-    owner, name = split_name(args.name, "deployment")
     client = await ctx.client()
+    owner, name = await _full_name(client, args.name)
     await client.deployments_delete(owner, name)
     return Result(None, f"deleted deployment {owner}/{name}", bind=False)

@@ -6,11 +6,12 @@ import mimetypes
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rshell import writes
 from rshell.commands.context import Result
 from rshell.errors import UsageError
 from rshell.grammar.inputs import readable_file
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import fields, human_size, more_hint, short_time, table
+from rshell.rendering.tables import fields, human_size, short_time, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
@@ -62,19 +63,27 @@ def file_fields(file: dict[str, Any]) -> str:
 
 
 async def upload(ctx: Context, args: ParsedArgs) -> Result:
-    """Upload a local file (streamed from disk by the client)."""
+    """Upload a local file (streamed from disk by the client), with --metadata,
+    --filename and --content-type as the Files API takes them."""
     path = readable_file(args.path)
     client = await ctx.client()
-    file = as_json(await client.files_create(path))
+    given = writes.given("files.create", args.values)
+    file = as_json(
+        await client.files_create(
+            path, content_type=given.get("type"), metadata=given.get("metadata"), filename=given.get("filename")
+        )
+    )
     if not isinstance(file, dict):
         return Result(file, None)
     return Result(file, f"uploaded {path.name}\n" + file_fields(file))
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
+    from rshell.commands.paging import fetch_list
+
     client = await ctx.client()
-    page = as_json(await client.files_list())
-    return Result(page, file_table(page.get("results") or []) + more_hint(page))
+    listing = await fetch_list(client, args, client.files_list, "files")
+    return Result(listing.data, file_table(listing.results) + listing.hint(args))
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:

@@ -28,12 +28,21 @@ def _aliases_of(command: Command) -> list[str]:
     return found
 
 
+def _listed(commands: list[Command]) -> list[Command]:
+    """A group's commands, each followed by its three-word subcommands."""
+    found: list[Command] = []
+    for command in commands:
+        found.append(command)
+        found += catalog.NESTED.get((command.path[0], command.path[1]), {}).values()
+    return found
+
+
 def overview() -> str:
     """`help` alone: every command, grouped, one line each."""
     lines = ["Commands (`help COMMAND` for details; `replicate` may prefix any command):", ""]
     for group, commands in catalog.GROUPS.items():
         lines.append(f"{_GROUP_TITLES.get(group, group)}:")
-        lines += [f"  {c.name:<24} {c.help}" for c in commands]
+        lines += [f"  {c.name:<24} {c.help}" for c in _listed(commands)]
         lines.append("")
     lines.append("Other commands:")
     lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if c.network or c.name == "scaffold"]
@@ -75,7 +84,7 @@ def command_help(command: Command) -> str:
 def group_help(group: str) -> str:
     commands = catalog.GROUPS[group]
     lines = [f"{_GROUP_TITLES.get(group, group)} (`{group} SUBCOMMAND`):"]
-    lines += [f"  {c.name:<24} {c.help}" for c in commands]
+    lines += [f"  {c.name:<24} {c.help}" for c in _listed(commands)]
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
-"""`model …` handlers: list, search, show, schema, versions, create, update, delete.
+"""`model …` handlers: list, search, show, schema, versions (and versions delete),
+readme, examples, create, update, delete.
 
 `schema_text` is shared with `deployments schema`: both render a version's
 OpenAPI schema as the table of inputs a user reads before `run`.
@@ -9,16 +10,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from rshell import writes
 from rshell.commands.context import Result
+from rshell.commands.paging import fetch_list
 from rshell.errors import RshellError, UsageError
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import fields, human_count, more_hint, short_id, short_time, table
+from rshell.rendering.tables import fields, human_count, short_id, short_time, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
 
-FIELD_FLAGS = ("description", "github_url", "paper_url", "license_url", "cover_image_url")
 DEFAULT_HARDWARE = "cpu"
 _CHOICES_WIDTH = 40
 
@@ -46,10 +48,11 @@ def model_table(models: list[dict[str, Any]]) -> str:
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
-    """The first page of public models."""
+    """Public models, sorted as asked (the API's default: newest version first)."""
     client = await ctx.client()
-    page = as_json(await client.models_list())
-    return Result(page, model_table(page.get("results") or []) + more_hint(page))
+    sort = {"sort_by": args.get("sort_by"), "sort_direction": args.get("sort_direction")}
+    listing = await fetch_list(client, args, lambda cursor: client.models_list(cursor, **sort), "models")
+    return Result(listing.data, model_table(listing.results) + listing.hint(args))
 
 
 async def search(ctx: Context, args: ParsedArgs) -> Result:
@@ -58,20 +61,72 @@ async def search(ctx: Context, args: ParsedArgs) -> Result:
     if not query:
         raise UsageError("`model search` needs words to search for", "e.g. model search 'text to image'")
     client = await ctx.client()
-    page = as_json(await client.models_search(query))
-    return Result(page, model_table(page.get("results") or []) + more_hint(page))
+    listing = await fetch_list(client, args, lambda cursor: client.models_search(query, cursor), "models")
+    return Result(listing.data, model_table(listing.results) + listing.hint(args))
 
 
 async def versions(ctx: Context, args: ParsedArgs) -> Result:
     """A model's versions, newest first, as the API lists them."""
     owner, name = split_name(args.model)
     client = await ctx.client()
-    page = as_json(await client.models_versions_list(owner, name))
-    results = page.get("results") or []
-    if not results:
-        return Result(page, f"{owner}/{name} has no versions")
-    rows = [(v.get("id"), short_time(v.get("created_at")), v.get("cog_version")) for v in results]
-    return Result(page, table(("version", "created", "cog"), rows) + more_hint(page))
+    listing = await fetch_list(
+        client,
+        args,
+        lambda cursor: client.models_versions_list(owner, name, cursor),
+        "models",
+        owner,
+        name,
+        "versions",
+    )
+    if not listing.results:
+        return Result(listing.data, f"{owner}/{name} has no versions")
+    rows = [(v.get("id"), short_time(v.get("created_at")), v.get("cog_version")) for v in listing.results]
+    return Result(listing.data, table(("version", "created", "cog"), rows) + listing.hint(args))
+
+
+async def versions_delete(ctx: Context, args: ParsedArgs) -> Result:
+    """Delete one version, named owner/name:version (the API refuses one a deployment uses)."""
+    from rshell.commands.modelref import parse_model_ref
+
+    ref = parse_model_ref(args.version)
+    if ref.model is None or not ref.version:
+        raise UsageError(
+            f"'{args.version}' does not name a model's version", "write owner/name:VERSION (see `model versions`)"
+        )
+    owner, name = split_name(ref.model)
+    client = await ctx.client()
+    await client.models_versions_delete(owner, name, ref.version)
+    return Result(None, f"deleted version {ref.version} of {owner}/{name}", bind=False)
+
+
+async def readme(ctx: Context, args: ParsedArgs) -> Result:
+    """The model's README: laid out for a terminal, the Markdown itself for --json or a pipe."""
+    from rshell.rendering.markdown import render_markdown
+
+    owner, name = split_name(args.model)
+    client = await ctx.client()
+    text = await client.models_readme_get(owner, name)
+    return Result(text, render_markdown(text), plain=text)
+
+
+async def examples(ctx: Context, args: ParsedArgs) -> Result:
+    """The example predictions the model's page shows."""
+    from rshell.rendering.predictions import prediction_table
+
+    owner, name = split_name(args.model)
+    client = await ctx.client()
+    listing = await fetch_list(
+        client,
+        args,
+        lambda cursor: client.models_examples_list(owner, name, cursor),
+        "models",
+        owner,
+        name,
+        "examples",
+    )
+    if not listing.results:
+        return Result(listing.data, f"{owner}/{name} has no examples")
+    return Result(listing.data, prediction_table(listing.results) + listing.hint(args))
 
 
 # show ------------------------------------------------------------------------------
@@ -227,8 +282,19 @@ async def schema(ctx: Context, args: ParsedArgs) -> Result:
 # create, update, delete ------------------------------------------------------------
 
 
-def _given_fields(args: ParsedArgs) -> dict[str, Any]:
-    return {key: args.values[key] for key in FIELD_FLAGS if args.values.get(key) is not None}
+def _given_fields(operation: str, args: ParsedArgs) -> dict[str, Any]:
+    """The body fields the flags set; `--readme @FILE` reads the file first."""
+    changes = writes.given(operation, args.values)
+    text = changes.get("readme")
+    if isinstance(text, str) and text.startswith("@"):
+        from rshell.grammar.inputs import readable_file
+
+        path = readable_file(text[1:])
+        try:
+            changes["readme"] = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {path} as UTF-8 text: {exc}") from None
+    return changes
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
@@ -237,9 +303,8 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     visibility = args.get("visibility", "private")
     hardware = args.get("hardware", DEFAULT_HARDWARE)
     client = await ctx.client()
-    model = as_json(
-        await client.models_create(owner, name, visibility=visibility, hardware=hardware, **_given_fields(args))
-    )
+    given = {k: v for k, v in _given_fields("models.create", args).items() if k != "hardware"}
+    model = as_json(await client.models_create(owner, name, visibility=visibility, hardware=hardware, **given))
     if not isinstance(model, dict):
         return Result(model, None)
     return Result(model, f"created {visibility} model {owner}/{name} on {hardware}\n" + model_fields(model))
@@ -248,9 +313,9 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
 async def update(ctx: Context, args: ParsedArgs) -> Result:
     """Change only the metadata flags given; no flags is a mistake, not an empty PATCH."""
     owner, name = split_name(args.model)
-    changes = _given_fields(args)
+    changes = _given_fields("models.update", args)
     if not changes:
-        flags = ", ".join("--" + key.replace("_", "-") for key in FIELD_FLAGS)
+        flags = ", ".join(f.flag or "" for f in writes.flagged("models.update"))
         raise UsageError("`model update` needs at least one field to change", f"flags: {flags}")
     client = await ctx.client()
     model = as_json(await client.models_update(owner, name, **changes))

@@ -42,7 +42,6 @@ from rshell.rendering.predictions import (
     prediction_table,
     render_output,
 )
-from rshell.rendering.tables import more_hint
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -166,6 +165,8 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
             stream=streaming,
             wait=True if waiting and not streaming else None,
             webhook=args.values.get("webhook"),
+            webhook_events_filter=args.values.get("webhook_events_filter"),
+            cancel_after=args.values.get("cancel_after"),
         )
     except asyncio.CancelledError:
         interrupted_creating("prediction")
@@ -324,9 +325,17 @@ async def _save(
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
+    """Your predictions, newest first; --since/--until/--source filter on the server."""
+    from rshell.commands.paging import fetch_list, iso_time
+
+    filters = {
+        "created_after": iso_time(args.get("since"), "--since"),
+        "created_before": iso_time(args.get("until"), "--until"),
+        "source": args.get("source"),
+    }
     client = await ctx.client()
-    page = as_json(await client.predictions_list())
-    return Result(data=page, text=prediction_table(page.get("results") or []) + more_hint(page))
+    listing = await fetch_list(client, args, lambda cursor: client.predictions_list(cursor, **filters), "predictions")
+    return Result(data=listing.data, text=prediction_table(listing.results) + listing.hint(args))
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:

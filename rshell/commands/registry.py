@@ -21,7 +21,7 @@ class Flag:
     name: str
     dest: str
     help: str
-    type: str = "str"  # str | int | float
+    type: str = "str"  # str | int | float | list (comma-separated choices) | json (object) | duration
     const: Any = None
     metavar: str = ""
     choices: tuple[str, ...] = ()

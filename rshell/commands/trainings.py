@@ -32,7 +32,6 @@ from rshell.commands.running import (
 from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
 from rshell.rendering.output import as_json
 from rshell.rendering.predictions import failure_message, finished_line, training_summary, training_table
-from rshell.rendering.tables import more_hint
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -91,6 +90,7 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
             destination=destination,
             input=inputs,
             webhook=args.values.get("webhook"),
+            webhook_events_filter=args.values.get("webhook_events_filter"),
         )
     except asyncio.CancelledError:
         interrupted_creating("training")
@@ -132,9 +132,11 @@ def finish(ctx: Context, training: Training, destination: str | None) -> Result:
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
+    from rshell.commands.paging import fetch_list
+
     client = await ctx.client()
-    page = as_json(await client.trainings_list())
-    return Result(data=page, text=training_table(page.get("results") or []) + more_hint(page))
+    listing = await fetch_list(client, args, client.trainings_list, "trainings")
+    return Result(data=listing.data, text=training_table(listing.results) + listing.hint(args))
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:

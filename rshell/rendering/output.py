@@ -73,7 +73,10 @@ class Output:
         if not as_json and result.text == "":  # already shown (streamed tokens)
             self.end_line()
             return
-        text = to_json(result.data) if as_json else neutralise(result.text or "")
+        if as_json and result.plain is not None:  # exact off a terminal, made safe on one
+            text = neutralise(result.plain) if self.stdout_tty else result.plain
+        else:
+            text = to_json(result.data) if as_json else neutralise(result.text or "")
         self.end_line()
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()

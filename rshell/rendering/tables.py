@@ -63,7 +63,7 @@ def table(
 
 
 def _line(values: Sequence[str], widths: Sequence[int]) -> str:
-    padded = [v.ljust(w) for v, w in zip(values[:-1], widths[:-1], strict=True)] + [values[-1]]
+    padded = [v.ljust(w) for v, w in zip(values[:-1], widths[:-1], strict=False)] + [values[-1]]
     return GAP.join(padded).rstrip()
 
 
@@ -116,6 +116,27 @@ def short_id(version: Any, length: int = 12) -> str:
     return text[:length] if len(text) > length else text
 
 
-def more_hint(page: dict[str, Any]) -> str:
-    """Under a list: say when the API has another page."""
-    return "\n(more on the next page)" if page.get("next") else ""
+def more_hint(page: dict[str, Any], command: str | None = None, *, cut: int = 0) -> str:
+    """Under a list: say how to get the rest, when there is more.
+
+    `command` makes the hint a line to type (`prediction list --cursor X`); `cut` is
+    how many results of the last page `--limit` left out.
+    """
+    if cut:
+        return f"\n({cut} more on this page: raise --limit, or --all)"
+    following = page.get("next")
+    if not following:
+        return ""
+    if command is None:
+        return "\n(more on the next page)"
+    import shlex
+
+    return f"\n(next page: {command} --cursor {shlex.quote(cursor_of(str(following)))})"
+
+
+def cursor_of(next_url: str) -> str:
+    """The `cursor` of a next-page URL (what `--cursor` takes); the URL if it has none."""
+    from urllib.parse import parse_qs, urlsplit
+
+    values = parse_qs(urlsplit(next_url).query).get("cursor")
+    return values[0] if values else next_url

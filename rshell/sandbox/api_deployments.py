@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from rshell import writes
 from rshell.sandbox import ids, render
 from rshell.sandbox.catalog import HARDWARE_SKUS, OWNER
 from rshell.sandbox.pagination import page
@@ -59,9 +60,9 @@ async def deployments_list(request: Request) -> JSONResponse:
 
 async def deployments_create(request: Request) -> JSONResponse:
     body = await json_object(request)
-    unknown = sorted(set(body) - {"name", "model", "version", *CONFIG})
-    if unknown:
-        raise invalid(f"{unknown[0]}: unknown field")
+    reason = writes.problem("deployments.create", body)
+    if reason:
+        raise invalid(reason)
     name = expect_string(body, "name") or ""
     model = expect_string(body, "model") or ""
     version_id = expect_string(body, "version") or ""
@@ -97,9 +98,9 @@ async def deployments_get(request: Request) -> JSONResponse:
 
 async def deployments_update(request: Request) -> JSONResponse:
     body = await json_object(request)
-    unknown = sorted(set(body) - {"version", *CONFIG})
-    if unknown:
-        raise invalid(f"{unknown[0]}: cannot be updated (updatable: version, hardware, min_instances, max_instances)")
+    reason = writes.problem("deployments.update", body, partial=True)
+    if reason:
+        raise invalid(reason)
     if not body:
         raise invalid("nothing to update: give version, hardware, min_instances or max_instances")
     box, key = sandbox(request), _key(request)

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, StreamingResponse
 
+from rshell import writes
 from rshell.sandbox import ids, render
 from rshell.sandbox.core import caller_owns
 from rshell.sandbox.events import Event
@@ -23,9 +24,6 @@ from rshell.sandbox.web import expect_string, json_object, origin, param, reply,
 
 MAX_WAIT = 60.0
 PREFER = re.compile(r"^\s*wait(?:\s*=\s*(\d+))?\s*$")
-DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
-REQUEST_FIELDS = {"input", "stream", "webhook", "webhook_events_filter"}
-WEBHOOK_EVENTS = {"start", "output", "logs", "completed"}
 
 
 # creating ---------------------------------------------------------------------------
@@ -50,28 +48,17 @@ def cancel_after(request: Request) -> float | None:
     header = (request.headers.get("cancel-after") or "").strip()
     if not header:
         return None
-    match = DURATION.match(header)
-    if not match or not any(match.groups()):
-        raise invalid(f"Cancel-After: cannot read duration {header!r} (e.g. 30s, 5m, 1h30m)")
-    hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
-    if total < 5:
-        raise invalid("Cancel-After: the minimum duration is 5 seconds")
-    return float(total)
+    try:
+        return float(writes.parse_duration(header))
+    except ValueError as exc:
+        raise invalid(f"Cancel-After: {exc}") from None
 
 
-def _request_body(body: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise invalid(f"{unknown[0]}: unknown field")
-    if "input" not in body:
-        raise invalid("input: field is required")
-    if not isinstance(body["input"], dict):
-        raise invalid("input: must be a JSON object")
-    expect_string(body, "webhook", required=False)
-    events = body.get("webhook_events_filter")
-    if events is not None and (not isinstance(events, list) or not set(events) <= WEBHOOK_EVENTS):
-        raise invalid("webhook_events_filter: a list of start, output, logs, completed")
+def _request_body(body: dict[str, Any], operation: str) -> dict[str, Any]:
+    """The body checked against the operation's fields (rshell/writes.py, from the spec)."""
+    reason = writes.problem(operation, body)
+    if reason:
+        raise invalid(reason)
     return body
 
 
@@ -132,19 +119,19 @@ def _count_run(box: Any, model_key: str) -> None:
 
 
 async def create_by_model(request: Request) -> JSONResponse:
-    body = _request_body(await json_object(request), REQUEST_FIELDS)
+    body = _request_body(await json_object(request), "models.predictions.create")
     version = sandbox(request).runnable_version(param(request, "model_owner"), param(request, "model_name"))
     return await _create(request, version, body)
 
 
 async def create_by_version(request: Request) -> JSONResponse:
-    body = _request_body(await json_object(request), REQUEST_FIELDS | {"version"})
+    body = _request_body(await json_object(request), "predictions.create")
     ref = expect_string(body, "version") or ""
     return await _create(request, sandbox(request).find_version(ref), body)
 
 
 async def create_by_deployment(request: Request) -> JSONResponse:
-    body = _request_body(await json_object(request), REQUEST_FIELDS)
+    body = _request_body(await json_object(request), "deployments.predictions.create")
     box = sandbox(request)
     key = f"{param(request, 'deployment_owner')}/{param(request, 'deployment_name')}"
     deployment = box.store.snapshot("deployments", key)
@@ -254,10 +241,7 @@ async def web_page(request: Request) -> HTMLResponse:
 async def trainings_create(request: Request) -> JSONResponse:
     box, here = sandbox(request), origin(request)
     owner, name, version_id = (param(request, k) for k in ("model_owner", "model_name", "version_id"))
-    body = await json_object(request)
-    unknown = sorted(set(body) - {"destination", "input", "webhook", "webhook_events_filter"})
-    if unknown:
-        raise invalid(f"{unknown[0]}: unknown field")
+    body = _request_body(await json_object(request), "trainings.create")
     version = box.listed_version(owner, name, version_id)
     trainer = box.predictor(version)
     if not getattr(trainer, "trainable", False):

@@ -37,7 +37,7 @@ options:
   --dry-run        print the requests a script would send instead of sending them
   --keep-going     a script goes on after a failing statement
   --debug          show a traceback for internal errors
-  --version        print the version
+  -v, --version    print the version
   -h, --help       this help; `rshell help` lists the commands
 
 exit codes: 0 success, 1 API or runtime failure, 2 usage error (nothing sent), 130 interrupted"""
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] in (["-h"], ["--help"]):
         print(USAGE)
         return 0
-    if argv[:1] == ["--version"]:
+    if argv[:1] in (["--version"], ["-v"]):
         print(f"rshell {__version__}")
         return 0
     if argv[:1] == ["serve"]:

@@ -102,7 +102,7 @@ def test_flags_leave_out_those_already_given() -> None:
         assert not {"--wait", "--no-wait"} & set(rig.texts("run a/b --no-wait --"))
         # `stream` already means --stream
         assert "--stream" not in rig.texts("stream a/b --")
-        assert rig.texts("hardware list --") == ["--json", "--help"]
+        assert rig.texts("hardware list --") == ["--web", "--json", "--help"]
 
     drive(scenario)
 

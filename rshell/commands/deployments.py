@@ -80,7 +80,16 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
     owner, name = split_name(args.name, "deployment")
     client = await ctx.client()
     deployment = as_json(await client.deployments_get(owner, name))
+    _web(ctx, args, deployment)
     return Result(deployment, deployment_fields(deployment))
+
+
+def _web(ctx: Context, args: ParsedArgs, deployment: Any) -> None:
+    """--web: the deployment's page (the API gives no URL for it)."""
+    if args.get("web") and isinstance(deployment, dict):
+        from rshell.commands.running import open_web, site_url
+
+        open_web(ctx, site_url(ctx, "deployments", str(deployment.get("owner")), str(deployment.get("name"))))
 
 
 def _check_instances(low: int | None, high: int | None) -> None:
@@ -140,6 +149,7 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
             max_instances=high,
         )
     )
+    _web(ctx, args, deployment)
     if not isinstance(deployment, dict):
         return Result(deployment, None)
     return Result(deployment, "created deployment\n" + deployment_fields(deployment))
@@ -157,6 +167,7 @@ async def update(ctx: Context, args: ParsedArgs) -> Result:
     _check_instances(changes.get("min_instances"), changes.get("max_instances"))
     client = await ctx.client()
     deployment = as_json(await client.deployments_update(owner, name, **changes))
+    _web(ctx, args, deployment)
     if not isinstance(deployment, dict):
         return Result(deployment, None)
     return Result(deployment, "updated deployment\n" + deployment_fields(deployment))

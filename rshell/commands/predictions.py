@@ -93,9 +93,12 @@ async def load_schema(ctx: Context, client: ReplicateClient, args: ParsedArgs, t
 
 
 def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
-    """--stream, or a text-iterator model on a terminal when `set stream auto` (default)."""
-    if args.values.get("stream"):
-        return True
+    """--stream (or --no-stream), else a text-iterator model on a terminal when `set
+    stream auto` (default) — unless --wait was given, which waits instead (Go CLI)."""
+    if args.values.get("stream") is not None:
+        return bool(args.values["stream"])
+    if "--wait" in args.given:
+        return False
     mode = str(ctx.session.options.get("stream", "auto"))
     if mode == "off" or not is_concatenate(schema):
         return False
@@ -115,6 +118,7 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     )
     streaming = should_stream(ctx, args, schema)
     waiting = args.values.get("wait") is not False
+    seconds = wait_seconds(args)
     try:
         prediction = await client.predictions_create(
             inputs,
@@ -122,7 +126,7 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
             version=target.version,
             deployment=target.deployment,
             stream=streaming,
-            wait=True if waiting and not streaming else None,
+            wait=seconds or (True if waiting and not streaming else None),
             webhook=args.values.get("webhook"),
         )
     except asyncio.CancelledError:
@@ -134,6 +138,12 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     concatenate = is_concatenate(schema)
     final, streamed = await follow(ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args))
     return await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
+
+
+def wait_seconds(args: ParsedArgs) -> int | None:
+    """N of `--wait=N`: the sync window to ask for (`Prefer: wait=N`); None for a bare --wait."""
+    value = args.values.get("wait")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 async def follow(

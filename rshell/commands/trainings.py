@@ -71,6 +71,13 @@ async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) 
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
+    from rshell.commands.predictions import wait_seconds
+
+    if wait_seconds(args) is not None:
+        raise UsageError(
+            "trainings have no sync mode, so --wait takes no SECONDS here",
+            "`train … --wait` follows the training to its end; --wait=N is for predictions",
+        )
     ref = trainer_ref(args.values["model"])
     destination = args.values["destination"]
     parse_model_name(destination, "destination")

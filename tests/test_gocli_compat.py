@@ -100,7 +100,9 @@ def mock_api(router: respx.MockRouter) -> None:
         else:
             route.mock(return_value=answer)
     png = b"\x89PNG\r\n\x1a\n" + bytes(16)
-    router.get(url__regex=r"^https://replicate\.delivery/").respond(200, content=png, headers={"content-type": "image/png"})
+    router.get(url__regex=r"^https://replicate\.delivery/").respond(
+        200, content=png, headers={"content-type": "image/png"}
+    )
 
 
 class Line:
@@ -158,3 +160,73 @@ def test_a_go_cli_line_sends_the_go_cli_request(api, tmp_path: Path, row: dict) 
         assert {key: body.get(key) for key in want.get("body", {})} == want.get("body", {})
     if "web" in row:
         assert fill(row["web"]) in run.stderr.getvalue()
+
+
+# --wait[=SECONDS], --no-stream and the flags that contradict each other ----------------
+
+
+def _create(api: respx.MockRouter) -> list[httpx.Request]:
+    return [c.request for c in api.calls if c.request.method == "POST"]
+
+
+@pytest.mark.parametrize(
+    "flags, prefer",
+    [
+        ("", "wait"),
+        ("--wait", "wait"),
+        ("-w", "wait"),
+        ("--wait=30", "wait=30"),
+        ("--wait 30", "wait=30"),
+        ("-w=5", "wait=5"),
+        ("-w 60", "wait=60"),
+        ("-w1", "wait=1"),
+    ],
+)
+def test_wait_seconds_asks_for_that_sync_window(api, flags: str, prefer: str) -> None:
+    run = Line()
+    assert run(f"run stability-ai/sdxl prompt=fox {flags}") == 0, run.stderr.getvalue()
+    (created,) = _create(api)
+    assert created.headers["Prefer"] == prefer
+
+
+def test_no_wait_asks_for_no_sync_window(api) -> None:
+    assert Line()("run stability-ai/sdxl prompt=fox --no-wait") == 0
+    assert "Prefer" not in _create(api)[0].headers
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("run stability-ai/sdxl prompt=x --wait=0", "--wait takes 1 to 60 seconds, got 0"),
+        ("run stability-ai/sdxl prompt=x -w 61", "-w takes 1 to 60 seconds, got 61"),
+        ("run stability-ai/sdxl prompt=x --wait=soon", "--wait takes a number of seconds from 1 to 60, got 'soon'"),
+        ("run stability-ai/sdxl prompt=x --wait --no-wait", "--wait and --no-wait cannot be used together"),
+        ("run stability-ai/sdxl prompt=x --stream --no-stream", "--stream and --no-stream cannot be used together"),
+        ("train stability-ai/sdxl -d alice/dest --wait=30", "trainings have no sync mode"),
+        ("run stability-ai/sdxl prompt=x --stream=yes", "--stream takes no value (only true or false), got 'yes'"),
+        ("run stability-ai/sdxl prompt=x -q", "unknown flag '-q' for `prediction create`"),
+        ("train stability-ai/sdxl -d", "-d needs a value"),
+    ],
+)
+def test_bad_wait_and_contradicting_flags_are_usage_errors_before_any_request(api, line: str, message: str) -> None:
+    run = Line()
+    assert run(line) == 2
+    assert message in run.stderr.getvalue()
+    assert api.calls.call_count == 0
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    "flags, streams",
+    [("", True), ("--no-stream", False), ("--wait", False), ("--stream --wait", True), ("--stream=false", True)],
+)
+def test_a_text_model_on_a_terminal_streams_unless_told_not_to(api, flags: str, streams: bool) -> None:
+    run = Line()
+    run.executor.out = Output(_Terminal(), io.StringIO())
+    assert run(f"run meta/llama-2-70b-chat prompt=hi {flags}") == 0
+    body = json.loads(_create(api)[0].content)
+    assert body.get("stream", False) is streams

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rshell.commands.registry import Command, Flag, unknown
+from rshell.commands.registry import HELP_WORDS, Command, Flag, unknown
 from rshell.errors import UsageError
 
 _CONVERT = {"str": str, "int": int, "float": float}
@@ -122,7 +122,7 @@ def _take_flag(command: Command, spelled: tuple[str, str, str], words: list[str]
         eq, value, i = "=", words[i + 1], i + 1  # `--wait 30`: a following number is its value
     if flag.takes_value:
         if not eq:
-            if i + 1 >= len(words):
+            if i + 1 >= len(words) or words[i + 1] in HELP_WORDS:  # `-d --help` asks for help
                 raise UsageError(f"{name} needs a value", f"{name} {flag.metavar or 'VALUE'}: {flag.help}")
             value, i = words[i + 1], i + 1
         parsed.values[flag.dest] = _convert(flag, value)

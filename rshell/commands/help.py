@@ -100,8 +100,8 @@ def help_for(words: list[str]) -> str:
     """Help for whatever `words` name: nothing, a group, a command, an alias or a topic."""
     if not words:
         return overview()
-    if len(words) == 1 and words[0] in topics.TOPICS:
-        return topics.topic_text(words[0])
+    if len(words) == 1 and words[0] in topics.TOPICS and words[0] not in catalog.command_words():
+        return topics.topic_text(words[0])  # a command or group of the same name wins
     words = catalog.expand_command_alias(words)
     group = catalog.GROUP_ALIASES.get(words[0])
     if group and len(words) == 1:

@@ -19,7 +19,7 @@ TOPICS: dict[str, tuple[str, ...]] = {
     "pipes": ("Pipelines",),
     "templates": ("Templates",),
     "inputs": ("Inputs: `key=value`",),
-    "files": ("Files: `key=@path`",),
+    "uploads": ("Files: `key=@path`",),
     "aliases": ("Aliases",),
     "keys": ("Keys in the shell",),
 }

@@ -132,6 +132,8 @@ class Executor:
         except (KeyboardInterrupt, asyncio.CancelledError):
             self._report(Interrupted("interrupted"), source, statement.line)
             return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            raise  # the reader of stdout left (`| head -1`): not a bug; the entry point ends quietly
         except Exception as error:  # a bug: say so in one line, traceback only with --debug
             if self.debug:
                 traceback.print_exc(file=self.out.stderr)

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rshell import __version__
-from rshell.errors import EXIT_INTERRUPTED, EXIT_USAGE, AuthError, RshellError, UsageError
+from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, AuthError, RshellError, UsageError
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a filter whose reader left
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -37,7 +39,7 @@ options:
   --dry-run        print the requests a script would send instead of sending them
   --keep-going     a script goes on after a failing statement
   --debug          show a traceback for internal errors
-  --version        print the version
+  -v, --version    print the version
   -h, --help       this help; `rshell help` lists the commands
 
 exit codes: 0 success, 1 API or runtime failure, 2 usage error (nothing sent), 130 interrupted"""
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] in (["-h"], ["--help"]):
         print(USAGE)
         return 0
-    if argv[:1] == ["--version"]:
+    if argv[:1] in (["--version"], ["-v"]):
         print(f"rshell {__version__}")
         return 0
     if argv[:1] == ["serve"]:
@@ -129,6 +131,22 @@ def main(argv: list[str] | None = None) -> int:
     except RshellError as error:
         _print_error(error)
         return error.exit_code
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (`rshell … | head -1`): as any Unix filter, stop
+    without a word and exit 141 (128 + SIGPIPE). stdout is pointed at /dev/null so the
+    interpreter's own flush at exit cannot complain either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 def _serve(argv: list[str]) -> int:
@@ -157,13 +175,55 @@ def _serve(argv: list[str]) -> int:
             _print_error(UsageError(f"expected --cog owner/name=http://HOST:PORT, got '{item}'"))
             return EXIT_USAGE
         cogs[name] = url
-    from rshell.sandbox.server import serve
+    from rshell.sandbox.server import default_data_dir, serve
 
+    data = Path(ns.data).expanduser() if ns.data is not None else Path(default_data_dir())
     try:
-        serve(ns.host, ns.port, ns.data, cogs, ns.rate_limit)
+        _usable_directory(data, given=ns.data is not None)
+        serve(ns.host, ns.port, data, cogs, ns.rate_limit)
     except KeyboardInterrupt:
         return 0
+    except RshellError as error:
+        _print_error(error)
+        return error.exit_code
+    except OSError as error:
+        _print_error(_listen_error(error, ns.host, ns.port))
+        return EXIT_FAILURE
     return 0
+
+
+def _usable_directory(path: Path, *, given: bool) -> None:
+    """The sandbox's data directory exists (made if need be) and is writable; else one
+    line saying which and why (exit 2 for a --data the user gave, 1 for the default)."""
+    kind = UsageError if given else RshellError
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise kind(f"cannot create the data directory {path}: {error.strerror or error}", _DATA_HINT) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise kind(f"cannot write to the data directory {path}", _DATA_HINT)
+
+
+_DATA_HINT = "choose another with --data DIR"
+
+
+def _listen_error(error: OSError, host: str, port: int) -> RshellError:
+    """A failure to start listening, said as such (port in use, not allowed, no such address)."""
+    import errno
+    import socket
+
+    where = f"{host}:{port}"
+    if error.errno == errno.EADDRINUSE:
+        return RshellError(
+            f"cannot listen on {where}: the port is in use", "choose another with --port N (0 picks a free one)"
+        )
+    if error.errno == errno.EACCES:
+        return RshellError(
+            f"cannot listen on {where}: permission denied", "ports below 1024 need privileges; try --port 8000"
+        )
+    if error.errno == errno.EADDRNOTAVAIL or isinstance(error, socket.gaierror):
+        return RshellError(f"cannot listen on {where}: no such local address", "use --host 127.0.0.1")
+    return RshellError(f"cannot start the sandbox on {where}: {error.strerror or error}")
 
 
 def _print_error(error: RshellError) -> None:

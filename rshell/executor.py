@@ -132,6 +132,8 @@ class Executor:
         except (KeyboardInterrupt, asyncio.CancelledError):
             self._report(Interrupted("interrupted"), source, statement.line)
             return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            raise  # the reader of stdout left (`| head -1`): not a bug; the entry point ends quietly
         except Exception as error:  # a bug: say so in one line, traceback only with --debug
             if self.debug:
                 traceback.print_exc(file=self.out.stderr)
@@ -201,10 +203,9 @@ class Executor:
         values = catalog.expand_command_alias(values)
         command, rest = catalog.resolve(values)
         args = parse_args(command, rest, self.session.options)
-        if args.values.get("help"):
-            from rshell.commands.help import command_help
-
-            return Result(text=command_help(command), bind=False)
+        if args.values.get("help"):  # `run … --help` is `help prediction create`, wherever it was typed
+            command = catalog.TOP_LEVEL["help"]
+            args = parse_args(command, list(args.command.path))
         handler = load_handler(command.handler)
         ctx = Context(
             session=self.session,

@@ -108,11 +108,23 @@ def test_show_web_prints_the_url_when_there_is_no_browser(api, monkeypatch):
     assert h.err.strip() == "https://replicate.com/stability-ai/sdxl"
 
 
-@pytest.mark.parametrize("word", ["sdxl", "a/b/c", "stability-ai/sdxl:abc", "/sdxl", "a b/c"])
+@pytest.mark.parametrize("word", ["sdxl", "a/b/c", "/sdxl", "a b/c", "a/b:"])
 def test_a_bad_model_name_is_a_usage_error_before_any_request(api, word):
     with pytest.raises(UsageError):
         Harness().run(f"model show '{word}'")
     assert api.calls.call_count == 0
+
+
+def test_show_accepts_a_version_and_ignores_it_as_the_official_cli_does(api, monkeypatch):
+    from rshell.commands import running
+
+    monkeypatch.setattr(running, "_has_browser", lambda: False)
+    route = api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
+    h = Harness()
+    result = h.run(f"model view stability-ai/sdxl:{fx.VERSION_ID} --web")
+    assert route.call_count == 1 and result.data["name"] == "sdxl"
+    assert f"ignoring version {fx.VERSION_ID}" in h.err
+    assert f"https://replicate.com/stability-ai/sdxl/versions/{fx.VERSION_ID}" in h.err
 
 
 # schema ----------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_flags_leave_out_those_already_given() -> None:
         assert not {"--wait", "--no-wait"} & set(rig.texts("run a/b --no-wait --"))
         # `stream` already means --stream
         assert "--stream" not in rig.texts("stream a/b --")
-        assert rig.texts("hardware list --") == ["--json", "--help"]
+        assert rig.texts("hardware list --") == ["--web", "--json", "--help"]
 
     drive(scenario)
 
@@ -116,6 +116,10 @@ def test_flag_values_from_choices_with_the_default_marked() -> None:
         assert [(c.text, c.meta) for c in found] == [("node", "default"), ("python", None)]
         assert [(c.text, c.start) for c in rig.engine.complete("scaffold p1 --template=py")] == [("python", -2)]
         assert rig.texts("run a/b --file-encoding d") == ["data"]
+        # the Go CLI's short flags take their values the same way, spaced or attached
+        assert [c.text for c in rig.engine.complete("scaffold p1 -t ")] == ["node", "python"]
+        assert "--template" not in rig.texts("scaffold p1 -t=python --")
+        assert "--template" not in rig.texts("scaffold p1 -tpython --")
 
     drive(scenario)
 

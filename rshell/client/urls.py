@@ -6,7 +6,7 @@ Pure stdlib on purpose: `rshell.session.credentials` imports it on paths (e.g.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 
@@ -26,6 +26,18 @@ def normalise_base_url(url: str | None) -> str:
     if not text.endswith("/v1"):
         text += "/v1"
     return text
+
+
+def web_url(base_url: str, *segments: str) -> str:
+    """The website page of an object, for `--web` where the API gives no URL: on
+    replicate.com for the real API, else on the API host itself (as the sandbox's
+    own `urls.web` are)."""
+    parts = urlsplit(normalise_base_url(base_url))
+    if (parts.hostname or "").lower() == "api.replicate.com":
+        origin = "https://replicate.com"
+    else:
+        origin = f"{parts.scheme}://{parts.netloc}"
+    return "/".join([origin, *(quote(s, safe="") for s in segments)])
 
 
 def netloc_of(url: str) -> str:

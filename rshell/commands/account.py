@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rshell.commands.context import Result
+from rshell.commands.running import open_web, site_url
 from rshell.rendering.output import as_json
 from rshell.rendering.tables import fields, table
 
@@ -28,11 +29,15 @@ async def current(ctx: Context, args: ParsedArgs) -> Result:
     """The account the token belongs to."""
     client = await ctx.client()
     account = as_json(await client.account_get())
+    if args.get("web"):
+        open_web(ctx, site_url(ctx, str(account.get("username") or "")))
     return Result(account, account_fields(account))
 
 
 async def hardware_list(ctx: Context, args: ParsedArgs) -> Result:
-    """Hardware SKUs, the values --hardware takes."""
+    """Hardware SKUs, the values --hardware takes; --web also opens the pricing page."""
+    if args.get("web"):
+        open_web(ctx, site_url(ctx, "pricing") + "#hardware")
     client = await ctx.client()
     hardware = as_json(await client.hardware_list())
     if not hardware:

@@ -7,12 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rshell.commands.registry import Command, Flag, unknown
+from rshell.commands.registry import HELP_WORDS, Command, Flag, unknown
 from rshell.errors import UsageError
 
 _CONVERT = {"str": str, "int": int, "float": float}
 _KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _TYPE_NAMES = {"str": "a string", "int": "an integer", "float": "a number"}
+_SHORT_RE = re.compile(r"-[A-Za-z]")
+# A switch's `=value`, spelled as Go's strconv.ParseBool reads it (the official CLI's flags).
+_BOOLS = dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True) | dict.fromkeys(
+    ("0", "f", "F", "false", "FALSE", "False"), False
+)
 
 
 @dataclass
@@ -26,6 +31,7 @@ class ParsedArgs:
     command: Command
     values: dict[str, Any] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)
+    given: set[str] = field(default_factory=set)  # long names of the flags on the line
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -43,6 +49,8 @@ def parse_args(command: Command, words: list[str], options: Mapping[str, Any] | 
 
     `options` are the session's `set` options: a flag left unset whose dest names one
     (separator, file_encoding) takes the session's value before the declared default.
+    `--help`/`-h` anywhere wins over every other problem of the line: the caller
+    shows the command's help instead of running it.
     """
     parsed = ParsedArgs(command, {})
     positionals = _take_flags(command, words, parsed)
@@ -52,43 +60,116 @@ def parse_args(command: Command, words: list[str], options: Mapping[str, Any] | 
             parsed.values[f.dest] = fallback if fallback is not None and f.takes_value else command.defaults.get(f.dest)
     for key, value in command.defaults.items():
         parsed.values.setdefault(key, value)
+    if parsed.values.get("help"):
+        return parsed
+    _check_exclusive(command, parsed)
     _take_positionals(command, positionals, parsed)
     for f in command.flags:
-        if f.required and parsed.values.get(f.dest) is None and not parsed.values.get("help"):
+        if f.required and parsed.values.get(f.dest) is None:
             raise UsageError(f"{command.name} needs {f.name} {f.metavar or 'VALUE'}", f"{f.name}: {f.help}")
     return parsed
 
 
+def _spelling(word: str) -> tuple[str, str, str] | None:
+    """(name, "=" or "", value) when `word` is written as a flag: `--name[=v]`, `-x`,
+    `-x=v` or `-xv`; None for anything else (`-`, `-1`, `key=-x`)."""
+    if word.startswith("--"):
+        return word.partition("=")  # type: ignore[return-value]
+    if _SHORT_RE.match(word):
+        rest = word[2:]
+        if rest.startswith("="):
+            return word[:2], "=", rest[1:]
+        return word[:2], "=" if rest else "", rest
+    return None
+
+
 def _take_flags(command: Command, words: list[str], parsed: ParsedArgs) -> list[str]:
+    """Take every flag out of `words` (a `--` ends them); the positionals remain.
+
+    The first bad flag is raised only after the whole line is read, so a `--help`
+    later on the line still gets its help."""
     rest: list[str] = []
+    problem: UsageError | None = None
     i = 0
     while i < len(words):
         word = words[i]
-        if not word.startswith("--") or word == "--":
+        if word == "--":
+            rest += words[i + 1 :]
+            break
+        spelled = _spelling(word)
+        if spelled is None:
             rest.append(word)
             i += 1
             continue
-        name, eq, value = word.partition("=")
-        flag = command.flag(name)
-        if flag is None:
-            raise unknown("flag", name, [f.name for f in command.all_flags], f"for `{command.name}`")
-        if not flag.takes_value:
-            if eq:
-                raise UsageError(f"{name} takes no value", f"write just {name}")
-            parsed.values[flag.dest] = flag.const
+        try:
+            i = _take_flag(command, spelled, words, i, parsed)
+        except UsageError as error:
+            problem = problem or error
             i += 1
-            continue
-        if not eq:
-            if i + 1 >= len(words):
-                raise UsageError(f"{name} needs a value", f"{name} {flag.metavar or 'VALUE'}: {flag.help}")
-            value = words[i + 1]
-            i += 1
-        parsed.values[flag.dest] = _convert(flag, value)
-        i += 1
+    if problem is not None and not parsed.values.get("help"):
+        raise problem
     return rest
 
 
+def _take_flag(command: Command, spelled: tuple[str, str, str], words: list[str], i: int, parsed: ParsedArgs) -> int:
+    """Store one flag (words[i], and its value word if it takes one); the next index."""
+    name, eq, value = spelled
+    flag = command.flag(name)
+    if flag is None:
+        names = [f.name for f in command.all_flags] + [f.short for f in command.all_flags if f.short]
+        raise unknown("flag", name, names, f"for `{command.name}`")
+    if flag.optional and not eq and i + 1 < len(words) and _is_number(words[i + 1]):
+        eq, value, i = "=", words[i + 1], i + 1  # `--wait 30`: a following number is its value
+    if flag.takes_value:
+        if not eq:
+            if i + 1 >= len(words) or words[i + 1] in HELP_WORDS:  # `-d --help` asks for help
+                raise UsageError(f"{name} needs a value", f"{name} {flag.metavar or 'VALUE'}: {flag.help}")
+            value, i = words[i + 1], i + 1
+        parsed.values[flag.dest] = _convert(flag, value)
+    elif not eq:
+        parsed.values[flag.dest] = flag.const
+    elif flag.optional and _is_number(value):
+        parsed.values[flag.dest] = _bounded(flag, name, value)
+    else:
+        switch = _BOOLS.get(value)
+        if switch is None:
+            raise UsageError(_switch_problem(flag, name, value), f"write just {name}")
+        if not switch:
+            return i + 1  # `--stream=false` is the flag not given
+        parsed.values[flag.dest] = flag.const
+    parsed.given.add(flag.name)
+    return i + 1
+
+
+def _is_number(word: str) -> bool:
+    return word.isascii() and word.isdigit()
+
+
+def _switch_problem(flag: Flag, name: str, value: str) -> str:
+    if flag.optional:
+        low, high = flag.bounds or (0, 0)
+        return f"{name} takes a number of {flag.metavar.lower() or 'units'} from {low} to {high}, got '{value}'"
+    return f"{name} takes no value (only true or false), got '{value}'"
+
+
+def _bounded(flag: Flag, name: str, value: str) -> int:
+    number = int(value)
+    low, high = flag.bounds or (number, number)
+    if not low <= number <= high:
+        raise UsageError(f"{name} takes {low} to {high} {flag.metavar.lower()}, got {number}", flag.help)
+    return number
+
+
+def _check_exclusive(command: Command, parsed: ParsedArgs) -> None:
+    """Flags that contradict each other (`--wait --no-wait`), as the Go CLI refuses them."""
+    for group in command.exclusive:
+        given = [name for name in group if name in parsed.given]
+        if len(given) > 1:
+            raise UsageError(f"{given[0]} and {given[1]} cannot be used together", f"give one of {', '.join(group)}")
+
+
 def _convert(flag: Flag, value: str) -> Any:
+    value = dict(flag.synonyms).get(value, value)
     if flag.type in _SPECIAL:
         return _SPECIAL[flag.type](flag, value)
     if flag.choices and value not in flag.choices:
@@ -154,8 +235,6 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) ->
             parsed.inputs.append(word)
         else:
             raise UsageError(f"unexpected argument '{word}' for `{command.name}`", _usage_hint(command))
-    if parsed.values.get("help"):
-        return
     for slot in slots:
         if slot.required:
             raise UsageError(f"`{command.name}` needs <{slot.name}>: {slot.help}", _usage_hint(command))

@@ -235,3 +235,20 @@ async def exit_(ctx: Context, args: ParsedArgs) -> Result:
     if executor is not None:
         executor.exit_requested = True
     return Result(bind=False)
+
+
+# The official CLI's `completion SHELL` (cobra's generated command): rshell's scripts.
+COMPLETERS = {"bash": "completers/rshell.bash", "zsh": "completers/_rshell", "fish": "completers/rshell.fish"}
+
+
+async def completion(ctx: Context, args: ParsedArgs) -> Result:
+    """Print the completion script for a shell, e.g. `source <(rshell completion bash)`."""
+    from rshell.commands.registry import unknown
+    from rshell.project_files import read_project_file
+
+    shell = str(args.get("shell") or "")
+    if shell == "powershell":
+        raise UsageError("rshell has no PowerShell completion script", "it has bash, zsh and fish: completion bash")
+    if shell not in COMPLETERS:
+        raise unknown("shell", shell, list(COMPLETERS))
+    return Result(text=read_project_file(COMPLETERS[shell], f"`completion {shell}`"), bind=False)

@@ -7,9 +7,11 @@ and its handler in the group's module.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rshell import writes
 from rshell.commands.paging import MAX_PAGES
-from rshell.commands.registry import Arg, Command, Flag, unknown
+from rshell.commands.registry import HELP_WORDS, Arg, Command, Flag, unknown
 from rshell.errors import UsageError
 
 H = "rshell.commands."
@@ -36,7 +38,17 @@ def body_flags(operation: str, *only: str) -> tuple[Flag, ...]:
 
 
 # Flags shared by several commands -------------------------------------------------
-WAIT = Flag("--wait", "wait", "Wait for a terminal status (default for predictions).", const=True)
+WAIT = Flag(
+    "--wait",
+    "wait",
+    "Wait for a terminal status (default for predictions); =SECONDS also holds the create request "
+    "open that long (Prefer: wait=N, 1-60).",
+    const=True,
+    short="-w",
+    optional=True,
+    metavar="SECONDS",
+    bounds=(1, 60),
+)
 NO_WAIT = Flag("--no-wait", "wait", "Return as soon as the API accepts the request.", const=False)
 WEB = Flag("--web", "web", "Open the result's web page (prints it when no browser).", const=True)
 SEPARATOR = Flag("--separator", "separator", "Separator between input key and value.", metavar="SEP")
@@ -76,6 +88,7 @@ COMMANDS: tuple[Command, ...] = (
         ),
         flags=(
             Flag("--stream", "stream", "Print output tokens as they arrive.", const=True),
+            Flag("--no-stream", "stream", "Never stream, even a text model on a terminal.", const=False),
             WAIT,
             NO_WAIT,
             WEB,
@@ -101,6 +114,8 @@ COMMANDS: tuple[Command, ...] = (
         ),
         defaults={"wait": True, "separator": "=", "file_encoding": "url"},
         examples=("run stability-ai/sdxl prompt='a red fox' --save", "stream meta/llama prompt=hi"),
+        aliases=("run", "stream --stream", "prediction new", "prediction run", "model run"),
+        exclusive=(("--wait", "--no-wait"), ("--stream", "--no-stream")),
     ),
     Command(
         ("prediction", "list"),
@@ -119,6 +134,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "predictions:show",
         args=(Arg("id", "Prediction id.", complete="prediction"),),
         flags=(WEB,),
+        aliases=("prediction view",),
     ),
     Command(
         ("prediction", "cancel"),
@@ -137,7 +153,14 @@ COMMANDS: tuple[Command, ...] = (
             *PAGING,
         ),
     ),
-    Command(("model", "show"), "Show a model.", H + "models:show", args=(MODEL_NAME,), flags=(WEB,)),
+    Command(
+        ("model", "show"),
+        "Show a model (a :version is accepted and ignored, as the official CLI does).",
+        H + "models:show",
+        args=(MODEL_NAME,),
+        flags=(WEB,),
+        aliases=("model view",),
+    ),
     Command(
         ("model", "schema"),
         "Show a model version's inputs and output.",
@@ -153,6 +176,7 @@ COMMANDS: tuple[Command, ...] = (
             Flag("--private", "visibility", "Only you can see the model (default).", const="private"),
             Flag("--public", "visibility", "Anyone can see and run the model.", const="public"),
             *body_flags("models.create"),
+            WEB,
         ),
         defaults={"visibility": "private"},
     ),
@@ -198,7 +222,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "trainings:create",
         args=(MODEL_REF, INPUTS),
         flags=(
-            *body_flags("trainings.create", "destination"),
+            *(replace(f, short="-d") for f in body_flags("trainings.create", "destination")),
             WAIT,
             NO_WAIT,
             WEB,
@@ -208,6 +232,8 @@ COMMANDS: tuple[Command, ...] = (
         ),
         defaults={"wait": False, "separator": "=", "file_encoding": "url"},
         examples=("train owner/trainer:VERSION --destination me/my-model input_images=@data.zip",),
+        aliases=("train", "training new", "training train"),
+        exclusive=(("--wait", "--no-wait"),),
     ),
     Command(("training", "list"), "List recent trainings.", H + "trainings:list_", flags=PAGING),
     Command(
@@ -216,6 +242,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "trainings:show",
         args=(Arg("id", "Training id.", complete="training"),),
         flags=(WEB,),
+        aliases=("training view",),
     ),
     Command(
         ("training", "cancel"),
@@ -229,7 +256,7 @@ COMMANDS: tuple[Command, ...] = (
         "Create a deployment of a model version.",
         H + "deployments:create",
         args=(Arg("name", "Name of the new deployment ([owner/]name; your account's)."),),
-        flags=body_flags("deployments.create"),
+        flags=(*body_flags("deployments.create"), WEB),
         defaults={"min_instances": 0, "max_instances": 1},
     ),
     Command(("deployments", "list"), "List your deployments.", H + "deployments:list_", flags=PAGING),
@@ -238,13 +265,15 @@ COMMANDS: tuple[Command, ...] = (
         "Show a deployment.",
         H + "deployments:show",
         args=(DEPLOYMENT_NAME,),
+        flags=(WEB,),
+        aliases=("deployments view",),
     ),
     Command(
         ("deployments", "update"),
         "Change a deployment's version, hardware or scaling.",
         H + "deployments:update",
         args=(DEPLOYMENT_NAME,),
-        flags=body_flags("deployments.update"),
+        flags=(*body_flags("deployments.update"), WEB),
     ),
     Command(
         ("deployments", "schema"),
@@ -259,8 +288,19 @@ COMMANDS: tuple[Command, ...] = (
         args=(DEPLOYMENT_NAME,),
     ),
     # hardware, account, auth -------------------------------------------------------
-    Command(("hardware", "list"), "List hardware SKUs for models and deployments.", H + "account:hardware_list"),
-    Command(("account", "current"), "Show the account the token belongs to.", H + "account:current"),
+    Command(
+        ("hardware", "list"),
+        "List hardware SKUs for models and deployments.",
+        H + "account:hardware_list",
+        flags=(WEB,),
+    ),
+    Command(
+        ("account", "current"),
+        "Show the account the token belongs to.",
+        H + "account:current",
+        flags=(WEB,),
+        aliases=("account", "whoami", "profile"),
+    ),
     Command(
         ("auth", "login"),
         "Save an API token (checked against the API first).",
@@ -278,8 +318,25 @@ COMMANDS: tuple[Command, ...] = (
             Arg("prediction", "Prediction id or URL to base the project on.", complete="prediction"),
             Arg("dir", "Directory to create (default: the model's name).", required=False, complete="path"),
         ),
-        flags=(Flag("--template", "template", "Project template.", choices=("node", "python"), complete="template"),),
+        flags=(
+            Flag(
+                "--template",
+                "template",
+                "Project template (nodejs and js also mean node).",
+                choices=("node", "python"),
+                synonyms=(("nodejs", "node"), ("js", "node")),
+                complete="template",
+                short="-t",
+            ),
+        ),
         defaults={"template": "node"},
+    ),
+    Command(
+        ("completion",),
+        "Print the tab-completion script for bash, zsh or fish (`source <(rshell completion bash)`).",
+        H + "builtins:completion",
+        args=(Arg("shell", "bash, zsh or fish."),),
+        network=False,
     ),
     # files, collections, search, webhooks -------------------------------------------
     Command(
@@ -393,7 +450,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("status",), "Show the host, account, session and predictions in flight.", H + "builtins:status", network=False
     ),
-    Command(("exit",), "Leave the shell.", H + "builtins:exit_", network=False),
+    Command(("exit",), "Leave the shell.", H + "builtins:exit_", network=False, aliases=("quit",)),
 )
 
 # Aliases --------------------------------------------------------------------------
@@ -424,13 +481,6 @@ GROUP_ALIASES: dict[str, str] = {
     "webhooks": "webhooks",
     "webhook": "webhooks",
 }
-# Command aliases expand to words (the official CLI's `run`, `stream`, `train`).
-COMMAND_ALIASES: dict[str, tuple[str, ...]] = {
-    "run": ("prediction", "create"),
-    "stream": ("prediction", "create", "--stream"),
-    "train": ("training", "create"),
-    "quit": ("exit",),
-}
 
 BY_PATH: dict[tuple[str, ...], Command] = {c.path: c for c in COMMANDS}
 GROUPS: dict[str, list[Command]] = {}
@@ -445,17 +495,45 @@ for _c in COMMANDS:
 TOP_LEVEL: dict[str, Command] = {c.path[0]: c for c in COMMANDS if len(c.path) == 1}
 
 
+def _alias_tables() -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, str], tuple[str, ...]], dict[str, Command]]:
+    """The commands' declared aliases, by shape: one word (`run`, `whoami`), a group
+    and a word (`prediction new`, `model run`), a bare group (`account`)."""
+    words: dict[str, tuple[str, ...]] = {}
+    subwords: dict[tuple[str, str], tuple[str, ...]] = {}
+    defaults: dict[str, Command] = {}
+    for command in COMMANDS:
+        for alias in command.aliases:
+            names = [w for w in alias.split() if not w.startswith("-")]
+            target = command.path + tuple(w for w in alias.split() if w.startswith("-"))
+            if len(names) == 2:
+                subwords[(GROUP_ALIASES[names[0]], names[1])] = target
+            elif names[0] in GROUPS:
+                defaults[names[0]] = command
+            else:
+                words[names[0]] = target
+    return words, subwords, defaults
+
+
+# Command aliases expand to words: the official CLI's `run`, `stream`, `train`, `whoami`…
+COMMAND_ALIASES, SUBCOMMAND_ALIASES, GROUP_DEFAULTS = _alias_tables()
+
+
 def command_words() -> list[str]:
     """Every word that may start a command (for completion and did-you-mean)."""
     return sorted(set(GROUPS) | set(TOP_LEVEL) | set(GROUP_ALIASES) | set(COMMAND_ALIASES))
 
 
 def expand_command_alias(words: list[str]) -> list[str]:
-    """`run x` → `prediction create x`; a leading `replicate` is dropped."""
+    """`run x` → `prediction create x`, `p new x` → `prediction create x`; a leading
+    `replicate` is dropped."""
     if words and words[0] == "replicate":
         words = words[1:]
     if words and words[0] in COMMAND_ALIASES:
         return list(COMMAND_ALIASES[words[0]]) + words[1:]
+    if len(words) >= 2:
+        target = SUBCOMMAND_ALIASES.get((GROUP_ALIASES.get(words[0], ""), words[1]))
+        if target is not None:
+            return list(target) + words[2:]
     return words
 
 
@@ -474,6 +552,10 @@ def resolve(words: list[str]) -> tuple[Command, list[str]]:
         raise unknown("command", head, command_words())
     subs = {c.path[1]: c for c in GROUPS[group]}
     if len(words) < 2 or words[1].startswith("-"):
+        if HELP_WORDS & set(words[1:]):
+            return TOP_LEVEL["help"], [group]  # `model --help` is `help model`
+        if group in GROUP_DEFAULTS:
+            return GROUP_DEFAULTS[group], words[1:]  # bare `account` is `account current`
         raise UsageError(
             f"'{head}' needs a subcommand",
             f"one of: {', '.join(subs)} (e.g. `{group} {next(iter(subs))}`)",

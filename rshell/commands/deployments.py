@@ -114,7 +114,16 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     owner, name = await _full_name(client, args.name)
     deployment = as_json(await client.deployments_get(owner, name))
+    _web(ctx, args, deployment)
     return Result(deployment, deployment_fields(deployment))
+
+
+def _web(ctx: Context, args: ParsedArgs, deployment: Any) -> None:
+    """--web: the deployment's page (the API gives no URL for it)."""
+    if args.get("web") and isinstance(deployment, dict):
+        from rshell.commands.running import open_web, site_url
+
+        open_web(ctx, site_url(ctx, "deployments", str(deployment.get("owner")), str(deployment.get("name"))))
 
 
 def _check_instances(low: int | None, high: int | None) -> None:
@@ -197,6 +206,7 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
             max_instances=high,
         )
     )
+    _web(ctx, args, deployment)
     if not isinstance(deployment, dict):
         return Result(deployment, None)
     return Result(deployment, "created deployment\n" + deployment_fields(deployment))
@@ -215,6 +225,7 @@ async def update(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     owner, name = await _full_name(client, args.name)
     deployment = as_json(await client.deployments_update(owner, name, **changes))
+    _web(ctx, args, deployment)
     if not isinstance(deployment, dict):
         return Result(deployment, None)
     return Result(deployment, "updated deployment\n" + deployment_fields(deployment))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from rshell.commands import catalog
+from rshell.commands import catalog, topics
 from rshell.commands.arguments import usage
-from rshell.commands.registry import GLOBAL_FLAGS, Command
+from rshell.commands.registry import GLOBAL_FLAGS, Command, unknown
+from rshell.errors import UsageError
 
 _GROUP_TITLES = {
     "prediction": "Predictions",
@@ -18,10 +19,12 @@ _GROUP_TITLES = {
     "collections": "Collections",
     "webhooks": "Webhooks",
 }
+_NOT_BUILTINS = {"scaffold", "completion"}  # offline, but commands of the official CLI, not shell builtins
 
 
 def _aliases_of(command: Command) -> list[str]:
-    found = [name for name, words in catalog.COMMAND_ALIASES.items() if tuple(words[:2]) == command.path]
+    """Other spellings of `command`: its declared aliases, then the short group names."""
+    found = list(command.aliases)
     if len(command.path) == 2:
         short = [a for a, g in catalog.GROUP_ALIASES.items() if g == command.path[0] and a != command.path[0]]
         found += [f"{a} {command.path[1]}" for a in short]
@@ -37,21 +40,29 @@ def _listed(commands: list[Command]) -> list[Command]:
     return found
 
 
+def _alias_line() -> str:
+    return ", ".join(f"{a} = {' '.join(w)}" for a, w in catalog.COMMAND_ALIASES.items())
+
+
+def _is_builtin(command: Command) -> bool:
+    return not command.network and command.name not in _NOT_BUILTINS
+
+
 def overview() -> str:
     """`help` alone: every command, grouped, one line each."""
-    lines = ["Commands (`help COMMAND` for details; `replicate` may prefix any command):", ""]
+    lines = ["Commands (`help COMMAND` or `COMMAND --help` for details; `replicate` may prefix any command):", ""]
     for group, commands in catalog.GROUPS.items():
         lines.append(f"{_GROUP_TITLES.get(group, group)}:")
         lines += [f"  {c.name:<24} {c.help}" for c in _listed(commands)]
         lines.append("")
     lines.append("Other commands:")
-    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if c.network or c.name == "scaffold"]
+    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if not _is_builtin(c)]
     lines.append("")
     lines.append("Shell builtins:")
-    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if not c.network and c.name != "scaffold"]
+    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if _is_builtin(c)]
     lines.append("")
-    aliases = ", ".join(f"{a} = {' '.join(w)}" for a, w in catalog.COMMAND_ALIASES.items())
-    lines.append(f"Aliases: {aliases}; m, p, t, d, hw, a name the groups.")
+    lines.append(f"Aliases: {_alias_line()}; m, p, t, d, hw, a name the groups.")
+    lines.append(f"Topics (`help TOPIC`): {', '.join(topics.TOPICS)}.")
     return "\n".join(lines)
 
 
@@ -75,7 +86,7 @@ def command_help(command: Command) -> str:
             note = " (required)"
         elif flag.takes_value and default is not None:
             note = f" (default: {default})"
-        lines.append(f"  {flag.label:<28} {flag.help}{note}")
+        lines.append(f"  {flag.names:<28} {flag.help}{note}")
     if command.examples:
         lines += ["", "Examples:"] + [f"  {e}" for e in command.examples]
     return "\n".join(lines)
@@ -83,20 +94,34 @@ def command_help(command: Command) -> str:
 
 def group_help(group: str) -> str:
     commands = catalog.GROUPS[group]
-    lines = [f"{_GROUP_TITLES.get(group, group)} (`{group} SUBCOMMAND`):"]
+    lines = [f"{_GROUP_TITLES.get(group, group)} (`{group} SUBCOMMAND`, `{group} SUBCOMMAND --help`):"]
     lines += [f"  {c.name:<24} {c.help}" for c in _listed(commands)]
+    extra = [f"{group} {sub} = {' '.join(t)}" for (g, sub), t in catalog.SUBCOMMAND_ALIASES.items() if g == group]
+    default = catalog.GROUP_DEFAULTS.get(group)
+    if default is not None:
+        extra.insert(0, f"{group} = {default.name}")
+    if extra:
+        lines.append(f"Also: {', '.join(extra)}")
     return "\n".join(lines)
 
 
 def help_for(words: list[str]) -> str:
-    """Help for whatever `words` name: nothing, a group, a command or an alias."""
+    """Help for whatever `words` name: nothing, a group, a command, an alias or a topic."""
     if not words:
         return overview()
+    if len(words) == 1 and words[0] in topics.TOPICS and words[0] not in catalog.command_words():
+        return topics.topic_text(words[0])  # a command or group of the same name wins
     words = catalog.expand_command_alias(words)
     group = catalog.GROUP_ALIASES.get(words[0])
     if group and len(words) == 1:
         return group_help(group)
-    command, _ = catalog.resolve(words)
+    try:
+        command, _ = catalog.resolve(words)
+    except UsageError:
+        if len(words) == 1 and words[0] not in catalog.TOP_LEVEL:
+            candidates = catalog.command_words() + list(topics.TOPICS)
+            raise unknown("command or topic", words[0], candidates) from None
+        raise
     return command_help(command)
 
 
@@ -111,10 +136,14 @@ def commands_markdown() -> str:
         "",
         "Generated from `rshell/commands/catalog.py` by `python -m rshell.commands.help`;",
         "a test fails when this file is out of date. Every command also takes `--json`",
-        "(print the API's JSON) and `--help`.",
+        "(print the API's JSON) and `--help` (`-h`), anywhere on the line.",
         "",
         "Aliases: "
         + ", ".join(f"`{a}` = `{' '.join(w)}`" for a, w in catalog.COMMAND_ALIASES.items())
+        + ", "
+        + ", ".join(f"`{g} {sub}` = `{' '.join(w)}`" for (g, sub), w in catalog.SUBCOMMAND_ALIASES.items())
+        + ", "
+        + ", ".join(f"`{g}` = `{c.name}`" for g, c in catalog.GROUP_DEFAULTS.items())
         + "; groups: "
         + ", ".join(f"`{a}`" for a, g in catalog.GROUP_ALIASES.items() if a != g)
         + ".",
@@ -126,7 +155,7 @@ def commands_markdown() -> str:
         if aliases:
             out += ["Also: " + ", ".join(f"`{a}`" for a in aliases), ""]
         rows = [(f"`<{a.name}>`" if not a.inputs else "`key=value ...`", a.help) for a in command.args]
-        rows += [(f"`{f.label}`", f.help + (" (required)" if f.required else "")) for f in command.flags]
+        rows += [(f"`{f.names}`", f.help + (" (required)" if f.required else "")) for f in command.flags]
         if rows:
             out += ["| argument | meaning |", "|---|---|"] + [f"| {_cell(a)} | {_cell(b)} |" for a, b in rows] + [""]
         if command.examples:

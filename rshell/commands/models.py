@@ -153,15 +153,26 @@ def model_fields(model: dict[str, Any]) -> str:
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:
-    """A model's metadata; --web also opens its page (or prints the URL on stderr)."""
-    owner, name = split_name(args.model)
+    """A model's metadata; --web also opens its page (or prints the URL on stderr).
+
+    `owner/name:version` is accepted as the official CLI accepts it: the model is
+    shown (a note says the version is ignored) and --web opens that version's page."""
+    text = args.model or ""
+    base, _, version = text.partition(":") if "/" in text else (text, "", "")
+    owner, name = split_name(base if version else text)
     client = await ctx.client()
     model = as_json(await client.models_get(owner, name))
+    if version:
+        ctx.out.info(f"ignoring version {version}: showing the model {owner}/{name}")
     if args.get("web"):
-        from rshell.commands.running import open_web  # one --web behaviour for every command
-
-        open_web(ctx, model.get("url") or f"https://replicate.com/{owner}/{name}")
+        _open_model_page(ctx, owner, name, version)
     return Result(model, model_fields(model))
+
+
+def _open_model_page(ctx: Context, owner: str, name: str, version: str = "") -> None:
+    from rshell.commands.running import open_web, site_url  # one --web behaviour for every command
+
+    open_web(ctx, site_url(ctx, owner, name, *(("versions", version) if version else ())))
 
 
 # schema ----------------------------------------------------------------------------
@@ -305,6 +316,8 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     given = {k: v for k, v in _given_fields("models.create", args).items() if k != "hardware"}
     model = as_json(await client.models_create(owner, name, visibility=visibility, hardware=hardware, **given))
+    if args.get("web"):
+        _open_model_page(ctx, owner, name)
     if not isinstance(model, dict):
         return Result(model, None)
     return Result(model, f"created {visibility} model {owner}/{name} on {hardware}\n" + model_fields(model))

@@ -135,9 +135,12 @@ async def _latest_or_none(client: ReplicateClient, model: str) -> str | None:
 
 
 def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
-    """--stream, or a text-iterator model on a terminal when `set stream auto` (default)."""
-    if args.values.get("stream"):
-        return True
+    """--stream (or --no-stream), else a text-iterator model on a terminal when `set
+    stream auto` (default) — unless --wait was given, which waits instead (Go CLI)."""
+    if args.values.get("stream") is not None:
+        return bool(args.values["stream"])
+    if "--wait" in args.given:
+        return False
     mode = str(ctx.session.options.get("stream", "auto"))
     if mode == "off" or not is_concatenate(schema):
         return False
@@ -157,13 +160,14 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     )
     streaming = should_stream(ctx, args, schema)
     waiting = args.values.get("wait") is not False
+    seconds = wait_seconds(args)
     try:
         prediction = await create_prediction(
             client,
             target,
             inputs,
             stream=streaming,
-            wait=True if waiting and not streaming else None,
+            wait=seconds or (True if waiting and not streaming else None),
             webhook=args.values.get("webhook"),
             webhook_events_filter=args.values.get("webhook_events_filter"),
             cancel_after=args.values.get("cancel_after"),
@@ -177,6 +181,12 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     concatenate = is_concatenate(schema)
     final, streamed = await follow(ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args))
     return await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
+
+
+def wait_seconds(args: ParsedArgs) -> int | None:
+    """N of `--wait=N`: the sync window to ask for (`Prefer: wait=N`); None for a bare --wait."""
+    value = args.values.get("wait")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 async def follow(

@@ -16,7 +16,13 @@ from rshell.errors import UsageError
 @dataclass(frozen=True)
 class Flag:
     """A `--name` option. With `const`, it is a switch that stores `const` in `dest`;
-    without, it takes a value (`--name VALUE` or `--name=VALUE`) converted by `type`."""
+    without, it takes a value (`--name VALUE` or `--name=VALUE`) converted by `type`.
+
+    `short` is the one-letter spelling of the official Go CLI (`-w`, `-d`, `-t`).
+    `synonyms` are other accepted spellings of `choices`.
+    `optional` makes a switch that may also take a number within `bounds`
+    (`--wait`, `--wait=30`, `--wait 30`): the number is stored instead of `const`.
+    """
 
     name: str
     dest: str
@@ -27,6 +33,10 @@ class Flag:
     choices: tuple[str, ...] = ()
     complete: str | None = None  # a completion source, see completion sources below
     required: bool = False
+    short: str = ""
+    optional: bool = False
+    bounds: tuple[int, int] | None = None
+    synonyms: tuple[tuple[str, str], ...] = ()  # other spellings of choices: ("nodejs", "node")
 
     @property
     def takes_value(self) -> bool:
@@ -34,10 +44,18 @@ class Flag:
 
     @property
     def label(self) -> str:
-        """How usage lines show it: `--stream`, `--template node|python`, `--hardware SKU`."""
+        """How usage lines show it: `--stream`, `--template node|python`, `--hardware SKU`,
+        `--wait[=SECONDS]`."""
+        if self.optional:
+            return f"{self.name}[={self.metavar or 'VALUE'}]"
         if not self.takes_value:
             return self.name
         return f"{self.name} {'|'.join(self.choices) if self.choices else self.metavar or 'VALUE'}"
+
+    @property
+    def names(self) -> str:
+        """The help table's spelling: `-w, --wait[=SECONDS]`."""
+        return f"{self.short}, {self.label}" if self.short else self.label
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,10 @@ class Command:
     `handler` is "module:function", imported only when the command runs; the function
     is `async def handler(ctx: Context, args: ParsedArgs) -> Result`.
     `network` says whether it needs the API (and so a token).
+    `aliases` are other spellings of the whole command, each written as it is typed:
+    `"run"`, `"prediction new"`, `"model run"`, or `"stream --stream"` (an alias that
+    also gives flags); a bare group name (`"account"`) makes it the group's command
+    when no subcommand follows. `exclusive` lists flags that contradict each other.
     """
 
     path: tuple[str, ...]
@@ -68,13 +90,16 @@ class Command:
     network: bool = True
     defaults: dict[str, Any] = field(default_factory=dict)
     examples: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    exclusive: tuple[tuple[str, ...], ...] = ()
 
     @property
     def name(self) -> str:
         return " ".join(self.path)
 
     def flag(self, name: str) -> Flag | None:
-        return next((f for f in self.all_flags if f.name == name), None)
+        """The flag spelled `name`, long (`--wait`) or short (`-w`)."""
+        return next((f for f in self.all_flags if name in (f.name, f.short)), None)
 
     @property
     def all_flags(self) -> tuple[Flag, ...]:
@@ -83,8 +108,9 @@ class Command:
 
 GLOBAL_FLAGS: tuple[Flag, ...] = (
     Flag("--json", "json", "Print the API's JSON instead of a summary.", const=True),
-    Flag("--help", "help", "Show help for this command.", const=True),
+    Flag("--help", "help", "Show help for this command.", const=True, short="-h"),
 )
+HELP_WORDS = frozenset({"--help", "-h"})
 
 # Completion sources a declaration may name; the completion engine knows each one.
 COMPLETION_SOURCES = frozenset(

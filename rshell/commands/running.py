@@ -186,10 +186,23 @@ def _has_browser() -> bool:
     return True
 
 
+def site_url(ctx: Context, *segments: str) -> str:
+    """The web page of an object the API gives no URL for (an account, a deployment)."""
+    from rshell.client.urls import web_url
+
+    return web_url(str(ctx.extra.get("base_url") or ""), *segments)
+
+
 def open_web(ctx: Context, url: str | None) -> None:
-    """--web: open the page, or print its URL on stderr when there is no browser."""
+    """--web: open the page, or print its URL on stderr when there is no browser.
+
+    The URL may come from the server, so only an http(s) address is handed to a
+    browser; anything else is named and left alone."""
     if not url:
         ctx.out.info("no web page for this object")
+        return
+    if not url.lower().startswith(("https://", "http://")):
+        ctx.out.info(f"not opening {url!r}: not a web address")
         return
     import webbrowser
 

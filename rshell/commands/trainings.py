@@ -28,6 +28,7 @@ from rshell.commands.running import (
     open_web,
     option,
     poll,
+    site_url,
 )
 from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
 from rshell.rendering.output import as_json
@@ -70,6 +71,13 @@ async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) 
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
+    from rshell.commands.predictions import wait_seconds
+
+    if wait_seconds(args) is not None:
+        raise UsageError(
+            "trainings have no sync mode, so --wait takes no SECONDS here",
+            "`train … --wait` follows the training to its end; --wait=N is for predictions",
+        )
     ref = trainer_ref(args.values["model"])
     destination = args.values["destination"]
     parse_model_name(destination, "destination")
@@ -95,12 +103,17 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     except asyncio.CancelledError:
         interrupted_creating("training")
     if args.values.get("web"):
-        open_web(ctx, getattr(training.urls, "web", None))
+        open_web(ctx, training_page(ctx, training))
     if not args.values.get("wait"):
         data = as_json(training)
         return Result(data=data, text=training_summary(data, destination))
     final = await follow(ctx, client, training)
     return finish(ctx, final, destination)
+
+
+def training_page(ctx: Context, training: Training) -> str:
+    """`urls.web` when the API gives one, else its page at /p/ID as the official CLI opens."""
+    return getattr(training.urls, "web", None) or site_url(ctx, "p", training.id)
 
 
 async def follow(ctx: Context, client: ReplicateClient, training: Training) -> Training:
@@ -143,7 +156,7 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     training = await client.trainings_get(args.values["id"])
     if args.values.get("web"):
-        open_web(ctx, getattr(training.urls, "web", None))
+        open_web(ctx, training_page(ctx, training))
     data = as_json(training)
     return Result(data=data, text=training_summary(data))
 

@@ -168,16 +168,20 @@ def _walk(command: Command, rest: list[str], session: Session) -> _Walk:
             walk.flag_values[walk.pending.name] = word
             walk.pending = None
             continue
-        if word.startswith("--") and word != "--":
+        if word.startswith("-") and word not in ("-", "--"):
             name, eq, value = word.partition("=")
+            if not word.startswith("--") and len(name) > 2:
+                name, eq, value = word[:2], "=", word[2:]  # `-dme/model`: a short flag's value attached
             flag = command.flag(name)
             if flag is not None:
                 walk.dests.add(flag.dest)
                 if flag.takes_value and not eq:
                     walk.pending = flag
                 elif eq:
-                    walk.flag_values[name] = value
-            continue
+                    walk.flag_values[flag.name] = value
+                continue
+            if word.startswith("--"):
+                continue
         sep = walk.separator
         looks_like_input = takes_inputs and sep in word and not word.startswith(sep)
         if len(walk.positionals) < slots and not looks_like_input:

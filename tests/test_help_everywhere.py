@@ -1,0 +1,161 @@
+"""`--help`/`-h` anywhere on a line, for every command and group, and `help TOPIC`
+(issue 11 item 2), through the real entry points: the executor every mode shares, and
+the `rshell` process itself."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import respx
+
+from rshell.client.api import ReplicateClient
+from rshell.commands import catalog, topics
+from rshell.commands.help import command_help, group_help
+from rshell.executor import Executor
+from rshell.rendering.output import Output
+from rshell.session.state import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "https://api.test/v1"
+
+
+def run(text: str, source: str = "-c") -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `text`; any request at all fails the test."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    executor = Executor(
+        Session(), Output(stdout, stderr), lambda: ReplicateClient("r8_fake-helptoken", BASE), base_url=BASE
+    )
+
+    async def go() -> int:
+        try:
+            return await executor.run_text(text, source=source)
+        finally:
+            await executor.aclose()
+
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        code = asyncio.run(go())
+        assert router.calls.call_count == 0, "help must send nothing"
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+@pytest.mark.parametrize("command", catalog.COMMANDS, ids=[c.name for c in catalog.COMMANDS])
+def test_every_command_prints_its_help(command, flag: str) -> None:
+    code, out, err = run(f"{command.name} {flag}")
+    assert (code, err) == (0, "")
+    assert out == command_help(command) + "\n"
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+@pytest.mark.parametrize("group", sorted(catalog.GROUPS))
+def test_every_group_prints_its_help(group: str, flag: str) -> None:
+    code, out, err = run(f"{group} {flag}")
+    assert (code, err) == (0, "")
+    assert out == group_help(group) + "\n"
+
+
+@pytest.mark.parametrize(
+    "line, path",
+    [
+        ("run stability-ai/sdxl prompt=x --help", ("prediction", "create")),
+        ("replicate prediction new stability-ai/sdxl -h", ("prediction", "create")),
+        ("prediction show abc -h", ("prediction", "show")),
+        ("model schema --help", ("model", "schema")),  # its argument is required, help still wins
+        ("run a/b --stram --max 3 notkeyvalue -h", ("prediction", "create")),  # so do bad words
+        ("deployments update me/d --max-instances many --help", ("deployments", "update")),
+        ("whoami -h", ("account", "current")),
+        ("train -d --help", ("training", "create")),
+    ],
+)
+def test_help_anywhere_on_the_line_wins(line: str, path: tuple[str, ...]) -> None:
+    code, out, err = run(line)
+    assert (code, err) == (0, "")
+    assert out == command_help(catalog.BY_PATH[path]) + "\n"
+
+
+def test_after_a_group_and_its_flags() -> None:
+    assert run("m --json --help")[1] == group_help("model") + "\n"
+    assert run("account -h")[1] == group_help("account") + "\n"
+
+
+def test_help_in_a_script_prints_and_goes_on() -> None:
+    code, out, _ = run("run --help\nhardware -h\nhelp pipes\n", source="script.rsh")
+    assert code == 0
+    assert command_help(catalog.BY_PATH[("prediction", "create")]) in out
+    assert group_help("hardware") in out and "## Pipelines" in out
+
+
+@pytest.mark.parametrize("topic", list(topics.TOPICS))
+def test_help_topics_come_from_grammar_md(topic: str) -> None:
+    grammar = (ROOT / "references" / "grammar.md").read_text()
+    code, out, err = run(f"help {topic}")
+    assert (code, err) == (0, "")
+    for heading in topics.TOPICS[topic]:
+        assert f" {heading}\n" in out
+    body = out.strip()
+    for part in body.split("\n\n"):
+        assert part in grammar  # the very text of the reference, nothing rewritten
+
+
+def test_help_for_an_unknown_topic_suggests_one() -> None:
+    code, _, err = run("help templats")
+    assert code == 2 and "unknown command or topic 'templats'" in err and "did you mean 'templates'?" in err
+
+
+def test_help_lists_the_topics() -> None:
+    assert "Topics (`help TOPIC`): " + ", ".join(topics.TOPICS) in run("help")[1]
+
+
+# the rshell process itself -----------------------------------------------------------
+
+
+def rshell(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "rshell", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize(
+    "argv, path",
+    [
+        (["run", "--help"], ("prediction", "create")),
+        (["run", "-h"], ("prediction", "create")),
+        (["model", "schema", "--help"], ("model", "schema")),
+        (["-c", "run --help"], ("prediction", "create")),
+    ],
+)
+def test_one_shot_help(argv: list[str], path: tuple[str, ...]) -> None:
+    done = rshell(*argv)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == command_help(catalog.BY_PATH[path]) + "\n"
+
+
+def test_one_shot_group_help() -> None:
+    done = rshell("model", "--help")
+    assert (done.returncode, done.stdout) == (0, group_help("model") + "\n")
+
+
+def test_version_and_completion_one_shots() -> None:
+    from rshell import __version__
+
+    for flag in ("-v", "--version"):
+        done = rshell(flag)
+        assert (done.returncode, done.stdout) == (0, f"rshell {__version__}\n")
+    for shell, name in (("bash", "rshell.bash"), ("zsh", "_rshell"), ("fish", "rshell.fish")):
+        done = rshell("completion", shell)
+        assert done.returncode == 0 and done.stdout == (ROOT / "completers" / name).read_text()
+    done = rshell("completion", "powershell")
+    assert done.returncode == 2 and "no PowerShell completion" in done.stderr and done.stdout == ""

@@ -15,7 +15,7 @@ from rshell.session.state import NAME_RE, OPTIONS
 async def help_(ctx: Context, args: ParsedArgs) -> Result:
     from rshell.commands.help import help_for
 
-    words = [w for w in (args.get("command"), args.get("sub")) if w]
+    words = [w for w in (args.get("command"), args.get("sub"), args.get("subsub")) if w]
     return Result(text=help_for(words), bind=False)
 
 

@@ -388,6 +388,7 @@ COMMANDS: tuple[Command, ...] = (
         args=(
             Arg("command", "A command.", required=False, complete="command"),
             Arg("sub", "Its subcommand.", required=False, complete="command"),
+            Arg("subsub", "A subcommand of that (`help model versions delete`).", required=False),
         ),
         network=False,
     ),

@@ -33,6 +33,7 @@ from rshell.completion import oneshot
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 90  # seconds: a Tab starts a Python process, slow on a loaded machine
 MARKER = re.compile(r"@@(\d+)@@")
+BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
 CLEAR = "\x01\x0b"  # beginning-of-line, kill-line: the same in bash, zsh and fish
 DUMP_KEY = "\x18\x10"  # C-x C-p, bound to the dump in each shell
 
@@ -137,16 +138,18 @@ class Shell:
     """One interactive shell in a pty with the completer loaded and a dump key bound."""
 
     def __init__(self, name: str, world: World) -> None:
-        self.name = name
+        self.name = name  # "bash-completion": bash that loads the script as README's install does
+        self.world = world
         self.dump = world.root / f"{name}-line"
         self.count = 0
         argv = {
             "bash": ["--norc", "--noprofile", "-i"],
+            "bash-completion": ["--norc", "--noprofile", "-i"],
             "zsh": ["-f", "-i"],
             "fish": ["--no-config", "--private", "-i"],
         }[name]
         self.child = pexpect.spawn(
-            require(name),
+            require(name.split("-")[0]),
             argv,
             env=world.env,
             cwd=str(world.work),
@@ -157,16 +160,20 @@ class Shell:
         )
         self.transcript = io.StringIO()  # everything the shell printed, for the "says nothing" checks
         self.child.logfile_read = self.transcript
-        for line in self._setup():
-            self.child.sendline(line)
-        self.child.sendline("echo READY-$((6*7))" if name != "fish" else "echo READY-(math 6 \\* 7)")
-        self.child.expect("READY-42")
+        try:
+            for line in self._setup():
+                self.child.sendline(line)
+            self.child.sendline("echo READY-$((6*7))" if name != "fish" else "echo READY-(math 6 \\* 7)")
+            self.child.expect("READY-42")
+        except BaseException:
+            self.close()
+            raise
 
     def _setup(self) -> list[str]:
         dump = shlex.quote(str(self.dump))
-        if self.name == "bash":
+        if self.name.startswith("bash"):
             return [
-                f"source {shlex.quote(str(ROOT / 'completers' / 'rshell.bash'))}",
+                self._load_bash(),
                 "__n=0",
                 f"__dump() {{ printf '%s' \"$READLINE_LINE\" > {dump}; __n=$((__n+1)); printf '\\n@@%s@@\\n' $__n; }}",
                 "bind -x '\"\\C-x\\C-p\": __dump'",
@@ -188,6 +195,20 @@ class Shell:
             "bind \\cx\\cp __dump",
         ]
 
+    def _load_bash(self) -> str:
+        """Source the script, or (bash-completion) install it where the loader finds it by name."""
+        script = ROOT / "completers" / "rshell.bash"
+        if self.name == "bash":
+            return f"source {shlex.quote(str(script))}"
+        if not BASH_COMPLETION.is_file():
+            if os.environ.get("CI"):
+                pytest.fail("bash-completion is not installed: CI must install it (.ci/run does)")
+            pytest.skip("bash-completion is not installed (apt-get install bash-completion); CI runs this test")
+        target = Path(self.world.env["XDG_DATA_HOME"]) / "bash-completion" / "completions" / "rshell"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(script, target)
+        return f"source {BASH_COMPLETION}"
+
     def line_after(self, typed: str, tabs: int = 1) -> str:
         """Type `typed`, press Tab `tabs` times, and return the line the shell then holds."""
         self.count += 1
@@ -204,7 +225,7 @@ class Shell:
         self.child.close(force=True)
 
 
-@pytest.fixture(params=["bash", "zsh", "fish"])
+@pytest.fixture(params=["bash", "bash-completion", "zsh", "fish"])
 def shell(request: pytest.FixtureRequest, live: World) -> Iterator[Shell]:
     sh = Shell(request.param, live)
     try:

@@ -90,6 +90,8 @@ def parse_options(argv: list[str]) -> Options:
             raise UsageError(f"unknown option '{arg}'", "`rshell --help` lists the options")
         i += 1
     opts.words = argv[i:]
+    if opts.complete_shell is not None and opts.complete is None:
+        raise UsageError("--complete-shell goes with --complete LINE", "the scripts in completers/ call both")
     if opts.words and _is_script(opts.words[0]):
         for word in opts.words[1:]:
             if word not in ("--dry-run", "--keep-going"):

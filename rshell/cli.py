@@ -51,7 +51,8 @@ _FLAGS = {
     "--keep-going": "keep_going",
     "--debug": "debug",
 }
-SWITCHES = tuple(_FLAGS)  # rshell's own switches; the completion one-shot skips them too
+# Options with a value; the hidden --complete pair is what the completers/ scripts call.
+_VALUED = {"-c": "command", "--session": "session", "--complete": "complete", "--complete-shell": "complete_shell"}
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Options:
     keep_going: bool = False
     debug: bool = False
     complete: str | None = None
+    complete_shell: str | None = None  # the form a system shell's script needs (bash, zsh, fish)
     words: list[str] = field(default_factory=list)
 
 
@@ -79,18 +81,19 @@ def parse_options(argv: list[str]) -> Options:
         name, eq, value = arg.partition("=")
         if name in _FLAGS and not eq:
             setattr(opts, _FLAGS[name], True)
-        elif name in ("-c", "--session", "--complete"):
+        elif name in _VALUED:
             if not eq:
                 if i + 1 >= len(argv):
                     raise UsageError(f"{name} needs a value", USAGE.splitlines()[0])
                 i += 1
                 value = argv[i]
-            attr = {"-c": "command", "--session": "session", "--complete": "complete"}[name]
-            setattr(opts, attr, value)
+            setattr(opts, _VALUED[name], value)
         else:
             raise UsageError(f"unknown option '{arg}'", "`rshell --help` lists the options")
         i += 1
     opts.words = argv[i:]
+    if opts.complete_shell is not None and opts.complete is None:
+        raise UsageError("--complete-shell goes with --complete LINE", "the scripts in completers/ call both")
     if opts.words and _is_script(opts.words[0]):
         for word in opts.words[1:]:
             if word not in ("--dry-run", "--keep-going"):
@@ -123,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if opts.complete is not None:
         from rshell.completion.oneshot import main as complete_main
 
-        return complete_main(opts.complete)
+        return complete_main(opts.complete, shell=opts.complete_shell)
     try:
         return asyncio.run(_run(opts))
     except KeyboardInterrupt:

@@ -20,6 +20,11 @@ def test_dash_c_and_equals_forms() -> None:
     assert opts.command == "hardware list" and opts.session == "s" and opts.json
 
 
+def test_complete_shell_goes_with_complete() -> None:
+    opts = parse_options(["--complete-shell", "zsh", "--complete", "rshell run "])
+    assert (opts.complete_shell, opts.complete) == ("zsh", "rshell run ")
+
+
 def test_script_flags_may_follow_the_path() -> None:
     opts = parse_options(["demo.rsh", "--dry-run", "--keep-going"])
     assert opts.words == ["demo.rsh", "--dry-run", "--keep-going"]
@@ -32,6 +37,7 @@ def test_script_flags_may_follow_the_path() -> None:
         (["--nope"], "unknown option '--nope'"),
         (["-c"], "-c needs a value"),
         (["demo.rsh", "--json"], "unexpected '--json' after the script path"),
+        (["--complete-shell", "bash", "run"], "--complete-shell goes with --complete LINE"),
     ],
 )
 def test_bad_options(argv: list[str], message: str) -> None:

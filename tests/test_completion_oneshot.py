@@ -77,11 +77,77 @@ def test_answers_from_the_disk_cache_with_whole_words_and_meta(home: Path) -> No
 
 def test_strips_the_program_and_rshell_options(home: Path) -> None:
     warm_cache()
-    assert oneshot.strip_program("rshell --json --session work run a/b ") == ("run a/b ", "work")
-    assert complete("rshell --local --json run stability-ai/sdxl wid") == [
+    assert oneshot.read_line("rshell --json --session work run a/b ") == oneshot.ShellLine("run a/b ", "work")
+    assert oneshot.read_line("rshell --local --session=w --dry-run model ") == oneshot.ShellLine("model ", "w", True)
+    assert oneshot.read_line("rshell --local ") == oneshot.ShellLine("", None, True)
+    assert oneshot.read_line("rshell --local --js") == oneshot.ShellLine("--js", None, True, at_option=True)
+    assert oneshot.read_line("rshell --session ") == oneshot.ShellLine("", option_value="--session")
+    assert oneshot.read_line("rshell -c 'run a/b ").nothing
+    assert complete("rshell --json --session work run stability-ai/sdxl wid") == [
         "width=\tinteger = 1024 — Width of output image"
     ]
     assert complete("replicate model sche") == ["schema\tShow a model version's inputs and output."]
+
+
+def test_shell_forms_keep_only_what_extends_the_typed_word(home: Path) -> None:
+    warm_cache()
+    line = "rshell run stability-ai/sd"  # the plain answer ranks stable-diffusion too (fuzzy)
+    assert [w.split("\t")[0] for w in complete(line)] == ["stability-ai/sdxl", "stability-ai/stable-diffusion"]
+    assert oneshot.answer(line, "bash") == ["stability-ai/sdxl "]
+    assert oneshot.answer(line, "fish") == ["stability-ai/sdxl\t76M runs · A text-to-image model"]
+    assert oneshot.answer(line, "zsh") == [
+        "done\tstability-ai/sdxl\tstability-ai/sdxl  -- 76M runs · A text-to-image model"
+    ]
+    keys = "rshell run stability-ai/sdxl scheduler=K_E"
+    assert oneshot.answer(keys, "bash") == ["K_EULER_ANCESTRAL", "K_EULER"]
+    assert oneshot.answer(keys, "bash", breaks=" \t\n") == [  # a user's COMP_WORDBREAKS without `=`
+        "scheduler=K_EULER_ANCESTRAL",
+        "scheduler=K_EULER",
+    ]
+    assert oneshot.answer(keys, "zsh")[1] == "done\tscheduler=K_EULER\tK_EULER  -- default"
+    assert oneshot.answer("rshell run stability-ai/sdxl neg", "zsh") == [
+        'open\tnegative_prompt=\tnegative_prompt=  -- string = "" — Things to leave out'
+    ]
+    assert oneshot.answer("rshell run stability-ai/sdxl neg", "bash") == ["negative_prompt="]
+    assert oneshot.answer("rshell --lo", "bash") == ["--local "]
+    assert oneshot.answer("rshell no-such-command x", "bash") == []
+
+
+def test_shell_word_start_follows_readline_and_zsh() -> None:
+    breaks = oneshot.BASH_WORDBREAKS
+    start = oneshot.shell_word_start
+    assert start("style=gra", breaks, True) == len("style=")
+    assert start("a/b:2c", breaks, True) == len("a/b:")
+    assert start("image=@ex", breaks, True, keep="@") == len("image=")  # the @ stays in the word
+    assert start("prompt='a=b", breaks, True) == len("prompt='")  # inside quotes: after the quote
+    assert start("prompt='a=b' x=", breaks, True) == len("prompt='a=b' x=")
+    assert start("a\\=b", breaks, True) == 0  # an escaped break does not break
+    assert start("prompt={{ img.o", oneshot.SHELL_BLANKS, False) == len("prompt={{ ")
+    assert start("style=gra", oneshot.SHELL_BLANKS, False) == 0
+
+
+def test_local_completes_from_a_private_sandbox_once_then_from_the_cache(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rshell.sandbox.server as server
+
+    started: list[object] = []
+    real_start = server.start
+
+    def counting_start(*args: object, **kwargs: object) -> object:
+        started.append(True)
+        return real_start()
+
+    monkeypatch.setattr(server, "start", counting_start)
+    monkeypatch.setattr(oneshot, "FETCH_BUDGET", 60.0)  # a loaded machine must not fail this
+    assert oneshot.answer("rshell --local run rshell/pi", "bash") == ["rshell/pixels "]
+    assert len(started) == 1
+    assert oneshot.answer("rshell --local run rshell/pixels sty", "bash") == ["style="]
+    assert len(started) == 2  # the schema was missing
+    assert oneshot.answer("rshell --local run rshell/pi", "bash") == ["rshell/pixels "]
+    assert oneshot.answer("rshell --local run rshell/pixels sty", "bash") == ["style="]
+    assert len(started) == 2  # all cached: no sandbox started
+    assert complete("rshell run rshell/pi") == []  # the local cache is not the API's
 
 
 def test_no_cache_and_no_token_answers_what_it_can_silently(home: Path) -> None:
@@ -146,13 +212,7 @@ def shim(home: Path) -> Path:
     bin_dir = home / "bin"
     bin_dir.mkdir()
     script = bin_dir / "rshell"
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import sys\n"
-        "from rshell.completion.oneshot import main\n"
-        "assert sys.argv[1] == '--complete', sys.argv\n"
-        "sys.exit(main(sys.argv[2]))\n"
-    )
+    script.write_text(f"#!{sys.executable}\nimport sys\nfrom rshell.cli import main\nsys.exit(main())\n")
     script.chmod(0o755)
     return bin_dir
 
@@ -186,7 +246,7 @@ def test_bash_completes_commands_and_model_inputs(shim: Path) -> None:
     assert bash_complete(
         shim, "rshell run stability-ai/sdxl num", ["rshell", "run", "stability-ai/sdxl", "num"], 3
     ) == ["num_inference_steps="]
-    # bash splits at `=`: the word under the cursor is `K_E` (or `=` right after it)
+    # readline's word begins after the `=` (a COMP_WORDBREAKS character): the replies start there
     assert bash_complete(
         shim,
         "rshell run stability-ai/sdxl scheduler=K_E",
@@ -195,7 +255,11 @@ def test_bash_completes_commands_and_model_inputs(shim: Path) -> None:
     ) == ["K_EULER_ANCESTRAL", "K_EULER"]
     assert bash_complete(
         shim, "rshell run stability-ai/sdxl refine=", ["rshell", "run", "stability-ai/sdxl", "refine", "="], 4
-    ) == ["=no_refiner", "=expert_ensemble_refiner", "=base_image_refiner"]
+    ) == ["no_refiner", "expert_ensemble_refiner", "base_image_refiner"]
+    # fuzzy matches (stable-diffusion for `sdx`) would shorten the word: only extensions are offered
+    assert bash_complete(shim, "rshell run stability-ai/sd", ["rshell", "run", "stability-ai/sd"], 2) == [
+        "stability-ai/sdxl "
+    ]
     assert bash_complete(
         shim, "rshell model create a/b --hardware ", ["rshell", "model", "create", "a/b", "--hardware", ""], 5
     ) == ["cpu", "gpu-t4"]
@@ -206,6 +270,7 @@ def test_bash_completes_local_paths_after_at(shim: Path, tmp_path: Path, monkeyp
     (work / "images").mkdir(parents=True)
     (work / "images" / "fox.png").write_bytes(b"x")
     monkeypatch.chdir(work)
+    # readline keeps `@` in the word it starts (rl_special_prefixes): so must the reply
     line = "rshell run a/b image=@ima"
     assert bash_complete(shim, line, ["rshell", "run", "a/b", "image", "=", "@ima"], 5) == ["@images/"]
     line = "rshell run a/b image=@images/f"

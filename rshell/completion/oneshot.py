@@ -1,15 +1,22 @@
 """`rshell --complete "<line up to the cursor>"`: completion for bash, zsh and fish.
 
 The shell scripts in `completers/` call this on Tab and offer its lines, so the
-system shell completes exactly what the REPL does. Each line is one candidate: the
-whole current word as it would read after completing (shells replace whole words),
-then a TAB and the meta when there is one.
+system shell completes what the REPL does. Plain `--complete` prints one candidate a
+line: the whole current word as it would read after completing, then a TAB and the
+meta when there is one. `--complete-shell SHELL` (what the scripts use) prints only
+candidates that extend the word as typed, in the form that shell inserts: a system
+shell replaces its word with the candidates' common prefix, so a fuzzy match (the
+REPL's menu ranks those too) would delete what the user typed.
+
+The line may start with the program and rshell's own options (`rshell --local
+--session w run …`); they are understood, and complete themselves.
 
 It answers from the disk cache. When the line needs something the cache lacks and a
 token is available, it makes one quick round of fetches (at most FETCH_BUDGET seconds,
-no retries) and saves the cache, so the next Tab is instant. Whatever goes wrong, it
-prints nothing but candidates on stdout and exits 0: a shell's Tab must never show an
-error or a traceback.
+no retries) and saves the cache, so the next Tab is instant. With `--local` in the
+line the round runs against a private in-process sandbox instead (no token needed).
+Whatever goes wrong, it prints nothing but candidates on stdout and exits 0: a shell's
+Tab must never show an error or a traceback.
 """
 
 from __future__ import annotations
@@ -17,13 +24,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
-from typing import TYPE_CHECKING, TextIO
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rshell.cli import SWITCHES as GLOBAL_SWITCHES  # rshell's own options, declared once in cli.py
 from rshell.completion.cache import CompletionCache, default_path
 from rshell.completion.context import tokens
 from rshell.completion.engine import Completion, CompletionEngine
+from rshell.completion.matcher import Candidate, rank
 from rshell.completion.refresher import Refresher
 from rshell.grammar.lexer import partial_words
 from rshell.session.state import Session
@@ -34,15 +43,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FETCH_BUDGET = 1.5  # seconds a Tab may wait for the network, at most
+LOCAL_STARTUP = 3.0  # more seconds for starting the --local sandbox (once: its answers are cached)
 PROGRAMS = ("rshell", "replicate")
+SHELLS = ("bash", "zsh", "fish")
+# The --local sandbox listens on a new port each run; its cache must keep one name.
+LOCAL_CACHE_URL = "http://local-sandbox/v1"
+# bash's default COMP_WORDBREAKS; the bash script passes the user's own in this variable.
+BASH_WORDBREAKS = " \t\n\"'@><=;|&(:"
+WORDBREAKS_ENV = "RSHELL_COMP_WORDBREAKS"
+# readline's rl_special_prefixes in bash: a word break that stays in the word it starts.
+BASH_SPECIAL_PREFIXES = "$@"
+# Where zsh and fish end a word (they do not split at `=` or `:`).
+SHELL_BLANKS = " \t\n;|&<>()"
+# A word ending so is not finished (key=, directory/, owner/name:, @): no space after it.
+OPEN_ENDS = ("=", "/", ":", "@")
+# What a menu shows of a word: the part after its last `key=`, `model:` or `@`.
+_SHOWN_BREAKS = "=:@"
+# Options after which no statement follows on the line.
+_NO_STATEMENT = frozenset({"-c", "-h", "--help", "--version"})
 
 
-def main(line: str, out: TextIO | None = None) -> int:
+def main(line: str, out: TextIO | None = None, shell: str | None = None) -> int:
     """Print the candidates for `line` (a shell's command line); always exit 0."""
     out = out or sys.stdout
     try:
-        line, session_name = strip_program(line)
-        for text in candidates(line, session_name):
+        for text in answer(line, shell, os.environ.get(WORDBREAKS_ENV)):
             out.write(text + "\n")
         out.flush()
     except Exception:
@@ -50,74 +75,239 @@ def main(line: str, out: TextIO | None = None) -> int:
     return 0
 
 
-def strip_program(line: str) -> tuple[str, str | None]:
-    """A shell's line (`rshell --session w run sta`) → the rshell line (`run sta`)
-    and the --session named on it. A line without the program name is kept."""
+def answer(line: str, shell: str | None = None, breaks: str | None = None) -> list[str]:
+    """The output lines for `line`: plain `word<TAB>meta`, or in `shell`'s form."""
+    shell_line = read_line(line)
+    found = _found(shell_line)
+    if shell is None:
+        return [f"{word}\t{meta}" if meta else word for word, meta in found]
+    typed = shell_line.line[_word_start(shell_line.line) :]
+    extending = [(word, meta) for word, meta in found if word.startswith(typed)]
+    if shell == "bash":
+        return bash_replies(typed, [word for word, _ in extending], breaks or BASH_WORDBREAKS)
+    if shell == "zsh":
+        return zsh_lines(typed, extending)
+    if shell == "fish":
+        cut = shell_word_start(typed, SHELL_BLANKS, quote_opens_word=False)
+        return [f"{word[cut:]}\t{meta}" if meta else word[cut:] for word, meta in _unique(extending)]
+    return []
+
+
+# the shell's line: the program, rshell's own options, then an rshell statement ------------------
+
+
+@dataclass(frozen=True)
+class ShellLine:
+    """A system shell's line read as rshell's argv."""
+
+    line: str  # from the statement's first word (or the option at the cursor) to the cursor
+    session: str | None = None  # --session NAME
+    local: bool = False  # --local
+    at_option: bool = False  # the cursor's word is where rshell's own options go
+    option_value: str | None = None  # the option whose value the cursor's word is
+    nothing: bool = False  # nothing of ours fits (the value of -c, past --version …)
+
+
+@dataclass(frozen=True)
+class GlobalOption:
+    name: str
+    takes_value: bool
+    help: str
+
+
+_OPTION_LINE = re.compile(r"\s+(-[\w-]+)(?:,\s+(--[\w-]+))?(?: ([A-Z][A-Z_]*))?\s{2,}(\S.*)")
+
+
+def global_options() -> list[GlobalOption]:
+    """rshell's own options, read off its usage text (they are declared once, in cli)."""
+    from rshell.cli import USAGE
+
+    found: list[GlobalOption] = []
+    for text in USAGE.split("\noptions:\n", 1)[-1].split("\n\n", 1)[0].splitlines():
+        m = _OPTION_LINE.fullmatch(text)
+        if m:
+            for name in filter(None, (m.group(1), m.group(2))):
+                found.append(GlobalOption(name, m.group(3) is not None, m.group(4)))
+    return found
+
+
+def read_line(line: str) -> ShellLine:
+    """`rshell --local --session w run sta` → the statement `run sta`, session w, local.
+
+    A line without the program name is taken as a statement.
+    """
     words = [w for w in partial_words(line) if w.open_quote != "#"]
     if not words or os.path.basename(words[0].value) not in PROGRAMS or len(words) == 1:
-        return line, None
-    session, i = None, 1
-    while i < len(words) - 1:
+        return ShellLine(line)
+    options = {o.name: o for o in global_options()}
+    session, local, i, last = None, False, 1, len(words) - 1
+    while i < last:
         name, eq, value = words[i].value.partition("=")
-        if name in GLOBAL_SWITCHES and not eq:
-            i += 1
-        elif name == "--session" and eq:
-            session, i = value, i + 1
-        elif name == "--session" and i + 2 < len(words):
-            session, i = words[i + 1].value, i + 2
-        else:
+        option = options.get(name)
+        if option is None:
             break
-    return line[words[i].start :], session
+        if name in _NO_STATEMENT:
+            return ShellLine("", nothing=True)
+        if option.takes_value and not eq:
+            if i + 1 == last:
+                return ShellLine(line[words[last].start :], session, local, option_value=name)
+            value, i = words[i + 1].value, i + 2
+        else:
+            i += 1
+        if name == "--session":
+            session = value
+        elif name == "--local":
+            local = True
+    rest = line[words[i].start :]
+    if i == last and words[i].value.startswith("-"):
+        return ShellLine(rest, session, local, at_option=True)
+    return ShellLine(rest, session, local)
 
 
-def candidates(line: str, session_name: str | None = None) -> list[str]:
-    """`word` or `word<TAB>meta` lines for `line`, fetching once if needed."""
+def _found(shell_line: ShellLine) -> list[tuple[str, str | None]]:
+    """(whole word, meta) for the cursor's word."""
+    if shell_line.nothing:
+        return []
+    line = shell_line.line
+    if shell_line.at_option:
+        completions = _option_completions(line)
+    elif shell_line.option_value == "--session":
+        completions = _session_names(line)
+    elif shell_line.option_value is not None:
+        completions = []
+    else:
+        completions = candidates_for(line, shell_line.session, shell_line.local)
+    return [_whole_word(line, c) for c in completions]
+
+
+def _option_completions(typed: str) -> list[Completion]:
+    """rshell's own options at the cursor; `--session=` goes on to session names."""
+    name, eq, value = typed.partition("=")
+    if eq:
+        return _session_names(value) if name == "--session" else []
+    pool = [Candidate(o.name, o.help) for o in global_options()]
+    return [Completion(c.text, -len(typed), meta=c.meta) for c in rank(typed, pool, fuzzy=False)]
+
+
+def _session_names(typed: str) -> list[Completion]:
+    """The stored sessions, for `--session NAME`."""
+    from rshell.session.store import SESSION_NAME_RE, sessions_dir
+
+    try:
+        names = sorted(p.stem for p in sessions_dir().glob("*.json") if SESSION_NAME_RE.match(p.stem))
+    except OSError:
+        names = []
+    found = rank(typed, [Candidate(n, "session") for n in names], fuzzy=False)
+    return [Completion(c.text, -len(typed), meta=c.meta) for c in found]
+
+
+# the engine, the cache and one quick round of fetches ---------------------------------------------
+
+
+def candidates_for(line: str, session_name: str | None = None, local: bool = False) -> list[Completion]:
+    """The engine's completions for the statement `line`, fetching once if needed."""
     from rshell.session.credentials import resolve_base_url
 
-    base_url = resolve_base_url()
+    base_url = LOCAL_CACHE_URL if local else resolve_base_url()
     cache = CompletionCache(default_path(base_url))
     cache.load()
     session = _session(session_name)
     loop = asyncio.new_event_loop()
     try:
-        client: list[ReplicateClient] = []
-        refresher = Refresher(lambda: _client(client, base_url), cache, loop)
+        api = _LocalApi() if local else _Api(base_url)
+        refresher = Refresher(api.client, cache, loop)
         refresher.debounce = 0
         engine = CompletionEngine(cache, session, refresher)
         found = engine.complete(line)
-        if refresher.requested and _has_token(base_url):
-            landed = loop.run_until_complete(_fetch_round(refresher, client))
+        if api.should_fetch(refresher, cache):
+            landed = loop.run_until_complete(_fetch_round(refresher, api))
             if landed:
                 _save(cache)
                 found = engine.complete(line)
-        return [_line(line, c) for c in found]
+        return found
     finally:
         loop.close()
 
 
-async def _fetch_round(refresher: Refresher, client: list[ReplicateClient]) -> bool:
+class _Api:
+    """The configured API: one client for the round, with no retries (a Tab cannot wait)."""
+
+    budget = FETCH_BUDGET
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self._client: ReplicateClient | None = None
+
+    def should_fetch(self, refresher: Refresher, cache: CompletionCache) -> bool:
+        return bool(refresher.requested) and _has_token(self.base_url)
+
+    async def client(self) -> ReplicateClient:
+        if self._client is None:
+            from rshell.client.api import ReplicateClient
+            from rshell.session.credentials import load_token
+
+            self._client = ReplicateClient(load_token(self.base_url), self.base_url, max_retries=0)
+        return self._client
+
+    def _make(self, token: str | None, base_url: str) -> ReplicateClient:
+        from rshell.client.api import ReplicateClient
+
+        return ReplicateClient(token, base_url, max_retries=0)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+class _LocalApi(_Api):
+    """`--local`: a private in-process sandbox, started only when the cache lacks something.
+
+    Its built-in world is the same every run, so what is cached once stays good: only
+    missing data (not stale data) starts a sandbox, and its start-up (most of a second)
+    gets its own allowance on top of the fetch budget.
+    """
+
+    budget = FETCH_BUDGET + LOCAL_STARTUP
+
+    def __init__(self) -> None:
+        super().__init__(LOCAL_CACHE_URL)
+        self._starting: asyncio.Future[Any] | None = None
+
+    def should_fetch(self, refresher: Refresher, cache: CompletionCache) -> bool:
+        return any(cache.age(kind, key) is None for kind, key in refresher.requested)
+
+    async def client(self) -> ReplicateClient:
+        if self._starting is None:
+            from rshell.sandbox.server import start
+
+            self._starting = asyncio.ensure_future(asyncio.to_thread(start))
+        sandbox = await asyncio.shield(self._starting)  # a cancelled fetch must not orphan it
+        if self._client is None:
+            self._client = self._make(sandbox.token, sandbox.url)
+        return self._client
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        if self._starting is not None:
+            try:
+                sandbox = await self._starting
+            except Exception:
+                return
+            await asyncio.to_thread(sandbox.stop)
+
+
+async def _fetch_round(refresher: Refresher, api: _Api) -> bool:
     """Run the fetches the engine asked for, within the budget; True if any landed."""
     landed: list[bool] = []
     refresher.on_update = lambda: landed.append(True)
     await asyncio.sleep(0)  # let the queued schedules start their fetches
     try:
-        if not await refresher.drain(FETCH_BUDGET):
+        if not await refresher.drain(api.budget):
             refresher.cancel_pending()
             await refresher.drain(0.2)  # let the cancelled fetches unwind
     finally:
-        if client:
-            await client[0].aclose()
+        await api.aclose()
     return bool(landed)
-
-
-async def _client(holder: list[ReplicateClient], base_url: str) -> ReplicateClient:
-    """One client for the whole round, with no retries (a Tab cannot wait for backoff)."""
-    if not holder:
-        from rshell.client.api import ReplicateClient
-        from rshell.session.credentials import load_token
-
-        holder.append(ReplicateClient(load_token(base_url), base_url, max_retries=0))
-    return holder[0]
 
 
 def _has_token(base_url: str) -> bool:
@@ -147,12 +337,14 @@ def _save(cache: CompletionCache) -> None:
         log.debug("completion cache not saved", exc_info=True)
 
 
-def _line(line: str, completion: Completion) -> str:
-    """The whole current word after completing, plus `\\t meta`."""
+# words, and the forms the shells insert ----------------------------------------------------------
+
+
+def _whole_word(line: str, completion: Completion) -> tuple[str, str | None]:
+    """The whole current word after completing, and its meta."""
     word_start = _word_start(line)
     replace_at = max(0, len(line) + completion.start)
-    word = line[min(word_start, replace_at) : replace_at] + completion.text
-    return f"{word}\t{completion.meta}" if completion.meta else word
+    return line[min(word_start, replace_at) : replace_at] + completion.text, completion.meta
 
 
 def _word_start(line: str) -> int:
@@ -161,3 +353,67 @@ def _word_start(line: str) -> int:
     if not toks or toks[-1].open_quote == "#":
         return len(line)
     return toks[-1].start
+
+
+def shell_word_start(typed: str, breaks: str, quote_opens_word: bool, keep: str = "") -> int:
+    """Where the shell's own word begins inside rshell's word `typed`.
+
+    That is after the last unquoted break character (bash: COMP_WORDBREAKS, which
+    holds `=`, `:` and `@`; zsh and fish: only blanks and operators), or at it when
+    the word keeps it (`keep`: readline keeps `@` and `$` in the word they start).
+    Inside an open quote readline completes from just after the quote
+    (`quote_opens_word`).
+    """
+    start, quote, quote_at, i = 0, "", 0, 0
+    while i < len(typed):
+        ch = typed[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+            elif ch == "\\" and quote == '"':
+                i += 1
+        elif ch == "\\":
+            i += 1
+        elif ch in "'\"":
+            quote, quote_at = ch, i
+        elif ch in breaks:
+            start = i if ch in keep else i + 1
+        i += 1
+    if quote and quote_opens_word:
+        return quote_at + 1
+    return start
+
+
+def is_open(word: str) -> bool:
+    """Whether more follows the word (key=, dir/, owner/name:, @): no space after it."""
+    return word.endswith(OPEN_ENDS)
+
+
+def bash_replies(typed: str, words: list[str], breaks: str) -> list[str]:
+    """COMPREPLY: each word from where readline's word begins; one finished word gets a space."""
+    cut = shell_word_start(typed, breaks, quote_opens_word=True, keep=BASH_SPECIAL_PREFIXES)
+    replies = list(dict.fromkeys(word[cut:] for word in words))
+    if len(replies) == 1 and not is_open(words[0]):
+        replies[0] += " "
+    return replies
+
+
+def zsh_lines(typed: str, found: list[tuple[str, str | None]]) -> list[str]:
+    """`open|done<TAB>word<TAB>shown` for compadd: the word replaces zsh's current word."""
+    cut = shell_word_start(typed, SHELL_BLANKS, quote_opens_word=False)
+    lines = []
+    for word, meta in _unique(found):
+        shown = word[shell_word_start(word, _SHOWN_BREAKS + SHELL_BLANKS, quote_opens_word=False) :] or word
+        shown = f"{shown}  -- {meta}" if meta else shown
+        lines.append(f"{'open' if is_open(word) else 'done'}\t{word[cut:]}\t{shown}")
+    return lines
+
+
+def _unique(found: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    seen: set[str] = set()
+    out = []
+    for word, meta in found:
+        if word not in seen:
+            seen.add(word)
+            out.append((word, meta))
+    return out

@@ -260,8 +260,8 @@ def rshell_env(server: HostileServer, home: Path, **extra: str) -> dict[str, str
         XDG_CACHE_HOME=str(home / "cache"),
         RSHELL_DATA_DIR=str(home / "rshell-data"),
         PYTHONPATH=str(ROOT),
-        **extra,
     )
+    env.update(extra)  # a test's own token, base URL, … win
     return env
 
 

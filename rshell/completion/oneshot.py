@@ -20,11 +20,13 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from rshell.cli import SWITCHES as GLOBAL_SWITCHES  # rshell's own options, declared once in cli.py
 from rshell.completion.cache import CompletionCache, default_path
 from rshell.completion.context import tokens
 from rshell.completion.engine import Completion, CompletionEngine
 from rshell.completion.refresher import Refresher
 from rshell.grammar.lexer import partial_words
+from rshell.rendering.sanitize import neutralise
 from rshell.session.state import Session
 
 if TYPE_CHECKING:
@@ -34,7 +36,6 @@ log = logging.getLogger(__name__)
 
 FETCH_BUDGET = 1.5  # seconds a Tab may wait for the network, at most
 PROGRAMS = ("rshell", "replicate")
-from rshell.cli import SWITCHES as GLOBAL_SWITCHES  # rshell's own options, declared once in cli.py
 
 
 def main(line: str, out: TextIO | None = None) -> int:
@@ -152,6 +153,8 @@ def _line(line: str, completion: Completion) -> str:
     word_start = _word_start(line)
     replace_at = max(0, len(line) + completion.start)
     word = line[min(word_start, replace_at) : replace_at] + completion.text
+    # one line per candidate, nothing the user's terminal would obey (names come from the API)
+    word = neutralise(word).replace("\n", "\\n").replace("\t", "\\t")
     return f"{word}\t{completion.meta}" if completion.meta else word
 
 

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from rshell.rendering.sanitize import neutralise
+from rshell.rendering.sanitize import escape_json, neutralise
 
 if TYPE_CHECKING:
     from rshell.commands.context import Result
@@ -73,7 +73,9 @@ class Output:
         if not as_json and result.text == "":  # already shown (streamed tokens)
             self.end_line()
             return
-        text = to_json(result.data) if as_json else neutralise(result.text or "")
+        # JSON on stdout spells C1 and bidi controls as \uXXXX: the same data for a
+        # parser, inert on a terminal (now, or when the file is shown later)
+        text = escape_json(to_json(result.data)) if as_json else neutralise(result.text or "")
         self.end_line()
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()

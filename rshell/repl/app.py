@@ -233,7 +233,7 @@ class Repl:
         from rshell.session.store import save_session
 
         try:
-            known = self.executor.extra.get("secrets")
+            known = getattr(self.executor, "extra", {}).get("secrets")
             save_session(self.executor.session, known() if callable(known) else ())
         except (OSError, RshellError) as error:
             message = getattr(error, "message", None) or str(error)

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rshell.atomic import write_text
+from rshell.atomic import set_aside, write_text
 from rshell.errors import UsageError
 from rshell.rendering.output import as_json, json_default
 from rshell.session.state import OPTIONS, Session
@@ -115,42 +115,72 @@ def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str]:
 
 
 def load_session(name: str) -> Session:
-    """The stored session NAME, or a fresh one when none was saved yet."""
+    """The stored session NAME, or a fresh one when none was saved yet.
+
+    A damaged file (not UTF-8, not JSON, nested too deep, fields of the wrong type)
+    is set aside as `NAME.json.bad-<time>` with a one-line notice, and the session
+    starts empty: the shell always starts, and nothing is silently overwritten.
+    """
     path = session_path(name)
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return Session(name=name)
     except OSError as exc:
         raise UsageError(f"cannot read session file {path}: {exc.strerror}") from None
     try:
-        stored = json.loads(raw)
-        if not isinstance(stored, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        raise UsageError(
-            f"session file {path} is damaged",
-            "move it away to start the session afresh",
-        ) from None
-    return _session_from_json(name, stored)
+        return _session_from_json(name, _parse_session(raw))
+    except _Damaged as damage:
+        set_aside(path, str(damage))
+        return Session(name=name)
+
+
+class _Damaged(Exception):
+    """A session file that cannot be what save_session wrote (the reason is the text)."""
+
+
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "variables": dict,
+    "aliases": dict,
+    "options": dict,
+    "statements": list,
+    "name": str,
+    "saved_at": str,
+}
+
+
+def _parse_session(raw: bytes) -> dict[str, Any]:
+    try:
+        stored = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _Damaged("not UTF-8") from None
+    except RecursionError:
+        raise _Damaged("nested too deeply") from None
+    except ValueError as exc:
+        raise _Damaged(f"not JSON: {getattr(exc, 'msg', exc)}") from None
+    if not isinstance(stored, dict):
+        raise _Damaged("not a JSON object")
+    for key, kind in _FIELD_TYPES.items():
+        if key in stored and not isinstance(stored[key], kind):
+            raise _Damaged(f"'{key}' has the wrong type")
+    if not all(isinstance(v, str) for v in stored.get("aliases", {}).values()):
+        raise _Damaged("an alias is not text")
+    if not all(isinstance(v, str) for v in stored.get("statements", [])):
+        raise _Damaged("a statement is not text")
+    return stored
 
 
 def _session_from_json(name: str, stored: dict[str, Any]) -> Session:
     """Rebuild a Session, keeping only known options and non-secret statements."""
     session = Session(name=name)
-    variables = stored.get("variables")
-    if isinstance(variables, dict):
-        session.variables = dict(variables)
+    session.variables = dict(stored.get("variables") or {})
     session.last = stored.get("last")
-    aliases = stored.get("aliases")
-    if isinstance(aliases, dict):
-        session.aliases = {str(k): str(v) for k, v in aliases.items() if not is_secret(str(v))}
-    options = stored.get("options")
-    if isinstance(options, dict):
-        session.options.update({k: v for k, v in options.items() if k in OPTIONS})
-    statements = stored.get("statements")
-    if isinstance(statements, list):
-        session.statements = [s for s in statements if isinstance(s, str) and not is_secret(s)]
+    aliases = stored.get("aliases") or {}
+    session.aliases = {str(k): v for k, v in aliases.items() if not is_secret(v)}
+    options = stored.get("options") or {}
+    session.options.update({k: v for k, v in options.items() if k in OPTIONS})
+    statements = stored.get("statements") or []
+    session.statements = [s for s in statements if not is_secret(s)]
     return session
 
 

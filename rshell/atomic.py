@@ -47,3 +47,29 @@ def _default_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def set_aside(path: Path, why: str) -> Path | None:
+    """Rename a damaged local file to `<name>.bad-<time>` and say so in one line.
+
+    A session, cache or hosts file that cannot be read must not stop the shell, and
+    must not be silently overwritten either: it is kept beside, for the user to look
+    at, and the caller starts from empty. None when even the rename failed.
+    """
+    import sys
+    from datetime import datetime
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.bad-{stamp}")
+    attempt = 1
+    while aside.exists():
+        aside = path.with_name(f"{path.name}.bad-{stamp}-{attempt}")
+        attempt += 1
+    try:
+        os.replace(path, aside)
+    except OSError:
+        sys.stderr.write(f"warning: {path} is damaged ({why}); ignoring it\n")
+        return None
+    sys.stderr.write(f"warning: {path} was damaged ({why}); kept it as {aside.name} and started afresh\n")
+    sys.stderr.flush()
+    return aside

@@ -255,16 +255,16 @@ async def _run(opts: Options) -> int:
         read_piped=(lambda: read_stdin_json()) if argv_mode and not sys.stdin.isatty() else None,
         base_url=api.base_url,
         debug=opts.debug,
-        extra={"make_client": api.make_with_token, "token_source": api.token_source},
+        extra={"make_client": api.make_with_token, "token_source": api.token_source, "secrets": api.secrets},
     )
     if persist:
-        executor.on_statement = lambda _stmt, _code: _save_session(session)
+        executor.on_statement = lambda _stmt, _code: _save_session(session, api.secrets())
     try:
         return await _dispatch(opts, executor, interactive, argv_mode)
     finally:
         await executor.aclose()
         if persist:
-            _save_session(session)
+            _save_session(session, api.secrets())
         if sandbox is not None:
             sandbox.stop()
 
@@ -298,10 +298,10 @@ def _load_session(name: str) -> Any:
     return load_session(name)
 
 
-def _save_session(session: Any) -> None:
+def _save_session(session: Any, secrets: tuple[str, ...] = ()) -> None:
     from rshell.session.store import save_session
 
-    save_session(session)
+    save_session(session, secrets)
 
 
 def _start_sandbox() -> Any:
@@ -317,12 +317,23 @@ class _Api:
         self.out = out
         self.dry_run = dry_run
         self.sandbox = sandbox
+        self._secrets: tuple[str, ...] | None = None
         if sandbox is not None:
             self.base_url = sandbox.url
             self.token_source: str | None = "the local sandbox (--local)"
         else:
             self.base_url = _base_url_from_env()
             self.token_source = None
+
+    def secrets(self) -> tuple[str, ...]:
+        """The token in use (looked up once), so no file rshell writes holds it."""
+        if self._secrets is None:
+            try:
+                token = self._token()
+            except RshellError:
+                token = None
+            self._secrets = (token,) if token else ()
+        return self._secrets
 
     def _token(self) -> str | None:
         if self.sandbox is not None:

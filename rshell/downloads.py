@@ -1,7 +1,8 @@
 """`--save`: every file a prediction produced, downloaded into one directory.
 
-Names come from URLs a model controls, so they are reduced to a safe basename (no
-path traversal, no hidden files, nothing from query strings), and a name already on
+Names come from URLs a model controls, so they are reduced to a safe basename by
+`safepaths.plain_name` (no path traversal, no hidden files, nothing from query
+strings), and a name already on
 disk is never overwritten: the file is reserved with O_EXCL under `name-1.ext`,
 `name-2.ext`, … instead. Downloads run a few at a time and stream to disk through the
 client; data: URLs are decoded locally.
@@ -15,7 +16,6 @@ import binascii
 import json
 import mimetypes
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
 from rshell.errors import RshellError
+from rshell.safepaths import inside, plain_name
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
 
 CONCURRENCY = 4
-MAX_NAME = 120
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass
@@ -63,16 +62,6 @@ def find_file_urls(output: Any) -> list[str]:
     return found
 
 
-def sanitise_name(name: str) -> str:
-    """A bare, visible file name: no directories, no leading dots, only safe characters."""
-    base = re.split(r"[/\\]", name)[-1]
-    base = _UNSAFE.sub("_", base).lstrip("._-")
-    if len(base) > MAX_NAME:
-        stem, suffix = os.path.splitext(base)
-        base = stem[: MAX_NAME - len(suffix[:16])] + suffix[:16]
-    return base
-
-
 def _data_mime(url: str) -> str:
     header = url[5:].split(",", 1)[0]
     return header.split(";", 1)[0] or "text/plain"
@@ -85,9 +74,15 @@ def safe_name(url: str, index: int) -> str:
         ext = mimetypes.guess_extension(_data_mime(url)) or ""
     else:
         path = urlsplit(url).path  # the query string never names the file
-        name = sanitise_name(unquote(path))
+        name = plain_name(unquote(path))
         ext = mimetypes.guess_extension(mimetypes.guess_type(path)[0] or "") or ""
     return name or f"output-{index}{ext}"
+
+
+def default_directory(prediction_id: object, cwd: Path | None = None) -> Path:
+    """Where --save writes without --output-directory: `./<id>`, the id made plain
+    (a server chose it: `../../x` or `/abs/path` must not leave the working directory)."""
+    return inside(cwd or Path.cwd(), plain_name(prediction_id, "prediction"))
 
 
 def reserve(directory: Path, name: str) -> Path:
@@ -95,9 +90,7 @@ def reserve(directory: Path, name: str) -> Path:
     stem, suffix = os.path.splitext(name)
     attempt = 0
     while True:
-        candidate = directory / (name if attempt == 0 else f"{stem}-{attempt}{suffix}")
-        if candidate.parent != directory:  # belt and braces: sanitise_name already ensures it
-            raise RshellError(f"refusing to save outside {directory}: {name}")
+        candidate = inside(directory, name if attempt == 0 else f"{stem}-{attempt}{suffix}", follow=False)
         try:
             os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
             return candidate

@@ -137,9 +137,12 @@ class Executor:
         except Exception as error:  # a bug: say so in one line, traceback only with --debug
             if self.debug:
                 traceback.print_exc(file=self.out.stderr)
+            from rshell.client.problems import one_line
+
             self._report(
                 RshellError(
-                    f"internal error: {type(error).__name__}: {error}", "run again with --debug to see the traceback"
+                    one_line(f"internal error: {type(error).__name__}: {error}"),
+                    "run again with --debug to see the traceback",
                 ),
                 source,
                 statement.line,

@@ -89,3 +89,12 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr(running, "sleep", fake_sleep)
     return delays
+
+
+@pytest.fixture
+def hostile() -> Iterator[object]:
+    """A scripted, untrusted server on 127.0.0.1 (tests/hostile_server.py); empty routes."""
+    from hostile_server import HostileServer
+
+    with HostileServer() as server:
+        yield server

@@ -19,7 +19,7 @@ import pytest
 import respx
 
 from rshell.client.api import ReplicateClient
-from rshell.client.transfer import filename_from_disposition, safe_filename
+from rshell.client.transfer import filename_from_disposition, filename_from_url
 from rshell.errors import ApiError, NetworkError, UsageError
 
 BASE = fx.BASE
@@ -282,7 +282,7 @@ def test_files_download_path_params_and_disposition_name(tmp_path: Path) -> None
         written = asyncio.run(main())
     params = route.calls.last.request.url.params
     assert (params["owner"], params["expiry"], params["signature"]) == ("alice", "1708515345", "c2ln")
-    assert written == tmp_path / "model weights.zip" and written.read_bytes() == b"zip!"
+    assert written == tmp_path / "model_weights.zip" and written.read_bytes() == b"zip!"  # made plain
 
 
 def test_downloaded_file_mode_follows_umask(tmp_path: Path) -> None:
@@ -296,8 +296,8 @@ def test_downloaded_file_mode_follows_umask(tmp_path: Path) -> None:
 
 
 def test_safe_names() -> None:
-    assert safe_filename("../../etc/passwd") == "passwd"
-    assert safe_filename("..") == "download"
-    assert safe_filename("a\x1b[31mb.png") == "a_[31mb.png"
+    assert filename_from_url("https://x.test/../../etc/passwd") == "passwd"
+    assert filename_from_url("https://x.test/..") == "download"
+    assert filename_from_url("https://x.test/a%1b[31mb.png") == "a_31mb.png"
     assert filename_from_disposition('attachment; filename="../x.png"') == "x.png"
     assert filename_from_disposition(None) is None

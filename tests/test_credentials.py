@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from rshell.errors import UsageError
 from rshell.session.credentials import (
     config_path,
     delete_token,
@@ -103,12 +102,15 @@ def test_no_file_no_token(home: dict[str, str]) -> None:
         "api.replicate.com:\n    token: [1, 2]\n",
     ],
 )
-def test_malformed_file_is_a_usage_error_naming_the_file(home: dict[str, str], text: str) -> None:
+def test_malformed_file_is_set_aside_and_counts_as_empty(
+    home: dict[str, str], text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_hosts(home, text)
-    with pytest.raises(UsageError) as caught:
-        load_token(API, home)
-    assert str(path) in caught.value.message
-    assert "r8_bare_string" not in caught.value.message
+    assert load_token(API, home) is None
+    notice = capsys.readouterr().err
+    assert notice.count("\n") == 1 and str(path) in notice and "r8_bare_string" not in notice
+    (aside,) = path.parent.glob("hosts.bad-*")
+    assert aside.read_text() == text and not path.exists()
 
 
 def test_save_creates_0600_file_in_go_cli_format(home: dict[str, str]) -> None:
@@ -166,11 +168,12 @@ def test_save_is_never_world_readable_even_briefly(home: dict[str, str]) -> None
     assert seen_modes == {0o600}
 
 
-def test_save_refuses_to_clobber_a_malformed_file(home: dict[str, str]) -> None:
+def test_save_over_a_malformed_file_keeps_it_aside(home: dict[str, str]) -> None:
     path = write_hosts(home, "{{{ not yaml")
-    with pytest.raises(UsageError):
-        save_token(TOKEN, API, home)
-    assert path.read_text() == "{{{ not yaml"
+    save_token(TOKEN, API, home)
+    (aside,) = path.parent.glob("hosts.bad-*")
+    assert aside.read_text() == "{{{ not yaml"
+    assert load_token(API, home) == TOKEN
 
 
 def test_delete_token_removes_only_that_host(home: dict[str, str]) -> None:

@@ -15,11 +15,11 @@ from rshell.downloads import (
     find_file_urls,
     reserve,
     safe_name,
-    sanitise_name,
     save_outputs,
     shown,
 )
 from rshell.errors import NetworkError
+from rshell.safepaths import plain_name
 
 
 class FakeClient:
@@ -79,13 +79,13 @@ def test_safe_name_neutralises_hostile_names(url: str, expected: str) -> None:
     assert safe_name(url, 3) == expected
 
 
-def test_sanitise_name_never_leaves_a_path() -> None:
+def test_plain_name_never_leaves_a_path() -> None:
     for hostile in ["../x", "/etc/passwd", "..", ".", "", "a/../../b", "C:\\Windows\\x.dll"]:
-        name = sanitise_name(hostile)
+        name = plain_name(hostile)
         assert "/" not in name and "\\" not in name
         assert not name.startswith(".")
-    assert len(sanitise_name("a" * 500 + ".png")) <= 120
-    assert sanitise_name("a" * 500 + ".png").endswith(".png")
+    assert len(plain_name("a" * 500 + ".png")) <= 120
+    assert plain_name("a" * 500 + ".png").endswith(".png")
 
 
 def test_reserve_never_overwrites(tmp_path: Path) -> None:

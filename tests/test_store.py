@@ -109,11 +109,12 @@ def test_unserialisable_values_are_stored_as_text() -> None:
     assert isinstance(store.load_session("s").variables["when"], str)
 
 
-def test_damaged_file_is_a_usage_error(data_dir: Path) -> None:
+def test_damaged_file_is_set_aside(data_dir: Path) -> None:
     (data_dir / "sessions").mkdir(parents=True)
     (data_dir / "sessions" / "bad.json").write_text("{not json")
-    with pytest.raises(UsageError, match="damaged"):
-        store.load_session("bad")
+    assert store.load_session("bad").variables == {}
+    (aside,) = (data_dir / "sessions").glob("bad.json.bad-*")
+    assert aside.read_text() == "{not json"
 
 
 def test_unknown_options_in_file_are_dropped(data_dir: Path) -> None:

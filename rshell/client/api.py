@@ -10,6 +10,7 @@ API cannot be reached after retries). The client knows nothing about terminals.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from pathlib import Path
@@ -53,6 +54,7 @@ API_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 STREAM_TIMEOUT = httpx.Timeout(30.0, read=None)  # an event stream may idle between tokens
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 MAX_WAIT = 60  # the Prefer header allows wait=1..60
+MAX_JSON_BYTES = 64 * 1024 * 1024  # no API answer is near this; a bigger body is refused unparsed
 
 
 class _BearerAuth(httpx.Auth):
@@ -189,14 +191,25 @@ class ReplicateClient:
             await response.aclose()
 
     async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
-        """Send, then decode a JSON body (None for 202/204 without one)."""
-        response = await self._send(method, url, **kwargs)
-        if response.status_code == 204 or not response.content:
+        """Send, then decode a JSON body (None for 202/204 without one).
+
+        The body is read as a stream and refused past MAX_JSON_BYTES, so a server
+        cannot make the client hold more than that; JSON nested too deeply for the
+        parser is an API error too, never an internal one.
+        """
+        response = await self._send(method, url, stream=True, **kwargs)
+        try:
+            body = await _read_capped(response, MAX_JSON_BYTES, self._token)
+        finally:
+            await response.aclose()
+        if response.status_code == 204 or not body:
             return None
         try:
-            return response.json()
+            return json.loads(body)
+        except RecursionError:
+            raise ApiError(response.status_code, "unexpected response (JSON nested too deeply)") from None
         except ValueError:
-            detail = problems.one_line(response.text, 120)
+            detail = problems.one_line(body[:512].decode("utf-8", "replace"), 120)
             raise ApiError(response.status_code, f"unexpected response (not JSON): {detail}") from None
 
     @staticmethod
@@ -552,6 +565,24 @@ class ReplicateClient:
                 yield chunk
         except httpx.TransportError as exc:
             raise problems.network_error(url, exc, self._token) from None
+
+
+async def _read_capped(response: httpx.Response, limit: int, secret: str | None = None) -> bytes:
+    """The whole body, or ApiError as soon as it grows past `limit` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(response.status_code, f"response too large ({int(declared)} bytes; the limit is {limit})")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(response.status_code, f"response too large (over {limit} bytes)")
+            chunks.append(chunk)
+    except httpx.TransportError as exc:
+        raise problems.network_error(str(response.request.url), exc, secret) from None
+    return b"".join(chunks)
 
 
 def client_from_env(env: dict[str, str] | None = None, **kwargs: Any) -> ReplicateClient:

@@ -8,6 +8,8 @@ token, even if a server were to echo it back.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rshell.errors import ApiError, AuthError, NetworkError, RshellError
@@ -26,11 +28,19 @@ def one_line(text: str, limit: int = MAX_DETAIL) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+MIN_SECRET = 8  # shorter "tokens" are no real credential; blanking them would mangle text
+
+
+def real_secrets(secrets: Iterable[str | None]) -> list[str]:
+    """The tokens worth hiding: set, and long enough to be real."""
+    return [s for s in secrets if s and len(s) >= MIN_SECRET]
+
+
 def scrub(text: str, secret: str | None) -> str:
-    """Blank out the token wherever it appears."""
-    if secret and secret in text:
-        return text.replace(secret, "***")
-    return text
+    """Blank out the token wherever it appears, in any case (a server may upper-case it)."""
+    if not real_secrets([secret]):
+        return text
+    return re.sub(re.escape(str(secret)), "***", text, flags=re.IGNORECASE)
 
 
 def _invalid_fields(body: dict[str, Any]) -> list[str]:

@@ -17,9 +17,9 @@ from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from rshell.atomic import replacing
+from rshell.safepaths import inside, plain_name
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:]")
 
 
 def guess_content_type(path: Path) -> str:
@@ -28,15 +28,9 @@ def guess_content_type(path: Path) -> str:
     return guessed or DEFAULT_CONTENT_TYPE
 
 
-def safe_filename(name: str, fallback: str = "download") -> str:
-    """A plain file name: no directories, no traversal, no control characters."""
-    base = unquote(name).replace("\\", "/").rsplit("/", 1)[-1]
-    base = _UNSAFE.sub("_", base).strip().lstrip(".")
-    return base[:200] or fallback
-
-
 def filename_from_url(url: str, fallback: str = "download") -> str:
-    return safe_filename(urlsplit(url).path, fallback)
+    """The URL path's last component, made plain (the query string never names it)."""
+    return plain_name(unquote(urlsplit(url).path), fallback)
 
 
 def filename_from_disposition(value: str | None) -> str | None:
@@ -44,7 +38,7 @@ def filename_from_disposition(value: str | None) -> str | None:
     if not value:
         return None
     match = re.search(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", value, re.IGNORECASE)
-    return safe_filename(match.group(1)) if match else None
+    return plain_name(unquote(match.group(1)), "download") if match else None
 
 
 def upload_parts(
@@ -63,8 +57,8 @@ def upload_parts(
 
 
 def resolve_destination(dest: Path, suggested: str) -> Path:
-    """`dest` itself, or `dest/suggested` when dest is an existing directory."""
-    return dest / safe_filename(suggested) if dest.is_dir() else dest
+    """`dest` itself, or `dest/suggested` (made plain, kept inside) when dest is a directory."""
+    return inside(dest, plain_name(suggested, "download"), follow=False) if dest.is_dir() else dest
 
 
 async def write_atomically(chunks: AsyncIterator[bytes], dest: Path) -> Path:

@@ -140,12 +140,25 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     path = Path(args.file).expanduser()
     if path.is_dir():
         raise UsageError(f"{path} is a directory", "give a file name, e.g. save session.rsh")
+    from rshell.session.store import holds_secret
+
+    secrets = session_secrets(ctx)
     lines = ["# rshell session script: replay with `rshell FILE` or `source FILE`"]
-    lines += [f"alias {name}={_quote(text)}" for name, text in ctx.session.aliases.items()]
-    lines += [s for s in ctx.session.statements if not s.startswith(("alias ", "unalias "))]
+    lines += [
+        f"alias {name}={_quote(text)}" for name, text in ctx.session.aliases.items() if not holds_secret(text, secrets)
+    ]
+    lines += [
+        s for s in ctx.session.statements if not s.startswith(("alias ", "unalias ")) and not holds_secret(s, secrets)
+    ]
     write_script(path, "\n".join(lines) + "\n")
     count = len(lines) - 1
     return Result(data={"path": str(path), "statements": count}, text=f"saved {count} statements to {path}", bind=False)
+
+
+def session_secrets(ctx: Context) -> tuple[str, ...]:
+    """The tokens this session uses (the entry point knows them), to keep out of files."""
+    known = ctx.extra.get("secrets")
+    return tuple(known()) if callable(known) else ()
 
 
 def _quote(text: str) -> str:
@@ -174,6 +187,13 @@ async def alias(ctx: Context, args: ParsedArgs) -> Result:
     name, eq, text = definition.partition("=")
     if not eq or not NAME_RE.match(name) or not text.strip():
         raise UsageError(f"expected alias NAME='WORDS', got '{definition}'", "e.g. alias sdxl='run stability-ai/sdxl'")
+    from rshell.session.store import holds_secret
+
+    if holds_secret(text, session_secrets(ctx)):
+        raise UsageError(
+            f"alias {name} would hold the API token, which rshell never stores",
+            "leave the token out; rshell sends it from REPLICATE_API_TOKEN or `rshell auth login`",
+        )
     ctx.session.aliases[name] = text.strip()
     return Result(text=f"alias {name}={_quote(text.strip())}", bind=False)
 

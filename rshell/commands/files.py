@@ -11,7 +11,8 @@ from rshell.commands.context import Result
 from rshell.errors import UsageError
 from rshell.grammar.inputs import readable_file
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import fields, human_size, short_time, table
+from rshell.rendering.tables import fields, human_size, more_hint, short_time, table
+from rshell.safepaths import inside, plain_name
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
@@ -19,13 +20,14 @@ if TYPE_CHECKING:
 
 
 def file_name(file: dict[str, Any]) -> str:
-    """What to call a file locally: its (made safe) name, else its id with an extension."""
-    from rshell.client.transfer import safe_filename
-
+    """What to call a file locally: its name, else its id with an extension, made plain
+    either way (the server chose both), else `download`."""
+    name = plain_name(file.get("name"))
+    if name:
+        return name
     extension = mimetypes.guess_extension(str(file.get("content_type") or "")) or ""
-    fallback = f"{file.get('id')}{extension}"
-    name = file.get("name")
-    return safe_filename(name, fallback) if isinstance(name, str) and name else fallback
+    stem = plain_name(file.get("id"), "download")
+    return plain_name(stem + extension, "download")
 
 
 def file_table(files: list[dict[str, Any]]) -> str:
@@ -123,6 +125,12 @@ def _refuse_existing(dest: Path) -> None:
         )
 
 
+def _in_directory(directory: Path, name: str) -> Path:
+    """`directory/name` as the user would write it, once checked to stay inside."""
+    inside(directory, name, follow=False)
+    return directory / name
+
+
 async def download(ctx: Context, args: ParsedArgs) -> Result:
     """Download a file's content to DEST (default: its name here), never over an existing file.
 
@@ -134,7 +142,7 @@ async def download(ctx: Context, args: ParsedArgs) -> Result:
         _refuse_existing(given)
     client = await ctx.client()
     file = as_json(await client.files_get(args.id))
-    dest = given if given is not None and not given.is_dir() else (given or Path(".")) / file_name(file)
+    dest = given if given is not None and not given.is_dir() else _in_directory(given or Path("."), file_name(file))
     _refuse_existing(dest)
     written = await client.files_download(args.id, dest, **signed_params(client, file, args.id))
     return Result(file, f"downloaded {args.id} to {written or dest} ({human_size(file.get('size'))})")

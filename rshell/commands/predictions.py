@@ -317,10 +317,10 @@ async def _save(
     text: str,
     concatenate: bool,
 ) -> Result:
-    from rshell.downloads import save_outputs
+    from rshell.downloads import default_directory, save_outputs
 
     where = args.values.get("output_directory")
-    directory = Path(where).expanduser() if where else Path.cwd() / prediction.id
+    directory = Path(where).expanduser() if where else default_directory(prediction.id)
     report = await save_outputs(
         client, prediction.output, directory, concatenate=concatenate, on_saved=lambda p: ctx.out.info(f"saved {p}")
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from rshell.atomic import write_text
+from rshell.atomic import set_aside, write_text
 from rshell.completion.matcher import Candidate
 from rshell.completion.meta import join, short_count
 
@@ -201,21 +201,52 @@ class CompletionCache:
             self.fetched = {k: float(v) for k, v in data.get("fetched", {}).items()}
 
     def load(self) -> bool:
-        """Read the disk copy; False (and an empty cache) when missing or unreadable."""
+        """Read the disk copy; False (and an empty cache) when missing or unreadable.
+
+        A damaged copy (not UTF-8 or JSON, nested too deep, wrong shapes) is set aside
+        as `….bad-<time>` with a one-line notice; the cache starts empty.
+        """
         if self.path is None:
             return False
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            raw = self.path.read_bytes()
+        except OSError:
+            return False
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
             self.from_json(data)
-        except (OSError, ValueError, TypeError, KeyError, IndexError):
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+            self._clear()
+            set_aside(self.path, _why(exc))
             return False
         return True
+
+    def _clear(self) -> None:
+        """Back to empty after a half-applied damaged copy."""
+        fresh = CompletionCache(self.path)
+        with self._lock:
+            for name, value in vars(fresh).items():
+                if name != "_lock":
+                    setattr(self, name, value)
 
     def save(self) -> None:
         """Write the disk copy atomically (temp file + rename), readable only by the user."""
         if self.path is None:
             return
         write_text(self.path, json.dumps(self.to_json(), separators=(",", ":")), mode=0o600)
+
+
+def _why(exc: BaseException) -> str:
+    """A few words on what was wrong with a damaged cache file."""
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, json.JSONDecodeError):
+        return "not JSON"
+    return "unexpected contents"
 
 
 def _pool(models: dict[str, ModelInfo]) -> tuple[Candidate, ...]:

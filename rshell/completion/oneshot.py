@@ -29,12 +29,14 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
+from rshell.cli import SWITCHES as GLOBAL_SWITCHES  # rshell's own options, declared once in cli.py
 from rshell.completion.cache import CompletionCache, default_path
 from rshell.completion.context import tokens
 from rshell.completion.engine import Completion, CompletionEngine
 from rshell.completion.matcher import Candidate, rank
 from rshell.completion.refresher import Refresher
 from rshell.grammar.lexer import partial_words
+from rshell.rendering.sanitize import neutralise
 from rshell.session.state import Session
 
 if TYPE_CHECKING:
@@ -344,7 +346,9 @@ def _whole_word(line: str, completion: Completion) -> tuple[str, str | None]:
     """The whole current word after completing, and its meta."""
     word_start = _word_start(line)
     replace_at = max(0, len(line) + completion.start)
-    return line[min(word_start, replace_at) : replace_at] + completion.text, completion.meta
+    word = line[min(word_start, replace_at) : replace_at] + completion.text
+    # nothing the user's terminal would obey (names come from the API), one line per candidate
+    return neutralise(word).replace("\n", "\\n").replace("\t", "\\t"), neutralise(completion.meta or "")
 
 
 def _word_start(line: str) -> int:

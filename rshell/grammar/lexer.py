@@ -125,8 +125,8 @@ class _Scan:
             return False
         if not self.stage:
             return True
-        if not self.first_stage:
-            return False
+        if not self.first_stage or len(self.stage) > 2:
+            return False  # (checked first, so a long line of `!` words stays linear)
         values = [w.value for w in self.stage]
         if len(values) == 2 and values[1] == "=" and _NAME.match(values[0]):
             return True

@@ -184,15 +184,27 @@ def _dollar(value: str, i: int, literal: bytearray) -> tuple[int, int, Ref] | No
             raise ParseError("unclosed '${' (write ${name.path})", i, value)
         ref = _parse_ref(value[i + 2 : close], i + 2, value)
         return i, close + 1, Ref(ref.name, ref.path, value[i : close + 1])
-    run_end = i + 1
-    while run_end < len(value) and not literal[run_end]:
-        run_end += 1
-    head = value[:run_end]
-    match = _IDENT.match(head, i + 1)
-    if not match:
-        return None
-    path, end = _segments(head, match.end(), strict=False)
-    return i, end, Ref(match.group(), tuple(path), value[i:end])
+    if not _IDENT.match(value, i + 1):
+        return None  # `$$`, `$5`: a dollar sign, decided in O(1)
+    # Parse on the whole value, then cut at the first literal character inside what
+    # was consumed: the work is proportional to the reference, not to the rest of the
+    # word, so a value with thousands of `$` signs stays linear.
+    name, path, end = _dollar_ref(value, i)
+    cut = literal.find(1, i + 1, end)
+    if cut >= 0:  # a literal (quoted, escaped) character ends the reference
+        head = value[i:cut]
+        name, path, stop = _dollar_ref(head, 0)
+        end = i + stop
+    return i, end, Ref(name, tuple(path), value[i:end])
+
+
+def _dollar_ref(text: str, i: int) -> tuple[str, list[Segment], int]:
+    """The name, path and end of the `$name.path…` at text[i] (lenient: it stops at
+    what does not parse)."""
+    match = _IDENT.match(text, i + 1)
+    assert match is not None
+    path, end = _segments(text, match.end(), strict=False)
+    return match.group(), path, end
 
 
 # -- resolving -----------------------------------------------------------------------------

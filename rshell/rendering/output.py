@@ -11,7 +11,7 @@ import json
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from rshell.rendering.sanitize import neutralise
+from rshell.rendering.sanitize import escape_json, neutralise
 
 if TYPE_CHECKING:
     from rshell.commands.context import Result
@@ -76,7 +76,8 @@ class Output:
         if as_json and result.plain is not None:  # exact off a terminal, made safe on one
             text = neutralise(result.plain) if self.stdout_tty else result.plain
         else:
-            text = to_json(result.data) if as_json else neutralise(result.text or "")
+            # JSON on stdout spells C1 and bidi controls as \\uXXXX: the same data for a parser, inert on a terminal
+            text = escape_json(to_json(result.data)) if as_json else neutralise(result.text or "")
         self.end_line()
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()

@@ -47,6 +47,13 @@ def bar(percent: int, width: int = BAR_WIDTH) -> str:
     return f"[{'#' * filled}{'-' * (width - filled)}] {percent:3d}%"
 
 
+def _inert(text: str) -> str:
+    """A label or status from the API on the one status line, nothing a terminal obeys."""
+    from rshell.rendering.sanitize import neutralise
+
+    return " ".join(neutralise(str(text)).split())
+
+
 class Progress:
     """The live status line. `enabled=False` makes every method a no-op."""
 
@@ -84,8 +91,8 @@ class Progress:
         """The text of the status line (without the leading carriage return)."""
         parts = [FRAMES[self._frame % len(FRAMES)]]
         if self.label:
-            parts.append(self.label)
-        parts += [self.status, format_elapsed(self.clock() - self.started)]
+            parts.append(_inert(self.label))
+        parts += [_inert(self.status), format_elapsed(self.clock() - self.started)]
         if self.percent is not None:
             parts.append(bar(self.percent))
         return " ".join(parts)[: max(10, self._width() - 1)]

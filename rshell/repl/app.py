@@ -233,7 +233,8 @@ class Repl:
         from rshell.session.store import save_session
 
         try:
-            save_session(self.executor.session)
+            known = getattr(self.executor, "extra", {}).get("secrets")
+            save_session(self.executor.session, known() if callable(known) else ())
         except (OSError, RshellError) as error:
             message = getattr(error, "message", None) or str(error)
             self.executor.out.error(RshellError(f"could not save the session: {message}"))

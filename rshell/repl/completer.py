@@ -46,12 +46,18 @@ class EngineCompleter(Completer):
 def to_prompt_toolkit(item: Any, text_before_cursor: str) -> Completion:
     """One engine completion; `start` (<= 0) is where the replaced text begins,
     relative to the cursor, as in prompt-toolkit (clamped to the text typed)."""
+    from rshell.rendering.sanitize import neutralise
+
     start_position = max(min(int(item.start), 0), -len(text_before_cursor))
+    display = getattr(item, "display", None) or None
+    if display is None and neutralise(item.text) != item.text:
+        display = item.text  # a name from the API with controls in it: show it inert
+    meta = getattr(item, "meta", None) or None
     return Completion(
         item.text,
         start_position=start_position,
-        display=getattr(item, "display", None) or None,
-        display_meta=getattr(item, "meta", None) or None,
+        display=neutralise(display) if isinstance(display, str) else display,
+        display_meta=neutralise(meta) if isinstance(meta, str) else meta,
     )
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
+from rshell.rendering.sanitize import neutralise
 from rshell.session.state import Session
 
 STYLE_RULES = {
@@ -55,7 +56,7 @@ def banner(base_url: str) -> str:
 
 def toolbar(session: Session, account: str | None, base_url: str, mode: str | None = None) -> StyleAndTextTuples:
     """Account and host, predictions in flight, the last status and the editing mode."""
-    who = account or "(account unknown)"
+    who = _plain(account) or "(account unknown)"
     flight = len(session.in_flight)
     parts: StyleAndTextTuples = [
         ("class:bottom-toolbar.account", f" {who}"),
@@ -66,9 +67,14 @@ def toolbar(session: Session, account: str | None, base_url: str, mode: str | No
     ]
     if session.last_status:
         style = "failed" if session.last_status in _FAILED_STATUSES else "ok"
-        parts += [("class:bottom-toolbar", " | last: "), (f"class:bottom-toolbar.{style}", session.last_status)]
+        parts += [("class:bottom-toolbar", " | last: "), (f"class:bottom-toolbar.{style}", _plain(session.last_status))]
     parts += [("class:bottom-toolbar", f" | {mode or session.options.get('editing_mode', 'emacs')} ")]
     return parts
+
+
+def _plain(text: str | None) -> str:
+    """A server's text (account name, status) on one toolbar line, controls made visible."""
+    return " ".join(neutralise(text or "").split())
 
 
 def leave_question(in_flight: int) -> str:

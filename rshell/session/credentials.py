@@ -50,40 +50,53 @@ def host_of(base_url: str) -> str:
 
 
 def _read_hosts(path: Path) -> dict[str, Any]:
-    """The parsed hosts file ({} when absent); a broken file is a UsageError naming it."""
+    """The parsed hosts file ({} when absent).
+
+    A damaged one (not UTF-8 or YAML, not a mapping of hosts to `{token: text}`) is
+    set aside as `hosts.bad-<time>` with a one-line notice and counts as empty, so
+    the shell still starts (SPEC 8) and a later login never overwrites it.
+    """
     import yaml
 
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}", _FIX_HINT) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}", _FIX_HINT) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return _damaged(path, "not UTF-8")
+    except RecursionError:
+        return _damaged(path, "nested too deeply")
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 1})" if where is not None else ""
-        raise UsageError(f"cannot parse {path}{line}: not valid YAML", _FIX_HINT) from None
+        return _damaged(path, "not valid YAML" + (f" at line {where.line + 1}" if where is not None else ""))
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise UsageError(f"cannot parse {path}: expected a mapping of hosts", _FIX_HINT)
+        return _damaged(path, "not a mapping of hosts")
+    for host, entry in data.items():
+        if entry is not None and not isinstance(entry, dict):
+            return _damaged(path, f"the entry for {host} is not a mapping")
+        token = (entry or {}).get("token")
+        if token is not None and not isinstance(token, str):
+            return _damaged(path, f"the token for {host} is not text")
     return data
 
 
+def _damaged(path: Path, why: str) -> dict[str, Any]:
+    from rshell.atomic import set_aside
+
+    set_aside(path, why)
+    return {}
+
+
 def _token_in(data: Mapping[str, Any], host: str, path: Path) -> str | None:
-    entry = data.get(host)
-    if entry is None:
-        return None
-    if not isinstance(entry, dict):
-        raise UsageError(f"cannot parse {path}: the entry for {host} is not a mapping", _FIX_HINT)
+    entry = data.get(host) or {}
     token = entry.get("token")
-    if token is None or token == "":
-        return None
-    if not isinstance(token, str):
-        raise UsageError(f"cannot parse {path}: the token for {host} is not a string", _FIX_HINT)
-    return token.strip() or None
+    return (token.strip() or None) if isinstance(token, str) else None
 
 
 def _env_token(env: Mapping[str, str]) -> str | None:

@@ -5,7 +5,8 @@ atomically (temp file + os.replace), so a crash mid-write never leaves a torn fi
 The history file uses prompt-toolkit's FileHistory format, parsed here without
 importing prompt-toolkit so the `history` builtin stays cheap in one-shots.
 A line carrying a token is never written to either (SPEC 6: the token never appears
-in history or saved scripts).
+in history or saved scripts), and no stored value holds one: an alias that does is
+refused, and bound results are written with the token replaced by REDACTED.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rshell.atomic import write_text
+from rshell.atomic import set_aside, write_text
 from rshell.errors import UsageError
-from rshell.rendering.output import json_default
+from rshell.rendering.output import as_json, json_default
 from rshell.session.state import OPTIONS, Session
 
 SESSION_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
@@ -31,6 +33,8 @@ _SECRET_RES = (
     re.compile(r"REPLICATE_API_TOKEN\s*=\s*\S"),
     re.compile(r"\b(?:Bearer|Token)\s+[A-Za-z0-9_.~+/=-]{8,}", re.IGNORECASE),
 )
+_TOKEN_RE = _SECRET_RES[0]
+REDACTED = "[redacted]"
 _AUTH_LOGIN_RE = re.compile(r"(?:^|[\s;|])auth\s+login\b([^;|#\n]*)")
 _HARMLESS_LOGIN_WORDS = frozenset({"--token-stdin", "--help", "--json"})
 
@@ -77,68 +81,130 @@ def is_secret(line: str) -> bool:
     return False
 
 
+def holds_secret(text: str, secrets: Iterable[str] = ()) -> bool:
+    """Whether `text` looks like a secret line or contains one of the tokens in use."""
+    return is_secret(text) or _secret_pattern(secrets).search(text) is not None
+
+
+def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """`value` (JSON data) with every token in its strings, and keys, made REDACTED."""
+    pattern = _secret_pattern(secrets)
+
+    def clean(item: Any) -> Any:
+        if isinstance(item, str):
+            return pattern.sub(REDACTED, item)
+        if isinstance(item, dict):
+            return {clean(k) if isinstance(k, str) else k: clean(v) for k, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [clean(v) for v in item]
+        return item
+
+    return clean(value)
+
+
+def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str]:
+    """Replicate-shaped tokens, and the given ones long enough to be real (any case)."""
+    from rshell.client.problems import real_secrets
+
+    known = sorted(real_secrets(secrets), key=len, reverse=True)
+    alternatives = [re.escape(s) for s in known] + [_TOKEN_RE.pattern]
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
 # sessions -----------------------------------------------------------------------
 
 
 def load_session(name: str) -> Session:
-    """The stored session NAME, or a fresh one when none was saved yet."""
+    """The stored session NAME, or a fresh one when none was saved yet.
+
+    A damaged file (not UTF-8, not JSON, nested too deep, fields of the wrong type)
+    is set aside as `NAME.json.bad-<time>` with a one-line notice, and the session
+    starts empty: the shell always starts, and nothing is silently overwritten.
+    """
     path = session_path(name)
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return Session(name=name)
     except OSError as exc:
         raise UsageError(f"cannot read session file {path}: {exc.strerror}") from None
     try:
-        stored = json.loads(raw)
-        if not isinstance(stored, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        raise UsageError(
-            f"session file {path} is damaged",
-            "move it away to start the session afresh",
-        ) from None
-    return _session_from_json(name, stored)
+        return _session_from_json(name, _parse_session(raw))
+    except _Damaged as damage:
+        set_aside(path, str(damage))
+        return Session(name=name)
+
+
+class _Damaged(Exception):
+    """A session file that cannot be what save_session wrote (the reason is the text)."""
+
+
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "variables": dict,
+    "aliases": dict,
+    "options": dict,
+    "statements": list,
+    "name": str,
+    "saved_at": str,
+}
+
+
+def _parse_session(raw: bytes) -> dict[str, Any]:
+    try:
+        stored = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _Damaged("not UTF-8") from None
+    except RecursionError:
+        raise _Damaged("nested too deeply") from None
+    except ValueError as exc:
+        raise _Damaged(f"not JSON: {getattr(exc, 'msg', exc)}") from None
+    if not isinstance(stored, dict):
+        raise _Damaged("not a JSON object")
+    for key, kind in _FIELD_TYPES.items():
+        if key in stored and not isinstance(stored[key], kind):
+            raise _Damaged(f"'{key}' has the wrong type")
+    if not all(isinstance(v, str) for v in stored.get("aliases", {}).values()):
+        raise _Damaged("an alias is not text")
+    if not all(isinstance(v, str) for v in stored.get("statements", [])):
+        raise _Damaged("a statement is not text")
+    return stored
 
 
 def _session_from_json(name: str, stored: dict[str, Any]) -> Session:
     """Rebuild a Session, keeping only known options and non-secret statements."""
     session = Session(name=name)
-    variables = stored.get("variables")
-    if isinstance(variables, dict):
-        session.variables = dict(variables)
+    session.variables = dict(stored.get("variables") or {})
     session.last = stored.get("last")
-    aliases = stored.get("aliases")
-    if isinstance(aliases, dict):
-        session.aliases = {str(k): str(v) for k, v in aliases.items()}
-    options = stored.get("options")
-    if isinstance(options, dict):
-        session.options.update({k: v for k, v in options.items() if k in OPTIONS})
-    statements = stored.get("statements")
-    if isinstance(statements, list):
-        session.statements = [s for s in statements if isinstance(s, str) and not is_secret(s)]
+    aliases = stored.get("aliases") or {}
+    session.aliases = {str(k): v for k, v in aliases.items() if not is_secret(v)}
+    options = stored.get("options") or {}
+    session.options.update({k: v for k, v in options.items() if k in OPTIONS})
+    statements = stored.get("statements") or []
+    session.statements = [s for s in statements if not is_secret(s)]
     return session
 
 
-def session_to_json(session: Session) -> dict[str, Any]:
-    """What is persisted: results, aliases, options and the successful statements.
+def session_to_json(session: Session, secrets: Iterable[str] = ()) -> dict[str, Any]:
+    """What is persisted: results, aliases, options and the successful statements,
+    none of them holding a token (`secrets`: the tokens in use, besides r8_… ones).
 
     In-flight predictions and the last status belong to the running process only.
     """
+    secrets = tuple(secrets)
     return {
         "name": session.name,
         "saved_at": datetime.now().isoformat(timespec="seconds"),
-        "variables": session.variables,
-        "last": session.last,
-        "aliases": session.aliases,
-        "options": session.options,
-        "statements": [s for s in session.statements if not is_secret(s)],
+        "variables": redact(as_json(session.variables), secrets),
+        "last": redact(as_json(session.last), secrets),
+        "aliases": {k: v for k, v in session.aliases.items() if not holds_secret(v, secrets)},
+        "options": redact(session.options, secrets),
+        "statements": [s for s in session.statements if not holds_secret(s, secrets)],
     }
 
 
-def save_session(session: Session) -> None:
+def save_session(session: Session, secrets: Iterable[str] = ()) -> None:
     """Write the session atomically; unserialisable values are stored as strings."""
-    text = json.dumps(session_to_json(session), indent=1, ensure_ascii=False, default=json_default)
+    text = json.dumps(session_to_json(session, secrets), indent=1, ensure_ascii=False, default=json_default)
     atomic_write(session_path(session.name), text)
 
 

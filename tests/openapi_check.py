@@ -34,24 +34,9 @@ PROBLEM = {
 }
 
 
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0 `nullable: true` as JSON Schema (`type: [T, "null"]`)."""
-    if isinstance(node, list):
-        return [_nullable(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _nullable(v) for k, v in node.items() if k not in ("example", "description")}
-    if out.pop("nullable", False):
-        if "type" in out:
-            out["type"] = [out["type"], "null"]
-        if "enum" in out:
-            out["enum"] = [*out["enum"], None]
-    return out
-
-
 @lru_cache(maxsize=1)
 def spec() -> dict[str, Any]:
-    return _nullable(json.loads(SPEC_PATH.read_text("utf-8")))
+    return openapi.json_schema(json.loads(SPEC_PATH.read_text("utf-8")))
 
 
 @lru_cache(maxsize=1)
@@ -100,6 +85,8 @@ def validate(instance: Any, schema: dict[str, Any]) -> None:
 def check_response(response: httpx.Response) -> None:
     """Raise AssertionError unless the response matches the spec for its operation."""
     request = response.request
+    if request.method == "OPTIONS":
+        return  # not an API operation: the sandbox answers it with the path's Allow
     path = request.url.path
     if path.startswith("/v1/v1/"):
         path = path[3:]  # the server serves the doubled prefix the official client makes

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import httpx
 import jsonschema
@@ -137,9 +137,10 @@ def spec_observer(mismatches: list[str]) -> Callable[..., None]:
     the spec does not allow (the server thread must not raise)."""
 
     def observe(method: str, path: str, query: bytes, status: int, headers: list, body: bytes) -> None:
-        url = "http://sandbox" + path + (f"?{query.decode()}" if query else "")
-        response = httpx.Response(status, headers=headers, content=body, request=httpx.Request(method, url))
+        # the path as sent on the wire: a fuzzer's control characters must not break the URL
+        url = "http://sandbox" + quote(path, safe="/%:@!$&'()*+,;=~") + (f"?{query.decode('latin-1')}" if query else "")
         try:
+            response = httpx.Response(status, headers=headers, content=body, request=httpx.Request(method, url))
             check_response(response)
         except Exception as error:  # any failure is a mismatch to report
             mismatches.append(f"{method} {path} -> {status}: {type(error).__name__}: {error}"[:400])

@@ -205,3 +205,20 @@ def test_a_predictor_output_that_json_cannot_carry_is_cleaned(tmp_path):
         assert done["logs"] == "log \ufffd line\n"
         assert client.get("/predictions").status_code == 200
         assert client.get("/models/test/weird").json()["default_example"]["id"] == done["id"]
+
+
+def test_a_huge_prediction_is_never_embedded_as_a_default_example(fake):
+    small = fake.client.post(
+        "/models/test/echo/predictions", json={"input": {"text": "small"}}, headers={"Prefer": "wait"}
+    ).json()
+    huge = fake.client.post(
+        "/models/test/echo/predictions", json={"input": {"text": "x" * 400_000}}, headers={"Prefer": "wait"}
+    ).json()
+    assert huge["status"] == "succeeded" and len(huge["output"]) == 400_000
+    model = fake.client.get("/models/test/echo")
+    assert model.json()["default_example"]["id"] == small["id"]
+    assert len(model.content) < 100_000
+    listing = fake.client.get("/models")
+    assert len(listing.content) < 200_000
+    assert [e["id"] for e in fake.client.get("/models/test/echo/examples").json()["results"]] == [small["id"]]
+    assert fake.client.get(f"/predictions/{huge['id']}").json()["output"] == "x" * 400_000  # still all there

@@ -11,7 +11,7 @@ from rshell.commands.context import Result
 from rshell.errors import UsageError
 from rshell.grammar.inputs import readable_file
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import fields, human_size, more_hint, short_time, table
+from rshell.rendering.tables import fields, human_size, short_time, table
 from rshell.safepaths import inside, plain_name
 
 if TYPE_CHECKING:

@@ -29,7 +29,6 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rshell.cli import SWITCHES as GLOBAL_SWITCHES  # rshell's own options, declared once in cli.py
 from rshell.completion.cache import CompletionCache, default_path
 from rshell.completion.context import tokens
 from rshell.completion.engine import Completion, CompletionEngine

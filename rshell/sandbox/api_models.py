@@ -40,8 +40,9 @@ async def models_list(request: Request) -> JSONResponse:
 
 async def models_search(request: Request) -> JSONResponse:
     from rshell.sandbox.api_account import score
+    from rshell.sandbox.edge import text_body
 
-    query = (await request.body()).decode("utf-8", "replace").strip()
+    query = (await text_body(request)).strip()
     if not query:
         raise Problem(400, "the request body must be the search text")
     box, here = sandbox(request), origin(request)

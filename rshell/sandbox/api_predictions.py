@@ -24,6 +24,7 @@ from rshell.sandbox.web import expect_string, json_object, origin, param, reply,
 
 MAX_WAIT = 60.0
 PREFER = re.compile(r"^\s*wait(?:\s*=\s*(\d+))?\s*$")
+MAX_CANCEL_AFTER = 7 * 24 * 3600  # a week; past it a deadline is surely a mistake
 
 
 # creating ---------------------------------------------------------------------------
@@ -44,14 +45,17 @@ def prefer_wait(request: Request) -> float | None:
 
 
 def cancel_after(request: Request) -> float | None:
-    """Seconds from `Cancel-After` (`30`, `90s`, `5m`, `1h30m45s`); at least 5."""
+    """Seconds from `Cancel-After` (`30`, `90s`, `5m`, `1h30m45s`); from 5 s to a week."""
     header = (request.headers.get("cancel-after") or "").strip()
     if not header:
         return None
     try:
-        return float(writes.parse_duration(header))
+        total = float(writes.parse_duration(header))
     except ValueError as exc:
         raise invalid(f"Cancel-After: {exc}") from None
+    if total > MAX_CANCEL_AFTER:
+        raise invalid(f"Cancel-After: the maximum duration is {MAX_CANCEL_AFTER // 3600}h")
+    return total
 
 
 def _request_body(body: dict[str, Any], operation: str) -> dict[str, Any]:

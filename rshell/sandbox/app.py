@@ -2,17 +2,24 @@
 
 `Gate` is plain ASGI middleware (so SSE responses stream untouched). It accepts the
 doubled `/v1/v1/…` prefix that the official Python client produces when given a base
-URL that already ends in /v1, requires a token on the API (except on prediction
-streams, which official streams serve without one), and applies the rate limit.
+URL that already ends in /v1, answers `OPTIONS` with the path's real `Allow`, requires
+a token on the API (except on prediction streams, which official streams serve
+without one), and applies the rate limit.
+
+`Shield` turns an unexpected exception into a 500 problem+json and logs it, without
+re-raising: Starlette's own last-resort handler re-raises, so uvicorn dropped the
+keep-alive connection after every 500.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -24,9 +31,11 @@ from rshell.sandbox import api_files as files
 from rshell.sandbox import api_models as models
 from rshell.sandbox import api_predictions as predictions
 from rshell.sandbox.core import Sandbox
+from rshell.sandbox.edge import documented_media_type
 from rshell.sandbox.problems import PROBLEM_MEDIA_TYPE, Problem
 from rshell.sandbox.ratelimit import RateLimiter, retry_after
 
+LOG = logging.getLogger("rshell.sandbox")
 # prediction streams, and signed file downloads (the signature is the credential)
 OPEN_PATHS = re.compile(r"^/v1/(predictions/[^/]+/stream|files/[^/]+/download)$")
 MODEL = "/v1/models/{model_owner}/{model_name}"
@@ -76,30 +85,78 @@ ROUTES = [
 ]
 
 
-def problem_response(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    status: int, detail: str, headers: dict[str, str] | None = None, media_type: str | None = None
+) -> JSONResponse:
     return JSONResponse(
-        Problem(status, detail).body(), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+        Problem(status, detail).body(),
+        status_code=status,
+        headers=headers,
+        media_type=media_type or PROBLEM_MEDIA_TYPE,
     )
+
+
+def _answer(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
+    """A problem in the media type the spec documents for it (`/search`'s 400 is plain
+    JSON), problem+json otherwise."""
+    media = documented_media_type(request, status)
+    return problem_response(status, detail, headers, media if media and "json" in media else None)
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Problem)
-    return problem_response(exc.status, exc.detail, exc.headers)
+    return _answer(request, exc.status, exc.detail, exc.headers)
 
 
 async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         detail = f"no such endpoint: {request.method} {request.url.path}"
     elif exc.status_code == 405:
         detail = f"method {request.method} is not allowed on {request.url.path}"
+        headers["Allow"] = ", ".join(allowed_methods(request.url.path))
     else:
         detail = str(exc.detail)
-    return problem_response(exc.status_code, detail, dict(exc.headers or {}))
+    return _answer(request, exc.status_code, detail, headers)
 
 
-async def _on_crash(request: Request, exc: Exception) -> Response:
-    return problem_response(500, f"internal sandbox error: {type(exc).__name__}")
+def allowed_methods(path: str) -> list[str]:
+    """Every method some route serves at `path` (Starlette's 405 names only one route's)."""
+    found = {"OPTIONS"}
+    for route in ROUTES:
+        if route.path_regex.match(path) and route.methods:
+            found |= route.methods
+    return sorted(found) if len(found) > 1 else []
+
+
+class Shield:
+    """Last resort: an unexpected exception becomes a logged 500 problem+json, and the
+    connection stays usable (nothing is re-raised unless the response had started)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            LOG.exception("internal error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = problem_response(500, f"internal sandbox error: {type(exc).__name__}")
+            await response(scope, receive, send)
 
 
 def bearer_token(headers: dict[bytes, bytes]) -> str | None:
@@ -126,12 +183,23 @@ class Gate:
         if path == "/v1/v1" or path.startswith("/v1/v1/"):
             path = path[3:]
             scope = {**scope, "path": path, "raw_path": path.encode("utf-8")}
+        if scope["method"] == "OPTIONS":
+            await self._options(path)(scope, receive, send)
+            return
         if path.startswith("/v1/"):
             refusal = self._check(scope, path)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _options(path: str) -> Response:
+        """204 with the methods this path serves (no token needed: it reveals nothing)."""
+        methods = allowed_methods(path)
+        if not methods:
+            return problem_response(404, f"no such endpoint: OPTIONS {path}")
+        return Response(status_code=204, headers={"Allow": ", ".join(methods)})
 
     def _check(self, scope: Scope, path: str) -> Response | None:
         headers = dict(scope.get("headers") or [])
@@ -155,7 +223,8 @@ def build_app(sandbox: Sandbox, rate_limit: float | None = None) -> Any:
     """The ASGI app serving `sandbox`."""
     app = Starlette(
         routes=ROUTES,
-        exception_handlers={Problem: _on_problem, HTTPException: _on_http, Exception: _on_crash},
+        middleware=[Middleware(Shield)],
+        exception_handlers={Problem: _on_problem, HTTPException: _on_http},
     )
     app.state.sandbox = sandbox
     return Gate(app, RateLimiter(rate_limit) if rate_limit else None)

@@ -15,9 +15,11 @@ from typing import Any
 
 from rshell.sandbox import ids
 from rshell.sandbox.catalog import BUILTIN_CREATED_AT, BUILTIN_OWNER, OWNER
+from rshell.sandbox.edge import clean
 from rshell.sandbox.events import EventLog
+from rshell.sandbox.predictors.base import decode_data_url
 from rshell.sandbox.problems import Problem, invalid, not_found, resource_not_found, version_refused
-from rshell.sandbox.runner import TERMINAL, Job, Runner, decode_data_url, delivery_path, safe_filename
+from rshell.sandbox.runner import TERMINAL, Job, Runner, delivery_path, safe_filename
 from rshell.sandbox.store import Record, Store, atomic_write_bytes
 from rshell.sandbox.urls import MARKER, local_path
 
@@ -74,7 +76,7 @@ class Sandbox:
             {
                 "owner": owner,
                 "name": name,
-                "description": getattr(predictor, "description", None),
+                "description": clean(getattr(predictor, "description", None)),
                 "visibility": "public",
                 "hardware": getattr(predictor, "hardware", "cpu"),
                 "github_url": None,

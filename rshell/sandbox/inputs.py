@@ -37,11 +37,29 @@ def validate_inputs(
         valid = ", ".join(sorted(properties)) or "none"
         raise invalid(f"input.{unknown[0]}: unknown input (valid inputs: {valid})")
     _check(openapi_schema or {}, schema, inputs)
+    _check_data_urls(inputs, "input")
     filled = dict(inputs)
     for name, prop in properties.items():
         if name not in filled and "default" in prop:
             filled[name] = copy.deepcopy(prop["default"])
     return filled
+
+
+def _check_data_urls(value: Any, where: str) -> None:
+    """A `data:` URL input must decode (`;base64,!!!` would otherwise run as an empty file)."""
+    from rshell.sandbox.predictors.base import PredictionError, decode_data_url
+
+    if isinstance(value, str) and value.startswith("data:"):
+        try:
+            decode_data_url(value)
+        except PredictionError as error:
+            raise invalid(f"{where}: {error}") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_data_urls(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_data_urls(item, f"{where}.{index}")
 
 
 def _check(document: dict[str, Any], schema: dict[str, Any], inputs: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ store sandbox URLs with a marker; views drop the former and publicise the latter
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from rshell.sandbox.core import Sandbox
 
 Json = dict[str, Any]
+EXAMPLE_MAX_BYTES = 64 * 1024  # the largest prediction a model view embeds as its default example
 
 
 def _public(record: Json) -> Json:
@@ -58,9 +60,26 @@ def _default_example(sandbox: Sandbox, model_key: str, origin: str) -> Json | No
 
 
 def examples(sandbox: Sandbox, model_key: str) -> list[Json]:
-    """A model's examples: its succeeded predictions, newest first."""
-    runs = sandbox.store.values("predictions", lambda p: p["model"] == model_key and p["status"] == "succeeded")
-    return sorted(runs, key=lambda p: p["created_at"], reverse=True)
+    """A model's examples: its succeeded predictions small enough to embed, newest first.
+
+    A 20 MB prediction is never an example (each model view would carry it), and the
+    records are not copied: finished runs no longer change and views build new objects.
+    """
+    runs = sandbox.store.matching(
+        "predictions",
+        lambda p: p["model"] == model_key and p["status"] == "succeeded" and view_size(p) <= EXAMPLE_MAX_BYTES,
+    )
+    return sorted(runs, key=lambda p: (p["created_at"], p["id"]), reverse=True)
+
+
+def view_size(record: Json) -> int:
+    """Bytes of a record's public JSON, measured once (finished runs do not change)."""
+    size = record.get("_size")
+    if not isinstance(size, int):
+        size = len(json.dumps(_public(record), default=str))
+        if record.get("status") in ("succeeded", "failed", "canceled"):
+            record["_size"] = size  # derived from the record; cached on it
+    return size
 
 
 def model_sort_key(sandbox: Sandbox, model: Json, sort_by: str) -> tuple[str, str]:

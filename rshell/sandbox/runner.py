@@ -9,7 +9,6 @@ whatever it produces after that is dropped.
 
 from __future__ import annotations
 
-import base64
 import inspect
 import re
 import threading
@@ -19,9 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, unquote_to_bytes
+from urllib.parse import quote
 
 from rshell.sandbox import ids
+from rshell.sandbox.edge import clean
 from rshell.sandbox.events import EventLog
 from rshell.sandbox.urls import internalise
 
@@ -115,6 +115,7 @@ class Runner:
 
     def finish(self, kind: str, job_id: str, status: str, error: str | None = None) -> bool:
         """Move a record to a terminal status, once; the `done` event goes last."""
+        error = clean(error)
         store = self.sandbox.store
         events = self.sandbox.events_for(kind, job_id)
         with store.lock:
@@ -140,6 +141,7 @@ class Runner:
         return True
 
     def append_log(self, job: Job, text: str) -> None:
+        text = clean(str(text))
         store = self.sandbox.store
         with store.lock:
             record = store.get(job.kind, job.id)
@@ -149,7 +151,7 @@ class Runner:
             job.events.append("logs", text.rstrip("\n"))
 
     def append_output(self, job: Job, value: Any, *, iterator: bool) -> None:
-        value = internalise(_jsonable(value, self.sandbox), self.sandbox.origins)
+        value = internalise(clean(_jsonable(value, self.sandbox)), self.sandbox.origins)
         store = self.sandbox.store
         with store.lock:
             record = store.get(job.kind, job.id)
@@ -213,7 +215,7 @@ class Runner:
         """What a canceled predictor had made (e.g. images saved) stays on the record."""
         if output is None or job.on_success is not None:
             return
-        value = internalise(_jsonable(output, self.sandbox), self.sandbox.origins)
+        value = internalise(clean(_jsonable(output, self.sandbox)), self.sandbox.origins)
         store = self.sandbox.store
         with store.lock:
             record = store.get(job.kind, job.id)
@@ -239,7 +241,7 @@ class Runner:
         with store.lock:
             record = store.get(job.kind, job.id)
             if not self.closing and record is not None and record["status"] not in TERMINAL:
-                record["output"] = internalise(output, self.sandbox.origins)
+                record["output"] = internalise(clean(output), self.sandbox.origins)
 
 
 def _is_iterator(value: Any) -> bool:
@@ -280,14 +282,6 @@ def safe_filename(name: str) -> str:
     """A file name without paths or odd characters, for output URLs and disk."""
     cleaned = SAFE_NAME.sub("_", Path(name).name).strip("._") or "output"
     return cleaned[:128]
-
-
-def decode_data_url(url: str) -> bytes:
-    """The bytes of a `data:` URL (base64 or percent-encoded)."""
-    header, _, payload = url.partition(",")
-    if header.endswith(";base64"):
-        return base64.b64decode(unquote(payload) + "=" * (-len(payload) % 4))
-    return unquote_to_bytes(payload)
 
 
 def delivery_path(blob_id: str, filename: str) -> str:

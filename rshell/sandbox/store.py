@@ -96,6 +96,12 @@ class Store:
         with self.lock:
             return [copy.deepcopy(r) for r in self._data[kind].values() if where is None or where(r)]
 
+    def matching(self, kind: str, where: Callable[[Record], bool]) -> list[Record]:
+        """The live records that match, without copies: only for records that no longer
+        change (finished runs), which callers render without mutating."""
+        with self.lock:
+            return [r for r in self._data[kind].values() if where(r)]
+
     def keys(self, kind: str) -> Iterable[str]:
         with self.lock:
             return list(self._data[kind])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -23,20 +22,11 @@ def origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-async def json_object(request: Request, *, required: bool = True) -> dict[str, Any]:
-    """The request's JSON object body; 400 if it is not JSON, 422 if not an object."""
-    raw = await request.body()
-    if not raw.strip():
-        if required:
-            raise Problem(400, "the request body must be a JSON object")
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise Problem(400, "the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise Problem(422, "the request body must be a JSON object")
-    return body
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request's JSON object body, checked at the edge (see `edge.json_body`)."""
+    from rshell.sandbox.edge import json_body
+
+    return await json_body(request)
 
 
 def reply(data: Any, status: int = 200) -> JSONResponse:

@@ -141,7 +141,9 @@ def test_request_body_errors(fake):
     client = fake.client
     assert client.post("/models/test/echo/predictions", json={"inputs": {}}).status_code == 422
     assert client.post("/models/test/echo/predictions", json={"input": "text"}).status_code == 422
-    assert client.post("/models/test/echo/predictions", content=b"{not json").status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    assert client.post("/models/test/echo/predictions", content=b"{not json", headers=json_type).status_code == 400
+    assert client.post("/models/test/echo/predictions", content=b"{not json").status_code == 415
     assert client.post("/models/test/nope/predictions", json={"input": {}}).status_code == 404
 
 

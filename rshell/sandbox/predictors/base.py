@@ -22,7 +22,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote, unquote_to_bytes
 
 
 class PredictionError(Exception):
@@ -87,15 +87,22 @@ class Predictor(Protocol):
 
 
 def decode_data_url(url: str) -> bytes:
-    """The payload of a `data:` URL (base64 or percent-encoded), for read_input."""
+    """The payload of a `data:` URL (base64 or percent-encoded), for read_input.
+
+    Strict: base64 with characters outside the alphabet (`data:…;base64,!!!`) is an
+    error, not an empty file."""
     header, sep, payload = url.partition(",")
     if not header.startswith("data:") or not sep:
         raise PredictionError("not a data: URL")
     if header.endswith(";base64"):
+        text = "".join(unquote(payload).split())
         try:
-            return base64.b64decode(payload, validate=False)
-        except (binascii.Error, ValueError) as exc:
-            raise PredictionError(f"data: URL has invalid base64 ({exc})") from None
+            data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            raise PredictionError("data: URL has invalid base64") from None
+        if text and not data:
+            raise PredictionError("data: URL has invalid base64")
+        return data
     return unquote_to_bytes(payload)
 
 

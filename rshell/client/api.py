@@ -50,7 +50,7 @@ from rshell.errors import ApiError, UsageError
 M = TypeVar("M", bound=BaseModel)
 
 API_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-STREAM_TIMEOUT = httpx.Timeout(30.0, read=None)  # an event stream may idle between tokens
+STREAM_IDLE = 45.0  # seconds of total silence (the sandbox sends a keep-alive every 15 s)
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 MAX_WAIT = 60  # the Prefer header allows wait=1..60
 
@@ -98,12 +98,14 @@ class ReplicateClient:
         max_retries: int = 4,
         sleep: Any = None,  # async callable(seconds); asyncio.sleep by default (tests inject)
         require_token: bool = True,  # False lets --dry-run print requests without a token
+        stream_idle: float = STREAM_IDLE,  # an event stream silent this long is dropped
     ) -> None:
         self._require_token = require_token
         self.base_url = normalise_base_url(base_url)
         self._token = token or None
         self._api_netloc = netloc_of(self.base_url)
         self._retry = RetryPolicy(max_retries=max_retries)
+        self._stream_timeout = httpx.Timeout(30.0, read=stream_idle)
         if sleep is not None:
             self._retry.sleep = sleep
         self._http = httpx.AsyncClient(
@@ -509,7 +511,7 @@ class ReplicateClient:
     async def stream(self, url: str, last_event_id: str | None = None) -> AsyncIterator[ServerEvent]:
         """A prediction's SSE events up to `done`; StreamInterrupted if it stops short."""
         response = await self._send(
-            "GET", url, stream=True, headers=stream_headers(last_event_id), timeout=STREAM_TIMEOUT
+            "GET", url, stream=True, headers=stream_headers(last_event_id), timeout=self._stream_timeout
         )
         try:
             async for event in iter_events(response, netloc_of(url)):

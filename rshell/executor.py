@@ -72,6 +72,8 @@ class Executor:
             if self._client_factory is None:
                 raise UsageError("this command needs the API, which is not configured here")
             self._client = self._client_factory()
+            if getattr(self._client, "on_retry", False) is None:
+                self._client.on_retry = self.out.info  # SPEC 8: a wait before a retry is said on stderr
         return self._client
 
     async def account_name(self) -> str | None:

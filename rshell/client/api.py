@@ -35,7 +35,7 @@ from rshell.client.models import (
     Training,
     Version,
 )
-from rshell.client.retry import RetryPolicy, retryable_connection_error, retryable_status
+from rshell.client.retry import RetryLater, RetryPolicy, format_wait, retryable_connection_error, retryable_status
 from rshell.client.sse import iter_events, stream_headers
 from rshell.client.transfer import (
     filename_from_disposition,
@@ -98,14 +98,16 @@ class ReplicateClient:
         max_retries: int = 4,
         sleep: Any = None,  # async callable(seconds); asyncio.sleep by default (tests inject)
         require_token: bool = True,  # False lets --dry-run print requests without a token
-        stream_idle: float = STREAM_IDLE,  # an event stream silent this long is dropped
+        stream_idle: float | None = None,  # an event stream silent this long is dropped (STREAM_IDLE)
     ) -> None:
         self._require_token = require_token
         self.base_url = normalise_base_url(base_url)
         self._token = token or None
         self._api_netloc = netloc_of(self.base_url)
         self._retry = RetryPolicy(max_retries=max_retries)
-        self._stream_timeout = httpx.Timeout(30.0, read=stream_idle)
+        self._stream_timeout = httpx.Timeout(30.0, read=STREAM_IDLE if stream_idle is None else stream_idle)
+        # Told about every wait before a retry (the executor shows it on stderr).
+        self.on_retry: Callable[[str], None] | None = None
         if sleep is not None:
             self._retry.sleep = sleep
         self._http = httpx.AsyncClient(
@@ -154,7 +156,7 @@ class ReplicateClient:
         """One exchange with retries per SPEC 8; returns a 2xx response or raises."""
         if self._token is None and self._require_token and self.is_api_url(url):
             raise problems.missing_token()
-        attempt = 0
+        attempt, waited = 0, 0.0
         while True:
             if rewind is not None:
                 rewind()
@@ -162,20 +164,40 @@ class ReplicateClient:
             try:
                 response = await self._http.send(request, stream=stream, follow_redirects=follow_redirects)
             except httpx.TransportError as exc:
-                if retryable_connection_error(method) and self._retry.can_retry(attempt):
-                    await self._retry.sleep(self._retry.delay(attempt))
+                error = problems.network_error(url, exc, self._token)
+                delay = self._retry.delay(attempt)
+                if retryable_connection_error(method) and self._retry.can_retry(attempt) and self._fits(waited, delay):
+                    waited += await self._pause(delay, error.message, attempt)
                     attempt += 1
                     continue
-                raise problems.network_error(url, exc, self._token) from None
+                raise error from None
             if response.is_success:
                 return response
+            await self._read_error_body(response)
+            error = problems.error_for_response(response, not_found=not_found, secret=self._token)
             if retryable_status(method, response.status_code) and self._retry.can_retry(attempt):
-                await response.aclose()
-                await self._retry.sleep(self._retry.delay(attempt, response.headers.get("Retry-After")))
+                detail = getattr(error, "detail", "")
+                told = self._retry.told(response.headers.get("Retry-After"), detail)
+                delay = told if told is not None else self._retry.backoff(attempt)
+                if not self._fits(waited, delay):
+                    if told is None:
+                        raise error
+                    raise RetryLater(response.status_code, detail, told, self._retry.budget)
+                waited += await self._pause(delay, error.message, attempt)
                 attempt += 1
                 continue
-            await self._read_error_body(response)
-            raise problems.error_for_response(response, not_found=not_found, secret=self._token)
+            raise error
+
+    def _fits(self, waited: float, delay: float) -> bool:
+        """Whether one more wait keeps this request inside its retry budget."""
+        return waited + delay <= self._retry.budget
+
+    async def _pause(self, delay: float, why: str, attempt: int) -> float:
+        """Wait before a retry, saying so (on stderr, through `on_retry`)."""
+        if self.on_retry is not None:
+            self.on_retry(f"{why}; retrying in {format_wait(delay)} ({attempt + 1} of {self._retry.max_retries})")
+        await self._retry.sleep(delay)
+        return delay
 
     async def _read_error_body(self, response: httpx.Response) -> None:
         try:

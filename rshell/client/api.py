@@ -164,13 +164,13 @@ class ReplicateClient:
             try:
                 response = await self._http.send(request, stream=stream, follow_redirects=follow_redirects)
             except httpx.TransportError as exc:
-                error = problems.network_error(url, exc, self._token)
+                lost = problems.network_error(url, exc, self._token)
                 delay = self._retry.delay(attempt)
                 if retryable_connection_error(method) and self._retry.can_retry(attempt) and self._fits(waited, delay):
-                    waited += await self._pause(delay, error.message, attempt)
+                    waited += await self._pause(delay, lost.message, attempt)
                     attempt += 1
                     continue
-                raise error from None
+                raise lost from None
             if response.is_success:
                 return response
             await self._read_error_body(response)

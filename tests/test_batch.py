@@ -168,3 +168,34 @@ def test_a_batch_killed_with_kill_9_and_run_again_runs_every_row_exactly_once(tm
         assert sorted(last) == list(range(1, 13)) and all(r["status"] == "succeeded" for r in last.values())
     finally:
         handle.stop()
+
+
+def test_ctrl_c_cancels_every_prediction_in_flight_and_records_them(tmp_path):
+    handle, _ = start_sandbox(30.0, workers=4)
+    try:
+        rows = tmp_path / "rows.jsonl"
+        rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(6)))
+        out_file = tmp_path / "results.jsonl"
+        out = Output(io.StringIO(), io.StringIO(), json_mode=True)
+
+        async def main() -> int:
+            executor = Executor(Session(), out, lambda: ReplicateClient(handle.token, handle.url))
+            task = asyncio.create_task(
+                executor.run_text(f"batch {version(handle)} --inputs {rows} --output {out_file} --concurrency 3")
+            )
+            while not (out_file.exists() and len(lines(out_file)) >= 3):
+                await asyncio.sleep(0.02)
+            task.cancel()  # what Ctrl-C does to the running statement
+            try:
+                return await task
+            finally:
+                await executor.aclose()
+
+        assert asyncio.run(main()) == 130
+        made = creates(handle)
+        assert len(made) == 3 and all(p["status"] == "canceled" for p in made)  # canceled on the server
+        last = {r["row"]: r for r in lines(out_file)}
+        assert sorted(last) == [1, 2, 3] and all(r["status"] == "canceled" for r in last.values())
+        assert "canceled 3 prediction(s) in flight" in out.stderr.getvalue()
+    finally:
+        handle.stop()

@@ -95,6 +95,9 @@ def test_csv_rows_share_the_defaults_and_every_row_is_recorded(quick, tmp_path):
     created = [r for r in lines(out) if r["status"] == "created"]
     assert {r["id"] for r in created} == {r["id"] for r in final}  # each id recorded before waiting
     assert [p["status"] for p in session.variables["r"]] == ["succeeded"] * 3
+    from rshell.commands.builtins import describe
+
+    assert describe(session.variables["r"]) == ("batch", "", "3 predictions: 3 succeeded")  # what `vars` shows
     assert json.loads(err.strip().splitlines()[-1])["succeeded"] == 3  # the JSON summary off a TTY
 
 

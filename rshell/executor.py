@@ -62,6 +62,7 @@ class Executor:
         self.debug = debug
         self.extra = extra or {}
         self.exit_requested = False
+        self._in_statement = False
         self._account: str | None = None
         self.on_statement: Callable[[Statement, int], None] | None = None  # the REPL persists here
 
@@ -72,7 +73,15 @@ class Executor:
             if self._client_factory is None:
                 raise UsageError("this command needs the API, which is not configured here")
             self._client = self._client_factory()
+            if getattr(self._client, "on_retry", False) is None:
+                self._client.on_retry = self._announce_retry  # SPEC 8: a wait before a retry is said
         return self._client
+
+    def _announce_retry(self, message: str) -> None:
+        """A wait before a retry, on stderr, while a statement runs; background lookups
+        (the REPL's toolbar, completion) wait silently rather than draw over the prompt."""
+        if self._in_statement:
+            self.out.info(message)
 
     async def account_name(self) -> str | None:
         """The account's username for prompts and toolbars; None when unknown."""
@@ -220,10 +229,13 @@ class Executor:
             run_script=self.run_text,
             extra={"executor": self, "base_url": self.base_url, **self.extra},
         )
+        self._in_statement = True
         try:
             result = await handler(ctx, args)
         except DryRunStop:
             return _dry_run_placeholder(target)
+        finally:
+            self._in_statement = False
         if show or not result.ok:
             self._print(result, force_json=bool(args.values.get("json")) or bool(self.session.options.get("json")))
         return result

@@ -189,7 +189,8 @@ def test_backoff_is_exponential_capped_and_jittered() -> None:
     assert [policy.backoff(n) for n in range(5)] == [0.5, 1.0, 2.0, 4.0, 4.0]
     low = RetryPolicy(base_delay=0.5, max_delay=4.0, rand=lambda: 0.0)
     assert [low.backoff(n) for n in range(3)] == [0.25, 0.5, 1.0]
-    assert RetryPolicy(max_retry_after=60).delay(0, "3600") == 60
+    assert RetryPolicy().delay(0, "3600") == 3600  # what the server asked; the budget decides
+    assert RetryPolicy().delay(0, None, "Request was throttled. Expected available in 2 seconds.") == 2
 
 
 def test_real_sleep_defaults_to_asyncio() -> None:

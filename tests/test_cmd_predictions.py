@@ -43,6 +43,13 @@ def model_create(api, owner: str = "stability-ai", name: str = "sdxl") -> respx.
     return api.post(f"{BASE}/models/{owner}/{name}/predictions")
 
 
+def unstreamed(status: str, **overrides: Any) -> dict:
+    """A prediction without `urls.stream` (a model that has none): rshell polls it."""
+    body = fx.prediction(status, **overrides)
+    body["urls"].pop("stream")
+    return body
+
+
 # endpoint choice -------------------------------------------------------------------
 
 
@@ -308,34 +315,64 @@ def test_file_encoding_data_inlines_small_files_and_refuses_big_ones(api, tmp_pa
 
 def test_polls_with_growing_backoff_and_prints_only_new_logs(api, sleeps):
     mock_model(api)
-    create = model_create(api).respond(201, json=fx.prediction("starting"))
+    create = model_create(api).respond(201, json=unstreamed("starting"))
     states = [
-        fx.prediction("processing", logs="step 1\n"),
-        fx.prediction("processing", logs="step 1\nstep 2\nhalf a li"),
-        fx.prediction("processing", logs="step 1\nstep 2\nhalf a line\n"),
-        fx.prediction("succeeded", logs="step 1\nstep 2\nhalf a line\ndone\n"),
+        unstreamed("processing", logs="step 1\n"),
+        unstreamed("processing", logs="step 1\nstep 2\nhalf a li"),
+        unstreamed("processing", logs="step 1\nstep 2\nhalf a line\n"),
+        unstreamed("succeeded", logs="step 1\nstep 2\nhalf a line\ndone\n"),
     ]
     get = api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
     h = Harness()
     result = h.run("run stability-ai/sdxl prompt=hi")
     assert create.calls.last.request.headers["Prefer"] == "wait"
     assert get.call_count == 4
-    assert sleeps == pytest.approx([0.1, 0.15, 0.225, 0.3375])
+    assert sleeps == pytest.approx([0.2, 0.3, 0.45, 0.5])
     assert result.ok and result.data["status"] == "succeeded"
     for line in ("step 1", "step 2", "half a line", "done"):
         assert h.err.count(line) == 1, h.err
     assert "half a li\n" not in h.err  # partial lines wait for their end
 
 
-def test_poll_interval_never_exceeds_a_second(api, sleeps):
+def test_polls_at_most_3_times_a_second_and_never_more_than_half_a_second_apart(api, sleeps):
     mock_model(api)
-    model_create(api).respond(201, json=fx.prediction("processing"))
-    states = [fx.prediction("processing")] * 15 + [fx.prediction("succeeded")]
+    model_create(api).respond(201, json=unstreamed("processing"))
+    states = [unstreamed("processing")] * 15 + [unstreamed("succeeded")]
     api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
     Harness().run("run stability-ai/sdxl prompt=hi")
     assert len(sleeps) == 16
-    assert max(sleeps) == 1.0
+    assert max(sleeps) == 0.5
     assert sleeps == sorted(sleeps)
+    elapsed = [sum(sleeps[: i + 1]) for i in range(len(sleeps))]  # when each poll goes out
+    for i, start in enumerate(elapsed):
+        assert sum(1 for t in elapsed[i:] if t < start + 1.0) <= 3  # any one-second window
+
+
+def test_a_prediction_past_the_sync_window_is_followed_by_its_stream_not_polled(api, sleeps):
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("starting"))
+    events = [("logs", "step 1"), ("output", '["https://replicate.delivery/x.png"]'), ("done", "{}")]
+    stream = api.get(STREAM_URL).respond(200, content=fx.sse_body(events), headers=SSE)
+    get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded", logs="step 1\n"))
+    h = Harness()
+    result = h.run("run stability-ai/sdxl prompt=hi")
+    assert stream.called and get.call_count == 1  # `done`, then one GET for the final object
+    assert sleeps == []  # no poll loop at all
+    assert h.stdout.getvalue() == ""  # not streaming: output events are not printed as tokens
+    assert result.ok and result.text == "https://replicate.delivery/pbxt/abc123/out-0.png"
+    assert h.err.count("step 1") == 1
+
+
+@pytest.mark.parametrize("where", ["create", "poll"])
+def test_an_unknown_status_is_an_error_after_the_response_that_shows_it(api, sleeps, where):
+    mock_model(api)
+    weird = unstreamed("exploded")
+    model_create(api).respond(201, json=weird if where == "create" else unstreamed("processing"))
+    get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=weird)
+    with pytest.raises(RshellError, match="status rshell does not know: 'exploded'") as caught:
+        Harness().run("run stability-ai/sdxl prompt=hi")
+    assert caught.value.exit_code == 1 and f"prediction show {PID}" in (caught.value.hint or "")
+    assert get.call_count == (0 if where == "create" else 1)  # no poll after the one that showed it
 
 
 def test_no_wait_returns_the_created_prediction_at_once(api, sleeps):
@@ -363,8 +400,8 @@ def test_unsuccessful_prediction_is_not_ok(api, status, why):
 def test_spinner_only_on_a_terminal(api, sleeps, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # the status line is cut to the terminal width
     mock_model(api)
-    model_create(api).respond(201, json=fx.prediction("processing"))
-    api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded"))
+    model_create(api).respond(201, json=unstreamed("processing"))
+    api.get(f"{BASE}/predictions/{PID}").respond(200, json=unstreamed("succeeded"))
     plain = Harness()
     plain.run("run stability-ai/sdxl prompt=hi")
     assert "\r" not in plain.err
@@ -549,8 +586,8 @@ def run_and_interrupt(h: Harness, line: str, ready: Any) -> BaseException:
 
 def test_ctrl_c_while_polling_cancels_on_the_server(api, sleeps):
     mock_model(api)
-    model_create(api).respond(201, json=fx.prediction("processing"))
-    get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("processing"))
+    model_create(api).respond(201, json=unstreamed("processing"))
+    get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=unstreamed("processing"))
     cancel = api.post(f"{BASE}/predictions/{PID}/cancel").respond(200, json=fx.prediction("canceled"))
     h = Harness()
     error = run_and_interrupt(h, "run stability-ai/sdxl prompt=hi", lambda: get.call_count >= 2)
@@ -638,7 +675,7 @@ def test_printed_output_forms(api):
 
 def test_token_never_appears_in_output(api, sleeps):
     mock_model(api)
-    model_create(api).respond(201, json=fx.prediction("processing"))
+    model_create(api).respond(201, json=unstreamed("processing"))
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("failed"))
     h = Harness()
     result = h.run("run stability-ai/sdxl prompt=hi")

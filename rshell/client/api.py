@@ -36,7 +36,7 @@ from rshell.client.models import (
     Training,
     Version,
 )
-from rshell.client.retry import RetryPolicy, retryable_connection_error, retryable_status
+from rshell.client.retry import RetryLater, RetryPolicy, format_wait, retryable_connection_error, retryable_status
 from rshell.client.sse import iter_events, stream_headers
 from rshell.client.transfer import (
     filename_from_disposition,
@@ -51,7 +51,7 @@ from rshell.errors import ApiError, UsageError
 M = TypeVar("M", bound=BaseModel)
 
 API_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-STREAM_TIMEOUT = httpx.Timeout(30.0, read=None)  # an event stream may idle between tokens
+STREAM_IDLE = 45.0  # seconds of total silence (the sandbox sends a keep-alive every 15 s)
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 MAX_WAIT = 60  # the Prefer header allows wait=1..60
 MAX_JSON_BYTES = 64 * 1024 * 1024  # no API answer is near this; a bigger body is refused unparsed
@@ -100,12 +100,16 @@ class ReplicateClient:
         max_retries: int = 4,
         sleep: Any = None,  # async callable(seconds); asyncio.sleep by default (tests inject)
         require_token: bool = True,  # False lets --dry-run print requests without a token
+        stream_idle: float | None = None,  # an event stream silent this long is dropped (STREAM_IDLE)
     ) -> None:
         self._require_token = require_token
         self.base_url = normalise_base_url(base_url)
         self._token = token or None
         self._api_netloc = netloc_of(self.base_url)
         self._retry = RetryPolicy(max_retries=max_retries)
+        self._stream_timeout = httpx.Timeout(30.0, read=STREAM_IDLE if stream_idle is None else stream_idle)
+        # Told about every wait before a retry (the executor shows it on stderr).
+        self.on_retry: Callable[[str], None] | None = None
         if sleep is not None:
             self._retry.sleep = sleep
         self._http = httpx.AsyncClient(
@@ -154,7 +158,7 @@ class ReplicateClient:
         """One exchange with retries per SPEC 8; returns a 2xx response or raises."""
         if self._token is None and self._require_token and self.is_api_url(url):
             raise problems.missing_token()
-        attempt = 0
+        attempt, waited = 0, 0.0
         while True:
             if rewind is not None:
                 rewind()
@@ -162,25 +166,42 @@ class ReplicateClient:
             try:
                 response = await self._http.send(request, stream=stream, follow_redirects=follow_redirects)
             except httpx.TransportError as exc:
-                if retryable_connection_error(method) and self._retry.can_retry(attempt):
-                    await self._retry.sleep(self._retry.delay(attempt))
+                lost = problems.network_error(url, exc, self._token)
+                delay = self._retry.delay(attempt)
+                if retryable_connection_error(method) and self._retry.can_retry(attempt) and self._fits(waited, delay):
+                    waited += await self._pause(delay, lost.message, attempt)
                     attempt += 1
                     continue
-                raise problems.network_error(url, exc, self._token) from None
+                raise lost from None
             if response.is_success:
                 return response
+            await self._read_error_body(response)
+            error = problems.error_for_response(response, not_found=not_found, secret=self._token)
             if retryable_status(method, response.status_code) and self._retry.can_retry(attempt):
-                told = response.headers.get("Retry-After")
+                detail = getattr(error, "detail", "")
+                told = self._retry.told(response.headers.get("Retry-After"), detail)
                 if told is None and response.status_code == 429:  # the API may say it in the body
-                    await self._read_error_body(response)
                     told = problems.retry_after_in(response.text)
-                else:
-                    await response.aclose()
-                await self._retry.sleep(self._retry.delay(attempt, told))
+                delay = told if told is not None else self._retry.backoff(attempt)
+                if not self._fits(waited, delay):
+                    if told is None:
+                        raise error
+                    raise RetryLater(response.status_code, detail, told, self._retry.budget)
+                waited += await self._pause(delay, error.message, attempt)
                 attempt += 1
                 continue
-            await self._read_error_body(response)
-            raise problems.error_for_response(response, not_found=not_found, secret=self._token)
+            raise error
+
+    def _fits(self, waited: float, delay: float) -> bool:
+        """Whether one more wait keeps this request inside its retry budget."""
+        return waited + delay <= self._retry.budget
+
+    async def _pause(self, delay: float, why: str, attempt: int) -> float:
+        """Wait before a retry, saying so (on stderr, through `on_retry`)."""
+        if self.on_retry is not None:
+            self.on_retry(f"{why}; retrying in {format_wait(delay)} ({attempt + 1} of {self._retry.max_retries})")
+        await self._retry.sleep(delay)
+        return delay
 
     async def _read_error_body(self, response: httpx.Response) -> None:
         try:
@@ -534,7 +555,7 @@ class ReplicateClient:
     async def stream(self, url: str, last_event_id: str | None = None) -> AsyncIterator[ServerEvent]:
         """A prediction's SSE events up to `done`; StreamInterrupted if it stops short."""
         response = await self._send(
-            "GET", url, stream=True, headers=stream_headers(last_event_id), timeout=STREAM_TIMEOUT
+            "GET", url, stream=True, headers=stream_headers(last_event_id), timeout=self._stream_timeout
         )
         try:
             async for event in iter_events(response, netloc_of(url)):

@@ -21,6 +21,9 @@ def attr(obj: Any, name: str, default: Any = None) -> Any:
 
 # A prediction or training with one of these statuses will not change again.
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
+# Still running: worth waiting on. Any other status is one rshell does not know, and
+# waiting on it could last forever (SPEC 8: every wait is bounded).
+RUNNING_STATUSES = frozenset({"starting", "processing"})
 
 
 def run_kind(obj: Any) -> str | None:

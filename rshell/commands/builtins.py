@@ -49,8 +49,19 @@ def describe(value: Any) -> tuple[str, str, str]:
         summary = _one_line(_readable(value.get("output", value.get("id", value.get("name", value)))))
         return kind, status, summary
     if isinstance(value, list):
+        if value and all(isinstance(v, dict) and "status" in v and "id" in v for v in value):
+            return "batch", "", _batch_summary(value)  # what `NAME = batch …` binds
         return "list", "", f"{len(value)} items"
     return type(value).__name__, "", _one_line(value)
+
+
+def _batch_summary(rows: list[dict[str, Any]]) -> str:
+    """`16 predictions: 15 succeeded, 1 failed`."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[str(row.get("status"))] = counts.get(str(row.get("status")), 0) + 1
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return f"{len(rows)} predictions: {parts}"
 
 
 def _readable(output: Any) -> Any:

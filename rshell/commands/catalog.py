@@ -142,6 +142,39 @@ COMMANDS: tuple[Command, ...] = (
         H + "predictions:cancel",
         args=(Arg("id", "Prediction id.", complete="prediction"),),
     ),
+    Command(
+        ("batch",),
+        "Run one model over many inputs, concurrently and resumably.",
+        H + "batch:batch",
+        args=(MODEL_REF, Arg("defaults", "Inputs every row shares, as key=value.", required=False, inputs=True)),
+        flags=(
+            Flag(
+                "--inputs",
+                "inputs",
+                "Rows: JSON Lines, CSV (header = keys) or a JSON list; - reads stdin.",
+                metavar="FILE",
+                complete="path",
+                required=True,
+            ),
+            Flag("--concurrency", "concurrency", "Predictions running at once (default 8).", type="int", metavar="N"),
+            Flag(
+                "--output",
+                "output",
+                "Append each row's result as a JSON line; rerun with it to resume.",
+                metavar="FILE",
+                complete="path",
+            ),
+            Flag("--save", "save", "Download every row's output files into DIR/<row>/.", const=True),
+            Flag(
+                "--output-directory",
+                "output_directory",
+                "Where --save writes (default ./batch-output).",
+                metavar="DIR",
+                complete="path",
+            ),
+        ),
+        examples=("batch owner/model:VERSION steps=20 --inputs prompts.jsonl --output results.jsonl",),
+    ),
     # models ----------------------------------------------------------------------
     Command(
         ("model", "list"),

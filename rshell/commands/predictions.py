@@ -27,10 +27,10 @@ from rshell.commands.modelref import (
 from rshell.commands.running import (
     Watch,
     cancel_after_interrupt,
+    follow_prediction,
     interrupted_creating,
     open_web,
     option,
-    poll,
     wants_json,
 )
 from rshell.errors import ApiError, AuthError, NetworkError, UsageError
@@ -192,7 +192,8 @@ def wait_seconds(args: ParsedArgs) -> int | None:
 async def follow(
     ctx: Context, client: ReplicateClient, prediction: Prediction, *, streaming: bool, print_tokens: bool = True
 ) -> tuple[Prediction, bool]:
-    """Wait for a terminal status (streaming when asked); True when tokens were printed."""
+    """Wait for a terminal status (printing tokens when streaming); True when tokens
+    were printed."""
     watch = Watch(ctx.out, prediction.id)
     watch.update(prediction)
     ctx.session.in_flight[prediction.id] = "prediction"
@@ -200,10 +201,10 @@ async def follow(
     try:
         if prediction.status not in TERMINAL_STATUSES:
             watch.start()
-            if streaming and prediction.urls.stream:
-                prediction, streamed = await _stream(client, prediction, watch, print_tokens)
-            prediction = await poll(client.predictions_get, prediction, watch)
-        printed = bool(streamed) and print_tokens
+            prediction, streamed = await follow_prediction(
+                client, prediction, watch, print_tokens=streaming and print_tokens
+            )
+        printed = bool(streamed) and streaming and print_tokens
         if printed:
             _print_rest(watch, prediction, streamed)
         watch.finish(prediction)
@@ -214,66 +215,6 @@ async def follow(
     finally:
         watch.stop()
         ctx.session.in_flight.pop(prediction.id, None)
-
-
-async def _stream(
-    client: ReplicateClient, prediction: Prediction, watch: Watch, print_tokens: bool
-) -> tuple[Prediction, str]:
-    """Print `output` events as they arrive and `logs` on stderr; resume a broken
-    stream once with Last-Event-ID, then leave the rest to polling."""
-    from rshell.client.sse import StreamInterrupted
-
-    url = prediction.urls.stream or ""
-    state = _StreamState()
-    last_id: str | None = None
-    for attempt in range(2):
-        try:
-            async for event in client.stream(url, last_event_id=last_id):
-                if state.replayed(event):
-                    continue  # a resumed stream that repeats itself: print nothing twice
-                last_id = event.id or last_id
-                if state.handle(event, watch, print_tokens):
-                    final = await client.predictions_get(prediction.id)
-                    watch.logs.skip(len(final.logs or ""))  # the stream showed them all
-                    return final, state.text
-            return prediction, state.text
-        except StreamInterrupted as exc:
-            last_id = exc.last_event_id or last_id
-            if attempt == 1:
-                watch.info(f"stream interrupted ({exc.message}); polling instead")
-    watch.logs.skip(state.log_chars)
-    return prediction, state.text
-
-
-class _StreamState:
-    """What a stream has shown so far: the output text and how much log text."""
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.log_chars = 0
-        self.ids: set[str] = set()
-
-    def replayed(self, event: Any) -> bool:
-        """True for an event (by id) this stream already delivered."""
-        if event.id is None:
-            return False
-        if event.id in self.ids:
-            return True
-        self.ids.add(event.id)
-        return False
-
-    def handle(self, event: Any, watch: Watch, print_tokens: bool) -> bool:
-        """Act on one event; True at the end of the stream."""
-        if event.event == "output":
-            self.text += event.data
-            if print_tokens:
-                watch.token(event.data)
-        elif event.event == "logs":
-            self.log_chars += len(event.data) + 1
-            watch.log(event.data)
-        elif event.event in ("done", "error"):
-            return True
-        return False
 
 
 def _print_rest(watch: Watch, prediction: Prediction, streamed: str) -> None:

@@ -1,7 +1,11 @@
 """Following a prediction or training to its end, shared by both handler modules.
 
-Polling with backoff (never more than a second apart), printing only log text not
-yet printed, the stderr spinner, Ctrl-C that cancels on the server, and --web.
+A prediction with `urls.stream` is followed over its event stream (the `done`
+event says it finished, one GET fetches the final object); otherwise, or when the
+stream breaks or goes idle, it is polled with backoff: at most 3 requests in the
+first second and never more than 0.5 s apart (SPEC 5 and 10). Also: printing only
+log text not yet printed, the stderr spinner, Ctrl-C that cancels on the server, and
+--web. Every wait is bounded (SPEC 8): a status rshell does not know is an error.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from rshell.client.fields import TERMINAL_STATUSES, attr
+from rshell.client.fields import RUNNING_STATUSES, TERMINAL_STATUSES, attr
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, RshellError
 from rshell.rendering.output import as_json
@@ -20,14 +24,16 @@ from rshell.rendering.progress import Progress
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
+    from rshell.client.models import Prediction
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
     from rshell.rendering.output import Output
     from rshell.session.state import Session
 
-POLL_FIRST = 0.1  # seconds: a fast model is seen almost as soon as it finishes
+POLL_FIRST = 0.2  # seconds: 0.2, 0.3, 0.45 — three requests in the first second
 POLL_FACTOR = 1.5
-POLL_MAX = 1.0  # SPEC 5: never more than a second apart
+POLL_MAX = 0.5  # SPEC 5: never more than half a second apart
+STATUS_SHOWN = 40  # characters of an unknown status worth quoting back
 
 
 async def sleep(seconds: float) -> None:
@@ -36,7 +42,7 @@ async def sleep(seconds: float) -> None:
 
 
 def intervals(first: float = POLL_FIRST, factor: float = POLL_FACTOR, most: float = POLL_MAX) -> Iterator[float]:
-    """100 ms, 150 ms, 225 ms, … capped at a second."""
+    """200 ms, 300 ms, 450 ms, then every 500 ms: prompt, yet never a busy poll."""
     delay = first
     while True:
         yield min(delay, most)
@@ -112,10 +118,129 @@ class Watch:
         self.out.token(text)
 
 
-async def poll(get: Callable[[str], Awaitable[Any]], obj: Any, watch: Watch) -> Any:
+class SilentWatch(Watch):
+    """Waiting with nobody watching (each row of a batch): the same following logic,
+    no spinner, logs or tokens on the terminal."""
+
+    def __init__(self) -> None:
+        self.logs = LogFollower(lambda text: None)
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def update(self, obj: Any) -> None:
+        pass
+
+    def finish(self, obj: Any) -> None:
+        pass
+
+    def log(self, text: str) -> None:
+        pass
+
+    def info(self, message: str) -> None:
+        pass
+
+    def token(self, text: str) -> None:
+        pass
+
+
+async def follow_prediction(
+    client: ReplicateClient, prediction: Prediction, watch: Watch, *, print_tokens: bool = False
+) -> tuple[Prediction, str]:
+    """Wait for a terminal status: over the event stream when the prediction has one
+    (also for non-text models: `done` says it finished), else, or after the stream
+    broke or went idle, by polling. Returns the final object and the streamed text."""
+    streamed = ""
+    if not check_status("prediction", prediction) and prediction.urls.stream:
+        prediction, streamed = await follow_stream(client, prediction, watch, print_tokens)
+    prediction = await poll(client.predictions_get, prediction, watch)
+    return prediction, streamed
+
+
+async def follow_stream(
+    client: ReplicateClient, prediction: Prediction, watch: Watch, print_tokens: bool
+) -> tuple[Prediction, str]:
+    """Print `output` events as they arrive (when asked) and `logs` on stderr; at
+    `done` fetch the final object. A broken stream is resumed once with
+    Last-Event-ID; an idle one, or one broken twice, is left to polling."""
+    from rshell.client.sse import StreamInterrupted
+
+    url = prediction.urls.stream or ""
+    state = _StreamState()
+    last_id: str | None = None
+    for attempt in range(2):
+        try:
+            async for event in client.stream(url, last_event_id=last_id):
+                if state.replayed(event):
+                    continue  # a resumed stream that repeats itself: print nothing twice
+                last_id = event.id or last_id
+                if state.handle(event, watch, print_tokens):
+                    final = await client.predictions_get(prediction.id)
+                    watch.logs.skip(len(final.logs or ""))  # the stream showed them all
+                    return final, state.text
+            return prediction, state.text
+        except StreamInterrupted as exc:
+            last_id = exc.last_event_id or last_id
+            if exc.idle or attempt == 1:
+                watch.info(f"stream interrupted ({exc.message}); polling instead")
+                break
+    watch.logs.skip(state.log_chars)
+    return prediction, state.text
+
+
+class _StreamState:
+    """What a stream has shown so far: the output text and how much log text."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.log_chars = 0
+        self.ids: set[str] = set()
+
+    def replayed(self, event: Any) -> bool:
+        """True for an event (by id) this stream already delivered."""
+        if event.id is None:
+            return False
+        if event.id in self.ids:
+            return True
+        self.ids.add(event.id)
+        return False
+
+    def handle(self, event: Any, watch: Watch, print_tokens: bool) -> bool:
+        """Act on one event; True at the end of the stream."""
+        if event.event == "output":
+            self.text += event.data
+            if print_tokens:
+                watch.token(event.data)
+        elif event.event == "logs":
+            self.log_chars += len(event.data) + 1
+            watch.log(event.data)
+        elif event.event in ("done", "error"):
+            return True
+        return False
+
+
+def check_status(kind: str, obj: Any) -> bool:
+    """True when `obj` is finished, False while it runs; an unknown status is an error
+    rather than a wait that might never end."""
+    status = status_of(obj)
+    if status in TERMINAL_STATUSES:
+        return True
+    if status in RUNNING_STATUSES:
+        return False
+    shown = status if len(status) <= STATUS_SHOWN else status[: STATUS_SHOWN - 1] + "…"
+    raise RshellError(
+        f"{kind} {attr(obj, 'id')} has a status rshell does not know: {shown!r}; stopped waiting",
+        f"`{kind} show {attr(obj, 'id')}` shows it now; `{kind} cancel {attr(obj, 'id')}` stops it",
+    )
+
+
+async def poll(get: Callable[[str], Awaitable[Any]], obj: Any, watch: Watch, kind: str = "prediction") -> Any:
     """Fetch `obj` again with backoff until its status is terminal."""
     for delay in intervals():
-        if status_of(obj) in TERMINAL_STATUSES:
+        if check_status(kind, obj):
             return obj
         await sleep(delay)
         obj = await get(obj.id)

@@ -124,7 +124,7 @@ async def follow(ctx: Context, client: ReplicateClient, training: Training) -> T
     try:
         if training.status not in TERMINAL_STATUSES:
             watch.start()
-            training = await poll(client.trainings_get, training, watch)
+            training = await poll(client.trainings_get, training, watch, "training")
         watch.finish(training)
         return training
     except asyncio.CancelledError:

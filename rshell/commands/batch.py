@@ -1,0 +1,333 @@
+"""`batch MODEL [key=value …] --inputs FILE`: one model over many inputs.
+
+Every row is validated before the first create (exit 2, naming the row). Then up to
+`--concurrency` rows run at once: create (without `Prefer: wait`, so the id is known
+at once and recorded in `--output` before any waiting), follow to the end over the
+stream or by polling, append the final record. A 429 pauses every create for as long
+as the API asks and retries the row; it never fails the batch. Rerunning with the same
+`--output` skips finished rows, follows created ones and creates only the rest.
+Ctrl-C cancels every prediction in flight and exits 130.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rshell.commands.context import Result
+from rshell.errors import ApiError, Interrupted, NetworkError, RshellError, UsageError
+from rshell.rendering.output import as_json
+
+if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
+    from rshell.commands.arguments import ParsedArgs
+    from rshell.commands.batch_journal import Journal
+    from rshell.commands.batch_rows import RowSource
+    from rshell.commands.context import Context
+    from rshell.commands.predictions import Target
+
+DEFAULT_CONCURRENCY = 8
+MAX_RATE_WAIT = 15 * 60.0  # a batch waits out rate limits up to this long at a time
+UNKNOWN_HINT = "the create was sent but its answer was lost; `prediction list` shows whether it exists"
+
+
+class Batch:
+    """One run of a batch: counters, the in-flight predictions, the rate-limit gate."""
+
+    def __init__(self, ctx: Context, client: ReplicateClient, target: Target, journal: Journal, save: Path | None):
+        self.ctx, self.client, self.target, self.journal, self.save = ctx, client, target, journal, save
+        self.counts = {"succeeded": 0, "failed": 0, "canceled": 0, "unknown": 0, "skipped": 0}
+        self.running: dict[str, int] = {}  # prediction id → row
+        self.results: list[dict[str, Any]] = []
+        self.resume_at = 0.0  # monotonic time before which no create goes out (429)
+        self.started = time.monotonic()
+        self.total = 0
+        self.retries = 0  # waits before a retry (429s, mostly) across the batch
+
+    # one row -------------------------------------------------------------------------
+    async def row(self, number: int, inputs: dict[str, Any], earlier: dict[str, Any] | None) -> None:
+        began = time.monotonic()
+        if earlier and earlier.get("id") and earlier.get("status") == "created":
+            prediction: Any = await self.client.predictions_get(str(earlier["id"]))
+        else:
+            prediction = await self._create(number, inputs)
+            if prediction is None:
+                return
+            self.journal.append({"row": number, "input": inputs, "id": prediction.id, "status": "created"})
+        self.running[prediction.id] = number
+        try:
+            final = await self._follow(prediction)
+        except RshellError as exc:
+            self.running.pop(prediction.id, None)
+            self._finish(number, inputs, prediction.id, "failed", None, exc.message, began)
+            return
+        self.running.pop(prediction.id, None)
+        error = final.error if isinstance(final.error, str) or final.error is None else json.dumps(final.error)
+        if final.status == "succeeded" and self.save is not None:
+            error = await self._save(number, final.output) or error
+        self._finish(number, inputs, final.id, final.status, final.output, error, began)
+
+    async def _follow(self, prediction: Any) -> Any:
+        """Follow to the end; a read that stays rate-limited waits and reads again."""
+        from rshell.client.retry import RetryLater
+        from rshell.commands.running import SilentWatch, follow_prediction
+
+        while True:
+            try:
+                final, _ = await follow_prediction(self.client, prediction, SilentWatch())
+                return final
+            except RetryLater as exc:
+                if exc.retry_after > MAX_RATE_WAIT:
+                    raise
+                self._slow_down(exc.retry_after)
+            except ApiError as exc:
+                if exc.status != 429:
+                    raise
+                self._slow_down(5.0)
+            await self._gate()
+
+    def throttled(self, message: str) -> None:
+        """The client's notice of a wait before a retry: counted, not printed per request."""
+        self.retries += 1
+        self.progress()
+
+    async def _create(self, number: int, inputs: dict[str, Any]) -> Any:
+        """Create the row's prediction, waiting out rate limits; None when it failed."""
+        from rshell.client.retry import RetryLater
+
+        while True:
+            await self._gate()
+            try:
+                return await self.client.predictions_create(
+                    inputs, model=self.target.model, version=self.target.version, deployment=self.target.deployment
+                )
+            except RetryLater as exc:
+                if exc.retry_after > MAX_RATE_WAIT:
+                    raise
+                self._slow_down(exc.retry_after)
+            except ApiError as exc:
+                if exc.status == 429:
+                    self._slow_down(5.0)
+                    continue
+                self._finish(number, inputs, None, "failed", None, exc.message, time.monotonic())
+                return None
+            except NetworkError as exc:
+                self._finish(number, inputs, None, "unknown", None, f"{exc.message}; {UNKNOWN_HINT}", time.monotonic())
+                return None
+
+    def _slow_down(self, seconds: float) -> None:
+        self.resume_at = max(self.resume_at, time.monotonic() + seconds)
+
+    async def _gate(self) -> None:
+        while (left := self.resume_at - time.monotonic()) > 0:
+            await asyncio.sleep(left)
+
+    async def _save(self, number: int, output: Any) -> str | None:
+        from rshell.downloads import save_outputs
+
+        assert self.save is not None
+        report = await save_outputs(self.client, output, self.save / str(number))
+        if report.failed:
+            url, why = report.failed[0]
+            return f"could not save {len(report.failed)} file(s): {url}: {why}"
+        return None
+
+    def _finish(
+        self, number: int, inputs: Any, pid: str | None, status: str, output: Any, error: Any, began: float
+    ) -> None:
+        record = {
+            "row": number,
+            "input": inputs,
+            "id": pid,
+            "status": status,
+            "output": output,
+            "error": error,
+            "time": round(time.monotonic() - began, 3),
+        }
+        self.journal.append(record)
+        key = status if status in self.counts else "failed"
+        self.counts[key] += 1
+        self.results.append({k: record[k] for k in ("row", "id", "status", "output", "error")})
+        self.progress()
+
+    # the whole batch -----------------------------------------------------------------
+    @property
+    def done(self) -> int:
+        return sum(self.counts.values())
+
+    def summary(self) -> dict[str, Any]:
+        elapsed = time.monotonic() - self.started
+        return {"rows": self.total, **self.counts, "retries": self.retries, "seconds": round(elapsed, 3)}
+
+    def progress(self) -> None:
+        """The live line on a terminal: done, failed, running, rate, ETA."""
+        out = self.ctx.out
+        if not out.stderr_tty:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        left = max(self.total - self.done, 0)
+        eta = f"{left / rate:.0f}s" if rate > 0 else "?"
+        failed = self.counts["failed"] + self.counts["unknown"] + self.counts["canceled"]
+        line = f"batch {self.done}/{self.total} done, {failed} failed, {len(self.running)} running"
+        line += f", {rate:.1f}/s, ETA {eta}"
+        if self.retries:
+            line += f", {self.retries} retries (rate limited)"
+        out.stderr.write("\r" + line[:200] + "\x1b[K")
+        out.stderr.flush()
+
+    async def cancel_in_flight(self) -> None:
+        """Ctrl-C: cancel every prediction still running, and record each as canceled."""
+        running = dict(self.running)
+
+        async def one(pid: str, number: int) -> None:
+            try:
+                await self.client.predictions_cancel(pid)
+            except RshellError as exc:
+                self.ctx.out.info(f"could not cancel prediction {pid}: {exc.message}")
+            self._finish(number, None, pid, "canceled", None, "interrupted", time.monotonic())
+
+        await asyncio.shield(asyncio.gather(*(one(pid, n) for pid, n in running.items())))
+
+
+def _concurrency(args: ParsedArgs) -> int:
+    value = args.values.get("concurrency")
+    number = DEFAULT_CONCURRENCY if value is None else int(value)
+    if not 1 <= number <= 256:
+        raise UsageError(f"--concurrency must be between 1 and 256, not {number}")
+    return number
+
+
+def _defaults(args: ParsedArgs, schema: dict | None) -> dict[str, Any]:
+    """The shared `key=value` words, coerced by the schema (not validated alone: a row
+    may supply what they leave out)."""
+    from rshell.grammar.inputs import FileRef, coerce, input_schema, split_inputs
+
+    raw = split_inputs(list(args.inputs), "=")
+    if any(isinstance(v, FileRef) for v in raw.values()):
+        raise UsageError("batch does not take @file inputs yet", "upload it with `files upload` and pass its URL")
+    return coerce(raw, input_schema(schema) if schema else None)
+
+
+def _row_inputs(defaults: dict[str, Any], row: dict[str, Any], from_csv: bool, schema: dict | None) -> dict[str, Any]:
+    from rshell.grammar.inputs import coerce, input_schema
+
+    values = coerce(row, input_schema(schema) if schema else None) if from_csv else row
+    return {**defaults, **values}
+
+
+def validate_rows(source: RowSource, defaults: dict[str, Any], schema: dict | None) -> int:
+    """Check every row before anything is created; the number of rows."""
+    from rshell.grammar.inputs import input_schema, validate
+
+    inputs_schema = input_schema(schema) if schema else None
+    count = 0
+    for number, row, from_csv in source.rows():
+        try:
+            values = _row_inputs(defaults, row, from_csv, schema)
+            if inputs_schema is not None:
+                validate(values, inputs_schema)
+        except UsageError as exc:
+            raise UsageError(f"{source.shown} row {number}: {exc.message}", exc.hint) from None
+        count += 1
+    if count == 0:
+        raise UsageError(f"{source.shown} has no rows")
+    return count
+
+
+async def batch(ctx: Context, args: ParsedArgs) -> Result:
+    from rshell.commands import batch_journal
+    from rshell.commands.batch_rows import open_rows
+    from rshell.commands.predictions import choose_target, load_schema
+
+    concurrency = _concurrency(args)
+    source = open_rows(str(args.values["inputs"]))
+    try:
+        target = choose_target(args)
+        client = await ctx.client()
+        schema = await load_schema(ctx, client, args, target)
+        defaults = _defaults(args, schema)
+        total = validate_rows(source, defaults, schema)
+        output = args.values.get("output")
+        out_path = Path(output).expanduser() if output else None
+        earlier = batch_journal.load(out_path) if out_path else {}
+        save = None
+        if args.values.get("save"):
+            save = Path(args.values.get("output_directory") or "batch-output").expanduser()
+        journal = batch_journal.Journal(out_path)
+        run = Batch(ctx, client, target, journal, save)
+        run.total = total
+        told, client.on_retry = client.on_retry, run.throttled
+        try:
+            await _run(run, source, defaults, schema, earlier, concurrency)
+        finally:
+            client.on_retry = told
+            journal.close()
+    finally:
+        source.close()
+    return _result(ctx, run)
+
+
+async def _run(
+    run: Batch,
+    source: RowSource,
+    defaults: dict[str, Any],
+    schema: dict | None,
+    earlier: dict[int, dict[str, Any]],
+    concurrency: int,
+) -> None:
+    from rshell.commands.batch_journal import DONE
+
+    slots = asyncio.Semaphore(concurrency)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def one(number: int, inputs: dict[str, Any]) -> None:
+        try:
+            await run.row(number, inputs, earlier.get(number))
+        finally:
+            slots.release()
+
+    try:
+        for number, row, from_csv in source.rows():
+            before = earlier.get(number)
+            if before and before.get("status") in DONE:
+                run.counts["skipped"] += 1
+                continue
+            await slots.acquire()
+            task = asyncio.create_task(one(number, _row_inputs(defaults, row, from_csv, schema)))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        while tasks:
+            await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None:
+            current.uncancel()
+        for task in list(tasks):
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await run.cancel_in_flight()
+        run.ctx.out.info(f"canceled {run.counts['canceled']} prediction(s) in flight")
+        raise Interrupted("batch interrupted", "run the same batch with the same --output to resume") from None
+
+
+def _result(ctx: Context, run: Batch) -> Result:
+    if ctx.out.stderr_tty:
+        ctx.out.stderr.write("\r\x1b[K")
+    summary = run.summary()
+    if not ctx.out.stderr_tty:
+        ctx.out.info(json.dumps(summary))
+    c = run.counts
+    text = (
+        f"batch: {summary['rows']} rows, {c['succeeded']} succeeded, {c['failed']} failed, {c['canceled']} canceled,"
+        f" {c['unknown']} unknown, {c['skipped']} already done, in {summary['seconds']:.1f}s"
+        + (f" ({run.retries} retries after rate limits)" if run.retries else "")
+    )
+    failed = c["failed"] + c["unknown"] + c["canceled"]
+    error = f"{failed} of {summary['rows']} rows did not succeed" if failed else None
+    if c["unknown"]:
+        error = f"{error}; {UNKNOWN_HINT}"
+    return Result(data=as_json(run.results), text=text, ok=not failed, error=error)

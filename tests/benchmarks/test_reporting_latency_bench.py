@@ -1,0 +1,177 @@
+"""Budget (SPEC 10, issue 13 item 1): a prediction that outlasts the sync wait window
+is reported within one round trip + 20 ms of the API finishing it, over its event
+stream; without a stream, polls are at most 0.5 s apart and at most 3 requests go
+out per second of waiting.
+
+A live in-process sandbox whose `Prefer: wait` window is 1 s runs a model that takes
+2.5 s. The model records when it finished (the test's own clock); rshell's Executor
+runs `run owner/name:version x=1` with a real client over loopback, and the run is
+"reported" when run_text returns. T (create sent → model finished) plus one round
+trip (the median authenticated GET on the same client, measured between runs) is the
+baseline; the budget is T + round trip + 20 ms, as a ratio. Polling at the old
+100 ms → 1 s backoff reported these runs up to a second late.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import statistics
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from budgets import check_ratio
+from sleeper_model import Sleeper
+
+from rshell.client.api import ReplicateClient
+from rshell.executor import Executor
+from rshell.rendering.output import Output
+from rshell.session.state import Session
+
+pytestmark = pytest.mark.benchmark
+
+MODEL = "bench/sleeper"
+SLEEP_S = 2.5  # the model's time, past the server's 1 s wait window
+WAIT_WINDOW_S = 1.0
+RUNS = 3
+PINGS = 5
+BUDGET_S = 0.020
+POLL_GAP_S = 0.5
+REQUESTS_PER_SECOND = 3.0
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    """Records when each request went out, and what it was."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[float, str]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append((time.perf_counter(), f"{request.method} {request.url.path}"))
+        return await super().handle_async_request(request)
+
+
+@pytest.fixture
+def sleeper(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Sleeper]]:
+    from rshell.sandbox import api_predictions
+    from rshell.sandbox.server import start
+
+    monkeypatch.setattr(api_predictions, "MAX_WAIT", WAIT_WINDOW_S)  # a server with a 1 s window
+    model = Sleeper(SLEEP_S, MODEL)
+    handle = start(predictors={MODEL: model})
+    try:
+        yield handle, model
+    finally:
+        handle.stop()
+
+
+def without_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same server, for models that have no event stream (no `urls.stream`)."""
+    from rshell.sandbox import render
+
+    original = render.run_view
+
+    def run_view(kind: str, record: dict[str, Any], origin: str) -> dict[str, Any]:
+        view = original(kind, record, origin)
+        view["urls"].pop("stream", None)
+        return view
+
+    monkeypatch.setattr(render, "run_view", run_view)
+
+
+async def _measure(handle: Any, model: Sleeper) -> dict[str, Any]:
+    """Per run: elapsed, T (create sent → model finished), requests; and round trips."""
+    version = handle.sandbox.latest_version(MODEL)["id"]
+    transport = CountingTransport()
+    session = Session()
+    out = Output(io.StringIO(), io.StringIO(), json_mode=False)
+    executor = Executor(session, out, lambda: ReplicateClient(handle.token, handle.url, transport=transport))
+    figures: dict[str, Any] = {"elapsed": [], "T": [], "requests": [], "pings": []}
+    try:
+        assert await executor.run_text(f"run {MODEL}:{version} x=0 seconds=0") == 0  # warm: schema, connection
+        client = await executor.client()
+        for run in range(RUNS):
+            for _ in range(PINGS):
+                start = time.perf_counter()
+                await client.hardware_list()
+                figures["pings"].append(time.perf_counter() - start)
+            transport.requests.clear()
+            start = time.perf_counter()
+            code = await executor.run_text(f"run {MODEL}:{version} x={run}")
+            figures["elapsed"].append(time.perf_counter() - start)
+            assert code == 0, out.stderr.getvalue()
+            assert session.last["status"] == "succeeded" and session.last["output"] == f"slept x={run}"
+            figures["T"].append(model.finished[-1] - start)
+            figures["requests"].append([(t - start, what) for t, what in transport.requests])
+    finally:
+        await executor.aclose()
+    return figures
+
+
+def _report(figures: dict[str, Any]) -> tuple[float, float, str]:
+    round_trip = statistics.median(figures["pings"])
+    late = [e - t for e, t in zip(figures["elapsed"], figures["T"], strict=True)]
+    detail = (
+        f"reported {[round(x * 1000, 1) for x in late]} ms after the model finished"
+        f" (T median {statistics.median(figures['T']):.3f} s, round trip {round_trip * 1000:.2f} ms)"
+    )
+    return round_trip, statistics.median(late), detail
+
+
+def test_a_prediction_past_the_wait_window_is_reported_within_a_round_trip_plus_20ms(sleeper: Any) -> None:
+    handle, model = sleeper
+    figures = asyncio.run(_measure(handle, model))
+    assert min(figures["T"]) >= SLEEP_S
+    for requests in figures["requests"]:  # the held create, the stream, one GET at `done`
+        assert [what for _, what in requests] == [
+            "POST /v1/predictions",
+            f"GET /v1/predictions/{requests[1][1].split('/')[3]}/stream",
+            f"GET /v1/predictions/{requests[1][1].split('/')[3]}",
+        ], requests
+    round_trip, _, detail = _report(figures)
+    served = statistics.median(figures["T"]) + round_trip
+    limit = (served + BUDGET_S) / served
+    check_ratio(
+        "past the wait window, streamed: elapsed / (T + round trip)",
+        statistics.median(figures["elapsed"]),
+        served,
+        limit,
+        detail,
+    )
+
+
+def test_without_a_stream_polls_at_most_half_a_second_apart_and_3_times_a_second(
+    sleeper: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handle, model = sleeper
+    without_streams(monkeypatch)
+    figures = asyncio.run(_measure(handle, model))
+    round_trip, _, detail = _report(figures)
+    served = statistics.median(figures["T"]) + round_trip
+    check_ratio(
+        "past the wait window, polled: elapsed / (T + round trip)",
+        statistics.median(figures["elapsed"]),
+        served,
+        (served + POLL_GAP_S + BUDGET_S) / served,
+        detail,
+    )
+    rates = [len(r) / e for r, e in zip(figures["requests"], figures["elapsed"], strict=True)]
+    polls = [[t for t, what in r if what.startswith("GET /v1/predictions/")] for r in figures["requests"]]
+    gaps = [b - a for p in polls for a, b in zip(p, p[1:], strict=False)]
+    check_ratio(
+        "requests per second of waiting / 3",
+        max(rates),
+        REQUESTS_PER_SECOND,
+        1.0,
+        f"{[round(r, 2) for r in rates]} requests/s; widest gap between polls {max(gaps) * 1000:.0f} ms",
+    )
+    check_ratio(
+        "widest gap between polls / (0.5 s + round trip + 20 ms)",
+        max(gaps),
+        POLL_GAP_S + round_trip + BUDGET_S,
+        1.0,
+    )

@@ -1,0 +1,204 @@
+"""`batch`: rows from JSON Lines, CSV or a JSON list, validated before the first create,
+run concurrently against a live sandbox, recorded in --output as they go, resumed
+without creating any row twice (also after `kill -9`), and slowed, not failed, by 429s."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sleeper_model import Sleeper
+
+from rshell.client.api import ReplicateClient
+from rshell.executor import Executor
+from rshell.rendering.output import Output
+from rshell.session.state import Session
+
+MODEL = "bench/sleeper"
+
+
+def start_sandbox(seconds: float, **kwargs: Any) -> tuple[Any, Sleeper]:
+    from rshell.sandbox.server import start
+
+    model = Sleeper(seconds, MODEL)
+    return start(predictors={MODEL: model}, **kwargs), model
+
+
+@pytest.fixture
+def quick():
+    handle, model = start_sandbox(0.0, workers=8)
+    try:
+        yield handle, model
+    finally:
+        handle.stop()
+
+
+def creates(handle: Any) -> list[dict[str, Any]]:
+    return handle.sandbox.store.values("predictions")
+
+
+def run_line(handle: Any, line: str, session: Session | None = None) -> tuple[int, str, str, Session]:
+    session = session or Session()
+    out = Output(io.StringIO(), io.StringIO(), json_mode=True)
+
+    async def main() -> int:
+        executor = Executor(session, out, lambda: ReplicateClient(handle.token, handle.url))
+        try:
+            return await executor.run_text(line)
+        finally:
+            await executor.aclose()
+
+    code = asyncio.run(main())
+    return code, out.stdout.getvalue(), out.stderr.getvalue(), session
+
+
+def version(handle: Any) -> str:
+    return f"{MODEL}:{handle.sandbox.latest_version(MODEL)['id']}"
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_a_bad_row_fails_before_anything_is_created_naming_the_row(quick, tmp_path):
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n{"x": "three"}\n')
+    code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows}")
+    assert code == 2
+    assert f"{rows} row 3:" in err and "x" in err
+    assert creates(handle) == []
+
+
+def test_csv_rows_share_the_defaults_and_every_row_is_recorded(quick, tmp_path):
+    handle, _ = quick
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x\n1\n2\n3\n")
+    out = tmp_path / "results.jsonl"
+    code, stdout, err, session = run_line(
+        handle, f"r = batch {version(handle)} seconds=0 --inputs {rows} --output {out} --concurrency 2"
+    )
+    assert code == 0, err
+    final = [r for r in lines(out) if r["status"] != "created"]
+    assert sorted(r["row"] for r in final) == [1, 2, 3]
+    assert {r["row"]: r["input"] for r in final} == {n: {"seconds": 0, "x": n} for n in (1, 2, 3)}
+    assert all(r["status"] == "succeeded" and r["output"] == f"slept x={r['row']}" and r["id"] for r in final)
+    created = [r for r in lines(out) if r["status"] == "created"]
+    assert {r["id"] for r in created} == {r["id"] for r in final}  # each id recorded before waiting
+    assert [p["status"] for p in session.variables["r"]] == ["succeeded"] * 3
+    from rshell.commands.builtins import describe
+
+    assert describe(session.variables["r"]) == ("batch", "", "3 predictions: 3 succeeded")  # what `vars` shows
+    assert json.loads(err.strip().splitlines()[-1])["succeeded"] == 3  # the JSON summary off a TTY
+
+
+def test_a_json_list_on_stdin(quick, tmp_path, monkeypatch):
+    handle, _ = quick
+    monkeypatch.setattr(sys, "stdin", io.StringIO('[{"x": 5}, {"x": 6}]'))
+    code, stdout, err, _ = run_line(handle, f"batch {version(handle)} --inputs -")
+    assert code == 0, err
+    assert sorted(p["output"] for p in json.loads(stdout)) == ["slept x=5", "slept x=6"]
+
+
+def test_running_again_skips_finished_rows_and_follows_created_ones(quick, tmp_path):
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(1, 6)))
+    out = tmp_path / "results.jsonl"
+    assert run_line(handle, f"batch {version(handle)} --inputs {rows} --output {out}")[0] == 0
+    assert len(creates(handle)) == 5
+    # an earlier run that was stopped after creating row 6 but before it finished:
+    rows.write_text(rows.read_text() + '{"x": 6}\n{"x": 7}\n')
+    code, _, err, _ = run_line(handle, f"run {version(handle)} x=6 --no-wait")
+    pid = next(p["id"] for p in creates(handle) if p["input"]["x"] == 6)
+    with out.open("a") as handle_out:
+        handle_out.write(json.dumps({"row": 6, "input": {"x": 6}, "id": pid, "status": "created"}) + "\n")
+    code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert sorted(p["input"]["x"] for p in creates(handle)) == [1, 2, 3, 4, 5, 6, 7]  # only row 7 is new
+    last = {r["row"]: r for r in lines(out)}
+    assert last[6]["id"] == pid and last[6]["status"] == "succeeded"
+    assert json.loads(err.strip().splitlines()[-1])["skipped"] == 5
+
+
+def test_rate_limits_slow_the_batch_down_but_never_fail_it(tmp_path):
+    handle, _ = start_sandbox(0.0, workers=8, rate_limit=4.0)
+    try:
+        rows = tmp_path / "rows.jsonl"
+        rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(12)))
+        code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --concurrency 8")
+        assert code == 0, err
+        assert json.loads(err.strip().splitlines()[-1])["retries"] > 0  # it did hit the limit, and counted it
+        assert "429" not in err  # no notice per request: the summary says it
+        assert len(creates(handle)) == 12
+    finally:
+        handle.stop()
+
+
+def test_a_batch_killed_with_kill_9_and_run_again_runs_every_row_exactly_once(tmp_path):
+    handle, model = start_sandbox(0.6, workers=4)
+    try:
+        rows = tmp_path / "rows.jsonl"
+        rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(12)))
+        out = tmp_path / "results.jsonl"
+        env = {**os.environ, "REPLICATE_BASE_URL": handle.url, "REPLICATE_API_TOKEN": handle.token}
+        command = [sys.executable, "-m", "rshell", "batch", version(handle), "--inputs", str(rows)]
+        command += ["--output", str(out), "--concurrency", "4"]
+        first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and first.poll() is None:
+            recorded = lines(out) if out.exists() else []
+            if sum(r["status"] != "created" for r in recorded) >= 2 and len(recorded) >= 6:
+                break
+            time.sleep(0.02)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        assert len(creates(handle)) < 12  # it really was stopped part-way
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 0, second.stderr
+        made = sorted(p["input"]["x"] for p in creates(handle))
+        assert made == list(range(12))  # every row created exactly once, counted at the server
+        last = {r["row"]: r for r in lines(out)}
+        assert sorted(last) == list(range(1, 13)) and all(r["status"] == "succeeded" for r in last.values())
+    finally:
+        handle.stop()
+
+
+def test_ctrl_c_cancels_every_prediction_in_flight_and_records_them(tmp_path):
+    handle, _ = start_sandbox(30.0, workers=4)
+    try:
+        rows = tmp_path / "rows.jsonl"
+        rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(6)))
+        out_file = tmp_path / "results.jsonl"
+        out = Output(io.StringIO(), io.StringIO(), json_mode=True)
+
+        async def main() -> int:
+            executor = Executor(Session(), out, lambda: ReplicateClient(handle.token, handle.url))
+            task = asyncio.create_task(
+                executor.run_text(f"batch {version(handle)} --inputs {rows} --output {out_file} --concurrency 3")
+            )
+            while not (out_file.exists() and len(lines(out_file)) >= 3):
+                await asyncio.sleep(0.02)
+            task.cancel()  # what Ctrl-C does to the running statement
+            try:
+                return await task
+            finally:
+                await executor.aclose()
+
+        assert asyncio.run(main()) == 130
+        made = creates(handle)
+        assert len(made) == 3 and all(p["status"] == "canceled" for p in made)  # canceled on the server
+        last = {r["row"]: r for r in lines(out_file)}
+        assert sorted(last) == [1, 2, 3] and all(r["status"] == "canceled" for r in last.values())
+        assert "canceled 3 prediction(s) in flight" in out.stderr.getvalue()
+    finally:
+        handle.stop()

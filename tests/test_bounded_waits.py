@@ -1,0 +1,154 @@
+"""Every wait is bounded (SPEC 8, issue 9 item 2), against a scripted server on
+127.0.0.1: a stream that goes silent falls back to polling, an unknown status is an
+error after the response that shows it, a Retry-After beyond the retry budget fails at
+once saying when to retry, and a wait before a retry is said on stderr."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from email.utils import formatdate
+from typing import Any
+
+import api_fixtures as fx
+import pytest
+from slow_server import HOLD, Reply, SlowServer
+
+from rshell.client import api
+from rshell.client.api import ReplicateClient
+from rshell.executor import Executor
+from rshell.rendering.output import Output
+from rshell.session.state import Session
+
+TOKEN = "r8_fake-boundedwaitstoken"
+PID = fx.PREDICTION_ID
+VERSION = fx.VERSION_ID
+
+
+def prediction(server: SlowServer, status: str, *, stream: bool = True, **overrides: Any) -> dict[str, Any]:
+    body = fx.prediction(status, base=server.url, **overrides)
+    if stream:
+        body["urls"]["stream"] = f"{server.url}/predictions/{PID}/stream"
+    else:
+        body["urls"].pop("stream")
+    return body
+
+
+class Recorder:
+    """An injected retry sleep: records each delay, waits for none."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def run_line(server: SlowServer, line: str, sleep: Recorder | None = None) -> tuple[int, str, Session]:
+    """Run one statement through the Executor with a real client; (exit code, stderr, session)."""
+    out = Output(io.StringIO(), io.StringIO(), json_mode=False)
+    session = Session()
+
+    def client() -> ReplicateClient:
+        return ReplicateClient(TOKEN, server.url, sleep=sleep or Recorder())
+
+    async def main() -> int:
+        executor = Executor(session, out, client)
+        try:
+            return await executor.run_text(line)
+        finally:
+            await executor.aclose()
+
+    code = asyncio.run(main())
+    return code, out.stderr.getvalue(), session
+
+
+@pytest.fixture
+def server():
+    with SlowServer() as running:
+        yield running
+
+
+def test_a_stream_that_goes_silent_is_dropped_and_the_prediction_polled(server, sleeps, monkeypatch):
+    monkeypatch.setattr(api, "STREAM_IDLE", 0.3)
+    server.script("POST", "/v1/predictions", Reply(201, prediction(server, "starting")))
+    server.script("GET", f"/v1/predictions/{PID}/stream", Reply(200, [b"event: logs\nid: 1\ndata: loading\n\n", HOLD]))
+    server.script(
+        "GET",
+        f"/v1/predictions/{PID}",
+        Reply(200, prediction(server, "processing", logs="loading\n")),
+        Reply(200, prediction(server, "succeeded", logs="loading\ndone\n")),
+    )
+    code, err, session = run_line(server, f"run {VERSION} prompt=hi")
+    assert code == 0, err
+    assert session.last["status"] == "succeeded"
+    assert "went silent); polling instead" in err
+    assert err.count("loading") == 1 and "done" in err  # the logs, each line once
+    assert server.count("GET", f"/v1/predictions/{PID}/stream") == 1  # a silent server is not asked again
+    assert server.count("GET", f"/v1/predictions/{PID}") == 2
+
+
+def test_an_unknown_status_is_reported_after_the_poll_that_shows_it(server, sleeps):
+    server.script("POST", "/v1/predictions", Reply(201, prediction(server, "processing", stream=False)))
+    server.script("GET", f"/v1/predictions/{PID}", Reply(200, prediction(server, "exploded", stream=False)))
+    code, err, _ = run_line(server, f"run {VERSION} prompt=hi")
+    assert code == 1
+    error = err[err.index("error: ") :].splitlines()
+    assert len(error) == 2 and "status rshell does not know: 'exploded'" in error[0], err
+    assert server.count("GET", f"/v1/predictions/{PID}") == 1
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["999999", formatdate(time.time() + 3 * 365 * 86400, usegmt=True)],
+    ids=["seconds", "http-date"],
+)
+def test_a_retry_after_beyond_the_budget_fails_at_once_saying_when(server, retry_after):
+    problem = fx.problem(429, "Request was throttled")
+    server.script("GET", f"/v1/predictions/{PID}", Reply(429, problem, {"Retry-After": retry_after}))
+    recorder = Recorder()
+    code, err, _ = run_line(server, f"prediction show {PID}", recorder)
+    assert code == 1
+    assert recorder.delays == []  # no silent wait at all
+    assert server.count("GET", f"/v1/predictions/{PID}") == 1
+    assert "Request was throttled; the API asks to wait" in err
+    assert "try again after 20" in err and "UTC" in err  # the date and time to come back
+    assert "retrying" not in err
+
+
+def test_a_wait_before_a_retry_is_said_on_stderr(server):
+    server.script(
+        "GET",
+        f"/v1/predictions/{PID}",
+        Reply(429, fx.problem(429, "Request was throttled"), {"Retry-After": "2"}),
+        Reply(503, fx.problem(503, "busy")),
+        Reply(200, prediction(server, "succeeded")),
+    )
+    recorder = Recorder()
+    code, err, _ = run_line(server, f"prediction show {PID}", recorder)
+    assert code == 0, err
+    assert recorder.delays[0] == 2.0 and len(recorder.delays) == 2
+    lines = [line for line in err.splitlines() if "retrying in" in line]
+    assert lines[0] == "API error 429: Request was throttled; retrying in 2s (1 of 4)"
+    assert lines[1].startswith("API error 503: busy; retrying in ") and lines[1].endswith("(2 of 4)")
+
+
+def test_waits_add_up_to_the_budget_then_fail_saying_when(server):
+    """Four Retry-After: 20 in a row: three waits fit in 60 s, the fourth would not."""
+    problem = fx.problem(429, "Request was throttled")
+    server.script("GET", f"/v1/predictions/{PID}", Reply(429, problem, {"Retry-After": "20"}))
+    recorder = Recorder()
+    code, err, _ = run_line(server, f"prediction show {PID}", recorder)
+    assert code == 1
+    assert recorder.delays == [20.0, 20.0, 20.0]
+    assert "try again after" in err
+
+
+def test_a_throttled_body_without_retry_after_says_how_long(server):
+    throttled = fx.problem(429, "Request was throttled. Expected available in 3 seconds.")
+    server.script("GET", f"/v1/predictions/{PID}", Reply(429, throttled), Reply(200, prediction(server, "succeeded")))
+    recorder = Recorder()
+    code, err, _ = run_line(server, f"prediction show {PID}", recorder)
+    assert code == 0, err
+    assert recorder.delays == [3.0]

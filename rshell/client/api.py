@@ -181,7 +181,7 @@ class ReplicateClient:
                 detail = getattr(error, "detail", "")
                 told = self._retry.told(response.headers.get("Retry-After"), detail)
                 if told is None and response.status_code == 429:  # the API may say it in the body
-                    told = problems.retry_after_in(response.text)
+                    told = self._retry.told(problems.retry_after_in(response.text))
                 delay = told if told is not None else self._retry.backoff(attempt)
                 if not self._fits(waited, delay):
                     if told is None:

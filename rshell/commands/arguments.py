@@ -74,7 +74,7 @@ def _spelling(word: str) -> tuple[str, str, str] | None:
     """(name, "=" or "", value) when `word` is written as a flag: `--name[=v]`, `-x`,
     `-x=v` or `-xv`; None for anything else (`-`, `-1`, `key=-x`)."""
     if word.startswith("--"):
-        return word.partition("=")  # type: ignore[return-value]
+        return word.partition("=")
     if _SHORT_RE.match(word):
         rest = word[2:]
         if rest.startswith("="):

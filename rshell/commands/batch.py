@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rshell.commands.context import Result
+from rshell.commands.predictions import create_prediction
 from rshell.errors import ApiError, Interrupted, NetworkError, RshellError, UsageError
 from rshell.rendering.output import as_json
 
@@ -101,9 +102,7 @@ class Batch:
         while True:
             await self._gate()
             try:
-                return await self.client.predictions_create(
-                    inputs, model=self.target.model, version=self.target.version, deployment=self.target.deployment
-                )
+                return await create_prediction(self.client, self.target, inputs)
             except RetryLater as exc:
                 if exc.retry_after > MAX_RATE_WAIT:
                     raise
@@ -241,14 +240,14 @@ def validate_rows(source: RowSource, defaults: dict[str, Any], schema: dict | No
 async def batch(ctx: Context, args: ParsedArgs) -> Result:
     from rshell.commands import batch_journal
     from rshell.commands.batch_rows import open_rows
-    from rshell.commands.predictions import choose_target, load_schema
+    from rshell.commands.predictions import check_target, resolve_target
 
     concurrency = _concurrency(args)
     source = open_rows(str(args.values["inputs"]))
     try:
-        target = choose_target(args)
+        check_target(args)
         client = await ctx.client()
-        schema = await load_schema(ctx, client, args, target)
+        target, schema = await resolve_target(ctx, client, args)
         defaults = _defaults(args, schema)
         total = validate_rows(source, defaults, schema)
         output = args.values.get("output")

@@ -238,7 +238,7 @@ def _validator(method: str, template: str) -> Any:
     schema = (content.get("application/json") or {}).get("schema")
     if schema is None:
         return None
-    import jsonschema  # type: ignore[import-untyped]
+    import jsonschema
 
     root = {**openapi.json_schema(schema), "components": openapi.json_schema(openapi.spec()["components"])}
     return jsonschema.Draft4Validator(root)

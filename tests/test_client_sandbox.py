@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 import pytest
 
 from rshell.client.api import ReplicateClient
+from rshell.commands.files import signed_params
+from rshell.rendering.output import as_json
 from rshell.errors import ApiError, AuthError
 
 T = TypeVar("T")
@@ -59,7 +61,8 @@ def test_upload_then_download_round_trip(sandbox: Any, tmp_path: Path) -> None:
 
     async def flow(c: ReplicateClient) -> tuple[Any, Path]:
         uploaded = await c.files_create(source, metadata={"k": "v"})
-        return uploaded, await c.files_download(uploaded.id, target_dir)
+        record = as_json(await c.files_get(uploaded.id))
+        return uploaded, await c.files_download(uploaded.id, target_dir, **signed_params(c, record, uploaded.id))
 
     uploaded, written = run(sandbox, flow)
     assert uploaded.content_type == "text/plain" and uploaded.size == source.stat().st_size

@@ -17,7 +17,7 @@ import pytest
 from hostile_server import HostileServer, model, prediction, reply_json, rshell_env
 
 from rshell.completion.engine import Completion
-from rshell.completion.oneshot import _line
+from rshell.completion.oneshot import _whole_word
 from rshell.rendering.output import Output
 from rshell.rendering.progress import Progress
 from rshell.rendering.sanitize import escape_json, neutralise
@@ -124,6 +124,7 @@ def test_completions_of_api_names_are_inert() -> None:
     shown = to_prompt_toolkit(Completion(HOSTILE, 0, meta=HOSTILE), "")
     _assert_inert(str(shown.display) + str(shown.display_meta))
     assert shown.text == HOSTILE  # what is inserted stays what the API named
-    line = _line("run ", Completion(f"owner/{HOSTILE}\nx", 0, meta="meta"))
-    _assert_inert(line)
-    assert "\n" not in line and line.endswith("\tmeta")
+    word, meta = _whole_word("run ", Completion(f"owner/{HOSTILE}\nx", 0, meta=HOSTILE))
+    _assert_inert(word)
+    _assert_inert(meta or "")
+    assert "\n" not in word and "\t" not in word  # one line per candidate, word and meta apart

@@ -499,8 +499,9 @@ class ReplicateClient:
     ) -> Path:
         """GET /files/{id}/download into dest (a file path, or a directory to put it in).
 
-        The hosted API wants a signed URL (owner, expiry, signature); without them the
-        request relies on the bearer token, which the local sandbox accepts.
+        The spec requires the signed URL's owner, expiry and signature (from the file
+        record's `urls.download`, see `commands.files.signed_params`); the API and the
+        sandbox refuse the request without them.
         """
         params = _drop_none({"owner": owner, "expiry": expiry, "signature": signature}) or None
         url = self.url("files", file_id, "download")

@@ -69,6 +69,7 @@ class TinyLM(CogStyleModel):
 
     name = "rshell/tinylm"
     description = "A tiny bigram language model that streams words, for trying out streaming."
+    official = True
     token_delay = 0.02  # seconds between tokens, so streaming is observable
 
     def run(

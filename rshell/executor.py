@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from rshell.commands import catalog
 from rshell.commands.arguments import parse_args
 from rshell.commands.context import Context, Result
+from rshell.commands.resolver import command_of, resolve
 from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, DryRunStop, Interrupted, RshellError, UsageError
-from rshell.grammar.aliases import expand_aliases
 from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import CommandNode, Statement, parse_script
 from rshell.grammar.templates import expand
@@ -171,8 +171,8 @@ class Executor:
     def _remember(self, statement: Statement) -> None:
         """Keep a successful statement for `save`, unless it only showed something."""
         first = statement.pipeline[0]
-        head = first.words[0].value if first.words else ""
-        if first.system is None and head in _NOT_SAVED:
+        command = command_of(first.words, self.session.aliases) if first.system is None else None
+        if command is not None and command.path[0] in _NOT_SAVED:
             return
         from rshell.session.store import is_secret
 
@@ -209,12 +209,9 @@ class Executor:
         return result
 
     async def _run_command(self, node: CommandNode, piped: Any, target: str | None, *, show: bool = True) -> Result:
-        words = expand_aliases(node.words, self.session.aliases)
+        command, words = resolve(node.words, self.session.aliases)
         lookup = self._lookup(piped)
-        values = [expand(word, lookup) for word in words]
-        values = catalog.expand_command_alias(values)
-        command, rest = catalog.resolve(values)
-        args = parse_args(command, rest, self.session.options)
+        args = parse_args(command, [expand(word, lookup) for word in words], self.session.options)
         if args.values.get("help"):  # `run … --help` is `help prediction create`, wherever it was typed
             command = catalog.TOP_LEVEL["help"]
             args = parse_args(command, list(args.command.path))

@@ -429,7 +429,8 @@ def test_variable_arguments_of_builtins() -> None:
 
 
 def test_prediction_and_training_ids() -> None:
-    session = Session(in_flight={"inflightid000": "stability-ai/sdxl"})
+    # in_flight maps id -> kind (Session.bind): a training in flight is no prediction id
+    session = Session(in_flight={"inflightid000": "prediction", "trainflight00": "training"})
 
     async def scenario(rig: Rig) -> None:
         assert await rig.settle("prediction show ") == [
@@ -439,7 +440,7 @@ def test_prediction_and_training_ids() -> None:
         ]
         meta = by_text(rig.engine.complete("p cancel uf"))["ufawqhfynnddngldkgtslldrkq"].meta
         assert meta == "black-forest-labs/flux-schnell · succeeded · 2024-06-02 08:30"
-        assert await rig.settle("training show ") == ["zz4ibbonubfz7carwiefibzgga"]
+        assert await rig.settle("training show ") == ["trainflight00", "zz4ibbonubfz7carwiefibzgga"]
         assert await rig.settle("scaffold ") == [
             "inflightid000",
             "ufawqhfynnddngldkgtslldrkq",

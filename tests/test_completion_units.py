@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_completion_support import HeldPause
 
-from rshell.completion import context
+from rshell.completion import context, engine
 from rshell.completion.cache import CompletionCache, ModelInfo, VersionInfo, default_path
 from rshell.completion.matcher import BOUNDARY, FUZZY, PREFIX, SUBSTRING, Candidate, match_class, rank
 from rshell.completion.meta import input_meta, one_line
@@ -368,5 +368,5 @@ def test_the_model_and_the_given_keys_are_known_to_the_input_want() -> None:
 def test_recent_models_are_read_from_model_arguments_only() -> None:
     session = Session()
     statement = "files upload dir/file.zip; train t/r:v --destination me/out; img = run a/b:v1 x=1 | !jq ."
-    assert context.models_named(statement, session) == ["t/r", "me/out", "a/b"]
-    assert context.models_named("run 'unclosed", session) == []
+    assert engine.models_named(statement, session) == ["t/r", "me/out", "a/b"]
+    assert engine.models_named("run 'unclosed", session) == []

@@ -26,12 +26,17 @@ class ParsedArgs:
 
     `inputs` keeps the `key=value` words as typed (after template expansion); the
     handler coerces them against the model's schema with `rshell.grammar.inputs`.
+    The rest is the state a tolerant parse reports at the cursor (see `parse_args`).
     """
 
     command: Command
     values: dict[str, Any] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)
     given: set[str] = field(default_factory=set)  # long names of the flags on the line
+    positionals: list[str] = field(default_factory=list)  # words that filled the argument slots
+    raw: dict[str, str] = field(default_factory=dict)  # flag dest -> its value as typed
+    pending: Flag | None = None  # tolerant: the last word is a flag still waiting for its value
+    separator: str = "="  # the input separator in force
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -43,23 +48,49 @@ class ParsedArgs:
         value = self.values.get(name)
         return default if value is None else value
 
+    @property
+    def dests(self) -> set[str]:
+        """The dests of the flags given: `--wait` also rules out `--no-wait`."""
+        return {f.dest for name in self.given if (f := self.command.flag(name)) is not None}
 
-def parse_args(command: Command, words: list[str], options: Mapping[str, Any] | None = None) -> ParsedArgs:
+    @property
+    def keys(self) -> set[str]:
+        """The input keys already given."""
+        return {word.partition(self.separator)[0] for word in self.inputs}
+
+    def sourced(self, source: str) -> list[str]:
+        """The words given for arguments and flags completed from `source` (e.g. "model")."""
+        slots = [a for a in self.command.args if not a.inputs]
+        found = [w for a, w in zip(slots, self.positionals, strict=False) if a.complete == source]
+        return found + [v for f in self.command.all_flags if f.complete == source and (v := self.raw.get(f.dest))]
+
+
+def parse_args(
+    command: Command, words: list[str], options: Mapping[str, Any] | None = None, *, tolerant: bool = False
+) -> ParsedArgs:
     """Parse `words` for `command`; raise UsageError naming the bad word.
 
     `options` are the session's `set` options: a flag left unset whose dest names one
     (separator, file_encoding) takes the session's value before the declared default.
     `--help`/`-h` anywhere wins over every other problem of the line: the caller
     shows the command's help instead of running it.
+
+    `tolerant` is completion's reading of the words before the cursor, by the same
+    rules: it never raises, skips what it cannot read, and says which flag still
+    waits for its value (`pending`).
     """
     parsed = ParsedArgs(command, {})
-    positionals = _take_flags(command, words, parsed)
+    positionals = _take_flags(command, words, parsed, tolerant)
     for f in command.all_flags:
         if parsed.values.get(f.dest) is None:
             fallback = (options or {}).get(f.dest)
             parsed.values[f.dest] = fallback if fallback is not None and f.takes_value else command.defaults.get(f.dest)
     for key, value in command.defaults.items():
         parsed.values.setdefault(key, value)
+    parsed.separator = str(parsed.values.get("separator") or "=")
+    if tolerant:
+        _take_positionals(command, positionals, parsed, tolerant=True)
+        return parsed
     if parsed.values.get("help"):
         return parsed
     _check_exclusive(command, parsed)
@@ -83,11 +114,11 @@ def _spelling(word: str) -> tuple[str, str, str] | None:
     return None
 
 
-def _take_flags(command: Command, words: list[str], parsed: ParsedArgs) -> list[str]:
+def _take_flags(command: Command, words: list[str], parsed: ParsedArgs, tolerant: bool = False) -> list[str]:
     """Take every flag out of `words` (a `--` ends them); the positionals remain.
 
     The first bad flag is raised only after the whole line is read, so a `--help`
-    later on the line still gets its help."""
+    later on the line still gets its help; a tolerant parse skips it."""
     rest: list[str] = []
     problem: UsageError | None = None
     i = 0
@@ -102,17 +133,21 @@ def _take_flags(command: Command, words: list[str], parsed: ParsedArgs) -> list[
             i += 1
             continue
         try:
-            i = _take_flag(command, spelled, words, i, parsed)
+            i = _take_flag(command, spelled, words, i, parsed, tolerant)
         except UsageError as error:
             problem = problem or error
             i += 1
-    if problem is not None and not parsed.values.get("help"):
+    if problem is not None and not parsed.values.get("help") and not tolerant:
         raise problem
     return rest
 
 
-def _take_flag(command: Command, spelled: tuple[str, str, str], words: list[str], i: int, parsed: ParsedArgs) -> int:
-    """Store one flag (words[i], and its value word if it takes one); the next index."""
+def _take_flag(
+    command: Command, spelled: tuple[str, str, str], words: list[str], i: int, parsed: ParsedArgs, tolerant: bool
+) -> int:
+    """Store one flag (words[i], and its value word if it takes one); the next index.
+
+    Tolerant: a value flag ending the words is `pending`, a bad value is kept as typed."""
     name, eq, value = spelled
     flag = command.flag(name)
     if flag is None:
@@ -122,10 +157,20 @@ def _take_flag(command: Command, spelled: tuple[str, str, str], words: list[str]
         eq, value, i = "=", words[i + 1], i + 1  # `--wait 30`: a following number is its value
     if flag.takes_value:
         if not eq:
+            if tolerant and i + 1 >= len(words):
+                parsed.pending = flag
+                parsed.given.add(flag.name)
+                return i + 1
             if i + 1 >= len(words) or words[i + 1] in HELP_WORDS:  # `-d --help` asks for help
                 raise UsageError(f"{name} needs a value", f"{name} {flag.metavar or 'VALUE'}: {flag.help}")
             value, i = words[i + 1], i + 1
-        parsed.values[flag.dest] = _convert(flag, value)
+        parsed.raw[flag.dest] = value
+        parsed.given.add(flag.name)
+        try:
+            parsed.values[flag.dest] = _convert(flag, value)
+        except UsageError:
+            if not tolerant:
+                raise
     elif not eq:
         parsed.values[flag.dest] = flag.const
     elif flag.optional and _is_number(value):
@@ -218,30 +263,33 @@ def _duration(flag: Flag, value: str) -> str:
 _SPECIAL = {"list": _list, "json": _json_object, "duration": _duration}
 
 
-def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) -> None:
-    separator = parsed.values.get("separator") or "="
+def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs, *, tolerant: bool = False) -> None:
+    separator = parsed.separator
     slots = [a for a in command.args if not a.inputs]
     takes_inputs = any(a.inputs for a in command.args)
     for word in words:
-        looks_like_input = takes_inputs and _is_input(word, separator)
+        looks_like_input = takes_inputs and is_input(word, separator)
         if slots and not looks_like_input:
             parsed.values[slots.pop(0).name] = word
-        elif takes_inputs:
-            if not _is_input(word, separator):
-                raise UsageError(
-                    f"expected key{separator}value, got '{word}'",
-                    f"inputs are written key{separator}value, e.g. prompt{separator}'a cat'",
-                )
+            parsed.positionals.append(word)
+        elif looks_like_input:
             parsed.inputs.append(word)
+        elif tolerant:
+            continue
+        elif takes_inputs:
+            raise UsageError(
+                f"expected key{separator}value, got '{word}'",
+                f"inputs are written key{separator}value, e.g. prompt{separator}'a cat'",
+            )
         else:
             raise UsageError(f"unexpected argument '{word}' for `{command.name}`", _usage_hint(command))
     for slot in slots:
-        if slot.required:
+        if slot.required and not tolerant:
             raise UsageError(f"`{command.name}` needs <{slot.name}>: {slot.help}", _usage_hint(command))
         parsed.values.setdefault(slot.name, None)
 
 
-def _is_input(word: str, separator: str) -> bool:
+def is_input(word: str, separator: str) -> bool:
     """`key=value` where key is a name: so `owner/name:v` stays a model even with
     `--separator :`."""
     key, found, _ = word.partition(separator)

@@ -527,6 +527,7 @@ for _c in COMMANDS:
     if len(_c.path) == 3:
         NESTED.setdefault((_c.path[0], _c.path[1]), {})[_c.path[2]] = _c
 TOP_LEVEL: dict[str, Command] = {c.path[0]: c for c in COMMANDS if len(c.path) == 1}
+PREFIX = "replicate"  # the official CLI's name, accepted before any command
 
 
 def _alias_tables() -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, str], tuple[str, ...]], dict[str, Command]]:
@@ -557,18 +558,25 @@ def command_words() -> list[str]:
     return sorted(set(GROUPS) | set(TOP_LEVEL) | set(GROUP_ALIASES) | set(COMMAND_ALIASES))
 
 
-def expand_command_alias(words: list[str]) -> list[str]:
-    """`run x` → `prediction create x`, `p new x` → `prediction create x`; a leading
-    `replicate` is dropped."""
-    if words and words[0] == "replicate":
-        words = words[1:]
+def command_alias(words: list[str]) -> tuple[tuple[str, ...], int] | None:
+    """The words a command alias at the start of `words` stands for, and how many
+    words it takes: `run x` → (prediction create, 1), `p new x` → (prediction create, 2)."""
     if words and words[0] in COMMAND_ALIASES:
-        return list(COMMAND_ALIASES[words[0]]) + words[1:]
+        return COMMAND_ALIASES[words[0]], 1
     if len(words) >= 2:
         target = SUBCOMMAND_ALIASES.get((GROUP_ALIASES.get(words[0], ""), words[1]))
         if target is not None:
-            return list(target) + words[2:]
-    return words
+            return target, 2
+    return None
+
+
+def expand_command_alias(words: list[str]) -> list[str]:
+    """`run x` → `prediction create x`, `p new x` → `prediction create x`; a leading
+    `replicate` is dropped."""
+    if words and words[0] == PREFIX:
+        words = words[1:]
+    found = command_alias(words)
+    return words if found is None else list(found[0]) + words[found[1] :]
 
 
 def resolve(words: list[str]) -> tuple[Command, list[str]]:

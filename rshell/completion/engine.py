@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rshell.commands import catalog
+from rshell.commands.arguments import parse_args
 from rshell.commands.modelref import MODEL_RE, VERSION_ID_RE
 from rshell.commands.registry import Command
+from rshell.commands.resolver import read_head
 from rshell.completion import context as ctx
 from rshell.completion import inputs, paths, variables
 from rshell.completion.cache import CompletionCache
@@ -23,6 +25,7 @@ from rshell.completion.context import Want
 from rshell.completion.matcher import Candidate, rank
 from rshell.completion.meta import join, one_line
 from rshell.completion.refresher import Refresher
+from rshell.errors import RshellError
 from rshell.grammar.lexer import quote
 from rshell.session.state import OPTIONS, Session
 
@@ -184,8 +187,8 @@ class CompletionEngine:
         kind = _LIST_KIND[source]
         self._want(kind)
         pool = list(self.cache.lists.get(kind, ()))
-        if kind == "predictions":
-            pool = [Candidate(pid, join(model, "in flight")) for pid, model in self.session.in_flight.items()] + pool
+        running = [Candidate(rid, "in flight") for rid, of in self.session.in_flight.items() if _LIST_KIND.get(of) == kind]
+        pool = running + pool
         return rank(prefix, pool)
 
     def _help_topics(self, want: Want) -> list[Candidate]:
@@ -227,11 +230,11 @@ class CompletionEngine:
     def _recent_models(self) -> list[str]:
         """Models named in this session's statements and runs, newest first, then the API's."""
         session = self.session
-        stamp = (len(session.statements), len(session.in_flight))
+        stamp = (len(session.statements), len(session.aliases))
         if self._recent_memo[0] != stamp:
-            names: list[str] = list(reversed(list(session.in_flight.values())))
+            names: list[str] = []
             for statement in reversed(session.statements):
-                names.extend(ctx.models_named(statement, session))
+                names.extend(models_named(statement, session))
             self._recent_memo = (stamp, list(dict.fromkeys(n for n in names if n)))
         return list(dict.fromkeys(self._recent_memo[1] + list(self.cache.recent_models)))
 
@@ -276,6 +279,27 @@ class CompletionEngine:
 
     def _variables(self, want: Want) -> list[Candidate]:
         return rank(want.prefix, variables.candidates(want.prefix, self.session), fuzzy=False)
+
+
+def models_named(statement: str, session: Session) -> list[str]:
+    """The `owner/name` models a past statement ran or named (for "recent" models).
+
+    Each stage is read as the executor reads it, so only words in a model-sourced
+    argument or flag count: `files upload a/b.zip` does not make `a/b.zip` a model.
+    """
+    from rshell.grammar.parser import parse_script
+
+    try:
+        statements = parse_script(statement)
+    except RshellError:
+        return []
+    found: list[str] = []
+    for node in (node for s in statements for node in s.pipeline if node.system is None):
+        head = read_head(node.words, session.aliases)
+        if head.command is not None:
+            parsed = parse_args(head.command, [w.value for w in head.rest], session.options, tolerant=True)
+            found.extend(parsed.sourced("model"))
+    return [f"{m['owner']}/{m['name']}" for m in map(MODEL_RE.match, found) if m]
 
 
 def _trains(command: Command | None) -> bool:

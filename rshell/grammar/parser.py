@@ -81,24 +81,30 @@ def _empty_stage(text: str, pipes: list[int], index: int) -> None:
     raise error_at(text, pipes[-1], "nothing after '|' (a pipe needs a command on its right)")
 
 
-def _assignment(text: str, words: list[Word], pipes: list[int]) -> tuple[str | None, list[Word]]:
-    """Split `NAME = cmd …` or `NAME= cmd …` into the name and the command's words."""
+def split_binding(text: str, words: list[Word]) -> tuple[str | None, list[Word], int]:
+    """`NAME = cmd …` or `NAME= cmd …` → (the name as typed, the command's words, where
+    the `=` ends); (None, words, 0) when the words bind nothing. The one reading of a
+    binding: the parser checks the name, completion and highlighting only skip it."""
     if not words:
-        return None, words
+        return None, words, 0
     first = words[0]
     source = text[first.start : first.end]
     if len(words) > 1 and text[words[1].start : words[1].end] == "=":
-        name, rest, eq_end = first.value, words[2:], words[1].end
-        if source != first.value or not NAME_RE.match(name):
-            raise error_at(text, first.start, f"bad name {source!r} before '=' ({_NAME_RULE})")
-    elif source.endswith("=") and source.count("=") == 1 and source == first.value and len(source) > 1:
-        name, rest, eq_end = source[:-1], words[1:], first.end
-        if not NAME_RE.match(name):
-            raise error_at(text, first.start, f"bad name {name!r} before '=' ({_NAME_RULE})")
-    else:
+        return source, words[2:], words[1].end
+    if source.endswith("=") and source.count("=") == 1 and source == first.value and len(source) > 1:
+        return source[:-1], words[1:], first.end
+    return None, words, 0
+
+
+def _assignment(text: str, words: list[Word], pipes: list[int]) -> tuple[str | None, list[Word]]:
+    """Split `NAME = cmd …` or `NAME= cmd …` into the name and the command's words."""
+    name, rest, eq_end = split_binding(text, words)
+    if name is None:
         return None, words
+    if not NAME_RE.match(name):
+        raise error_at(text, words[0].start, f"bad name {name!r} before '=' ({_NAME_RULE})")
     if name == "_":
-        raise error_at(text, first.start, "'_' is always the last result; bind to another name")
+        raise error_at(text, words[0].start, "'_' is always the last result; bind to another name")
     if not rest and not pipes:
         raise error_at(text, eq_end, f"'{name} =' needs a command to bind (e.g. {name} = run owner/model …)")
     return name, rest

@@ -1,0 +1,90 @@
+"""What the first words of a stage name: the one reading of a command line's head.
+
+A leading `replicate` (the official CLI's name) goes first, then user aliases expand,
+then the catalog's command aliases, then the catalog finds the command. The executor,
+completion, the REPL's highlighter and `save` all read a line's head here, so
+`replicate e x` (with `alias e='run rshell/echo'`) means one thing everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from rshell.commands import catalog
+from rshell.commands.registry import Command
+from rshell.errors import RshellError
+from rshell.grammar.aliases import expand_aliases
+from rshell.grammar.lexer import Word
+
+
+@dataclass(frozen=True)
+class Head:
+    """The tolerant reading of a stage's words: the command found (or None), the words
+    after it, and `group` when the words so far name only a group (`model`)."""
+
+    command: Command | None
+    rest: list[Word]
+    group: str | None = None
+    empty: bool = False  # nothing is left once aliases expand: a command name goes next
+
+
+def expand(words: list[Word], aliases: Mapping[str, str]) -> list[Word]:
+    """`replicate`, user aliases, command aliases: the words the catalog reads.
+
+    New words point at the word they replace, so errors still refer to what was typed.
+    Raises UsageError for an alias that holds `;` or `|`.
+    """
+    if words and words[0].value == catalog.PREFIX:
+        words = words[1:]
+    words = expand_aliases(words, dict(aliases))
+    if words and words[0].value == catalog.PREFIX:  # an alias may say `replicate run …`
+        words = words[1:]
+    found = catalog.command_alias([w.value for w in words[:2]])
+    if found is None:
+        return words
+    target, taken = found
+    first = words[0]
+    return [_word(value, first) for value in target] + words[taken:]
+
+
+def resolve(words: list[Word], aliases: Mapping[str, str]) -> tuple[Command, list[Word]]:
+    """The command the words name and the words after it; UsageError when none."""
+    return _find(expand(words, aliases))
+
+
+def _find(words: list[Word]) -> tuple[Command, list[Word]]:
+    """The catalog's look-up over words already expanded."""
+    command, rest = catalog.resolve([w.value for w in words])
+    tail = words[len(words) - len(rest) :] if rest else []
+    if [w.value for w in tail] != rest:  # `model --help` is `help model`: new words
+        like = words[0] if words else Word("", 0, 0)
+        tail = [_word(value, like) for value in rest]
+    return command, tail
+
+
+def read_head(words: list[Word], aliases: Mapping[str, str]) -> Head:
+    """`resolve` for a line still being typed (completion, highlighting); never raises."""
+    try:
+        words = expand(words, aliases)
+    except RshellError:
+        return Head(None, [])
+    if not words:
+        return Head(None, [], empty=True)
+    if len(words) == 1 and words[0].value in catalog.GROUP_ALIASES:
+        return Head(None, [], group=catalog.GROUP_ALIASES[words[0].value])
+    try:
+        command, rest = _find(words)
+    except RshellError:
+        return Head(None, words)
+    return Head(command, rest)
+
+
+def command_of(words: list[Word], aliases: Mapping[str, str]) -> Command | None:
+    """The command a complete stage runs, None when it names none (for `save`)."""
+    return read_head(words, aliases).command
+
+
+def _word(value: str, like: Word) -> Word:
+    """A word an alias put in place of `like`: same position, nothing substituted in it."""
+    return replace(like, value=value, literal=((0, len(value)),), open_quote=None)

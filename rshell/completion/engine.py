@@ -187,7 +187,9 @@ class CompletionEngine:
         kind = _LIST_KIND[source]
         self._want(kind)
         pool = list(self.cache.lists.get(kind, ()))
-        running = [Candidate(rid, "in flight") for rid, of in self.session.in_flight.items() if _LIST_KIND.get(of) == kind]
+        running = [
+            Candidate(rid, "in flight") for rid, of in self.session.in_flight.items() if _LIST_KIND.get(of) == kind
+        ]
         pool = running + pool
         return rank(prefix, pool)
 

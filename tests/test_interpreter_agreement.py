@@ -1,0 +1,119 @@
+"""Completion and execution read a line by the same rules (issue 10).
+
+Each parser rule that completion mirrors (the separator, user aliases, the
+`replicate` prefix, command aliases, flags with values, `NAME =`) gets one test that
+asks both: what completion thinks is at the cursor, and what running the finished
+line does against the live sandbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rsh import rsh
+
+from rshell.commands import catalog
+from rshell.commands.arguments import parse_args
+from rshell.completion import context
+from rshell.completion.cache import CompletionCache
+from rshell.completion.engine import CompletionEngine
+from rshell.session.state import Session
+
+
+def _api(sandbox: Any) -> tuple[str, str]:
+    return sandbox.url, sandbox.token
+
+
+def _want(line: str, session: Session) -> context.Want:
+    (want,) = context.analyse(line, session)
+    return want
+
+
+def _echoed(outcome: Any) -> str:
+    assert outcome.code == 0, outcome.stderr
+    return str(outcome.json["output"])
+
+
+def test_a_pinned_model_is_not_an_input_with_a_colon_separator(sandbox: Any) -> None:
+    session = Session()
+    version = rsh("model show rshell/pixels", api=_api(sandbox)).json["latest_version"]["id"]
+    want = _want(f"run --separator : rshell/pixels:{version} pro", session)
+    assert (want.kind, want.model, want.separator) == (context.INPUT_KEY, f"rshell/pixels:{version}", ":")
+    ran = rsh(f"run --separator : rshell/pixels:{version} prompt:hello", session=session, api=_api(sandbox))
+    assert ran.code == 0, ran.stderr
+    assert ran.json["input"]["prompt"] == "hello"
+
+
+def test_tolerant_and_strict_parses_split_the_same_words() -> None:
+    command = catalog.BY_PATH[("prediction", "create")]
+    words = ["--separator", ":", "a/b:abc123", "prompt:hi", "n:2"]
+    strict = parse_args(command, words)
+    tolerant = parse_args(command, words, tolerant=True)
+    assert (strict.model, strict.inputs) == ("a/b:abc123", ["prompt:hi", "n:2"])
+    assert (tolerant.positionals, tolerant.inputs, tolerant.keys) == (["a/b:abc123"], strict.inputs, {"prompt", "n"})
+
+
+def test_a_user_alias_after_replicate(sandbox: Any) -> None:
+    session = Session(aliases={"e": "run rshell/echo"})
+    want = _want("replicate e te", session)
+    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    assert "hi there" in _echoed(rsh("replicate e text='hi there'", session=session, api=_api(sandbox)))
+
+
+def test_an_alias_that_says_replicate(sandbox: Any) -> None:
+    session = Session(aliases={"e": "replicate run rshell/echo"})
+    want = _want("e te", session)
+    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    assert "yo" in _echoed(rsh("e text=yo", session=session, api=_api(sandbox)))
+
+
+@pytest.mark.parametrize("spelling", ["p new", "prediction create", "run", "replicate run", "model run"])
+def test_command_aliases(spelling: str, sandbox: Any) -> None:
+    session = Session()
+    want = _want(f"{spelling} rshell/echo te", session)
+    assert want.command is not None and want.command.path == ("prediction", "create")
+    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    assert "ok" in _echoed(rsh(f"{spelling} rshell/echo text=ok", session=session, api=_api(sandbox)))
+
+
+def test_a_number_after_wait_is_its_value_not_the_model(sandbox: Any) -> None:
+    session = Session()
+    want = _want("run --wait 5 rshell/echo te", session)
+    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    assert "five" in _echoed(rsh("run --wait 5 rshell/echo text=five", session=session, api=_api(sandbox)))
+
+
+def test_a_flag_waiting_for_its_value() -> None:
+    session = Session()
+    want = _want("run rshell/echo --file-encoding ", session)
+    assert want.kind == context.FLAG_VALUE and want.flag is not None and want.flag.name == "--file-encoding"
+    # and the parser refuses the line ending there: the value is what goes next
+    bad = rsh("run rshell/echo --file-encoding")
+    assert (bad.code, "--file-encoding needs a value" in bad.stderr) == (2, True)
+    given = _want("run rshell/echo --file-encoding data te", session)
+    assert (given.kind, given.model) == (context.INPUT_KEY, "rshell/echo")
+
+
+@pytest.mark.parametrize("binding", ["img = ", "img= "])
+def test_a_binding_is_not_the_command(binding: str, sandbox: Any) -> None:
+    session = Session(aliases={"e": "run rshell/echo"})
+    want = _want(f"{binding}replicate e te", session)
+    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    ran = rsh(f"{binding}replicate e text=bound", session=session, api=_api(sandbox))
+    assert ran.code == 0, ran.stderr
+    assert "bound" in str(session.variables["img"]["output"])
+
+
+def test_runs_in_flight_are_ids_not_model_names() -> None:
+    session = Session(in_flight={"abc123": "prediction", "def456": "training"})
+    engine = CompletionEngine(CompletionCache(), session)
+    assert "prediction" not in [c.text for c in engine.complete("run ")]
+    assert [c.text for c in engine.complete("prediction show ")] == ["abc123"]
+    assert [c.text for c in engine.complete("training show ")] == ["def456"]
+
+
+def test_save_reads_the_command_through_aliases(tmp_path: Any) -> None:
+    session = Session(aliases={"h": "help"})
+    assert rsh("h; replicate vars; alias x='run a/b'", session=session).code == 0
+    assert [s for s in session.statements if not s.startswith("alias")] == []

@@ -117,3 +117,24 @@ def test_save_reads_the_command_through_aliases(tmp_path: Any) -> None:
     session = Session(aliases={"h": "help"})
     assert rsh("h; replicate vars; alias x='run a/b'", session=session).code == 0
     assert [s for s in session.statements if not s.startswith("alias")] == []
+
+
+@pytest.mark.parametrize(("option", "values"), [("stream", ["auto", "on", "off"]), ("editing_mode", ["emacs", "vi"])])
+def test_set_offers_every_choice_set_accepts(option: str, values: list[str]) -> None:
+    session = Session()
+    engine = CompletionEngine(CompletionCache(), session)
+    offered = [c.text for c in engine.complete(f"set {option} ")]
+    assert sorted(offered) == sorted(values)
+    for value in offered:
+        assert rsh(f"set {option} {value}", session=session).code == 0
+        assert session.options[option] == value
+    refused = rsh(f"set {option} nonsense", session=session)
+    assert refused.code == 2 and all(v in refused.stderr for v in values)
+
+
+def test_a_flag_from_an_option_offers_and_takes_its_choices() -> None:
+    session = Session()
+    want = _want("run a/b --file-encoding ", session)
+    assert want.flag is not None and want.flag.choices == ("url", "data")
+    engine = CompletionEngine(CompletionCache(), session)
+    assert sorted(c.text for c in engine.complete("set file_encoding ")) == sorted(want.flag.choices)

@@ -9,7 +9,7 @@ from rshell.atomic import write_text
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.context import Context, Result
 from rshell.errors import UsageError
-from rshell.session.state import NAME_RE, OPTIONS
+from rshell.session.state import NAME_RE, OPTIONS, shown
 
 
 async def help_(ctx: Context, args: ParsedArgs) -> Result:
@@ -220,20 +220,14 @@ async def set_(ctx: Context, args: ParsedArgs) -> Result:
     option, value = args.get("option"), args.get("value")
     if option is None:
         options = ctx.session.options
-        text = "\n".join(f"{k:<14} {_show(options.get(k))!s:<8} {OPTIONS[k][1]}" for k in OPTIONS)
+        text = "\n".join(f"{k:<14} {shown(options.get(k))!s:<8} {o.help}" for k, o in OPTIONS.items())
         return Result(data=dict(options), text=text, bind=False)
     if value is None:
         raise UsageError(
-            f"`set {option}` needs a value", f"{option}: {OPTIONS.get(option, (None, 'unknown option'))[1]}"
+            f"`set {option}` needs a value", f"{option}: {o.help if (o := OPTIONS.get(option)) else 'unknown option'}"
         )
     ctx.session.set_option(option, value)
-    return Result(text=f"{option} = {_show(ctx.session.options[option])}", bind=False)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return str(value)
+    return Result(text=f"{option} = {shown(ctx.session.options[option])}", bind=False)
 
 
 async def status(ctx: Context, args: ParsedArgs) -> Result:

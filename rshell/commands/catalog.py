@@ -13,6 +13,7 @@ from rshell import writes
 from rshell.commands.paging import MAX_PAGES
 from rshell.commands.registry import HELP_WORDS, Arg, Command, Flag, unknown
 from rshell.errors import UsageError
+from rshell.session.state import OPTIONS
 
 H = "rshell.commands."
 _FLAG_TYPES = {"string": "str", "integer": "int", "array": "list", "object": "json"}
@@ -51,13 +52,17 @@ WAIT = Flag(
 )
 NO_WAIT = Flag("--no-wait", "wait", "Return as soon as the API accepts the request.", const=False)
 WEB = Flag("--web", "web", "Open the result's web page (prints it when no browser).", const=True)
-SEPARATOR = Flag("--separator", "separator", "Separator between input key and value.", metavar="SEP")
-FILE_ENCODING = Flag(
-    "--file-encoding",
-    "file_encoding",
-    "How @file inputs are sent: uploaded (url) or inlined as data URLs (data).",
-    choices=("url", "data"),
-)
+
+
+def option_flag(name: str, metavar: str = "") -> Flag:
+    """The flag of a session option (`--file-encoding` of `file_encoding`): its help and
+    choices are the option's, and left unset it takes the session's value."""
+    option = OPTIONS[name]
+    return Flag("--" + name.replace("_", "-"), name, option.help, choices=option.choices, metavar=metavar)
+
+
+SEPARATOR = option_flag("separator", "SEP")
+FILE_ENCODING = option_flag("file_encoding")
 CANCEL_AFTER = Flag(
     "--cancel-after",
     "cancel_after",
@@ -476,8 +481,12 @@ COMMANDS: tuple[Command, ...] = (
         "Set a shell option (`set` alone lists them).",
         H + "builtins:set_",
         args=(
-            Arg("option", "Option name.", required=False, complete="option"),
-            Arg("value", "New value.", required=False),
+            Arg("option", "One of: " + ", ".join(OPTIONS) + ".", required=False, complete="option"),
+            Arg(
+                "value",
+                "New value: " + "; ".join(f"{o.name} {'|'.join(o.values) or 'TEXT'}" for o in OPTIONS.values()) + ".",
+                required=False,
+            ),
         ),
         network=False,
     ),

@@ -27,7 +27,7 @@ from rshell.completion.meta import join, one_line
 from rshell.completion.refresher import Refresher
 from rshell.errors import RshellError
 from rshell.grammar.lexer import quote
-from rshell.session.state import OPTIONS, Session
+from rshell.session.state import OPTIONS, Session, shown
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class CompletionEngine:
         if source == "command":
             return self._help_topics(want)
         if source == "option":
-            return rank(want.prefix, [Candidate(name, one_line(help_)) for name, (_, help_) in OPTIONS.items()])
+            return rank(want.prefix, [Candidate(name, one_line(o.help)) for name, o in OPTIONS.items()])
         if source == "option_value":
             return self._option_values(want)
         if source == "path":
@@ -203,18 +203,16 @@ class CompletionEngine:
         return self._subcommands(Want(ctx.SUBCOMMAND, want.prefix, want.start, source=group))
 
     def _option_values(self, want: Want) -> list[Candidate]:
-        """`set OPTION <value>`: on/off for switches, else the default and current value."""
-        name = want.words[0] if want.words else ""
-        if name not in OPTIONS:
+        """`set OPTION <value>`: every value the option declares (on/off for a switch),
+        else its current and default values; the current one is marked."""
+        option = OPTIONS.get(want.words[0] if want.words else "")
+        if option is None:
             return []
-        default = OPTIONS[name][0]
-        if isinstance(default, bool):
-            return rank(want.prefix, [Candidate("on"), Candidate("off")])
-        current = self.session.options.get(name, default)
-        pool = [Candidate(str(current), "current")]
-        if str(default) != str(current):
-            pool.append(Candidate(str(default), "default"))
-        return rank(want.prefix, pool)
+        current = shown(self.session.options.get(option.name, option.default))
+        default = shown(option.default)
+        values = option.values or tuple(dict.fromkeys((current, default)))
+        marks = {default: "default", current: "current"}
+        return rank(want.prefix, [Candidate(v, marks.get(v)) for v in values])
 
     # models ------------------------------------------------------------------------------
     def _models(self, prefix: str) -> list[Candidate]:

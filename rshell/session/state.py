@@ -15,18 +15,65 @@ from rshell.errors import UsageError
 
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-# `set OPTION VALUE` options, with their defaults and a line of help each.
-OPTIONS: dict[str, tuple[Any, str]] = {
-    "separator": ("=", "separator between input key and value"),
-    "json": (False, "print results as JSON even on a terminal"),
-    "stream": ("auto", "stream text outputs: auto (on a terminal), on, off"),
-    "file_encoding": ("url", "how @file inputs are sent: url or data"),
-    "editing_mode": ("emacs", "line editing keys in the shell: emacs or vi"),
+_SWITCH_WORDS = {
+    "on": True,
+    "true": True,
+    "1": True,
+    "yes": True,
+    "off": False,
+    "false": False,
+    "0": False,
+    "no": False,
 }
-CHOICES: dict[str, tuple[str, ...]] = {
-    "stream": ("auto", "on", "off"),
-    "file_encoding": ("url", "data"),
-    "editing_mode": ("emacs", "vi"),
+
+
+@dataclass(frozen=True)
+class Option:
+    """A `set OPTION VALUE` option, declared once: `set`, its help, completion and the
+    flags that default from it (same name as the flag's dest) all read this."""
+
+    name: str
+    default: Any
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """What `set NAME` accepts, for completion and help: on/off for a switch."""
+        return ("on", "off") if isinstance(self.default, bool) else self.choices
+
+    def parse(self, value: str) -> Any:
+        """The option's value from what was typed; UsageError naming the choices."""
+        if isinstance(self.default, bool):
+            if value.lower() not in _SWITCH_WORDS:
+                raise UsageError(f"option '{self.name}' is on or off, got '{value}'")
+            return _SWITCH_WORDS[value.lower()]
+        if self.choices and value not in self.choices:
+            raise UsageError(f"option '{self.name}' is one of {', '.join(self.choices)}; got '{value}'")
+        return value
+
+
+def shown(value: Any) -> str:
+    """An option's value as `set` takes and shows it: a switch is on or off."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+OPTIONS: dict[str, Option] = {
+    o.name: o
+    for o in (
+        Option("separator", "=", help="Separator between input key and value."),
+        Option("json", False, help="Print results as JSON even on a terminal."),
+        Option("stream", "auto", ("auto", "on", "off"), "Stream text outputs: auto (on a terminal), on, off."),
+        Option(
+            "file_encoding",
+            "url",
+            ("url", "data"),
+            "How @file inputs are sent: uploaded (url) or inlined as data URLs (data).",
+        ),
+        Option("editing_mode", "emacs", ("emacs", "vi"), "Line editing keys in the shell: emacs or vi."),
+    )
 }
 
 
@@ -36,7 +83,7 @@ class Session:
     variables: dict[str, Any] = field(default_factory=dict)
     last: Any = None
     aliases: dict[str, str] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=lambda: {k: v for k, (v, _) in OPTIONS.items()})
+    options: dict[str, Any] = field(default_factory=lambda: {k: o.default for k, o in OPTIONS.items()})
     statements: list[str] = field(default_factory=list)  # successful ones, for `save`
     in_flight: dict[str, str] = field(default_factory=dict)  # id -> "prediction" | "training"
     last_status: str | None = None
@@ -84,12 +131,4 @@ class Session:
             raise UsageError(
                 f"unknown option '{name}'", f"did you mean '{guess}'?" if guess else f"options: {', '.join(OPTIONS)}"
             )
-        default = OPTIONS[name][0]
-        if isinstance(default, bool):
-            if value.lower() not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
-                raise UsageError(f"option '{name}' is on or off, got '{value}'")
-            self.options[name] = value.lower() in ("on", "true", "1", "yes")
-        elif name in CHOICES and value not in CHOICES[name]:
-            raise UsageError(f"option '{name}' is one of {', '.join(CHOICES[name])}; got '{value}'")
-        else:
-            self.options[name] = value
+        self.options[name] = OPTIONS[name].parse(value)

@@ -115,11 +115,11 @@ def test_every_handler_exists_and_is_async() -> None:
 
 
 def test_every_completion_source_is_known() -> None:
-    from rshell.commands.registry import COMPLETION_SOURCES
+    from rshell.completion import sources
 
     named = {a.complete for c in catalog.COMMANDS for a in c.args if a.complete}
     named |= {f.complete for c in catalog.COMMANDS for f in c.flags if f.complete}
-    assert named <= COMPLETION_SOURCES
+    assert named <= sources.names()
 
 
 def test_commands_reference_is_current() -> None:

@@ -363,7 +363,6 @@ COMMANDS: tuple[Command, ...] = (
                 "Project template (nodejs and js also mean node).",
                 choices=("node", "python"),
                 synonyms=(("nodejs", "node"), ("js", "node")),
-                complete="template",
                 short="-t",
             ),
         ),
@@ -474,7 +473,11 @@ COMMANDS: tuple[Command, ...] = (
         network=False,
     ),
     Command(
-        ("unalias",), "Remove an alias.", H + "builtins:unalias", args=(Arg("name", "Alias name."),), network=False
+        ("unalias",),
+        "Remove an alias.",
+        H + "builtins:unalias",
+        args=(Arg("name", "Alias name.", complete="alias"),),
+        network=False,
     ),
     Command(
         ("set",),

@@ -31,7 +31,7 @@ class Flag:
     const: Any = None
     metavar: str = ""
     choices: tuple[str, ...] = ()
-    complete: str | None = None  # a completion source, see completion sources below
+    complete: str | None = None  # a completion source: a name in rshell/completion/sources.py
     required: bool = False
     short: str = ""
     optional: bool = False
@@ -111,24 +111,6 @@ GLOBAL_FLAGS: tuple[Flag, ...] = (
     Flag("--help", "help", "Show help for this command.", const=True, short="-h"),
 )
 HELP_WORDS = frozenset({"--help", "-h"})
-
-# Completion sources a declaration may name; the completion engine knows each one.
-COMPLETION_SOURCES = frozenset(
-    {
-        "model",  # owner/name, and versions after owner/name:
-        "prediction",  # prediction ids
-        "training",
-        "deployment",  # owner/name of a deployment
-        "hardware",  # hardware SKUs
-        "template",  # scaffold templates
-        "path",  # local paths
-        "file",  # Files API ids
-        "collection",
-        "variable",  # session variable names
-        "command",  # command names (for help)
-        "option",  # `set` options
-    }
-)
 
 
 def suggest(word: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str | None:

@@ -28,7 +28,6 @@ FORMAT = 1
 MAX_MODELS = 50_000
 MAX_SCHEMAS = 300
 MAX_RECENT = 50
-LIST_KINDS = ("hardware", "predictions", "trainings", "deployments", "files", "collections")
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ class CompletionCache:
         self.schemas: dict[str, dict[str, Any]] = {}  # owner/name → latest openapi_schema
         self.version_schemas: dict[str, dict[str, Any]] = {}  # version id → openapi_schema
         self.versions: dict[str, tuple[VersionInfo, ...]] = {}  # owner/name → newest first
-        self.lists: dict[str, tuple[Candidate, ...]] = dict.fromkeys(LIST_KINDS, ())
+        self.lists: dict[str, tuple[Candidate, ...]] = {}  # kind → ids or names (completion/sources.py)
         self.recent_models: tuple[str, ...] = ()
         self.username: str | None = None
         self.fetched: dict[str, float] = {}  # "kind:key" → time.time() of the last fetch
@@ -131,8 +130,6 @@ class CompletionCache:
 
     def put_list(self, kind: str, items: Iterable[Candidate]) -> None:
         """Replace one of the id/name lists (hardware, predictions, …)."""
-        if kind not in LIST_KINDS:
-            raise ValueError(f"unknown list kind {kind!r}")
         with self._lock:
             self.lists = {**self.lists, kind: tuple(items)}
 
@@ -191,11 +188,10 @@ class CompletionCache:
             self.schemas = dict(data.get("schemas", {}))
             self.version_schemas = dict(data.get("version_schemas", {}))
             self.versions = {k: tuple(VersionInfo(*v) for v in vs) for k, vs in data.get("versions", {}).items()}
-            lists: dict[str, tuple[Candidate, ...]] = dict.fromkeys(LIST_KINDS, ())
-            for kind, rows in data.get("lists", {}).items():
-                if kind in lists:
-                    lists[kind] = tuple(Candidate(text, meta) for text, meta in rows)
-            self.lists = lists
+            self.lists = {
+                str(kind): tuple(Candidate(text, meta) for text, meta in rows)
+                for kind, rows in data.get("lists", {}).items()
+            }
             self.recent_models = tuple(data.get("recent_models", []))
             self.username = data.get("username")
             self.fetched = {k: float(v) for k, v in data.get("fetched", {}).items()}

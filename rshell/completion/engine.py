@@ -19,7 +19,7 @@ from rshell.commands.modelref import MODEL_RE, VERSION_ID_RE
 from rshell.commands.registry import Command
 from rshell.commands.resolver import read_head
 from rshell.completion import context as ctx
-from rshell.completion import inputs, paths, variables
+from rshell.completion import inputs, paths, sources, variables
 from rshell.completion.cache import CompletionCache
 from rshell.completion.context import Want
 from rshell.completion.matcher import Candidate, rank
@@ -33,14 +33,6 @@ log = logging.getLogger(__name__)
 
 MODEL_LIMIT = 100  # a menu of more models helps nobody and costs time to draw
 MIN_SEARCH = 2  # shorter prefixes are not worth a search request
-_LIST_KIND = {
-    "prediction": "predictions",
-    "training": "trainings",
-    "deployment": "deployments",
-    "hardware": "hardware",
-    "file": "files",
-    "collection": "collections",
-}
 
 
 @dataclass(frozen=True)
@@ -170,7 +162,7 @@ class CompletionEngine:
         source = want.source or ""
         if source == "model":
             return self._models(want.prefix)
-        if source in _LIST_KIND:
+        if source in sources.LISTED:
             return self._listed(source, want.prefix)
         if source == "command":
             return self._help_topics(want)
@@ -180,15 +172,17 @@ class CompletionEngine:
             return self._option_values(want)
         if source == "path":
             return self._paths(want)
+        if source == "alias":
+            return rank(want.prefix, [Candidate(n, one_line(t)) for n, t in sorted(self.session.aliases.items())])
         return []
 
     def _listed(self, source: str, prefix: str) -> list[Candidate]:
         """Ids and names from the API's lists; predictions in flight come first."""
-        kind = _LIST_KIND[source]
+        kind = sources.LISTED[source]
         self._want(kind)
         pool = list(self.cache.lists.get(kind, ()))
         running = [
-            Candidate(rid, "in flight") for rid, of in self.session.in_flight.items() if _LIST_KIND.get(of) == kind
+            Candidate(rid, "in flight") for rid, of in self.session.in_flight.items() if sources.LISTED.get(of) == kind
         ]
         pool = running + pool
         return rank(prefix, pool)

@@ -16,32 +16,16 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from rshell.client.fields import attr
-from rshell.completion.cache import CompletionCache, ModelInfo, VersionInfo
-from rshell.completion.matcher import Candidate
-from rshell.completion.meta import join, one_line
+from rshell.completion.cache import CompletionCache
+from rshell.completion.sources import FETCHES
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
 
 log = logging.getLogger(__name__)
 
-# Seconds a fetched kind stays fresh: ids change fast, hardware and schemas slowly.
-TTL: dict[str, float] = {
-    "models": 600,
-    "schema": 3600,
-    "versions": 600,
-    "hardware": 86400,
-    "predictions": 30,
-    "trainings": 30,
-    "deployments": 120,
-    "files": 120,
-    "collections": 3600,
-    "account": 86400,
-}
-KINDS = frozenset(TTL)
 RETRY_AFTER_FAILURE = 30.0
 DEBOUNCE = 0.15
 
@@ -91,7 +75,8 @@ class Refresher:
 
     def needed(self, kind: str, key: str = "") -> bool:
         """Whether kind:key is unknown or stale, and not being fetched or cooling off."""
-        if kind not in KINDS:
+        source = FETCHES.get(kind)
+        if source is None:
             return False
         item = (kind, key)
         if item in self._inflight or item == self._search_key:
@@ -100,7 +85,7 @@ class Refresher:
         if failed is not None and time.monotonic() - failed < RETRY_AFTER_FAILURE:
             return False
         age = self.cache.age(kind, key)
-        return age is None or age >= TTL[kind]
+        return age is None or age >= source.ttl
 
     # the loop's side ---------------------------------------------------------------------
     def _loop(self) -> asyncio.AbstractEventLoop:
@@ -205,7 +190,7 @@ class Refresher:
     async def fetch(self, kind: str, key: str = "") -> None:
         """Fetch kind:key from the API into the cache now (raises what the client raises)."""
         client = await self.get_client()
-        await _FETCHERS[kind](client, self.cache, key)
+        await FETCHES[kind].fetch(client, self.cache, key)
         self.cache.mark(kind, key)
 
 
@@ -214,114 +199,3 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-def _model_info(m: Any) -> ModelInfo:
-    return ModelInfo(
-        f"{attr(m, 'owner')}/{attr(m, 'name')}", one_line(attr(m, "description")), int(attr(m, "run_count") or 0)
-    )
-
-
-async def _models(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    page = await (client.models_search(key) if key else client.models_list())
-    cache.put_models((_model_info(m) for m in attr(page, "results", [])), query=key or None)
-
-
-async def _schema(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    """`owner/name` → the latest version's schema; `owner/name:id` → that version's."""
-    model, _, version_id = key.partition(":")
-    owner, _, name = model.partition("/")
-    if version_id:
-        pinned = await client.models_versions_get(owner, name, version_id)
-        cache.put_version_schema(version_id, pinned.openapi_schema)
-        return
-    found = await client.models_get(owner, name)
-    latest = found.latest_version  # None for a model with no version yet: only its info is kept
-    schema, latest_id = (latest.openapi_schema, latest.id) if latest is not None else (None, None)
-    cache.put_schema(model, schema, latest_id, _model_info(found))
-
-
-async def _versions(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    owner, _, name = key.partition("/")
-    page = await client.models_versions_list(owner, name)
-    versions = [VersionInfo(str(attr(v, "id")), str(attr(v, "created_at") or "")) for v in attr(page, "results", [])]
-    cache.put_versions(key, versions)
-    for v in attr(page, "results", []):
-        cache.put_version_schema(str(attr(v, "id")), attr(v, "openapi_schema"))
-
-
-async def _hardware(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    found = await client.hardware_list()
-    cache.put_list("hardware", [Candidate(str(attr(h, "sku")), one_line(attr(h, "name"))) for h in found])
-
-
-async def _runs(kind: str, page: Any, cache: CompletionCache) -> None:
-    """Prediction or training ids, newest first; their models count as recent."""
-    runs = list(attr(page, "results", []))
-    items = [
-        Candidate(str(attr(r, "id")), join(attr(r, "model"), attr(r, "status"), _date(attr(r, "created_at"))))
-        for r in runs
-    ]
-    cache.put_list(kind, items)
-    cache.add_recent_models([str(attr(r, "model")) for r in runs if attr(r, "model")])
-
-
-async def _predictions(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    await _runs("predictions", await client.predictions_list(), cache)
-
-
-async def _trainings(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    await _runs("trainings", await client.trainings_list(), cache)
-
-
-async def _deployments(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    page = await client.deployments_list()
-    items = []
-    for d in attr(page, "results", []):
-        release = attr(d, "current_release")
-        config = attr(release, "configuration")
-        items.append(
-            Candidate(f"{attr(d, 'owner')}/{attr(d, 'name')}", join(attr(release, "model"), attr(config, "hardware")))
-        )
-    cache.put_list("deployments", items)
-
-
-async def _files(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    page = await client.files_list()
-    items = [
-        Candidate(str(attr(f, "id")), join(attr(f, "name"), attr(f, "content_type"), _date(attr(f, "created_at"))))
-        for f in attr(page, "results", [])
-    ]
-    cache.put_list("files", items)
-
-
-async def _collections(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    page = await client.collections_list()
-    items = [
-        Candidate(str(attr(c, "slug")), join(attr(c, "name"), attr(c, "description")))
-        for c in attr(page, "results", [])
-    ]
-    cache.put_list("collections", items)
-
-
-async def _account(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    cache.set_username(attr(await client.account_get(), "username"))
-
-
-def _date(value: Any) -> str:
-    """`2024-05-01T12:00:00Z` → `2024-05-01 12:00`."""
-    return str(value or "")[:16].replace("T", " ")
-
-
-_FETCHERS: dict[str, Callable[[Any, CompletionCache, str], Awaitable[None]]] = {
-    "models": _models,
-    "schema": _schema,
-    "versions": _versions,
-    "hardware": _hardware,
-    "predictions": _predictions,
-    "trainings": _trainings,
-    "deployments": _deployments,
-    "files": _files,
-    "collections": _collections,
-    "account": _account,
-}

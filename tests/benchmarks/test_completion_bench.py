@@ -20,7 +20,8 @@ from budgets import check_ratio
 
 from rshell.completion.cache import CompletionCache, ModelInfo
 from rshell.completion.engine import CompletionEngine
-from rshell.completion.refresher import KINDS, Refresher
+from rshell.completion.refresher import Refresher
+from rshell.completion.sources import FETCHES
 from rshell.session.state import Session
 
 pytestmark = pytest.mark.benchmark
@@ -95,7 +96,7 @@ def full_cache() -> CompletionCache:
     ]
     cache.put_models(models + [ModelInfo("owner7/model-0", "the one with a schema", 5)])
     cache.put_schema("owner7/model-0", SCHEMA, "v0")
-    for kind in KINDS:  # everything fresh: no refresh is needed
+    for kind in FETCHES:  # everything fresh: no refresh is needed
         cache.mark(kind)
     return cache
 

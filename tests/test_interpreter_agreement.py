@@ -8,6 +8,7 @@ line does against the live sandbox.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -138,3 +139,77 @@ def test_a_flag_from_an_option_offers_and_takes_its_choices() -> None:
     assert want.flag is not None and want.flag.choices == ("url", "data")
     engine = CompletionEngine(CompletionCache(), session)
     assert sorted(c.text for c in engine.complete("set file_encoding ")) == sorted(want.flag.choices)
+
+
+# what the line runs decides what completes ------------------------------------------------
+
+
+def _settled(sandbox: Any, session: Session, *lines: str) -> list[list[str]]:
+    """Complete each line with a real refresher against the sandbox: ask, let the fetches
+    land, ask again (what the REPL's menu shows after its redraw)."""
+    from rshell.client.api import ReplicateClient
+    from rshell.completion.refresher import Refresher
+
+    async def go() -> list[list[str]]:
+        client = ReplicateClient(sandbox.token, sandbox.url, max_retries=0)
+
+        async def get_client() -> ReplicateClient:
+            return client
+
+        refresher = Refresher(get_client, CompletionCache())
+        engine = CompletionEngine(refresher.cache, session, refresher)
+        found = []
+        try:
+            for line in lines:
+                for _ in range(3):  # a deployment, then its version's schema
+                    engine.complete(line)
+                    assert await refresher.drain(timeout=30)
+                found.append([c.text for c in engine.complete(line)])
+        finally:
+            await client.aclose()
+        return found
+
+    return asyncio.run(go())
+
+
+def test_a_deployment_offers_its_models_inputs(sandbox: Any) -> None:
+    made = rsh("deployments create dep --model rshell/pixels --hardware cpu", api=_api(sandbox))
+    assert made.code == 0, made.stderr
+    name = f"{made.json['owner']}/dep"
+    session = Session()
+    (keys,) = _settled(sandbox, session, f"run --deployment {name} ")
+    assert keys[:2] == ["prompt=", "width="]
+    assert "rshell/pixels" not in keys  # no model goes here: the deployment runs
+    ran = rsh(f"run --deployment {name} {keys[0]}fox", session=session, api=_api(sandbox))
+    assert ran.code == 0, ran.stderr
+    assert ran.json["input"]["prompt"] == "fox"
+
+
+def test_unalias_offers_the_aliases() -> None:
+    session = Session(aliases={"sdxl": "run stability-ai/sdxl", "e": "run rshell/echo"})
+    engine = CompletionEngine(CompletionCache(), session)
+    offered = [c.text for c in engine.complete("unalias ")]
+    assert sorted(offered) == ["e", "sdxl"]
+    assert rsh(f"unalias {offered[0]}", session=session).code == 0
+    assert [c.text for c in engine.complete("unalias ")] == offered[1:]
+
+
+def test_a_pipe_stage_offers_paths_into_the_piped_run(sandbox: Any) -> None:
+    session = Session()
+    found, outputs = _settled(
+        sandbox, session, "run rshell/pixels prompt=a | show {{.", "run rshell/pixels | show {{.outp"
+    )
+    assert {".output", ".urls", ".input", ".status"} <= set(found)
+    assert outputs == [".output"]
+    (inner,) = _settled(sandbox, session, "run rshell/pixels prompt=a | show {{.input.")
+    assert set(inner) >= {".input.prompt", ".input.width"}
+    ran = rsh("run rshell/pixels prompt=a | run rshell/echo text={{.input.prompt}}", session=session, api=_api(sandbox))
+    assert ran.code == 0, ran.stderr
+    assert ran.json["input"]["text"] == "a"
+
+
+def test_a_pipe_from_no_run_offers_the_last_result() -> None:
+    session = Session()
+    session.bind(None, {"shown": {"deep": 1}})
+    engine = CompletionEngine(CompletionCache(), session)
+    assert [c.text for c in engine.complete("vars | show {{.sh")] == [".shown"]

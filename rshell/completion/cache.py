@@ -67,6 +67,7 @@ class CompletionCache:
         self.schemas: dict[str, dict[str, Any]] = {}  # owner/name → latest openapi_schema
         self.version_schemas: dict[str, dict[str, Any]] = {}  # version id → openapi_schema
         self.versions: dict[str, tuple[VersionInfo, ...]] = {}  # owner/name → newest first
+        self.deployment_versions: dict[str, str] = {}  # deployment owner/name → its release's version id
         self.lists: dict[str, tuple[Candidate, ...]] = {}  # kind → ids or names (completion/sources.py)
         self.recent_models: tuple[str, ...] = ()
         self.username: str | None = None
@@ -128,6 +129,13 @@ class CompletionCache:
         with self._lock:
             self.versions = {**self.versions, model: tuple(versions)}
 
+    def put_deployment(self, name: str, version: str, schema: dict[str, Any] | None) -> None:
+        """A deployment's current version and that version's schema (its inputs)."""
+        with self._lock:
+            self.deployment_versions = {**self.deployment_versions, name: version}
+            if schema is not None:
+                self.version_schemas = _capped({**self.version_schemas, version: schema})
+
     def put_list(self, kind: str, items: Iterable[Candidate]) -> None:
         """Replace one of the id/name lists (hardware, predictions, …)."""
         with self._lock:
@@ -171,6 +179,7 @@ class CompletionCache:
             "schemas": self.schemas,
             "version_schemas": self.version_schemas,
             "versions": {k: [[v.id, v.created_at] for v in vs] for k, vs in self.versions.items()},
+            "deployment_versions": self.deployment_versions,
             "lists": {k: [[c.text, c.meta] for c in items] for k, items in self.lists.items()},
             "recent_models": list(self.recent_models),
             "username": self.username,

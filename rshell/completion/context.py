@@ -11,7 +11,7 @@ every command, alias, flag and completion source comes from the catalog.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rshell.commands.arguments import ParsedArgs, is_input, parse_args
@@ -62,6 +62,7 @@ class Want:
     flag: Flag | None = None
     model: str | None = None  # the model reference typed in the line, if any
     key: str | None = None  # the input key whose value is being typed
+    deployment: str | None = None  # `--deployment owner/name`: its inputs stand in for a model's
     given: frozenset[str] = frozenset()  # flag dests or input keys already in the line
     sigil: str = ""  # VARIABLE: "$", "{{" or "" (a bare name argument)
     words: tuple[str, ...] = field(default=(), compare=False)  # positionals typed before
@@ -91,7 +92,7 @@ def analyse(text_before_cursor: str, session: Session) -> list[Want]:
     if cur.open_quote != "'":
         special = _template_or_variable(cur.text, raw)
         if special is not None:
-            return [special]
+            return [_piped_into(special, text_before_cursor, session)]
     if not prev and cur.text.startswith("!"):
         return []
     head = read_head(prev, session.aliases)
@@ -128,6 +129,10 @@ def _positional(parsed: ParsedArgs, cur: Token, raw: str, base: dict[str, Any]) 
     slots = [a for a in command.args if not a.inputs][len(parsed.positionals) :]
     models = parsed.sourced("model")
     model = models[0] if models else None
+    deployment = next(iter(parsed.sourced("deployment")), None) if takes_inputs else None
+    if deployment is not None and model is None:  # a deployment runs instead of a model
+        base["deployment"] = deployment
+        slots = [a for a in slots if a.complete != "model"]
     if takes_inputs and is_input(text, sep):
         key, value = text.split(sep, 1)
         return [_input_value(key, value, _after(raw, sep), model, base)]
@@ -194,6 +199,21 @@ def _template_or_variable(text: str, raw: str) -> Want | None:
         start = -(len(raw) - raw_at) if raw_at >= 0 else -(len(text) - at)
         return Want(VARIABLE, text[at + 1 :], start, sigil="$")
     return None
+
+
+def _piped_into(want: Want, text: str, session: Session) -> Want:
+    """`{{.…` reads the stage piped in: say which command (and model) that stage runs."""
+    if want.sigil != "{{" or not want.prefix.startswith("."):
+        return want
+    from rshell.grammar.lexer import piped_stage
+
+    stage = piped_stage(text)
+    head = read_head(split_binding(text, stage)[1], session.aliases)
+    if head.command is None:
+        return want
+    parsed = parse_args(head.command, [w.value for w in head.rest], session.options, tolerant=True)
+    models = parsed.sourced("model")
+    return replace(want, command=head.command, model=models[0] if models else None)
 
 
 def _leading_space(s: str) -> int:

@@ -31,6 +31,7 @@ from rshell.session.state import OPTIONS, Session, shown
 
 log = logging.getLogger(__name__)
 
+_RUNS = (("prediction", "create"), ("training", "create"))  # stages whose result is a run of their model
 MODEL_LIMIT = 100  # a menu of more models helps nobody and costs time to draw
 MIN_SEARCH = 2  # shorter prefixes are not worth a search request
 
@@ -245,17 +246,29 @@ class CompletionEngine:
     def _fields(self, want: Want) -> list[inputs.InputField]:
         """The inputs of the model in the line, asking for its schema when unknown."""
         ref = (want.model or "").strip()
-        if not ref:
+        if not ref and want.deployment:
+            return self._deployment_fields(want.deployment, want.command)
+        pinned = VERSION_ID_RE.match(ref) is not None
+        if not pinned and not MODEL_RE.match(ref):
             return []
+        schema = self._schema_of(ref)
+        if schema is None and not pinned:
+            self._want("schema", ref)
+        return inputs.fields(schema, training=_trains(want.command))
+
+    def _schema_of(self, ref: str) -> dict | None:
+        """The cached schema of `owner/name`, `owner/name:version` or a version id."""
         model, _, version = ref.partition(":")
         if VERSION_ID_RE.match(ref):
             model, version = "", ref
-        elif not MODEL_RE.match(ref):
-            return []
-        schema = self.cache.schema_for(model, version or None)
-        if schema is None and model:
-            self._want("schema", ref)
-        return inputs.fields(schema, training=_trains(want.command))
+        return self.cache.schema_for(model, version or None)
+
+    def _deployment_fields(self, name: str, command: Command | None) -> list[inputs.InputField]:
+        """The inputs of a deployment's current version, asking for it when unknown."""
+        version = self.cache.deployment_versions.get(name)
+        if version is None or self.cache.schema_for("", version) is None:
+            self._want("deployment", name)
+        return inputs.fields(self.cache.schema_for("", version) if version else None, training=_trains(command))
 
     def _input_keys(self, want: Want) -> list[Candidate]:
         pool = inputs.key_candidates(self._fields(want), want.given, want.separator)
@@ -272,7 +285,20 @@ class CompletionEngine:
         return paths.path_candidates(want.prefix, self.cwd)
 
     def _variables(self, want: Want) -> list[Candidate]:
+        if want.prefix.startswith("."):
+            return rank(want.prefix, variables.piped(want.prefix, self._piped(want)), fuzzy=False)
         return rank(want.prefix, variables.candidates(want.prefix, self.session), fuzzy=False)
+
+    def _piped(self, want: Want) -> object:
+        """The result a `{{.…}}` will read: a run of the model piped in (shaped by its
+        schema), else the last result."""
+        command = want.command
+        if command is not None and command.path in _RUNS and want.model:
+            self._fields(want)  # asks for the schema when unknown
+            schema = self._schema_of(want.model)
+            if schema is not None:
+                return inputs.predicted(schema, training=_trains(command))
+        return self.session.last
 
 
 def models_named(statement: str, session: Session) -> list[str]:

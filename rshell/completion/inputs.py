@@ -16,7 +16,7 @@ from typing import Any
 from rshell.commands.modelref import training_schema
 from rshell.completion.matcher import Candidate
 from rshell.completion.meta import input_meta, one_line
-from rshell.grammar.inputs import input_schema, ordered_keys, takes_file, type_of
+from rshell.grammar.inputs import input_schema, ordered_keys, type_of
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,33 @@ def value_candidates(field: InputField) -> list[Candidate]:
     return []
 
 
-def accepts_file(field: InputField) -> bool:
-    """Whether `key=@path` fits this input (a uri, or untyped)."""
-    return takes_file(field.prop)
+_EXAMPLES: dict[str | None, Any] = {"integer": 0, "number": 0.0, "boolean": False, "string": ""}
+
+
+def example(prop: Any, depth: int = 0) -> Any:
+    """A value shaped like a JSON schema (an output's, a prediction's), for completing
+    paths into a result that does not exist yet: `{{.output[0]` after a pipe."""
+    if not isinstance(prop, dict) or depth > 6:
+        return None
+    kind = type_of(prop)
+    if kind == "array":
+        return [example(prop.get("items"), depth + 1)]
+    if kind == "object" or "properties" in prop:
+        return {str(k): example(v, depth + 1) for k, v in (prop.get("properties") or {}).items()}
+    return _EXAMPLES.get(kind)
+
+
+def predicted(openapi_schema: dict[str, Any] | None, training: bool = False) -> dict[str, Any]:
+    """What a run of this version returns, shaped by the spec's prediction response
+    with this version's inputs and `Output`."""
+    from rshell.commands.modelref import output_schema
+    from rshell.openapi import spec
+
+    name = "schemas_training_response" if training else "schemas_prediction_response"
+    shape = example(spec()["components"]["schemas"][name])
+    shape["input"] = {f.name: example(f.prop) for f in fields(openapi_schema, training)}
+    shape["output"] = example(output_schema(openapi_schema)) if openapi_schema else None
+    return shape
 
 
 def _value(value: Any, default: Any) -> Candidate:

@@ -96,6 +96,17 @@ async def _versions(client: ReplicateClient, cache: CompletionCache, key: str) -
         cache.put_version_schema(str(attr(v, "id")), attr(v, "openapi_schema"))
 
 
+@refresher("deployment", 600)
+async def _deployment(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
+    """`owner/name` of a deployment → its current version's schema (`run --deployment`)."""
+    from rshell.commands.modelref import fetch_deployment_schema
+
+    owner, _, name = key.partition("/")
+    schema, version = await fetch_deployment_schema(client, owner, name)
+    if version:
+        cache.put_deployment(key, str(version), schema)
+
+
 @refresher("hardware", 86400, listed="hardware")
 async def _hardware(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     found = await client.hardware_list()

@@ -46,6 +46,15 @@ def candidates(expr: str, session: Session) -> list[Candidate]:
     return _children(base, value, partial)
 
 
+def piped(expr: str, value: Any) -> list[Candidate]:
+    """What may follow `.…` (a path into the piped result, `value`)."""
+    walked = _walk(expr, 0, value)
+    if walked is None:
+        return []
+    base, value, partial = walked
+    return _children(base, value, partial)
+
+
 _MISSING = object()
 
 

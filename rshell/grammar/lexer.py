@@ -329,6 +329,17 @@ def partial_words(text: str) -> list[Word]:
     return words
 
 
+def piped_stage(text: str) -> list[Word]:
+    """The words of the stage piped into the one the end of `text` is in (`a x | b {{.`
+    → the words of `a x`); empty when nothing is piped in. Never raises."""
+    tokens = _scan(text, strict=False).tokens
+    ops = [i for i, t in enumerate(tokens) if t.kind != "word"]
+    if not ops or tokens[ops[-1]].kind != "|":
+        return []
+    start = ops[-2] + 1 if len(ops) > 1 else 0
+    return [t.word for t in tokens[start : ops[-1]] if t.word is not None]
+
+
 def quote(value: str) -> str:
     """POSIX-quote `value` so tokenize() gives it back as one word, unsubstituted."""
     if _SAFE.match(value):

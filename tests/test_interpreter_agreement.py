@@ -213,3 +213,36 @@ def test_a_pipe_from_no_run_offers_the_last_result() -> None:
     session.bind(None, {"shown": {"deep": 1}})
     engine = CompletionEngine(CompletionCache(), session)
     assert [c.text for c in engine.complete("vars | show {{.sh")] == [".shown"]
+
+
+def test_the_highlighter_names_the_command_the_executor_runs() -> None:
+    from rshell.repl.lexer import COMMAND, SUBCOMMAND, for_session
+
+    aliases = {"e": "run rshell/echo", "pl": "prediction list"}
+
+    def kinds(text: str) -> list[tuple[object, str]]:
+        lexer = for_session(lambda: aliases)()
+        return [(t, v) for t, v in lexer.get_tokens(text) if v.strip()]
+
+    assert kinds("replicate e text=hi")[:2] == [(COMMAND, "replicate"), (COMMAND, "e")]
+    assert kinds("x = pl --limit 1")[2] == (COMMAND, "pl")
+    assert kinds("run rshell/echo | pl")[-1] == (COMMAND, "pl")
+    three = [(COMMAND, "model"), (SUBCOMMAND, "versions"), (SUBCOMMAND, "delete")]
+    assert kinds("model versions delete a/b:v1")[:3] == three
+    # a word the resolver does not take as a command is plain text, as running it fails
+    assert kinds("nosuch e")[0][0] not in (COMMAND, SUBCOMMAND)
+    assert rsh("nosuch e").code == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "binds"), [("x= vars", True), ("x = vars", True), ("x =vars", False), ("a=b vars", False)]
+)
+def test_the_highlighter_sees_a_binding_where_the_parser_does(line: str, binds: bool) -> None:
+    from pygments.token import Name
+
+    from rshell.grammar.parser import parse_script
+    from rshell.repl.lexer import RshellLexer
+
+    first = next(t for t, v in RshellLexer().get_tokens(line) if v.strip())
+    assert (first is Name.Variable) == binds
+    assert (parse_script(line)[0].target is not None) == binds

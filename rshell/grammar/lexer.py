@@ -329,6 +329,24 @@ def partial_words(text: str) -> list[Word]:
     return words
 
 
+def partial_stages(text: str) -> list[list[Word]]:
+    """Every pipeline stage's words, in order, for highlighting; never raises.
+
+    Statements are not told apart: a stage after `;` is a stage like one after `|`."""
+    s = _scan(text, strict=False)
+    tokens = list(s.tokens)
+    if s.word_start is not None:
+        s.word_end = len(text)
+        tokens.append(Token("word", s.current(s.open_quote), s.word_start))
+    stages: list[list[Word]] = [[]]
+    for token in tokens:
+        if token.word is None:
+            stages.append([])
+        else:
+            stages[-1].append(token.word)
+    return [stage for stage in stages if stage]
+
+
 def piped_stage(text: str) -> list[Word]:
     """The words of the stage piped into the one the end of `text` is in (`a x | b {{.`
     → the words of `a x`); empty when nothing is piped in. Never raises."""

@@ -31,7 +31,7 @@ from rshell.grammar.lexer import is_complete
 from rshell.repl import prompt as prompt_text
 from rshell.repl.history import SafeFileHistory
 from rshell.repl.keys import key_bindings
-from rshell.repl.lexer import RshellLexer
+from rshell.repl.lexer import for_session
 
 if TYPE_CHECKING:
     from rshell.executor import Executor
@@ -66,7 +66,7 @@ class Repl:
         self.completer = completer if completer is not None else self._completion.completer  # type: ignore[union-attr]
         self.prompt = PromptSession[str](
             message=lambda: prompt_text.prompt_message(self.executor.session),
-            lexer=PygmentsLexer(RshellLexer),
+            lexer=PygmentsLexer(for_session(lambda: self.executor.session.aliases)),
             completer=self.completer,
             complete_while_typing=True,
             history=history if history is not None else SafeFileHistory(),

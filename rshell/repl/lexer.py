@@ -1,11 +1,16 @@
 """Syntax highlighting of rshell lines, as a pygments RegexLexer.
 
 Command and subcommand names come from the catalog, so a new command is highlighted
-without touching this file. Highlighting is a hint only: the grammar package decides
-what a line means; this lexer never rejects anything (unknown text is plain Text).
+without touching this file. Which words name the command is the resolver's decision
+(`commands/resolver.py`, as the executor reads them), so a user alias is highlighted
+as the command it runs. Highlighting is a hint only: this lexer never rejects
+anything (unknown text is plain Text).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from pygments.lexer import RegexLexer, bygroups, default, words
 from pygments.token import (
@@ -18,9 +23,13 @@ from pygments.token import (
     String,
     Text,
     Whitespace,
+    _TokenType,
 )
 
 from rshell.commands import catalog
+from rshell.commands.resolver import read_head
+from rshell.grammar.lexer import partial_stages
+from rshell.grammar.parser import split_binding
 
 # Token types, named for what they mean in rshell (and styled by pygments' defaults).
 COMMAND = Keyword
@@ -79,7 +88,7 @@ class RshellLexer(RegexLexer):
             (r";", Punctuation),
             (r"\|", Operator),
             (r"(replicate)(\s+)", bygroups(COMMAND, Whitespace)),
-            (r"([A-Za-z_]\w*)(\s*)(=)(?!=)", bygroups(VARIABLE, Whitespace, Operator)),
+            (r"([A-Za-z_]\w*)([ \t]*)(=)(?=\s|$)", bygroups(VARIABLE, Whitespace, Operator)),  # as split_binding reads it
             (r"(!)([^;|\n]*)", bygroups(Operator, SHELL)),
             (words(_group_words(), suffix=_WORD_END), COMMAND, "sub"),
             (words(_single_words(), suffix=_WORD_END), COMMAND, "args"),
@@ -117,3 +126,43 @@ class RshellLexer(RegexLexer):
             (r"[${]", String.Double),
         ],
     }
+
+    def get_tokens_unprocessed(self, text: str, stack: Any = ("root",)) -> Iterator[tuple[int, Any, str]]:
+        """The regex lexer's tokens, with the words naming a command as the resolver says."""
+        aliases_of: Callable[[], Mapping[str, str]] | None = self.options.get("aliases_of")
+        decided = command_words(text, aliases_of() if aliases_of else {})
+        for index, kind, value in super().get_tokens_unprocessed(text, stack):
+            if index in decided and kind in _RETYPED:
+                kind = decided[index]
+            yield index, kind, value
+
+
+_RETYPED = (COMMAND, SUBCOMMAND, ERROR_WORD)
+
+
+def command_words(text: str, aliases: Mapping[str, str]) -> dict[int, _TokenType]:
+    """Start offset → token type for the words of stages whose command the resolver
+    finds: the words naming it are commands (the first) and subcommands, the rest are
+    plain (so `run run` highlights one command). Other stages are left to the regexes."""
+    found: dict[int, _TokenType] = {}
+    for stage in partial_stages(text):
+        words = split_binding(text, stage)[1]
+        head = read_head(words, aliases)
+        if head.command is None and head.group is None:
+            continue
+        rest = {id(w) for w in head.rest}
+        named = next((i for i, w in enumerate(words) if id(w) in rest), len(words))
+        first = 1 if words and words[0].value == catalog.PREFIX else 0  # `replicate run`: both commands
+        found.update({w.start: COMMAND if i <= first else SUBCOMMAND for i, w in enumerate(words[:named])})
+        found.update({w.start: ERROR_WORD for w in words[named:]})
+    return found
+
+
+def for_session(aliases_of: Callable[[], Mapping[str, str]]) -> type[RshellLexer]:
+    """The lexer class prompt-toolkit instantiates, reading this session's aliases."""
+
+    class SessionLexer(RshellLexer):
+        def __init__(self, **options: Any) -> None:
+            super().__init__(aliases_of=aliases_of, **options)
+
+    return SessionLexer

@@ -246,3 +246,15 @@ def test_the_highlighter_sees_a_binding_where_the_parser_does(line: str, binds: 
     first = next(t for t, v in RshellLexer().get_tokens(line) if v.strip())
     assert (first is Name.Variable) == binds
     assert (parse_script(line)[0].target is not None) == binds
+
+
+def test_template_paths_complete_as_templates_read_them() -> None:
+    session = Session(variables={"img": {"1a": {"x": 7}, "ok": [{"y": 8}]}})
+    engine = CompletionEngine(CompletionCache(), session)
+    assert [c.text for c in engine.complete('{{img["1a"].')] == ['img["1a"].x']
+    assert [c.text for c in engine.complete("{{img.ok[0].")] == ["img.ok[0].y"]
+    assert "img.1a.x" not in [c.text for c in engine.complete("{{img.1a.")]  # `.1a` is no field name
+    for path, value in (('img["1a"].x', "7"), ("img.ok[0].y", "8")):
+        assert rsh(f"set separator {{{{{path}}}}}", session=session).code == 0
+        assert session.options["separator"] == value
+    assert rsh("set separator {{img.1a.x}}", session=session).code == 2

@@ -82,26 +82,50 @@ def _parse_expression(text: str) -> tuple[str | None, list[Segment]]:
 def _segments(text: str, i: int, strict: bool) -> tuple[list[Segment], int]:
     """Path segments from text[i:]; lenient mode stops at the first that does not parse."""
     path: list[Segment] = []
-    while i < len(text):
-        if text[i] == ".":
-            match = _IDENT.match(text, i + 1)
-            if not match:
-                if strict:
-                    raise _Bad(i + 1, "expected a field name after '.'")
-                break
-            path.append(match.group())
-            i = match.end()
-        elif text[i] == "[":
-            try:
-                segment, i = _bracket(text, i)
-            except _Bad:
-                if strict:
-                    raise
-                break
-            path.append(segment)
-        else:
+    while i < len(text) and text[i] in ".[":
+        try:
+            segment, i = _segment(text, i)
+        except _Bad:
+            if strict:
+                raise
             break
+        path.append(segment)
     return path, i
+
+
+def _segment(text: str, i: int) -> tuple[Segment, int]:
+    """One `.field` or `[…]` at text[i]; the segment and its end."""
+    if text[i] == ".":
+        match = _IDENT.match(text, i + 1)
+        if not match:
+            raise _Bad(i + 1, "expected a field name after '.'")
+        return match.group(), match.end()
+    return _bracket(text, i)
+
+
+def partial_ref(expr: str) -> tuple[Ref, int] | None:
+    """Completion's reading of an expression being typed, by the same rules: the root
+    and its complete segments, and where the unfinished rest begins (a trailing
+    `.fie` is still being typed). None when no root begins it."""
+    if expr.startswith("."):
+        name: str | None = None
+        i = 1 if expr[1:2] == "[" else 0
+    else:
+        match = _IDENT.match(expr)
+        if not match:
+            return None
+        name, i = match.group(), match.end()
+    path: list[Segment] = []
+    while i < len(expr) and expr[i] in ".[":
+        try:
+            segment, end = _segment(expr, i)
+        except _Bad:
+            break
+        if expr[i] == "." and end == len(expr):
+            break
+        path.append(segment)
+        i = end
+    return Ref(name, tuple(path), expr), i
 
 
 def _bracket(text: str, i: int) -> tuple[Segment, int]:
@@ -252,13 +276,14 @@ def _keys(value: dict) -> str:
 
 def render_path(name: str | None, path: tuple[Segment, ...]) -> str:
     """The canonical text of a root and path: `img.output[0]`, `.output`, `_["a b"]`."""
-    body = "".join(_render_segment(segment) for segment in path)
+    body = "".join(render_segment(segment) for segment in path)
     if name is not None:
         return name + body
     return body if body.startswith(".") else "." + body
 
 
-def _render_segment(segment: Segment) -> str:
+def render_segment(segment: Segment) -> str:
+    """`.key`, `["odd key"]` or `[3]`: how a path writes one segment."""
     if isinstance(segment, int):
         return f"[{segment}]"
     if _IDENT.fullmatch(segment):
@@ -271,7 +296,7 @@ def _label(name: str | None, before: tuple[Segment, ...]) -> str:
     keys = [i for i, segment in enumerate(before) if isinstance(segment, str)]
     if keys:
         start = keys[-1]
-        return str(before[start]) + "".join(_render_segment(s) for s in before[start + 1 :])
+        return str(before[start]) + "".join(render_segment(s) for s in before[start + 1 :])
     if name is None and not before:
         return "the piped input"
     return render_path(name, before)

@@ -88,7 +88,10 @@ class RshellLexer(RegexLexer):
             (r";", Punctuation),
             (r"\|", Operator),
             (r"(replicate)(\s+)", bygroups(COMMAND, Whitespace)),
-            (r"([A-Za-z_]\w*)([ \t]*)(=)(?=\s|$)", bygroups(VARIABLE, Whitespace, Operator)),  # as split_binding reads it
+            (
+                r"([A-Za-z_]\w*)([ \t]*)(=)(?=\s|$)",
+                bygroups(VARIABLE, Whitespace, Operator),
+            ),  # as split_binding reads it
             (r"(!)([^;|\n]*)", bygroups(Operator, SHELL)),
             (words(_group_words(), suffix=_WORD_END), COMMAND, "sub"),
             (words(_single_words(), suffix=_WORD_END), COMMAND, "args"),

@@ -9,7 +9,8 @@ from rshell.atomic import write_text
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.context import Context, Result
 from rshell.errors import UsageError
-from rshell.session.state import NAME_RE, OPTIONS, shown
+from rshell.grammar.lexer import is_name
+from rshell.session.state import OPTIONS, shown
 
 
 async def help_(ctx: Context, args: ParsedArgs) -> Result:
@@ -196,7 +197,7 @@ async def alias(ctx: Context, args: ParsedArgs) -> Result:
         text = "\n".join(f"alias {n}={_quote(t)}" for n, t in aliases.items()) or "no aliases"
         return Result(data=dict(aliases), text=text, bind=False)
     name, eq, text = definition.partition("=")
-    if not eq or not NAME_RE.match(name) or not text.strip():
+    if not eq or not is_name(name) or not text.strip():
         raise UsageError(f"expected alias NAME='WORDS', got '{definition}'", "e.g. alias sdxl='run stability-ai/sdxl'")
     from rshell.session.store import holds_secret
 

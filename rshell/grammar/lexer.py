@@ -22,7 +22,8 @@ BLANKS = " \t\r"
 OPERATORS = ";|"
 # Characters `quote` leaves bare: they mean nothing special to the lexer anywhere in a word.
 _SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+\Z")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+# The one identifier rule: variable and alias names, template fields.
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Characters a backslash escapes inside double quotes (POSIX), plus newline (continuation).
 _DQ_ESCAPES = '$`"\\\n'
 
@@ -45,6 +46,27 @@ class Token:
     kind: str  # "word" | ";" | "|" | "newline"
     word: Word | None
     pos: int
+
+
+def is_name(text: str) -> bool:
+    """Whether `text` is an identifier: a variable or alias name."""
+    return NAME.fullmatch(text) is not None
+
+
+def split_binding(text: str, words: list[Word]) -> tuple[str | None, list[Word], int]:
+    """`NAME = cmd …` or `NAME= cmd …` → (the name as typed, the command's words, where
+    the `=` ends); (None, words, 0) when the words bind nothing. The one reading of a
+    binding: the parser checks the name, the scanner (`!` after it), completion and
+    highlighting only skip it."""
+    if not words:
+        return None, words, 0
+    first = words[0]
+    source = text[first.start : first.end]
+    if len(words) > 1 and text[words[1].start : words[1].end] == "=":
+        return source, words[2:], words[1].end
+    if source.endswith("=") and source.count("=") == 1 and source == first.value and len(source) > 1:
+        return source[:-1], words[1:], first.end
+    return None, words, 0
 
 
 def error_at(text: str, offset: int, message: str) -> ParseError:
@@ -127,10 +149,8 @@ class _Scan:
             return True
         if not self.first_stage or len(self.stage) > 2:
             return False  # (checked first, so a long line of `!` words stays linear)
-        values = [w.value for w in self.stage]
-        if len(values) == 2 and values[1] == "=" and _NAME.match(values[0]):
-            return True
-        return len(values) == 1 and values[0].endswith("=") and bool(_NAME.match(values[0][:-1]))
+        name, rest, _ = split_binding(self.text, self.stage)
+        return name is not None and not rest and is_name(name)
 
     def fail(self, offset: int, message: str) -> None:
         if self.strict:

@@ -6,12 +6,10 @@ its leading `replicate` (the catalog drops it) and alias expansion happens later
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from rshell.grammar.lexer import Token, Word, error_at, tokenize
+from rshell.grammar.lexer import Token, Word, error_at, is_name, split_binding, tokenize
 
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _NAME_RULE = "a name is unquoted letters, digits and _, not starting with a digit"
 
 
@@ -81,27 +79,12 @@ def _empty_stage(text: str, pipes: list[int], index: int) -> None:
     raise error_at(text, pipes[-1], "nothing after '|' (a pipe needs a command on its right)")
 
 
-def split_binding(text: str, words: list[Word]) -> tuple[str | None, list[Word], int]:
-    """`NAME = cmd …` or `NAME= cmd …` → (the name as typed, the command's words, where
-    the `=` ends); (None, words, 0) when the words bind nothing. The one reading of a
-    binding: the parser checks the name, completion and highlighting only skip it."""
-    if not words:
-        return None, words, 0
-    first = words[0]
-    source = text[first.start : first.end]
-    if len(words) > 1 and text[words[1].start : words[1].end] == "=":
-        return source, words[2:], words[1].end
-    if source.endswith("=") and source.count("=") == 1 and source == first.value and len(source) > 1:
-        return source[:-1], words[1:], first.end
-    return None, words, 0
-
-
 def _assignment(text: str, words: list[Word], pipes: list[int]) -> tuple[str | None, list[Word]]:
     """Split `NAME = cmd …` or `NAME= cmd …` into the name and the command's words."""
     name, rest, eq_end = split_binding(text, words)
     if name is None:
         return None, words
-    if not NAME_RE.match(name):
+    if not is_name(name):
         raise error_at(text, words[0].start, f"bad name {name!r} before '=' ({_NAME_RULE})")
     if name == "_":
         raise error_at(text, words[0].start, "'_' is always the last result; bind to another name")

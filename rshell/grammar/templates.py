@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rshell.errors import ParseError, UsageError
-from rshell.grammar.lexer import Word
+from rshell.grammar.lexer import NAME, Word
 
 Segment = str | int
 Lookup = Callable[[str | None], Any]
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENT = NAME
 _INT = re.compile(r"-?[0-9]+")
 _MAX_KEYS_SHOWN = 20
 

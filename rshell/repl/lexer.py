@@ -28,8 +28,7 @@ from pygments.token import (
 
 from rshell.commands import catalog
 from rshell.commands.resolver import read_head
-from rshell.grammar.lexer import partial_stages
-from rshell.grammar.parser import split_binding
+from rshell.grammar.lexer import partial_stages, split_binding
 
 # Token types, named for what they mean in rshell (and styled by pygments' defaults).
 COMMAND = Keyword
@@ -88,10 +87,8 @@ class RshellLexer(RegexLexer):
             (r";", Punctuation),
             (r"\|", Operator),
             (r"(replicate)(\s+)", bygroups(COMMAND, Whitespace)),
-            (
-                r"([A-Za-z_]\w*)([ \t]*)(=)(?=\s|$)",
-                bygroups(VARIABLE, Whitespace, Operator),
-            ),  # as split_binding reads it
+            # `NAME = ` / `NAME= `, as grammar.lexer.split_binding reads a binding
+            (r"([A-Za-z_]\w*)([ \t]*)(=)(?=\s|$)", bygroups(VARIABLE, Whitespace, Operator)),
             (r"(!)([^;|\n]*)", bygroups(Operator, SHELL)),
             (words(_group_words(), suffix=_WORD_END), COMMAND, "sub"),
             (words(_single_words(), suffix=_WORD_END), COMMAND, "args"),

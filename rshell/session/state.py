@@ -5,15 +5,12 @@ Pure data and look-ups; persistence lives in `store`, the token in `credentials`
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from rshell.client.fields import TERMINAL_STATUSES, run_kind
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
-
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 _SWITCH_WORDS = {
     "on": True,

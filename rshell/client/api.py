@@ -11,7 +11,6 @@ API cannot be reached after retries). The client knows nothing about terminals.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -121,10 +120,6 @@ class ReplicateClient:
 
     def __repr__(self) -> str:
         return f"ReplicateClient(base_url={self.base_url!r})"
-
-    @property
-    def has_token(self) -> bool:
-        return self._token is not None
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -605,12 +600,3 @@ async def _read_capped(response: httpx.Response, limit: int, secret: str | None 
     except httpx.TransportError as exc:
         raise problems.network_error(str(response.request.url), exc, secret) from None
     return b"".join(chunks)
-
-
-def client_from_env(env: dict[str, str] | None = None, **kwargs: Any) -> ReplicateClient:
-    """A client for the token and base URL the environment and hosts file name."""
-    from rshell.session.credentials import load_token, resolve_base_url
-
-    source = os.environ if env is None else env
-    base_url = resolve_base_url(source)
-    return ReplicateClient(load_token(base_url, source), base_url, **kwargs)

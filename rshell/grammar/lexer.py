@@ -36,10 +36,6 @@ class Word:
     literal: tuple[tuple[int, int], ...] = ()  # spans of `value` never substituted
     open_quote: str | None = None  # only from partial_words: the quote char left open
 
-    def is_literal(self, index: int) -> bool:
-        """Whether value[index] came from single quotes or a backslash escape."""
-        return any(a <= index < b for a, b in self.literal)
-
 
 @dataclass(frozen=True)
 class Token:

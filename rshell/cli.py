@@ -236,6 +236,7 @@ def _print_error(error: RshellError) -> None:
 
 
 async def _run(opts: Options) -> int:
+    from rshell.commands.context import Environment
     from rshell.executor import Executor, read_stdin_json
     from rshell.rendering.output import Output
 
@@ -255,7 +256,7 @@ async def _run(opts: Options) -> int:
         read_piped=(lambda: read_stdin_json()) if argv_mode and not sys.stdin.isatty() else None,
         base_url=api.base_url,
         debug=opts.debug,
-        extra={"make_client": api.make_with_token, "token_source": api.token_source, "secrets": api.secrets},
+        env=Environment(make_client=api.make_with_token, token_source=api.token_source, secrets=api.secrets),
     )
     if persist:
         executor.on_statement = lambda _stmt, _code: _save_session(session, api.secrets())

@@ -14,11 +14,12 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rshell.commands import catalog
 from rshell.commands.arguments import parse_args
-from rshell.commands.context import Context, Result
+from rshell.commands.context import Context, Environment, Result
 from rshell.commands.resolver import command_of, resolve
 from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, DryRunStop, Interrupted, RshellError, UsageError
 from rshell.grammar.lexer import Word, quote
@@ -48,7 +49,7 @@ class Executor:
         read_piped: Callable[[], Any] | None = None,
         base_url: str = "",
         debug: bool = False,
-        extra: dict[str, Any] | None = None,
+        env: Environment | None = None,
     ) -> None:
         self.session = session
         self.out = out
@@ -60,7 +61,7 @@ class Executor:
         self._read_piped = read_piped
         self.base_url = base_url
         self.debug = debug
-        self.extra = extra or {}
+        self.env = replace(env or Environment(), base_url=base_url, request_exit=self._request_exit)
         self.exit_requested = False
         self._in_statement = False
         self._account: str | None = None
@@ -76,6 +77,9 @@ class Executor:
             if getattr(self._client, "on_retry", False) is None:
                 self._client.on_retry = self._announce_retry  # SPEC 8: a wait before a retry is said
         return self._client
+
+    def _request_exit(self) -> None:
+        self.exit_requested = True
 
     def _announce_retry(self, message: str) -> None:
         """A wait before a retry, on stderr, while a statement runs; background lookups
@@ -224,7 +228,7 @@ class Executor:
             dry_run=self.dry_run,
             interactive=self.interactive,
             run_script=self.run_text,
-            extra={"executor": self, "base_url": self.base_url, **self.extra},
+            env=self.env,
         )
         self._in_statement = True
         try:

@@ -20,7 +20,7 @@ import respx
 from rshell.client.api import ReplicateClient
 from rshell.commands import catalog
 from rshell.commands.arguments import ParsedArgs, parse_args
-from rshell.commands.context import Context, Result
+from rshell.commands.context import Context, Environment, Result
 from rshell.executor import load_handler
 from rshell.rendering.output import Output
 from rshell.session.state import Session
@@ -50,8 +50,8 @@ class Harness:
         return self.clients[0]
 
     def context(self) -> Context:
-        extra = {"base_url": self.base_url, **self.extra}
-        return Context(self.session, self.out, self._client, dry_run=self.dry_run, extra=extra)
+        env = Environment(**{"base_url": self.base_url, **self.extra})
+        return Context(self.session, self.out, self._client, dry_run=self.dry_run, env=env)
 
     def run(self, line: str) -> Result:
         """Parse `line` as the executor would and run its handler to completion."""

@@ -16,6 +16,7 @@ import yaml
 from handler_support import BASE, TOKEN, Harness
 
 from rshell.client.api import ReplicateClient
+from rshell.commands.context import Environment
 from rshell.errors import AuthError, UsageError
 from rshell.executor import Executor
 from rshell.rendering.output import Output
@@ -120,7 +121,7 @@ def test_login_through_the_executor_prints_no_token(api, config):
         Output(stdout, stderr, json_mode=False),
         lambda: ReplicateClient(None, BASE),
         base_url=BASE,
-        extra={"stdin": io.StringIO(NEW_TOKEN + "\n"), "make_client": lambda token: ReplicateClient(token, BASE)},
+        env=Environment(stdin=io.StringIO(NEW_TOKEN + "\n"), make_client=lambda token: ReplicateClient(token, BASE)),
     )
 
     async def go() -> int:

@@ -4,10 +4,10 @@ The token is read with hidden input (or one line of stdin), checked against
 `GET /v1/account` with a client made for that token alone, and only then saved.
 No message, result or error here ever contains it.
 
-Reads from `ctx.extra` (provided by the executor): `make_client(token)` → a
+Reads `ctx.env` (the executor's `Environment`): `make_client(token)` → a
 ReplicateClient for that token, `base_url` (the API the session talks to) and
 `token_source` (a description that overrides the credentials' own, e.g. for the
-local sandbox). Tests may add `read_secret(prompt)` and `stdin`.
+local sandbox). Tests may set `read_secret(prompt)` and `stdin`.
 """
 
 from __future__ import annotations
@@ -31,18 +31,16 @@ TOKEN_HINT = "create one at https://replicate.com/account/api-tokens"
 
 
 def _base_url(ctx: Context) -> str:
-    url = ctx.extra.get("base_url")
-    if url:
-        return str(url)
+    if ctx.env.base_url:
+        return ctx.env.base_url
     from rshell.session.credentials import resolve_base_url
 
     return resolve_base_url()
 
 
 def _client_for(ctx: Context, token: str) -> ReplicateClient:
-    make: Callable[[str], ReplicateClient] | None = ctx.extra.get("make_client")
-    if make is not None:
-        return make(token)
+    if ctx.env.make_client is not None:
+        return ctx.env.make_client(token)
     from rshell.client.api import ReplicateClient
 
     return ReplicateClient(token, _base_url(ctx))
@@ -50,7 +48,7 @@ def _client_for(ctx: Context, token: str) -> ReplicateClient:
 
 def read_token(ctx: Context, from_stdin: bool) -> str:
     """The token from one line of stdin, or typed with hidden input on a terminal."""
-    stdin: IO[str] = ctx.extra.get("stdin") or sys.stdin
+    stdin: IO[str] = ctx.env.stdin or sys.stdin
     if from_stdin:
         token = stdin.readline()
     else:
@@ -58,7 +56,7 @@ def read_token(ctx: Context, from_stdin: bool) -> str:
             raise UsageError(
                 "no terminal to type the token into", "pipe it in: rshell auth login --token-stdin < token.txt"
             )
-        reader: Callable[[str], str] = ctx.extra.get("read_secret") or getpass.getpass
+        reader: Callable[[str], str] = ctx.env.read_secret or getpass.getpass
         try:
             token = reader(PROMPT)
         except EOFError:
@@ -117,7 +115,7 @@ async def status(ctx: Context, args: ParsedArgs) -> Result:
     from rshell.session.credentials import token_source
 
     base_url = _base_url(ctx)
-    source = ctx.extra.get("token_source") or token_source(base_url)
+    source = ctx.env.token_source or token_source(base_url)
     if not source:
         raise AuthError("not logged in: no API token", "run `auth login`, or set REPLICATE_API_TOKEN")
     client = await ctx.client()

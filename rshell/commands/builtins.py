@@ -169,8 +169,7 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
 
 def session_secrets(ctx: Context) -> tuple[str, ...]:
     """The tokens this session uses (the entry point knows them), to keep out of files."""
-    known = ctx.extra.get("secrets")
-    return tuple(known()) if callable(known) else ()
+    return ctx.env.secrets() if ctx.env.secrets is not None else ()
 
 
 def _quote(text: str) -> str:
@@ -234,10 +233,10 @@ async def set_(ctx: Context, args: ParsedArgs) -> Result:
 async def status(ctx: Context, args: ParsedArgs) -> Result:
     """Host, where the token comes from (never the token), session and activity."""
     session = ctx.session
-    base_url = ctx.extra.get("base_url") or ""
+    base_url = ctx.env.base_url
     data: dict[str, Any] = {
         "host": base_url,
-        "token": ctx.extra.get("token_source") or _token_source(base_url),
+        "token": ctx.env.token_source or _token_source(base_url),
         "session": session.name,
         "variables": len(session.variables),
         "in_flight": list(session.in_flight),
@@ -257,9 +256,8 @@ def _token_source(base_url: str) -> str:
 
 
 async def exit_(ctx: Context, args: ParsedArgs) -> Result:
-    executor = ctx.extra.get("executor")
-    if executor is not None:
-        executor.exit_requested = True
+    if ctx.env.request_exit is not None:
+        ctx.env.request_exit()
     return Result(bind=False)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -37,6 +37,20 @@ class Result:
     plain: str | None = None  # printed as-is instead of JSON (a README's Markdown off a terminal)
 
 
+@dataclass(frozen=True)
+class Environment:
+    """What a handler may know of the process around it, beyond the session: typed,
+    so no handler reaches into the executor or the entry point."""
+
+    base_url: str = ""  # the API the executor talks to ("" when not configured)
+    stdin: IO[str] | None = None  # where `auth login --token-stdin` reads (None: sys.stdin)
+    read_secret: Callable[[str], str] | None = None  # hidden input (None: getpass)
+    make_client: Callable[[str], ReplicateClient] | None = None  # a client for a new token
+    token_source: str | None = None  # where the token comes from, in words (never the token)
+    secrets: Callable[[], tuple[str, ...]] | None = None  # the tokens in use, to keep out of files
+    request_exit: Callable[[], None] | None = None  # `exit`: stop after this statement
+
+
 @dataclass
 class Context:
     session: Session
@@ -46,7 +60,7 @@ class Context:
     dry_run: bool = False
     interactive: bool = False  # True in the REPL
     run_script: Callable[..., Awaitable[int]] | None = None  # for `source`
-    extra: dict[str, Any] = field(default_factory=dict)
+    env: Environment = field(default_factory=Environment)
 
     async def client(self) -> ReplicateClient:
         return await self.get_client()

@@ -315,7 +315,7 @@ def site_url(ctx: Context, *segments: str) -> str:
     """The web page of an object the API gives no URL for (an account, a deployment)."""
     from rshell.client.urls import web_url
 
-    return web_url(str(ctx.extra.get("base_url") or ""), *segments)
+    return web_url(ctx.env.base_url, *segments)
 
 
 def open_web(ctx: Context, url: str | None) -> None:

@@ -352,17 +352,19 @@ def test_what_fits_at_the_cursor(line: str, kind: str, prefix: str, start: int) 
 
 def test_the_model_and_the_given_keys_are_known_to_the_input_want() -> None:
     (want,) = context.analyse("stream a/b:v1 x=1 y=2 ", Session())
-    assert (want.kind, want.model, want.given, want.separator) == (
+    assert isinstance(want, context.InputKey)
+    assert (want.kind, want.site.model, want.given, want.site.separator) == (
         context.INPUT_KEY,
         "a/b:v1",
         frozenset({"x", "y"}),
         "=",
     )
-    assert want.command is not None and want.command.name == "prediction create"
+    assert want.site.command is not None and want.site.command.name == "prediction create"
     # as the argument parser does, a word holding the separator is an input
     (want,) = context.analyse("stream a/b --separator : x:1 y:2 ", Session())
-    assert (want.kind, want.model, want.given, want.separator) == (context.INPUT_KEY, "a/b", frozenset({"x", "y"}), ":")
-    assert want.command is not None and want.command.name == "prediction create"
+    assert isinstance(want, context.InputKey)
+    assert (want.site.model, want.given, want.site.separator) == ("a/b", frozenset({"x", "y"}), ":")
+    assert want.site.command is not None and want.site.command.name == "prediction create"
 
 
 def test_recent_models_are_read_from_model_arguments_only() -> None:

@@ -26,7 +26,7 @@ def _api(sandbox: Any) -> tuple[str, str]:
     return sandbox.url, sandbox.token
 
 
-def _want(line: str, session: Session) -> context.Want:
+def _want(line: str, session: Session) -> Any:
     (want,) = context.analyse(line, session)
     return want
 
@@ -40,7 +40,7 @@ def test_a_pinned_model_is_not_an_input_with_a_colon_separator(sandbox: Any) -> 
     session = Session()
     version = rsh("model show rshell/pixels", api=_api(sandbox)).json["latest_version"]["id"]
     want = _want(f"run --separator : rshell/pixels:{version} pro", session)
-    assert (want.kind, want.model, want.separator) == (context.INPUT_KEY, f"rshell/pixels:{version}", ":")
+    assert (want.kind, want.site.model, want.site.separator) == (context.INPUT_KEY, f"rshell/pixels:{version}", ":")
     ran = rsh(f"run --separator : rshell/pixels:{version} prompt:hello", session=session, api=_api(sandbox))
     assert ran.code == 0, ran.stderr
     assert ran.json["input"]["prompt"] == "hello"
@@ -58,14 +58,14 @@ def test_tolerant_and_strict_parses_split_the_same_words() -> None:
 def test_a_user_alias_after_replicate(sandbox: Any) -> None:
     session = Session(aliases={"e": "run rshell/echo"})
     want = _want("replicate e te", session)
-    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    assert (want.kind, want.site.model) == (context.INPUT_KEY, "rshell/echo")
     assert "hi there" in _echoed(rsh("replicate e text='hi there'", session=session, api=_api(sandbox)))
 
 
 def test_an_alias_that_says_replicate(sandbox: Any) -> None:
     session = Session(aliases={"e": "replicate run rshell/echo"})
     want = _want("e te", session)
-    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    assert (want.kind, want.site.model) == (context.INPUT_KEY, "rshell/echo")
     assert "yo" in _echoed(rsh("e text=yo", session=session, api=_api(sandbox)))
 
 
@@ -73,15 +73,15 @@ def test_an_alias_that_says_replicate(sandbox: Any) -> None:
 def test_command_aliases(spelling: str, sandbox: Any) -> None:
     session = Session()
     want = _want(f"{spelling} rshell/echo te", session)
-    assert want.command is not None and want.command.path == ("prediction", "create")
-    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    assert want.site.command is not None and want.site.command.path == ("prediction", "create")
+    assert (want.kind, want.site.model) == (context.INPUT_KEY, "rshell/echo")
     assert "ok" in _echoed(rsh(f"{spelling} rshell/echo text=ok", session=session, api=_api(sandbox)))
 
 
 def test_a_number_after_wait_is_its_value_not_the_model(sandbox: Any) -> None:
     session = Session()
     want = _want("run --wait 5 rshell/echo te", session)
-    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    assert (want.kind, want.site.model) == (context.INPUT_KEY, "rshell/echo")
     assert "five" in _echoed(rsh("run --wait 5 rshell/echo text=five", session=session, api=_api(sandbox)))
 
 
@@ -93,14 +93,14 @@ def test_a_flag_waiting_for_its_value() -> None:
     bad = rsh("run rshell/echo --file-encoding")
     assert (bad.code, "--file-encoding needs a value" in bad.stderr) == (2, True)
     given = _want("run rshell/echo --file-encoding data te", session)
-    assert (given.kind, given.model) == (context.INPUT_KEY, "rshell/echo")
+    assert (given.kind, given.site.model) == (context.INPUT_KEY, "rshell/echo")
 
 
 @pytest.mark.parametrize("binding", ["img = ", "img= "])
 def test_a_binding_is_not_the_command(binding: str, sandbox: Any) -> None:
     session = Session(aliases={"e": "run rshell/echo"})
     want = _want(f"{binding}replicate e te", session)
-    assert (want.kind, want.model) == (context.INPUT_KEY, "rshell/echo")
+    assert (want.kind, want.site.model) == (context.INPUT_KEY, "rshell/echo")
     ran = rsh(f"{binding}replicate e text=bound", session=session, api=_api(sandbox))
     assert ran.code == 0, ran.stderr
     assert "bound" in str(session.variables["img"]["output"])

@@ -1,18 +1,20 @@
-"""What fits at the cursor: from the partial line to a list of `Want`s.
+"""What fits at the cursor: from the partial line to a list of typed `Suggestion`s.
 
 Like pgcli's `suggest_type`, this knows nothing of the cache or the API: it reads the
-words of the current statement (the grammar's `partial_words`) and the command
-declarations of the catalog, and says "a model name goes here", "an input key of
-stability-ai/sdxl goes here, except prompt", "a value of --template goes here". The
-engine turns each want into candidates. Command names are never hard-coded here:
-every command, alias, flag and completion source comes from the catalog.
+words of the current statement (the grammar's `partial_words`) the way the executor
+does (the resolver finds the command, `parse_args(tolerant=True)` reads its
+arguments) and says "a model name goes here", "an input key of stability-ai/sdxl
+goes here, except prompt", "a value of --template goes here", one suggestion type
+each. The engine turns each suggestion into candidates. Command names are never
+hard-coded here: every command, alias, flag and completion source comes from the
+catalog.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
 from rshell.commands.arguments import ParsedArgs, is_input, parse_args
 from rshell.commands.registry import Arg, Command, Flag
@@ -21,7 +23,7 @@ from rshell.grammar.lexer import Word
 from rshell.grammar.parser import split_binding
 from rshell.session.state import Session
 
-# Want kinds, each answered by the engine.
+# Suggestion kinds (each class's `kind`), for logs and tests.
 COMMAND = "command"  # the first word: commands, groups, aliases
 SUBCOMMAND = "subcommand"  # the word after a group: `model sc` → schema
 FLAG = "flag"  # a `--flag` of the command not given yet
@@ -47,26 +49,91 @@ class Token:
 
 
 @dataclass(frozen=True)
-class Want:
-    """One kind of thing that fits at the cursor.
+class Site:
+    """What the line runs, for the suggestions that depend on it (pgcli's scope)."""
+
+    command: Command | None = None
+    model: str | None = None  # the model reference typed (or, for `{{.`, piped in)
+    deployment: str | None = None  # `--deployment owner/name`: its inputs stand in for a model's
+    words: tuple[str, ...] = ()  # positionals typed before the cursor
+    separator: str = "="
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One kind of thing that fits at the cursor (pgcli's suggestion types).
 
     `prefix` is what was typed of it (unquoted) and `start` (<= 0) where its raw text
     begins relative to the cursor; completions replace from there.
     """
 
-    kind: str
     prefix: str
     start: int
+    kind: ClassVar[str] = ""
+
+
+@dataclass(frozen=True)
+class CommandName(Suggestion):
+    kind: ClassVar[str] = COMMAND
+
+
+@dataclass(frozen=True)
+class Subcommand(Suggestion):
+    group: str = ""
+    kind: ClassVar[str] = SUBCOMMAND
+
+
+@dataclass(frozen=True)
+class FlagName(Suggestion):
     command: Command | None = None
-    source: str | None = None  # for SOURCE / FLAG_VALUE: a COMPLETION_SOURCES name
+    given: frozenset[str] = frozenset()  # dests of the flags already given
+    kind: ClassVar[str] = FLAG
+
+
+@dataclass(frozen=True)
+class FlagValue(Suggestion):
     flag: Flag | None = None
-    model: str | None = None  # the model reference typed in the line, if any
-    key: str | None = None  # the input key whose value is being typed
-    deployment: str | None = None  # `--deployment owner/name`: its inputs stand in for a model's
-    given: frozenset[str] = frozenset()  # flag dests or input keys already in the line
-    sigil: str = ""  # VARIABLE: "$", "{{" or "" (a bare name argument)
-    words: tuple[str, ...] = field(default=(), compare=False)  # positionals typed before
-    separator: str = "="
+    command: Command | None = None
+    kind: ClassVar[str] = FLAG_VALUE
+
+
+@dataclass(frozen=True)
+class SourceValue(Suggestion):
+    source: str = ""  # a name in completion/sources.py, or "option_value"
+    site: Site = Site()
+    kind: ClassVar[str] = SOURCE
+
+
+@dataclass(frozen=True)
+class Version(Suggestion):
+    model: str = ""
+    kind: ClassVar[str] = VERSION
+
+
+@dataclass(frozen=True)
+class InputKey(Suggestion):
+    site: Site = Site()
+    given: frozenset[str] = frozenset()  # input keys already given
+    kind: ClassVar[str] = INPUT_KEY
+
+
+@dataclass(frozen=True)
+class InputValue(Suggestion):
+    site: Site = Site()
+    key: str = ""
+    kind: ClassVar[str] = INPUT_VALUE
+
+
+@dataclass(frozen=True)
+class LocalPath(Suggestion):
+    kind: ClassVar[str] = PATH
+
+
+@dataclass(frozen=True)
+class Variable(Suggestion):
+    sigil: str = ""  # "$", "{{" or "" (a bare name argument)
+    site: Site = Site()  # for `{{.…`: the stage piped in
+    kind: ClassVar[str] = VARIABLE
 
 
 def tokens(text_before_cursor: str) -> list[Token]:
@@ -76,7 +143,7 @@ def tokens(text_before_cursor: str) -> list[Token]:
     return [Token(w.value, w.start, w.open_quote) for w in partial_words(text_before_cursor)]
 
 
-def analyse(text_before_cursor: str, session: Session) -> list[Want]:
+def analyse(text_before_cursor: str, session: Session) -> list[Suggestion]:
     """Everything that may go at the cursor, most specific first."""
     from rshell.grammar.lexer import partial_words
 
@@ -97,33 +164,32 @@ def analyse(text_before_cursor: str, session: Session) -> list[Want]:
         return []
     head = read_head(prev, session.aliases)
     if head.empty:
-        return [Want(COMMAND, cur.text, -len(raw))]
+        return [CommandName(cur.text, -len(raw))]
     if head.group is not None:
-        return [Want(SUBCOMMAND, cur.text, -len(raw), source=head.group)]
+        return [Subcommand(cur.text, -len(raw), group=head.group)]
     if head.command is None:
         return []
     parsed = parse_args(head.command, [w.value for w in head.rest], session.options, tolerant=True)
     return _arguments(parsed, cur, raw)
 
 
-def _arguments(parsed: ParsedArgs, cur: Token, raw: str) -> list[Want]:
+def _arguments(parsed: ParsedArgs, cur: Token, raw: str) -> list[Suggestion]:
     command = parsed.command
-    base: dict[str, Any] = {"command": command, "words": tuple(parsed.positionals), "separator": parsed.separator}
     if parsed.pending is not None:
-        return [_flag_value(parsed.pending, cur.text, -len(raw), base)]
+        return [_flag_value(parsed.pending, cur.text, -len(raw), command)]
     text = cur.text
     if text.startswith("--") and "=" in text:
         name, _, value = text.partition("=")
         flag = command.flag(name)
         if flag is None or not flag.takes_value:
             return []
-        return [_flag_value(flag, value, _after(raw, "="), base)]
+        return [_flag_value(flag, value, _after(raw, "="), command)]
     if text.startswith("-"):
-        return [Want(FLAG, text, -len(raw), given=frozenset(parsed.dests), **base)]
-    return _positional(parsed, cur, raw, base)
+        return [FlagName(text, -len(raw), command=command, given=frozenset(parsed.dests))]
+    return _positional(parsed, cur, raw)
 
 
-def _positional(parsed: ParsedArgs, cur: Token, raw: str, base: dict[str, Any]) -> list[Want]:
+def _positional(parsed: ParsedArgs, cur: Token, raw: str) -> list[Suggestion]:
     command, text, sep = parsed.command, cur.text, parsed.separator
     takes_inputs = any(a.inputs for a in command.args)
     slots = [a for a in command.args if not a.inputs][len(parsed.positionals) :]
@@ -131,18 +197,20 @@ def _positional(parsed: ParsedArgs, cur: Token, raw: str, base: dict[str, Any]) 
     model = models[0] if models else None
     deployment = next(iter(parsed.sourced("deployment")), None) if takes_inputs else None
     if deployment is not None and model is None:  # a deployment runs instead of a model
-        base["deployment"] = deployment
         slots = [a for a in slots if a.complete != "model"]
+    else:
+        deployment = None
+    site = Site(command, model, deployment, tuple(parsed.positionals), sep)
     if takes_inputs and is_input(text, sep):
         key, value = text.split(sep, 1)
-        return [_input_value(key, value, _after(raw, sep), model, base)]
+        return [_input_value(key, value, _after(raw, sep), site)]
     if slots:
         if slots[0].complete is None and parsed.positionals and _previous_source(parsed) == "option":
-            return [Want(SOURCE, text, -len(raw), source="option_value", **base)]
-        return _slot(slots[0], cur, raw, base)
+            return [SourceValue(text, -len(raw), source="option_value", site=site)]
+        return _slot(slots[0], cur, raw, site)
     if takes_inputs:
-        return [Want(INPUT_KEY, text, -len(raw), model=model, given=frozenset(parsed.keys), **base)]
-    return [Want(FLAG, text, -len(raw), given=frozenset(parsed.dests), **base)]
+        return [InputKey(text, -len(raw), site=site, given=frozenset(parsed.keys))]
+    return [FlagName(text, -len(raw), command=command, given=frozenset(parsed.dests))]
 
 
 def _previous_source(parsed: ParsedArgs) -> str | None:
@@ -151,32 +219,31 @@ def _previous_source(parsed: ParsedArgs) -> str | None:
     return slots[len(parsed.positionals) - 1].complete if parsed.positionals else None
 
 
-def _slot(slot: Arg, cur: Token, raw: str, base: dict[str, Any]) -> list[Want]:
+def _slot(slot: Arg, cur: Token, raw: str, site: Site) -> list[Suggestion]:
     """A positional argument: by its completion source (paths, models, versions, …)."""
     source = slot.complete
     if source is None:
         return []
     if source == "path":
-        return [Want(PATH, cur.text, -len(raw), **base)]
+        return [LocalPath(cur.text, -len(raw))]
     if source == "variable":
-        return [Want(VARIABLE, cur.text, -len(raw), sigil="", **base)]
+        return [Variable(cur.text, -len(raw), sigil="")]
     if source == "model" and ":" in cur.text:
         model, _, version = cur.text.partition(":")
-        return [Want(VERSION, version, _after(raw, ":"), model=model, **base)]
-    return [Want(SOURCE, cur.text, -len(raw), source=source, **base)]
+        return [Version(version, _after(raw, ":"), model=model)]
+    return [SourceValue(cur.text, -len(raw), source=source, site=site)]
 
 
-def _flag_value(flag: Flag, prefix: str, start: int, base: dict[str, Any]) -> Want:
-    source = flag.complete
-    if source == "path":
-        return Want(PATH, prefix, start, flag=flag, **base)
-    return Want(FLAG_VALUE, prefix, start, flag=flag, source=source, **base)
+def _flag_value(flag: Flag, prefix: str, start: int, command: Command) -> Suggestion:
+    if flag.complete == "path":
+        return LocalPath(prefix, start)
+    return FlagValue(prefix, start, flag=flag, command=command)
 
 
-def _input_value(key: str, value: str, start: int, model: str | None, base: dict[str, Any]) -> Want:
+def _input_value(key: str, value: str, start: int, site: Site) -> Suggestion:
     if value.startswith("@"):
-        return Want(PATH, value[1:], start + 1, key=key, model=model, **base)
-    return Want(INPUT_VALUE, value, start, key=key, model=model, **base)
+        return LocalPath(value[1:], start + 1)
+    return InputValue(value, start, site=site, key=key)
 
 
 def _after(raw: str, delimiter: str) -> int:
@@ -185,23 +252,23 @@ def _after(raw: str, delimiter: str) -> int:
     return -(len(raw) - at - len(delimiter)) if at >= 0 else -len(raw)
 
 
-def _template_or_variable(text: str, raw: str) -> Want | None:
+def _template_or_variable(text: str, raw: str) -> Variable | None:
     """`{{ name.pa` (an unclosed template) or `$name.pa` in the word at the cursor."""
     at = text.rfind("{{")
     if at >= 0 and "}}" not in text[at:]:
         expr = _TEMPLATE_OPEN.sub("", text[at:], count=1)
         raw_at = raw.rfind("{{")
         start = -(len(raw) - raw_at - 2 - _leading_space(raw[raw_at + 2 :])) if raw_at >= 0 else -len(expr)
-        return Want(VARIABLE, expr, start, sigil="{{")
+        return Variable(expr, start, sigil="{{")
     at = text.rfind("$")
     if at >= 0 and (at == 0 or not text[at - 1].isalnum()) and _DOLLAR.fullmatch(text[at:]):
         raw_at = raw.rfind("$")
         start = -(len(raw) - raw_at) if raw_at >= 0 else -(len(text) - at)
-        return Want(VARIABLE, text[at + 1 :], start, sigil="$")
+        return Variable(text[at + 1 :], start, sigil="$")
     return None
 
 
-def _piped_into(want: Want, text: str, session: Session) -> Want:
+def _piped_into(want: Variable, text: str, session: Session) -> Variable:
     """`{{.…` reads the stage piped in: say which command (and model) that stage runs."""
     if want.sigil != "{{" or not want.prefix.startswith("."):
         return want
@@ -213,7 +280,7 @@ def _piped_into(want: Want, text: str, session: Session) -> Want:
         return want
     parsed = parse_args(head.command, [w.value for w in head.rest], session.options, tolerant=True)
     models = parsed.sourced("model")
-    return replace(want, command=head.command, model=models[0] if models else None)
+    return replace(want, site=Site(head.command, models[0] if models else None))
 
 
 def _leading_space(s: str) -> int:

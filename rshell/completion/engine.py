@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rshell.commands import catalog
 from rshell.commands.arguments import parse_args
@@ -21,7 +22,20 @@ from rshell.commands.resolver import read_head
 from rshell.completion import context as ctx
 from rshell.completion import inputs, paths, sources, variables
 from rshell.completion.cache import CompletionCache
-from rshell.completion.context import Want
+from rshell.completion.context import (
+    CommandName,
+    FlagName,
+    FlagValue,
+    InputKey,
+    InputValue,
+    LocalPath,
+    Site,
+    SourceValue,
+    Subcommand,
+    Suggestion,
+    Variable,
+    Version,
+)
 from rshell.completion.matcher import Candidate, rank
 from rshell.completion.meta import join, one_line
 from rshell.completion.refresher import Refresher
@@ -79,17 +93,17 @@ class CompletionEngine:
         self.refresher = refresher
         self.cwd = cwd  # where relative paths are listed (None: the process's cwd)
         self._recent_memo: tuple[tuple[int, int], list[str]] = ((-1, -1), [])
-        self._answers: dict[str, Callable[[Want], list[Candidate]]] = {
-            ctx.COMMAND: self._commands,
-            ctx.SUBCOMMAND: self._subcommands,
-            ctx.FLAG: self._flags,
-            ctx.FLAG_VALUE: self._flag_values,
-            ctx.SOURCE: self._source,
-            ctx.VERSION: self._versions,
-            ctx.INPUT_KEY: self._input_keys,
-            ctx.INPUT_VALUE: self._input_values,
-            ctx.PATH: self._paths,
-            ctx.VARIABLE: self._variables,
+        self._answers: dict[type[Suggestion], Callable[[Any], list[Candidate]]] = {
+            CommandName: self._commands,
+            Subcommand: self._subcommands,
+            FlagName: self._flags,
+            FlagValue: self._flag_values,
+            SourceValue: self._source,
+            Version: self._versions,
+            InputKey: self._input_keys,
+            InputValue: self._input_values,
+            LocalPath: self._paths,
+            Variable: self._variables,
         }
 
     def complete(self, text_before_cursor: str) -> list[Completion]:
@@ -103,7 +117,7 @@ class CompletionEngine:
         seen: set[tuple[str, int]] = set()
         for want in wants:
             try:
-                answer = self._answers[want.kind](want)
+                answer = self._answers[type(want)](want)
             except Exception:
                 log.debug("completion of %s failed", want.kind, exc_info=True)
                 continue
@@ -119,26 +133,26 @@ class CompletionEngine:
             self.refresher.want(kind, key)
 
     @staticmethod
-    def _insert(want: Want, text: str) -> str:
+    def _insert(want: Suggestion, text: str) -> str:
         """The text as typed into the line: values quoted, `$` kept."""
-        if want.kind == ctx.VARIABLE:
+        if isinstance(want, Variable):
             return want.sigil + text if want.sigil == "$" else text
-        if want.kind == ctx.PATH:
+        if isinstance(want, LocalPath):
             return paths.insertable(text)
-        if want.kind in (ctx.INPUT_VALUE, ctx.FLAG_VALUE):
+        if isinstance(want, InputValue | FlagValue):
             return quote(text)
         return text
 
     # commands and flags ------------------------------------------------------------
-    def _commands(self, want: Want) -> list[Candidate]:
+    def _commands(self, want: CommandName) -> list[Candidate]:
         user = [Candidate(name, one_line("alias: " + text)) for name, text in sorted(self.session.aliases.items())]
         return rank(want.prefix, user + list(COMMAND_POOL))
 
-    def _subcommands(self, want: Want) -> list[Candidate]:
-        group = want.source or ""
+    def _subcommands(self, want: Subcommand) -> list[Candidate]:
+        group = want.group
         return rank(want.prefix, [Candidate(c.path[1], one_line(c.help)) for c in catalog.GROUPS.get(group, [])])
 
-    def _flags(self, want: Want) -> list[Candidate]:
+    def _flags(self, want: FlagName) -> list[Candidate]:
         command = want.command
         if command is None:
             return []
@@ -147,7 +161,7 @@ class CompletionEngine:
         ]
         return rank(want.prefix, pool, fuzzy=False)
 
-    def _flag_values(self, want: Want) -> list[Candidate]:
+    def _flag_values(self, want: FlagValue) -> list[Candidate]:
         flag, command = want.flag, want.command
         if flag is None:
             return []
@@ -155,12 +169,12 @@ class CompletionEngine:
             default = command.defaults.get(flag.dest) if command else None
             return rank(want.prefix, [Candidate(c, "default" if c == default else None) for c in flag.choices])
         if flag.complete:
-            return self._source(Want(ctx.SOURCE, want.prefix, want.start, command=command, source=flag.complete))
+            return self._source(SourceValue(want.prefix, want.start, source=flag.complete, site=Site(command)))
         return []
 
     # positional sources ---------------------------------------------------------------
-    def _source(self, want: Want) -> list[Candidate]:
-        source = want.source or ""
+    def _source(self, want: SourceValue) -> list[Candidate]:
+        source = want.source
         if source == "model":
             return self._models(want.prefix)
         if source in sources.LISTED:
@@ -172,7 +186,7 @@ class CompletionEngine:
         if source == "option_value":
             return self._option_values(want)
         if source == "path":
-            return self._paths(want)
+            return self._paths(LocalPath(want.prefix, want.start))
         if source == "alias":
             return rank(want.prefix, [Candidate(n, one_line(t)) for n, t in sorted(self.session.aliases.items())])
         return []
@@ -188,19 +202,20 @@ class CompletionEngine:
         pool = running + pool
         return rank(prefix, pool)
 
-    def _help_topics(self, want: Want) -> list[Candidate]:
+    def _help_topics(self, want: SourceValue) -> list[Candidate]:
         """`help <command>` then `help <group> <subcommand>`."""
-        if not want.words:
+        words = want.site.words
+        if not words:
             return rank(want.prefix, list(COMMAND_POOL))
-        group = catalog.GROUP_ALIASES.get(want.words[0])
+        group = catalog.GROUP_ALIASES.get(words[0])
         if group is None:
             return []
-        return self._subcommands(Want(ctx.SUBCOMMAND, want.prefix, want.start, source=group))
+        return self._subcommands(Subcommand(want.prefix, want.start, group=group))
 
-    def _option_values(self, want: Want) -> list[Candidate]:
+    def _option_values(self, want: SourceValue) -> list[Candidate]:
         """`set OPTION <value>`: every value the option declares (on/off for a switch),
         else its current and default values; the current one is marked."""
-        option = OPTIONS.get(want.words[0] if want.words else "")
+        option = OPTIONS.get(want.site.words[0] if want.site.words else "")
         if option is None:
             return []
         current = shown(self.session.options.get(option.name, option.default))
@@ -233,7 +248,7 @@ class CompletionEngine:
             self._recent_memo = (stamp, list(dict.fromkeys(n for n in names if n)))
         return list(dict.fromkeys(self._recent_memo[1] + list(self.cache.recent_models)))
 
-    def _versions(self, want: Want) -> list[Candidate]:
+    def _versions(self, want: Version) -> list[Candidate]:
         model = want.model or ""
         if not MODEL_RE.match(model):
             return []
@@ -243,18 +258,18 @@ class CompletionEngine:
         return rank(want.prefix, pool, fuzzy=False)
 
     # inputs ----------------------------------------------------------------------------------
-    def _fields(self, want: Want) -> list[inputs.InputField]:
+    def _fields(self, site: Site) -> list[inputs.InputField]:
         """The inputs of the model in the line, asking for its schema when unknown."""
-        ref = (want.model or "").strip()
-        if not ref and want.deployment:
-            return self._deployment_fields(want.deployment, want.command)
+        ref = (site.model or "").strip()
+        if not ref and site.deployment:
+            return self._deployment_fields(site.deployment, site.command)
         pinned = VERSION_ID_RE.match(ref) is not None
         if not pinned and not MODEL_RE.match(ref):
             return []
         schema = self._schema_of(ref)
         if schema is None and not pinned:
             self._want("schema", ref)
-        return inputs.fields(schema, training=_trains(want.command))
+        return inputs.fields(schema, training=_trains(site.command))
 
     def _schema_of(self, ref: str) -> dict | None:
         """The cached schema of `owner/name`, `owner/name:version` or a version id."""
@@ -270,32 +285,32 @@ class CompletionEngine:
             self._want("deployment", name)
         return inputs.fields(self.cache.schema_for("", version) if version else None, training=_trains(command))
 
-    def _input_keys(self, want: Want) -> list[Candidate]:
-        pool = inputs.key_candidates(self._fields(want), want.given, want.separator)
+    def _input_keys(self, want: InputKey) -> list[Candidate]:
+        pool = inputs.key_candidates(self._fields(want.site), want.given, want.site.separator)
         return rank(want.prefix, pool)
 
-    def _input_values(self, want: Want) -> list[Candidate]:
-        field = next((f for f in self._fields(want) if f.name == want.key), None)
+    def _input_values(self, want: InputValue) -> list[Candidate]:
+        field = next((f for f in self._fields(want.site) if f.name == want.key), None)
         if field is None:
             return []
         return rank(want.prefix, inputs.value_candidates(field), fuzzy=False)
 
     # paths and variables ----------------------------------------------------------------
-    def _paths(self, want: Want) -> list[Candidate]:
+    def _paths(self, want: LocalPath) -> list[Candidate]:
         return paths.path_candidates(want.prefix, self.cwd)
 
-    def _variables(self, want: Want) -> list[Candidate]:
+    def _variables(self, want: Variable) -> list[Candidate]:
         if want.prefix.startswith("."):
-            return rank(want.prefix, variables.piped(want.prefix, self._piped(want)), fuzzy=False)
+            return rank(want.prefix, variables.piped(want.prefix, self._piped(want.site)), fuzzy=False)
         return rank(want.prefix, variables.candidates(want.prefix, self.session), fuzzy=False)
 
-    def _piped(self, want: Want) -> object:
+    def _piped(self, site: Site) -> object:
         """The result a `{{.…}}` will read: a run of the model piped in (shaped by its
         schema), else the last result."""
-        command = want.command
-        if command is not None and command.path in _RUNS and want.model:
-            self._fields(want)  # asks for the schema when unknown
-            schema = self._schema_of(want.model)
+        command = site.command
+        if command is not None and command.path in _RUNS and site.model:
+            self._fields(site)  # asks for the schema when unknown
+            schema = self._schema_of(site.model)
             if schema is not None:
                 return inputs.predicted(schema, training=_trains(command))
         return self.session.last

@@ -71,69 +71,65 @@ class Suggestion:
     start: int
     kind: ClassVar[str] = ""
 
+    def __init_subclass__(cls, kind: str = "", **rest: object) -> None:
+        super().__init_subclass__(**rest)
+        cls.kind = kind
+
 
 @dataclass(frozen=True)
-class CommandName(Suggestion):
-    kind: ClassVar[str] = COMMAND
+class CommandName(Suggestion, kind=COMMAND):
+    """The first word: a command, a group or an alias."""
 
 
 @dataclass(frozen=True)
-class Subcommand(Suggestion):
+class Subcommand(Suggestion, kind=SUBCOMMAND):
     group: str = ""
-    kind: ClassVar[str] = SUBCOMMAND
 
 
 @dataclass(frozen=True)
-class FlagName(Suggestion):
+class FlagName(Suggestion, kind=FLAG):
     command: Command | None = None
     given: frozenset[str] = frozenset()  # dests of the flags already given
-    kind: ClassVar[str] = FLAG
 
 
 @dataclass(frozen=True)
-class FlagValue(Suggestion):
+class FlagValue(Suggestion, kind=FLAG_VALUE):
     flag: Flag | None = None
     command: Command | None = None
-    kind: ClassVar[str] = FLAG_VALUE
 
 
 @dataclass(frozen=True)
-class SourceValue(Suggestion):
+class SourceValue(Suggestion, kind=SOURCE):
     source: str = ""  # a name in completion/sources.py, or "option_value"
     site: Site = Site()
-    kind: ClassVar[str] = SOURCE
 
 
 @dataclass(frozen=True)
-class Version(Suggestion):
+class Version(Suggestion, kind=VERSION):
     model: str = ""
-    kind: ClassVar[str] = VERSION
 
 
 @dataclass(frozen=True)
-class InputKey(Suggestion):
+class InputKey(Suggestion, kind=INPUT_KEY):
     site: Site = Site()
     given: frozenset[str] = frozenset()  # input keys already given
-    kind: ClassVar[str] = INPUT_KEY
 
 
 @dataclass(frozen=True)
-class InputValue(Suggestion):
+class InputValue(Suggestion, kind=INPUT_VALUE):
     site: Site = Site()
     key: str = ""
-    kind: ClassVar[str] = INPUT_VALUE
 
 
 @dataclass(frozen=True)
-class LocalPath(Suggestion):
-    kind: ClassVar[str] = PATH
+class LocalPath(Suggestion, kind=PATH):
+    """A local path: after `@`, or for a path argument or flag."""
 
 
 @dataclass(frozen=True)
-class Variable(Suggestion):
+class Variable(Suggestion, kind=VARIABLE):
     sigil: str = ""  # "$", "{{" or "" (a bare name argument)
     site: Site = Site()  # for `{{.…`: the stage piped in
-    kind: ClassVar[str] = VARIABLE
 
 
 def tokens(text_before_cursor: str) -> list[Token]:

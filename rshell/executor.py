@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rshell.commands import catalog
 from rshell.commands.arguments import parse_args
 from rshell.commands.context import Context, Environment, Result
-from rshell.commands.resolver import command_of, resolve
+from rshell.commands.resolver import replayed, resolve
 from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, DryRunStop, Interrupted, RshellError, UsageError
 from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import CommandNode, Statement, parse_script
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
     from rshell.session.state import Session
 
-# Builtins whose statements `save` leaves out: they only show or manage the session.
-_NOT_SAVED = {"help", "vars", "show", "history", "save", "source", "status", "exit"}
 _NO_PIPED = object()
 
 
@@ -175,8 +173,7 @@ class Executor:
     def _remember(self, statement: Statement) -> None:
         """Keep a successful statement for `save`, unless it only showed something."""
         first = statement.pipeline[0]
-        command = command_of(first.words, self.session.aliases) if first.system is None else None
-        if command is not None and command.path[0] in _NOT_SAVED:
+        if first.system is None and not replayed(first.words, self.session.aliases):
             return
         from rshell.session.store import is_secret
 

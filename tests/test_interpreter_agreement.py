@@ -258,3 +258,14 @@ def test_template_paths_complete_as_templates_read_them() -> None:
         assert rsh(f"set separator {{{{{path}}}}}", session=session).code == 0
         assert session.options["separator"] == value
     assert rsh("set separator {{img.1a.x}}", session=session).code == 2
+
+
+def test_save_writes_what_replays_however_it_was_spelled(tmp_path: Any) -> None:
+    session = Session(aliases={"h": "help"})
+    # an older session kept alias lines among its statements; the alias table is written once
+    session.statements += ["alias x='run a/b'", "replicate alias y='run c/d'", "unalias x"]
+    assert rsh("h; replicate vars; alias z='run e/f'", session=session).code == 0
+    target = tmp_path / "s.rsh"
+    assert rsh(f"save {target}", session=session).code == 0
+    lines = target.read_text().splitlines()[1:]
+    assert lines == ["alias h=help", "alias z='run e/f'"]

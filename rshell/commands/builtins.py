@@ -8,7 +8,7 @@ from typing import Any
 from rshell.atomic import write_text
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.context import Context, Result
-from rshell.errors import UsageError
+from rshell.errors import RshellError, UsageError
 from rshell.grammar.lexer import is_name
 from rshell.session.state import OPTIONS, shown
 
@@ -159,12 +159,22 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     lines += [
         f"alias {name}={_quote(text)}" for name, text in ctx.session.aliases.items() if not holds_secret(text, secrets)
     ]
-    lines += [
-        s for s in ctx.session.statements if not s.startswith(("alias ", "unalias ")) and not holds_secret(s, secrets)
-    ]
+    lines += [s for s in ctx.session.statements if _replayed(s, ctx.session.aliases) and not holds_secret(s, secrets)]
     write_script(path, "\n".join(lines) + "\n")
     count = len(lines) - 1
     return Result(data={"path": str(path), "statements": count}, text=f"saved {count} statements to {path}", bind=False)
+
+
+def _replayed(statement: str, aliases: dict[str, str]) -> bool:
+    """A kept statement, read as the executor reads it (older sessions kept `alias` lines)."""
+    from rshell.commands.resolver import replayed
+    from rshell.grammar.parser import parse_script
+
+    try:
+        first = parse_script(statement)[0].pipeline[0]
+    except (RshellError, IndexError):
+        return False
+    return first.system is not None or replayed(first.words, aliases)
 
 
 def session_secrets(ctx: Context) -> tuple[str, ...]:

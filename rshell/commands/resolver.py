@@ -80,9 +80,15 @@ def read_head(words: list[Word], aliases: Mapping[str, str]) -> Head:
     return Head(command, rest)
 
 
-def command_of(words: list[Word], aliases: Mapping[str, str]) -> Command | None:
-    """The command a complete stage runs, None when it names none (for `save`)."""
-    return read_head(words, aliases).command
+# Commands `save` leaves out: they only show or manage the session (aliases are
+# written from the session's own table, so their statements are left out too).
+_NOT_REPLAYED = {"help", "vars", "show", "history", "save", "source", "status", "exit", "alias", "unalias"}
+
+
+def replayed(words: list[Word], aliases: Mapping[str, str]) -> bool:
+    """Whether `save` keeps a statement whose first stage is `words`."""
+    command = read_head(words, aliases).command
+    return command is None or command.path[0] not in _NOT_REPLAYED
 
 
 def _word(value: str, like: Word) -> Word:

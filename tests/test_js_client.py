@@ -23,12 +23,13 @@ import queue
 import shutil
 import subprocess
 import threading
+import zipfile
 from pathlib import Path
 from typing import IO, Any
 
 import httpx
 import pytest
-from sandbox.waits import Workers, wait_event
+from sandbox.waits import Workers, wait_event, wait_finished
 
 from rshell.sandbox.predictors.png import decode, encode
 
@@ -235,3 +236,73 @@ def test_cancel_a_running_prediction(node, sandbox, monkeypatch):
         final = api.get(f"/predictions/{prediction_id}").json()
     assert final["status"] == "canceled"
     assert len(final["output"] or []) < 512
+
+
+def test_get_a_model_and_its_versions_and_an_official_model_has_none(node, sandbox):
+    result = succeeded(run_case(node, sandbox, "models"))
+    assert result["versions"] == [result["latest"]] == [result["version"]]
+    assert "prompt" in result["inputs"]["pixels"] and "prompt" in result["inputs"]["tinylm"]
+    assert result["official"]["error"]["status"] == 404
+
+
+def test_run_of_a_streaming_model_returns_its_tokens(node, sandbox):
+    tokens = succeeded(run_case(node, sandbox, "run_streaming_model"))["output"]
+    assert isinstance(tokens, list) and len("".join(tokens).split()) == 4
+
+
+def test_model_errors_and_validation_errors(node, sandbox):
+    result = succeeded(run_case(node, sandbox, "errors"))
+    invalid = result["invalid"]["error"]
+    assert invalid["status"] == 422 and "input.times" in invalid["body"]["detail"]
+    assert result["missing"]["error"]["status"] == 404
+    failed = result["failed"]["error"]
+    assert "status" not in failed and failed["message"].startswith("Prediction failed: ")
+    assert result["predictions"] == ["failed"]  # the 422 created nothing
+
+
+def test_paginate(node, sandbox, monkeypatch):
+    monkeypatch.setattr("rshell.sandbox.pagination.PAGE_SIZE", 2)
+    pages = succeeded(run_case(node, sandbox, "paginate"))["pages"]
+    names = [name for page in pages for name in page]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert len(set(names)) == 5 and "rshell/pixels" in names
+
+
+def test_create_and_use_a_deployment(node, sandbox):
+    result = succeeded(run_case(node, sandbox, "deployment"))
+    assert result["release"] == 1
+    assert result["prediction"]["status"] == "succeeded"
+    assert _fetch(result["prediction"]["output"][0]).startswith(b"\x89PNG")
+    assert result["updated"] == {"release": 2, "max": 3}
+    assert result["listed"] == ["echoer"]
+    assert result["deleted"] is True
+
+
+def test_train_into_a_model_of_your_own(node, sandbox, tmp_path):
+    archive = tmp_path / "images.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.png", encode(8, 8, [bytes((200, 30, 30)) * 8 for _ in range(8)]))
+    with Driver(node, sandbox, ["train"], {"ARCHIVE_PATH": str(archive)}) as driver:
+        training_id = driver.next()["created"]
+        wait_finished(sandbox, "trainings", training_id)
+        driver.send("go")
+        result = succeeded(driver.next())
+        driver.finish()
+    training = result["training"]
+    assert training["status"] == "succeeded", training
+    assert training["destination"] == "sandbox/palette"
+    owner_name, version = training["output"]["version"].split(":")
+    assert owner_name == "sandbox/palette" and result["latest"] == version
+    output = result["output"]
+    first = output[0] if isinstance(output, list) else output
+    assert _fetch(first).startswith(b"\x89PNG")
+
+
+def test_search_hardware_account_collections_and_the_webhook_secret(node, sandbox):
+    result = succeeded(run_case(node, sandbox, "catalog"))
+    assert "rshell/pixels" in result["search"]  # the client sends the query JSON-quoted
+    assert "cpu" in result["hardware"]
+    assert result["account"] == "sandbox"
+    assert {"sandbox-models", "language-models"} <= set(result["collections"])
+    assert set(result["collection"]) == {"rshell/tinylm", "rshell/echo"}
+    assert result["secret"].startswith("whsec_")

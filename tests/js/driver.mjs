@@ -5,9 +5,10 @@
 //
 // Each case prints one JSON line {"case": NAME, ...facts} (or {"case", "error"} when the
 // client threw), so the Python side asserts on what the client really got back. The
-// `cancel` case prints {"case": "cancel", "created": ID} first and then waits for one
-// line on stdin: the test sends it once the sandbox shows the run is producing output.
-// Inputs that are files are read from paths in the environment (IMAGE_PATH).
+// `cancel` and `train` cases print {"case": NAME, "created": ID} first and then wait for
+// one line on stdin: the test sends it once the sandbox shows the run got that far
+// (its first token; its end). File inputs come from paths in the environment
+// (IMAGE_PATH, ARCHIVE_PATH).
 
 import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
@@ -41,8 +42,9 @@ async function image() {
   return readFile(process.env.IMAGE_PATH);
 }
 
-/** One line from stdin: the test's go-ahead. */
-function nextLine() {
+/** Tell the test what was created, then wait for its one-line go-ahead on stdin. */
+function handshake(name, id) {
+  console.log(JSON.stringify({ case: name, created: id }));
   const lines = createInterface({ input: process.stdin });
   return new Promise((resolve) => {
     lines.once("line", (line) => {
@@ -116,14 +118,129 @@ const CASES = {
     return { created, buffer, got, listed, deleted, after, remaining };
   },
 
+  // a versioned model has its versions list; an official one a schema but no versions list
+  async models() {
+    const pixels = await replicate.models.get("rshell", "pixels");
+    const versions = (await replicate.models.versions.list("rshell", "pixels")).results;
+    const version = await replicate.models.versions.get("rshell", "pixels", pixels.latest_version.id);
+    const tinylm = await replicate.models.get("rshell", "tinylm");
+    let official;
+    try {
+      official = { versions: await replicate.models.versions.list("rshell", "tinylm") };
+    } catch (error) {
+      official = { error: await failure(error) };
+    }
+    const inputs = (model) => Object.keys(model.latest_version.openapi_schema.components.schemas.Input.properties);
+    return {
+      latest: pixels.latest_version.id,
+      versions: versions.map((v) => v.id),
+      version: version.id,
+      inputs: { pixels: inputs(pixels), tinylm: inputs(tinylm) },
+      official,
+    };
+  },
+
+  // run() of a streaming model waits and returns its tokens
+  async run_streaming_model() {
+    return { output: await replicate.run("rshell/tinylm", { input: { prompt: "a", max_tokens: 4, seed: 3 } }) };
+  },
+
+  // a bad input is 422 before any run; a missing model 404; a model's failure throws
+  async errors() {
+    const attempt = async (call) => {
+      try {
+        return { value: await call() };
+      } catch (error) {
+        return { error: await failure(error) };
+      }
+    };
+    const version = await latestVersion("rshell/upscale");
+    return {
+      invalid: await attempt(() => replicate.run("rshell/echo", { input: { text: "x", times: 99 } })),
+      missing: await attempt(() => replicate.models.get("rshell", "missing")),
+      failed: await attempt(() =>
+        replicate.run(`rshell/upscale:${version}`, { input: { image: "data:image/png;base64,bm90IGEgcG5n" } }),
+      ),
+      predictions: (await replicate.predictions.list()).results.map((p) => p.status),
+    };
+  },
+
+  // every page of models.list through replicate.paginate (the test makes pages small)
+  async paginate() {
+    const pages = [];
+    for await (const page of replicate.paginate(replicate.models.list)) {
+      pages.push(page.map((m) => `${m.owner}/${m.name}`));
+    }
+    return { pages };
+  },
+
+  // a deployment: create, run through it, update, list, delete
+  async deployment() {
+    const version = await latestVersion("rshell/pixels");
+    const created = await replicate.deployments.create({
+      name: "echoer",
+      model: "rshell/pixels",
+      version,
+      hardware: "cpu",
+      min_instances: 0,
+      max_instances: 1,
+    });
+    let prediction = await replicate.deployments.predictions.create("sandbox", "echoer", {
+      input: { prompt: "via deployment", width: 16, height: 16 },
+      wait: true,
+    });
+    prediction = await replicate.wait(prediction, { interval: 50 }); // at once when the wait window sufficed
+    const updated = await replicate.deployments.update("sandbox", "echoer", { max_instances: 3 });
+    const listed = (await replicate.deployments.list()).results.map((d) => d.name);
+    const deleted = await replicate.deployments.delete("sandbox", "echoer");
+    return {
+      release: created.current_release.number,
+      prediction: { status: prediction.status, output: prediction.output },
+      updated: { release: updated.current_release.number, max: updated.current_release.configuration.max_instances },
+      listed,
+      deleted,
+    };
+  },
+
+  // train into a model of one's own from a zip of images, then run the new version
+  async train() {
+    await replicate.models.create("sandbox", "palette", { visibility: "private", hardware: "cpu" });
+    const trainer = await latestVersion("rshell/palette-trainer");
+    const archive = await readFile(process.env.ARCHIVE_PATH);
+    const upload = await replicate.files.create(new Blob([archive], { type: "application/zip" }));
+    const created = await replicate.trainings.create("rshell", "palette-trainer", trainer, {
+      destination: "sandbox/palette",
+      input: { input_images: upload.urls.get, steps: 2 },
+    });
+    await handshake("train", created.id); // the test waits for the training's end
+    const training = await replicate.trainings.get(created.id);
+    const latest = (await replicate.models.get("sandbox", "palette")).latest_version?.id;
+    const made = training.output?.version;
+    const output = made ? await replicate.run(made, { input: { prompt: "x", width: 16, height: 16 } }) : null;
+    return { training: { status: training.status, destination: training.destination, output: training.output }, latest, output };
+  },
+
+  // the read-only catalogue: search (QUERY /models), hardware, account, collections, secret
+  async catalog() {
+    const names = (models) => models.map((m) => `${m.owner}/${m.name}`);
+    const collection = await replicate.collections.get("language-models");
+    return {
+      search: names((await replicate.models.search("pixels")).results),
+      hardware: (await replicate.hardware.list()).map((h) => h.sku),
+      account: (await replicate.accounts.current()).username,
+      collections: (await replicate.collections.list()).results.map((c) => c.slug),
+      collection: names(collection.models),
+      secret: (await replicate.webhooks.default.secret.get()).key,
+    };
+  },
+
   // cancel a running prediction: created here, canceled when the test says it runs
   async cancel() {
     const created = await replicate.predictions.create({
       model: "rshell/tinylm",
       input: { prompt: "go", max_tokens: 512 },
     });
-    console.log(JSON.stringify({ case: "cancel", created: created.id }));
-    await nextLine();
+    await handshake("cancel", created.id); // the test waits for the first token
     const before = await replicate.predictions.get(created.id);
     const canceled = await replicate.predictions.cancel(created.id);
     return { id: created.id, before: before.status, canceled: canceled.status };

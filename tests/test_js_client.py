@@ -46,24 +46,25 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"{reason}; run npm ci --prefix tests/js (CI runs this test)")
 
 
-def _pinned() -> str:
-    return str(json.loads((JS / "package.json").read_text())["dependencies"]["replicate"])
-
-
-@pytest.fixture(scope="module")
-def node() -> str:
-    """node's path, once the pinned client is installed in tests/js/node_modules."""
+def require_client(js: Path) -> str:
+    """node's path, once the pinned client is installed in `js`/node_modules."""
     path = shutil.which("node")
     if path is None:
         _unavailable("node is not installed")
     assert path is not None
-    installed = JS / "node_modules" / "replicate" / "package.json"
+    pinned = json.loads((js / "package.json").read_text())["dependencies"]["replicate"]
+    installed = js / "node_modules" / "replicate" / "package.json"
     if not installed.is_file():
-        _unavailable("the replicate npm package is not installed in tests/js/node_modules")
+        _unavailable(f"the replicate npm package is not installed in {js}/node_modules")
     version = json.loads(installed.read_text())["version"]
-    if version != _pinned():
-        _unavailable(f"tests/js/node_modules has replicate {version}, package.json pins {_pinned()}")
+    if version != pinned:
+        _unavailable(f"{js}/node_modules has replicate {version}, package.json pins {pinned}")
     return path
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    return require_client(JS)
 
 
 class Driver:
@@ -306,3 +307,18 @@ def test_search_hardware_account_collections_and_the_webhook_secret(node, sandbo
     assert {"sandbox-models", "language-models"} <= set(result["collections"])
     assert set(result["collection"]) == {"rshell/tinylm", "rshell/echo"}
     assert result["secret"].startswith("whsec_")
+
+
+@pytest.mark.parametrize("installed", [None, "1.3.0"])
+def test_a_missing_client_fails_under_ci_and_skips_elsewhere(tmp_path, monkeypatch, installed):
+    """What decides whether this file runs: CI must have the pinned client, a fresh clone skips."""
+    (tmp_path / "package.json").write_text((JS / "package.json").read_text())
+    if installed:
+        (tmp_path / "node_modules" / "replicate").mkdir(parents=True)
+        (tmp_path / "node_modules" / "replicate" / "package.json").write_text(json.dumps({"version": installed}))
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="run npm ci --prefix tests/js"):
+        require_client(tmp_path)
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="CI must install it"):
+        require_client(tmp_path)

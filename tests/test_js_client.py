@@ -322,3 +322,9 @@ def test_a_missing_client_fails_under_ci_and_skips_elsewhere(tmp_path, monkeypat
     monkeypatch.setenv("CI", "1")
     with pytest.raises(pytest.fail.Exception, match="CI must install it"):
         require_client(tmp_path)
+
+
+def test_a_webhook_from_the_sandbox_passes_the_clients_validate_webhook(node, sandbox):
+    result = succeeded(run_case(node, sandbox, "webhook"))
+    assert result["valid"] is True and result["forged"] is False
+    assert result["delivered"] == {"id": result["id"], "status": "succeeded", "output": "hook"}

@@ -11,8 +11,9 @@
 // (IMAGE_PATH, ARCHIVE_PATH).
 
 import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { createInterface } from "node:readline";
-import Replicate from "replicate";
+import Replicate, { validateWebhook } from "replicate";
 
 const [baseUrl, ...cases] = process.argv.slice(2);
 const replicate = new Replicate({ auth: process.env.REPLICATE_API_TOKEN, baseUrl });
@@ -53,6 +54,25 @@ function handshake(name, id) {
       resolve(line);
     });
   });
+}
+
+/** A one-request HTTP receiver on loopback: its port once listening, then what it got. */
+function receiveOne() {
+  let deliver;
+  const delivered = new Promise((resolve) => {
+    deliver = resolve;
+  });
+  const server = createServer((request, response) => {
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      response.end();
+      server.close();
+      deliver({ headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+    });
+  });
+  const listening = new Promise((ready) => server.listen(0, "127.0.0.1", () => ready(server.address().port)));
+  return { listening, delivered };
 }
 
 const CASES = {
@@ -232,6 +252,31 @@ const CASES = {
       collection: names(collection.models),
       secret: (await replicate.webhooks.default.secret.get()).key,
     };
+  },
+
+  // a webhook the sandbox delivers, checked by the client's own validateWebhook
+  async webhook() {
+    const { listening, delivered } = receiveOne();
+    const port = await listening;
+    const created = await replicate.predictions.create({
+      model: "rshell/echo",
+      input: { text: "hook" },
+      webhook: `http://127.0.0.1:${port}/hook`,
+      webhook_events_filter: ["completed"],
+    });
+    const delivery = await delivered;
+    const { key } = await replicate.webhooks.default.secret.get();
+    const body = JSON.parse(delivery.body);
+    const request = new Request("http://receiver/hook", { method: "POST", headers: delivery.headers, body: delivery.body });
+    const valid = await validateWebhook(request, key);
+    const forged = await validateWebhook({
+      id: delivery.headers["webhook-id"],
+      timestamp: delivery.headers["webhook-timestamp"],
+      signature: delivery.headers["webhook-signature"],
+      body: `${delivery.body} `,
+      secret: key,
+    });
+    return { id: created.id, valid, forged, delivered: { id: body.id, status: body.status, output: body.output } };
   },
 
   // cancel a running prediction: created here, canceled when the test says it runs

@@ -258,7 +258,9 @@ def test_model_errors_and_validation_errors(node, sandbox):
     assert result["missing"]["error"]["status"] == 404
     failed = result["failed"]["error"]
     assert "status" not in failed and failed["message"].startswith("Prediction failed: ")
-    assert result["predictions"] == ["failed"]  # the 422 created nothing
+    streamed = result["streamed"]["error"]
+    assert "status" not in streamed and json.loads(streamed["message"])["detail"].startswith("image is not a PNG")
+    assert result["predictions"] == ["failed", "failed"]  # the 422 created nothing
 
 
 def test_paginate(node, sandbox, monkeypatch):

@@ -165,7 +165,8 @@ const CASES = {
     return { output: await replicate.run("rshell/tinylm", { input: { prompt: "a", max_tokens: 4, seed: 3 } }) };
   },
 
-  // a bad input is 422 before any run; a missing model 404; a model's failure throws
+  // a bad input is 422 before any run; a missing model 404; a model's failure throws,
+  // from run() and from a stream (its `error` event)
   async errors() {
     const attempt = async (call) => {
       try {
@@ -181,6 +182,14 @@ const CASES = {
       failed: await attempt(() =>
         replicate.run(`rshell/upscale:${version}`, { input: { image: "data:image/png;base64,bm90IGEgcG5n" } }),
       ),
+      streamed: await attempt(async () => {
+        const image = "data:image/png;base64,bm90IGEgcG5n";
+        const events = [];
+        for await (const event of replicate.stream(`rshell/upscale:${version}`, { input: { image } })) {
+          events.push(event.event);
+        }
+        return events;
+      }),
       predictions: (await replicate.predictions.list()).results.map((p) => p.status),
     };
   },

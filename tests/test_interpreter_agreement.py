@@ -269,3 +269,23 @@ def test_save_writes_what_replays_however_it_was_spelled(tmp_path: Any) -> None:
     assert rsh(f"save {target}", session=session).code == 0
     lines = target.read_text().splitlines()[1:]
     assert lines == ["alias h=help", "alias z='run e/f'"]
+
+
+def test_a_session_file_sets_only_values_set_accepts(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from rshell.session import store
+
+    monkeypatch.setenv("RSHELL_DATA_DIR", str(tmp_path))
+    (tmp_path / "sessions").mkdir()
+    stored = {"stream": "sometimes", "json": "yes", "editing_mode": "vi", "separator": 5, "file_encoding": "data"}
+    (tmp_path / "sessions" / "w.json").write_text(json.dumps({"options": stored}))
+    options = store.load_session("w").options
+    kept = {"separator": "=", "json": False, "stream": "auto", "file_encoding": "data", "editing_mode": "vi"}
+    assert {k: options[k] for k in kept} == kept
+    session = Session()
+    for name, value in options.items():  # and each kept or default value is one `set` takes
+        assert (
+            rsh(f"set {name} {'on' if value is True else 'off' if value is False else value}", session=session).code
+            == 0
+        )

@@ -39,6 +39,12 @@ class Option:
         """What `set NAME` accepts, for completion and help: on/off for a switch."""
         return ("on", "off") if isinstance(self.default, bool) else self.choices
 
+    def accepts(self, value: Any) -> bool:
+        """Whether a stored value (a session file's, untrusted) is one `set` could give."""
+        if isinstance(self.default, bool):
+            return isinstance(value, bool)
+        return isinstance(value, str) and (not self.choices or value in self.choices)
+
     def parse(self, value: str) -> Any:
         """The option's value from what was typed; UsageError naming the choices."""
         if isinstance(self.default, bool):

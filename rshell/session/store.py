@@ -171,14 +171,15 @@ def _parse_session(raw: bytes) -> dict[str, Any]:
 
 
 def _session_from_json(name: str, stored: dict[str, Any]) -> Session:
-    """Rebuild a Session, keeping only known options and non-secret statements."""
+    """Rebuild a Session, keeping only known options with values `set` accepts, and
+    non-secret statements."""
     session = Session(name=name)
     session.variables = dict(stored.get("variables") or {})
     session.last = stored.get("last")
     aliases = stored.get("aliases") or {}
     session.aliases = {str(k): v for k, v in aliases.items() if not is_secret(v)}
     options = stored.get("options") or {}
-    session.options.update({k: v for k, v in options.items() if k in OPTIONS})
+    session.options.update({k: v for k, v in options.items() if k in OPTIONS and OPTIONS[k].accepts(v)})
     statements = stored.get("statements") or []
     session.statements = [s for s in statements if not is_secret(s)]
     return session

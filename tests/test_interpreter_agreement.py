@@ -289,3 +289,13 @@ def test_a_session_file_sets_only_values_set_accepts(tmp_path: Any, monkeypatch:
             rsh(f"set {name} {'on' if value is True else 'off' if value is False else value}", session=session).code
             == 0
         )
+
+
+def test_help_reads_a_user_alias_as_the_executor_runs_it() -> None:
+    session = Session(aliases={"e": "replicate run rshell/echo", "loop": "loop"})
+    shown = rsh("help e", session=session, json_mode=False)
+    assert shown.code == 0, shown.stderr
+    assert shown.stdout.startswith("e: alias for `replicate run rshell/echo`")
+    assert "usage: prediction create" in shown.stdout
+    # an alias naming no command fails in help as it does when run
+    assert rsh("help loop", session=session).code == rsh("loop", session=session).code == 2

@@ -17,7 +17,7 @@ async def help_(ctx: Context, args: ParsedArgs) -> Result:
     from rshell.commands.help import help_for
 
     words = [w for w in (args.get("command"), args.get("sub"), args.get("subsub")) if w]
-    return Result(text=help_for(words), bind=False)
+    return Result(text=help_for(words, ctx.session.aliases), bind=False)
 
 
 async def vars_(ctx: Context, args: ParsedArgs) -> Result:

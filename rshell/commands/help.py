@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rshell.commands import catalog, topics
 from rshell.commands.arguments import usage
 from rshell.commands.registry import GLOBAL_FLAGS, Command, unknown
@@ -105,10 +107,13 @@ def group_help(group: str) -> str:
     return "\n".join(lines)
 
 
-def help_for(words: list[str]) -> str:
-    """Help for whatever `words` name: nothing, a group, a command, an alias or a topic."""
+def help_for(words: list[str], aliases: Mapping[str, str] | None = None) -> str:
+    """Help for whatever `words` name: nothing, a group, a command, an alias (the
+    catalog's or the user's, read by the resolver as the executor reads it) or a topic."""
     if not words:
         return overview()
+    if aliases and words[0] in aliases:
+        return _user_alias_help(words, aliases)
     if len(words) == 1 and words[0] in topics.TOPICS and words[0] not in catalog.command_words():
         return topics.topic_text(words[0])  # a command or group of the same name wins
     words = catalog.expand_command_alias(words)
@@ -123,6 +128,14 @@ def help_for(words: list[str]) -> str:
             raise unknown("command or topic", words[0], candidates) from None
         raise
     return command_help(command)
+
+
+def _user_alias_help(words: list[str], aliases: Mapping[str, str]) -> str:
+    from rshell.commands.resolver import resolve
+    from rshell.grammar.lexer import Word
+
+    command, _ = resolve([Word(w, 0, len(w)) for w in words], aliases)
+    return f"{words[0]}: alias for `{aliases[words[0]]}`\n\n" + command_help(command)
 
 
 def _cell(text: str) -> str:

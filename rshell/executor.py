@@ -235,7 +235,7 @@ class Executor:
         finally:
             self._in_statement = False
         if show or not result.ok:
-            self._print(result, force_json=bool(args.values.get("json")) or bool(self.session.options.get("json")))
+            self._print(result, force_json=ctx.json_asked(args))
         return result
 
     def _print(self, result: Result, *, force_json: bool) -> None:

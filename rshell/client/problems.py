@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from rshell.errors import ApiError, AuthError, NetworkError, RshellError
+from rshell.text import one_line as text_one_line
 
 if TYPE_CHECKING:
     import httpx
@@ -23,9 +24,8 @@ MAX_DETAIL = 300
 
 
 def one_line(text: str, limit: int = MAX_DETAIL) -> str:
-    """Collapse whitespace and cut to `limit` characters, so a message stays one line."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    """A message's detail on one line (`rshell.text.one_line`, at the detail's limit)."""
+    return text_one_line(text, limit)
 
 
 MIN_SECRET = 8  # shorter "tokens" are no real credential; blanking them would mangle text

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from rshell.commands.context import Result
 from rshell.errors import AuthError, UsageError
-from rshell.rendering.output import as_json
+from rshell.rendering.output import as_json, isatty
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -52,7 +52,7 @@ def read_token(ctx: Context, from_stdin: bool) -> str:
     if from_stdin:
         token = stdin.readline()
     else:
-        if not _isatty(stdin):
+        if not isatty(stdin):
             raise UsageError(
                 "no terminal to type the token into", "pipe it in: rshell auth login --token-stdin < token.txt"
             )
@@ -67,13 +67,6 @@ def read_token(ctx: Context, from_stdin: bool) -> str:
     if any(ch.isspace() for ch in token):
         raise UsageError("that does not look like an API token (it contains spaces)", TOKEN_HINT)
     return token
-
-
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 async def _verify(ctx: Context, token: str) -> dict[str, Any]:

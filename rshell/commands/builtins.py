@@ -77,9 +77,9 @@ def _readable(output: Any) -> Any:
 def _one_line(value: Any, width: int = 60) -> str:
     import json
 
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    from rshell.text import one_line
+
+    return one_line(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False), width)
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:

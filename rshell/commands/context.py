@@ -64,3 +64,8 @@ class Context:
 
     async def client(self) -> ReplicateClient:
         return await self.get_client()
+
+    def json_asked(self, args: Any) -> bool:
+        """Whether the line (`--json`) or the session (`set json on`) asks for JSON;
+        `Output` adds its own case (stdout not a terminal)."""
+        return bool(args.values.get("json")) or bool(self.session.options.get("json"))

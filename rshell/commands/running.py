@@ -293,7 +293,7 @@ def option(ctx: Context, args: ParsedArgs, name: str, fallback: str) -> str:
 
 def wants_json(ctx: Context, args: ParsedArgs) -> bool:
     """Whether the result will print as JSON (so streamed tokens must stay off stdout)."""
-    return bool(args.values.get("json")) or bool(ctx.session.options.get("json")) or ctx.out.wants_json
+    return ctx.json_asked(args) or ctx.out.wants_json
 
 
 def _has_browser() -> bool:

@@ -11,16 +11,14 @@ import json
 from typing import Any
 
 from rshell.rendering.sanitize import neutralise
+from rshell.text import one_line as text_one_line
 
 MAX_META = 80
 
 
 def one_line(text: Any, limit: int = MAX_META) -> str:
     """`text` on one line, control characters made visible, cut at `limit` with `…`."""
-    if text is None:
-        return ""
-    flat = " ".join(neutralise(str(text)).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return text_one_line(None if text is None else neutralise(str(text)), limit)
 
 
 def short_count(n: int) -> str:

@@ -55,8 +55,8 @@ class Output:
     ) -> None:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self.stdout_tty = _isatty(self.stdout)
-        self.stderr_tty = _isatty(self.stderr)
+        self.stdout_tty = isatty(self.stdout)
+        self.stderr_tty = isatty(self.stderr)
         # None: decide per result (JSON unless stdout is a terminal)
         self.json_mode = json_mode
         self._mid_line = False  # streamed tokens left the cursor mid-line
@@ -122,7 +122,8 @@ class Output:
             self._mid_line = False
 
 
-def _isatty(stream: IO[str]) -> bool:
+def isatty(stream: IO[str]) -> bool:
+    """Whether `stream` is a terminal; False for anything that cannot say (closed, fake)."""
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

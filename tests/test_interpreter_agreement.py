@@ -12,6 +12,8 @@ import asyncio
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rsh import rsh
 
 from rshell.commands import catalog
@@ -19,6 +21,7 @@ from rshell.commands.arguments import parse_args
 from rshell.completion import context
 from rshell.completion.cache import CompletionCache
 from rshell.completion.engine import CompletionEngine
+from rshell.errors import RshellError
 from rshell.session.state import Session
 
 
@@ -299,3 +302,19 @@ def test_help_reads_a_user_alias_as_the_executor_runs_it() -> None:
     assert "usage: prediction create" in shown.stdout
     # an alias naming no command fails in help as it does when run
     assert rsh("help loop", session=session).code == rsh("loop", session=session).code == 2
+
+
+_VOCAB = ["--separator", ":", "=", "-w", "--wait", "30", "--file-encoding", "bogus", "a/b:v", "k=v", "k:v", "--", "-h"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(catalog.COMMANDS), st.lists(st.sampled_from(_VOCAB), max_size=8))
+def test_the_tolerant_parse_never_raises_and_agrees_when_strict_accepts(command: Any, words: list[str]) -> None:
+    tolerant = parse_args(command, words, tolerant=True)
+    try:
+        strict = parse_args(command, words)
+    except RshellError:
+        return
+    if not strict.values.get("help"):
+        assert (tolerant.inputs, tolerant.separator) == (strict.inputs, strict.separator)
+        assert tolerant.values == strict.values

@@ -24,7 +24,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from rshell.sandbox import ids, render
 from rshell.sandbox.catalog import OWNER
-from rshell.sandbox.pagination import page
+from rshell.sandbox.pagination import Newest, page
 from rshell.sandbox.problems import Problem, invalid, not_found
 from rshell.sandbox.web import empty, origin, param, reply, sandbox
 
@@ -117,11 +117,8 @@ def _file(request: Request) -> dict[str, Any]:
 
 
 async def files_list(request: Request) -> JSONResponse:
-    found = sandbox(request).store.values("files")
-    found.sort(key=lambda f: (f["created_at"], f["id"]), reverse=True)
-    here = origin(request)
-    box = sandbox(request)
-    return reply(page(request, found, lambda f: _view(box, f, here)))
+    box, here = sandbox(request), origin(request)
+    return reply(page(request, Newest(box.store, "files"), lambda f: _view(box, f, here)))
 
 
 async def files_get(request: Request) -> JSONResponse:

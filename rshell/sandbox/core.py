@@ -47,8 +47,12 @@ class Sandbox:
         self.files_secret: str = self.store.setting("files_secret", lambda: secrets.token_urlsafe(32))
         self._logs: dict[str, EventLog] = {}
         self._logs_lock = threading.Lock()
-        for key, predictor in predictors.items():  # may raise (an unreachable --cog server)
-            self.register(key, predictor, builtin=key.startswith(BUILTIN_OWNER + "/"))
+        try:
+            for key, predictor in predictors.items():  # may raise (an unreachable --cog server)
+                self.register(key, predictor, builtin=key.startswith(BUILTIN_OWNER + "/"))
+        except BaseException:
+            self.store.close()
+            raise
         self.runner = Runner(self, workers)
         self._recover()
 

@@ -148,7 +148,7 @@ class Store:
     @contextmanager
     def edit(self, kind: str, key: str) -> Iterator[Record | None]:
         """Read, change and write back one record under the lock (None: no such record).
-        An exception in the block writes nothing."""
+        An exception in the block writes no row (a record in memory keeps what changed)."""
         with self.lock:
             record = self.get(kind, key)
             yield record
@@ -358,6 +358,7 @@ def _select(kind: str, query: Query, after: Key | None, backwards: bool) -> tupl
 
 def _open(path: Path) -> sqlite3.Connection:
     """The database in WAL mode, its schema made, and proof that it can be written."""
+    db = None
     try:
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
         db.execute("PRAGMA journal_mode = WAL")
@@ -365,6 +366,8 @@ def _open(path: Path) -> sqlite3.Connection:
         db.executescript(SCHEMA + "PRAGMA user_version = 1;")  # a write: fails if read-only
         return db
     except sqlite3.Error as error:
+        if db is not None:
+            db.close()
         raise StoreUnavailable(f"cannot use the sandbox database {path}: {error}") from None
 
 

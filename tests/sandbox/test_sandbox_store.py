@@ -12,11 +12,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import pytest
 from conftest import checked_client
 from sandbox_fakes import make_fakes
 
 from rshell.sandbox.server import start
-from rshell.sandbox.store import Query, Store
+from rshell.sandbox.store import Query, Store, StoreUnavailable
 
 
 def _db(root: Path) -> sqlite3.Connection:
@@ -29,6 +30,12 @@ def test_one_database_in_wal_mode(tmp_path):
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("sandbox.db")) == ["blobs"]
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    (tmp_path / "sandbox.db").write_bytes(b"these bytes are not SQLite " * 100)
+    with pytest.raises(StoreUnavailable, match=r"^cannot use the sandbox database .*: file is not a database$"):
+        Store(tmp_path)
 
 
 def test_a_page_of_runs_is_read_through_an_index(tmp_path):

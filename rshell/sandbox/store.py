@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from rshell import atomic
+from rshell.sandbox.edge import clean
 
 Record = dict[str, Any]
 Key = tuple[str, str]  # (created_at, key): a row's place in a newest-first listing
@@ -287,11 +288,13 @@ class Store:
     def _decode(self, kind: str, key: str, data: Any) -> Record | None:
         """The record of a row, or None (said once per row) when it cannot be read."""
         try:
-            record = json.loads(data)
+            record = json.loads(data, parse_constant=_no_constant)
             if not isinstance(record, dict):
                 raise ValueError(f"a JSON {type(record).__name__}, not an object")
+            if "\\ud" in data:  # maybe a lone surrogate (an old store kept them): no response could carry it
+                record = clean(record)
             return record
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, RecursionError) as error:
             if (kind, key) not in self._skipped:
                 self._skipped.add((kind, key))
                 reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
@@ -311,6 +314,11 @@ class Store:
             if _matches(record, query) and (where is None or where(record)):
                 found.append((place, copy.deepcopy(record)))
         return found
+
+
+def _no_constant(name: str) -> None:
+    """NaN and Infinity (an old store kept them) read as null, as the edge cleans them."""
+    return None
 
 
 def _created(record: Record) -> str:

@@ -239,3 +239,23 @@ def test_an_old_json_data_dir_is_migrated_once(tmp_path, caplog):
         assert client.get(f"/predictions/{old['runs'][3]['id']}").json()["error"] == in_flight["error"]
     assert list(root.glob("json-migrated-*")) == [aside]
     assert not [r for r in caplog.records if r.getMessage().startswith("moved")]
+
+
+def test_values_an_old_store_kept_that_no_response_can_carry_are_cleaned(tmp_path):
+    """Issue 9 item 8: NaN or a lone surrogate in a stored record made every later
+    listing a 500, even after a restart; migrated, they read as null and U+FFFD."""
+    root = tmp_path / "data"
+    root.mkdir()
+    old = _old_data_dir(root)
+    poisoned = dict(old["runs"][0], input={"text": "\ud800", "n": float("nan")}, output=float("inf"))
+    _old(root, "predictions", poisoned["id"], poisoned)
+    _old(root, "models", "sandbox/kept", dict(old["model"], description="bad \udfff here"))
+    assert "NaN" in (root / "state" / "predictions" / f"{poisoned['id']}.json").read_text()
+    with _started(root) as handle, checked_client(handle) as client:  # every response checked
+        for _ in range(2):
+            listed = client.get("/predictions")
+            assert listed.status_code == 200
+            shown = next(p for p in listed.json()["results"] if p["id"] == poisoned["id"])
+            assert shown["input"] == {"text": "\ufffd", "n": None} and shown["output"] is None
+            assert client.get("/models").status_code == 200
+            assert client.get("/models/sandbox/kept").json()["description"] == "bad \ufffd here"

@@ -118,7 +118,7 @@ class Runner:
         error = clean(error)
         store = self.sandbox.store
         events = self.sandbox.events_for(kind, job_id)
-        with store.lock, store.edit(kind, job_id) as record:
+        with store.edit(kind, job_id) as record:
             if self.closing or record is None or record["status"] in TERMINAL:
                 return False
             record["status"] = status

@@ -278,7 +278,9 @@ async def _dispatch(opts: Options, executor: Executor, interactive: bool, argv_m
         path = Path(opts.words[0]).expanduser()
         from rshell.commands.builtins import _read_script
 
-        return await executor.run_text(_read_script(path), source=str(opts.words[0]), keep_going=opts.keep_going)
+        return await executor.run_text(
+            _read_script(path), source=str(opts.words[0]), keep_going=opts.keep_going, folder=path.parent
+        )
     if interactive:
         from rshell.repl.app import run_repl
 

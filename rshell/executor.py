@@ -14,16 +14,17 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rshell.commands import catalog
-from rshell.commands.arguments import parse_args
 from rshell.commands.context import Context, Result
 from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, DryRunStop, Interrupted, RshellError, UsageError
 from rshell.grammar.aliases import expand_aliases
+from rshell.grammar.inputs import script_folder
 from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import CommandNode, Statement, parse_script
 from rshell.grammar.templates import expand
+from rshell.precheck import command_line, nothing_piped, precheck
 from rshell.rendering.output import Output, to_json
 
 if TYPE_CHECKING:
@@ -98,14 +99,29 @@ class Executor:
             self._client = None
 
     # -- running text ----------------------------------------------------------------
-    async def run_text(self, text: str, *, source: str = "-c", keep_going: bool = False) -> int:
-        """Parse and run every statement of `text`; the first failure's exit code."""
+    async def run_text(
+        self, text: str, *, source: str = "-c", keep_going: bool = False, folder: Path | None = None
+    ) -> int:
+        """Parse and run every statement of `text`; the first failure's exit code.
+
+        Usage errors that need no network stop the text before its first request
+        (exit 2, nothing sent), unless `keep_going` runs what it can. `folder`: a
+        script's own folder, where its relative paths start.
+        """
         try:
             statements = parse_script(text)
         except RshellError as error:
             self._report(error, source, getattr(error, "line_no", None))
             return error.exit_code
-        return await self.run_statements(statements, source=source, keep_going=keep_going)
+        with script_folder(folder):
+            if not keep_going and (found := precheck(statements, self.session, piped=self._has_piped())):
+                for statement, error in found:
+                    self._report(error, source, statement.line)
+                return found[0][1].exit_code
+            return await self.run_statements(statements, source=source, keep_going=keep_going)
+
+    def _has_piped(self) -> bool:
+        return self._piped is not _NO_PIPED or self._read_piped is not None
 
     async def run_statements(self, statements: list[Statement], *, source: str, keep_going: bool = False) -> int:
         status = EXIT_OK
@@ -197,6 +213,8 @@ class Executor:
                 result = await self._run_system(node.system, piped)
             else:
                 result = await self._run_command(node, piped, statement.target, show=index == last)
+                if result.text_output:
+                    self.session.note_text_output(result.data)
                 if result.bind and result.data is not None:
                     value = result.data
             if not result.ok:
@@ -211,13 +229,8 @@ class Executor:
     async def _run_command(self, node: CommandNode, piped: Any, target: str | None, *, show: bool = True) -> Result:
         words = expand_aliases(node.words, self.session.aliases)
         lookup = self._lookup(piped)
-        values = [expand(word, lookup) for word in words]
-        values = catalog.expand_command_alias(values)
-        command, rest = catalog.resolve(values)
-        args = parse_args(command, rest, self.session.options)
-        if args.values.get("help"):  # `run … --help` is `help prediction create`, wherever it was typed
-            command = catalog.TOP_LEVEL["help"]
-            args = parse_args(command, list(args.command.path))
+        values = [expand(word, lookup, self.session.joins) for word in words]
+        command, args = command_line(values, self.session.options)
         handler = load_handler(command.handler)
         ctx = Context(
             session=self.session,
@@ -249,10 +262,7 @@ class Executor:
             if name is None:
                 value = self._piped_value(piped)
                 if value is _NO_PIPED:
-                    raise UsageError(
-                        "'{{.…}}' refers to a piped result, but nothing was piped in",
-                        "pipe a command into this one (`a | b`), or name a result: {{x.output[0]}}",
-                    )
+                    raise nothing_piped()
                 return value
             return self.session.lookup(name)
 

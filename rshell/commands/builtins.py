@@ -100,7 +100,7 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
             return ctx.piped
         return ctx.session.lookup(name)
 
-    value = resolve(ref, lookup)
+    value = resolve(ref, lookup, ctx.session.joins)
     text = value if isinstance(value, str) else None
     return Result(data=value, text=text, bind=False)
 
@@ -125,11 +125,13 @@ async def history(ctx: Context, args: ParsedArgs) -> Result:
 
 
 async def source(ctx: Context, args: ParsedArgs) -> Result:
-    path = Path(args.file).expanduser()
+    from rshell.grammar.inputs import local_path
+
+    path = local_path(args.file)
     text = _read_script(path)
     if ctx.run_script is None:
         raise UsageError("`source` is not available here")
-    code = await ctx.run_script(text, source=str(path))
+    code = await ctx.run_script(text, source=str(path), folder=path.parent)
     if code:
         return Result(ok=False, bind=False, error=f"{path}: stopped at the first error")
     return Result(bind=False)

@@ -35,6 +35,7 @@ class Result:
     bind: bool = True
     error: str | None = None  # why ok is False, one line
     plain: str | None = None  # printed as-is instead of JSON (a README's Markdown off a terminal)
+    text_output: bool = False  # data's output is streamed text (a concatenate iterator): joined in templates
 
 
 @dataclass

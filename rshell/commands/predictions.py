@@ -176,11 +176,14 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
         interrupted_creating("prediction")
     if args.values.get("web"):
         open_web(ctx, prediction.urls.web)
-    if not waiting:
-        return Result(data=as_json(prediction), text=prediction_summary(as_json(prediction)))
     concatenate = is_concatenate(schema)
+    if not waiting:
+        data = as_json(prediction)
+        return Result(data=data, text=prediction_summary(data), text_output=concatenate)
     final, streamed = await follow(ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args))
-    return await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
+    result = await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
+    result.text_output = concatenate
+    return result
 
 
 def wait_seconds(args: ParsedArgs) -> int | None:

@@ -144,6 +144,7 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "aliases": dict,
     "options": dict,
     "statements": list,
+    "text_outputs": list,
     "name": str,
     "saved_at": str,
 }
@@ -181,6 +182,7 @@ def _session_from_json(name: str, stored: dict[str, Any]) -> Session:
     session.options.update({k: v for k, v in options.items() if k in OPTIONS})
     statements = stored.get("statements") or []
     session.statements = [s for s in statements if not is_secret(s)]
+    session.text_outputs = {i for i in stored.get("text_outputs") or () if isinstance(i, str)}
     return session
 
 
@@ -199,7 +201,15 @@ def session_to_json(session: Session, secrets: Iterable[str] = ()) -> dict[str, 
         "aliases": {k: v for k, v in session.aliases.items() if not holds_secret(v, secrets)},
         "options": redact(session.options, secrets),
         "statements": [s for s in session.statements if not holds_secret(s, secrets)],
+        "text_outputs": sorted(session.text_outputs & _bound_ids(session)),
     }
+
+
+def _bound_ids(session: Session) -> set[str]:
+    """The ids of the runs the session still holds (named, `_`, or a batch's rows)."""
+    values = [*session.variables.values(), session.last]
+    runs = [row for v in values for row in (v if isinstance(v, list) else [v])]
+    return {run["id"] for run in runs if isinstance(run, dict) and isinstance(run.get("id"), str)}
 
 
 def save_session(session: Session, secrets: Iterable[str] = ()) -> None:

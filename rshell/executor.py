@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rshell.commands.context import Context, Result
-from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, DryRunStop, Interrupted, RshellError, UsageError
+from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, AuthError, DryRunStop, Interrupted, RshellError, UsageError
 from rshell.grammar.aliases import expand_aliases
 from rshell.grammar.inputs import script_folder
 from rshell.grammar.lexer import Word, quote
@@ -245,8 +245,15 @@ class Executor:
         self._in_statement = True
         try:
             result = await handler(ctx, args)
-        except DryRunStop:
-            return _dry_run_placeholder(target)
+        except DryRunStop as stop:
+            from rshell.dryrun import placeholder_run
+
+            return Result(data=placeholder_run(target or "_", stop), text="", text_output=stop.text_output)
+        except AuthError as error:
+            if not self.dry_run:
+                raise
+            self.out.info(f"not read: {error.message}")  # a dry run without a token shows what it can
+            return Result(bind=False)
         finally:
             self._in_statement = False
         if show or not result.ok:
@@ -307,13 +314,6 @@ def load_handler(spec: str) -> Callable[..., Any]:
     """The handler a catalog entry names ("module:function"), imported on first use."""
     module_name, _, function = spec.partition(":")
     return getattr(importlib.import_module(module_name), function)
-
-
-def _dry_run_placeholder(target: str | None) -> Result:
-    """What a statement binds in --dry-run: enough shape for later templates to expand."""
-    label = target or "_"
-    data = {"id": "dry-run", "status": "dry-run", "output": [f"<{label}.output[0]>"], "urls": {}}
-    return Result(data=data, text="", bind=True)
 
 
 def read_stdin_json(stream: Any = None) -> Any:

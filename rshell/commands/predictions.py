@@ -18,6 +18,7 @@ from rshell.commands.modelref import (
     fetch_deployment_schema,
     is_concatenate,
     latest_version_id,
+    output_schema,
     parse_model_name,
     parse_model_ref,
     prepare_inputs,
@@ -33,7 +34,7 @@ from rshell.commands.running import (
     option,
     wants_json,
 )
-from rshell.errors import ApiError, AuthError, NetworkError, UsageError
+from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError, UsageError
 from rshell.rendering.output import as_json
 from rshell.rendering.predictions import (
     failure_message,
@@ -174,6 +175,9 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
         )
     except asyncio.CancelledError:
         interrupted_creating("prediction")
+    except DryRunStop as stop:
+        stop.output_schema, stop.text_output = output_schema(schema), is_concatenate(schema)
+        raise
     if args.values.get("web"):
         open_web(ctx, prediction.urls.web)
     concatenate = is_concatenate(schema)

@@ -284,7 +284,7 @@ class _Completion:
         from rshell.completion.refresher import Refresher
         from rshell.repl.completer import refresh_menu
 
-        self.cache = CompletionCache(default_path(self.executor.base_url))
+        self.cache = CompletionCache(default_path(self.executor.extra.get("cache_url") or self.executor.base_url))
         try:
             self.cache.load()
         except Exception:  # a damaged cache only costs warm completions

@@ -155,17 +155,25 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
         raise UsageError(f"{path} is a directory", "give a file name, e.g. save session.rsh")
     from rshell.session.store import holds_secret
 
+    from rshell.commands.replay import replayable
+
     secrets = session_secrets(ctx)
     lines = ["# rshell session script: replay with `rshell FILE` or `source FILE`"]
     lines += [
         f"alias {name}={_quote(text)}" for name, text in ctx.session.aliases.items() if not holds_secret(text, secrets)
     ]
-    lines += [
+    said = [
         s for s in ctx.session.statements if not s.startswith(("alias ", "unalias ")) and not holds_secret(s, secrets)
     ]
+    replay = replayable(said, ctx.session.aliases, ctx.session.options)
+    lines += replay.kept
     write_script(path, "\n".join(lines) + "\n")
     count = len(lines) - 1
-    return Result(data={"path": str(path), "statements": count}, text=f"saved {count} statements to {path}", bind=False)
+    text = f"saved {count} statements to {path}"
+    if replay.left_out:
+        text += f"\nleft out {len(replay.left_out)}:" + "".join(f"\n  {s}  # {why}" for s, why in replay.left_out)
+    data = {"path": str(path), "statements": count, "left_out": [{"statement": s, "why": w} for s, w in replay.left_out]}
+    return Result(data=data, text=text, bind=False)
 
 
 def session_secrets(ctx: Context) -> tuple[str, ...]:

@@ -1,0 +1,120 @@
+"""What `save` writes: the statements of a session that replay.
+
+A saved script is run again later, from a fresh start: it keeps the statements that
+change or produce something (creates, runs, trainings, uploads, options), and those
+that only read (`model list`, `model schema`) or cannot run twice (`scaffold` into a
+folder that now exists, `auth login`) are left out, each with its reason, so the user
+sees what the file does not hold. A statement whose named result a later statement
+uses is kept whatever it is. A training followed by more statements gets `--wait`:
+the `run` of the version it creates would otherwise find no version yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rshell.commands.registry import Command
+from rshell.errors import RshellError
+from rshell.grammar.aliases import expand_aliases
+from rshell.grammar.parser import Statement, parse_script
+from rshell.grammar.templates import references
+
+# Verbs of commands that only read: replaying them changes nothing.
+_READS = frozenset({"list", "show", "schema", "search", "versions", "readme", "examples", "current", "secret"})
+_LEFT_OUT = {
+    "scaffold": "writes a project folder once (it exists now)",
+    "auth": "signs in or out: credentials stay out of scripts",
+    "completion": "prints a completion script",
+}
+
+
+@dataclass
+class Replay:
+    kept: list[str] = field(default_factory=list)
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # (statement, why)
+
+
+def replayable(texts: list[str], aliases: dict[str, str], options: Mapping[str, Any]) -> Replay:
+    """The statements of `texts` a script should hold, `--wait` added where needed."""
+    parsed = [(text, _statement(text)) for text in texts]
+    used = [_names_used(statement, aliases) for _, statement in parsed]
+    replay = Replay()
+    for index, (text, statement) in enumerate(parsed):
+        commands = _commands(statement, aliases, options)
+        needed = statement is not None and statement.target is not None and any(
+            statement.target in later for later in used[index + 1 :]
+        )
+        why = None if needed else _why_left_out(commands)
+        if why:
+            replay.left_out.append((text, why))
+            continue
+        later = index + 1 < len(parsed)
+        replay.kept.append(_with_wait(text, statement, commands) if later else text)
+    return replay
+
+
+def _statement(text: str) -> Statement | None:
+    try:
+        statements = parse_script(text)
+    except RshellError:
+        return None
+    return statements[0] if len(statements) == 1 else None
+
+
+def _commands(statement: Statement | None, aliases: dict[str, str], options: Mapping[str, Any]) -> list[Command]:
+    """The commands of the statement's stages (those that still read as one)."""
+    from rshell.precheck import command_line
+
+    found: list[Command] = []
+    for node in statement.pipeline if statement else []:
+        if node.system is not None:
+            continue
+        try:
+            words = expand_aliases(node.words, aliases)
+            found.append(command_line([w.value for w in words], options)[0])
+        except RshellError:
+            continue
+    return found
+
+
+def _names_used(statement: Statement | None, aliases: dict[str, str]) -> set[str]:
+    if statement is None:
+        return set()
+    names: set[str] = set()
+    for node in statement.pipeline:
+        for word in node.words:
+            try:
+                names.update(ref.name for ref in references(word) if ref.name)
+            except RshellError:
+                continue
+    return names
+
+
+def _why_left_out(commands: list[Command]) -> str | None:
+    """Why a statement is not replayed; None to keep it."""
+    if not commands:
+        return None  # `!cmd` stages, or what no longer reads: kept as the user wrote it
+    for command in commands:
+        if command.path[0] in _LEFT_OUT:
+            return _LEFT_OUT[command.path[0]]
+    if all(command.path[-1] in _READS for command in commands):
+        return "only reads"
+    return None
+
+
+def _with_wait(text: str, statement: Statement | None, commands: list[Command]) -> str:
+    """A training that later statements may depend on waits for its end."""
+    if statement is None or len(statement.pipeline) != 1 or not commands:
+        return text
+    if commands[0].path != ("training", "create"):
+        return text
+    words = [w.value for w in statement.pipeline[0].words]
+    if "--wait" in words or any(w.startswith("--wait=") for w in words):
+        return text
+    longer = f"{text} --wait"
+    again = _statement(longer)  # a trailing comment would swallow the flag
+    if again is None or [w.value for w in again.pipeline[0].words] != [*words, "--wait"]:
+        return text
+    return longer

@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rshell.commands.context import Context, Result
-from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, AuthError, DryRunStop, Interrupted, RshellError, UsageError
+from rshell.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    AuthError,
+    DryRunStop,
+    Interrupted,
+    RshellError,
+    UsageError,
+)
 from rshell.grammar.aliases import expand_aliases
 from rshell.grammar.inputs import script_folder
 from rshell.grammar.lexer import Word, quote
@@ -115,8 +124,8 @@ class Executor:
             return error.exit_code
         with script_folder(folder):
             if not keep_going and (found := precheck(statements, self.session, piped=self._has_piped())):
-                for statement, error in found:
-                    self._report(error, source, statement.line)
+                for statement, problem in found:
+                    self._report(problem, source, statement.line)
                 return found[0][1].exit_code
             return await self.run_statements(statements, source=source, keep_going=keep_going)
 

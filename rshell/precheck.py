@@ -25,6 +25,7 @@ from rshell.grammar.parser import CommandNode, Statement
 from rshell.grammar.templates import references
 from rshell.session.state import Session
 
+
 def nothing_piped() -> UsageError:
     """The error of `{{.…}}` with no piped result."""
     return UsageError(

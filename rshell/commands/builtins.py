@@ -153,9 +153,8 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     path = Path(args.file).expanduser()
     if path.is_dir():
         raise UsageError(f"{path} is a directory", "give a file name, e.g. save session.rsh")
-    from rshell.session.store import holds_secret
-
     from rshell.commands.replay import replayable
+    from rshell.session.store import holds_secret
 
     secrets = session_secrets(ctx)
     lines = ["# rshell session script: replay with `rshell FILE` or `source FILE`"]
@@ -172,7 +171,11 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     text = f"saved {count} statements to {path}"
     if replay.left_out:
         text += f"\nleft out {len(replay.left_out)}:" + "".join(f"\n  {s}  # {why}" for s, why in replay.left_out)
-    data = {"path": str(path), "statements": count, "left_out": [{"statement": s, "why": w} for s, w in replay.left_out]}
+    data = {
+        "path": str(path),
+        "statements": count,
+        "left_out": [{"statement": s, "why": w} for s, w in replay.left_out],
+    }
     return Result(data=data, text=text, bind=False)
 
 

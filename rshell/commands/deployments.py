@@ -196,7 +196,9 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     if owner is not None:
         await unless_dry_run(ctx, _owner_matches(client, owner, name), None)
-    version = version or await unless_dry_run(ctx, _latest_version(client, model_owner, model_name), DRY_RUN_VERSION)
+    if not version:
+        latest: str = await unless_dry_run(ctx, _latest_version(client, model_owner, model_name), DRY_RUN_VERSION)
+        version = latest
     deployment = as_json(
         await client.deployments_create(
             name=name,

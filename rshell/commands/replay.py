@@ -43,8 +43,10 @@ def replayable(texts: list[str], aliases: dict[str, str], options: Mapping[str, 
     replay = Replay()
     for index, (text, statement) in enumerate(parsed):
         commands = _commands(statement, aliases, options)
-        needed = statement is not None and statement.target is not None and any(
-            statement.target in later for later in used[index + 1 :]
+        needed = (
+            statement is not None
+            and statement.target is not None
+            and any(statement.target in later for later in used[index + 1 :])
         )
         why = None if needed else _why_left_out(commands)
         if why:

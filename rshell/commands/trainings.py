@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from rshell.commands.context import Context
 
 
-
 def trainer_ref(text: str) -> ModelRef:
     """The trainer as owner/name[:version]; the trainings endpoint needs the model."""
     ref = parse_model_ref(text)

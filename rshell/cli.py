@@ -33,7 +33,7 @@ usage: rshell [OPTIONS]                      interactive shell (on a terminal)
 
 options:
   -c STATEMENTS    run STATEMENTS (`;` or newlines between them) and exit
-  --local          start a local sandbox API for this session (no token or network needed)
+  --local          use the local sandbox API (no token or network; its data is kept)
   --session NAME   a named session: results persist across runs
   --json           print results as the API's JSON
   --dry-run        print the requests a script would send instead of sending them

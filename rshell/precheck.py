@@ -51,9 +51,11 @@ class _Scope:
 
     names: set[str]
     aliases: dict[str, str]
+    options: dict[str, Any]
     has_last: bool
     piped: bool
     errors: list[tuple[Statement, UsageError]] = field(default_factory=list)
+    opaque: bool = False  # after `source FILE`: what it defines is unknown, so checking stops
 
     def check_name(self, name: str | None, stage: int) -> None:
         if name is None:
@@ -66,12 +68,16 @@ class _Scope:
 
 def precheck(statements: list[Statement], session: Session, *, piped: bool) -> list[tuple[Statement, UsageError]]:
     """Every usage error found without the network, with its statement, in order."""
-    scope = _Scope(set(session.variables), dict(session.aliases), session.last is not None, piped)
+    scope = _Scope(
+        set(session.variables), dict(session.aliases), dict(session.options), session.last is not None, piped
+    )
     for statement in statements:
+        if scope.opaque:
+            break
         try:
             for stage, node in enumerate(statement.pipeline):
                 if node.system is None:
-                    _check_node(node, stage, scope, session.options)
+                    _check_node(node, stage, scope)
         except UsageError as error:
             scope.errors.append((statement, error))
         if statement.target:
@@ -80,9 +86,10 @@ def precheck(statements: list[Statement], session: Session, *, piped: bool) -> l
     return scope.errors
 
 
-def _check_node(node: CommandNode, stage: int, scope: _Scope, options: Mapping[str, Any]) -> None:
+def _check_node(node: CommandNode, stage: int, scope: _Scope) -> None:
     words = expand_aliases(node.words, scope.aliases)
     templated = {word.value for word in words if _refs(word, stage, scope)}
+    options = scope.options
     try:
         command, args = command_line([word.value for word in words], options)
     except UsageError:
@@ -104,7 +111,8 @@ def _refs(word: Word, stage: int, scope: _Scope) -> bool:
 
 
 def _follow_definitions(command: Command, args: ParsedArgs, scope: _Scope) -> None:
-    """`alias`, `unalias` and `unset` in a script change what later lines mean."""
+    """`alias`, `unalias`, `unset`, `set` and `source` in a script change what later
+    lines mean."""
     if command.path == ("alias",) and args.get("definition"):
         name, eq, text = str(args.get("definition")).partition("=")
         if eq:
@@ -113,3 +121,7 @@ def _follow_definitions(command: Command, args: ParsedArgs, scope: _Scope) -> No
         scope.aliases.pop(str(args.get("name")), None)
     elif command.path == ("unset",):
         scope.names.discard(str(args.get("name")))
+    elif command.path == ("set",) and args.get("option") and args.get("value") is not None:
+        scope.options[str(args.get("option"))] = args.get("value")
+    elif command.path == ("source",):
+        scope.opaque = True

@@ -216,9 +216,10 @@ def test_two_local_processes_at_once_share_one_sandbox(local_env, tmp_path: Path
 def test_local_sessions_are_kept_apart_from_the_api_ones(env, tmp_path: Path) -> None:
     local = rshell("--local", "--session", "s", "-c", "here = run rshell/echo text=local", env=env, cwd=tmp_path)
     assert local.returncode == 0, local.stderr
-    remote = rshell("--session", "s", "-c", "there = run rshell/echo text=api; vars", env=env, cwd=tmp_path)
+    remote = rshell("--session", "s", "-c", "there = run rshell/echo text=api; vars; save r.rsh", env=env, cwd=tmp_path)
     assert remote.returncode == 0, remote.stderr
-    assert json_values(remote.stdout)[-1] == {"there": "prediction"}
+    assert json_values(remote.stdout)[-2] == {"there": "prediction"}
+    assert (tmp_path / "r.rsh").read_text().splitlines()[1:] == ["there = run rshell/echo text=api"]
     back = rshell("--local", "--session", "s", "-c", "vars", env=env, cwd=tmp_path)
     assert json_values(back.stdout)[-1] == {"here": "prediction"}
 
@@ -388,3 +389,14 @@ def test_deployments_dry_run_without_a_token_goes_to_the_end(local_env, tmp_path
     methods = [method for method, _ in requests]
     assert methods == ["POST", "POST", "PATCH", "DELETE"]
     assert requests[1][1].endswith("/deployments/sandbox/pixels-prod/predictions")
+
+
+def test_what_a_sourced_script_or_set_defines_is_not_refused(counted, tmp_path: Path) -> None:
+    handle, seen = counted
+    env = {**base_env(tmp_path), "REPLICATE_BASE_URL": handle.url, "REPLICATE_API_TOKEN": handle.token}
+    (tmp_path / "setup.rsh").write_text("alias say='run rshell/echo'\nfirst = say text:1\n")
+    path = tmp_path / "main.rsh"
+    path.write_text("set separator :\nrun rshell/echo text:0\nsource setup.rsh\nsay text:{{first.output}}\n")
+    done = rshell(str(path), env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sum(line == "POST /v1/models/rshell/echo/predictions" for line in seen) == 3

@@ -183,22 +183,8 @@ def _wait_for(path: Path, process: subprocess.Popen) -> None:
 
 def test_two_local_processes_at_once_share_one_sandbox(local_env, tmp_path: Path) -> None:
     held, go = tmp_path / "held", tmp_path / "go"
-    script = (
-        "first = run rshell/echo text=one\n"
-        f"!touch {held}; while [ ! -e {go} ]; do sleep 0.02; done\n"
-        "run rshell/echo text=$first.output\n"
-    )
-    (tmp_path / "hold.rsh").write_text(script)
-    with (tmp_path / "hold.rsh").open() as stdin:
-        holder = subprocess.Popen(
-            RSHELL + ["--local"],
-            env=local_env,
-            cwd=tmp_path,
-            stdin=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    script = "first = run rshell/echo text=one\n" + _hold_until(held, go) + "run rshell/echo text=$first.output\n"
+    holder = _holding(script, "hold", local_env, tmp_path)
     try:
         _wait_for(held, holder)
         other = rshell("--local", "run", "rshell/echo", "text=two", env=local_env, cwd=tmp_path)
@@ -400,3 +386,58 @@ def test_what_a_sourced_script_or_set_defines_is_not_refused(counted, tmp_path: 
     done = rshell(str(path), env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert sum(line == "POST /v1/models/rshell/echo/predictions" for line in seen) == 3
+
+
+def _holding(script: str, name: str, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    """`rshell --local` running `script` from a file on its stdin."""
+    path = cwd / f"{name}.rsh"
+    path.write_text(script)
+    with path.open() as stdin:
+        return subprocess.Popen(
+            RSHELL + ["--local"],
+            env=env,
+            cwd=cwd,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+
+def _hold_until(mark: Path, go: Path) -> str:
+    return f"!touch {mark}; while [ ! -e {go} ]; do sleep 0.02; done\n"
+
+
+def test_a_sharing_session_goes_on_after_the_serving_one_ends(local_env, tmp_path: Path) -> None:
+    from rshell.sandbox.local import answers
+
+    owner = _holding(
+        "run rshell/echo text=one\n" + _hold_until(tmp_path / "owner-held", tmp_path / "owner-go"),
+        "owner",
+        local_env,
+        tmp_path,
+    )
+    try:
+        _wait_for(tmp_path / "owner-held", owner)
+        sharer = _holding(
+            "a = run rshell/echo text=two\n"
+            + _hold_until(tmp_path / "sharer-held", tmp_path / "sharer-go")
+            + "run rshell/echo text=$a.output-three\n",
+            "sharer",
+            local_env,
+            tmp_path,
+        )
+        _wait_for(tmp_path / "sharer-held", sharer)
+    finally:
+        (tmp_path / "owner-go").touch()
+    _out, err = owner.communicate(timeout=60)
+    assert owner.returncode == 0, err
+    url = json.loads((tmp_path / "data" / "rshell" / "local" / "address.json").read_text())["url"]
+    deadline = time.monotonic() + 60
+    while not answers(url):  # the sharer serves the same address now
+        assert sharer.poll() is None and time.monotonic() < deadline, "nobody took the sandbox over"
+        time.sleep(0.02)
+    (tmp_path / "sharer-go").touch()
+    out, err = sharer.communicate(timeout=60)
+    assert sharer.returncode == 0, err
+    assert json_values(out)[-1]["output"] == "two-three"

@@ -18,6 +18,7 @@ import fcntl
 import json
 import os
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -37,26 +38,54 @@ def local_dir() -> Path:
 
 
 class LocalSandbox:
-    """The sandbox a `--local` session talks to: `.url`, `.token`, `.stop()`."""
+    """The sandbox a `--local` session talks to: `.url`, `.token`, `.stop()`.
+
+    A sharer waits in a thread for the owner to leave, then serves the same data on the
+    same address itself: a long session that shared keeps working after the owner ends
+    (reads retry over the moment between).
+    """
 
     def __init__(self, url: str, handle: Any = None, lock_fd: int | None = None) -> None:
         self.url = url
         self.token = TOKEN
         self._handle = handle
         self._lock_fd = lock_fd
+        self._guard = threading.Lock()
+        self._stopped = False
 
     @property
     def owned(self) -> bool:
         return self._handle is not None
 
+    def wait_to_take_over(self, root: Path) -> None:
+        threading.Thread(target=self._take_over, args=(root,), name="rshell-local-takeover", daemon=True).start()
+
+    def _take_over(self, root: Path) -> None:
+        fd = os.open(root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # returns once the owner is gone
+        from rshell.sandbox.server import start
+
+        with self._guard:
+            try:
+                if self._stopped:
+                    raise OSError("stopped")
+                self._handle = start(root / "data", port=_port_of(self.url))
+            except (OSError, RuntimeError):  # stopped meanwhile, or the port went to someone else
+                os.close(fd)
+                return
+            self._lock_fd = fd
+            _record(root, self.url)
+
     def stop(self) -> None:
         """Stop serving (an owner) and let the next `--local` take over."""
-        if self._handle is not None:
-            self._handle.stop()
-            self._handle = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the lock
-            self._lock_fd = None
+        with self._guard:
+            self._stopped = True
+            if self._handle is not None:
+                self._handle.stop()
+                self._handle = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # releases the lock
+                self._lock_fd = None
 
 
 def open_local(root: Path | None = None) -> LocalSandbox:
@@ -74,7 +103,9 @@ def open_local(root: Path | None = None) -> LocalSandbox:
             return _serve(root, lock_fd)
         url = recorded_url(root)
         if url and answers(url):
-            return LocalSandbox(url)
+            shared = LocalSandbox(url)
+            shared.wait_to_take_over(root)
+            return shared
         if time.monotonic() > deadline:
             raise RshellError(
                 "another `rshell --local` holds the local sandbox, but it does not answer",

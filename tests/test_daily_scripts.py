@@ -284,6 +284,7 @@ def counted(tmp_path: Path) -> Iterator[tuple[object, list[str]]]:
         ("run rshell/echo text=1\nrun rshell/upscale image=@missing.png\n", "s.rsh:2: input 'image': no such file"),
         ("a = run rshell/echo text=1\nrun rshell/echo text={{b.output}}\n", "s.rsh:2: undefined variable 'b'"),
         ("run rshell/echo text=1 | bogus\n", "s.rsh:1: unknown command 'bogus'"),
+        ("run rshell/echo text=1 | show\n", "s.rsh:1: `show` needs <expr>"),
         ("run rshell/echo text=1 | run rshell/echo text={{nope.output}}\n", "undefined variable 'nope'"),
         ("run rshell/echo text={{.output}}\n", "nothing was piped in"),
         ("unset a\nrun rshell/echo text=$a.output\n", "s.rsh:2: undefined variable 'a'"),

@@ -5,8 +5,9 @@ change or produce something (creates, runs, trainings, uploads, options), and th
 that only read (`model list`, `model schema`) or cannot run twice (`scaffold` into a
 folder that now exists, `auth login`) are left out, each with its reason, so the user
 sees what the file does not hold. A statement whose named result a later statement
-uses is kept whatever it is. A training followed by more statements gets `--wait`:
-the `run` of the version it creates would otherwise find no version yet.
+uses is kept whatever it is, and waits (its `--no-wait` dropped). A training followed
+by more statements gets `--wait`: the `run` of the version it creates would otherwise
+find no version yet.
 """
 
 from __future__ import annotations
@@ -52,9 +53,20 @@ def replayable(texts: list[str], aliases: dict[str, str], options: Mapping[str, 
         if why:
             replay.left_out.append((text, why))
             continue
+        if needed:
+            text = _waiting(text, statement)
         later = index + 1 < len(parsed)
         replay.kept.append(_with_wait(text, statement, commands) if later else text)
     return replay
+
+
+def _waiting(text: str, statement: Statement | None) -> str:
+    """A run whose result a later line uses must finish first: its `--no-wait` goes."""
+    words = statement.pipeline[0].words if statement and statement.pipeline else []
+    found = next((w for w in words if w.value == "--no-wait" and text[w.start : w.end] == "--no-wait"), None)
+    if found is None:
+        return text
+    return (text[: found.start].rstrip() + " " + text[found.end :].lstrip()).strip()
 
 
 def _statement(text: str) -> Statement | None:
@@ -112,11 +124,8 @@ def _with_wait(text: str, statement: Statement | None, commands: list[Command]) 
         return text
     if commands[0].path != ("training", "create"):
         return text
-    words = [w.value for w in statement.pipeline[0].words]
-    if "--wait" in words or any(w.startswith("--wait=") for w in words):
+    words = statement.pipeline[0].words
+    if not words or any(w.value == "--wait" or w.value.startswith("--wait=") for w in words):
         return text
-    longer = f"{text} --wait"
-    again = _statement(longer)  # a trailing comment would swallow the flag
-    if again is None or [w.value for w in again.pipeline[0].words] != [*words, "--wait"]:
-        return text
-    return longer
+    end = words[-1].end  # after the last word: before a trailing comment
+    return f"{text[:end]} --wait{text[end:]}"

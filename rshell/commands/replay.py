@@ -4,8 +4,9 @@ A saved script is run again later, from a fresh start: it keeps the statements t
 change or produce something (creates, runs, trainings, uploads, options), and those
 that only read (`model list`, `model schema`) or cannot run twice (`scaffold` into a
 folder that now exists, `auth login`) are left out, each with its reason, so the user
-sees what the file does not hold. A statement whose named result a later statement
-uses is kept whatever it is, and waits (its `--no-wait` dropped). A training followed
+sees what the file does not hold. A statement that binds a name is kept whatever it
+is (it produces a named result); one whose result a later statement uses also waits
+(its `--no-wait` dropped). A training followed
 by more statements gets `--wait`: the `run` of the version it creates would otherwise
 find no version yet.
 """
@@ -49,7 +50,7 @@ def replayable(texts: list[str], aliases: dict[str, str], options: Mapping[str, 
             and statement.target is not None
             and any(statement.target in later for later in used[index + 1 :])
         )
-        why = None if needed else _why_left_out(commands)
+        why = None if needed or _binds(statement) else _why_left_out(commands)
         if why:
             replay.left_out.append((text, why))
             continue
@@ -67,6 +68,11 @@ def _waiting(text: str, statement: Statement | None) -> str:
     if found is None:
         return text
     return (text[: found.start].rstrip() + " " + text[found.end :].lstrip()).strip()
+
+
+def _binds(statement: Statement | None) -> bool:
+    """`NAME = …` produces a named result, which the replayed session holds too."""
+    return statement is not None and statement.target is not None
 
 
 def _statement(text: str) -> Statement | None:

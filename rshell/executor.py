@@ -255,14 +255,12 @@ class Executor:
         try:
             result = await handler(ctx, args)
         except DryRunStop as stop:
-            from rshell.dryrun import placeholder_run
-
-            return Result(data=placeholder_run(target or "_", stop), text="", text_output=stop.text_output)
+            return _placeholder(target, stop)
         except AuthError as error:
             if not self.dry_run:
                 raise
             self.out.info(f"not read: {error.message}")  # a dry run without a token shows what it can
-            return Result(bind=False)
+            return _placeholder(target, DryRunStop())
         finally:
             self._in_statement = False
         if show or not result.ok:
@@ -323,6 +321,13 @@ def load_handler(spec: str) -> Callable[..., Any]:
     """The handler a catalog entry names ("module:function"), imported on first use."""
     module_name, _, function = spec.partition(":")
     return getattr(importlib.import_module(module_name), function)
+
+
+def _placeholder(target: str | None, stop: DryRunStop) -> Result:
+    """What a statement a dry run stopped binds, so later lines still expand."""
+    from rshell.dryrun import placeholder_run
+
+    return Result(data=placeholder_run(target or "_", stop), text="", text_output=stop.text_output)
 
 
 def read_stdin_json(stream: Any = None) -> Any:

@@ -442,3 +442,13 @@ def test_a_sharing_session_goes_on_after_the_serving_one_ends(local_env, tmp_pat
     out, err = sharer.communicate(timeout=60)
     assert sharer.returncode == 0, err
     assert json_values(out)[-1]["output"] == "two-three"
+
+
+def test_a_read_a_dry_run_cannot_make_still_binds_its_name(local_env, tmp_path: Path) -> None:
+    script = tmp_path / "r.rsh"
+    script.write_text("d = deployments show sandbox/x\nrun --deployment sandbox/x prompt={{d.id}}\n")
+    done = rshell(str(script), "--dry-run", env=local_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "not read: authentication failed" in done.stderr
+    (post,) = [line for line in done.stdout.splitlines() if line.startswith("POST ")]
+    assert json.loads(post.split(" ", 2)[2])["input"]["prompt"] == "dry-run-d"

@@ -452,3 +452,19 @@ def test_a_read_a_dry_run_cannot_make_still_binds_its_name(local_env, tmp_path: 
     assert "not read: authentication failed" in done.stderr
     (post,) = [line for line in done.stdout.splitlines() if line.startswith("POST ")]
     assert json.loads(post.split(" ", 2)[2])["input"]["prompt"] == "dry-run-d"
+
+
+def test_a_script_saved_in_another_folder_still_finds_its_files(local_env, tmp_path: Path) -> None:
+    from rshell.sandbox.predictors.png import encode
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    (work / "pic.png").write_bytes(encode(2, 2, [b"\x00\xff\x00" * 2] * 2))
+    saved = rshell(
+        "--local", "-c", "run rshell/upscale image=@pic.png scale=2; save sub/s.rsh", env=local_env, cwd=work
+    )
+    assert saved.returncode == 0, saved.stderr
+    assert "run rshell/upscale image=@../pic.png scale=2" in (work / "sub" / "s.rsh").read_text()
+    replay = rshell("--local", str(work / "sub" / "s.rsh"), env=local_env, cwd=elsewhere)
+    assert replay.returncode == 0, replay.stderr

@@ -48,3 +48,12 @@ def test_a_run_a_later_line_needs_drops_no_wait() -> None:
 def test_aliases_resolve_before_deciding() -> None:
     replay = replayable(["ls", "gen p=1"], {"ls": "model list", "gen": "run a/b"}, OPTIONS)
     assert replay.kept == ["gen p=1"] and replay.left_out == [("ls", "only reads")]
+
+
+def test_relative_file_inputs_are_rewritten_for_the_scripts_folder() -> None:
+    from pathlib import Path
+
+    said = ["run a/b image=@data/p.png mask=@/abs/m.png face=@~/f.png tag=@@lit", 'run a/b image="@quoted name.png"']
+    kept = replayable(said, {}, OPTIONS, (Path("/work"), Path("/work/scripts"))).kept
+    assert kept == ["run a/b image=@../data/p.png mask=@/abs/m.png face=@~/f.png tag=@@lit", said[1]]
+    assert replayable(said, {}, OPTIONS, (Path("/work"), Path("/work"))).kept == said

@@ -164,7 +164,8 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     said = [
         s for s in ctx.session.statements if not s.startswith(("alias ", "unalias ")) and not holds_secret(s, secrets)
     ]
-    replay = replayable(said, ctx.session.aliases, ctx.session.options)
+    moved = (Path.cwd().resolve(), path.parent.resolve())  # its @paths must start at its folder
+    replay = replayable(said, ctx.session.aliases, ctx.session.options, moved)
     lines += replay.kept
     write_script(path, "\n".join(lines) + "\n")
     count = len(lines) - 1

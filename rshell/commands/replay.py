@@ -13,8 +13,11 @@ find no version yet.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rshell.commands.registry import Command
@@ -25,6 +28,7 @@ from rshell.grammar.templates import references
 
 # Verbs of commands that only read: replaying them changes nothing.
 _READS = frozenset({"list", "show", "schema", "search", "versions", "readme", "examples", "current", "secret"})
+_FILE_WORD = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_.-]*=)?@(?P<path>[^@~/][^\s]*)\Z")  # key=@rel/path
 _LEFT_OUT = {
     "scaffold": "writes a project folder once (it exists now)",
     "auth": "signs in or out: credentials stay out of scripts",
@@ -38,8 +42,16 @@ class Replay:
     left_out: list[tuple[str, str]] = field(default_factory=list)  # (statement, why)
 
 
-def replayable(texts: list[str], aliases: dict[str, str], options: Mapping[str, Any]) -> Replay:
-    """The statements of `texts` a script should hold, `--wait` added where needed."""
+def replayable(
+    texts: list[str], aliases: dict[str, str], options: Mapping[str, Any], moved: tuple[Path, Path] | None = None
+) -> Replay:
+    """The statements of `texts` a script should hold, `--wait` added where needed.
+
+    `moved` = (where the statements ran, the script's folder): a script's relative
+    `@paths` start at its own folder, so they are rewritten to point at the same files.
+    """
+    if moved is not None and moved[0] != moved[1]:
+        texts = [_rebased(text, _statement(text), *moved) for text in texts]
     parsed = [(text, _statement(text)) for text in texts]
     used = [_names_used(statement, aliases) for _, statement in parsed]
     replay = Replay()
@@ -135,3 +147,17 @@ def _with_wait(text: str, statement: Statement | None, commands: list[Command]) 
         return text
     end = words[-1].end  # after the last word: before a trailing comment
     return f"{text[:end]} --wait{text[end:]}"
+
+
+def _rebased(text: str, statement: Statement | None, ran_in: Path, folder: Path) -> str:
+    """`text` with each plain relative `@path` made relative to `folder` instead."""
+    if statement is None:
+        return text
+    words = [w for node in statement.pipeline for w in node.words if text[w.start : w.end] == w.value]
+    for word in sorted(words, key=lambda w: w.start, reverse=True):
+        match = _FILE_WORD.match(word.value)
+        if match is None:
+            continue
+        path = os.path.relpath(ran_in / match.group("path"), folder)
+        text = f"{text[: word.start]}{match.group('key') or ''}@{path}{text[word.end :]}"
+    return text

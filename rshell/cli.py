@@ -33,7 +33,7 @@ usage: rshell [OPTIONS]                      interactive shell (on a terminal)
 
 options:
   -c STATEMENTS    run STATEMENTS (`;` or newlines between them) and exit
-  --local          start a local sandbox API for this session (no token or network needed)
+  --local          use the local sandbox API (no token or network; its data is kept)
   --session NAME   a named session: results persist across runs
   --json           print results as the API's JSON
   --dry-run        print the requests a script would send instead of sending them
@@ -252,10 +252,9 @@ async def _run(opts: Options) -> int:
 
     interactive = not opts.words and opts.command is None and sys.stdin.isatty()
     persist = interactive or opts.session is not None
-    session = _load_session(opts.session or "default") if persist else _new_session()
     out = Output(json_mode=True if opts.json else None)
-    sandbox = _start_sandbox() if opts.local else None
-    api = _Api(out, dry_run=opts.dry_run, sandbox=sandbox)
+    api = _Api(out, dry_run=opts.dry_run, local=opts.local)
+    session = _load_session(opts.session or "default", api.scope) if persist else _new_session()
     argv_mode = bool(opts.words) and not _is_script(opts.words[0]) and opts.command is None
     executor = Executor(
         session,
@@ -266,8 +265,14 @@ async def _run(opts: Options) -> int:
         read_piped=(lambda: read_stdin_json()) if argv_mode and not sys.stdin.isatty() else None,
         base_url=api.base_url,
         debug=opts.debug,
-        env=Environment(make_client=api.make_with_token, token_source=api.token_source, secrets=api.secrets),
+        env=Environment(
+            make_client=api.make_with_token,
+            token_source=api.token_source,
+            secrets=api.secrets,
+            cache_url=api.cache_url,
+        ),
     )
+    api.on_start = executor.set_base_url
     if persist:
         executor.on_statement = lambda _stmt, _code: _save_session(session, api.secrets())
     try:
@@ -276,8 +281,7 @@ async def _run(opts: Options) -> int:
         await executor.aclose()
         if persist:
             _save_session(session, api.secrets())
-        if sandbox is not None:
-            sandbox.stop()
+        api.stop()
 
 
 async def _dispatch(opts: Options, executor: Executor, interactive: bool, argv_mode: bool) -> int:
@@ -289,7 +293,9 @@ async def _dispatch(opts: Options, executor: Executor, interactive: bool, argv_m
         path = Path(opts.words[0]).expanduser()
         from rshell.commands.builtins import _read_script
 
-        return await executor.run_text(_read_script(path), source=str(opts.words[0]), keep_going=opts.keep_going)
+        return await executor.run_text(
+            _read_script(path), source=str(opts.words[0]), keep_going=opts.keep_going, folder=path.parent
+        )
     if interactive:
         from rshell.repl.app import run_repl
 
@@ -303,10 +309,10 @@ def _new_session() -> Any:
     return Session()
 
 
-def _load_session(name: str) -> Any:
+def _load_session(name: str, scope: str) -> Any:
     from rshell.session.store import load_session
 
-    return load_session(name)
+    return load_session(name, scope)
 
 
 def _save_session(session: Any, secrets: tuple[str, ...] = ()) -> None:
@@ -315,26 +321,47 @@ def _save_session(session: Any, secrets: tuple[str, ...] = ()) -> None:
     save_session(session, secrets)
 
 
-def _start_sandbox() -> Any:
-    from rshell.sandbox.server import start
-
-    return start()
-
-
 class _Api:
     """Where the API is and how to build the shared client for it, decided lazily."""
 
-    def __init__(self, out: Output, *, dry_run: bool, sandbox: Any = None) -> None:
+    def __init__(self, out: Output, *, dry_run: bool, local: bool = False) -> None:
+        from rshell.session.store import scope_of
+
         self.out = out
         self.dry_run = dry_run
-        self.sandbox = sandbox
+        self.local = local
+        self.sandbox: Any = None  # --local: started when the first request needs it (see _local)
+        self.on_start: Any = None  # told the sandbox's URL once it serves
         self._secrets: tuple[str, ...] | None = None
-        if sandbox is not None:
-            self.base_url = sandbox.url
+        if local:
+            from rshell.completion.cache import LOCAL_CACHE_URL
+            from rshell.sandbox.local import local_dir, recorded_url
+
+            self.base_url = recorded_url(local_dir()) or "http://127.0.0.1/v1"
             self.token_source: str | None = "the local sandbox (--local)"
+            self.scope, self.cache_url = "local", LOCAL_CACHE_URL
         else:
             self.base_url = _base_url_from_env()
             self.token_source = None
+            self.scope, self.cache_url = scope_of(self.base_url), self.base_url
+
+    def _local(self) -> Any:
+        """The --local sandbox, opened on first use: the right side of
+        `rshell --local run … | rshell --local run …` reads its input first, by which
+        time the left side has let the sandbox go, so it serves the same data on the
+        same address."""
+        if self.sandbox is None:
+            from rshell.sandbox.local import open_local
+
+            self.sandbox = open_local()
+            self.base_url = self.sandbox.url
+            if self.on_start is not None:
+                self.on_start(self.base_url)
+        return self.sandbox
+
+    def stop(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
 
     def secrets(self) -> tuple[str, ...]:
         """The token in use (looked up once), so no file rshell writes holds it."""
@@ -347,13 +374,17 @@ class _Api:
         return self._secrets
 
     def _token(self) -> str | None:
-        if self.sandbox is not None:
-            return self.sandbox.token
+        if self.local:
+            from rshell.sandbox.catalog import TOKEN
+
+            return TOKEN
         from rshell.session.credentials import load_token
 
         return load_token(self.base_url)
 
     def make(self) -> ReplicateClient:
+        if self.local:
+            self._local()
         token = self._token()
         if self.dry_run:
             return self._dry_run_client(token)

@@ -10,11 +10,18 @@ statement stops with DryRunStop.
 from __future__ import annotations
 
 import json
-from typing import IO
+from collections.abc import Awaitable
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from rshell.errors import DryRunStop
+from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError
+
+if TYPE_CHECKING:
+    from rshell.commands.context import Context
+
+T = TypeVar("T")
+DRY_RUN_VERSION = "LATEST"  # stands in for a version a dry run could not look up
 
 _READS = {"GET", "QUERY", "HEAD"}
 
@@ -78,3 +85,44 @@ def _body(request: httpx.Request) -> str:
         return json.dumps(json.loads(raw), separators=(",", ":"))
     except ValueError:
         return raw.decode(errors="replace")[:200]
+
+
+# -- what a stopped statement binds ---------------------------------------------------
+
+
+def placeholder_run(label: str, stop: DryRunStop) -> dict[str, Any]:
+    """The run a dry-run statement binds: its output shaped as the schema says (one
+    URL, a list, text, an object), each leaf naming where it stands in."""
+    where = f"{label}.output"
+    if stop.output_schema is None:
+        output: Any = [f"<{where}[0]>"]
+    elif stop.text_output:
+        output = [f"<{where}>"]  # streamed text: one token, inserted joined
+    else:
+        output = _shaped(stop.output_schema, where, 0)
+    return {"id": f"dry-run-{label}", "status": "dry-run", "output": output, "urls": {}}
+
+
+def _shaped(schema: Any, where: str, depth: int) -> Any:
+    schema = schema if isinstance(schema, dict) else {}
+    kind = schema.get("type")
+    if depth > 8:
+        return f"<{where}>"
+    if kind == "array":
+        return [_shaped(schema.get("items"), f"{where}[0]", depth + 1)]
+    if kind == "object" and isinstance(schema.get("properties"), dict):
+        return {key: _shaped(prop, f"{where}.{key}", depth + 1) for key, prop in schema["properties"].items()}
+    return {"integer": 0, "number": 0, "boolean": False}.get(str(kind), f"<{where}>")
+
+
+async def unless_dry_run(ctx: Context, read: Awaitable[T], stand_in: T) -> T:
+    """A look-up a command needs before its write: in --dry-run one that fails (no
+    token, or a model the script creates first) gives `stand_in`, so the write that
+    follows is still shown."""
+    try:
+        return await read
+    except (AuthError, NetworkError, ApiError) as exc:
+        if not ctx.dry_run:
+            raise
+        ctx.out.info(f"not looked up: {exc.message}")
+        return stand_in

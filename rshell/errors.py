@@ -85,4 +85,11 @@ class Interrupted(RshellError):
 
 class DryRunStop(Exception):
     """Control flow, not a user error: in --dry-run a statement reached a request that
-    would change something; the request was printed and the statement stops there."""
+    would change something; the request was printed and the statement stops there.
+
+    `output_schema` (set by a handler that knows it): the shape the statement's
+    placeholder result takes, so later templates expand as they would for real.
+    """
+
+    output_schema: dict | None = None
+    text_output: bool = False

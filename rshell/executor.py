@@ -15,16 +15,26 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rshell.commands import catalog
-from rshell.commands.arguments import parse_args
 from rshell.commands.context import Context, Environment, Result
-from rshell.commands.resolver import replayed, resolve
-from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, DryRunStop, Interrupted, RshellError, UsageError
+from rshell.commands.resolver import parse_line, replayed, resolve
+from rshell.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    AuthError,
+    DryRunStop,
+    Interrupted,
+    RshellError,
+    UsageError,
+)
+from rshell.grammar.inputs import script_folder
 from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import CommandNode, Statement, parse_script
 from rshell.grammar.templates import expand
+from rshell.precheck import nothing_piped, precheck
 from rshell.rendering.output import Output, to_json
 
 if TYPE_CHECKING:
@@ -76,6 +86,11 @@ class Executor:
                 self._client.on_retry = self._announce_retry  # SPEC 8: a wait before a retry is said
         return self._client
 
+    def set_base_url(self, url: str) -> None:
+        """The API moved (a `--local` sandbox started on first use): say so everywhere."""
+        self.base_url = url
+        self.env = replace(self.env, base_url=url)
+
     def _request_exit(self) -> None:
         self.exit_requested = True
 
@@ -100,14 +115,29 @@ class Executor:
             self._client = None
 
     # -- running text ----------------------------------------------------------------
-    async def run_text(self, text: str, *, source: str = "-c", keep_going: bool = False) -> int:
-        """Parse and run every statement of `text`; the first failure's exit code."""
+    async def run_text(
+        self, text: str, *, source: str = "-c", keep_going: bool = False, folder: Path | None = None
+    ) -> int:
+        """Parse and run every statement of `text`; the first failure's exit code.
+
+        Usage errors that need no network stop the text before its first request
+        (exit 2, nothing sent), unless `keep_going` runs what it can. `folder`: a
+        script's own folder, where its relative paths start.
+        """
         try:
             statements = parse_script(text)
         except RshellError as error:
             self._report(error, source, getattr(error, "line_no", None))
             return error.exit_code
-        return await self.run_statements(statements, source=source, keep_going=keep_going)
+        with script_folder(folder):
+            if not keep_going and (found := precheck(statements, self.session, piped=self._has_piped())):
+                for statement, problem in found:
+                    self._report(problem, source, statement.line)
+                return found[0][1].exit_code
+            return await self.run_statements(statements, source=source, keep_going=keep_going)
+
+    def _has_piped(self) -> bool:
+        return self._piped is not _NO_PIPED or self._read_piped is not None
 
     async def run_statements(self, statements: list[Statement], *, source: str, keep_going: bool = False) -> int:
         status = EXIT_OK
@@ -198,6 +228,8 @@ class Executor:
                 result = await self._run_system(node.system, piped)
             else:
                 result = await self._run_command(node, piped, statement.target, show=index == last)
+                if result.text_output:
+                    self.session.note_text_output(result.data)
                 if result.bind and result.data is not None:
                     value = result.data
             if not result.ok:
@@ -212,10 +244,9 @@ class Executor:
     async def _run_command(self, node: CommandNode, piped: Any, target: str | None, *, show: bool = True) -> Result:
         command, words = resolve(node.words, self.session.aliases)
         lookup = self._lookup(piped)
-        args = parse_args(command, [expand(word, lookup) for word in words], self.session.options)
-        if args.values.get("help"):  # `run … --help` is `help prediction create`, wherever it was typed
-            command = catalog.TOP_LEVEL["help"]
-            args = parse_args(command, list(args.command.path))
+        command, args = parse_line(
+            command, [expand(word, lookup, self.session.joins) for word in words], self.session.options
+        )
         handler = load_handler(command.handler)
         ctx = Context(
             session=self.session,
@@ -230,8 +261,13 @@ class Executor:
         self._in_statement = True
         try:
             result = await handler(ctx, args)
-        except DryRunStop:
-            return _dry_run_placeholder(target)
+        except DryRunStop as stop:
+            return _placeholder(target, stop)
+        except AuthError as error:
+            if not self.dry_run:
+                raise
+            self.out.info(f"not read: {error.message}")  # a dry run without a token shows what it can
+            return _placeholder(target, DryRunStop())
         finally:
             self._in_statement = False
         if show or not result.ok:
@@ -247,10 +283,7 @@ class Executor:
             if name is None:
                 value = self._piped_value(piped)
                 if value is _NO_PIPED:
-                    raise UsageError(
-                        "'{{.…}}' refers to a piped result, but nothing was piped in",
-                        "pipe a command into this one (`a | b`), or name a result: {{x.output[0]}}",
-                    )
+                    raise nothing_piped()
                 return value
             return self.session.lookup(name)
 
@@ -297,11 +330,11 @@ def load_handler(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module_name), function)
 
 
-def _dry_run_placeholder(target: str | None) -> Result:
-    """What a statement binds in --dry-run: enough shape for later templates to expand."""
-    label = target or "_"
-    data = {"id": "dry-run", "status": "dry-run", "output": [f"<{label}.output[0]>"], "urls": {}}
-    return Result(data=data, text="", bind=True)
+def _placeholder(target: str | None, stop: DryRunStop) -> Result:
+    """What a statement a dry run stopped binds, so later lines still expand."""
+    from rshell.dryrun import placeholder_run
+
+    return Result(data=placeholder_run(target or "_", stop), text="", text_output=stop.text_output)
 
 
 def read_stdin_json(stream: Any = None) -> Any:

@@ -31,7 +31,9 @@ def _notice(stderr: str) -> list[str]:
 
 @pytest.mark.parametrize("why", list(DAMAGED_SESSIONS))
 def test_a_damaged_session_is_set_aside_and_the_shell_starts(hostile: HostileServer, tmp_path: Path, why: str) -> None:
-    sessions = tmp_path / "rshell-data" / "sessions"
+    from rshell.session.store import scope_of
+
+    sessions = tmp_path / "rshell-data" / "sessions" / scope_of(hostile.url)  # sessions are kept per API host
     sessions.mkdir(parents=True)
     (sessions / "s.json").write_bytes(DAMAGED_SESSIONS[why])
     done = run_rshell(hostile, "--session", "s", "-c", "alias fresh='run x/y'; vars", cwd=tmp_path)

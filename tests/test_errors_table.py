@@ -88,10 +88,9 @@ ROWS = {
     ),
     "bad path key": Row("run stability-ai/sdxl image={{img.outptu}}", 2, "bad path img.outptu: no key 'outptu'"),
     "nothing piped": Row("run stability-ai/sdxl image={{.output[0]}}", 2, "nothing was piped in"),
-    "missing @file": Row(
-        "run stability-ai/sdxl prompt=x image=@/no/such/file.png", 2, "/no/such/file.png", None, [SCHEMA]
-    ),
-    "@directory": Row("run stability-ai/sdxl prompt=x image=@/tmp", 2, "/tmp", None, [SCHEMA]),
+    # a path is checked before any request, the schema's read included (rshell/precheck.py)
+    "missing @file": Row("run stability-ai/sdxl prompt=x image=@/no/such/file.png", 2, "/no/such/file.png", None),
+    "@directory": Row("run stability-ai/sdxl prompt=x image=@/tmp", 2, "/tmp", None),
     "missing argument": Row("prediction show", 2, "`prediction show` needs <id>", "usage: prediction show <id>"),
     "bad flag value": Row(
         "deployments update alice/d --max-instances lots", 2, "--max-instances needs an integer, got 'lots'"
@@ -159,7 +158,7 @@ def test_unreadable_file_is_refused_before_upload(tmp_path: Path, monkeypatch) -
     with respx.mock(base_url=BASE, assert_all_called=False) as router:
         _api(router)
         code, stderr = run(f"run {MODEL} prompt=x image=@{secret}")
-        assert [c.request.method for c in router.calls] == ["GET"]
+        assert [c.request.method for c in router.calls] == []  # not even the schema was read
     assert code == 2 and "secret.png" in stderr and "Traceback" not in stderr
 
 

@@ -133,7 +133,7 @@ def test_script_errors_carry_file_and_line_and_stop(api) -> None:
     code = run("account current\nbogus\naccount current\n", source="demo.rsh")
     assert code == 2
     assert "demo.rsh:2: unknown command 'bogus'" in run.err
-    assert len(api.calls) == 1  # the third line never ran
+    assert len(api.calls) == 0  # a usage error anywhere in the script: nothing was sent (exit 2)
 
 
 def test_keep_going_runs_the_rest_and_returns_the_first_failure(api) -> None:

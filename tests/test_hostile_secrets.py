@@ -31,8 +31,11 @@ def _echoing(server: HostileServer) -> None:
     server.route("POST /v1/models/hostile/model/predictions", create)
 
 
-def _session_file(home: Path, name: str) -> Path:
-    return home / "rshell-data" / "sessions" / f"{name}.json"
+def _session_file(home: Path, name: str, server: HostileServer) -> Path:
+    """Where a session against `server` is kept (sessions are kept per API host)."""
+    from rshell.session.store import scope_of
+
+    return home / "rshell-data" / "sessions" / scope_of(server.url) / f"{name}.json"
 
 
 @pytest.mark.parametrize("token", [PLAIN_TOKEN, TOKEN])
@@ -41,7 +44,7 @@ def test_a_bound_result_is_stored_with_the_token_redacted(hostile: HostileServer
     statements = f"y = run hostile/model text={token.upper() if token == PLAIN_TOKEN else token} other=kept"
     done = run_rshell(hostile, "--session", "s", "-c", statements, cwd=tmp_path, REPLICATE_API_TOKEN=token)
     assert done.returncode == 0, done.stderr
-    text = _session_file(tmp_path, "s").read_text()
+    text = _session_file(tmp_path, "s", hostile).read_text()
     assert token.lower() not in text.lower()
     stored = json.loads(text)
     assert stored["variables"]["y"]["input"] == {"text": REDACTED, "other": "kept"}
@@ -58,12 +61,12 @@ def test_an_alias_holding_the_token_is_refused_and_never_saved(hostile: HostileS
     again = run_rshell(hostile, "--session", "s", "-c", f"save {script}", cwd=tmp_path, REPLICATE_API_TOKEN=PLAIN_TOKEN)
     assert again.returncode == 0, again.stderr
     assert "alias ok=" in script.read_text() and "leak" not in script.read_text()
-    assert PLAIN_TOKEN not in _session_file(tmp_path, "s").read_text()
+    assert PLAIN_TOKEN not in _session_file(tmp_path, "s", hostile).read_text()
 
 
 def test_save_leaves_out_a_secret_alias_from_an_older_session_file(hostile: HostileServer, tmp_path: Path) -> None:
     """A session written before the refusal existed must not leak through `save FILE`."""
-    path = _session_file(tmp_path, "old")
+    path = _session_file(tmp_path, "old", hostile)
     path.parent.mkdir(parents=True)
     aliases = {"ok": "run hostile/model", "leak": f"run hostile/model text={PLAIN_TOKEN}"}
     path.write_text(json.dumps({"aliases": aliases, "statements": [f"run hostile/model t={PLAIN_TOKEN}"]}))

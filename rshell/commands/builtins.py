@@ -101,7 +101,7 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
             return ctx.piped
         return ctx.session.lookup(name)
 
-    value = resolve(ref, lookup)
+    value = resolve(ref, lookup, ctx.session.joins)
     text = value if isinstance(value, str) else None
     return Result(data=value, text=text, bind=False)
 
@@ -126,11 +126,13 @@ async def history(ctx: Context, args: ParsedArgs) -> Result:
 
 
 async def source(ctx: Context, args: ParsedArgs) -> Result:
-    path = Path(args.file).expanduser()
+    from rshell.grammar.inputs import local_path
+
+    path = local_path(args.file)
     text = _read_script(path)
     if ctx.run_script is None:
         raise UsageError("`source` is not available here")
-    code = await ctx.run_script(text, source=str(path))
+    code = await ctx.run_script(text, source=str(path), folder=path.parent)
     if code:
         return Result(ok=False, bind=False, error=f"{path}: stopped at the first error")
     return Result(bind=False)
@@ -152,6 +154,7 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     path = Path(args.file).expanduser()
     if path.is_dir():
         raise UsageError(f"{path} is a directory", "give a file name, e.g. save session.rsh")
+    from rshell.commands.replay import replayable
     from rshell.session.store import holds_secret
 
     secrets = session_secrets(ctx)
@@ -159,10 +162,21 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     lines += [
         f"alias {name}={_quote(text)}" for name, text in ctx.session.aliases.items() if not holds_secret(text, secrets)
     ]
-    lines += [s for s in ctx.session.statements if _replayed(s, ctx.session.aliases) and not holds_secret(s, secrets)]
+    said = [s for s in ctx.session.statements if _replayed(s, ctx.session.aliases) and not holds_secret(s, secrets)]
+    moved = (Path.cwd().resolve(), path.parent.resolve())  # its @paths must start at its folder
+    replay = replayable(said, ctx.session.aliases, ctx.session.options, moved)
+    lines += replay.kept
     write_script(path, "\n".join(lines) + "\n")
     count = len(lines) - 1
-    return Result(data={"path": str(path), "statements": count}, text=f"saved {count} statements to {path}", bind=False)
+    text = f"saved {count} statements to {path}"
+    if replay.left_out:
+        text += f"\nleft out {len(replay.left_out)}:" + "".join(f"\n  {s}  # {why}" for s, why in replay.left_out)
+    data = {
+        "path": str(path),
+        "statements": count,
+        "left_out": [{"statement": s, "why": w} for s, w in replay.left_out],
+    }
+    return Result(data=data, text=text, bind=False)
 
 
 def _replayed(statement: str, aliases: dict[str, str]) -> bool:

@@ -35,6 +35,7 @@ class Result:
     bind: bool = True
     error: str | None = None  # why ok is False, one line
     plain: str | None = None  # printed as-is instead of JSON (a README's Markdown off a terminal)
+    text_output: bool = False  # data's output is streamed text (a concatenate iterator): joined in templates
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Environment:
     so no handler reaches into the executor or the entry point."""
 
     base_url: str = ""  # the API the executor talks to ("" when not configured)
+    cache_url: str | None = None  # whose completion cache to use (`--local`: one for every port)
     stdin: IO[str] | None = None  # where `auth login --token-stdin` reads (None: sys.stdin)
     read_secret: Callable[[str], str] | None = None  # hidden input (None: getpass)
     make_client: Callable[[str], ReplicateClient] | None = None  # a client for a new token

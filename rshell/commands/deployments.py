@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rshell import writes
 from rshell.commands.context import Result
 from rshell.commands.models import DEFAULT_HARDWARE, schema_text, split_name
+from rshell.dryrun import DRY_RUN_VERSION, unless_dry_run
 from rshell.errors import RshellError, UsageError
 from rshell.rendering.output import as_json
 from rshell.rendering.tables import fields, short_id, short_time, table
@@ -194,8 +195,10 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     hardware = given.get("hardware", DEFAULT_HARDWARE)
     client = await ctx.client()
     if owner is not None:
-        await _owner_matches(client, owner, name)
-    version = version or await _latest_version(client, model_owner, model_name)
+        await unless_dry_run(ctx, _owner_matches(client, owner, name), None)
+    if not version:
+        latest: str = await unless_dry_run(ctx, _latest_version(client, model_owner, model_name), DRY_RUN_VERSION)
+        version = latest
     deployment = as_json(
         await client.deployments_create(
             name=name,

@@ -18,6 +18,7 @@ from rshell.commands.modelref import (
     fetch_deployment_schema,
     is_concatenate,
     latest_version_id,
+    output_schema,
     parse_model_name,
     parse_model_ref,
     prepare_inputs,
@@ -33,7 +34,7 @@ from rshell.commands.running import (
     option,
     wants_json,
 )
-from rshell.errors import ApiError, AuthError, NetworkError, UsageError
+from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError, UsageError
 from rshell.rendering.output import as_json
 from rshell.rendering.predictions import (
     failure_message,
@@ -174,13 +175,19 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
         )
     except asyncio.CancelledError:
         interrupted_creating("prediction")
+    except DryRunStop as stop:
+        stop.output_schema, stop.text_output = output_schema(schema), is_concatenate(schema)
+        raise
     if args.values.get("web"):
         open_web(ctx, prediction.urls.web)
-    if not waiting:
-        return Result(data=as_json(prediction), text=prediction_summary(as_json(prediction)))
     concatenate = is_concatenate(schema)
+    if not waiting:
+        data = as_json(prediction)
+        return Result(data=data, text=prediction_summary(data), text_output=concatenate)
     final, streamed = await follow(ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args))
-    return await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
+    result = await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
+    result.text_output = concatenate
+    return result
 
 
 def wait_seconds(args: ParsedArgs) -> int | None:

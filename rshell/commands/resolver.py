@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from rshell.commands import catalog
+from rshell.commands.arguments import ParsedArgs, parse_args
 from rshell.commands.registry import Command
 from rshell.errors import RshellError
 from rshell.grammar.aliases import expand_aliases
@@ -50,10 +52,28 @@ def expand(words: list[Word], aliases: Mapping[str, str]) -> list[Word]:
 
 def resolve(words: list[Word], aliases: Mapping[str, str]) -> tuple[Command, list[Word]]:
     """The command the words name and the words after it; UsageError when none."""
-    return _find(expand(words, aliases))
+    return find_command(expand(words, aliases))
 
 
-def _find(words: list[Word]) -> tuple[Command, list[Word]]:
+def parse_line(command: Command, values: list[str], options: Mapping[str, Any] | None) -> tuple[Command, ParsedArgs]:
+    """The command's arguments from the words after it (templates expanded or not);
+    `… --help` anywhere on the line is `help COMMAND`."""
+    args = parse_args(command, values, options)
+    if args.values.get("help"):
+        command = catalog.TOP_LEVEL["help"]
+        args = parse_args(command, list(args.command.path))
+    return command, args
+
+
+def command_line(
+    words: list[Word], aliases: Mapping[str, str], options: Mapping[str, Any] | None
+) -> tuple[Command, ParsedArgs]:
+    """`resolve` then `parse_line`, for a stage read without running it (precheck, save)."""
+    command, rest = resolve(words, aliases)
+    return parse_line(command, [w.value for w in rest], options)
+
+
+def find_command(words: list[Word]) -> tuple[Command, list[Word]]:
     """The catalog's look-up over words already expanded."""
     command, rest = catalog.resolve([w.value for w in words])
     tail = words[len(words) - len(rest) :] if rest else []
@@ -74,7 +94,7 @@ def read_head(words: list[Word], aliases: Mapping[str, str]) -> Head:
     if len(words) == 1 and words[0].value in catalog.GROUP_ALIASES:
         return Head(None, [], group=catalog.GROUP_ALIASES[words[0].value])
     try:
-        command, rest = _find(words)
+        command, rest = find_command(words)
     except RshellError:
         return Head(None, words)
     return Head(command, rest)

@@ -30,6 +30,7 @@ from rshell.commands.running import (
     poll,
     site_url,
 )
+from rshell.dryrun import DRY_RUN_VERSION
 from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
 from rshell.rendering.output import as_json
 from rshell.rendering.predictions import failure_message, finished_line, training_summary, training_table
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
     from rshell.client.models import Training
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
-
-DRY_RUN_VERSION = "LATEST"  # stands in for a version we could not look up in --dry-run
 
 
 def trainer_ref(text: str) -> ModelRef:

@@ -28,6 +28,7 @@ FORMAT = 1
 MAX_MODELS = 50_000
 MAX_SCHEMAS = 300
 MAX_RECENT = 50
+LOCAL_CACHE_URL = "http://local-sandbox/v1"  # `--local`: one cache, whatever port the sandbox has
 
 
 @dataclass(frozen=True)

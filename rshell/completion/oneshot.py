@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from rshell.completion.cache import CompletionCache, default_path
+from rshell.completion.cache import LOCAL_CACHE_URL, CompletionCache, default_path
 from rshell.completion.context import tokens
 from rshell.completion.engine import Completion, CompletionEngine
 from rshell.completion.matcher import Candidate, rank
@@ -48,7 +48,6 @@ LOCAL_STARTUP = 3.0  # more seconds for starting the --local sandbox (once: its 
 PROGRAMS = ("rshell", "replicate")
 SHELLS = ("bash", "zsh", "fish")
 # The --local sandbox listens on a new port each run; its cache must keep one name.
-LOCAL_CACHE_URL = "http://local-sandbox/v1"
 # bash's default COMP_WORDBREAKS; the bash script passes the user's own in this variable.
 BASH_WORDBREAKS = " \t\n\"'@><=;|&(:"
 WORDBREAKS_ENV = "RSHELL_COMP_WORDBREAKS"
@@ -208,11 +207,12 @@ def _session_names(typed: str) -> list[Completion]:
 def candidates_for(line: str, session_name: str | None = None, local: bool = False) -> list[Completion]:
     """The engine's completions for the statement `line`, fetching once if needed."""
     from rshell.session.credentials import resolve_base_url
+    from rshell.session.store import scope_of
 
     base_url = LOCAL_CACHE_URL if local else resolve_base_url()
     cache = CompletionCache(default_path(base_url))
     cache.load()
-    session = _session(session_name)
+    session = _session(session_name, "local" if local else scope_of(base_url))
     loop = asyncio.new_event_loop()
     try:
         api = _LocalApi() if local else _Api(base_url)
@@ -321,12 +321,12 @@ def _has_token(base_url: str) -> bool:
         return False
 
 
-def _session(name: str | None) -> Session:
+def _session(name: str | None, scope: str = "") -> Session:
     """The stored session (its variables and aliases complete too), else a fresh one."""
     try:
         from rshell.session.store import load_session
 
-        return load_session(name or "default")
+        return load_session(name or "default", scope)
     except Exception:
         return Session()
 

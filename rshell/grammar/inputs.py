@@ -11,13 +11,19 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
+
+# The folder of the script being run: a script's own paths (`@data/x.zip`) are relative
+# to it, so it runs from any working directory; None at the prompt and for `-c`.
+_SCRIPT_DIR: ContextVar[Path | None] = ContextVar("rshell_script_dir", default=None)
 
 _INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
@@ -79,10 +85,28 @@ def check_file(key: str, raw_path: str) -> Path:
     return readable_file(raw_path, f"input '{key}': ")
 
 
+@contextmanager
+def script_folder(folder: Path | None) -> Iterator[None]:
+    """While a script runs, the relative paths it names start at its folder."""
+    token = _SCRIPT_DIR.set(folder)
+    try:
+        yield
+    finally:
+        _SCRIPT_DIR.reset(token)
+
+
+def local_path(raw_path: str) -> Path:
+    """A path the user wrote: `~` expanded; relative ones from the running script's
+    folder inside a script, else from the working directory."""
+    path = Path(raw_path).expanduser()
+    folder = _SCRIPT_DIR.get()
+    return folder / path if folder is not None and not path.is_absolute() else path
+
+
 def readable_file(raw_path: str, prefix: str = "") -> Path:
     """A local file that will be sent, checked before any request: it exists, is a
     file, and can be opened (as root, permission bits alone would say yes)."""
-    path = Path(raw_path).expanduser()
+    path = local_path(raw_path)
     if not path.exists():
         raise UsageError(f"{prefix}no such file: {path}", "check the path; ~ and relative paths work")
     if path.is_dir():

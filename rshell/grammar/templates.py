@@ -18,6 +18,7 @@ from rshell.grammar.lexer import NAME, Word
 
 Segment = str | int
 Lookup = Callable[[str | None], Any]
+Joins = Callable[[Any], bool]  # whether this run's `output` is streamed text, to insert joined
 
 _IDENT = NAME
 _INT = re.compile(r"-?[0-9]+")
@@ -234,12 +235,26 @@ def _dollar_ref(text: str, i: int) -> tuple[str, list[Segment], int]:
 # -- resolving -----------------------------------------------------------------------------
 
 
-def resolve(ref: Ref, lookup: Lookup) -> Any:
-    """Walk ref.path from lookup(ref.name); UsageError naming where the path broke."""
+def resolve(ref: Ref, lookup: Lookup, joins: Joins | None = None) -> Any:
+    """Walk ref.path from lookup(ref.name); UsageError naming where the path broke.
+
+    `joins(run)` says whether a run's output is streamed text (a concatenate
+    iterator): a path that ends at that `output` gives the joined text, while
+    `output[n]` still indexes the tokens.
+    """
     value = lookup(ref.name)
     for k, segment in enumerate(ref.path):
-        value = _step(value, segment, ref, k)
+        parent, value = value, _step(value, segment, ref, k)
+        if k == len(ref.path) - 1 and segment == "output" and joins is not None and joins(parent):
+            value = joined_text(value)
     return value
+
+
+def joined_text(output: Any) -> Any:
+    """A list of text tokens as one text; anything else unchanged."""
+    if isinstance(output, list) and all(isinstance(token, str) for token in output):
+        return "".join(output)
+    return output
 
 
 def _step(value: Any, segment: Segment, ref: Ref, k: int) -> Any:
@@ -328,13 +343,13 @@ def as_text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def expand(word: Word, lookup: Lookup) -> str:
+def expand(word: Word, lookup: Lookup, joins: Joins | None = None) -> str:
     """word.value with every template and `$name` in its non-literal spans substituted."""
     out: list[str] = []
     last = 0
     for start, end, ref in _find(word):
         out.append(word.value[last:start])
-        out.append(as_text(resolve(ref, lookup)))
+        out.append(as_text(resolve(ref, lookup, joins)))
         last = end
     out.append(word.value[last:])
     return "".join(out)

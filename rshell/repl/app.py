@@ -233,8 +233,8 @@ class Repl:
         from rshell.session.store import save_session
 
         try:
-            known = getattr(self.executor, "extra", {}).get("secrets")
-            save_session(self.executor.session, known() if callable(known) else ())
+            known = self.executor.env.secrets
+            save_session(self.executor.session, known() if known is not None else ())
         except (OSError, RshellError) as error:
             message = getattr(error, "message", None) or str(error)
             self.executor.out.error(RshellError(f"could not save the session: {message}"))
@@ -284,7 +284,7 @@ class _Completion:
         from rshell.completion.refresher import Refresher
         from rshell.repl.completer import refresh_menu
 
-        self.cache = CompletionCache(default_path(self.executor.base_url))
+        self.cache = CompletionCache(default_path(self.executor.env.cache_url or self.executor.base_url))
         try:
             self.cache.load()
         except Exception:  # a damaged cache only costs warm completions

@@ -88,6 +88,8 @@ class Session:
     aliases: dict[str, str] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=lambda: {k: o.default for k, o in OPTIONS.items()})
     statements: list[str] = field(default_factory=list)  # successful ones, for `save`
+    text_outputs: set[str] = field(default_factory=set)  # ids of runs whose output is streamed text
+    scope: str = ""  # the API host its results belong to ("" the real API, "local" for --local)
     in_flight: dict[str, str] = field(default_factory=dict)  # id -> "prediction" | "training"
     last_status: str | None = None
 
@@ -110,6 +112,15 @@ class Session:
             self.in_flight.pop(run["id"], None)
         else:
             self.in_flight[run["id"]] = kind
+
+    def note_text_output(self, run: Any) -> None:
+        """Remember that this run's output is streamed text (its schema said so)."""
+        if isinstance(run, dict) and isinstance(run.get("id"), str):
+            self.text_outputs.add(run["id"])
+
+    def joins(self, run: Any) -> bool:
+        """Whether templates insert this run's `output` as its joined text."""
+        return isinstance(run, dict) and run.get("id") in self.text_outputs
 
     def lookup(self, name: str) -> Any:
         """The value of `_` or a named result; an undefined name is a usage error."""

@@ -57,14 +57,28 @@ def history_path() -> Path:
     return data_dir() / "history"
 
 
-def session_path(name: str) -> Path:
-    """The file of a named session; names are plain words so they cannot escape the dir."""
+def session_path(name: str, scope: str = "") -> Path:
+    """The file of a named session; names are plain words so they cannot escape the dir.
+    Sessions against another host than the real API (`scope`) live in a folder of their
+    own: a `--local` result never shows up against api.replicate.com, nor the reverse."""
     if not SESSION_NAME_RE.match(name):
         raise UsageError(
             f"invalid session name {name!r}",
             "use letters, digits, '_', '-' or '.', starting with a letter or digit",
         )
-    return sessions_dir() / f"{name}.json"
+    folder = sessions_dir() / scope if scope else sessions_dir()
+    return folder / f"{name}.json"
+
+
+def scope_of(base_url: str) -> str:
+    """The session scope of an API host: "" for the real API, else the host as a plain
+    folder name (`--local` uses "local", whatever its port)."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(base_url).netloc.lower() if base_url else ""
+    if host in ("", "api.replicate.com"):
+        return ""
+    return "host-" + "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in host)
 
 
 # secrets ------------------------------------------------------------------------
@@ -114,25 +128,27 @@ def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str]:
 # sessions -----------------------------------------------------------------------
 
 
-def load_session(name: str) -> Session:
+def load_session(name: str, scope: str = "") -> Session:
     """The stored session NAME, or a fresh one when none was saved yet.
 
     A damaged file (not UTF-8, not JSON, nested too deep, fields of the wrong type)
     is set aside as `NAME.json.bad-<time>` with a one-line notice, and the session
     starts empty: the shell always starts, and nothing is silently overwritten.
     """
-    path = session_path(name)
+    path = session_path(name, scope)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return Session(name=name)
+        return Session(name=name, scope=scope)
     except OSError as exc:
         raise UsageError(f"cannot read session file {path}: {exc.strerror}") from None
     try:
-        return _session_from_json(name, _parse_session(raw))
+        session = _session_from_json(name, _parse_session(raw))
     except _Damaged as damage:
         set_aside(path, str(damage))
-        return Session(name=name)
+        session = Session(name=name)
+    session.scope = scope
+    return session
 
 
 class _Damaged(Exception):
@@ -144,6 +160,7 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "aliases": dict,
     "options": dict,
     "statements": list,
+    "text_outputs": list,
     "name": str,
     "saved_at": str,
 }
@@ -182,6 +199,7 @@ def _session_from_json(name: str, stored: dict[str, Any]) -> Session:
     session.options.update({k: v for k, v in options.items() if k in OPTIONS and OPTIONS[k].accepts(v)})
     statements = stored.get("statements") or []
     session.statements = [s for s in statements if not is_secret(s)]
+    session.text_outputs = {i for i in stored.get("text_outputs") or () if isinstance(i, str)}
     return session
 
 
@@ -200,13 +218,21 @@ def session_to_json(session: Session, secrets: Iterable[str] = ()) -> dict[str, 
         "aliases": {k: v for k, v in session.aliases.items() if not holds_secret(v, secrets)},
         "options": redact(session.options, secrets),
         "statements": [s for s in session.statements if not holds_secret(s, secrets)],
+        "text_outputs": sorted(session.text_outputs & _bound_ids(session)),
     }
+
+
+def _bound_ids(session: Session) -> set[str]:
+    """The ids of the runs the session still holds (named, `_`, or a batch's rows)."""
+    values = [*session.variables.values(), session.last]
+    runs = [row for v in values for row in (v if isinstance(v, list) else [v])]
+    return {run["id"] for run in runs if isinstance(run, dict) and isinstance(run.get("id"), str)}
 
 
 def save_session(session: Session, secrets: Iterable[str] = ()) -> None:
     """Write the session atomically; unserialisable values are stored as strings."""
     text = json.dumps(session_to_json(session, secrets), indent=1, ensure_ascii=False, default=json_default)
-    atomic_write(session_path(session.name), text)
+    atomic_write(session_path(session.name, session.scope), text)
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import TERMINAL_STATUSES
 from rshell.commands.context import Result
 from rshell.commands.modelref import (
     fetch_deployment_schema,
@@ -25,9 +24,7 @@ from rshell.commands.modelref import (
     unknown_route,
 )
 from rshell.commands.running import (
-    Watch,
-    cancel_after_interrupt,
-    follow_prediction,
+    follow_run,
     interrupted_creating,
     open_web,
     option,
@@ -179,7 +176,9 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     if not waiting:
         return Result(data=as_json(prediction), text=prediction_summary(as_json(prediction)))
     concatenate = is_concatenate(schema)
-    final, streamed = await follow(ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args))
+    final, streamed = await follow_run(
+        ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args)
+    )
     return await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
 
 
@@ -187,41 +186,6 @@ def wait_seconds(args: ParsedArgs) -> int | None:
     """N of `--wait=N`: the sync window to ask for (`Prefer: wait=N`); None for a bare --wait."""
     value = args.values.get("wait")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-async def follow(
-    ctx: Context, client: ReplicateClient, prediction: Prediction, *, streaming: bool, print_tokens: bool = True
-) -> tuple[Prediction, bool]:
-    """Wait for a terminal status (printing tokens when streaming); True when tokens
-    were printed."""
-    watch = Watch(ctx.out, prediction.id)
-    watch.update(prediction)
-    ctx.session.in_flight[prediction.id] = "prediction"
-    streamed = ""
-    try:
-        if prediction.status not in TERMINAL_STATUSES:
-            watch.start()
-            prediction, streamed = await follow_prediction(
-                client, prediction, watch, print_tokens=streaming and print_tokens
-            )
-        printed = bool(streamed) and streaming and print_tokens
-        if printed:
-            _print_rest(watch, prediction, streamed)
-        watch.finish(prediction)
-        return prediction, printed
-    except asyncio.CancelledError:
-        watch.stop()
-        await cancel_after_interrupt(ctx, "prediction", prediction, client.predictions_cancel)
-    finally:
-        watch.stop()
-        ctx.session.in_flight.pop(prediction.id, None)
-
-
-def _print_rest(watch: Watch, prediction: Prediction, streamed: str) -> None:
-    """After a broken stream, print what the stream did not deliver."""
-    full = render_output(prediction.output, concatenate=True)
-    if full.startswith(streamed) and len(full) > len(streamed):
-        watch.token(full[len(streamed) :])
 
 
 async def finish(

@@ -248,6 +248,53 @@ async def poll(get: Callable[[str], Awaitable[Any]], obj: Any, watch: Watch, kin
     raise AssertionError("unreachable: intervals() never ends")
 
 
+async def follow_run(
+    ctx: Context,
+    client: ReplicateClient,
+    obj: Any,
+    kind: str = "prediction",
+    *,
+    streaming: bool = False,
+    print_tokens: bool = True,
+    watch: Watch | None = None,
+) -> tuple[Any, bool]:
+    """Wait for a prediction or training a person is watching (`run`, `train --wait`,
+    `prediction wait`, `wait NAME`): spinner and logs, tokens when streaming, Ctrl-C
+    cancels it on the server. Returns the final object and whether tokens were printed."""
+    watch = watch or Watch(ctx.out, obj.id)
+    watch.update(obj)
+    ctx.session.in_flight[obj.id] = kind
+    streamed = ""
+    try:
+        if status_of(obj) not in TERMINAL_STATUSES:
+            watch.start()
+            if kind == "prediction":
+                obj, streamed = await follow_prediction(client, obj, watch, print_tokens=streaming and print_tokens)
+            else:
+                obj = await poll(client.trainings_get, obj, watch, kind)
+        printed = bool(streamed) and streaming and print_tokens
+        if printed:
+            _print_rest(watch, obj, streamed)
+        watch.finish(obj)
+        return obj, printed
+    except asyncio.CancelledError:
+        watch.stop()
+        cancel = client.trainings_cancel if kind == "training" else client.predictions_cancel
+        await cancel_after_interrupt(ctx, kind, obj, cancel)
+    finally:
+        watch.stop()
+        ctx.session.in_flight.pop(obj.id, None)
+
+
+def _print_rest(watch: Watch, prediction: Prediction, streamed: str) -> None:
+    """After a broken stream, print what the stream did not deliver."""
+    from rshell.rendering.predictions import render_output
+
+    full = render_output(prediction.output, concatenate=True)
+    if full.startswith(streamed) and len(full) > len(streamed):
+        watch.token(full[len(streamed) :])
+
+
 async def cancel_after_interrupt(
     ctx: Context,
     kind: str,

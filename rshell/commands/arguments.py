@@ -224,7 +224,9 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) ->
     takes_inputs = any(a.inputs for a in command.args)
     for word in words:
         looks_like_input = takes_inputs and _is_input(word, separator)
-        if slots and not looks_like_input:
+        if slots and slots[0].many and not looks_like_input:
+            parsed.values.setdefault(slots[0].name, []).append(word)  # `prediction wait ID…`
+        elif slots and not looks_like_input:
             parsed.values[slots.pop(0).name] = word
         elif takes_inputs:
             if not _is_input(word, separator):
@@ -236,6 +238,8 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs) ->
         else:
             raise UsageError(f"unexpected argument '{word}' for `{command.name}`", _usage_hint(command))
     for slot in slots:
+        if slot.many and parsed.values.get(slot.name):
+            continue
         if slot.required:
             raise UsageError(f"`{command.name}` needs <{slot.name}>: {slot.help}", _usage_hint(command))
         parsed.values.setdefault(slot.name, None)
@@ -259,7 +263,8 @@ def usage(command: Command) -> str:
         if a.inputs:
             parts.append("[key=value ...]")
         else:
-            parts.append(f"<{a.name}>" if a.required else f"[<{a.name}>]")
+            name = f"<{a.name}>" + ("..." if a.many else "")
+            parts.append(name if a.required else f"[{name}]")
     for f in command.flags:
         parts.append(f.label if f.required else f"[{f.label}]")
     return " ".join(parts)

@@ -155,6 +155,14 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
         separator=option(ctx, args, "separator", "="),
         file_encoding=option(ctx, args, "file_encoding", "url"),
     )
+    return await start(ctx, client, args, target, schema, inputs)
+
+
+async def start(
+    ctx: Context, client: ReplicateClient, args: ParsedArgs, target: Target, schema: dict | None, inputs: dict
+) -> Result:
+    """Create on the target and, unless --no-wait, follow it to its end as `run` does
+    (also `rerun`'s second half)."""
     streaming = should_stream(ctx, args, schema)
     waiting = args.values.get("wait") is not False
     seconds = wait_seconds(args)
@@ -210,10 +218,10 @@ async def finish(
     text = "" if streamed else render_output(prediction.output, concatenate=concatenate)
     if not args.values.get("save"):
         return Result(data=data, text=text)
-    return await _save(ctx, client, args, prediction, data, text, concatenate)
+    return await save_files(ctx, client, args, prediction, data, text, concatenate)
 
 
-async def _save(
+async def save_files(
     ctx: Context,
     client: ReplicateClient,
     args: ParsedArgs,

@@ -257,10 +257,13 @@ async def follow_run(
     streaming: bool = False,
     print_tokens: bool = True,
     watch: Watch | None = None,
+    cancel: bool = True,
 ) -> tuple[Any, bool]:
     """Wait for a prediction or training a person is watching (`run`, `train --wait`,
-    `prediction wait`, `wait NAME`): spinner and logs, tokens when streaming, Ctrl-C
-    cancels it on the server. Returns the final object and whether tokens were printed."""
+    `prediction wait`, `wait NAME`): spinner and logs, tokens when streaming. Ctrl-C
+    cancels it on the server when this command started it (`cancel`); waiting on one
+    that already existed, it only stops the wait. Returns the final object and
+    whether tokens were printed."""
     watch = watch or Watch(ctx.out, obj.id)
     watch.update(obj)
     ctx.session.in_flight[obj.id] = kind
@@ -279,8 +282,11 @@ async def follow_run(
         return obj, printed
     except asyncio.CancelledError:
         watch.stop()
-        cancel = client.trainings_cancel if kind == "training" else client.predictions_cancel
-        await cancel_after_interrupt(ctx, kind, obj, cancel)
+        if not cancel:
+            stop_waiting(kind, obj)
+        await cancel_after_interrupt(
+            ctx, kind, obj, client.trainings_cancel if kind == "training" else client.predictions_cancel
+        )
     finally:
         watch.stop()
         ctx.session.in_flight.pop(obj.id, None)
@@ -315,6 +321,19 @@ async def cancel_after_interrupt(
     raise Interrupted(
         f"interrupted while waiting for {kind} {obj.id}",
         result=Result(data=data, ok=False, error=f"{kind} {obj.id} {status_of(data) or 'interrupted'}"),
+    )
+
+
+def stop_waiting(kind: str, obj: Any) -> NoReturn:
+    """Ctrl-C while waiting on a run this command did not start: it goes on running."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+    data = as_json(obj)
+    raise Interrupted(
+        f"stopped waiting for {kind} {obj.id}; it is still {status_of(data) or 'running'}",
+        f"`{kind} cancel {obj.id}` stops it",
+        result=Result(data=data, ok=False, error=f"stopped waiting for {kind} {obj.id}"),
     )
 
 

@@ -278,7 +278,7 @@ async def _run(
     earlier: dict[int, dict[str, Any]],
     concurrency: int,
 ) -> None:
-    from rshell.commands.batch_journal import DONE
+    from rshell.commands.batch_journal import DONE, UNKNOWN
 
     slots = asyncio.Semaphore(concurrency)
     tasks: set[asyncio.Task[None]] = set()
@@ -293,7 +293,8 @@ async def _run(
         for number, row, from_csv in source.rows():
             before = earlier.get(number)
             if before and before.get("status") in DONE:
-                run.counts["skipped"] += 1
+                # a lost create stays unknown (never re-sent) and still says so
+                run.counts["unknown" if before.get("status") == UNKNOWN else "skipped"] += 1
                 continue
             await slots.acquire()
             task = asyncio.create_task(one(number, _row_inputs(defaults, row, from_csv, schema)))

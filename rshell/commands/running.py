@@ -169,7 +169,7 @@ async def follow_stream(
     from rshell.client.sse import StreamInterrupted
 
     url = prediction.urls.stream or ""
-    state = _StreamState()
+    state = _StreamState(shown=watch.logs.done)  # the stream replays logs already printed
     last_id: str | None = None
     for attempt in range(2):
         try:
@@ -194,9 +194,10 @@ async def follow_stream(
 class _StreamState:
     """What a stream has shown so far: the output text and how much log text."""
 
-    def __init__(self) -> None:
+    def __init__(self, shown: int = 0) -> None:
         self.text = ""
         self.log_chars = 0
+        self.shown = shown  # log characters printed before the stream began
         self.ids: set[str] = set()
 
     def replayed(self, event: Any) -> bool:
@@ -216,7 +217,8 @@ class _StreamState:
                 watch.token(event.data)
         elif event.event == "logs":
             self.log_chars += len(event.data) + 1
-            watch.log(event.data)
+            if self.log_chars > self.shown:
+                watch.log(event.data)
         elif event.event in ("done", "error"):
             return True
         return False

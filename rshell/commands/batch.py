@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 DEFAULT_CONCURRENCY = 8
 MAX_RATE_WAIT = 15 * 60.0  # a batch waits out rate limits up to this long at a time
+KEPT = 1_000  # rows a batch with --output keeps in memory (and binds); all are in the file
 UNKNOWN_HINT = "the create was sent but its answer was lost; `prediction list` shows whether it exists"
 
 
@@ -149,7 +150,8 @@ class Batch:
         self.journal.append(record)
         key = status if status in self.counts else "failed"
         self.counts[key] += 1
-        self.results.append({k: record[k] for k in ("row", "id", "status", "output", "error")})
+        if self.journal.path is None or len(self.results) < KEPT:  # memory stays flat
+            self.results.append({k: record[k] for k in ("row", "id", "status", "output", "error")})
         self.progress()
 
     # the whole batch -----------------------------------------------------------------
@@ -326,6 +328,8 @@ def _result(ctx: Context, run: Batch) -> Result:
         f" {c['unknown']} unknown, {c['skipped']} already done, in {summary['seconds']:.1f}s"
         + (f" ({run.retries} retries after rate limits)" if run.retries else "")
     )
+    if len(run.results) < run.done - c["skipped"]:
+        text += f"\n(the result holds the first {len(run.results):,} rows; every row is in {run.journal.path})"
     failed = c["failed"] + c["unknown"] + c["canceled"]
     error = f"{failed} of {summary['rows']} rows did not succeed" if failed else None
     if c["unknown"]:

@@ -238,3 +238,31 @@ def test_a_lost_create_answer_is_not_sent_again_and_the_row_is_unknown(hostile, 
     assert again.returncode == 1, again.stderr  # still unknown, still said
     assert "prediction list" in again.stderr
     assert sorted(json.loads(r.body)["input"]["x"] for r in hostile.requests if r.method == "POST") == [1, 2, 3]
+
+
+def test_a_create_sent_but_never_recorded_is_found_on_the_server_not_sent_again(quick, tmp_path):
+    """rshell killed between sending row 2's create and recording its answer: the file
+    says `sending`. The rerun finds that prediction by its input and follows it; row 3,
+    `sending` too but never arrived, is created; nothing is created twice."""
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n{"x": 3}\n')
+    out = tmp_path / "results.jsonl"
+    assert run_line(handle, f"run {version(handle)} x=1 seconds=0")[0] == 0  # someone else's, same model
+    assert run_line(handle, f"run {version(handle)} x=2 --no-wait")[0] == 0  # row 2's create reached it
+    row2 = next(p["id"] for p in creates(handle) if p["input"] == {"x": 2})
+    now = time.time()
+    out.write_text(
+        json.dumps({"row": 2, "input": {"x": 2}, "status": "sending", "at": now})
+        + "\n"
+        + json.dumps({"row": 3, "input": {"x": 3}, "status": "sending", "at": now})
+        + "\n"
+    )
+    code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert "found 1 prediction(s)" in err
+    made = sorted(p["input"]["x"] for p in creates(handle))
+    assert made == [1, 1, 2, 3]  # row 1 (new: the file never sent it), row 3; row 2 not again
+    last = {r["row"]: r for r in lines(out)}
+    assert last[2]["id"] == row2 and last[2]["status"] == "succeeded"
+    assert all(r["status"] == "succeeded" for r in last.values())

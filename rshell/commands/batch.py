@@ -6,7 +6,8 @@ at once and recorded in `--output` before any waiting), follow to the end over t
 stream or by polling, append the final record. A 429 pauses every create for as long
 as the API asks and retries the row; it never fails the batch. Rerunning with the same
 `--output` skips finished rows, follows created ones and creates only the rest.
-Ctrl-C cancels every prediction in flight and exits 130.
+Ctrl-C cancels every prediction in flight and exits 130. A create whose answer the
+file never got (rshell was killed) is found on the server again (`batch_recover`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rshell.commands.batch_journal import SENDING
 from rshell.commands.context import Result
 from rshell.commands.predictions import create_prediction
 from rshell.errors import ApiError, Interrupted, NetworkError, RshellError, UsageError
@@ -55,6 +57,7 @@ class Batch:
         if earlier and earlier.get("id") and earlier.get("status") == "created":
             prediction: Any = await self.client.predictions_get(str(earlier["id"]))
         else:
+            self.journal.append({"row": number, "input": inputs, "status": SENDING, "at": round(time.time(), 3)})
             prediction = await self._create(number, inputs)
             if prediction is None:
                 return
@@ -255,6 +258,12 @@ async def batch(ctx: Context, args: ParsedArgs) -> Result:
         output = args.values.get("output")
         out_path = Path(output).expanduser() if output else None
         earlier = batch_journal.load(out_path) if out_path else {}
+        if earlier:
+            from rshell.commands.batch_recover import recover_sent
+
+            found = await recover_sent(client, target, earlier)
+            if found:
+                ctx.out.info(f"found {found} prediction(s) an interrupted run had sent but not recorded")
         save = None
         if args.values.get("save"):
             save = Path(args.values.get("output_directory") or "batch-output").expanduser()

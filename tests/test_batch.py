@@ -88,7 +88,7 @@ def test_csv_rows_share_the_defaults_and_every_row_is_recorded(quick, tmp_path):
         handle, f"r = batch {version(handle)} seconds=0 --inputs {rows} --output {out} --concurrency 2"
     )
     assert code == 0, err
-    final = [r for r in lines(out) if r["status"] != "created"]
+    final = [r for r in lines(out) if r["status"] not in ("sending", "created")]
     assert sorted(r["row"] for r in final) == [1, 2, 3]
     assert {r["row"]: r["input"] for r in final} == {n: {"seconds": 0, "x": n} for n in (1, 2, 3)}
     assert all(r["status"] == "succeeded" and r["output"] == f"slept x={r['row']}" and r["id"] for r in final)
@@ -157,7 +157,7 @@ def test_a_batch_killed_with_kill_9_and_run_again_runs_every_row_exactly_once(tm
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and first.poll() is None:
             recorded = lines(out) if out.exists() else []
-            if sum(r["status"] != "created" for r in recorded) >= 2 and len(recorded) >= 6:
+            if sum(r["status"] not in ("sending", "created") for r in recorded) >= 2 and len(recorded) >= 9:
                 break
             time.sleep(0.02)
         first.send_signal(signal.SIGKILL)
@@ -186,7 +186,7 @@ def test_ctrl_c_cancels_every_prediction_in_flight_and_records_them(tmp_path):
             task = asyncio.create_task(
                 executor.run_text(f"batch {version(handle)} --inputs {rows} --output {out_file} --concurrency 3")
             )
-            while not (out_file.exists() and len(lines(out_file)) >= 3):
+            while not (out_file.exists() and sum(r["status"] == "created" for r in lines(out_file)) >= 3):
                 await asyncio.sleep(0.02)
             task.cancel()  # what Ctrl-C does to the running statement
             try:
@@ -229,7 +229,7 @@ def test_a_lost_create_answer_is_not_sent_again_and_the_row_is_unknown(hostile, 
     assert "prediction list" in done.stderr
     sent = [json.loads(r.body)["input"]["x"] for r in hostile.requests if r.method == "POST"]
     assert sorted(sent) == [1, 2, 3]  # row 2 sent once, never again
-    final = {r["row"]: r for r in lines(out) if r["status"] != "created"}
+    final = {r["row"]: r for r in lines(out) if r["status"] not in ("sending", "created")}
     assert final[2]["status"] == "unknown" and final[2]["id"] is None
     assert "prediction list" in final[2]["error"]
     assert [final[1]["status"], final[3]["status"]] == ["succeeded", "succeeded"]

@@ -151,22 +151,14 @@ async def _target_of(client: ReplicateClient, earlier: dict[str, Any]) -> tuple[
 
 async def rerun(ctx: Context, args: ParsedArgs) -> Result:
     """`rerun NAME|ID [key=value …]`: the same model and inputs, some changed."""
-    from rshell.commands.modelref import prepare_inputs
-    from rshell.commands.predictions import start
+    from rshell.commands.predictions import inputs_of, start
     from rshell.grammar.inputs import split_inputs
 
     split_inputs(list(args.inputs), option(ctx, args, "separator", "="))  # a malformed word sends nothing
     client = await ctx.client()
     earlier = await _earlier(ctx, client, str(args.values["source"]))
     target, schema = await _target_of(client, earlier)
-    inputs = await prepare_inputs(
-        ctx,
-        list(args.inputs),
-        schema,
-        separator=option(ctx, args, "separator", "="),
-        file_encoding=option(ctx, args, "file_encoding", "url"),
-        base=dict(earlier.get("input") or {}),
-    )
+    inputs = await inputs_of(ctx, args, schema, base=dict(earlier.get("input") or {}))
     return await start(ctx, client, args, target, schema, inputs)
 
 

@@ -148,14 +148,20 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     check_target(args)
     client = await ctx.client()
     target, schema = await resolve_target(ctx, client, args)
-    inputs = await prepare_inputs(
+    inputs = await inputs_of(ctx, args, schema)
+    return await start(ctx, client, args, target, schema, inputs)
+
+
+async def inputs_of(ctx: Context, args: ParsedArgs, schema: dict | None, base: dict | None = None) -> dict:
+    """The request's input from the line's key=value words (changing `base`, for rerun)."""
+    return await prepare_inputs(
         ctx,
         list(args.inputs),
         schema,
         separator=option(ctx, args, "separator", "="),
         file_encoding=option(ctx, args, "file_encoding", "url"),
+        base=base,
     )
-    return await start(ctx, client, args, target, schema, inputs)
 
 
 async def start(

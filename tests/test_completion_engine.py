@@ -421,6 +421,9 @@ def test_variable_arguments_of_builtins() -> None:
     async def scenario(rig: Rig) -> None:
         assert rig.texts("unset ") == ["img", "fox"]
         assert rig.texts("show img.met") == ["img.metrics"]
+        assert rig.texts("wait ") == ["img", "fox"]
+        assert rig.texts("wait img ") == ["img", "fox"]  # `wait NAME…` takes more than one
+        assert rig.texts("rerun img ") == []  # then inputs, not another name
 
     drive(scenario, session)
 

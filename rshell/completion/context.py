@@ -223,7 +223,10 @@ def _arguments(line: _Line, cur: Token, raw: str, session: Session) -> list[Want
 def _positional(command: Command, walk: _Walk, cur: Token, raw: str, base: dict[str, Any]) -> list[Want]:
     text, sep = cur.text, walk.separator
     takes_inputs = any(a.inputs for a in command.args)
-    slots = [a for a in command.args if not a.inputs][len(walk.positionals) :]
+    positionals = [a for a in command.args if not a.inputs]
+    slots = positionals[len(walk.positionals) :]
+    if not slots and positionals and positionals[-1].many:
+        slots = positionals[-1:]  # `prediction wait ID ID…`: one more of the same kind
     model = _model_in(command, walk)
     if takes_inputs and sep in text and not text.startswith(sep):
         key, value = text.split(sep, 1)

@@ -237,3 +237,18 @@ def test_ctrl_c_in_prediction_wait_stops_waiting_and_leaves_the_prediction_runni
     assert "stopped waiting" in error.message and "processing" in error.message
     assert f"prediction cancel {pid}" in (error.hint or "")
     assert pid not in h.session.in_flight
+
+
+def test_rerun_of_an_official_models_prediction_runs_it_by_name(sandbox) -> None:
+    """An official model's prediction says version "hidden": rerun goes by name."""
+    shell = Shell(sandbox, json_mode=True)
+    assert shell.run("a = run rshell/echo text=hi")[0] == 0
+    code, out, err = shell.run("b = rerun a upper=true")
+    assert code == 0, err
+    a, b = shell.session.variables["a"], shell.session.variables["b"]
+    assert b["model"] == a["model"] == "rshell/echo"
+    assert b["input"] == {**a["input"], "upper": True}
+    assert b["output"] == "HI"
+    code, out, err = shell.run(f"prediction wait {a['id']} {b['id']}")
+    assert code == 0, err
+    assert [p["output"] for p in json.loads(out)] == ["hi", "HI"]

@@ -28,15 +28,23 @@ async def concatenates(client: ReplicateClient, prediction: Any) -> bool:
     from its version's schema; unknown (no model, lookup failed) reads as no."""
     from rshell.commands.modelref import ModelRef, is_concatenate, resolve
 
-    model, version = str(attr(prediction, "model") or ""), attr(prediction, "version")
+    model = str(attr(prediction, "model") or "")
     if "/" not in model:
         return False
     owner, name = model.split("/", 1)
     try:
-        route = await resolve(client, ModelRef(owner, name, str(version) if version else None))
+        route = await resolve(client, ModelRef(owner, name, _version_id(prediction)))
     except (ApiError, AuthError, NetworkError):
         return False
     return is_concatenate(route.schema)
+
+
+def _version_id(prediction: Any) -> str | None:
+    """The version a prediction ran, when it names one (an official model's says "hidden")."""
+    from rshell.commands.modelref import VERSION_ID_RE
+
+    version = str(attr(prediction, "version") or "")
+    return version if VERSION_ID_RE.match(version) else None
 
 
 def combined(results: list[Result]) -> Result:
@@ -136,16 +144,16 @@ async def _target_of(client: ReplicateClient, earlier: dict[str, Any]) -> tuple[
     from rshell.commands.modelref import ModelRef, resolve
     from rshell.commands.predictions import Target
 
-    model, version = str(earlier.get("model") or ""), earlier.get("version")
+    model, version = str(earlier.get("model") or ""), _version_id(earlier)
     if "/" not in model:
         if not version:
             raise RshellError(f"prediction {earlier.get('id')} names no model or version to run again")
-        return Target(version=str(version)), None
+        return Target(version=version), None
     owner, name = model.split("/", 1)
     route = await resolve(client, ModelRef(owner, name, None))
     if route.model and not route.fallback or not version:
         return Target(model=route.model, fallback=route.fallback, latest=route.latest), route.schema
-    pinned = await resolve(client, ModelRef(owner, name, str(version)))
+    pinned = await resolve(client, ModelRef(owner, name, version))
     return Target(version=pinned.version), pinned.schema
 
 

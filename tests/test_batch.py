@@ -266,3 +266,23 @@ def test_a_create_sent_but_never_recorded_is_found_on_the_server_not_sent_again(
     last = {r["row"]: r for r in lines(out)}
     assert last[2]["id"] == row2 and last[2]["status"] == "succeeded"
     assert all(r["status"] == "succeeded" for r in last.values())
+
+
+def test_with_output_the_result_keeps_the_first_rows_and_the_file_every_row(quick, tmp_path, monkeypatch):
+    """Memory stays flat: past KEPT rows only the file holds them, and the summary says so."""
+    from rshell.commands import batch
+
+    monkeypatch.setattr(batch, "KEPT", 2)
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(5)))
+    out = tmp_path / "results.jsonl"
+    code, stdout, err, session = run_line(
+        handle, f"b = batch {version(handle)} seconds=0 --inputs {rows} --output {out}"
+    )
+    assert code == 0, err
+    assert len(session.variables["b"]) == 2
+    assert len({r["row"] for r in lines(out) if r["status"] == "succeeded"}) == 5
+    code, _, err, session = run_line(handle, f"b = batch {version(handle)} seconds=0 --inputs {rows}")
+    assert code == 0, err
+    assert len(session.variables["b"]) == 5  # no file to hold them: the result keeps every row

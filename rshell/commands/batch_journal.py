@@ -5,9 +5,10 @@ fsynced, at most every FSYNC_EVERY seconds and on close (against a crash of the 
 machine): an fsync per line costs milliseconds on the event loop, which would make
 rshell, not the API, the limit of a large batch.
 
-A row gets a `sending` line just before its create goes out, a `created` line the
-moment the create returns (the prediction id, before any waiting), then one final
-line when it finishes. Running the same batch with the
+A row gets a `sending` line (its input and the time) before its create goes out, a
+`created` line the moment the create returns (the prediction id, before any waiting),
+then one final line when it finishes. A row whose last line is `sending` was killed
+between the two: the create may exist, and a rerun looks for it before sending again. Running the same batch with the
 same file reads it back: the last line of each row wins. A torn last line (the kill
 landed mid-write) is ignored.
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 from rshell.client.fields import TERMINAL_STATUSES
 
-SENDING = "sending"  # the create is about to go out: the prediction may exist (batch_recover)
+SENDING = "sending"  # the create is going out: it may exist without our knowing its id
 CREATED = "created"  # the create returned; the prediction may still run
 UNKNOWN = "unknown"  # the create was sent but its answer was lost: it may exist
 DONE = TERMINAL_STATUSES | {UNKNOWN}  # rows a rerun does not touch
@@ -41,13 +42,12 @@ def load(path: Path) -> dict[int, dict[str, Any]]:
             except json.JSONDecodeError:
                 continue  # a line cut short by a kill
             if isinstance(record, dict) and isinstance(record.get("row"), int):
-                kept = ("id", "status", "input", "at") if record.get("status") == SENDING else ("id", "status")
-                records[record["row"]] = {k: record.get(k) for k in kept}
+                records[record["row"]] = {k: record.get(k) for k in ("id", "status", "at")}
     return records
 
 
 class Journal:
-    """Appends records to the output file durably, one line each."""
+    """Appends records to the output file, one line each (see the module docstring)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rshell.client.fields import TERMINAL_STATUSES, attr, run_kind
 from rshell.commands.context import Result
 from rshell.commands.running import Watch, follow_run, option
-from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
+from rshell.errors import ApiError, RshellError, UsageError
 from rshell.rendering.output import as_json
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ async def concatenates(client: ReplicateClient, prediction: Any) -> bool:
     owner, name = model.split("/", 1)
     try:
         route = await resolve(client, ModelRef(owner, name, _version_id(prediction)))
-    except (ApiError, AuthError, NetworkError):
+    except RshellError:  # no such model or version any more, no versions, offline: print it plainly
         return False
     return is_concatenate(route.schema)
 

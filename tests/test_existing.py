@@ -252,3 +252,31 @@ def test_rerun_of_an_official_models_prediction_runs_it_by_name(sandbox) -> None
     code, out, err = shell.run(f"prediction wait {a['id']} {b['id']}")
     assert code == 0, err
     assert [p["output"] for p in json.loads(out)] == ["hi", "HI"]
+
+
+def test_wait_follows_a_bound_training_too_and_rebinds_it(sleeps) -> None:
+    import api_fixtures as fx
+    import respx
+    from handler_support import BASE, Harness
+
+    tid = fx.TRAINING_ID
+    with respx.mock(assert_all_called=False) as api:
+        get = api.get(f"{BASE}/trainings/{tid}")
+        get.side_effect = [
+            httpx_json(fx.training("processing")),
+            httpx_json(fx.training("processing")),
+            httpx_json(fx.training("succeeded")),
+        ]
+        h = Harness()
+        h.session.variables["t"] = fx.training("starting")
+        result = h.run("wait t")
+    assert result.ok, result.error
+    assert get.call_count == 3  # polled to the end
+    assert h.session.variables["t"]["status"] == "succeeded"
+    assert f"training {tid} succeeded" in h.err
+
+
+def httpx_json(body: dict[str, Any]) -> Any:
+    import httpx
+
+    return httpx.Response(200, json=body)

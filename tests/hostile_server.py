@@ -18,7 +18,8 @@ assert what was (or was not) sent. An unrouted request gets a 404 problem+json.
 A `Reply` body is bytes, or an iterable of byte chunks sent as they are produced
 (chunked unless `length` is given), so a body far larger than memory costs the server
 nothing. `pause` is a `threading.Event` to wait on before the body (a silent server);
-`stop()` sets it so no handler thread outlives the test. The builders below make the
+`stop()` sets it so no handler thread outlives the test; `hang_up()` reads the
+request and closes the connection unanswered (a create whose answer was lost). The builders below make the
 common hostile shapes; add new ones here so every test can share them.
 """
 
@@ -56,6 +57,7 @@ class Reply:
     body: bytes | Iterable[bytes] = b""
     length: int | None = None  # Content-Length for a streamed body; None sends it chunked
     pause: threading.Event | None = None  # wait for this before sending the body
+    hang_up: bool = False  # read the request, then close the connection without a word
 
 
 Scenario = Reply | Callable[[Request], Reply]
@@ -123,6 +125,9 @@ def _handler_for(server: HostileServer) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(size) if size else b""
             request = Request(self.command, path, query, {k.lower(): v for k, v in self.headers.items()}, body)
             reply = server.reply_for(request)
+            if reply.hang_up:  # the request arrived; its answer is lost on the way back
+                self.close_connection = True
+                return
             try:
                 self._send(reply, server.released)
             except (BrokenPipeError, ConnectionResetError):
@@ -178,6 +183,11 @@ def reply_json(data: Any, status: int = 200, headers: dict[str, str] | None = No
 
 def reply_text(text: str, status: int = 200, content_type: str = "text/plain") -> Reply:
     return Reply(status, {"Content-Type": content_type}, text.encode())
+
+
+def hang_up() -> Reply:
+    """Take the request, answer nothing, close the connection: a lost answer."""
+    return Reply(hang_up=True)
 
 
 def huge_json(size: int, *, chunk: int = MiB, declare_length: bool = False) -> Reply:

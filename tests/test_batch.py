@@ -237,3 +237,59 @@ def test_ctrl_c_cancels_every_prediction_in_flight_and_records_them(tmp_path):
         assert "canceled 3 prediction(s) in flight" in out.stderr.getvalue()
     finally:
         handle.stop()
+
+
+def test_a_lost_create_answer_is_not_sent_again_and_the_row_is_unknown(hostile, tmp_path):
+    """Row 2's create reaches the server, which closes the connection unanswered: the
+    create may have happened, so rshell neither re-sends it now nor on a rerun, and
+    reports the row as unknown with the way to find out (`prediction list`)."""
+    from hostile_server import hang_up, prediction, reply_json, run_rshell
+
+    version = "a" * 64  # a bare version id: no model lookup, only creates
+
+    def create(request):
+        x = json.loads(request.body)["input"]["x"]
+        if x == 2:
+            return hang_up()
+        return reply_json(prediction(f"row{x}", "succeeded", output=f"done {x}"), 201)
+
+    hostile.route("POST /v1/predictions", create)
+    for x in (1, 3):
+        hostile.route(f"GET /v1/predictions/row{x}", reply_json(prediction(f"row{x}", "succeeded", output=f"done {x}")))
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n{"x": 3}\n')
+    out = tmp_path / "results.jsonl"
+    done = run_rshell(hostile, "-c", f"batch {version} --inputs {rows} --output {out} --concurrency 1", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "prediction list" in done.stderr
+    sent = [json.loads(r.body)["input"]["x"] for r in hostile.requests if r.method == "POST"]
+    assert sorted(sent) == [1, 2, 3]  # row 2 sent once, never again
+    final = {r["row"]: r for r in lines(out) if r["status"] not in ("sending", "created")}
+    assert final[2]["status"] == "unknown" and final[2]["id"] is None
+    assert "prediction list" in final[2]["error"]
+    assert [final[1]["status"], final[3]["status"]] == ["succeeded", "succeeded"]
+
+    again = run_rshell(hostile, "-c", f"batch {version} --inputs {rows} --output {out}", cwd=tmp_path)
+    assert again.returncode == 1, again.stderr  # still unknown, still said
+    assert "prediction list" in again.stderr
+    assert sorted(json.loads(r.body)["input"]["x"] for r in hostile.requests if r.method == "POST") == [1, 2, 3]
+
+
+def test_with_output_the_result_keeps_the_first_rows_and_the_file_every_row(quick, tmp_path, monkeypatch):
+    """Memory stays flat: past KEPT rows only the file holds them, and the summary says so."""
+    from rshell.commands import batch
+
+    monkeypatch.setattr(batch, "KEPT", 2)
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(5)))
+    out = tmp_path / "results.jsonl"
+    code, stdout, err, session = run_line(
+        handle, f"b = batch {version(handle)} seconds=0 --inputs {rows} --output {out}"
+    )
+    assert code == 0, err
+    assert len(session.variables["b"]) == 2
+    assert len({r["row"] for r in lines(out) if r["status"] == "succeeded"}) == 5
+    code, _, err, session = run_line(handle, f"b = batch {version(handle)} seconds=0 --inputs {rows}")
+    assert code == 0, err
+    assert len(session.variables["b"]) == 5  # no file to hold them: the result keeps every row

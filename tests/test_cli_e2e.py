@@ -234,3 +234,11 @@ def test_files_download_follows_the_signed_url_on_the_sandbox(env, tmp_path: Pat
     done = rshell("files", "download", file_id, str(tmp_path / "back.txt"), env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "back.txt").read_bytes() == b"signed and delivered"
+
+
+def test_wait_in_a_one_shot_script_rebinds_for_the_next_statement(env, tmp_path: Path) -> None:
+    """`bg = run … --no-wait`, `wait bg`, then the next statement sees the finished run."""
+    script = "bg = run rshell/echo text=hello --no-wait; wait bg; show bg.status"
+    done = rshell("-c", script, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == '"succeeded"'

@@ -421,6 +421,9 @@ def test_variable_arguments_of_builtins() -> None:
     async def scenario(rig: Rig) -> None:
         assert rig.texts("unset ") == ["img", "fox"]
         assert rig.texts("show img.met") == ["img.metrics"]
+        assert rig.texts("wait ") == ["img", "fox"]
+        assert rig.texts("wait img ") == ["img", "fox"]  # `wait NAME…` takes more than one
+        assert rig.texts("rerun img ") == []  # then inputs, not another name
 
     drive(scenario, session)
 
@@ -476,7 +479,7 @@ def test_options_after_set_and_commands_after_help() -> None:
 def test_statements_pipelines_bindings_and_comments() -> None:
     async def scenario(rig: Rig) -> None:
         assert rig.texts("vars; mod") == ["model", "models"]
-        assert rig.texts("img = ru") == ["run"]
+        assert rig.texts("img = ru") == ["run", "rerun"]  # the prefix first, then the fuzzy match
         assert "list" in rig.texts("vars | model ")
         assert rig.texts("run a/b # a comment ") == []
         assert rig.texts("run a/b | !jq .") == []

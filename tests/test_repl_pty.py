@@ -476,3 +476,19 @@ def test_leaving_with_a_no_wait_prediction_running_asks_first(live: Callable[...
     term.wait_until(lambda: " 0 in flight" in term.toolbar(), "the canceled run to leave the count", 10)
     term.send("\x04")
     assert term.wait_exit() == 0  # nothing in flight any more: no question
+
+
+def test_wait_rebinds_a_no_wait_run_and_vars_says_snapshot_until_then(live: Callable[..., Terminal]) -> None:
+    term = live()
+    term.run("bg = run rshell/echo text=later --no-wait")
+    term.clear()
+    screen = term.run("vars")
+    assert re.search(r"bg\s+prediction\s+starting .*\(snapshot, status starting — `wait bg`\)", screen), screen
+    term.clear()
+    screen = term.run("wait bg")
+    assert "later" in screen and "succeeded" in screen
+    term.clear()
+    screen = term.run("vars")
+    assert re.search(r"bg\s+prediction\s+succeeded\s+later", screen) and "snapshot" not in screen, screen
+    term.send("\x04")
+    assert term.wait_exit() == 0

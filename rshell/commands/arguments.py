@@ -269,7 +269,10 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs, *,
     takes_inputs = any(a.inputs for a in command.args)
     for word in words:
         looks_like_input = takes_inputs and is_input(word, separator)
-        if slots and not looks_like_input:
+        if slots and slots[0].many and not looks_like_input:
+            parsed.values.setdefault(slots[0].name, []).append(word)  # `prediction wait ID…`
+            parsed.positionals.append(word)
+        elif slots and not looks_like_input:
             parsed.values[slots.pop(0).name] = word
             parsed.positionals.append(word)
         elif looks_like_input:
@@ -284,6 +287,8 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs, *,
         else:
             raise UsageError(f"unexpected argument '{word}' for `{command.name}`", _usage_hint(command))
     for slot in slots:
+        if slot.many and parsed.values.get(slot.name):
+            continue
         if slot.required and not tolerant:
             raise UsageError(f"`{command.name}` needs <{slot.name}>: {slot.help}", _usage_hint(command))
         parsed.values.setdefault(slot.name, None)
@@ -307,7 +312,8 @@ def usage(command: Command) -> str:
         if a.inputs:
             parts.append("[key=value ...]")
         else:
-            parts.append(f"<{a.name}>" if a.required else f"[<{a.name}>]")
+            name = f"<{a.name}>" + ("..." if a.many else "")
+            parts.append(name if a.required else f"[{name}]")
     for f in command.flags:
         parts.append(f.label if f.required else f"[{f.label}]")
     return " ".join(parts)

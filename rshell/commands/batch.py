@@ -38,6 +38,7 @@ DEFAULT_CONCURRENCY = 8
 MAX_RATE_WAIT = 15 * 60.0  # a batch waits out rate limits up to this long at a time
 RECONCILE_PAGES = 20  # how many pages of recent predictions a rerun looks through
 SKEW = 300.0  # seconds of clock difference allowed between this machine and the API
+KEPT = 1_000  # rows a batch with --output keeps in memory (and binds); all are in the file
 UNKNOWN_HINT = "the create was sent but its answer was lost; `prediction list` shows whether it exists"
 
 
@@ -200,7 +201,8 @@ class Batch:
         self.journal.append(record)
         key = status if status in self.counts else "failed"
         self.counts[key] += 1
-        self.results.append({k: record[k] for k in ("row", "id", "status", "output", "error")})
+        if self.journal.path is None or len(self.results) < KEPT:  # memory stays flat
+            self.results.append({k: record[k] for k in ("row", "id", "status", "output", "error")})
         self.progress()
 
     # the whole batch -----------------------------------------------------------------
@@ -335,7 +337,7 @@ async def _run(
     earlier: dict[int, dict[str, Any]],
     concurrency: int,
 ) -> None:
-    from rshell.commands.batch_journal import DONE
+    from rshell.commands.batch_journal import DONE, UNKNOWN
 
     slots = asyncio.Semaphore(concurrency)
     tasks: set[asyncio.Task[None]] = set()
@@ -350,7 +352,8 @@ async def _run(
         for number, row, from_csv in source.rows():
             before = earlier.get(number)
             if before and before.get("status") in DONE:
-                run.counts["skipped"] += 1
+                # a lost create stays unknown (never re-sent) and still says so
+                run.counts["unknown" if before.get("status") == UNKNOWN else "skipped"] += 1
                 continue
             await slots.acquire()
             task = asyncio.create_task(one(number, _row_inputs(defaults, row, from_csv, schema)))
@@ -382,6 +385,8 @@ def _result(ctx: Context, run: Batch) -> Result:
         f" {c['unknown']} unknown, {c['skipped']} already done, in {summary['seconds']:.1f}s"
         + (f" ({run.retries} retries after rate limits)" if run.retries else "")
     )
+    if len(run.results) < run.done - c["skipped"]:
+        text += f"\n(the result holds the first {len(run.results):,} rows; every row is in {run.journal.path})"
     failed = c["failed"] + c["unknown"] + c["canceled"]
     error = f"{failed} of {summary['rows']} rows did not succeed" if failed else None
     if c["unknown"]:

@@ -1,6 +1,9 @@
 """The `batch --output` file: one JSON line per event of a row, append-only, each line
-flushed and fsynced before rshell goes on, so a batch killed at any moment (even
-`kill -9`) leaves a file that says what exists.
+written through to the operating system before rshell goes on, so a batch killed at
+any moment (even `kill -9`) leaves a file that says what exists. The file is also
+fsynced, at most every FSYNC_EVERY seconds and on close (against a crash of the whole
+machine): an fsync per line costs milliseconds on the event loop, which would make
+rshell, not the API, the limit of a large batch.
 
 A row gets a `sending` line (its input and the time) before its create goes out, a
 `created` line the moment the create returns (the prediction id, before any waiting),
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ SENDING = "sending"  # the create is going out: it may exist without our knowing
 CREATED = "created"  # the create returned; the prediction may still run
 UNKNOWN = "unknown"  # the create was sent but its answer was lost: it may exist
 DONE = TERMINAL_STATUSES | {UNKNOWN}  # rows a rerun does not touch
+FSYNC_EVERY = 0.2  # seconds between fsyncs of the output file
 
 
 def load(path: Path) -> dict[int, dict[str, Any]]:
@@ -42,11 +47,12 @@ def load(path: Path) -> dict[int, dict[str, Any]]:
 
 
 class Journal:
-    """Appends records to the output file durably, one line each."""
+    """Appends records to the output file, one line each (see the module docstring)."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._handle = None
+        self._synced = time.monotonic()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = path.open("a", encoding="utf-8")
@@ -57,11 +63,18 @@ class Journal:
         if self._handle is None:
             return
         self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self._handle.flush()
+        self._handle.flush()  # in the kernel now: a killed rshell loses nothing
+        if time.monotonic() - self._synced >= FSYNC_EVERY:
+            self._sync()
+
+    def _sync(self) -> None:
+        assert self._handle is not None
         os.fsync(self._handle.fileno())
+        self._synced = time.monotonic()
 
     def close(self) -> None:
         if self._handle is not None:
+            self._sync()
             self._handle.close()
             self._handle = None
 

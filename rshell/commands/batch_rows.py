@@ -1,8 +1,8 @@
 """The rows of a `batch --inputs FILE`: JSON Lines, CSV (header row = keys) or a JSON
 list, from a file or `-` (stdin).
 
-Rows are read one at a time (a JSON list is the exception: it is parsed whole), so a
-batch of 10,000 rows holds one row in memory, and the file is read twice: once to
+Rows are read one at a time (a JSON list too, in chunks), so a batch of 10,000 rows
+holds one row in memory, and the file is read twice: once to
 validate every row before the first create, once to run them. Stdin is copied to a
 temporary file first so it can be read twice too. Rows are numbered from 1 in file
 order (JSON Lines and CSV skip blank lines, which get no number).
@@ -116,11 +116,74 @@ def _csv(handle: IO[str], shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _json_list(handle: IO[str], shown: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        value = json.load(handle)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{shown}: not JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(value, list):
-        raise UsageError(f"{shown}: expected a JSON list of input objects")
-    for number, item in enumerate(value, start=1):
+    """The items of a JSON list one at a time, read in chunks: a list of 10,000 rows
+    is never in memory whole."""
+    items = _JsonListReader(handle, shown)
+    for number, item in enumerate(items, start=1):
         yield number, _row(item, shown, number)
+
+
+class _JsonListReader:
+    """Iterates the items of `[item, item, …]` from a text stream with
+    `JSONDecoder.raw_decode`, reading more text whenever an item is cut off."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, handle: IO[str], shown: str) -> None:
+        self.handle, self.shown = handle, shown
+        self.text, self.at, self.eof = "", 0, False
+        self.decoder = json.JSONDecoder()
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._next_char() != "[":
+            raise UsageError(f"{self.shown}: expected a JSON list of input objects")
+        self.at += 1
+        if self._next_char() == "]":
+            self.at += 1
+            return self._end()
+        while True:
+            yield self._item()
+            char = self._next_char()
+            self.at += 1
+            if char == "]":
+                return self._end()
+            if char != ",":
+                raise self._bad("expected ',' or ']' between items")
+
+    def _item(self) -> Any:
+        self._next_char()  # raw_decode takes no leading white space
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.text, self.at)
+            except json.JSONDecodeError as exc:
+                if self.eof:
+                    raise UsageError(f"{self.shown}: not JSON ({exc.msg})") from None
+                self._read()
+                continue
+            if end == len(self.text) and not self.eof:  # a number may go on in the next chunk
+                self._read()
+                continue
+            self.at = end
+            return value
+
+    def _next_char(self) -> str:
+        """The next character that is not white space (without taking it); "" at the end."""
+        while True:
+            while self.at < len(self.text) and self.text[self.at].isspace():
+                self.at += 1
+            if self.at < len(self.text) or self.eof:
+                return self.text[self.at : self.at + 1]
+            self._read()
+
+    def _read(self) -> None:
+        chunk = self.handle.read(max(self.CHUNK, len(self.text) - self.at))  # grows with a long item
+        self.text = self.text[self.at :] + chunk
+        self.at = 0
+        self.eof = not chunk
+
+    def _end(self) -> None:
+        if self._next_char():
+            raise self._bad("text after the end of the list")
+
+    def _bad(self, what: str) -> UsageError:
+        return UsageError(f"{self.shown}: not JSON ({what})")

@@ -27,8 +27,25 @@ async def vars_(ctx: Context, args: ParsedArgs) -> Result:
         return Result(data={}, text="no named results yet (bind one: `img = run owner/model prompt=…`)", bind=False)
     rows = [(name, *describe(value)) for name, value in variables.items()]
     width = max(len(r[0]) for r in rows)
-    text = "\n".join(f"{n:<{width}}  {k:<10} {s:<10} {summary}" for n, k, s, summary in rows)
+    text = "\n".join(
+        f"{n:<{width}}  {k:<10} {s:<10} {summary}{_snapshot_tail(n, variables[n])}" for n, k, s, summary in rows
+    )
     return Result(data={n: k for n, k, _, _ in rows}, text=text, bind=False)
+
+
+def snapshot_note(name: str, value: Any) -> str | None:
+    """A bound run that had not finished is a copy from back then, not a live view:
+    "(snapshot, status starting — `wait bg`)"; None for anything else."""
+    from rshell.client.fields import TERMINAL_STATUSES, run_kind
+
+    if run_kind(value) is None or value.get("status") in TERMINAL_STATUSES:
+        return None
+    return f"(snapshot, status {value.get('status')} — `wait {name}`)"
+
+
+def _snapshot_tail(name: str, value: Any) -> str:
+    note = snapshot_note(name, value)
+    return f"  {note}" if note else ""
 
 
 def describe(value: Any) -> tuple[str, str, str]:
@@ -102,6 +119,10 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
         return ctx.session.lookup(name)
 
     value = resolve(ref, lookup, ctx.session.joins)
+    if ref.name is not None and ref.name != "_":
+        note = snapshot_note(ref.name, ctx.session.lookup(ref.name))
+        if note:
+            ctx.out.info(note)
     text = value if isinstance(value, str) else None
     return Result(data=value, text=text, bind=False)
 

@@ -78,6 +78,29 @@ PAGING = (
     Flag("--all", "all", f"Every result (follows at most {MAX_PAGES} pages).", const=True),
     Flag("--cursor", "cursor", "Start at this page: a cursor, or the whole `next` URL.", metavar="CURSOR"),
 )
+SAVE = Flag("--save", "save", "Download every output file.", const=True)
+OUTPUT_DIRECTORY = Flag(
+    "--output-directory",
+    "output_directory",
+    "Where --save writes (default ./<prediction-id>).",
+    metavar="DIR",
+    complete="path",
+)
+# How a prediction is created and followed: `prediction create` and `rerun`.
+RUN_FLAGS = (
+    Flag("--stream", "stream", "Print output tokens as they arrive.", const=True),
+    Flag("--no-stream", "stream", "Never stream, even a text model on a terminal.", const=False),
+    WAIT,
+    NO_WAIT,
+    WEB,
+    SAVE,
+    OUTPUT_DIRECTORY,
+    SEPARATOR,
+    FILE_ENCODING,
+)
+RUN_DEFAULTS = {"wait": True, "separator": "=", "file_encoding": "url"}
+RUN_EXCLUSIVE = (("--wait", "--no-wait"), ("--stream", "--no-stream"))
+PREDICTION_ID = Arg("id", "Prediction id.", complete="prediction")
 MODEL_NAME = Arg("model", "owner/name of a model.", complete="model")
 DEPLOYMENT_NAME = Arg("name", "[owner/]name of the deployment (no owner: your account's).", complete="deployment")
 
@@ -92,21 +115,7 @@ COMMANDS: tuple[Command, ...] = (
             INPUTS,
         ),
         flags=(
-            Flag("--stream", "stream", "Print output tokens as they arrive.", const=True),
-            Flag("--no-stream", "stream", "Never stream, even a text model on a terminal.", const=False),
-            WAIT,
-            NO_WAIT,
-            WEB,
-            Flag("--save", "save", "Download every output file.", const=True),
-            Flag(
-                "--output-directory",
-                "output_directory",
-                "Where --save writes (default ./<prediction-id>).",
-                metavar="DIR",
-                complete="path",
-            ),
-            SEPARATOR,
-            FILE_ENCODING,
+            *RUN_FLAGS,
             Flag(
                 "--deployment",
                 "deployment",
@@ -117,10 +126,10 @@ COMMANDS: tuple[Command, ...] = (
             *body_flags("predictions.create"),
             CANCEL_AFTER,
         ),
-        defaults={"wait": True, "separator": "=", "file_encoding": "url"},
+        defaults=RUN_DEFAULTS,
         examples=("run stability-ai/sdxl prompt='a red fox' --save", "stream meta/llama prompt=hi"),
         aliases=("run", "stream --stream", "prediction new", "prediction run", "model run"),
-        exclusive=(("--wait", "--no-wait"), ("--stream", "--no-stream")),
+        exclusive=RUN_EXCLUSIVE,
     ),
     Command(
         ("prediction", "list"),
@@ -137,7 +146,7 @@ COMMANDS: tuple[Command, ...] = (
         ("prediction", "show"),
         "Show a prediction.",
         H + "predictions:show",
-        args=(Arg("id", "Prediction id.", complete="prediction"),),
+        args=(PREDICTION_ID,),
         flags=(WEB,),
         aliases=("prediction view",),
     ),
@@ -145,7 +154,48 @@ COMMANDS: tuple[Command, ...] = (
         ("prediction", "cancel"),
         "Cancel a running prediction.",
         H + "predictions:cancel",
-        args=(Arg("id", "Prediction id.", complete="prediction"),),
+        args=(PREDICTION_ID,),
+    ),
+    Command(
+        ("prediction", "wait"),
+        "Follow predictions that already exist to their end and print them as `run` does.",
+        H + "existing:wait",
+        args=(Arg("ids", "Prediction ids.", complete="prediction", many=True),),
+        examples=("prediction wait ufawqhfynnddngldkgtslldrkq",),
+    ),
+    Command(
+        ("prediction", "logs"),
+        "Print a prediction's logs; --follow prints new lines until it ends.",
+        H + "existing:logs",
+        args=(PREDICTION_ID,),
+        flags=(Flag("--follow", "follow", "Keep printing new log lines until the prediction ends.", const=True),),
+    ),
+    Command(
+        ("prediction", "save"),
+        "Download a finished prediction's output files (what --save does for a run).",
+        H + "existing:save",
+        args=(PREDICTION_ID,),
+        flags=(OUTPUT_DIRECTORY,),
+    ),
+    Command(
+        ("rerun",),
+        "Run a prediction again: the same model and inputs, with the key=value given changed.",
+        H + "existing:rerun",
+        args=(
+            Arg("source", "A variable holding a prediction (or _), or a prediction id.", complete="variable"),
+            INPUTS,
+        ),
+        flags=RUN_FLAGS,
+        defaults=RUN_DEFAULTS,
+        examples=("rerun img seed=43", "rerun ufawqhfynnddngldkgtslldrkq prompt='a blue fox' --save"),
+        exclusive=RUN_EXCLUSIVE,
+    ),
+    Command(
+        ("wait",),
+        "Follow bound runs (`bg = run … --no-wait`) to their end and bind each name to the result.",
+        H + "existing:wait_names",
+        args=(Arg("names", "Variables holding a prediction or training.", complete="variable", many=True),),
+        examples=("bg = run owner/model prompt=hi --no-wait", "wait bg"),
     ),
     Command(
         ("batch",),

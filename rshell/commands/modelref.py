@@ -211,14 +211,16 @@ async def prepare_inputs(
     *,
     separator: str,
     file_encoding: str,
+    base: dict | None = None,
 ) -> dict:
     """Words → the request's input: split, coerce and validate every value, check
-    every @file, and only then upload files (or inline them as data URLs)."""
+    every @file, and only then upload files (or inline them as data URLs). `base`
+    (rerun: an earlier prediction's input) is what the words change."""
     from rshell.grammar.inputs import FileRef, coerce, input_schema, split_inputs, validate
 
     raw = split_inputs(words, separator)
     inputs_schema = input_schema(schema) if schema else None
-    values = coerce(raw, inputs_schema)
+    values = {**(base or {}), **coerce(raw, inputs_schema)}
     if inputs_schema is not None:
         validate(values, inputs_schema)
     refs = [ref for ref in _walk(values) if isinstance(ref, FileRef)]

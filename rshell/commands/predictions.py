@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import TERMINAL_STATUSES
 from rshell.commands.context import Result
 from rshell.commands.modelref import (
     fetch_deployment_schema,
@@ -26,9 +25,7 @@ from rshell.commands.modelref import (
     unknown_route,
 )
 from rshell.commands.running import (
-    Watch,
-    cancel_after_interrupt,
-    follow_prediction,
+    follow_run,
     interrupted_creating,
     open_web,
     option,
@@ -152,13 +149,27 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     check_target(args)
     client = await ctx.client()
     target, schema = await resolve_target(ctx, client, args)
-    inputs = await prepare_inputs(
+    inputs = await inputs_of(ctx, args, schema)
+    return await start(ctx, client, args, target, schema, inputs)
+
+
+async def inputs_of(ctx: Context, args: ParsedArgs, schema: dict | None, base: dict | None = None) -> dict:
+    """The request's input from the line's key=value words (changing `base`, for rerun)."""
+    return await prepare_inputs(
         ctx,
         list(args.inputs),
         schema,
         separator=option(ctx, args, "separator", "="),
         file_encoding=option(ctx, args, "file_encoding", "url"),
+        base=base,
     )
+
+
+async def start(
+    ctx: Context, client: ReplicateClient, args: ParsedArgs, target: Target, schema: dict | None, inputs: dict
+) -> Result:
+    """Create on the target and, unless --no-wait, follow it to its end as `run` does
+    (also `rerun`'s second half)."""
     streaming = should_stream(ctx, args, schema)
     waiting = args.values.get("wait") is not False
     seconds = wait_seconds(args)
@@ -184,7 +195,9 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     if not waiting:
         data = as_json(prediction)
         return Result(data=data, text=prediction_summary(data), text_output=concatenate)
-    final, streamed = await follow(ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args))
+    final, streamed = await follow_run(
+        ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args)
+    )
     result = await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
     result.text_output = concatenate
     return result
@@ -194,41 +207,6 @@ def wait_seconds(args: ParsedArgs) -> int | None:
     """N of `--wait=N`: the sync window to ask for (`Prefer: wait=N`); None for a bare --wait."""
     value = args.values.get("wait")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-async def follow(
-    ctx: Context, client: ReplicateClient, prediction: Prediction, *, streaming: bool, print_tokens: bool = True
-) -> tuple[Prediction, bool]:
-    """Wait for a terminal status (printing tokens when streaming); True when tokens
-    were printed."""
-    watch = Watch(ctx.out, prediction.id)
-    watch.update(prediction)
-    ctx.session.in_flight[prediction.id] = "prediction"
-    streamed = ""
-    try:
-        if prediction.status not in TERMINAL_STATUSES:
-            watch.start()
-            prediction, streamed = await follow_prediction(
-                client, prediction, watch, print_tokens=streaming and print_tokens
-            )
-        printed = bool(streamed) and streaming and print_tokens
-        if printed:
-            _print_rest(watch, prediction, streamed)
-        watch.finish(prediction)
-        return prediction, printed
-    except asyncio.CancelledError:
-        watch.stop()
-        await cancel_after_interrupt(ctx, "prediction", prediction, client.predictions_cancel)
-    finally:
-        watch.stop()
-        ctx.session.in_flight.pop(prediction.id, None)
-
-
-def _print_rest(watch: Watch, prediction: Prediction, streamed: str) -> None:
-    """After a broken stream, print what the stream did not deliver."""
-    full = render_output(prediction.output, concatenate=True)
-    if full.startswith(streamed) and len(full) > len(streamed):
-        watch.token(full[len(streamed) :])
 
 
 async def finish(
@@ -253,10 +231,10 @@ async def finish(
     text = "" if streamed else render_output(prediction.output, concatenate=concatenate)
     if not args.values.get("save"):
         return Result(data=data, text=text)
-    return await _save(ctx, client, args, prediction, data, text, concatenate)
+    return await save_files(ctx, client, args, prediction, data, text, concatenate)
 
 
-async def _save(
+async def save_files(
     ctx: Context,
     client: ReplicateClient,
     args: ParsedArgs,

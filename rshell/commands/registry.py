@@ -60,13 +60,15 @@ class Flag:
 
 @dataclass(frozen=True)
 class Arg:
-    """A positional argument. `inputs` collects every remaining `key=value` word."""
+    """A positional argument. `inputs` collects every remaining `key=value` word;
+    `many` (the last positional) collects every remaining word into a list."""
 
     name: str
     help: str
     required: bool = True
     complete: str | None = None
     inputs: bool = False
+    many: bool = False
 
 
 @dataclass(frozen=True)

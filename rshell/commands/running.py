@@ -169,7 +169,7 @@ async def follow_stream(
     from rshell.client.sse import StreamInterrupted
 
     url = prediction.urls.stream or ""
-    state = _StreamState()
+    state = _StreamState(shown=watch.logs.done)  # the stream replays logs already printed
     last_id: str | None = None
     for attempt in range(2):
         try:
@@ -194,9 +194,10 @@ async def follow_stream(
 class _StreamState:
     """What a stream has shown so far: the output text and how much log text."""
 
-    def __init__(self) -> None:
+    def __init__(self, shown: int = 0) -> None:
         self.text = ""
         self.log_chars = 0
+        self.shown = shown  # log characters printed before the stream began
         self.ids: set[str] = set()
 
     def replayed(self, event: Any) -> bool:
@@ -216,7 +217,8 @@ class _StreamState:
                 watch.token(event.data)
         elif event.event == "logs":
             self.log_chars += len(event.data) + 1
-            watch.log(event.data)
+            if self.log_chars > self.shown:
+                watch.log(event.data)
         elif event.event in ("done", "error"):
             return True
         return False
@@ -248,6 +250,59 @@ async def poll(get: Callable[[str], Awaitable[Any]], obj: Any, watch: Watch, kin
     raise AssertionError("unreachable: intervals() never ends")
 
 
+async def follow_run(
+    ctx: Context,
+    client: ReplicateClient,
+    obj: Any,
+    kind: str = "prediction",
+    *,
+    streaming: bool = False,
+    print_tokens: bool = True,
+    watch: Watch | None = None,
+    cancel: bool = True,
+) -> tuple[Any, bool]:
+    """Wait for a prediction or training a person is watching (`run`, `train --wait`,
+    `prediction wait`, `wait NAME`): spinner and logs, tokens when streaming. Ctrl-C
+    cancels it on the server when this command started it (`cancel`); waiting on one
+    that already existed, it only stops the wait. Returns the final object and
+    whether tokens were printed."""
+    watch = watch or Watch(ctx.out, obj.id)
+    watch.update(obj)
+    ctx.session.in_flight[obj.id] = kind
+    streamed = ""
+    try:
+        if status_of(obj) not in TERMINAL_STATUSES:
+            watch.start()
+            if kind == "prediction":
+                obj, streamed = await follow_prediction(client, obj, watch, print_tokens=streaming and print_tokens)
+            else:
+                obj = await poll(client.trainings_get, obj, watch, kind)
+        printed = bool(streamed) and streaming and print_tokens
+        if printed:
+            _print_rest(watch, obj, streamed)
+        watch.finish(obj)
+        return obj, printed
+    except asyncio.CancelledError:
+        watch.stop()
+        if not cancel:
+            stop_waiting(kind, obj)
+        await cancel_after_interrupt(
+            ctx, kind, obj, client.trainings_cancel if kind == "training" else client.predictions_cancel
+        )
+    finally:
+        watch.stop()
+        ctx.session.in_flight.pop(obj.id, None)
+
+
+def _print_rest(watch: Watch, prediction: Prediction, streamed: str) -> None:
+    """After a broken stream, print what the stream did not deliver."""
+    from rshell.rendering.predictions import render_output
+
+    full = render_output(prediction.output, concatenate=True)
+    if full.startswith(streamed) and len(full) > len(streamed):
+        watch.token(full[len(streamed) :])
+
+
 async def cancel_after_interrupt(
     ctx: Context,
     kind: str,
@@ -268,6 +323,19 @@ async def cancel_after_interrupt(
     raise Interrupted(
         f"interrupted while waiting for {kind} {obj.id}",
         result=Result(data=data, ok=False, error=f"{kind} {obj.id} {status_of(data) or 'interrupted'}"),
+    )
+
+
+def stop_waiting(kind: str, obj: Any) -> NoReturn:
+    """Ctrl-C while waiting on a run this command did not start: it goes on running."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+    data = as_json(obj)
+    raise Interrupted(
+        f"stopped waiting for {kind} {obj.id}; it is still {status_of(data) or 'running'}",
+        f"`{kind} cancel {obj.id}` stops it",
+        result=Result(data=data, ok=False, error=f"stopped waiting for {kind} {obj.id}"),
     )
 
 

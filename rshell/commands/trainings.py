@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import TERMINAL_STATUSES
 from rshell.commands.context import Result
 from rshell.commands.modelref import (
     ModelRef,
@@ -21,15 +20,7 @@ from rshell.commands.modelref import (
     prepare_inputs,
     training_schema,
 )
-from rshell.commands.running import (
-    Watch,
-    cancel_after_interrupt,
-    interrupted_creating,
-    open_web,
-    option,
-    poll,
-    site_url,
-)
+from rshell.commands.running import follow_run, interrupted_creating, open_web, option, site_url
 from rshell.dryrun import DRY_RUN_VERSION
 from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
 from rshell.rendering.output import as_json
@@ -106,32 +97,13 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     if not args.values.get("wait"):
         data = as_json(training)
         return Result(data=data, text=training_summary(data, destination))
-    final = await follow(ctx, client, training)
+    final, _ = await follow_run(ctx, client, training, "training")
     return finish(ctx, final, destination)
 
 
 def training_page(ctx: Context, training: Training) -> str:
     """`urls.web` when the API gives one, else its page at /p/ID as the official CLI opens."""
     return getattr(training.urls, "web", None) or site_url(ctx, "p", training.id)
-
-
-async def follow(ctx: Context, client: ReplicateClient, training: Training) -> Training:
-    """Poll to a terminal status, printing new logs; Ctrl-C cancels the training."""
-    watch = Watch(ctx.out, training.id)
-    watch.update(training)
-    ctx.session.in_flight[training.id] = "training"
-    try:
-        if training.status not in TERMINAL_STATUSES:
-            watch.start()
-            training = await poll(client.trainings_get, training, watch, "training")
-        watch.finish(training)
-        return training
-    except asyncio.CancelledError:
-        watch.stop()
-        await cancel_after_interrupt(ctx, "training", training, client.trainings_cancel)
-    finally:
-        watch.stop()
-        ctx.session.in_flight.pop(training.id, None)
 
 
 def finish(ctx: Context, training: Training, destination: str | None) -> Result:

@@ -188,7 +188,10 @@ def _arguments(parsed: ParsedArgs, cur: Token, raw: str) -> list[Suggestion]:
 def _positional(parsed: ParsedArgs, cur: Token, raw: str) -> list[Suggestion]:
     command, text, sep = parsed.command, cur.text, parsed.separator
     takes_inputs = any(a.inputs for a in command.args)
-    slots = [a for a in command.args if not a.inputs][len(parsed.positionals) :]
+    positionals = [a for a in command.args if not a.inputs]
+    slots = positionals[len(parsed.positionals) :]
+    if not slots and positionals and positionals[-1].many:
+        slots = positionals[-1:]  # `prediction wait ID ID…`: one more of the same kind
     models = parsed.sourced("model")
     model = models[0] if models else None
     deployment = next(iter(parsed.sourced("deployment")), None) if takes_inputs else None
@@ -212,7 +215,9 @@ def _positional(parsed: ParsedArgs, cur: Token, raw: str) -> list[Suggestion]:
 def _previous_source(parsed: ParsedArgs) -> str | None:
     """The completion source of the last positional already typed."""
     slots = [a for a in parsed.command.args if not a.inputs]
-    return slots[len(parsed.positionals) - 1].complete if parsed.positionals else None
+    if not parsed.positionals or not slots:
+        return None
+    return slots[min(len(parsed.positionals), len(slots)) - 1].complete  # the last may take many
 
 
 def _slot(slot: Arg, cur: Token, raw: str, site: Site) -> list[Suggestion]:

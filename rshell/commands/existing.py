@@ -1,0 +1,200 @@
+"""Runs that already exist: `prediction wait|logs|save`, `rerun`, and `wait NAME…`.
+
+They reuse `run`'s pieces rather than copy them: following is `running.follow_run`,
+printing the end is `predictions.finish`, --save is `predictions.save_files`, and a
+rerun creates through `predictions.start`. Ctrl-C while waiting on a run this
+command did not start stops the wait and leaves the run alone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rshell.client.fields import TERMINAL_STATUSES, attr, run_kind
+from rshell.commands.context import Result
+from rshell.commands.running import Watch, follow_run, option
+from rshell.errors import ApiError, RshellError, UsageError
+from rshell.rendering.output import as_json
+
+if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
+    from rshell.client.models import Prediction
+    from rshell.commands.arguments import ParsedArgs
+    from rshell.commands.context import Context
+
+
+async def concatenates(client: ReplicateClient, prediction: Any) -> bool:
+    """Whether the prediction's model joins its output (a language model's tokens),
+    from its version's schema; unknown (no model, lookup failed) reads as no."""
+    from rshell.commands.modelref import ModelRef, is_concatenate, resolve
+
+    model = str(attr(prediction, "model") or "")
+    if "/" not in model:
+        return False
+    owner, name = model.split("/", 1)
+    try:
+        route = await resolve(client, ModelRef(owner, name, _version_id(prediction)))
+    except RshellError:  # no such model or version any more, no versions, offline: print it plainly
+        return False
+    return is_concatenate(route.schema)
+
+
+def _version_id(prediction: Any) -> str | None:
+    """The version a prediction ran, when it names one (an official model's says "hidden")."""
+    from rshell.commands.modelref import VERSION_ID_RE
+
+    version = str(attr(prediction, "version") or "")
+    return version if VERSION_ID_RE.match(version) else None
+
+
+def combined(results: list[Result]) -> Result:
+    """One result for several runs: the list of objects, each one's text, every failure."""
+    if len(results) == 1:
+        return results[0]
+    failures = [r.error or "failed" for r in results if not r.ok]
+    return Result(
+        data=[r.data for r in results],
+        text="\n".join(r.text for r in results if r.text),
+        ok=not failures,
+        error="; ".join(failures) if failures else None,
+    )
+
+
+async def _wait_prediction(ctx: Context, client: ReplicateClient, args: ParsedArgs, prediction: Prediction) -> Result:
+    """Follow one existing prediction to its end and print it as `run` would."""
+    from rshell.commands.predictions import finish
+
+    concatenate = await concatenates(client, prediction)
+    final, _ = await follow_run(ctx, client, prediction, cancel=False)
+    return await finish(ctx, client, args, final, streamed=False, concatenate=concatenate)
+
+
+async def wait(ctx: Context, args: ParsedArgs) -> Result:
+    """`prediction wait ID…`: follow each to its end (they run on the server at once,
+    so one after the other costs no more than the slowest)."""
+    client = await ctx.client()
+    results = []
+    for pid in args.values["ids"]:
+        results.append(await _wait_prediction(ctx, client, args, await client.predictions_get(pid)))
+    return combined(results)
+
+
+class _StdoutLogs(Watch):
+    """`prediction logs --follow`: the logs are the result, so they go to stdout as
+    they arrive (pipeable), while the spinner stays on stderr."""
+
+    def log(self, text: str) -> None:
+        if text:
+            with self.progress.aside():
+                self.out.token(text if text.endswith(("\n", "\r")) else text + "\n")
+
+
+async def logs(ctx: Context, args: ParsedArgs) -> Result:
+    """`prediction logs ID`: its logs so far; with --follow, new lines until it ends."""
+    client = await ctx.client()
+    prediction = await client.predictions_get(args.values["id"])
+    if not args.values.get("follow"):
+        text = prediction.logs or ""
+        return Result(data=text, text=text, plain=text)
+    final, _ = await follow_run(ctx, client, prediction, watch=_StdoutLogs(ctx.out, prediction.id), cancel=False)
+    ctx.out.end_line()
+    ok = final.status == "succeeded"
+    return Result(text="", bind=False, ok=ok, error=None if ok else f"prediction {final.id} {final.status}")
+
+
+async def save(ctx: Context, args: ParsedArgs) -> Result:
+    """`prediction save ID`: --save for a prediction that has already finished."""
+    from rshell.commands.predictions import save_files
+
+    client = await ctx.client()
+    prediction = await client.predictions_get(args.values["id"])
+    if prediction.status != "succeeded":
+        running = prediction.status not in TERMINAL_STATUSES
+        raise RshellError(
+            f"prediction {prediction.id} is {prediction.status}: it has no output to save"
+            + (" yet" if running else ""),
+            f"`prediction wait {prediction.id}` follows it to its end" if running else None,
+        )
+    concatenate = await concatenates(client, prediction)
+    return await save_files(ctx, client, args, prediction, as_json(prediction), "", concatenate)
+
+
+# rerun ------------------------------------------------------------------------------
+async def _earlier(ctx: Context, client: ReplicateClient, source: str) -> dict[str, Any]:
+    """The prediction to run again: a bound variable (or `_`), else a prediction id."""
+    if source == "_" or source in ctx.session.variables:
+        value = ctx.session.lookup(source)
+        if run_kind(value) != "prediction":
+            raise UsageError(f"'{source}' holds no prediction", "rerun takes a name bound to `run …`, or an id")
+        return dict(value)
+    try:
+        return as_json(await client.predictions_get(source))
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        raise RshellError(
+            f"'{source}' is neither a variable nor a prediction id",
+            "`vars` lists the variables, `prediction list` the predictions",
+        ) from None
+
+
+async def _target_of(client: ReplicateClient, earlier: dict[str, Any]) -> tuple[Any, dict | None]:
+    """The same model: an official one by name (as it ran), any other at the very
+    version the earlier prediction ran."""
+    from rshell.commands.modelref import ModelRef, resolve
+    from rshell.commands.predictions import Target
+
+    model, version = str(earlier.get("model") or ""), _version_id(earlier)
+    if "/" not in model:
+        if not version:
+            raise RshellError(f"prediction {earlier.get('id')} names no model or version to run again")
+        return Target(version=version), None
+    owner, name = model.split("/", 1)
+    route = await resolve(client, ModelRef(owner, name, None))
+    if route.model and not route.fallback or not version:
+        return Target(model=route.model, fallback=route.fallback, latest=route.latest), route.schema
+    pinned = await resolve(client, ModelRef(owner, name, version))
+    return Target(version=pinned.version), pinned.schema
+
+
+async def rerun(ctx: Context, args: ParsedArgs) -> Result:
+    """`rerun NAME|ID [key=value …]`: the same model and inputs, some changed."""
+    from rshell.commands.predictions import inputs_of, start
+    from rshell.grammar.inputs import split_inputs
+
+    split_inputs(list(args.inputs), option(ctx, args, "separator", "="))  # a malformed word sends nothing
+    client = await ctx.client()
+    earlier = await _earlier(ctx, client, str(args.values["source"]))
+    target, schema = await _target_of(client, earlier)
+    inputs = await inputs_of(ctx, args, schema, base=dict(earlier.get("input") or {}))
+    return await start(ctx, client, args, target, schema, inputs)
+
+
+# wait NAME… -------------------------------------------------------------------------
+async def wait_names(ctx: Context, args: ParsedArgs) -> Result:
+    """`wait NAME…`: follow bound runs (`bg = run … --no-wait`) to their end and bind
+    each name to the finished object. Every name is checked before any request."""
+    from rshell.commands.trainings import finish as finish_training
+
+    runs = []
+    for name in args.values["names"]:
+        value = ctx.session.lookup(name)
+        kind = run_kind(value)
+        if kind is None:
+            raise UsageError(
+                f"'{name}' holds no prediction or training", "wait takes names bound to `run … --no-wait` or `train`"
+            )
+        runs.append((name, kind, value))
+    client = await ctx.client()
+    results = []
+    for name, kind, value in runs:
+        if kind == "prediction":
+            result = await _wait_prediction(ctx, client, args, await client.predictions_get(str(value["id"])))
+        else:
+            training, _ = await follow_run(
+                ctx, client, await client.trainings_get(str(value["id"])), kind, cancel=False
+            )
+            result = finish_training(ctx, training, attr(training, "destination"))
+        ctx.session.variables[name] = result.data
+        results.append(result)
+    return combined(results)

@@ -242,7 +242,7 @@ class Executor:
 
     def _print(self, result: Result, *, force_json: bool) -> None:
         if result.ok or result.data is not None:
-            self.out.result(result, force_json=force_json)
+            self.out.result(result, force_json=force_json, page=self.session.options.get("pager") is not False)
 
     def _lookup(self, piped: Any) -> Callable[[str | None], Any]:
         def lookup(name: str | None) -> Any:

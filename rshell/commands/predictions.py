@@ -161,6 +161,8 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     streaming = should_stream(ctx, args, schema)
     waiting = args.values.get("wait") is not False
     seconds = wait_seconds(args)
+    watch = Watch(ctx.out, args.values.get("model") or args.values.get("deployment") or "")
+    watch.start()  # `Prefer: wait` may hold the create for up to 60 s: show it from the first byte sent
     try:
         prediction = await create_prediction(
             client,
@@ -173,13 +175,20 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
             cancel_after=args.values.get("cancel_after"),
         )
     except asyncio.CancelledError:
+        watch.stop()
         interrupted_creating("prediction")
+    except BaseException:
+        watch.stop()
+        raise
     if args.values.get("web"):
         open_web(ctx, prediction.urls.web)
     if not waiting:
+        watch.stop()
         return Result(data=as_json(prediction), text=prediction_summary(as_json(prediction)))
     concatenate = is_concatenate(schema)
-    final, streamed = await follow(ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args))
+    final, streamed = await follow(
+        ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args), watch=watch
+    )
     return await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
 
 
@@ -190,11 +199,19 @@ def wait_seconds(args: ParsedArgs) -> int | None:
 
 
 async def follow(
-    ctx: Context, client: ReplicateClient, prediction: Prediction, *, streaming: bool, print_tokens: bool = True
+    ctx: Context,
+    client: ReplicateClient,
+    prediction: Prediction,
+    *,
+    streaming: bool,
+    print_tokens: bool = True,
+    watch: Watch | None = None,
 ) -> tuple[Prediction, bool]:
     """Wait for a terminal status (printing tokens when streaming); True when tokens
-    were printed."""
-    watch = Watch(ctx.out, prediction.id)
+    were printed. A `watch` already spinning (since the create was sent) carries on,
+    its clock unchanged, so the sync wait and the polling read as one wait."""
+    watch = watch or Watch(ctx.out, prediction.id)
+    watch.progress.label = prediction.id
     watch.update(prediction)
     ctx.session.in_flight[prediction.id] = "prediction"
     streamed = ""

@@ -76,7 +76,7 @@ class Repl:
             multiline=Condition(self._needs_more),
             prompt_continuation=prompt_text.continuation,
             bottom_toolbar=lambda: prompt_text.toolbar(
-                self.executor.session, self.account, self.executor.base_url, self._mode_label()
+                self.executor.session, self.account, self.executor.base_url, self._mode_label(), self._columns()
             ),
             style=Style.from_dict(prompt_text.STYLE_RULES),
             search_ignore_case=True,
@@ -214,6 +214,13 @@ class Repl:
 
         names = {InputMode.NAVIGATION: "NAV", InputMode.REPLACE: "REPLACE", InputMode.REPLACE_SINGLE: "REPLACE"}
         return f"vi {names.get(self.prompt.app.vi_state.input_mode, 'INSERT')}"
+
+    def _columns(self) -> int | None:
+        """The terminal's width, for a toolbar that fits it."""
+        try:
+            return self.prompt.app.output.get_size().columns
+        except Exception:  # no size known: the toolbar is drawn whole
+            return None
 
     def _editing_mode(self) -> EditingMode:
         mode = str(self.executor.session.options.get("editing_mode", "emacs")).lower()

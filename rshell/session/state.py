@@ -22,6 +22,7 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "stream": ("auto", "stream text outputs: auto (on a terminal), on, off"),
     "file_encoding": ("url", "how @file inputs are sent: url or data"),
     "editing_mode": ("emacs", "line editing keys in the shell: emacs or vi"),
+    "pager": (True, "page results taller than the terminal through $PAGER or less -R"),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "stream": ("auto", "on", "off"),

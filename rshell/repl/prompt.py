@@ -80,7 +80,7 @@ def toolbar(
             head, busy[0] = [], ("class:bottom-toolbar", " ")
         last = [] if drop == "last" else last
         parts = head + where + busy + last + tail
-        if width is None or sum(len(text) for _, text in parts) <= width:
+        if width is None or sum(len(part[1]) for part in parts) <= width:
             break
     return parts
 

@@ -256,3 +256,57 @@ def test_text_typed_during_retries_is_not_glued_to_the_messages(shell) -> None:
     lines = term.text().splitlines()
     assert [line for line in lines if "typed" in line] == [PROMPT + "typed"], term.text()
     assert any(line.startswith("error: ") for line in lines)
+
+
+# 4. preview and open ------------------------------------------------------------------
+
+HALF_BLOCK = "▀"
+
+
+def test_run_of_an_image_model_hints_and_preview_draws_half_blocks(shell, sandbox, dirs) -> None:
+    term = shell(sandbox.url, sandbox.token)
+    screen = term.run("img = run rshell/pixels prompt=fox")
+    assert "preview _ draws it here" in screen
+    term.clear()
+    screen = term.run("preview img")
+    drawn = [line for line in screen.splitlines() if HALF_BLOCK in line]
+    assert len(drawn) >= 4, screen  # a picture, several rows of half-blocks
+    shown = term.transcript.decode(errors="replace")
+    assert re.search(r"\x1b\[(38|48);5;\d+;(38|48);5;\d+m" + HALF_BLOCK, shown)  # 256 colours, upper and lower
+    assert "error" not in screen
+
+
+def test_set_preview_auto_draws_after_the_run_and_a_saved_file_previews(shell, sandbox, dirs) -> None:
+    term = shell(sandbox.url, sandbox.token)
+    term.run("set preview auto")
+    term.clear()
+    screen = term.run("run rshell/pixels prompt=cat --save --output-directory saved")
+    assert sum(HALF_BLOCK in line for line in screen.splitlines()) >= 4, screen
+    saved = next((dirs["work"] / "saved").iterdir())
+    term.clear()
+    screen = term.run(f"preview saved/{saved.name}")
+    assert sum(HALF_BLOCK in line for line in screen.splitlines()) >= 4, screen
+
+
+def test_preview_refuses_what_is_not_an_image(shell, sandbox, dirs) -> None:
+    (dirs["work"] / "notes.png").write_text("\x1b]0;owned\x07 not a picture")
+    term = shell(sandbox.url, sandbox.token)
+    screen = term.run("preview notes.png")
+    assert "error: notes.png: not an image" in screen
+    screen = term.run("preview nowhere.png")
+    assert "error: no such file or result: nowhere.png" in screen
+    term.run("t = run rshell/echo text=hi")
+    screen = term.run("preview t")
+    assert "error: 't' holds no image or file URL" in screen
+    assert "owned" not in term.transcript.decode(errors="replace")  # its bytes never reached the terminal
+
+
+def test_open_prints_the_path_without_a_viewer(shell, sandbox, dirs) -> None:
+    term = shell(sandbox.url, sandbox.token)
+    term.run("img = run rshell/pixels prompt=owl")
+    term.clear()
+    screen = term.run("open img")
+    assert "no system viewer here" in screen
+    path = next(line.strip() for line in screen.splitlines() if line.strip().endswith(".png"))
+    assert Path(path).read_bytes().startswith(b"\x89PNG")
+    assert str(dirs["cache"]) in path

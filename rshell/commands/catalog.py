@@ -434,6 +434,22 @@ COMMANDS: tuple[Command, ...] = (
         network=False,
     ),
     Command(
+        ("preview",),
+        "Draw an image in the terminal (kitty, sixel, else half-blocks): an output URL, a file, or a result.",
+        H + "preview:preview",
+        args=(
+            Arg("expr", "URL, file path, or name / name.path / _ (its first image); _ by default.", False, "variable"),
+        ),
+    ),
+    Command(
+        ("open",),
+        "Open an output URL, a file or a result's first image in the system viewer (prints the path without one).",
+        H + "preview:open_",
+        args=(
+            Arg("expr", "URL, file path, or name / name.path / _ (its first image); _ by default.", False, "variable"),
+        ),
+    ),
+    Command(
         ("unset",),
         "Forget a named result.",
         H + "builtins:unset",

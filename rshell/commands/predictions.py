@@ -260,6 +260,10 @@ async def finish(
             error=failure_message("prediction", data),
         )
     ctx.out.info(finished_line("prediction", data))
+    if ctx.interactive:
+        from rshell.commands.preview import offer
+
+        await offer(ctx, data)
     text = "" if streamed else render_output(prediction.output, concatenate=concatenate)
     if not args.values.get("save"):
         return Result(data=data, text=text)

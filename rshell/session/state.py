@@ -23,11 +23,13 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "file_encoding": ("url", "how @file inputs are sent: url or data"),
     "editing_mode": ("emacs", "line editing keys in the shell: emacs or vi"),
     "pager": (True, "page results taller than the terminal through $PAGER or less -R"),
+    "preview": ("hint", "after a run of an image model: hint (one line), auto (draw it), off"),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "stream": ("auto", "on", "off"),
     "file_encoding": ("url", "data"),
     "editing_mode": ("emacs", "vi"),
+    "preview": ("hint", "auto", "off"),
 }
 
 

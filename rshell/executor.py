@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rshell.session.state import Session
 
 # Builtins whose statements `save` leaves out: they only show or manage the session.
-_NOT_SAVED = {"help", "vars", "show", "history", "save", "source", "status", "exit"}
+_NOT_SAVED = {"help", "vars", "show", "history", "save", "source", "status", "exit", "preview", "open"}
 _NO_PIPED = object()
 
 

@@ -43,7 +43,9 @@ def decode(data: bytes, name: str) -> Any:
         if width * height > MAX_PIXELS:
             raise RshellError(f"{name} is too large to preview ({width}x{height} pixels)")
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+    except Image.DecompressionBombError:
+        raise RshellError(f"{name} is too large to preview (a decompression bomb, by Pillow's count)") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         detail = "not an image" if isinstance(exc, UnidentifiedImageError) else f"not a readable image ({exc})"
         raise RshellError(f"{name}: {detail}", "`open` hands other files to the system viewer") from None
     return image

@@ -62,7 +62,8 @@ def test_empty_search_results_say_so(api):
 # show ------------------------------------------------------------------------------
 
 
-def test_show_prints_labelled_lines(api):
+def test_show_prints_labelled_lines(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line a field (narrower terminals wrap the description)
     api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
     result = Harness().run("model show stability-ai/sdxl")
     lines = dict(line.split(":", 1) for line in result.text.splitlines())

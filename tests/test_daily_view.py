@@ -61,6 +61,20 @@ def test_lists_keep_one_line_a_row_and_truncate_the_description() -> None:
     assert len(shown.splitlines()) == 2 and shown.endswith("…")
 
 
+def test_labelled_lines_wrap_long_values_under_themselves() -> None:
+    from rshell.rendering.tables import fields
+
+    shown = fields([("id", "abc"), ("description", "one two three four five six seven")], width=30)
+    assert shown.splitlines() == [
+        "id:          abc",
+        "description: one two three",
+        "             four five six",
+        "             seven",
+    ]
+    url = "https://example.com/" + "x" * 40
+    assert fields([("url", url)], width=30) == f"url: {url}"  # one word: kept whole, to copy
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(

@@ -53,7 +53,7 @@ def table(
     one row a line) it alone gives way, truncated. With `lines=None` its cells wrap at
     word boundaries instead: the other columns first shrink to their longest word
     (wrapping too), and when even that does not fit, each row is stacked as labelled
-    lines. No text is cut but a single word wider than the screen.
+    lines. No text is cut; only a single word wider than the screen overflows it.
     """
     body = [[cell(v) for v in row] for row in rows]
     head = [h.upper() for h in headers]
@@ -97,11 +97,11 @@ def _longest_word(text: str) -> int:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """`text` in lines of at most `width`, broken between words; a longer word is
-    split only because it cannot fit any line."""
+    """`text` in lines of at most `width`, broken between words; a word longer than
+    that (a URL, an id) is kept whole on its own line, so it still copies as one."""
     import textwrap
 
-    return textwrap.wrap(text, max(1, width), break_on_hyphens=False) or [""]
+    return textwrap.wrap(text, max(1, width), break_on_hyphens=False, break_long_words=False) or [""]
 
 
 def _wrapped_row(values: Sequence[str], widths: Sequence[int]) -> str:
@@ -135,13 +135,19 @@ def _line(values: Sequence[str], widths: Sequence[int]) -> str:
     return GAP.join(padded).rstrip()
 
 
-def fields(pairs: Iterable[tuple[str, Any]]) -> str:
-    """Labelled lines (`label:  value`) with the values aligned; empty values are left out."""
+def fields(pairs: Iterable[tuple[str, Any]], *, width: int | None = None) -> str:
+    """Labelled lines (`label:  value`) with the values aligned, fitted to `width` (the
+    terminal's); empty values are left out."""
     kept = [(label, cell(value)) for label, value in pairs if cell(value) != ""]
     if not kept:
         return ""
     pad = max(len(label) for label, _ in kept) + 1
-    return "\n".join(f"{(label + ':').ljust(pad)} {value}" for label, value in kept)
+    room = (width if width is not None else terminal_width()) - pad - 1
+    lines = []
+    for label, value in kept:  # a long value wraps between words, under itself
+        parts = wrap(value, room) if len(value) > room else [value]
+        lines += [f"{(label + ':').ljust(pad)} {parts[0]}"] + [" " * (pad + 1) + part for part in parts[1:]]
+    return "\n".join(lines)
 
 
 def human_size(size: Any) -> str:

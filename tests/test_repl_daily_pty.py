@@ -310,3 +310,21 @@ def test_open_prints_the_path_without_a_viewer(shell, sandbox, dirs) -> None:
     path = next(line.strip() for line in screen.splitlines() if line.strip().endswith(".png"))
     assert Path(path).read_bytes().startswith(b"\x89PNG")
     assert str(dirs["cache"]) in path
+
+
+def test_open_hands_the_file_to_xdg_open_on_a_desktop(shell, sandbox, dirs, tmp_path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    opened = tmp_path / "opened.txt"
+    viewer = bin_dir / "xdg-open"
+    viewer.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> {opened}\n')
+    viewer.chmod(0o755)
+    import os
+
+    term = shell(sandbox.url, sandbox.token, DISPLAY=":0", PATH=f"{bin_dir}:{os.environ['PATH']}")
+    term.run("img = run rshell/pixels prompt=owl")
+    screen = term.run("open img.output[0]")
+    assert "opened " in screen
+    term.wait_until(opened.exists, "the viewer to be called")
+    path = Path(opened.read_text().strip())
+    assert path.read_bytes().startswith(b"\x89PNG") and str(dirs["cache"]) in str(path)

@@ -263,7 +263,7 @@ async def finish(
     if ctx.interactive:
         from rshell.commands.preview import offer
 
-        await offer(ctx, data)
+        await offer(ctx, data, draw=not wants_json(ctx, args))
     text = "" if streamed else render_output(prediction.output, concatenate=concatenate)
     if not args.values.get("save"):
         return Result(data=data, text=text)

@@ -5,14 +5,13 @@ Names come from URLs a model controls, so they are reduced to a safe basename by
 strings), and a name already on
 disk is never overwritten: the file is reserved with O_EXCL under `name-1.ext`,
 `name-2.ext`, … instead. Downloads run a few at a time and stream to disk through the
-client; data: URLs are decoded locally.
+client; data: URLs are decoded locally, strictly (`rshell.dataurls`): one that does
+not decode is that output's failure, never an empty file counted as saved.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import mimetypes
 import os
@@ -20,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, unquote_to_bytes, urlsplit
+from urllib.parse import unquote, urlsplit
 
+from rshell import dataurls
 from rshell.errors import RshellError
 from rshell.safepaths import inside, plain_name
 
@@ -62,16 +62,11 @@ def find_file_urls(output: Any) -> list[str]:
     return found
 
 
-def _data_mime(url: str) -> str:
-    header = url[5:].split(",", 1)[0]
-    return header.split(";", 1)[0] or "text/plain"
-
-
 def safe_name(url: str, index: int) -> str:
     """The file name to save `url` under; `output-<index>` when the URL names none."""
     if url.startswith("data:"):
         name = ""
-        ext = mimetypes.guess_extension(_data_mime(url)) or ""
+        ext = mimetypes.guess_extension(dataurls.media_type(url)) or ""
     else:
         path = urlsplit(url).path  # the query string never names the file
         name = plain_name(unquote(path))
@@ -98,23 +93,10 @@ def reserve(directory: Path, name: str) -> Path:
             attempt += 1
 
 
-def decode_data_url(url: str) -> bytes:
-    """The bytes of a data: URL (base64 or percent-encoded)."""
-    header, sep, payload = url[5:].partition(",")
-    if not sep:
-        raise ValueError("malformed data URL (no comma)")
-    if header.endswith(";base64"):
-        try:
-            return base64.b64decode(payload, validate=False)
-        except binascii.Error as exc:
-            raise ValueError(f"malformed base64 in data URL: {exc}") from None
-    return unquote_to_bytes(payload)
-
-
 def shown(url: str) -> str:
     """A URL fit for a message: data: URLs shortened, query strings (signatures) dropped."""
     if url.startswith("data:"):
-        return f"data:{_data_mime(url)} URL"
+        return f"data:{dataurls.media_type(url)} URL"
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
@@ -138,9 +120,16 @@ def needs_json(output: Any) -> bool:
 
 async def _fetch(client: ReplicateClient, url: str, dest: Path) -> None:
     if url.startswith("data:"):
-        dest.write_bytes(decode_data_url(url))
+        dest.write_bytes(dataurls.decode(url))
     else:
         await client.download(url, dest)
+
+
+def _failure(index: int, url: str, exc: Exception) -> tuple[str, str]:
+    """(what failed, why) for the report: a data: URL has no name, so its output number."""
+    if isinstance(exc, dataurls.DataURLError):
+        return f"output {index}", f"bad data URL ({exc})"
+    return shown(url), exc.message if isinstance(exc, RshellError) else str(exc)
 
 
 async def save_outputs(
@@ -168,8 +157,7 @@ async def save_outputs(
                 await _fetch(client, urls[i], targets[i])
             except (RshellError, OSError, ValueError) as exc:
                 targets[i].unlink(missing_ok=True)
-                message = exc.message if isinstance(exc, RshellError) else str(exc)
-                report.failed.append((shown(urls[i]), message))
+                report.failed.append(_failure(i, urls[i], exc))
                 return
             results[i] = targets[i]
             if on_saved is not None:

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,7 @@ def test_csv_rows_share_the_defaults_and_every_row_is_recorded(quick, tmp_path):
         handle, f"r = batch {version(handle)} seconds=0 --inputs {rows} --output {out} --concurrency 2"
     )
     assert code == 0, err
-    final = [r for r in lines(out) if r["status"] != "created"]
+    final = [r for r in lines(out) if r["status"] not in ("sending", "created")]
     assert sorted(r["row"] for r in final) == [1, 2, 3]
     assert {r["row"]: r["input"] for r in final} == {n: {"seconds": 0, "x": n} for n in (1, 2, 3)}
     assert all(r["status"] == "succeeded" and r["output"] == f"slept x={r['row']}" and r["id"] for r in final)
@@ -130,6 +131,40 @@ def test_running_again_skips_finished_rows_and_follows_created_ones(quick, tmp_p
     assert json.loads(err.strip().splitlines()[-1])["skipped"] == 5
 
 
+def test_a_row_killed_while_its_create_went_out_is_found_not_sent_again(quick, tmp_path):
+    """The window `kill -9` can hit: the create reached the server, its answer never
+    reached the output file. The rerun finds that prediction instead of creating a twin."""
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n{"x": 3}\n')
+    out = tmp_path / "results.jsonl"
+    same_input_before = run_line(handle, f"run {version(handle)} x=2 --no-wait")  # older than the batch
+    assert same_input_before[0] == 0
+    sent = datetime.now(UTC).isoformat()
+    code, _, err, _ = run_line(handle, f"run {version(handle)} x=2 --no-wait")  # what the killed run sent
+    assert code == 0, err
+    pid = max((p for p in creates(handle) if p["input"]["x"] == 2), key=lambda p: p["created_at"])["id"]
+    out.write_text(json.dumps({"row": 2, "input": {"x": 2}, "status": "sending", "at": sent}) + "\n")
+    code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert sorted(p["input"]["x"] for p in creates(handle)) == [1, 2, 2, 3]  # rows 1 and 3 only are new
+    last = {r["row"]: r for r in lines(out)}
+    assert last[2]["id"] == pid and last[2]["status"] == "succeeded"
+
+
+def test_a_row_whose_create_never_arrived_is_created_on_the_rerun(quick, tmp_path):
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n')
+    out = tmp_path / "results.jsonl"
+    sent = datetime.now(UTC).isoformat()
+    out.write_text(json.dumps({"row": 2, "input": {"x": 2}, "status": "sending", "at": sent}) + "\n")
+    code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert sorted(p["input"]["x"] for p in creates(handle)) == [1, 2]
+    assert [r["status"] for r in lines(out) if r["row"] == 2] == ["sending", "sending", "created", "succeeded"]
+
+
 def test_rate_limits_slow_the_batch_down_but_never_fail_it(tmp_path):
     handle, _ = start_sandbox(0.0, workers=8, rate_limit=4.0)
     try:
@@ -157,7 +192,7 @@ def test_a_batch_killed_with_kill_9_and_run_again_runs_every_row_exactly_once(tm
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and first.poll() is None:
             recorded = lines(out) if out.exists() else []
-            if sum(r["status"] != "created" for r in recorded) >= 2 and len(recorded) >= 6:
+            if sum(r["status"] not in ("sending", "created") for r in recorded) >= 2 and len(recorded) >= 6:
                 break
             time.sleep(0.02)
         first.send_signal(signal.SIGKILL)
@@ -186,7 +221,7 @@ def test_ctrl_c_cancels_every_prediction_in_flight_and_records_them(tmp_path):
             task = asyncio.create_task(
                 executor.run_text(f"batch {version(handle)} --inputs {rows} --output {out_file} --concurrency 3")
             )
-            while not (out_file.exists() and len(lines(out_file)) >= 3):
+            while not (out_file.exists() and sum(r["status"] == "created" for r in lines(out_file)) >= 3):
                 await asyncio.sleep(0.02)
             task.cancel()  # what Ctrl-C does to the running statement
             try:

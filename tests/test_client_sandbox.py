@@ -13,8 +13,8 @@ import pytest
 
 from rshell.client.api import ReplicateClient
 from rshell.commands.files import signed_params
-from rshell.rendering.output import as_json
 from rshell.errors import ApiError, AuthError
+from rshell.rendering.output import as_json
 
 T = TypeVar("T")
 

@@ -540,6 +540,17 @@ def test_save_failure_makes_the_statement_fail_but_keeps_the_data(api, tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
+def test_save_of_a_data_url_that_does_not_decode_names_the_output(api, tmp_path):
+    good = "data:image/png;base64," + base64.b64encode(b"\x89PNG ok").decode()
+    mock_model(api)
+    model_create(api).respond(201, json=fx.prediction("succeeded", output=[good, "data:image/png;base64,!!!"]))
+    result = Harness().run(f"run stability-ai/sdxl prompt=hi --save --output-directory {tmp_path}")
+    assert result.ok is False
+    assert result.error == "could not save 1 file(s): output 1: bad data URL (invalid base64)"
+    assert [p.name for p in tmp_path.iterdir()] == ["output-0.png"]  # no empty output-1.png
+    assert (tmp_path / "output-0.png").read_bytes() == b"\x89PNG ok"
+
+
 def test_web_prints_the_url_without_a_browser(api, monkeypatch):
     monkeypatch.setattr(running, "_has_browser", lambda: False)
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded"))

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from rshell.downloads import (
-    decode_data_url,
     find_file_urls,
     reserve,
     safe_name,
@@ -96,13 +95,6 @@ def test_reserve_never_overwrites(tmp_path: Path) -> None:
     assert (tmp_path / "out.png").read_text() == "mine"
 
 
-def test_decode_data_url_base64_and_percent() -> None:
-    assert decode_data_url("data:text/plain;base64," + base64.b64encode(b"hello").decode()) == b"hello"
-    assert decode_data_url("data:,a%20b") == b"a b"
-    with pytest.raises(ValueError):
-        decode_data_url("data:nocomma")
-
-
 def test_shown_hides_signatures_and_data() -> None:
     assert shown("https://cdn.test/x.png?sig=SECRET") == "https://cdn.test/x.png"
     assert shown("data:image/png;base64," + "A" * 1000) == "data:image/png URL"
@@ -166,3 +158,12 @@ def test_failed_download_is_reported_and_leaves_no_file(tmp_path: Path) -> None:
     assert [p.name for p in report.saved] == ["ok.png"]
     assert report.failed == [("https://a.test/bad.png", f"could not reach {bad}")]
     assert not (tmp_path / "bad.png").exists()
+
+
+def test_a_data_url_that_does_not_decode_fails_that_output_only(tmp_path: Path) -> None:
+    """`;base64,!!!` once became an empty file counted as saved (issue #9 item 11)."""
+    good = "data:image/png;base64," + base64.b64encode(b"\x89PNG ok").decode()
+    report = run(save_outputs(FakeClient(), ["data:image/png;base64,!!!", good], tmp_path))
+    assert report.failed == [("output 0", "bad data URL (invalid base64)")]
+    assert [p.read_bytes() for p in report.saved] == [b"\x89PNG ok"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["output-1.png"]  # no empty output-0.png

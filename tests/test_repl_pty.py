@@ -426,7 +426,13 @@ def _json_documents(text: str) -> list[str]:
 def test_ctrl_c_cancels_a_running_prediction_on_the_server(live: Callable[..., Terminal], sandbox: Any) -> None:
     term = live()
     term.send("story = run rshell/tinylm prompt=the max_tokens=512 temperature=1 seed=7\r")
-    term.wait_until(lambda: len(term.text().split("seed=7", 1)[-1].split()) > 5, "streamed words", 30)
+    # Words after the model's first log line: the statement is running (the typed line may
+    # wrap on screen, so "seed=7" of the command is no marker; a ^C sent before the shell
+    # took the line would be type-ahead for the next prompt, not an interrupt).
+    started = "Using seed: 7"
+    term.wait_until(
+        lambda: started in term.text() and len(term.text().split(started, 1)[1].split()) > 5, "streamed words", 30
+    )
     term.send("\x03")
     term.wait_prompt(30)
     screen = term.text()

@@ -5,7 +5,9 @@ Every row is validated before the first create (exit 2, naming the row). Then up
 at once and recorded in `--output` before any waiting), follow to the end over the
 stream or by polling, append the final record. A 429 pauses every create for as long
 as the API asks and retries the row; it never fails the batch. Rerunning with the same
-`--output` skips finished rows, follows created ones and creates only the rest.
+`--output` skips finished rows, follows created ones and creates only the rest; a row
+killed while its create was going out is first looked for among the predictions made
+since (same version or model, same input), so a `kill -9` never runs a row twice.
 Ctrl-C cancels every prediction in flight and exits 130.
 """
 
@@ -14,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rshell.commands.batch_journal import CREATED, SENDING
 from rshell.commands.context import Result
 from rshell.commands.predictions import create_prediction
 from rshell.errors import ApiError, Interrupted, NetworkError, RshellError, UsageError
@@ -32,6 +36,8 @@ if TYPE_CHECKING:
 
 DEFAULT_CONCURRENCY = 8
 MAX_RATE_WAIT = 15 * 60.0  # a batch waits out rate limits up to this long at a time
+RECONCILE_PAGES = 20  # how many pages of recent predictions a rerun looks through
+SKEW = 300.0  # seconds of clock difference allowed between this machine and the API
 UNKNOWN_HINT = "the create was sent but its answer was lost; `prediction list` shows whether it exists"
 
 
@@ -47,17 +53,26 @@ class Batch:
         self.started = time.monotonic()
         self.total = 0
         self.retries = 0  # waits before a retry (429s, mostly) across the batch
+        self.sending_since: list[str] = []  # when an earlier run's unanswered creates went out
+        self.sent: list[Any] | None = None  # the predictions made since then, fetched once
+        self.claimed: set[str] = set()  # ids already owned by a row of this output file
+        self.looking = asyncio.Lock()
 
     # one row -------------------------------------------------------------------------
     async def row(self, number: int, inputs: dict[str, Any], earlier: dict[str, Any] | None) -> None:
         began = time.monotonic()
-        if earlier and earlier.get("id") and earlier.get("status") == "created":
-            prediction: Any = await self.client.predictions_get(str(earlier["id"]))
-        else:
+        prediction: Any = None
+        if earlier and earlier.get("id") and earlier.get("status") == CREATED:
+            prediction = await self.client.predictions_get(str(earlier["id"]))
+        elif earlier and earlier.get("status") == SENDING:
+            prediction = await self._sent_before(inputs, str(earlier.get("at") or ""))
+        if prediction is None:
+            self.journal.append({"row": number, "input": inputs, "status": SENDING, "at": _now()})
             prediction = await self._create(number, inputs)
             if prediction is None:
                 return
-            self.journal.append({"row": number, "input": inputs, "id": prediction.id, "status": "created"})
+        if not (earlier and earlier.get("id") == prediction.id):
+            self.journal.append({"row": number, "input": inputs, "id": prediction.id, "status": CREATED})
         self.running[prediction.id] = number
         try:
             final = await self._follow(prediction)
@@ -89,6 +104,42 @@ class Batch:
                     raise
                 self._slow_down(5.0)
             await self._gate()
+
+    async def _sent_before(self, inputs: dict[str, Any], at: str) -> Any:
+        """The prediction an earlier, killed run created for these inputs, if any: one
+        made since `at` (less a margin for clock skew) for this target with this input,
+        not yet claimed by another row."""
+        async with self.looking:  # rows resuming together share one look
+            if self.sent is None:
+                self.sent = await self._recent(min(self.sending_since, default=at) or at)
+        for prediction in self.sent:
+            if prediction.id not in self.claimed and prediction.input == inputs and self._same_target(prediction):
+                self.claimed.add(prediction.id)
+                return prediction
+        return None
+
+    async def _recent(self, since: str) -> list[Any]:
+        """Predictions created since `since` (a bounded walk of the list's pages)."""
+        try:
+            after = (datetime.fromisoformat(since) - timedelta(seconds=SKEW)).isoformat()
+        except ValueError:
+            after = None
+        found: list[Any] = []
+        page = await self.client.predictions_list(created_after=after)
+        for _ in range(RECONCILE_PAGES):
+            found.extend(page.results)
+            if not page.next:
+                break
+            page = await self.client.get_page(page.next, type(page))
+        return found
+
+    def _same_target(self, prediction: Any) -> bool:
+        target = self.target
+        if target.version:
+            return bool(prediction.version) and target.version.rpartition(":")[2] == prediction.version
+        if target.deployment:
+            return prediction.deployment in (None, target.deployment)
+        return prediction.model == target.model
 
     def throttled(self, message: str) -> None:
         """The client's notice of a wait before a retry: counted, not printed per request."""
@@ -192,6 +243,10 @@ class Batch:
         await asyncio.shield(asyncio.gather(*(one(pid, n) for pid, n in running.items())))
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
 def _concurrency(args: ParsedArgs) -> int:
     value = args.values.get("concurrency")
     number = DEFAULT_CONCURRENCY if value is None else int(value)
@@ -259,6 +314,8 @@ async def batch(ctx: Context, args: ParsedArgs) -> Result:
         journal = batch_journal.Journal(out_path)
         run = Batch(ctx, client, target, journal, save)
         run.total = total
+        run.claimed = {str(r["id"]) for r in earlier.values() if r.get("id")}
+        run.sending_since = [str(r["at"]) for r in earlier.values() if r.get("status") == SENDING and r.get("at")]
         told, client.on_retry = client.on_retry, run.throttled
         try:
             await _run(run, source, defaults, schema, earlier, concurrency)

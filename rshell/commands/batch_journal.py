@@ -2,8 +2,10 @@
 flushed and fsynced before rshell goes on, so a batch killed at any moment (even
 `kill -9`) leaves a file that says what exists.
 
-A row gets a `created` line the moment its create returns (the prediction id, before
-any waiting), then one final line when it finishes. Running the same batch with the
+A row gets a `sending` line (its input and the time) before its create goes out, a
+`created` line the moment the create returns (the prediction id, before any waiting),
+then one final line when it finishes. A row whose last line is `sending` was killed
+between the two: the create may exist, and a rerun looks for it before sending again. Running the same batch with the
 same file reads it back: the last line of each row wins. A torn last line (the kill
 landed mid-write) is ignored.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from rshell.client.fields import TERMINAL_STATUSES
 
+SENDING = "sending"  # the create is going out: it may exist without our knowing its id
 CREATED = "created"  # the create returned; the prediction may still run
 UNKNOWN = "unknown"  # the create was sent but its answer was lost: it may exist
 DONE = TERMINAL_STATUSES | {UNKNOWN}  # rows a rerun does not touch
@@ -34,7 +37,7 @@ def load(path: Path) -> dict[int, dict[str, Any]]:
             except json.JSONDecodeError:
                 continue  # a line cut short by a kill
             if isinstance(record, dict) and isinstance(record.get("row"), int):
-                records[record["row"]] = {k: record.get(k) for k in ("id", "status")}
+                records[record["row"]] = {k: record.get(k) for k in ("id", "status", "at")}
     return records
 
 

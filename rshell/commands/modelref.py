@@ -7,13 +7,13 @@ reads a reference the same way and validates inputs before anything is sent.
 
 from __future__ import annotations
 
-import base64
 import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rshell import dataurls
 from rshell.client.fields import attr
 from rshell.errors import RshellError, UsageError
 
@@ -267,8 +267,7 @@ def _content_type(path: Path) -> str:
 async def _file_url(ctx: Context, path: Path, file_encoding: str) -> str:
     """The URL a model fetches the file from: a data URL, or the Files API's."""
     if file_encoding == "data":
-        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
-        return f"data:{_content_type(path)};base64,{encoded}"
+        return dataurls.encode(path.read_bytes(), _content_type(path))
     client = await ctx.client()
     uploaded = await client.files_create(path, content_type=_content_type(path))
     url = attr(attr(uploaded, "urls"), "get")

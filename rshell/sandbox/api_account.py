@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 from starlette.requests import Request
@@ -65,8 +66,12 @@ async def collections_get(request: Request) -> JSONResponse:
 
 
 def score(query: str, *texts: str | None) -> float:
-    """A crude relevance: 2 per word in the name, 1 per word elsewhere; 0 = no match."""
-    words = [w for w in query.lower().split() if w]
+    """A crude relevance: 2 per word in the name, 1 per word elsewhere; 0 = no match.
+
+    Punctuation around a word is ignored, as a full-text search ignores it: the official
+    JS client's `models.search("pixels")` sends the JSON string `"pixels"`, quotes and all,
+    and Replicate finds pixels models for it."""
+    words = [w for w in (word.strip(string.punctuation) for word in query.lower().split()) if w]
     if not words:
         return 0.0
     name, *rest = [(t or "").lower() for t in texts]

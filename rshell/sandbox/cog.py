@@ -10,7 +10,6 @@ Cog server cannot be assumed to reach (or authenticate to) the sandbox.
 
 from __future__ import annotations
 
-import base64
 import mimetypes
 import threading
 import time
@@ -23,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from rshell import dataurls
 from rshell.errors import NetworkError, RshellError
 from rshell.sandbox.predictors.base import Cancelled, PredictionError, RunContext, decode_data_url
 
@@ -245,7 +245,7 @@ def _as_data_url(value: str, run: RunContext) -> str:
     except Exception:  # not a sandbox file: let Cog fetch the URL itself
         return value
     mime = mimetypes.guess_type(urlsplit(value).path)[0] or "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+    return dataurls.encode(data, mime)
 
 
 class _Rehoster:
@@ -266,7 +266,7 @@ class _Rehoster:
             props = schema.get("properties", {})
             return {k: self.walk(v, props.get(k, {}), document) for k, v in value.items()}
         if isinstance(value, str) and value.startswith("data:"):
-            return self._save(decode_data_url(value), _data_url_mime(value), None)
+            return self._save(decode_data_url(value), dataurls.media_type(value), None)
         if isinstance(value, str) and _is_uri(schema) and value.startswith(("http://", "https://")):
             return self._download(value)
         return value
@@ -287,8 +287,3 @@ class _Rehoster:
             name = f"output{ext}" if self.count == 0 else f"output-{self.count}{ext}"
         self.count += 1
         return self.run.save_file(data, name.replace("/", "_").replace("\\", "_"), mime)
-
-
-def _data_url_mime(url: str) -> str:
-    header = url[5:].split(",", 1)[0]
-    return header.split(";", 1)[0] or "text/plain"

@@ -48,6 +48,17 @@ def check_ratio(name: str, measured: float, baseline: float, limit: float, detai
     return figure
 
 
+def cpu_seconds(action: Callable[[], Any]) -> float:
+    """The CPU time this thread spent in `action`: for work that is pure computation.
+
+    A loaded machine preempts a long action more often than a short one, so wall-clock
+    ratios between actions of different lengths grow with the load; CPU time does not.
+    """
+    start = time.thread_time()
+    action()
+    return time.thread_time() - start
+
+
 def interleaved(rounds: int, *actions: Callable[[], Any]) -> list[float]:
     """The median time of each action over `rounds` rounds, run in turn within each round
     (after one warm-up round), so a burst of load hits every action alike."""

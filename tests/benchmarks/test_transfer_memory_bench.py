@@ -26,6 +26,8 @@ import pytest
 from budgets import check_ratio
 
 from rshell.client.api import ReplicateClient
+from rshell.commands.files import signed_params
+from rshell.rendering.output import as_json
 
 pytestmark = pytest.mark.benchmark
 
@@ -100,7 +102,8 @@ def sha256(path: Path) -> str:
 async def _round_trip(client: ReplicateClient, source: Path, dest: Path) -> tuple[int, int]:
     """Upload then download `source`, checking the bytes; the two peaks."""
     up, uploaded = await traced_peak(lambda: client.files_create(source))
-    down, written = await traced_peak(lambda: client.files_download(uploaded.id, dest))
+    signed = signed_params(client, as_json(await client.files_get(uploaded.id)), uploaded.id)
+    down, written = await traced_peak(lambda: client.files_download(uploaded.id, dest, **signed))
     assert uploaded.size == source.stat().st_size
     assert Path(written).stat().st_size == source.stat().st_size
     assert uploaded.checksums["sha256"] == sha256(source) == sha256(Path(written))

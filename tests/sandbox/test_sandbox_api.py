@@ -171,6 +171,14 @@ def test_query_models_searches_names_and_descriptions(api):
     assert nothing.json() == {"next": None, "previous": None, "results": []}
 
 
+def test_query_models_ignores_punctuation_around_words(api):
+    """The JS client sends its query JSON-encoded (`"pixels"`, quotes included)."""
+    quoted = api.request("QUERY", "/models", content='"pixels"', headers={"Content-Type": "text/plain"})
+    assert "rshell/pixels" in _names(quoted.json())
+    only = api.request("QUERY", "/models", content='"" ...', headers={"Content-Type": "text/plain"})
+    assert only.json()["results"] == []  # nothing left to match: no model matches
+
+
 def test_models_sort_by_created_ascending_and_descending(api):
     for name in ("aaa", "bbb"):
         api.post("/models", json={"owner": "sandbox", "name": name, "visibility": "private", "hardware": "cpu"})

@@ -5,6 +5,7 @@ option the official client passes through), so its traffic is checked too."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import httpx
@@ -116,6 +117,22 @@ def test_upload_a_file_input(client):
     assert len(client.files.list()) >= 2  # ours, and the one run() uploaded
 
 
+def test_files_create_get_list_delete(client):
+    """metadata goes as a form field here and as a JSON file part from the JS client
+    (tests/test_js_client.py): the sandbox stores both, as Replicate does."""
+    data = _png((0, 200, 0))
+    created = client.files.create(io.BytesIO(data), filename="green.png", metadata={"purpose": "py-test", "n": 1})
+    assert (created.name, created.content_type, created.size) == ("green.png", "image/png", len(data))
+    assert created.metadata == {"purpose": "py-test", "n": 1}
+    assert client.files.get(created.id).checksums == created.checksums
+    assert [f.id for f in client.files.list()] == [created.id]
+    client.files.delete(created.id)
+    with pytest.raises(ReplicateError) as gone:
+        client.files.get(created.id)
+    assert gone.value.status == 404
+    assert list(client.files.list()) == []
+
+
 def test_model_errors_and_validation_errors(client):
     with pytest.raises(ReplicateError) as caught:
         client.run("rshell/echo", input={"text": "x", "times": 99})
@@ -187,3 +204,46 @@ def test_cancel_a_running_prediction(client, sandbox, monkeypatch):
     prediction.reload()
     assert prediction.status == "canceled"
     assert len(prediction.output or []) < 512
+
+
+def test_a_webhook_from_the_sandbox_passes_the_clients_validate(client):
+    """The JS client's validateWebhook is held to the same (tests/test_js_client.py)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from replicate.webhook import InvalidSignatureError, Webhooks
+    from waits import HANG
+
+    received: list[tuple[dict[str, str], str]] = []
+    arrived = threading.Event()
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers["content-length"])).decode()
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+            arrived.set()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        prediction = client.predictions.create(
+            model="rshell/echo",
+            input={"text": "hook"},
+            webhook=f"http://127.0.0.1:{server.server_address[1]}/hook",
+            webhook_events_filter=["completed"],
+        )
+        assert arrived.wait(HANG)
+    finally:
+        server.shutdown()
+    [(headers, body)] = received
+    secret = client.webhooks.default.secret()
+    Webhooks.validate(headers=headers, body=body, secret=secret)  # raises when it does not match
+    with pytest.raises(InvalidSignatureError):
+        Webhooks.validate(headers=headers, body=body + " ", secret=secret)
+    delivered = json.loads(body)
+    assert (delivered["id"], delivered["status"], delivered["output"]) == (prediction.id, "succeeded", "hook")

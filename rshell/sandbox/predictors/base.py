@@ -16,13 +16,12 @@ Failure and cancellation, as the server sees them:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import unquote, unquote_to_bytes
+
+from rshell import dataurls
 
 
 class PredictionError(Exception):
@@ -87,23 +86,12 @@ class Predictor(Protocol):
 
 
 def decode_data_url(url: str) -> bytes:
-    """The payload of a `data:` URL (base64 or percent-encoded), for read_input.
-
-    Strict: base64 with characters outside the alphabet (`data:…;base64,!!!`) is an
-    error, not an empty file."""
-    header, sep, payload = url.partition(",")
-    if not header.startswith("data:") or not sep:
-        raise PredictionError("not a data: URL")
-    if header.endswith(";base64"):
-        text = "".join(unquote(payload).split())
-        try:
-            data = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            raise PredictionError("data: URL has invalid base64") from None
-        if text and not data:
-            raise PredictionError("data: URL has invalid base64")
-        return data
-    return unquote_to_bytes(payload)
+    """The payload of a `data:` URL, for read_input: `rshell.dataurls`' strict rule, its
+    failure a PredictionError (`;base64,!!!` fails the run, never runs as an empty file)."""
+    try:
+        return dataurls.decode(url)
+    except dataurls.DataURLError as error:
+        raise PredictionError(f"bad data URL: {error}") from None
 
 
 class MemoryRun(RunContext):

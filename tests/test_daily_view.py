@@ -275,3 +275,20 @@ def test_first_file_prefers_an_image_of_the_output() -> None:
     assert first_file({"output": ["https://x/a.txt"]}) == "https://x/a.txt"
     assert first_file({"output": "just text"}) is None
     assert first_file("saved/out.png") == "saved/out.png"
+
+
+def test_preview_of_a_data_url_draws_without_a_request() -> None:
+    from rshell import dataurls
+    from rshell.sandbox.predictors.png import encode
+
+    rows = [bytes([255, 0, 0] * 8) for _ in range(8)]
+    url = dataurls.encode(encode(8, 8, rows), "image/png")
+    h = Harness()
+    h.out.stdout_tty = True
+    with respx.mock(base_url=BASE) as api:
+        result = h.run(f"preview {url}")
+    assert not api.calls and result.bind is False
+    drawn = h.stdout.getvalue()
+    assert len(drawn.splitlines()) >= 2 and "\x1b[" in drawn  # rows of coloured cells
+    with pytest.raises(UsageError, match="invalid base64"):
+        h.run("preview data:image/png;base64,!!!")

@@ -144,24 +144,31 @@ def image_urls(prediction: Any) -> list[str]:
 
 async def read(ctx: Context, source: Source, limit: int) -> bytes:
     """The file's bytes, at most `limit` of them."""
-    from rshell.downloads import decode_data_url
-
     if source.path is not None:
-        size = source.path.stat().st_size
-        if size > limit:
-            raise RshellError(f"{source.name} is too large to preview ({size} bytes; the limit is {limit})")
+        _check_size(source, source.path.stat().st_size, limit)
         return source.path.read_bytes()
     url = source.url or ""
     if url.startswith("data:"):
-        try:
-            data = decode_data_url(url)
-        except ValueError as exc:
-            raise UsageError(f"{source.name}: {exc}") from None
-        if len(data) > limit:
-            raise RshellError(f"{source.name} is too large to preview ({len(data)} bytes; the limit is {limit})")
+        data = _inline(source)
+        _check_size(source, len(data), limit)
         return data
     client = await ctx.client()
     return await client.fetch_bytes(url, limit)
+
+
+def _check_size(source: Source, size: int, limit: int) -> None:
+    if size > limit:
+        raise RshellError(f"{source.name} is too large to preview ({size} bytes; the limit is {limit})")
+
+
+def _inline(source: Source) -> bytes:
+    """The bytes of a data: URL; a damaged one is the user's input to fix."""
+    from rshell import dataurls
+
+    try:
+        return dataurls.decode(source.url or "")
+    except dataurls.DataURLError as exc:
+        raise UsageError(f"{source.name}: {exc}") from None
 
 
 async def _download(ctx: Context, source: Source) -> Path:
@@ -170,14 +177,15 @@ async def _download(ctx: Context, source: Source) -> Path:
 
     from platformdirs import user_cache_dir
 
-    from rshell.downloads import decode_data_url, reserve, safe_name
+    from rshell.downloads import reserve, safe_name
 
     url = source.url or ""
     folder = Path(user_cache_dir("rshell")) / "open"
     folder.mkdir(parents=True, exist_ok=True)
     if url.startswith("data:"):
+        data = _inline(source)
         target = reserve(folder, safe_name(url, 0))
-        target.write_bytes(decode_data_url(url))
+        target.write_bytes(data)
         return target
     client = await ctx.client()
     return await client.download(url, Path(tempfile.mkdtemp(dir=folder)))

@@ -58,7 +58,12 @@ def draw(image: Any, stream: IO[str], *, columns: int | None = None, rows: int |
     rows = rows or max(4, size.lines - 3)  # the prompt and the toolbar stay in view
     logging.getLogger("textual_image").setLevel(logging.CRITICAL)  # its fallbacks are not the user's business
     from rich.console import Console
-    from textual_image.renderable import Image as Renderable
+    from textual_image.renderable import HalfcellImage, UnicodeImage
+    from textual_image.renderable import Image as Detected
+
+    # textual-image picks plain shading when *its* stdout is no terminal; rshell draws
+    # only on one, so half-blocks in colour are the least it shows
+    renderable = HalfcellImage if Detected is UnicodeImage else Detected
 
     if image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGBA")
@@ -70,7 +75,7 @@ def draw(image: Any, stream: IO[str], *, columns: int | None = None, rows: int |
         width=columns,
         height=rows,
     )
-    console.print(Renderable(image, width="auto", height="auto"), crop=False)
+    console.print(renderable(image, width="auto", height="auto"), crop=False)
     stream.flush()
 
 

@@ -237,6 +237,13 @@ def test_errors_and_json_are_coloured_unless_no_color(shell, sandbox) -> None:
     shown = term.transcript.decode(errors="replace")
     assert "\x1b[1;31merror:\x1b[0m undefined variable" in shown
     assert '\x1b[1;34m"status"\x1b[0m' in shown and '\x1b[32m"succeeded"\x1b[0m' in shown
+    # on the screen: the default background and only the ANSI colours 1-6 (or the default
+    # foreground) — no black, white or grey that would vanish on a light or a dark background
+    rows = [term.screen.buffer[y] for y in range(term.screen.lines - 1)]  # the toolbar has its own
+    used = {(char.fg, char.bg) for row in rows for char in row.values() if char.data.strip()}
+    readable = {"default", "red", "green", "brown", "blue", "magenta", "cyan"}
+    assert {fg for fg, _ in used} <= readable and {bg for _, bg in used} == {"default"}, used
+    assert {"red", "blue", "green"} <= {fg for fg, _ in used}  # the error, the keys, the strings
     plain = shell(sandbox.url, sandbox.token, NO_COLOR="1")
     plain.run("show nothing_here")
     plain.run("y = run rshell/echo text=hi --json")

@@ -179,11 +179,16 @@ def _serve(argv: list[str]) -> int:
             return EXIT_USAGE
         cogs[name] = url
     from rshell.sandbox.server import default_data_dir, serve
+    from rshell.sandbox.store import StoreUnavailable
 
     data = Path(ns.data).expanduser() if ns.data is not None else Path(default_data_dir())
     try:
         _usable_directory(data, given=ns.data is not None)
         serve(ns.host, ns.port, data, cogs, ns.rate_limit)
+    except StoreUnavailable as error:  # read-only, or not a database: said like the checks above
+        failure = _data_error(ns.data is not None)(str(error), _DATA_HINT)
+        _print_error(failure)
+        return failure.exit_code
     except KeyboardInterrupt:
         return 0
     except RshellError as error:
@@ -198,7 +203,7 @@ def _serve(argv: list[str]) -> int:
 def _usable_directory(path: Path, *, given: bool) -> None:
     """The sandbox's data directory exists (made if need be) and is writable; else one
     line saying which and why (exit 2 for a --data the user gave, 1 for the default)."""
-    kind = UsageError if given else RshellError
+    kind = _data_error(given)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -208,6 +213,11 @@ def _usable_directory(path: Path, *, given: bool) -> None:
 
 
 _DATA_HINT = "choose another with --data DIR"
+
+
+def _data_error(given: bool) -> type[RshellError]:
+    """A --data the user gave is their input (exit 2); the default is the machine's (1)."""
+    return UsageError if given else RshellError
 
 
 def _listen_error(error: OSError, host: str, port: int) -> RshellError:

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse
 
 from rshell.sandbox import render
 from rshell.sandbox.catalog import ACCOUNT, COLLECTIONS, HARDWARE
-from rshell.sandbox.pagination import page
+from rshell.sandbox.pagination import Listed, page
 from rshell.sandbox.problems import Problem, not_found
 from rshell.sandbox.web import origin, param, reply, sandbox
 
@@ -44,8 +44,9 @@ def _models(request: Request) -> dict[str, dict[str, Any]]:
 
 
 async def collections_list(request: Request) -> JSONResponse:
-    items = _collections(request)
-    return reply(page(request, items, lambda c: {k: c[k] for k in ("name", "slug", "description")}))
+    numbered = list(enumerate(_collections(request)))  # the catalog's order, keyed by place
+    listing = Listed(numbered, lambda pair: (float(pair[0]),))
+    return reply(page(request, listing, lambda pair: {k: pair[1][k] for k in ("name", "slug", "description")}))
 
 
 async def collections_get(request: Request) -> JSONResponse:

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from rshell import writes
 from rshell.sandbox import ids, render
 from rshell.sandbox.catalog import HARDWARE_SKUS, OWNER
-from rshell.sandbox.pagination import page
+from rshell.sandbox.pagination import Listed, page
 from rshell.sandbox.problems import Problem, invalid, not_found
 from rshell.sandbox.web import empty, expect_string, json_object, param, reply, sandbox
 
@@ -53,9 +53,12 @@ def _configuration(body: dict[str, Any], base: dict[str, Any] | None = None) -> 
 
 
 async def deployments_list(request: Request) -> JSONResponse:
-    found = sandbox(request).store.values("deployments")
-    found.sort(key=lambda d: (d["created_at"], d["name"]), reverse=True)
-    return reply(page(request, found, render.deployment_view))
+    found = sorted(sandbox(request).store.values("deployments"), key=_newest, reverse=True)
+    return reply(page(request, Listed(found, _newest, descending=True), render.deployment_view))
+
+
+def _newest(record: dict[str, Any]) -> tuple[str, str]:
+    return (record["created_at"], record["name"])
 
 
 async def deployments_create(request: Request) -> JSONResponse:
@@ -104,8 +107,7 @@ async def deployments_update(request: Request) -> JSONResponse:
     if not body:
         raise invalid("nothing to update: give version, hardware, min_instances or max_instances")
     box, key = sandbox(request), _key(request)
-    with box.store.lock:
-        record = box.store.get("deployments", key)
+    with box.store.edit("deployments", key) as record:
         if record is None:
             raise not_found("deployment", key)
         current = record["releases"][-1]
@@ -115,7 +117,6 @@ async def deployments_update(request: Request) -> JSONResponse:
         record["releases"].append(
             render.release(current["number"] + 1, current["model"], version_id, config, ids.timestamp())
         )
-        box.store.save("deployments", key)
         shown = render.deployment_view(record)
     return reply(shown)
 

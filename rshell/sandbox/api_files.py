@@ -12,8 +12,6 @@ import hashlib
 import hmac
 import json
 import mimetypes
-import os
-import tempfile
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -22,9 +20,10 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from rshell import atomic
 from rshell.sandbox import ids, render
 from rshell.sandbox.catalog import OWNER
-from rshell.sandbox.pagination import page
+from rshell.sandbox.pagination import Newest, page
 from rshell.sandbox.problems import Problem, invalid, not_found
 from rshell.sandbox.web import empty, origin, param, reply, sandbox
 
@@ -93,19 +92,13 @@ def _describe(upload: UploadFile, fields: dict[str, str]) -> dict[str, Any]:
 async def _save(upload: UploadFile, dest: Any, limit: int) -> tuple[int, str]:
     """Copy the upload to `dest` atomically, chunk by chunk; 413 past `limit`."""
     digest, size = hashlib.sha256(), 0
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := await upload.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise _too_large(limit)
-                digest.update(chunk)
-                out.write(chunk)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic.replacing(dest) as out:
+        while chunk := await upload.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            digest.update(chunk)
+            out.write(chunk)
     return size, digest.hexdigest()
 
 
@@ -117,11 +110,8 @@ def _file(request: Request) -> dict[str, Any]:
 
 
 async def files_list(request: Request) -> JSONResponse:
-    found = sandbox(request).store.values("files")
-    found.sort(key=lambda f: (f["created_at"], f["id"]), reverse=True)
-    here = origin(request)
-    box = sandbox(request)
-    return reply(page(request, found, lambda f: _view(box, f, here)))
+    box, here = sandbox(request), origin(request)
+    return reply(page(request, Newest(box.store, "files"), lambda f: _view(box, f, here)))
 
 
 async def files_get(request: Request) -> JSONResponse:

@@ -11,7 +11,7 @@ from rshell import writes
 from rshell.sandbox import ids, render
 from rshell.sandbox.catalog import HARDWARE_SKUS, OWNER, readme_for
 from rshell.sandbox.core import caller_owns
-from rshell.sandbox.pagination import page
+from rshell.sandbox.pagination import Listed, page
 from rshell.sandbox.problems import Problem, invalid, not_found
 from rshell.sandbox.web import empty, expect_string, json_object, origin, param, reply, sandbox
 
@@ -32,10 +32,12 @@ async def models_list(request: Request) -> JSONResponse:
     if direction not in ("asc", "desc"):
         raise invalid("sort_direction: must be asc or desc")
     box, here = sandbox(request), origin(request)
-    models = sorted(
-        box.store.values("models"), key=lambda m: render.model_sort_key(box, m, sort_by), reverse=direction == "desc"
+    descending = direction == "desc"
+    keyed = sorted(
+        ((render.model_sort_key(box, m, sort_by), m) for m in box.store.values("models")), reverse=descending
     )
-    return reply(page(request, models, lambda m: render.model_view(box, m, here)))
+    models = Listed(keyed, lambda pair: pair[0], descending=descending)
+    return reply(page(request, models, lambda pair: render.model_view(box, pair[1], here)))
 
 
 async def models_search(request: Request) -> JSONResponse:
@@ -51,14 +53,19 @@ async def models_search(request: Request) -> JSONResponse:
         points = score(query, f"{model['owner']}/{model['name']}", model.get("description"))
         if points:
             hits.append((points, model))
-    hits.sort(key=lambda h: (-h[0], h[1]["owner"], h[1]["name"]))
+    hits.sort(key=_hit_key)
 
     def view(hit: tuple[float, dict]) -> dict:
         shown = render.model_view(box, hit[1], here)
         shown["description"] = shown["description"] or ""  # the search schema has it non-null
         return shown
 
-    return reply(page(request, hits, view))
+    return reply(page(request, Listed(hits, _hit_key), view))
+
+
+def _hit_key(hit: tuple[float, dict]) -> tuple[float, str, str]:
+    """Best match first, then by name."""
+    return (-hit[0], hit[1]["owner"], hit[1]["name"])
 
 
 async def models_get(request: Request) -> JSONResponse:
@@ -108,12 +115,10 @@ async def models_update(request: Request) -> JSONResponse:
     box.model(owner, name)
     if not caller_owns(owner):
         raise Problem(403, f"you can only update your own models; {key} belongs to {owner}")
-    with box.store.lock:
-        record = box.store.get("models", key)
-        if record is None:  # deleted between the check above and the lock
+    with box.store.edit("models", key) as record:
+        if record is None:  # deleted between the check above and the edit
             raise not_found("model", key)
         record.update(body)
-        box.store.save("models", key)
         shown = dict(record)
     return reply(render.model_view(box, shown, origin(request)))
 
@@ -156,7 +161,8 @@ async def models_examples(request: Request) -> JSONResponse:
 
 async def versions_list(request: Request) -> JSONResponse:
     owner, name = _model_key(request)
-    return reply(page(request, sandbox(request).listed_versions(owner, name), render.version_view))
+    found = Listed(sandbox(request).listed_versions(owner, name), render.version_key, descending=True)
+    return reply(page(request, found, render.version_view))
 
 
 async def versions_get(request: Request) -> JSONResponse:

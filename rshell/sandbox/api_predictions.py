@@ -7,6 +7,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC
 from typing import Any
 
 from starlette.requests import Request
@@ -17,8 +18,9 @@ from rshell.sandbox import ids, render
 from rshell.sandbox.core import caller_owns
 from rshell.sandbox.events import Event
 from rshell.sandbox.inputs import validate_inputs
-from rshell.sandbox.pagination import page
+from rshell.sandbox.pagination import Newest, page
 from rshell.sandbox.problems import Problem, invalid, not_found
+from rshell.sandbox.store import Query
 from rshell.sandbox.urls import internalise, publicise
 from rshell.sandbox.web import expect_string, json_object, origin, param, reply, sandbox
 
@@ -115,11 +117,9 @@ async def _create(
 
 
 def _count_run(box: Any, model_key: str) -> None:
-    with box.store.lock:
-        model = box.store.get("models", model_key)
+    with box.store.edit("models", model_key) as model:
         if model is not None:
             model["run_count"] = int(model.get("run_count", 0)) + 1
-            box.store.save("models", model_key)
 
 
 async def create_by_model(request: Request) -> JSONResponse:
@@ -165,27 +165,27 @@ async def predictions_list(request: Request) -> JSONResponse:
     source = request.query_params.get("source")
     if source not in (None, "web"):
         raise invalid("source: only `web` can be filtered on")
-    runs = sandbox(request).store.values(
+    runs = Newest(
+        sandbox(request).store,
         "predictions",
-        lambda p: (
-            (after is None or ids.parse_iso(p["created_at"]) > after)
-            and (before is None or ids.parse_iso(p["created_at"]) < before)
-            and (source is None or p.get("source") == source)
-        ),
+        Query(created_after=after, created_before=before),
+        where=None if source is None else lambda p: p.get("source") == source,
     )
-    runs.sort(key=lambda p: (p["created_at"], p["id"]), reverse=True)
     here = origin(request)
     return reply(page(request, runs, lambda p: render.run_view("predictions", p, here)))
 
 
-def _date(request: Request, name: str) -> Any:
+def _date(request: Request, name: str) -> str | None:
+    """A date filter in the stored dates' own format (so they compare as text); a date
+    without a zone is UTC."""
     raw = request.query_params.get(name)
     if raw is None:
         return None
     try:
-        return ids.parse_iso(raw)
+        moment = ids.parse_iso(raw)
     except ValueError:
         raise invalid(f"{name}: not an ISO 8601 date-time") from None
+    return ids.iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 async def predictions_cancel(request: Request) -> JSONResponse:
@@ -315,9 +315,7 @@ async def trainings_get(request: Request) -> JSONResponse:
 
 
 async def trainings_list(request: Request) -> JSONResponse:
-    runs = sandbox(request).store.values("trainings")
-    runs.sort(key=lambda t: (t["created_at"], t["id"]), reverse=True)
-    here = origin(request)
+    runs, here = Newest(sandbox(request).store, "trainings"), origin(request)
     return reply(page(request, runs, lambda t: render.run_view("trainings", t, here)))
 
 

@@ -20,7 +20,7 @@ from rshell.sandbox.events import EventLog
 from rshell.sandbox.predictors.base import decode_data_url
 from rshell.sandbox.problems import Problem, invalid, not_found, resource_not_found, version_refused
 from rshell.sandbox.runner import TERMINAL, Job, Runner, delivery_path, safe_filename
-from rshell.sandbox.store import Record, Store, atomic_write_bytes
+from rshell.sandbox.store import Query, Record, Store
 from rshell.sandbox.urls import MARKER, local_path
 
 RESTARTED = "the sandbox restarted before this run finished"
@@ -47,8 +47,12 @@ class Sandbox:
         self.files_secret: str = self.store.setting("files_secret", lambda: secrets.token_urlsafe(32))
         self._logs: dict[str, EventLog] = {}
         self._logs_lock = threading.Lock()
-        for key, predictor in predictors.items():  # may raise (an unreachable --cog server)
-            self.register(key, predictor, builtin=key.startswith(BUILTIN_OWNER + "/"))
+        try:
+            for key, predictor in predictors.items():  # may raise (an unreachable --cog server)
+                self.register(key, predictor, builtin=key.startswith(BUILTIN_OWNER + "/"))
+        except BaseException:
+            self.store.close()
+            raise
         self.runner = Runner(self, workers)
         self._recover()
 
@@ -108,20 +112,19 @@ class Sandbox:
 
     def _recover(self) -> None:
         """Runs that were in flight when the server stopped come back as failed."""
-        for kind in ("predictions", "trainings"):
-            for key in self.store.keys(kind):
-                with self.store.lock:
-                    record = self.store.get(kind, key)
-                    if record is None or record["status"] in TERMINAL:
-                        continue
-                    record.update(status="failed", error=RESTARTED, completed_at=ids.timestamp())
-                    log = EventLog()
-                    if record.get("logs"):
-                        log.append("logs", record["logs"].rstrip("\n"))
-                    log.append("error", {"detail": RESTARTED})
-                    log.append("done", {"reason": "error"})
-                    record["_events"] = log.as_lists()
-                    self.store.save(kind, key)
+        with self.store.transaction():
+            for kind in ("predictions", "trainings"):
+                for found in self.store.rows(kind, Query(unfinished=TERMINAL)):
+                    with self.store.edit(kind, found["id"]) as record:
+                        if record is None:
+                            continue
+                        record.update(status="failed", error=RESTARTED, completed_at=ids.timestamp())
+                        log = EventLog()
+                        if record.get("logs"):
+                            log.append("logs", str(record["logs"]).rstrip("\n"))
+                        log.append("error", {"detail": RESTARTED})
+                        log.append("done", {"reason": "error"})
+                        record["_events"] = log.as_lists()
 
     def release_waiters(self) -> None:
         """Before the server stops: held waits answer and streams end (see EventLog.release)."""
@@ -133,6 +136,7 @@ class Sandbox:
     def close(self) -> None:
         """Stop the workers, then release what predictors hold (a Cog model's HTTP client)."""
         self.runner.shutdown()
+        self.store.close()
         for predictor in self.registry.values():
             release = getattr(predictor, "close", None)
             if callable(release):
@@ -148,8 +152,9 @@ class Sandbox:
 
     def versions(self, model_key: str) -> list[Record]:
         """A model's versions, newest first."""
-        found = self.store.values("versions", lambda v: v["model"] == model_key)
-        return sorted(found, key=lambda v: (v["created_at"], v["id"]), reverse=True)
+        from rshell.sandbox.render import version_key
+
+        return sorted(self.store.values("versions", model=model_key), key=version_key, reverse=True)
 
     def latest_version(self, model_key: str) -> Record | None:
         found = self.versions(model_key)
@@ -257,7 +262,7 @@ class Sandbox:
         log = EventLog()
         with self._logs_lock:
             self._logs[record["id"]] = log
-        self.store.put(kind, record["id"], record)
+        self.store.put(kind, record["id"], record, hold=True)
         job = Job(
             kind,
             record["id"],
@@ -297,7 +302,7 @@ class Sandbox:
         """Keep an output file and return its public URL (served at /delivery/…)."""
         blob_id = ids.new_id()
         name = safe_filename(filename)
-        atomic_write_bytes(self.store.blob_path(blob_id), data)
+        self.store.write_blob(blob_id, data)
         self.store.put(
             "deliveries",
             blob_id,

@@ -6,11 +6,12 @@ store sandbox URLs with a marker; views drop the former and publicise the latter
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from rshell.sandbox.catalog import ACCOUNT, BUILTIN_CREATED_AT
+from rshell.sandbox.pagination import Newest
+from rshell.sandbox.store import Query
 from rshell.sandbox.urls import publicise
 
 if TYPE_CHECKING:
@@ -22,6 +23,11 @@ EXAMPLE_MAX_BYTES = 64 * 1024  # the largest prediction a model view embeds as i
 
 def _public(record: Json) -> Json:
     return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def version_key(version: Json) -> tuple[str, str]:
+    """Versions list newest first by this."""
+    return (version["created_at"], version["id"])
 
 
 def version_view(version: Json) -> Json:
@@ -55,31 +61,18 @@ def model_view(sandbox: Sandbox, model: Json, origin: str) -> Json:
 
 
 def _default_example(sandbox: Sandbox, model_key: str, origin: str) -> Json | None:
-    found = examples(sandbox, model_key)
+    found = examples(sandbox, model_key).fetch(None, 1)
     return run_view("predictions", found[0], origin) if found else None
 
 
-def examples(sandbox: Sandbox, model_key: str) -> list[Json]:
+def examples(sandbox: Sandbox, model_key: str) -> Newest:
     """A model's examples: its succeeded predictions small enough to embed, newest first.
 
-    A 20 MB prediction is never an example (each model view would carry it), and the
-    records are not copied: finished runs no longer change and views build new objects.
+    A 20 MB prediction is never an example (each model view would carry it); the store
+    keeps each record's public size in an indexed column, so this reads one page.
     """
-    runs = sandbox.store.matching(
-        "predictions",
-        lambda p: p["model"] == model_key and p["status"] == "succeeded" and view_size(p) <= EXAMPLE_MAX_BYTES,
-    )
-    return sorted(runs, key=lambda p: (p["created_at"], p["id"]), reverse=True)
-
-
-def view_size(record: Json) -> int:
-    """Bytes of a record's public JSON, measured once (finished runs do not change)."""
-    size = record.get("_size")
-    if not isinstance(size, int):
-        size = len(json.dumps(_public(record), default=str))
-        if record.get("status") in ("succeeded", "failed", "canceled"):
-            record["_size"] = size  # derived from the record; cached on it
-    return size
+    query = Query(model=model_key, status="succeeded", max_size=EXAMPLE_MAX_BYTES)
+    return Newest(sandbox.store, "predictions", query)
 
 
 def model_sort_key(sandbox: Sandbox, model: Json, sort_by: str) -> tuple[str, str]:

@@ -118,8 +118,7 @@ class Runner:
         error = clean(error)
         store = self.sandbox.store
         events = self.sandbox.events_for(kind, job_id)
-        with store.lock:
-            record = store.get(kind, job_id)
+        with store.edit(kind, job_id) as record:
             if self.closing or record is None or record["status"] in TERMINAL:
                 return False
             record["status"] = status
@@ -132,13 +131,16 @@ class Runner:
                 "done", {} if status == "succeeded" else {"reason": "error" if status == "failed" else "canceled"}
             )
             record["_events"] = events.as_lists()
-            store.save(kind, job_id)
+        store.release(kind, job_id)  # its row is final; readers read it from now on
         job = self.jobs.pop(job_id, None)
         if job is not None and job.timer is not None:
             job.timer.cancel()
         self.sandbox.forget_events(job_id)  # its replay now lives in the record
         self.sandbox.notify_webhook(kind, job_id, "completed")
         return True
+
+    # these three change the live record of a run in flight (held in memory by the
+    # store) without writing its row: a run's row is written when its status changes
 
     def append_log(self, job: Job, text: str) -> None:
         text = clean(str(text))
@@ -189,15 +191,12 @@ class Runner:
         self.finish(job.kind, job.id, "canceled" if job.cancel_requested.is_set() else "succeeded")
 
     def _start(self, job: Job) -> bool:
-        store = self.sandbox.store
-        with store.lock:
-            record = store.get(job.kind, job.id)
+        with self.sandbox.store.edit(job.kind, job.id) as record:
             if self.closing or record is None or record["status"] in TERMINAL:
                 self.jobs.pop(job.id, None)
                 return False
             record["status"] = "processing"
             record["started_at"] = ids.timestamp()
-            store.save(job.kind, job.id)
         self.sandbox.notify_webhook(job.kind, job.id, "start")
         return True
 
@@ -216,9 +215,7 @@ class Runner:
         if output is None or job.on_success is not None:
             return
         value = internalise(clean(_jsonable(output, self.sandbox)), self.sandbox.origins)
-        store = self.sandbox.store
-        with store.lock:
-            record = store.get(job.kind, job.id)
+        with self.sandbox.store.edit(job.kind, job.id) as record:
             if (
                 not self.closing
                 and record is not None
@@ -226,7 +223,6 @@ class Runner:
                 and record["status"] in ("processing", "canceled")
             ):
                 record["output"] = value
-                store.save(job.kind, job.id)
 
     def _begin_list(self, job: Job) -> None:
         """An iterator's output starts as an empty list, as Replicate shows it."""

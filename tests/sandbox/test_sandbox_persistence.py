@@ -4,7 +4,6 @@ were in flight come back failed; output URLs follow the new port."""
 from __future__ import annotations
 
 import contextlib
-import json
 
 import httpx
 from conftest import checked_client
@@ -12,7 +11,7 @@ from sandbox_fakes import make_fakes
 from waits import wait_finished
 
 from rshell.sandbox.server import start
-from rshell.sandbox.store import Store, atomic_write_bytes
+from rshell.sandbox.store import Store
 
 
 def _start(data):
@@ -104,38 +103,36 @@ def test_a_run_in_flight_at_shutdown_comes_back_failed(tmp_path):
         assert "event: error" in events and '{"reason": "error"}' in events
 
 
-def test_records_are_written_atomically(tmp_path, monkeypatch):
+def test_a_failed_transaction_writes_nothing(tmp_path):
     store = Store(tmp_path)
     store.put("models", "a/b", {"owner": "a", "name": "b", "n": 1})
+    with contextlib.suppress(RuntimeError), store.transaction():
+        store.put("models", "a/b", {"owner": "a", "name": "b", "n": 2})
+        store.put("models", "a/c", {"owner": "a", "name": "c", "n": 2})
+        raise RuntimeError("crash in the middle")
+    store.close()
+    again = Store(tmp_path)
+    assert again.get("models", "a/b")["n"] == 1  # the old content, intact
+    assert again.get("models", "a/c") is None  # and nothing of the half-done change
+    again.close()
+
+
+def test_blobs_are_written_atomically(tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    store.write_blob("x", b"first")
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", crash)
     with contextlib.suppress(OSError):
-        store.put("models", "a/b", {"owner": "a", "name": "b", "n": 2})
+        store.write_blob("x", b"second")
     monkeypatch.undo()
-    files = list((tmp_path / "state" / "models").iterdir())
-    assert [f.name for f in files] == ["a%2Fb.json"]  # no temp file left behind
-    assert json.loads(files[0].read_text())["n"] == 1  # the old content, intact
-    assert Store(tmp_path).get("models", "a/b")["n"] == 1
-
-
-def test_atomic_write_replaces_whole_files(tmp_path):
-    target = tmp_path / "x" / "f.json"
-    atomic_write_bytes(target, b"first")
-    atomic_write_bytes(target, b"second")
-    assert target.read_bytes() == b"second"
-    assert [p.name for p in target.parent.iterdir()] == ["f.json"]
-
-
-def test_a_corrupt_record_is_skipped_not_fatal(tmp_path):
-    folder = tmp_path / "state" / "models"
-    folder.mkdir(parents=True)
-    (folder / "bad.json").write_text("{not json")
-    (folder / "sandbox%2Fok.json").write_text('{"owner": "sandbox", "name": "ok"}')
-    store = Store(tmp_path)
-    assert list(store.keys("models")) == ["sandbox/ok"]
+    assert store.blob_path("x").read_bytes() == b"first"
+    assert [p.name for p in (tmp_path / "blobs").iterdir()] == ["x"]  # no temp file left behind
+    store.write_blob("x", b"second")
+    assert store.blob_path("x").read_bytes() == b"second"
+    store.close()
 
 
 def test_a_temporary_data_dir_is_removed_on_stop():

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -87,7 +89,8 @@ def test_serve_announces_its_url_and_keeps_state_in_the_data_dir(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert (tmp_path / "data" / "state" / "models" / "sandbox%2Fkept.json").exists()
+    with contextlib.closing(sqlite3.connect(tmp_path / "data" / "sandbox.db")) as db:
+        assert db.execute("SELECT key FROM records WHERE kind = 'models'").fetchall() == [("sandbox/kept",)]
 
 
 def test_accepted_connections_get_tcp_nodelay(tmp_path):

@@ -276,7 +276,8 @@ class Executor:
 
     def _print(self, result: Result, *, force_json: bool) -> None:
         if result.ok or result.data is not None:
-            self.out.result(result, force_json=force_json)
+            page = self.interactive and self.session.options.get("pager") is not False  # pgcli: the shell pages
+            self.out.result(result, force_json=force_json, page=page)
 
     def _lookup(self, piped: Any) -> Callable[[str | None], Any]:
         def lookup(name: str | None) -> Any:
@@ -302,7 +303,10 @@ class Executor:
             self.out.stdout.write(f"! {command}\n")
             return Result(bind=False)
         self.out.stdout.flush()
-        code = await asyncio.to_thread(_system, command, stdin, self.out)
+        from rshell.typeahead import released
+
+        with released():  # the command may talk to the person at the terminal
+            code = await asyncio.to_thread(_system, command, stdin, self.out)
         if code != 0:
             return Result(ok=False, bind=False, error=f"`{command}` exited with status {code}")
         return Result(bind=False)

@@ -62,7 +62,8 @@ def test_empty_search_results_say_so(api):
 # show ------------------------------------------------------------------------------
 
 
-def test_show_prints_labelled_lines(api):
+def test_show_prints_labelled_lines(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line a field (narrower terminals wrap the description)
     api.get("/models/stability-ai/sdxl").respond(200, json=fx.model())
     result = Harness().run("model show stability-ai/sdxl")
     lines = dict(line.split(":", 1) for line in result.text.splitlines())
@@ -161,7 +162,8 @@ def test_schema_lists_inputs_in_x_order_with_types_defaults_and_constraints(api,
     assert result.data == fx.cog_image_schema()
 
 
-def test_schema_of_a_named_version_fetches_that_version(api):
+def test_schema_of_a_named_version_fetches_that_version(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one line a row (narrower terminals wrap the descriptions)
     version = fx.version(llm=True)
     route = api.get(f"/models/meta/llama/versions/{fx.VERSION_ID}").respond(200, json=version)
     result = Harness().run(f"model schema meta/llama:{fx.VERSION_ID}")

@@ -762,14 +762,18 @@ def test_parse_model_ref_rejects_malformed(bad):
         parse_model_ref(bad)
 
 
-def test_no_spinner_when_the_sync_wait_already_finished(api):
+def test_spinner_during_the_sync_wait_is_cleared_before_the_logs(api):
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction("succeeded"))
     h = Harness()
     h.out.stderr_tty = True
     h.run("run stability-ai/sdxl prompt=hi")
-    assert "\r" not in h.err
-    assert "Using seed: 4223" in h.err  # the logs still show
+    # drawn when the create was sent (the sync wait may hold 60 s), labelled with the model
+    assert h.err.startswith("\r| stability-ai/sdxl starting 0.")
+    spinner, rest = h.err.split("\n", 1)[0].rsplit("\r", 1)
+    assert rest == "Using seed: 4223"  # blanked out, then the logs on a clean line
+    assert spinner.endswith(" " * len("| stability-ai/sdxl starting 0.0s"))
+    assert h.out.live is None  # nothing left for later stderr lines to step around
 
 
 def test_stream_in_json_mode_keeps_stdout_for_the_json(api, sleeps):

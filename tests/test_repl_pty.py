@@ -393,7 +393,7 @@ def test_save_then_replay_the_script(live: Callable[..., Terminal], sandbox: Any
     replay = pexpect.spawn(
         PYTHON,
         ["-m", "rshell", "--json", "session.rsh"],
-        env=base_env(dirs, sandbox.url, sandbox.token),
+        env={**base_env(dirs, sandbox.url, sandbox.token), "NO_COLOR": "1"},  # plain JSON to parse
         cwd=str(dirs["work"]),
         timeout=60,
     )

@@ -563,6 +563,14 @@ class ReplicateClient:
         """Stream any output URL to dest atomically; the token goes only to the API host."""
         return await self._download_to(url, Path(dest), fallback=filename_from_url(url))
 
+    async def fetch_bytes(self, url: str, limit: int) -> bytes:
+        """A file URL's whole body in memory, refused past `limit` bytes (a preview)."""
+        response = await self._send("GET", url, stream=True, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True)
+        try:
+            return await _read_capped(response, limit, self._token)
+        finally:
+            await response.aclose()
+
     async def _download_to(
         self, url: str, dest: Path, *, fallback: str, params: dict[str, Any] | None = None, not_found: str | None = None
     ) -> Path:

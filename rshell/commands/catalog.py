@@ -38,6 +38,8 @@ def body_flags(operation: str, *only: str) -> tuple[Flag, ...]:
     )
 
 
+IMAGE_EXPR = Arg("expr", "URL, file path, or name / name.path / _ (its first image); _ by default.", False, "variable")
+
 # Flags shared by several commands -------------------------------------------------
 WAIT = Flag(
     "--wait",
@@ -486,6 +488,18 @@ COMMANDS: tuple[Command, ...] = (
         H + "builtins:show",
         args=(Arg("expr", "name, name.path or _.", complete="variable"),),
         network=False,
+    ),
+    Command(
+        ("preview",),
+        "Draw an image in the terminal (kitty, sixel, else half-blocks): an output URL, a file, or a result.",
+        H + "preview:preview",
+        args=(IMAGE_EXPR,),
+    ),
+    Command(
+        ("open",),
+        "Open an output URL, a file or a result's first image in the system viewer (prints the path without one).",
+        H + "preview:open_",
+        args=(IMAGE_EXPR,),
     ),
     Command(
         ("unset",),

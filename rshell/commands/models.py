@@ -257,7 +257,7 @@ def schema_text(openapi_schema: dict[str, Any], title: str) -> str:
         rows.append((key + mark, _type_name(prop), _default(prop), _constraints(prop), prop.get("description")))
     lines = [title]
     if rows:
-        lines.append(table(("input", "type", "default", "constraints", "description"), rows, flex=4))
+        lines.append(table(("input", "type", "default", "constraints", "description"), rows, flex=4, lines=None))
     else:
         lines.append("no inputs")
     long_lists = [(key, _choices(props.get(key) or {})) for key in ordered_keys(inputs)]

@@ -25,6 +25,7 @@ from rshell.commands.modelref import (
     unknown_route,
 )
 from rshell.commands.running import (
+    Watch,
     follow_run,
     interrupted_creating,
     open_web,
@@ -173,6 +174,8 @@ async def start(
     streaming = should_stream(ctx, args, schema)
     waiting = args.values.get("wait") is not False
     seconds = wait_seconds(args)
+    watch = Watch(ctx.out, args.values.get("model") or args.values.get("deployment") or "")
+    watch.start()  # `Prefer: wait` may hold the create for up to 60 s: show it from the first byte sent
     try:
         prediction = await create_prediction(
             client,
@@ -185,18 +188,24 @@ async def start(
             cancel_after=args.values.get("cancel_after"),
         )
     except asyncio.CancelledError:
+        watch.stop()
         interrupted_creating("prediction")
     except DryRunStop as stop:
+        watch.stop()
         stop.output_schema, stop.text_output = output_schema(schema), is_concatenate(schema)
+        raise
+    except BaseException:
+        watch.stop()
         raise
     if args.values.get("web"):
         open_web(ctx, prediction.urls.web)
     concatenate = is_concatenate(schema)
     if not waiting:
+        watch.stop()
         data = as_json(prediction)
         return Result(data=data, text=prediction_summary(data), text_output=concatenate)
     final, streamed = await follow_run(
-        ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args)
+        ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args), watch=watch
     )
     result = await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
     result.text_output = concatenate
@@ -228,6 +237,10 @@ async def finish(
             error=failure_message("prediction", data),
         )
     ctx.out.info(finished_line("prediction", data))
+    if ctx.interactive:
+        from rshell.commands.preview import offer
+
+        await offer(ctx, data, draw=not wants_json(ctx, args))
     text = "" if streamed else render_output(prediction.output, concatenate=concatenate)
     if not args.values.get("save"):
         return Result(data=data, text=text)

@@ -102,7 +102,20 @@ def read_head(words: list[Word], aliases: Mapping[str, str]) -> Head:
 
 # Commands `save` leaves out: they only show or manage the session (aliases are
 # written from the session's own table, so their statements are left out too).
-_NOT_REPLAYED = {"help", "vars", "show", "history", "save", "source", "status", "exit", "alias", "unalias"}
+_NOT_REPLAYED = {
+    "help",
+    "vars",
+    "show",
+    "history",
+    "save",
+    "source",
+    "status",
+    "exit",
+    "alias",
+    "unalias",
+    "preview",
+    "open",
+}
 
 
 def replayed(words: list[Word], aliases: Mapping[str, str]) -> bool:

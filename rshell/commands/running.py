@@ -85,12 +85,16 @@ class Watch:
         self.out = out
         self.progress = Progress(out.stderr, enabled=out.stderr_tty, label=label)
         self.logs = LogFollower(self.log)
+        if self.progress.enabled:
+            out.live = self.progress  # every stderr line now steps around the spinner
 
     def start(self) -> None:
         self.progress.start()
 
     def stop(self) -> None:
         self.progress.stop()
+        if self.out.live is self.progress:
+            self.out.live = None
 
     def update(self, obj: Any) -> None:
         """A fresh copy of the object from the API: new logs out, spinner redrawn."""
@@ -104,12 +108,10 @@ class Watch:
         self.stop()
 
     def log(self, text: str) -> None:
-        with self.progress.aside():
-            self.out.log(text)
+        self.out.log(text)  # Output steps around the spinner (out.live)
 
     def info(self, message: str) -> None:
-        with self.progress.aside():
-            self.out.info(message)
+        self.out.info(message)
 
     def token(self, text: str) -> None:
         """Streamed output shares the terminal with the spinner: the spinner yields."""
@@ -267,6 +269,7 @@ async def follow_run(
     that already existed, it only stops the wait. Returns the final object and
     whether tokens were printed."""
     watch = watch or Watch(ctx.out, obj.id)
+    watch.progress.label = obj.id  # a spinner started at the create now names what it waits on
     watch.update(obj)
     ctx.session.in_flight[obj.id] = kind
     streamed = ""

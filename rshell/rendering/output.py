@@ -7,7 +7,9 @@ terminal, as the official CLI does.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
@@ -60,13 +62,17 @@ class Output:
         # None: decide per result (JSON unless stdout is a terminal)
         self.json_mode = json_mode
         self._mid_line = False  # streamed tokens left the cursor mid-line
+        # the spinner on stderr while one is drawn: every stderr line steps around it
+        # (a retry notice during a `Prefer: wait` create, say), so none lands glued to it
+        self.live: Any = None
 
     @property
     def wants_json(self) -> bool:
         return self.json_mode if self.json_mode is not None else not self.stdout_tty
 
-    def result(self, result: Result, *, force_json: bool = False) -> None:
-        """Print a command's result on stdout."""
+    def result(self, result: Result, *, force_json: bool = False, page: bool = False) -> None:
+        """Print a command's result on stdout; on a terminal in colour, and through
+        the pager (when `page`) if it is taller than the screen."""
         if result.data is None and result.text is None:
             return
         as_json = result.data is not None and (force_json or self.wants_json or result.text is None)
@@ -79,7 +85,23 @@ class Output:
             # JSON on stdout spells C1 and bidi controls as \\uXXXX: the same data for a parser, inert on a terminal
             text = escape_json(to_json(result.data)) if as_json else neutralise(result.text or "")
         self.end_line()
-        self.stdout.write(text if text.endswith("\n") else text + "\n")
+        text = text if text.endswith("\n") else text + "\n"
+        if self.stdout_tty:
+            self._show(text, as_json=as_json and result.plain is None, page=page)
+            return
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def _show(self, text: str, *, as_json: bool, page: bool) -> None:
+        """A result for a person: coloured when wanted, paged when it will not fit."""
+        from rshell.rendering import colour, pager
+
+        shown = text
+        if colour.enabled(self.stdout):
+            shown = colour.json_text(text) if as_json else colour.headers(text)
+        if page and pager.too_tall(text, _terminal_size()) and pager.page(shown, self.stdout):
+            return
+        self.stdout.write(shown)
         self.stdout.flush()
 
     def token(self, text: str) -> None:
@@ -104,16 +126,26 @@ class Output:
         streamed tokens, so it never lands glued to their end."""
         if self.stdout_tty and self.stderr_tty:
             self.end_line()
-        self.stderr.write(text)
-        self.stderr.flush()
+        with self._aside():
+            self.stderr.write(text)
+            self.stderr.flush()
 
     def error(self, error: RshellError) -> None:
         self.end_line()
         lines = error.lines()
-        self.stderr.write("error: " + neutralise(lines[0]) + "\n")
-        for line in lines[1:]:
-            self.stderr.write(neutralise(line, keep_cr=False) + "\n")
-        self.stderr.flush()
+        with self._aside():
+            self.stderr.write(self._paint("error:", "error") + " " + neutralise(lines[0]) + "\n")
+            for line in lines[1:]:
+                self.stderr.write(neutralise(line, keep_cr=False) + "\n")
+            self.stderr.flush()
+
+    def _paint(self, text: str, role: str) -> str:
+        from rshell.rendering import colour
+
+        return colour.paint(text, role) if self.stderr_tty and colour.enabled(self.stderr) else text
+
+    def _aside(self) -> contextlib.AbstractContextManager[None]:
+        return self.live.aside() if self.live is not None else contextlib.nullcontext()
 
     def end_line(self) -> None:
         """Finish a line that streamed tokens left open (before a prompt or a result)."""
@@ -128,3 +160,9 @@ def isatty(stream: IO[str]) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _terminal_size() -> os.terminal_size:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24))

@@ -45,21 +45,89 @@ def table(
     *,
     flex: int | None = None,
     width: int | None = None,
+    lines: int | None = 1,
 ) -> str:
-    """Columns aligned under upper-case headers.
+    """Columns aligned under upper-case headers, fitted to `width` (the terminal's).
 
-    `flex` names the column that gives way (truncated) so each line fits `width`
-    (the terminal's by default); the last column is never padded.
+    `flex` names the column a person reads (a description). With `lines=1` (lists,
+    one row a line) it alone gives way, truncated. With `lines=None` its cells wrap at
+    word boundaries instead: the other columns first shrink to their longest word
+    (wrapping too), and when even that does not fit, each row is stacked as labelled
+    lines. No text is cut; only a single word wider than the screen overflows it.
     """
     body = [[cell(v) for v in row] for row in rows]
     head = [h.upper() for h in headers]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
-    if flex is not None:
-        limit = width if width is not None else terminal_width()
-        others = sum(w for i, w in enumerate(widths) if i != flex) + len(GAP) * (len(widths) - 1)
+    limit = width if width is not None else terminal_width()
+    if flex is None or _span(widths) <= limit:
+        return "\n".join(_line(r, widths) for r in [head, *body])
+    if lines == 1:
+        others = _span(widths) - widths[flex]
         widths[flex] = max(len(head[flex]), min(widths[flex], limit - others))
         body = [[truncate(v, widths[i]) if i == flex else v for i, v in enumerate(r)] for r in body]
-    return "\n".join(_line(r, widths) for r in [head, *body])
+        return "\n".join(_line(r, widths) for r in [head, *body])
+    fitted = _fit(head, body, widths, flex, limit)
+    if fitted is None:
+        return stacked(head, body, limit)
+    return "\n".join(_wrapped_row(r, fitted) for r in [head, *body])
+
+
+def _span(widths: Sequence[int]) -> int:
+    return sum(widths) + len(GAP) * (len(widths) - 1)
+
+
+def _fit(head: list[str], body: list[list[str]], widths: list[int], flex: int, limit: int) -> list[int] | None:
+    """Column widths that fit `limit`: the widest column gives way first, one character
+    at a time, none below its longest word and the read column not below 24 (or its
+    whole text). None when even that is too wide (then rows are stacked)."""
+    floors = [max(len(head[i]), *(_longest_word(r[i]) for r in body)) for i in range(len(head))]
+    floors[flex] = max(floors[flex], min(widths[flex], 24))
+    room = limit - len(GAP) * (len(widths) - 1)
+    if sum(floors) > room:
+        return None
+    fitted = list(widths)
+    while sum(fitted) > room:
+        widest = max((i for i in range(len(fitted)) if fitted[i] > floors[i]), key=lambda i: fitted[i])
+        fitted[widest] -= 1
+    return fitted
+
+
+def _longest_word(text: str) -> int:
+    return max((len(w) for w in text.split()), default=0)
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width`, broken between words; a word longer than
+    that (a URL, an id) is kept whole on its own line, so it still copies as one."""
+    import textwrap
+
+    return textwrap.wrap(text, max(1, width), break_on_hyphens=False, break_long_words=False) or [""]
+
+
+def _wrapped_row(values: Sequence[str], widths: Sequence[int]) -> str:
+    cells = [wrap(v, w) for v, w in zip(values, widths, strict=True)]
+    height = max(len(c) for c in cells)
+    return "\n".join(_line([c[k] if k < len(c) else "" for c in cells], widths) for k in range(height))
+
+
+def stacked(head: Sequence[str], body: Sequence[Sequence[str]], limit: int) -> str:
+    """Rows too wide for any column layout: each row a block, its first cell as the
+    title and every other non-empty cell a labelled, wrapped line under it."""
+    labels = [h.lower() for h in head]
+    pad = max(len(label) for label in labels[1:]) + 2 if len(labels) > 1 else 0
+    blocks = []
+    for row in body:
+        block = wrap(row[0], limit)
+        for label, value in zip(labels[1:], row[1:], strict=False):
+            if not value:
+                continue
+            if pad + 2 + _longest_word(value) > limit:  # too narrow for the column: value on its own lines
+                block += [f"  {label}:"] + ["    " + part for part in wrap(value, limit - 4)]
+                continue
+            parts = wrap(value, limit - pad - 2)
+            block += [f"  {(label + ':').ljust(pad)}{parts[0]}"] + [" " * (pad + 2) + part for part in parts[1:]]
+        blocks.append("\n".join(line.rstrip() for line in block))
+    return "\n\n".join(blocks)
 
 
 def _line(values: Sequence[str], widths: Sequence[int]) -> str:
@@ -67,13 +135,19 @@ def _line(values: Sequence[str], widths: Sequence[int]) -> str:
     return GAP.join(padded).rstrip()
 
 
-def fields(pairs: Iterable[tuple[str, Any]]) -> str:
-    """Labelled lines (`label:  value`) with the values aligned; empty values are left out."""
+def fields(pairs: Iterable[tuple[str, Any]], *, width: int | None = None) -> str:
+    """Labelled lines (`label:  value`) with the values aligned, fitted to `width` (the
+    terminal's); empty values are left out."""
     kept = [(label, cell(value)) for label, value in pairs if cell(value) != ""]
     if not kept:
         return ""
     pad = max(len(label) for label, _ in kept) + 1
-    return "\n".join(f"{(label + ':').ljust(pad)} {value}" for label, value in kept)
+    room = (width if width is not None else terminal_width()) - pad - 1
+    lines = []
+    for label, value in kept:  # a long value wraps between words, under itself
+        parts = wrap(value, room) if len(value) > room else [value]
+        lines += [f"{(label + ':').ljust(pad)} {parts[0]}"] + [" " * (pad + 1) + part for part in parts[1:]]
+    return "\n".join(lines)
 
 
 def human_size(size: Any) -> str:

@@ -26,6 +26,7 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output as PtOutput
 from prompt_toolkit.styles import Style
 
+from rshell import typeahead
 from rshell.errors import EXIT_INTERRUPTED, EXIT_OK, Interrupted, RshellError
 from rshell.grammar.lexer import is_complete
 from rshell.repl import prompt as prompt_text
@@ -76,7 +77,7 @@ class Repl:
             multiline=Condition(self._needs_more),
             prompt_continuation=prompt_text.continuation,
             bottom_toolbar=lambda: prompt_text.toolbar(
-                self.executor.session, self.account, self.executor.base_url, self._mode_label()
+                self.executor.session, self.account, self.executor.base_url, self._mode_label(), self._columns()
             ),
             style=Style.from_dict(prompt_text.STYLE_RULES),
             search_ignore_case=True,
@@ -144,7 +145,8 @@ class Repl:
         self._task = task
         loop.add_signal_handler(signal.SIGINT, self._interrupt)
         try:
-            code = await task
+            with typeahead.held(self._input_fd()):
+                code = await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
@@ -214,6 +216,20 @@ class Repl:
 
         names = {InputMode.NAVIGATION: "NAV", InputMode.REPLACE: "REPLACE", InputMode.REPLACE_SINGLE: "REPLACE"}
         return f"vi {names.get(self.prompt.app.vi_state.input_mode, 'INSERT')}"
+
+    def _input_fd(self) -> int | None:
+        """The terminal the keys come from (None for a test's pipe without one)."""
+        try:
+            return self.prompt.input.fileno()
+        except Exception:
+            return None
+
+    def _columns(self) -> int | None:
+        """The terminal's width, for a toolbar that fits it."""
+        try:
+            return self.prompt.app.output.get_size().columns
+        except Exception:  # no size known: the toolbar is drawn whole
+            return None
 
     def _editing_mode(self) -> EditingMode:
         mode = str(self.executor.session.options.get("editing_mode", "emacs")).lower()

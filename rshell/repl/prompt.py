@@ -54,21 +54,34 @@ def banner(base_url: str) -> str:
     return f"rshell {__version__} on {host_of(base_url)}: `help` lists commands, Tab completes, Ctrl-D leaves"
 
 
-def toolbar(session: Session, account: str | None, base_url: str, mode: str | None = None) -> StyleAndTextTuples:
-    """Account and host, predictions in flight, the last status and the editing mode."""
+def toolbar(
+    session: Session, account: str | None, base_url: str, mode: str | None = None, width: int | None = None
+) -> StyleAndTextTuples:
+    """Account and host, predictions in flight, the last status and the editing mode.
+
+    On a narrow terminal the least needed parts go first (host, then account, then
+    the last status), so the editing mode at the end is never cut off."""
     who = _plain(account) or "(account unknown)"
     flight = len(session.in_flight)
-    parts: StyleAndTextTuples = [
-        ("class:bottom-toolbar.account", f" {who}"),
-        ("class:bottom-toolbar", " @ "),
-        ("class:bottom-toolbar.host", host_of(base_url)),
-        ("class:bottom-toolbar", " | "),
-        ("class:bottom-toolbar.busy" if flight else "class:bottom-toolbar", f"{flight} in flight"),
-    ]
+    where: StyleAndTextTuples = [("class:bottom-toolbar", " @ "), ("class:bottom-toolbar.host", host_of(base_url))]
+    last: StyleAndTextTuples = []
     if session.last_status:
         style = "failed" if session.last_status in _FAILED_STATUSES else "ok"
-        parts += [("class:bottom-toolbar", " | last: "), (f"class:bottom-toolbar.{style}", _plain(session.last_status))]
-    parts += [("class:bottom-toolbar", f" | {mode or session.options.get('editing_mode', 'emacs')} ")]
+        last = [("class:bottom-toolbar", " | last: "), (f"class:bottom-toolbar.{style}", _plain(session.last_status))]
+    head: StyleAndTextTuples = [("class:bottom-toolbar.account", f" {who}")]
+    busy: StyleAndTextTuples = [
+        ("class:bottom-toolbar", " | " if head else " "),
+        ("class:bottom-toolbar.busy" if flight else "class:bottom-toolbar", f"{flight} in flight"),
+    ]
+    tail: StyleAndTextTuples = [("class:bottom-toolbar", f" | {mode or session.options.get('editing_mode', 'emacs')} ")]
+    for drop in ("", "where", "head", "last"):
+        where = [] if drop == "where" else where
+        if drop == "head":
+            head, busy[0] = [], ("class:bottom-toolbar", " ")
+        last = [] if drop == "last" else last
+        parts = head + where + busy + last + tail
+        if width is None or sum(len(part[1]) for part in parts) <= width:
+            break
     return parts
 
 

@@ -76,6 +76,13 @@ OPTIONS: dict[str, Option] = {
             "How @file inputs are sent: uploaded (url) or inlined as data URLs (data).",
         ),
         Option("editing_mode", "emacs", ("emacs", "vi"), "Line editing keys in the shell: emacs or vi."),
+        Option("pager", True, help="Page results taller than the terminal through $PAGER or less -R."),
+        Option(
+            "preview",
+            "hint",
+            ("hint", "auto", "off"),
+            "After a run of an image model: hint (one line), auto (draw it), off.",
+        ),
     )
 }
 

@@ -1,0 +1,50 @@
+"""A pager for results taller than the screen, as pgcli and git do.
+
+`$PAGER` (a shell command line) or else `less -R`, only when stdout is a terminal and
+the text does not fit on it; without either, the text is printed as before. The
+caller decides whether paging is wanted (`set pager off`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from typing import IO
+
+
+def rows_needed(text: str, columns: int) -> int:
+    """Screen rows `text` takes when lines longer than `columns` wrap."""
+    columns = max(1, columns)
+    return sum(max(1, -(-len(line) // columns)) for line in text.splitlines())
+
+
+def too_tall(text: str, size: os.terminal_size) -> bool:
+    """True when the text would scroll off: one row is kept for the next prompt."""
+    return rows_needed(text, size.columns) > max(1, size.lines - 1)
+
+
+def command() -> tuple[list[str], dict[str, str]] | None:
+    """The pager to run and its environment; None when there is none to run."""
+    env = dict(os.environ)
+    env.setdefault("LESS", "-R")  # `PAGER=less` shows the colours too
+    chosen = os.environ.get("PAGER", "").strip()
+    if chosen:
+        return ["/bin/sh", "-c", chosen], env
+    found = shutil.which("less")
+    return ([found, "-R"], env) if found else None
+
+
+def page(text: str, stdout: IO[str]) -> bool:
+    """Show `text` in the pager; False (nothing shown) when there is no pager or it
+    could not start, so the caller prints it instead."""
+    chosen = command()
+    if chosen is None:
+        return False
+    argv, env = chosen
+    stdout.flush()
+    try:
+        subprocess.run(argv, input=text.encode(errors="replace"), env=env, check=False)
+    except OSError:
+        return False
+    return True

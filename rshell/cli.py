@@ -401,12 +401,9 @@ class _Api:
         return ReplicateClient(token, self.base_url, transport=transport)
 
     def _dry_run_client(self, token: str | None) -> ReplicateClient:
-        import httpx
+        from rshell.dryrun import dry_run_client
 
-        from rshell.dryrun import DryRunTransport
-
-        inner = httpx.AsyncHTTPTransport() if token else None
-        return self.make_with_token(token or "<no token>", DryRunTransport(self.out.stdout, inner))
+        return dry_run_client(self.make_with_token, self.out.stdout, token)
 
 
 def _base_url_from_env() -> str:

@@ -10,7 +10,7 @@ statement stops with DryRunStop.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -18,6 +18,7 @@ import httpx
 from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError
 
 if TYPE_CHECKING:
+    from rshell.client.api import ReplicateClient
     from rshell.commands.context import Context
 
 T = TypeVar("T")
@@ -62,6 +63,16 @@ class DryRunTransport(httpx.AsyncBaseTransport):
             "expires_at": "1970-01-01T00:00:00Z",
         }
         return httpx.Response(201, json=body, request=request)
+
+
+def dry_run_client(
+    make: Callable[[str, httpx.AsyncBaseTransport], ReplicateClient], stdout: IO[str], token: str | None
+) -> ReplicateClient:
+    """The client of a dry run, built by `make(token, transport)`: mutations printed on
+    `stdout`; reads sent only when there is a token to send them with. The entry
+    point and the tests build it here, so both exercise the same one."""
+    inner = httpx.AsyncHTTPTransport() if token else None
+    return make(token or "<no token>", DryRunTransport(stdout, inner))
 
 
 def _refused(request: httpx.Request) -> httpx.Response:

@@ -1,4 +1,5 @@
-"""Shared fixtures: a live local sandbox on 127.0.0.1 for end-to-end tests."""
+"""Shared fixtures: a live local sandbox on 127.0.0.1 for end-to-end tests, the one
+respx-mocked API, a hostile server."""
 
 from __future__ import annotations
 
@@ -98,3 +99,14 @@ def hostile() -> Iterator[object]:
 
     with HostileServer() as server:
         yield server
+
+
+@pytest.fixture
+def api() -> Iterator[object]:
+    """The respx-mocked API (`rsh.MOCKED` points a run at it). Every route a test
+    declares must be called: a route the code never asks for fails the test."""
+    import respx
+    from rsh import BASE
+
+    with respx.mock(base_url=BASE, assert_all_called=True) as router:
+        yield router

@@ -1,10 +1,11 @@
 """`rsh(line)`: run rshell text through the real path (`Executor.run_text`) and see
 what a user sees, like httpie's `http()` test helper.
 
-One call is one fresh run: captured stdout and stderr, the exit code, and the
-stdout parsed as JSON when it is JSON. Pass a `Session` to keep state (aliases,
-options, variables) between calls, and `api=(base_url, token)` for a server
-(the `sandbox` fixture, a respx router's base URL, `hostile`).
+One call is one fresh run: captured stdout and stderr, the exit code, the stdout
+parsed as JSON when it is JSON, the errors the executor reported, and the value the
+run bound to `_`. Pass a `Session` to keep state (aliases, options, variables)
+between calls, and `api=(base_url, token)` for a server (the `sandbox` fixture,
+`MOCKED` for the shared respx fixture `api` of conftest.py, `hostile`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,35 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import api_fixtures
+import respx
+
+from rshell.commands.context import Environment
+from rshell.errors import RshellError
 from rshell.executor import Executor
 from rshell.rendering.output import Output
 from rshell.session.state import Session
+
+BASE = api_fixtures.BASE  # the shared respx fixture mocks it: nothing leaves the machine
+TOKEN = "r8_fake-handlertesttoken"
+MOCKED = (BASE, TOKEN)
+
+
+class _Recorded(Output):
+    """An `Output` that also keeps every error it was asked to show, so a test can
+    check its class and fields as well as its printed lines."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors: list[RshellError] = []
+
+    def error(self, error: RshellError) -> None:
+        self.errors.append(error)
+        super().error(error)
 
 
 @dataclass(frozen=True)
@@ -25,42 +49,101 @@ class Outcome:
     code: int
     stdout: str
     stderr: str
+    errors: list[RshellError] = field(default_factory=list)
+    data: Any = None  # what the run left in `_` (the session's last result)
+    out: Output | None = None  # the run's Output, for what is left on it (a spinner)
 
     @property
     def json(self) -> Any:
         """The stdout as JSON (raises when it is not: a test asking for JSON wants it)."""
         return json.loads(self.stdout)
 
+    @property
+    def error(self) -> RshellError:
+        """The one error reported (raises when there was none or several)."""
+        (only,) = self.errors
+        return only
+
 
 def rsh(
     text: str,
     *,
     session: Session | None = None,
-    api: tuple[str, str] | None = None,
-    json_mode: bool = True,
+    api: tuple[str, str | None] | None = None,
+    json_mode: bool | None = True,
     source: str = "-c",
+    env: Environment | None = None,
+    dry_run: bool = False,
+    interactive: bool = False,
+    stdout_tty: bool = False,
+    stderr_tty: bool = False,
+    interrupt_when: Callable[[], bool] | None = None,
 ) -> Outcome:
-    """Run `text` as `rshell -c` would; nothing is sent unless `api` names a server."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    base_url, token = api or ("", "")
+    """Run `text` as `rshell -c` would; nothing is sent unless `api` names a server.
 
-    def client() -> Any:
+    `dry_run` builds the client the way the entry point does (`dryrun.dry_run_client`);
+    `interrupt_when` is Ctrl-C: the run is cancelled once it returns True.
+    """
+    stdout, stderr = io.StringIO(), io.StringIO()
+    out = _Recorded(stdout, stderr, json_mode=json_mode)
+    out.stdout_tty, out.stderr_tty = stdout_tty, stderr_tty
+    base_url, token = api or ("", "")
+    chosen = session if session is not None else Session()
+
+    def make(token: str | None, transport: Any = None) -> Any:
         from rshell.client.api import ReplicateClient
 
-        return ReplicateClient(token, base_url, max_retries=0)
+        return ReplicateClient(token, base_url, max_retries=0, transport=transport)
+
+    def client() -> Any:
+        if dry_run:
+            from rshell.dryrun import dry_run_client
+
+            return dry_run_client(make, out.stdout, token)
+        return make(token)
 
     executor = Executor(
-        session if session is not None else Session(),
-        Output(stdout, stderr, json_mode=json_mode),
+        chosen,
+        out,
         client if api else None,
+        dry_run=dry_run,
+        interactive=interactive,
         base_url=base_url,
+        env=env,
     )
 
     async def go() -> int:
         try:
-            return await executor.run_text(text, source=source)
+            if interrupt_when is None:
+                return await executor.run_text(text, source=source)
+            return await _interrupted(executor.run_text(text, source=source), interrupt_when)
         finally:
             await executor.aclose()
 
     code = asyncio.run(go())
-    return Outcome(code, stdout.getvalue(), stderr.getvalue())
+    return Outcome(code, stdout.getvalue(), stderr.getvalue(), out.errors, chosen.last, out)
+
+
+async def _interrupted(run: Any, ready: Callable[[], bool]) -> int:
+    """Cancel `run` (Ctrl-C reaches a statement as a cancellation) once `ready()`."""
+    task = asyncio.create_task(run)
+    for _ in range(1000):
+        await asyncio.sleep(0)
+        if ready() or task.done():
+            break
+    if task.done():
+        raise AssertionError("the run finished instead of being interrupted")
+    task.cancel()
+    return await task
+
+
+def body_of(route: respx.Route, index: int = -1) -> dict:
+    """The JSON body of a mocked route's call (the last one by default)."""
+    return json.loads(route.calls[index].request.content)
+
+
+def mocked(text: str, **kwargs: Any) -> Outcome:
+    """`rsh` against the shared respx fixture `api`, printed as text (what a terminal
+    shows, without colour); `.data` holds what `--json` would print."""
+    kwargs.setdefault("json_mode", False)
+    return rsh(text, api=MOCKED, **kwargs)

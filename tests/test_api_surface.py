@@ -17,7 +17,7 @@ import api_fixtures as fx
 import httpx
 import pytest
 import respx
-from handler_support import BASE, Harness
+from rsh import BASE, mocked, rsh
 
 from rshell import openapi
 
@@ -127,8 +127,9 @@ def _respond(status: int, body: Any) -> httpx.Response:
 
 
 @pytest.fixture
-def api():
-    """Every operation's method and path answered; routes named by operationId."""
+def every_operation():
+    """Every operation's method and path answered; routes named by operationId. Not
+    the shared `api` fixture: a test calls one of them, so not all are called."""
     answers = _answers()
     with respx.mock(assert_all_called=False) as router:
         # literal paths first, so /models/{o}/{n}/versions never falls to a shorter pattern
@@ -146,12 +147,12 @@ def test_every_operation_has_a_command_line() -> None:
 
 
 @pytest.mark.parametrize("operation", sorted(openapi.operations()))
-def test_the_line_reaches_its_operation(api, operation: str, tmp_path: Path, monkeypatch) -> None:
+def test_the_line_reaches_its_operation(every_operation, operation: str, tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "photo.png").write_bytes(b"\x89PNG")
     monkeypatch.chdir(tmp_path)
-    Harness().run(LINES[operation].replace("{tmp}", str(tmp_path)))
+    assert mocked(LINES[operation].replace("{tmp}", str(tmp_path))).code == 0
     method, template = openapi.operations()[operation]
-    route = api.routes[operation]
+    route = every_operation.routes[operation]
     assert route.called, f"{LINES[operation]!r} did not send {method} {template}"
     assert route.calls.last.request.method == method
 
@@ -162,14 +163,14 @@ def test_the_line_reaches_its_operation(api, operation: str, tmp_path: Path, mon
 def test_model_write_fields_end_to_end_against_the_sandbox(sandbox, tmp_path) -> None:
     """create with --cover-image-url, update --readme @FILE and --weights-url, readme
     shows it; the sandbox refuses what the spec's update body lacks."""
-    h = Harness(token=sandbox.token, base_url=sandbox.url)
-    h.run("model create sandbox/writes --cover-image-url https://x/c.png --description first")
+    live = (sandbox.url, sandbox.token)
+    assert rsh("model create sandbox/writes --cover-image-url https://x/c.png --description first", api=live).code == 0
     (tmp_path / "README.md").write_text("# Writes\n\nHello **there**.\n")
-    updated = h.run(f"model update sandbox/writes --readme @{tmp_path}/README.md --weights-url https://w/x.tar")
+    updated = rsh(f"model update sandbox/writes --readme @{tmp_path}/README.md --weights-url https://w/x.tar", api=live)
     assert updated.data["cover_image_url"] == "https://x/c.png"
-    shown = h.run("model readme sandbox/writes")
+    shown = rsh("model readme sandbox/writes", api=live, json_mode=False)
     assert shown.data == "# Writes\n\nHello **there**.\n"
-    assert shown.text == "Writes\n======\n\nHello there."
+    assert shown.stdout == "Writes\n======\n\nHello there.\n"
     refused = httpx.patch(
         f"{sandbox.url}/models/sandbox/writes",
         json={"cover_image_url": "https://x/d.png"},
@@ -183,14 +184,14 @@ def test_paging_end_to_end_against_the_sandbox(sandbox, monkeypatch) -> None:
     from rshell.sandbox import pagination
 
     monkeypatch.setattr(pagination, "PAGE_SIZE", 2)  # the sandbox runs in this process
-    h = Harness(token=sandbox.token, base_url=sandbox.url)
-    every = h.run("model list --all").data["results"]
+    live = (sandbox.url, sandbox.token)
+    every = rsh("model list --all", api=live).data["results"]
     assert len(every) >= 4
-    first = h.run("model list")
-    hint = first.text.splitlines()[-1]
+    first = rsh("model list", api=live, json_mode=False)
+    hint = first.stdout.splitlines()[-1]
     assert hint.startswith("(next page: model list --cursor ")
     cursor = hint.removeprefix("(next page: model list --cursor ").removesuffix(")")
-    second = h.run(f"model list --cursor {cursor}")
+    second = rsh(f"model list --cursor {cursor}", api=live)
     names = [m["name"] for m in first.data["results"] + second.data["results"]]
     assert names == [m["name"] for m in every[:4]]
-    assert len(h.run("model list --limit 3").data["results"]) == 3
+    assert len(rsh("model list --limit 3", api=live).data["results"]) == 3

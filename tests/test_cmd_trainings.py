@@ -7,8 +7,7 @@ import api_fixtures as fx
 import httpx
 import pytest
 import respx
-from handler_support import BASE, Harness, body_of
-from test_cmd_predictions import run_and_interrupt
+from rsh import BASE, body_of, mocked
 
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, RshellError, UsageError
@@ -16,12 +15,6 @@ from rshell.errors import Interrupted, RshellError, UsageError
 TID = fx.TRAINING_ID
 TRAINER = "ostris/flux-dev-lora-trainer"
 TRAINER_VERSION = "d995297071a44dcb72244e6c19462111649ec86a9646c32df56daa7f14801944"
-
-
-@pytest.fixture
-def api():
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 def trainer_version() -> dict:
@@ -40,10 +33,16 @@ def trainer_version() -> dict:
     return body
 
 
+def mock_version(api) -> respx.Route:
+    return api.get(f"{BASE}/models/{TRAINER}/versions/{TRAINER_VERSION}").respond(200, json=trainer_version())
+
+
+def mock_create(api) -> respx.Route:
+    return api.post(f"{BASE}/models/{TRAINER}/versions/{TRAINER_VERSION}/trainings")
+
+
 def mock_trainer(api) -> tuple[respx.Route, respx.Route]:
-    version = api.get(f"{BASE}/models/{TRAINER}/versions/{TRAINER_VERSION}").respond(200, json=trainer_version())
-    create = api.post(f"{BASE}/models/{TRAINER}/versions/{TRAINER_VERSION}/trainings")
-    return version, create
+    return mock_version(api), mock_create(api)
 
 
 @pytest.fixture
@@ -57,59 +56,61 @@ def test_create_uploads_files_and_returns_at_once(api, images, sleeps):
     version, create = mock_trainer(api)
     create.respond(201, json=fx.training("starting"))
     upload = api.post(f"{BASE}/files").respond(201, json=fx.file())
-    get = api.get(f"{BASE}/trainings/{TID}").respond(200, json=fx.training("succeeded"))
-    result = Harness().run(
-        f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} steps=500"
-    )
+    ran = mocked(f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} steps=500")
     assert version.called and upload.called
     assert b"zip bytes" in upload.calls.last.request.content
     assert body_of(create) == {
         "destination": "alice/my-lora",
         "input": {"input_images": f"{BASE}/files/{fx.FILE_ID}", "steps": 500},
     }
-    assert not get.called and not sleeps
-    assert result.ok and result.data["status"] == "starting"
-    assert TID in result.text and "alice/my-lora" in result.text and "starting" in result.text
+    assert [call.request.method for call in api.calls] == ["GET", "POST", "POST"]  # no GET of the training
+    assert not sleeps  # returned at once, no waiting on the training
+    assert ran.code == 0 and ran.data["status"] == "starting"
+    assert TID in ran.stdout and "alice/my-lora" in ran.stdout and "starting" in ran.stdout
 
 
 def test_owner_name_trains_the_latest_version(api, images):
     model = fx.model("ostris", "flux-dev-lora-trainer", latest_version=trainer_version())
     api.get(f"{BASE}/models/{TRAINER}").respond(200, json=model)
-    _, create = mock_trainer(api)
-    create.respond(201, json=fx.training("starting"))
+    create = mock_create(api).respond(201, json=fx.training("starting"))  # the model carries its latest version
     api.post(f"{BASE}/files").respond(201, json=fx.file())
-    Harness().run(f"training create {TRAINER} --destination alice/my-lora input_images=@{images}")
+    assert mocked(f"training create {TRAINER} --destination alice/my-lora input_images=@{images}").code == 0
     assert create.called
 
 
 def test_inputs_are_validated_against_the_training_schema_before_sending(api, images):
-    _, create = mock_trainer(api)
-    create.respond(201, json=fx.training("starting"))
-    upload = api.post(f"{BASE}/files").respond(201, json=fx.file())
+    mock_version(api)  # read for its schema; nothing is uploaded or created
     line = f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora"
-    with pytest.raises(UsageError, match="steps"):
-        Harness().run(f"{line} input_images=@{images} steps=1")
-    with pytest.raises(UsageError, match="input_images"):
-        Harness().run(f"{line} steps=100")
-    with pytest.raises(UsageError, match="prompt"):  # a predict() input is not a train() input
-        Harness().run(f"{line} input_images=@{images} prompt=hi")
-    assert not create.called and not upload.called
+    ran = mocked(f"{line} input_images=@{images} steps=1")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "steps" in ran.error.message
+    ran = mocked(f"{line} steps=100")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "input_images" in ran.error.message
+    ran = mocked(f"{line} input_images=@{images} prompt=hi")  # a predict() input is not a train() input
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "prompt" in ran.error.message
+    assert {call.request.method for call in api.calls} == {"GET"}
 
 
 def test_destination_and_reference_errors_send_nothing(api):
-    with pytest.raises(UsageError, match="--destination"):
-        Harness().run(f"train {TRAINER}:{TRAINER_VERSION} steps=5")
-    with pytest.raises(UsageError, match="destination"):
-        Harness().run(f"train {TRAINER}:{TRAINER_VERSION} --destination not-a-model steps=5")
-    with pytest.raises(UsageError, match="bare version id"):
-        Harness().run(f"train {TRAINER_VERSION} --destination alice/x steps=5")
+    ran = mocked(f"train {TRAINER}:{TRAINER_VERSION} steps=5")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "--destination" in ran.error.message
+    ran = mocked(f"train {TRAINER}:{TRAINER_VERSION} --destination not-a-model steps=5")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "destination" in ran.error.message
+    ran = mocked(f"train {TRAINER_VERSION} --destination alice/x steps=5")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "bare version id" in ran.error.message
     assert not api.calls
 
 
 def test_model_without_versions_is_an_error(api):
     api.get(f"{BASE}/models/alice/empty").respond(200, json=fx.model("alice", "empty", latest_version=None))
-    with pytest.raises(RshellError, match="alice/empty has no version to train"):
-        Harness().run("train alice/empty --destination alice/x steps=5")
+    ran = mocked("train alice/empty --destination alice/x steps=5")
+    assert ran.code == 1 and isinstance(ran.error, RshellError)
+    assert "alice/empty has no version to train" in ran.error.message
 
 
 def test_wait_polls_until_succeeded_and_shows_the_new_version(api, images, sleeps):
@@ -122,16 +123,15 @@ def test_wait_polls_until_succeeded_and_shows_the_new_version(api, images, sleep
         fx.training("succeeded", logs="step 1/3\nstep 2/3\nstep 3/3\n"),
     ]
     get = api.get(f"{BASE}/trainings/{TID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
-    h = Harness()
-    result = h.run(f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} --wait")
+    ran = mocked(f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} --wait")
     assert get.call_count == 3
     assert sleeps == pytest.approx([0.2, 0.3, 0.45])
-    assert result.ok
-    assert f"alice/my-lora:{fx.VERSION_ID}" in result.text
+    assert ran.code == 0
+    assert f"alice/my-lora:{fx.VERSION_ID}" in ran.stdout
     for line in ("step 1/3", "step 2/3", "step 3/3"):
-        assert h.err.count(line) == 1
-        assert line not in result.text  # already shown while waiting
-    assert f"training {TID} succeeded in 1200.0s" in h.err
+        assert ran.stderr.count(line) == 1
+        assert line not in ran.stdout  # already shown while waiting
+    assert f"training {TID} succeeded in 1200.0s" in ran.stderr
 
 
 def test_failed_training_is_not_ok(api, images, sleeps):
@@ -139,11 +139,9 @@ def test_failed_training_is_not_ok(api, images, sleeps):
     create.respond(201, json=fx.training("processing"))
     api.post(f"{BASE}/files").respond(201, json=fx.file())
     api.get(f"{BASE}/trainings/{TID}").respond(200, json=fx.training("failed"))
-    result = Harness().run(
-        f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} --wait"
-    )
-    assert result.ok is False
-    assert result.error == f"training {TID} failed: training diverged"
+    ran = mocked(f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} --wait")
+    assert ran.code == 1 and ran.data["status"] == "failed"
+    assert ran.error.message == f"training {TID} failed: training diverged"
 
 
 def test_ctrl_c_while_waiting_cancels_the_training(api, images, sleeps):
@@ -152,13 +150,13 @@ def test_ctrl_c_while_waiting_cancels_the_training(api, images, sleeps):
     api.post(f"{BASE}/files").respond(201, json=fx.file())
     get = api.get(f"{BASE}/trainings/{TID}").respond(200, json=fx.training("processing"))
     cancel = api.post(f"{BASE}/trainings/{TID}/cancel").respond(200, json=fx.training("canceled"))
-    h = Harness()
     line = f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images} --wait"
-    error = run_and_interrupt(h, line, lambda: get.call_count >= 2)
-    assert isinstance(error, Interrupted)
+    ran = mocked(line, interrupt_when=lambda: get.call_count >= 2)
+    assert ran.code == 130 and isinstance(ran.error, Interrupted)
     assert cancel.called
-    assert isinstance(error.result, Result) and error.result.data["status"] == "canceled"
-    assert f"canceled training {TID}" in h.err
+    assert isinstance(ran.error.result, Result) and ran.error.result.data["status"] == "canceled"
+    assert ran.data["status"] == "canceled"  # bound to `_` too
+    assert f"canceled training {TID}" in ran.stderr
 
 
 def test_list_show_cancel(api, monkeypatch):
@@ -166,19 +164,19 @@ def test_list_show_cancel(api, monkeypatch):
     api.get(f"{BASE}/trainings").respond(
         200, json=fx.page([fx.training("succeeded"), fx.training("processing", training_id="t2")])
     )
-    result = Harness().run("training list")
-    lines = result.text.splitlines()
+    ran = mocked("training list")
+    lines = ran.stdout.splitlines()
     assert lines[0].split() == ["ID", "MODEL", "STATUS", "CREATED_AT"]
     assert lines[1].split()[:3] == [TID, TRAINER, "succeeded"]
     assert lines[2].split()[:3] == ["t2", TRAINER, "processing"]
-    assert [t["id"] for t in result.data["results"]] == [TID, "t2"]
+    assert [t["id"] for t in ran.data["results"]] == [TID, "t2"]
 
     api.get(f"{BASE}/trainings/{TID}").respond(200, json=fx.training("succeeded"))
-    shown = Harness().run(f"t show {TID}")
+    shown = mocked(f"t show {TID}")
     assert shown.data["output"]["version"] == f"alice/my-lora:{fx.VERSION_ID}"
-    assert f"new version: alice/my-lora:{fx.VERSION_ID}" in shown.text.replace("  ", " ")
-    assert "step 100/1000 loss=0.12" in shown.text  # show includes the logs tail
+    assert f"new version: alice/my-lora:{fx.VERSION_ID}" in shown.stdout.replace("  ", " ")
+    assert "step 100/1000 loss=0.12" in shown.stdout  # show includes the logs tail
 
     cancel = api.post(f"{BASE}/trainings/{TID}/cancel").respond(200, json=fx.training("canceled"))
-    canceled = Harness().run(f"training cancel {TID}")
-    assert cancel.called and canceled.text == f"training {TID} canceled"
+    canceled = mocked(f"training cancel {TID}")
+    assert cancel.called and canceled.stdout == f"training {TID} canceled\n"

@@ -13,22 +13,17 @@ import api_fixtures as fx
 import httpx
 import pytest
 import respx
-from handler_support import BASE, Harness, body_of, prepare
+from rsh import BASE, TOKEN, body_of, mocked
 
 from rshell.commands import running
 from rshell.commands.context import Result
 from rshell.errors import ApiError, AuthError, Interrupted, RshellError, UsageError
+from rshell.session.state import Session
 
 PID = fx.PREDICTION_ID
 STREAM_URL = f"https://stream.replicate.com/v1/files/{PID}-stream"
 LLM = "meta/llama"
 SSE = {"Content-Type": "text/event-stream"}
-
-
-@pytest.fixture
-def api():
-    with respx.mock(assert_all_called=False) as router:
-        yield router
 
 
 def mock_model(
@@ -56,21 +51,20 @@ def unstreamed(status: str, **overrides: Any) -> dict:
 def test_owner_name_runs_the_model_endpoint_with_prefer_wait(api):
     mock_model(api)
     create = model_create(api).respond(201, json=fx.prediction("succeeded"))
-    h = Harness()
-    result = h.run("run stability-ai/sdxl prompt='a red fox' width=512")
+    ran = mocked("run stability-ai/sdxl prompt='a red fox' width=512")
     request = create.calls.last.request
     assert request.headers["Prefer"] == "wait"
     assert body_of(create)["input"] == {"prompt": "a red fox", "width": 512}
     assert "version" not in body_of(create)
-    assert result.ok and result.data["id"] == PID
-    assert result.text == "https://replicate.delivery/pbxt/abc123/out-0.png"
-    assert f"prediction {PID} succeeded in 4.2s" in h.err
+    assert ran.code == 0 and ran.data["id"] == PID
+    assert ran.stdout == "https://replicate.delivery/pbxt/abc123/out-0.png\n"
+    assert f"prediction {PID} succeeded in 4.2s" in ran.stderr
 
 
 def test_owner_name_version_uses_the_version_endpoint(api):
     version = api.get(f"{BASE}/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
     create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    Harness().run(f"prediction create stability-ai/sdxl:{fx.VERSION_ID} prompt=hi")
+    assert mocked(f"prediction create stability-ai/sdxl:{fx.VERSION_ID} prompt=hi").code == 0
     assert version.called
     assert body_of(create) == {"version": fx.VERSION_ID, "input": {"prompt": "hi"}}
     assert create.calls.last.request.headers["Prefer"] == "wait"
@@ -79,17 +73,18 @@ def test_owner_name_version_uses_the_version_endpoint(api):
 def test_a_versions_schema_is_fetched_once_then_validates_from_memory(api):
     version = api.get(f"{BASE}/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
     api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    harness = Harness()
-    harness.run(f"run stability-ai/sdxl:{fx.VERSION_ID} prompt=hi")
-    harness.run(f"run stability-ai/sdxl:{fx.VERSION_ID} prompt=again")
+    session = Session()
+    assert mocked(f"run stability-ai/sdxl:{fx.VERSION_ID} prompt=hi", session=session).code == 0
+    assert mocked(f"run stability-ai/sdxl:{fx.VERSION_ID} prompt=again", session=session).code == 0
     assert version.call_count == 1
-    with pytest.raises(UsageError, match="unknown input 'promt'"):
-        harness.run(f"run stability-ai/sdxl:{fx.VERSION_ID} promt=x")  # still validated
+    ran = mocked(f"run stability-ai/sdxl:{fx.VERSION_ID} promt=x", session=session)  # still validated
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "unknown input 'promt'" in ran.error.message
 
 
 def test_bare_version_id_uses_the_version_endpoint_without_a_schema(api):
     create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    Harness().run(f"run {fx.VERSION_ID} prompt=hi steps=30")
+    assert mocked(f"run {fx.VERSION_ID} prompt=hi steps=30").code == 0
     # without a schema: JSON if it parses, else string
     assert body_of(create) == {"version": fx.VERSION_ID, "input": {"prompt": "hi", "steps": 30}}
     assert len(api.calls) == 1  # no schema look-up: a bare id has no GET endpoint
@@ -99,10 +94,11 @@ def test_deployment_uses_the_deployment_endpoint_and_its_release_schema(api):
     api.get(f"{BASE}/deployments/alice/my-app").respond(200, json=fx.deployment("alice", "my-app"))
     api.get(f"{BASE}/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
     create = api.post(f"{BASE}/deployments/alice/my-app/predictions").respond(201, json=fx.prediction("succeeded"))
-    Harness().run("run --deployment alice/my-app prompt=hi width=1024")
+    assert mocked("run --deployment alice/my-app prompt=hi width=1024").code == 0
     assert body_of(create)["input"] == {"prompt": "hi", "width": 1024}
-    with pytest.raises(UsageError, match="width"):
-        Harness().run("run --deployment alice/my-app prompt=hi width=5")
+    ran = mocked("run --deployment alice/my-app prompt=hi width=5")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "width" in ran.error.message
     assert create.call_count == 1
 
 
@@ -113,41 +109,39 @@ NOT_FOUND = fx.problem(404, "The requested resource could not be found.")  # Rep
 
 def test_a_model_that_is_not_official_runs_its_latest_version(api):
     mock_model(api, official=False)
-    by_name = model_create(api).respond(404, json=NOT_FOUND)
     create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    result = Harness().run("run stability-ai/sdxl prompt='a red fox' width=512")
+    ran = mocked("run stability-ai/sdxl prompt='a red fox' width=512")
     assert body_of(create) == {"version": fx.VERSION_ID, "input": {"prompt": "a red fox", "width": 512}}
     assert create.calls.last.request.headers["Prefer"] == "wait"
-    assert not by_name.called
-    assert result.ok
+    assert [c.request.url.path for c in api.calls if c.request.method == "POST"] == ["/v1/predictions"]  # not by name
+    assert ran.code == 0
 
 
 def test_a_versioned_model_is_validated_against_its_latest_versions_schema(api):
     mock_model(api, official=False)
-    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    with pytest.raises(UsageError, match="width"):
-        Harness().run("run stability-ai/sdxl prompt=hi width=99999")
-    assert not create.called
+    ran = mocked("run stability-ai/sdxl prompt=hi width=99999")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "width" in ran.error.message
+    assert [c.request.method for c in api.calls] == ["GET"]  # nothing created
 
 
 def test_a_model_without_official_status_or_a_latest_version_is_a_clear_error(api):
     api.get(f"{BASE}/models/alice/empty").respond(
         200, json=fx.model("alice", "empty", is_official=False, latest_version=None)
     )
-    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction())
-    with pytest.raises(RshellError, match="alice/empty has no version to run") as caught:
-        Harness().run("run alice/empty prompt=hi")
-    assert "alice/empty:VERSION" in (caught.value.hint or "")
-    assert not create.called and len(api.calls) == 1
+    ran = mocked("run alice/empty prompt=hi")
+    assert ran.code == 1 and isinstance(ran.error, RshellError)
+    assert "alice/empty has no version to run" in ran.error.message
+    assert "alice/empty:VERSION" in (ran.error.hint or "")
+    assert len(api.calls) == 1  # the model's GET: nothing created
 
 
 def test_an_official_model_never_sends_a_version(api):
     mock_model(api, "black-forest-labs", "flux-schnell", official=True)
     create = model_create(api, "black-forest-labs", "flux-schnell").respond(201, json=fx.prediction("succeeded"))
-    by_version = api.post(f"{BASE}/predictions").respond(422, json=fx.problem(422, "Invalid version"))
-    Harness().run("run black-forest-labs/flux-schnell prompt=hi")
+    assert mocked("run black-forest-labs/flux-schnell prompt=hi").code == 0
     assert "version" not in body_of(create)
-    assert not by_version.called
+    assert [c.request.method for c in api.calls] == ["GET", "POST"]  # no POST /predictions by version
 
 
 def test_stream_of_a_versioned_model_streams_its_latest_version(api, sleeps):
@@ -155,11 +149,10 @@ def test_stream_of_a_versioned_model_streams_its_latest_version(api, sleeps):
     create = api.post(f"{BASE}/predictions").respond(201, json=llm_prediction("starting"))
     api.get(STREAM_URL).respond(200, headers=SSE, text="event: output\ndata: hi\n\nevent: done\ndata: {}\n\n")
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=llm_prediction("succeeded", output=["hi"]))
-    h = Harness()
-    h.run("stream meta/llama prompt=x")
+    ran = mocked("stream meta/llama prompt=x")
     assert body_of(create) == {"version": fx.LLM_VERSION_ID, "input": {"prompt": "x"}, "stream": True}
     assert "Prefer" not in create.calls.last.request.headers
-    assert h.stdout.getvalue().startswith("hi")
+    assert ran.stdout.startswith("hi")
 
 
 def test_unknown_official_status_tries_the_model_endpoint_then_the_latest_version(api):
@@ -168,10 +161,10 @@ def test_unknown_official_status_tries_the_model_endpoint_then_the_latest_versio
     api.get(f"{BASE}/models/stability-ai/sdxl").respond(200, json=body)
     by_name = model_create(api).respond(404, json=NOT_FOUND)
     create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    result = Harness().run("run stability-ai/sdxl prompt=hi")
+    ran = mocked("run stability-ai/sdxl prompt=hi")
     assert by_name.call_count == 1 and body_of(by_name) == {"input": {"prompt": "hi"}}
     assert body_of(create) == {"version": fx.VERSION_ID, "input": {"prompt": "hi"}}
-    assert result.ok
+    assert ran.code == 0
 
 
 def test_unknown_official_status_runs_by_name_when_the_model_endpoint_accepts(api):
@@ -179,9 +172,8 @@ def test_unknown_official_status_runs_by_name_when_the_model_endpoint_accepts(ap
     del body["is_official"]
     api.get(f"{BASE}/models/stability-ai/sdxl").respond(200, json=body)
     by_name = model_create(api).respond(201, json=fx.prediction("succeeded"))
-    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    Harness().run("run stability-ai/sdxl prompt=hi")
-    assert by_name.called and not create.called
+    assert mocked("run stability-ai/sdxl prompt=hi").code == 0
+    assert by_name.called and [c.request.method for c in api.calls] == ["GET", "POST"]  # no fallback
 
 
 def test_the_fallback_retries_only_a_404(api):
@@ -189,48 +181,68 @@ def test_the_fallback_retries_only_a_404(api):
     del body["is_official"]
     api.get(f"{BASE}/models/stability-ai/sdxl").respond(200, json=body)
     model_create(api).respond(422, json=fx.problem(422, "input.prompt is required"))
-    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    with pytest.raises(ApiError, match="input.prompt is required"):
-        Harness().run("run stability-ai/sdxl prompt=hi")
-    assert not create.called
+    ran = mocked("run stability-ai/sdxl prompt=hi")
+    assert ran.code == 1 and isinstance(ran.error, ApiError)
+    assert "input.prompt is required" in ran.error.message
+    assert [c.request.method for c in api.calls] == ["GET", "POST"]  # no fallback after a 422
 
 
-def test_a_forced_run_whose_model_fetch_failed_falls_back_like_the_go_cli(api):
-    """--dry-run goes on without the model; the fallback then looks the latest version up."""
-    lookups = api.get(f"{BASE}/models/stability-ai/sdxl").mock(
-        side_effect=[
-            httpx.Response(503, json=fx.problem(503, "Service Unavailable")),
-            httpx.Response(200, json=fx.model(is_official=False)),
-        ]
-    )
+def test_a_dry_run_whose_model_fetch_failed_shows_the_run_by_name_unvalidated(api):
+    """--dry-run goes on without the model: the create it would send is shown, by name."""
+    lookup = api.get(f"{BASE}/models/stability-ai/sdxl").respond(503, json=fx.problem(503, "Service Unavailable"))
+    ran = mocked("run stability-ai/sdxl promt=unvalidated", dry_run=True)
+    assert ran.code == 0 and lookup.call_count == 1
+    assert "inputs not validated" in ran.stderr
+    assert f'POST {BASE}/models/stability-ai/sdxl/predictions {{"input":{{"promt":"unvalidated"}}}}' in ran.stdout
+    assert [c.request.method for c in api.calls] == ["GET"]  # the create is printed, never sent
+
+
+def create_unknown(model: str) -> Any:
+    """`create_prediction` for a model whose kind is unknown (its lookup failed, as in a
+    dry run): the real path's dry-run transport stops at the first create, so the Go
+    CLI's by-name-then-latest fallback is held here, on the function itself."""
+    from rshell.client.api import ReplicateClient
+    from rshell.commands.modelref import parse_model_ref, unknown_route
+    from rshell.commands.predictions import Target, create_prediction
+
+    route = unknown_route(parse_model_ref(model))
+    target = Target(model=route.model, fallback=route.fallback, latest=route.latest)
+
+    async def go() -> Any:
+        async with ReplicateClient(TOKEN, BASE, max_retries=0) as client:
+            return await create_prediction(client, target, {"promt": "unvalidated"})
+
+    return asyncio.run(go())
+
+
+def test_a_model_of_unknown_kind_falls_back_from_its_name_to_its_latest_version(api):
     by_name = model_create(api).respond(404, json=NOT_FOUND)
+    lookup = api.get(f"{BASE}/models/stability-ai/sdxl").respond(200, json=fx.model(is_official=False))
     create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    h = Harness(dry_run=True)
-    h.run("run stability-ai/sdxl promt=unvalidated")
-    assert "inputs not validated" in h.err
-    assert by_name.called and lookups.call_count == 2
+    assert create_unknown("stability-ai/sdxl").id == PID
+    assert by_name.called and lookup.call_count == 1
     assert body_of(create) == {"version": fx.VERSION_ID, "input": {"promt": "unvalidated"}}
 
 
 def test_the_fallback_keeps_the_404_when_there_is_no_version_to_retry(api):
-    api.get(f"{BASE}/models/alice/gone").mock(
-        side_effect=[httpx.Response(503, json=fx.problem(503, "down")), httpx.Response(404, json=NOT_FOUND)]
-    )
+    api.get(f"{BASE}/models/alice/gone").respond(404, json=NOT_FOUND)
     model_create(api, "alice", "gone").respond(404, json=NOT_FOUND)
-    create = api.post(f"{BASE}/predictions").respond(201, json=fx.prediction())
     with pytest.raises(ApiError) as caught:
-        Harness(dry_run=True).run("run alice/gone prompt=hi")
+        create_unknown("alice/gone")
     assert caught.value.status == 404 and "alice/gone" in caught.value.message
-    assert not create.called
+    assert [c.request.method for c in api.calls] == ["POST", "GET"]  # nothing created by version
 
 
 def test_model_and_deployment_together_or_neither_is_a_usage_error(api):
-    with pytest.raises(UsageError, match="not both"):
-        Harness().run("run a/b --deployment c/d prompt=x")
-    with pytest.raises(UsageError, match="needs a model"):
-        Harness().run("prediction create")
-    with pytest.raises(UsageError, match="expected owner/name"):
-        Harness().run("run not-a-model prompt=x")
+    ran = mocked("run a/b --deployment c/d prompt=x")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "not both" in ran.error.message
+    ran = mocked("prediction create")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "needs a model" in ran.error.message
+    ran = mocked("run not-a-model prompt=x")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "expected owner/name" in ran.error.message
     assert not api.calls
 
 
@@ -249,32 +261,27 @@ def test_model_and_deployment_together_or_neither_is_a_usage_error(api):
 )
 def test_invalid_inputs_fail_before_any_request_is_sent(api, inputs, message):
     mock_model(api)
-    create = model_create(api).respond(201, json=fx.prediction())
-    upload = api.post(f"{BASE}/files").respond(201, json=fx.file())
-    with pytest.raises(UsageError, match=message):
-        Harness().run(f"run stability-ai/sdxl {inputs} image=@{__file__}")
-    assert not create.called and not upload.called
+    ran = mocked(f"run stability-ai/sdxl {inputs} image=@{__file__}")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert message in ran.error.message
+    assert [c.request.method for c in api.calls] == ["GET"]  # no upload, no create
 
 
 def test_missing_file_fails_before_any_request(api, tmp_path):
-    mock_model(api)
-    create = model_create(api).respond(201, json=fx.prediction())
-    with pytest.raises(UsageError):
-        Harness().run(f"run stability-ai/sdxl prompt=hi image=@{tmp_path / 'nope.png'}")
-    assert not create.called
-    assert all(call.request.method == "GET" for call in api.calls)
+    ran = mocked(f"run stability-ai/sdxl prompt=hi image=@{tmp_path / 'nope.png'}")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert not api.calls  # found before the schema is even asked for
 
 
 def test_schema_fetch_failure_is_fatal_unless_dry_run(api):
     api.get(f"{BASE}/models/stability-ai/sdxl").respond(401, json=fx.problem(401, "You did not pass a valid token"))
-    create = model_create(api).respond(201, json=fx.prediction("succeeded"))
-    with pytest.raises(AuthError):
-        Harness().run("run stability-ai/sdxl prompt=hi")
-    assert not create.called
-    h = Harness(dry_run=True)
-    h.run("run stability-ai/sdxl promt=unvalidated")
-    assert body_of(create)["input"] == {"promt": "unvalidated"}
-    assert "inputs not validated" in h.err
+    ran = mocked("run stability-ai/sdxl prompt=hi")
+    assert ran.code == 1 and isinstance(ran.error, AuthError)
+    assert [c.request.method for c in api.calls] == ["GET"]  # nothing created
+    dry = mocked("run stability-ai/sdxl promt=unvalidated", dry_run=True)
+    assert dry.code == 0 and "inputs not validated" in dry.stderr
+    assert f'POST {BASE}/models/stability-ai/sdxl/predictions {{"input":{{"promt":"unvalidated"}}}}' in dry.stdout
+    assert [c.request.method for c in api.calls] == ["GET", "GET"]  # printed, not sent
 
 
 # files ----------------------------------------------------------------------------------
@@ -286,7 +293,7 @@ def test_at_file_is_uploaded_and_its_url_passed(api, tmp_path):
     mock_model(api)
     upload = api.post(f"{BASE}/files").respond(201, json=fx.file())
     create = model_create(api).respond(201, json=fx.prediction("succeeded"))
-    Harness().run(f"run stability-ai/sdxl prompt=hi image=@{photo}")
+    assert mocked(f"run stability-ai/sdxl prompt=hi image=@{photo}").code == 0
     assert upload.called
     assert b"\x89PNG fake" in upload.calls.last.request.content
     assert body_of(create)["input"]["image"] == f"{BASE}/files/{fx.FILE_ID}"
@@ -296,18 +303,18 @@ def test_file_encoding_data_inlines_small_files_and_refuses_big_ones(api, tmp_pa
     photo = tmp_path / "photo.png"
     photo.write_bytes(b"\x89PNG small")
     mock_model(api)
-    upload = api.post(f"{BASE}/files").respond(201, json=fx.file())
     create = model_create(api).respond(201, json=fx.prediction("succeeded"))
-    Harness().run(f"run stability-ai/sdxl prompt=hi image=@{photo} --file-encoding data")
+    assert mocked(f"run stability-ai/sdxl prompt=hi image=@{photo} --file-encoding data").code == 0
     expected = "data:image/png;base64," + base64.b64encode(b"\x89PNG small").decode()
     assert body_of(create)["input"]["image"] == expected
-    assert not upload.called
+    assert not any(c.request.url.path.endswith("/files") for c in api.calls)  # nothing uploaded
 
     big = tmp_path / "big.png"
     big.write_bytes(b"x" * (1024 * 1024 + 1))
-    with pytest.raises(UsageError, match="too large"):
-        Harness().run(f"run stability-ai/sdxl prompt=hi image=@{big} --file-encoding data")
-    assert create.call_count == 1 and not upload.called
+    ran = mocked(f"run stability-ai/sdxl prompt=hi image=@{big} --file-encoding data")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "too large" in ran.error.message
+    assert create.call_count == 1 and not any(c.request.url.path.endswith("/files") for c in api.calls)
 
 
 # waiting -------------------------------------------------------------------------------
@@ -323,15 +330,14 @@ def test_polls_with_growing_backoff_and_prints_only_new_logs(api, sleeps):
         unstreamed("succeeded", logs="step 1\nstep 2\nhalf a line\ndone\n"),
     ]
     get = api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
-    h = Harness()
-    result = h.run("run stability-ai/sdxl prompt=hi")
+    ran = mocked("run stability-ai/sdxl prompt=hi")
     assert create.calls.last.request.headers["Prefer"] == "wait"
     assert get.call_count == 4
     assert sleeps == pytest.approx([0.2, 0.3, 0.45, 0.5])
-    assert result.ok and result.data["status"] == "succeeded"
+    assert ran.code == 0 and ran.data["status"] == "succeeded"
     for line in ("step 1", "step 2", "half a line", "done"):
-        assert h.err.count(line) == 1, h.err
-    assert "half a li\n" not in h.err  # partial lines wait for their end
+        assert ran.stderr.count(line) == 1, ran.stderr
+    assert "half a li\n" not in ran.stderr  # partial lines wait for their end
 
 
 def test_polls_at_most_3_times_a_second_and_never_more_than_half_a_second_apart(api, sleeps):
@@ -339,7 +345,7 @@ def test_polls_at_most_3_times_a_second_and_never_more_than_half_a_second_apart(
     model_create(api).respond(201, json=unstreamed("processing"))
     states = [unstreamed("processing")] * 15 + [unstreamed("succeeded")]
     api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
-    Harness().run("run stability-ai/sdxl prompt=hi")
+    assert mocked("run stability-ai/sdxl prompt=hi").code == 0
     assert len(sleeps) == 16
     assert max(sleeps) == 0.5
     assert sleeps == sorted(sleeps)
@@ -354,13 +360,12 @@ def test_a_prediction_past_the_sync_window_is_followed_by_its_stream_not_polled(
     events = [("logs", "step 1"), ("output", '["https://replicate.delivery/x.png"]'), ("done", "{}")]
     stream = api.get(STREAM_URL).respond(200, content=fx.sse_body(events), headers=SSE)
     get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded", logs="step 1\n"))
-    h = Harness()
-    result = h.run("run stability-ai/sdxl prompt=hi")
+    ran = mocked("run stability-ai/sdxl prompt=hi")
     assert stream.called and get.call_count == 1  # `done`, then one GET for the final object
     assert sleeps == []  # no poll loop at all
-    assert h.stdout.getvalue() == ""  # not streaming: output events are not printed as tokens
-    assert result.ok and result.text == "https://replicate.delivery/pbxt/abc123/out-0.png"
-    assert h.err.count("step 1") == 1
+    # not streaming: output events are not printed as tokens, only the result's summary
+    assert ran.code == 0 and ran.stdout == "https://replicate.delivery/pbxt/abc123/out-0.png\n"
+    assert ran.stderr.count("step 1") == 1
 
 
 @pytest.mark.parametrize("where", ["create", "poll"])
@@ -368,33 +373,35 @@ def test_an_unknown_status_is_an_error_after_the_response_that_shows_it(api, sle
     mock_model(api)
     weird = unstreamed("exploded")
     model_create(api).respond(201, json=weird if where == "create" else unstreamed("processing"))
-    get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=weird)
-    with pytest.raises(RshellError, match="status rshell does not know: 'exploded'") as caught:
-        Harness().run("run stability-ai/sdxl prompt=hi")
-    assert caught.value.exit_code == 1 and f"prediction show {PID}" in (caught.value.hint or "")
-    assert get.call_count == (0 if where == "create" else 1)  # no poll after the one that showed it
+    if where == "poll":
+        api.get(f"{BASE}/predictions/{PID}").respond(200, json=weird)
+    ran = mocked("run stability-ai/sdxl prompt=hi")
+    assert ran.code == 1 and isinstance(ran.error, RshellError)
+    assert "status rshell does not know: 'exploded'" in ran.error.message
+    assert ran.error.exit_code == 1 and f"prediction show {PID}" in (ran.error.hint or "")
+    polls = [c for c in api.calls if c.request.method == "GET" and c.request.url.path.endswith(PID)]
+    assert len(polls) == (0 if where == "create" else 1)  # no poll after the one that showed it
 
 
 def test_no_wait_returns_the_created_prediction_at_once(api, sleeps):
     mock_model(api)
     create = model_create(api).respond(201, json=fx.prediction("starting"))
-    get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded"))
-    result = Harness().run("run stability-ai/sdxl prompt=hi --no-wait")
+    ran = mocked("run stability-ai/sdxl prompt=hi --no-wait")
     assert "Prefer" not in create.calls.last.request.headers
-    assert not get.called and not sleeps
-    assert result.ok and result.data["status"] == "starting"
+    assert [c.request.method for c in api.calls] == ["GET", "POST"] and not sleeps  # no poll
+    assert ran.code == 0 and ran.data["status"] == "starting"
 
 
 @pytest.mark.parametrize(("status", "why"), [("failed", ": CUDA out of memory"), ("canceled", ""), ("aborted", "")])
 def test_unsuccessful_prediction_is_not_ok(api, status, why):
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction(status))
-    harness = Harness()
-    result = harness.run("run stability-ai/sdxl prompt=hi")
-    assert result.ok is False
-    assert result.error == f"prediction {PID} {status}{why}"
-    assert result.data["status"] == status
-    assert harness.session.in_flight == {}
+    session = Session()
+    ran = mocked("run stability-ai/sdxl prompt=hi", session=session)
+    assert ran.code == 1
+    assert ran.error.message == f"prediction {PID} {status}{why}"
+    assert ran.data["status"] == status
+    assert session.in_flight == {}
 
 
 def test_spinner_only_on_a_terminal(api, sleeps, monkeypatch):
@@ -402,14 +409,11 @@ def test_spinner_only_on_a_terminal(api, sleeps, monkeypatch):
     mock_model(api)
     model_create(api).respond(201, json=unstreamed("processing"))
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=unstreamed("succeeded"))
-    plain = Harness()
-    plain.run("run stability-ai/sdxl prompt=hi")
-    assert "\r" not in plain.err
-    tty = Harness()
-    tty.out.stderr_tty = True
-    tty.run("run stability-ai/sdxl prompt=hi")
-    assert f"\r| {PID} processing" in tty.err
-    assert "[##########----------]  50%" in tty.err  # the fixture's logs carry 50%|
+    plain = mocked("run stability-ai/sdxl prompt=hi")
+    assert plain.code == 0 and "\r" not in plain.stderr
+    tty = mocked("run stability-ai/sdxl prompt=hi", stderr_tty=True)
+    assert f"\r| {PID} processing" in tty.stderr
+    assert "[##########----------]  50%" in tty.stderr  # the fixture's logs carry 50%|
 
 
 # streaming -----------------------------------------------------------------------------
@@ -426,15 +430,14 @@ def test_stream_prints_tokens_in_order_and_logs_on_stderr(api, sleeps):
     stream = api.get(STREAM_URL).respond(200, content=fx.sse_body(events), headers=SSE)
     final = llm_prediction("succeeded", output=["Hel", "lo,", " world"], logs="loading weights\n")
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=final)
-    h = Harness()
-    result = h.run(f"stream {LLM} prompt=hi")
+    ran = mocked(f"stream {LLM} prompt=hi")
     assert body_of(create)["stream"] is True
     assert "Prefer" not in create.calls.last.request.headers
     assert stream.called
-    assert h.stdout.getvalue() == "Hello, world"
-    assert h.err.count("loading weights") == 1
-    assert result.ok and result.text == ""  # already printed: not printed twice
-    assert result.data["output"] == ["Hel", "lo,", " world"]
+    assert ran.stdout == "Hello, world\n"  # the tokens, then the line ended: not printed twice
+    assert ran.stderr.count("loading weights") == 1
+    assert ran.code == 0
+    assert ran.data["output"] == ["Hel", "lo,", " world"]
 
 
 def test_auto_stream_on_a_terminal_for_concatenate_output(api, sleeps):
@@ -442,17 +445,14 @@ def test_auto_stream_on_a_terminal_for_concatenate_output(api, sleeps):
     create = model_create(api, "meta", "llama").respond(201, json=llm_prediction("starting"))
     api.get(STREAM_URL).respond(200, content=fx.sse_body([("output", "Hi"), ("done", "{}")]), headers=SSE)
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=llm_prediction("succeeded", output=["Hi"]))
-    h = Harness()
-    h.out.stdout_tty = True
-    h.run(f"run {LLM} prompt=hi")
+    tty = mocked(f"run {LLM} prompt=hi", stdout_tty=True)
     assert body_of(create)["stream"] is True
-    assert h.stdout.getvalue() == "Hi"
+    assert tty.stdout == "Hi\n"  # the token, then the line ended
     # not a terminal: wait synchronously instead and join the iterator in the text
-    h2 = Harness()
-    result = h2.run(f"run {LLM} prompt=hi")
+    ran = mocked(f"run {LLM} prompt=hi")
     assert "stream" not in body_of(create)
     assert create.calls.last.request.headers["Prefer"] == "wait"
-    assert result.text == "Hi"
+    assert ran.stdout == "Hi\n"
 
 
 def test_broken_stream_resumes_once_with_last_event_id(api, sleeps):
@@ -466,12 +466,11 @@ def test_broken_stream_resumes_once_with_last_event_id(api, sleeps):
     api.get(f"{BASE}/predictions/{PID}").respond(
         200, json=llm_prediction("succeeded", output=["one ", "two ", "three"])
     )
-    h = Harness()
-    h.run(f"stream {LLM} prompt=hi")
+    ran = mocked(f"stream {LLM} prompt=hi")
     assert stream.call_count == 2
     assert "Last-Event-ID" not in stream.calls[0].request.headers
     assert stream.calls[1].request.headers["Last-Event-ID"] == "2"
-    assert h.stdout.getvalue() == "one two three"
+    assert ran.stdout == "one two three\n"
 
 
 def test_stream_broken_twice_falls_back_to_polling_and_prints_the_rest(api, sleeps):
@@ -480,12 +479,11 @@ def test_stream_broken_twice_falls_back_to_polling_and_prints_the_rest(api, slee
     api.get(STREAM_URL).respond(200, content=fx.sse_body([("output", "one ")]), headers=SSE)
     states = [llm_prediction("processing"), llm_prediction("succeeded", output=["one ", "two"])]
     get = api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
-    h = Harness()
-    result = h.run(f"stream {LLM} prompt=hi")
+    ran = mocked(f"stream {LLM} prompt=hi")
     assert get.call_count == 2
-    assert "polling instead" in h.err
-    assert h.stdout.getvalue() == "one two"
-    assert result.ok
+    assert "polling instead" in ran.stderr
+    assert ran.stdout == "one two\n"
+    assert ran.code == 0
 
 
 # --save and --web ------------------------------------------------------------------------
@@ -503,9 +501,8 @@ def test_save_downloads_every_output_file_under_safe_names(api, tmp_path, monkey
     model_create(api).respond(201, json=fx.prediction("succeeded", output=output))
     api.get("https://replicate.delivery/a/out.png").respond(200, content=b"A" * 100_000)
     api.get("https://replicate.delivery/b/out.png").respond(200, content=b"B")
-    evil = api.get(url__startswith="https://evil.test/").respond(200, content=b"#!/bin/sh")
-    h = Harness()
-    result = h.run("run stability-ai/sdxl prompt=hi --save")
+    evil = api.route(method="GET", scheme="https", host="evil.test").respond(200, content=b"#!/bin/sh")
+    ran = mocked("run stability-ai/sdxl prompt=hi --save")
     directory = tmp_path / PID
     names = sorted(p.name for p in directory.iterdir())
     assert names == ["escape.sh", "out-1.png", "out.png", "output-3.txt", "output.json"]
@@ -516,27 +513,27 @@ def test_save_downloads_every_output_file_under_safe_names(api, tmp_path, monkey
     assert "Authorization" not in evil.calls.last.request.headers  # the token stays with the API
     assert not (tmp_path.parent / "escape.sh").exists()
     for name in names:
-        assert f"saved {directory / name}" in h.err
-    assert result.ok and result.data["output"] == output  # data stays the API object
-    assert str(directory / "out.png") in result.text
+        assert f"saved {directory / name}" in ran.stderr
+    assert ran.code == 0 and ran.data["output"] == output  # data stays the API object
+    assert str(directory / "out.png") in ran.stdout
 
 
 def test_save_into_output_directory_with_text_output(api, tmp_path):
     mock_model(api, "meta", "llama", llm=True)
     model_create(api, "meta", "llama").respond(201, json=llm_prediction("succeeded", output=["Hel", "lo"]))
     target = tmp_path / "outs"
-    result = Harness().run(f"run {LLM} prompt=hi --save --output-directory {target}")
+    ran = mocked(f"run {LLM} prompt=hi --save --output-directory {target}")
     assert (target / "output.txt").read_text() == "Hello"
-    assert result.text.splitlines() == ["Hello", str(target.resolve() / "output.txt")]
+    assert ran.stdout.splitlines() == ["Hello", str(target.resolve() / "output.txt")]
 
 
 def test_save_failure_makes_the_statement_fail_but_keeps_the_data(api, tmp_path):
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction("succeeded"))
     api.get("https://replicate.delivery/pbxt/abc123/out-0.png").respond(404)
-    result = Harness().run(f"run stability-ai/sdxl prompt=hi --save --output-directory {tmp_path}")
-    assert result.ok is False and "could not save 1 file" in (result.error or "")
-    assert result.data["id"] == PID
+    ran = mocked(f"run stability-ai/sdxl prompt=hi --save --output-directory {tmp_path}")
+    assert ran.code == 1 and "could not save 1 file" in ran.error.message
+    assert ran.data["id"] == PID
     assert list(tmp_path.iterdir()) == []
 
 
@@ -544,9 +541,9 @@ def test_save_of_a_data_url_that_does_not_decode_names_the_output(api, tmp_path)
     good = "data:image/png;base64," + base64.b64encode(b"\x89PNG ok").decode()
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction("succeeded", output=[good, "data:image/png;base64,!!!"]))
-    result = Harness().run(f"run stability-ai/sdxl prompt=hi --save --output-directory {tmp_path}")
-    assert result.ok is False
-    assert result.error == "could not save 1 file(s): output 1: bad data URL (invalid base64)"
+    ran = mocked(f"run stability-ai/sdxl prompt=hi --save --output-directory {tmp_path}")
+    assert ran.code == 1
+    assert ran.error.message == "could not save 1 file(s): output 1: bad data URL (invalid base64)"
     assert [p.name for p in tmp_path.iterdir()] == ["output-0.png"]  # no empty output-1.png
     assert (tmp_path / "output-0.png").read_bytes() == b"\x89PNG ok"
 
@@ -554,9 +551,8 @@ def test_save_of_a_data_url_that_does_not_decode_names_the_output(api, tmp_path)
 def test_web_prints_the_url_without_a_browser(api, monkeypatch):
     monkeypatch.setattr(running, "_has_browser", lambda: False)
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("succeeded"))
-    h = Harness()
-    h.run(f"prediction show {PID} --web")
-    assert f"https://replicate.com/p/{PID}" in h.err
+    ran = mocked(f"prediction show {PID} --web")
+    assert f"https://replicate.com/p/{PID}" in ran.stderr
 
 
 def test_web_opens_a_browser_when_there_is_one(api, monkeypatch):
@@ -565,34 +561,11 @@ def test_web_opens_a_browser_when_there_is_one(api, monkeypatch):
     monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction("succeeded"))
-    Harness().run("run stability-ai/sdxl prompt=hi --web")
+    assert mocked("run stability-ai/sdxl prompt=hi --web").code == 0
     assert opened == [f"https://replicate.com/p/{PID}"]
 
 
 # Ctrl-C -------------------------------------------------------------------------------------
-
-
-def run_and_interrupt(h: Harness, line: str, ready: Any) -> BaseException:
-    """Start the handler as a task, cancel it (Ctrl-C) once `ready()`, return what it raised."""
-    handler, args = prepare(line)
-
-    async def go() -> BaseException:
-        task = asyncio.create_task(handler(h.context(), args))
-        for _ in range(1000):
-            await asyncio.sleep(0)
-            if ready():
-                break
-        task.cancel()
-        try:
-            await task
-        except BaseException as exc:  # noqa: BLE001 - the test inspects it
-            return exc
-        finally:
-            for client in h.clients:
-                await client.aclose()
-        raise AssertionError("the handler finished instead of being interrupted")
-
-    return asyncio.run(go())
 
 
 def test_ctrl_c_while_polling_cancels_on_the_server(api, sleeps):
@@ -600,14 +573,16 @@ def test_ctrl_c_while_polling_cancels_on_the_server(api, sleeps):
     model_create(api).respond(201, json=unstreamed("processing"))
     get = api.get(f"{BASE}/predictions/{PID}").respond(200, json=unstreamed("processing"))
     cancel = api.post(f"{BASE}/predictions/{PID}/cancel").respond(200, json=fx.prediction("canceled"))
-    h = Harness()
-    error = run_and_interrupt(h, "run stability-ai/sdxl prompt=hi", lambda: get.call_count >= 2)
-    assert isinstance(error, Interrupted), error
+    session = Session()
+    ran = mocked("run stability-ai/sdxl prompt=hi", session=session, interrupt_when=lambda: get.call_count >= 2)
+    assert ran.code == 130 and isinstance(ran.error, Interrupted), ran.errors
     assert cancel.called
+    error = ran.error
     assert isinstance(error.result, Result) and error.result.data["status"] == "canceled"
     assert error.result.ok is False
-    assert f"canceled prediction {PID}" in h.err
-    assert PID not in h.session.in_flight
+    assert ran.data["status"] == "canceled"  # bound to `_` too
+    assert f"canceled prediction {PID}" in ran.stderr
+    assert PID not in session.in_flight
 
 
 def test_ctrl_c_while_streaming_cancels_too(api, sleeps):
@@ -625,10 +600,9 @@ def test_ctrl_c_while_streaming_cancels_too(api, sleeps):
 
     api.get(STREAM_URL).mock(side_effect=endless)
     cancel = api.post(f"{BASE}/predictions/{PID}/cancel").respond(200, json=llm_prediction("canceled"))
-    h = Harness()
-    error = run_and_interrupt(h, f"stream {LLM} prompt=hi", started.is_set)
-    assert isinstance(error, Interrupted) and cancel.called
-    assert h.stdout.getvalue() == "tok"
+    ran = mocked(f"stream {LLM} prompt=hi", interrupt_when=started.is_set)
+    assert ran.code == 130 and isinstance(ran.error, Interrupted) and cancel.called
+    assert ran.stdout == "tok\n"  # the line ended before the error
 
 
 # list, show, cancel -------------------------------------------------------------------------
@@ -638,19 +612,19 @@ def test_list_is_a_table_and_data_is_the_page(api, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     second = fx.prediction("failed", prediction_id="p2second")
     api.get(f"{BASE}/predictions").respond(200, json=fx.page([fx.prediction("succeeded"), second]))
-    result = Harness().run("prediction list")
-    lines = result.text.splitlines()
+    ran = mocked("prediction list")
+    lines = ran.stdout.splitlines()
     assert lines[0].split() == ["ID", "MODEL", "STATUS", "CREATED_AT"]
     assert lines[1].split() == [PID, "stability-ai/sdxl", "succeeded", "2024-05-14", "10:00"]
     assert lines[2].split()[:3] == ["p2second", "stability-ai/sdxl", "failed"]
-    assert [p["id"] for p in result.data["results"]] == [PID, "p2second"]  # the API's page, as --json shows
+    assert [p["id"] for p in ran.data["results"]] == [PID, "p2second"]  # the API's page, as --json shows
 
 
 def test_show_summarises_the_prediction(api):
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("failed"))
-    result = Harness().run(f"p show {PID}")
-    assert result.data["status"] == "failed"
-    text = result.text
+    ran = mocked(f"p show {PID}")
+    assert ran.data["status"] == "failed"
+    text = ran.stdout
     for expected in (
         PID,
         "stability-ai/sdxl",
@@ -666,31 +640,30 @@ def test_show_summarises_the_prediction(api):
 
 def test_cancel_posts_cancel(api):
     cancel = api.post(f"{BASE}/predictions/{PID}/cancel").respond(200, json=fx.prediction("canceled"))
-    result = Harness().run(f"prediction cancel {PID}")
+    ran = mocked(f"prediction cancel {PID}")
     assert cancel.called
-    assert result.data["status"] == "canceled"
-    assert result.text == f"prediction {PID} canceled"
+    assert ran.data["status"] == "canceled"
+    assert ran.stdout == f"prediction {PID} canceled\n"
 
 
 def test_printed_output_forms(api):
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction("succeeded", output={"label": "cat", "score": 0.9}))
-    h = Harness()
-    result = h.run("run stability-ai/sdxl prompt=hi")
-    assert json.loads(result.text) == {"label": "cat", "score": 0.9}
+    ran = mocked("run stability-ai/sdxl prompt=hi")
+    assert json.loads(ran.stdout) == {"label": "cat", "score": 0.9}
     model_create(api).respond(201, json=fx.prediction("succeeded", output="plain \x1b[31mtext"))
-    h = Harness()
-    printed = h.printed(h.run("run stability-ai/sdxl prompt=hi"))
-    assert printed == "plain \\x1b[31mtext\n"  # control sequences neutralised on the way out
+    assert (
+        mocked("run stability-ai/sdxl prompt=hi").stdout == "plain \\x1b[31mtext\n"
+    )  # control sequences neutralised on the way out
 
 
 def test_token_never_appears_in_output(api, sleeps):
     mock_model(api)
     model_create(api).respond(201, json=unstreamed("processing"))
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=fx.prediction("failed"))
-    h = Harness()
-    result = h.run("run stability-ai/sdxl prompt=hi")
-    assert h.token not in h.err + h.stdout.getvalue() + json.dumps(result.data) + (result.error or "")
+    ran = mocked("run stability-ai/sdxl prompt=hi")
+    assert ran.code == 1
+    assert TOKEN not in ran.stderr + ran.stdout + json.dumps(ran.data) + " ".join(ran.error.lines())
 
 
 def test_working_directory_default_for_save_is_the_prediction_id(api, tmp_path, monkeypatch):
@@ -698,7 +671,7 @@ def test_working_directory_default_for_save_is_the_prediction_id(api, tmp_path, 
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction("succeeded"))
     api.get("https://replicate.delivery/pbxt/abc123/out-0.png").respond(200, content=b"png")
-    Harness().run("run stability-ai/sdxl prompt=hi --save")
+    assert mocked("run stability-ai/sdxl prompt=hi --save").code == 0
     assert (Path(tmp_path) / PID / "out-0.png").read_bytes() == b"png"
 
 
@@ -708,14 +681,11 @@ def test_logs_never_glue_to_streamed_text_on_a_shared_terminal(api, sleeps):
     events = [("output", "Hi"), ("logs", "halfway"), ("output", " there"), ("done", "{}")]
     api.get(STREAM_URL).respond(200, content=fx.sse_body(events), headers=SSE)
     api.get(f"{BASE}/predictions/{PID}").respond(200, json=llm_prediction("succeeded", output=["Hi", " there"]))
-    tty = Harness()
-    tty.out.stdout_tty = tty.out.stderr_tty = True
-    tty.run(f"stream {LLM} prompt=hi")
-    assert tty.stdout.getvalue() == "Hi\n there\n"
-    assert "halfway\n" in tty.err
-    piped = Harness()  # separate streams: stdout keeps exactly the model's text
-    piped.run(f"stream {LLM} prompt=hi")
-    assert piped.stdout.getvalue() == "Hi there"
+    tty = mocked(f"stream {LLM} prompt=hi", stdout_tty=True, stderr_tty=True)
+    assert tty.stdout == "Hi\n there\n"
+    assert "halfway\n" in tty.stderr
+    piped = mocked(f"stream {LLM} prompt=hi")  # separate streams: stdout keeps exactly the model's text
+    assert piped.stdout == "Hi there\n"
 
 
 def test_ctrl_c_inside_the_sync_wait_says_where_to_find_the_prediction(api):
@@ -727,12 +697,13 @@ def test_ctrl_c_inside_the_sync_wait_says_where_to_find_the_prediction(api):
         await asyncio.sleep(3600)
         return httpx.Response(201, json=fx.prediction("succeeded"))
 
-    model_create(api).mock(side_effect=slow_create)
-    cancel = api.post(url__regex=r".*/cancel$").respond(200, json=fx.prediction("canceled"))
-    error = run_and_interrupt(Harness(), "run stability-ai/sdxl prompt=hi", entered.is_set)
-    assert isinstance(error, Interrupted)
+    api.post(f"{BASE}/models/stability-ai/sdxl/predictions", name="slow create").mock(side_effect=slow_create)
+    ran = mocked("run stability-ai/sdxl prompt=hi", interrupt_when=entered.is_set)
+    api.pop("slow create")  # it was sent (entered is set), but respx records a call only once answered
+    assert ran.code == 130 and isinstance(ran.error, Interrupted)
+    error = ran.error
     assert "may still be running" in error.message and "prediction list" in (error.hint or "")
-    assert not cancel.called  # no id to cancel: nothing is pretended
+    assert not any(c.request.url.path.endswith("/cancel") for c in api.calls)  # no id to cancel: nothing pretended
 
 
 @pytest.mark.parametrize(
@@ -765,15 +736,13 @@ def test_parse_model_ref_rejects_malformed(bad):
 def test_spinner_during_the_sync_wait_is_cleared_before_the_logs(api):
     mock_model(api)
     model_create(api).respond(201, json=fx.prediction("succeeded"))
-    h = Harness()
-    h.out.stderr_tty = True
-    h.run("run stability-ai/sdxl prompt=hi")
+    ran = mocked("run stability-ai/sdxl prompt=hi", stderr_tty=True)
     # drawn when the create was sent (the sync wait may hold 60 s), labelled with the model
-    assert h.err.startswith("\r| stability-ai/sdxl starting 0.")
-    spinner, rest = h.err.split("\n", 1)[0].rsplit("\r", 1)
+    assert ran.stderr.startswith("\r| stability-ai/sdxl starting 0.")
+    spinner, rest = ran.stderr.split("\n", 1)[0].rsplit("\r", 1)
     assert rest == "Using seed: 4223"  # blanked out, then the logs on a clean line
     assert spinner.endswith(" " * len("| stability-ai/sdxl starting 0.0s"))
-    assert h.out.live is None  # nothing left for later stderr lines to step around
+    assert ran.out is not None and ran.out.live is None  # nothing left for later stderr lines to step around
 
 
 def test_stream_in_json_mode_keeps_stdout_for_the_json(api, sleeps):
@@ -782,9 +751,7 @@ def test_stream_in_json_mode_keeps_stdout_for_the_json(api, sleeps):
     api.get(STREAM_URL).respond(200, content=fx.sse_body([("output", "one "), ("logs", "a log")]), headers=SSE)
     states = [llm_prediction("succeeded", output=["one ", "two"])]
     api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
-    h = Harness()
-    result = h.run(f"stream {LLM} prompt=hi --json")
+    ran = mocked(f"stream {LLM} prompt=hi --json")
     assert body_of(create)["stream"] is True
-    assert h.stdout.getvalue() == ""  # no tokens: the executor prints the JSON there
-    assert "a log" in h.err
-    assert result.text == "one two"
+    assert ran.json["output"] == ["one ", "two"]  # no tokens: stdout is the JSON alone
+    assert "a log" in ran.stderr

@@ -10,8 +10,7 @@ import subprocess
 import api_fixtures as fx
 import httpx
 import pytest
-import respx
-from handler_support import BASE, TOKEN, Harness
+from rsh import BASE, TOKEN, mocked, rsh
 
 from rshell.commands import scaffold as sc
 from rshell.errors import ApiError, UsageError
@@ -24,12 +23,6 @@ TRICKY_INPUT = {
     "seed": None,
     "images": ["https://replicate.delivery/a.png"],
 }
-
-
-@pytest.fixture
-def api():
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        yield router
 
 
 @pytest.fixture
@@ -64,7 +57,7 @@ def js_constants(source: str) -> dict:
 
 def test_python_project_from_a_fetched_prediction(api, here):
     api.get(f"/predictions/{fx.PREDICTION_ID}").respond(200, json=fx.prediction(input=TRICKY_INPUT))
-    result = Harness().run(f"scaffold {fx.PREDICTION_ID} --template python")
+    ran = mocked(f"scaffold {fx.PREDICTION_ID} --template python")
     project = here / "sdxl"  # the default directory is the model's name
     assert sorted(p.name for p in project.iterdir()) == [
         ".env.example",
@@ -79,14 +72,14 @@ def test_python_project_from_a_fetched_prediction(api, here):
     assert "REPLICATE_API_TOKEN" in source
     assert (project / "requirements.txt").read_text().split() == ["replicate>=1.0"]
     assert "REPLICATE_API_TOKEN=\n" in (project / ".env.example").read_text()
-    assert result.data["model"] == "stability-ai/sdxl" and result.data["directory"] == "sdxl"
-    assert result.text.startswith("wrote python project sdxl/ running stability-ai/sdxl:")
+    assert ran.data["model"] == "stability-ai/sdxl" and ran.data["directory"] == "sdxl"
+    assert ran.stdout.startswith("wrote python project sdxl/ running stability-ai/sdxl:")
     assert TOKEN not in all_text(project)
 
 
 def test_node_project_from_a_prediction_url(api, here):
     api.get(f"/predictions/{fx.PREDICTION_ID}").respond(200, json=fx.prediction(input=TRICKY_INPUT))
-    Harness().run(f"scaffold https://replicate.com/p/{fx.PREDICTION_ID} my-app --template node")
+    assert mocked(f"scaffold https://replicate.com/p/{fx.PREDICTION_ID} my-app --template node").code == 0
     project = here / "my-app"
     assert sorted(p.name for p in project.iterdir()) == [
         ".env.example",
@@ -111,7 +104,7 @@ def test_node_project_from_a_prediction_url(api, here):
 
 def test_node_is_the_default_template(api, here):
     api.get(f"/predictions/{fx.PREDICTION_ID}").respond(200, json=fx.prediction())
-    Harness().run(f"scaffold {fx.PREDICTION_ID}")
+    assert mocked(f"scaffold {fx.PREDICTION_ID}").code == 0
     assert (here / "sdxl" / "index.js").exists()
 
 
@@ -119,7 +112,7 @@ def test_a_hidden_version_runs_the_model_endpoint(api, here):
     api.get(f"/predictions/{fx.PREDICTION_ID}").respond(
         200, json=fx.prediction(model="black-forest-labs/flux-schnell", version="hidden")
     )
-    Harness().run(f"scaffold {fx.PREDICTION_ID} --template python")
+    assert mocked(f"scaffold {fx.PREDICTION_ID} --template python").code == 0
     source = (here / "flux-schnell" / "main.py").read_text()
     assert python_constants(source)["MODEL"] == "black-forest-labs/flux-schnell"
 
@@ -127,10 +120,9 @@ def test_a_hidden_version_runs_the_model_endpoint(api, here):
 @pytest.mark.parametrize("template", ["python", "node"])
 def test_offline_writes_a_placeholder_and_says_so(api, here, template):
     api.get(f"/predictions/{fx.PREDICTION_ID}").mock(side_effect=httpx.ConnectError("no route to host"))
-    h = Harness()
-    result = h.run(f"scaffold {fx.PREDICTION_ID} --template {template}")
+    ran = mocked(f"scaffold {fx.PREDICTION_ID} --template {template}")
     project = here / fx.PREDICTION_ID
-    assert "could not fetch prediction" in h.err and "placeholder" in h.err
+    assert "could not fetch prediction" in ran.stderr and "placeholder" in ran.stderr
     main = project / ("main.py" if template == "python" else "index.js")
     source = main.read_text()
     assert "OWNER/MODEL" in source and "TODO" in source
@@ -139,30 +131,30 @@ def test_offline_writes_a_placeholder_and_says_so(api, here, template):
         assert python_constants(source)["INPUT"] == {}
     else:
         assert js_constants(source) == {"model": "OWNER/MODEL", "input": {}}
-    assert result.data["model"] is None
+    assert ran.data["model"] is None
 
 
 def test_without_a_token_it_still_writes_the_project(api, here):
-    h = Harness(token=None)
-    h.run(f"scaffold {fx.PREDICTION_ID} out --template python")
+    ran = rsh(f"scaffold {fx.PREDICTION_ID} out --template python", api=(BASE, None))
+    assert ran.code == 0
     assert (here / "out" / "main.py").exists()
-    assert "could not fetch" in h.err
+    assert "could not fetch" in ran.stderr
     assert api.calls.call_count == 0
 
 
 def test_an_unknown_prediction_is_an_api_error_and_writes_nothing(api, here):
     api.get("/predictions/nope").respond(404, json=fx.problem(404, "Prediction not found"))
-    with pytest.raises(ApiError):
-        Harness().run("scaffold nope out")
+    ran = mocked("scaffold nope out")
+    assert ran.code == 1 and isinstance(ran.error, ApiError)
     assert not (here / "out").exists()
 
 
 def test_refuses_a_non_empty_directory_before_any_request(api, here):
     (here / "busy").mkdir()
     (here / "busy" / "keep.txt").write_text("mine")
-    with pytest.raises(UsageError) as caught:
-        Harness().run(f"scaffold {fx.PREDICTION_ID} busy")
-    assert "not empty" in caught.value.message
+    ran = mocked(f"scaffold {fx.PREDICTION_ID} busy")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "not empty" in ran.error.message
     assert api.calls.call_count == 0
     assert [p.name for p in (here / "busy").iterdir()] == ["keep.txt"]
 
@@ -170,7 +162,7 @@ def test_refuses_a_non_empty_directory_before_any_request(api, here):
 def test_an_existing_empty_directory_is_fine(api, here):
     (here / "empty").mkdir()
     api.get(f"/predictions/{fx.PREDICTION_ID}").respond(200, json=fx.prediction())
-    Harness().run(f"scaffold {fx.PREDICTION_ID} empty --template python")
+    assert mocked(f"scaffold {fx.PREDICTION_ID} empty --template python").code == 0
     assert (here / "empty" / "main.py").exists()
 
 
@@ -178,8 +170,8 @@ def test_refuses_when_the_default_directory_is_taken(api, here):
     (here / "sdxl").mkdir()
     (here / "sdxl" / "x").write_text("")
     api.get(f"/predictions/{fx.PREDICTION_ID}").respond(200, json=fx.prediction())
-    with pytest.raises(UsageError):
-        Harness().run(f"scaffold {fx.PREDICTION_ID}")
+    ran = mocked(f"scaffold {fx.PREDICTION_ID}")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
     assert [p.name for p in (here / "sdxl").iterdir()] == ["x"]
 
 
@@ -199,8 +191,8 @@ def test_prediction_ids_from_urls(text):
 
 @pytest.mark.parametrize("text", ["https://replicate.com/stability-ai/sdxl", "../etc", "a b", ""])
 def test_bad_prediction_references_are_usage_errors(api, here, text):
-    with pytest.raises(UsageError):
-        Harness().run(f"scaffold '{text}'")
+    ran = mocked(f"scaffold '{text}'")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
     assert api.calls.call_count == 0
     assert list(here.iterdir()) == []
 
@@ -233,8 +225,8 @@ def test_files_are_written_atomically(tmp_path, monkeypatch):
 
 def test_dry_run_writes_nothing(api, here):
     api.get(f"/predictions/{fx.PREDICTION_ID}").respond(200, json=fx.prediction())
-    result = Harness(dry_run=True).run(f"scaffold {fx.PREDICTION_ID} --template python")
-    assert result.text.startswith("would write python project sdxl/")
+    ran = mocked(f"scaffold {fx.PREDICTION_ID} --template python", dry_run=True)
+    assert ran.stdout.startswith("would write python project sdxl/")
     assert list(here.iterdir()) == []
 
 
@@ -263,7 +255,7 @@ def test_the_python_project_really_runs_against_the_local_sandbox(here):
                 return made.id
 
         pid = asyncio.run(predict())
-        Harness(token=sandbox.token, base_url=sandbox.url).run(f"scaffold {pid} proj --template python")
+        assert rsh(f"scaffold {pid} proj --template python", api=(sandbox.url, sandbox.token)).code == 0
         source = (here / "proj" / "main.py").read_text()
         assert sandbox.token not in all_text(here / "proj")
         env = {**os.environ, "REPLICATE_API_TOKEN": sandbox.token, "REPLICATE_BASE_URL": sandbox.url}

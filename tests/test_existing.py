@@ -216,27 +216,27 @@ def test_rerun_of_something_that_is_no_prediction(live) -> None:
     assert code == 1 and "neither a variable nor a prediction id" in err
 
 
-def test_ctrl_c_in_prediction_wait_stops_waiting_and_leaves_the_prediction_running(sleeps) -> None:
+def test_ctrl_c_in_prediction_wait_stops_waiting_and_leaves_the_prediction_running(api, sleeps) -> None:
     """Unlike `run`, the run was not started here: Ctrl-C must not cancel it."""
     import api_fixtures as fx
-    import respx
-    from handler_support import BASE, Harness
-    from test_cmd_predictions import run_and_interrupt, unstreamed
+    from rsh import BASE, mocked
+    from test_cmd_predictions import unstreamed
 
     from rshell.errors import Interrupted
 
     pid = fx.PREDICTION_ID
-    with respx.mock(assert_all_called=False) as api:
-        api.get(f"{BASE}/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
-        get = api.get(f"{BASE}/predictions/{pid}").respond(200, json=unstreamed("processing"))
-        cancel = api.post(f"{BASE}/predictions/{pid}/cancel").respond(200, json=fx.prediction("canceled"))
-        h = Harness()
-        error = run_and_interrupt(h, f"prediction wait {pid}", lambda: get.call_count >= 3)
-    assert isinstance(error, Interrupted), error
-    assert not cancel.called
+    api.get(f"{BASE}/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
+    get = api.get(f"{BASE}/predictions/{pid}").respond(200, json=unstreamed("processing"))
+    session = Session()
+    ran = mocked(f"prediction wait {pid}", session=session, interrupt_when=lambda: get.call_count >= 3)
+    assert ran.code == 130 and isinstance(ran.error, Interrupted), ran.errors
+    error = ran.error
+    assert not any(c.request.url.path.endswith("/cancel") for c in api.calls)  # never canceled
     assert "stopped waiting" in error.message and "processing" in error.message
     assert f"prediction cancel {pid}" in (error.hint or "")
-    assert pid not in h.session.in_flight
+    # through the executor the still-running prediction is bound to `_`, so the session
+    # keeps it in flight (`exit` asks about it); the handler alone had dropped it
+    assert session.in_flight == {pid: "prediction"} and ran.data["status"] == "processing"
 
 
 def test_rerun_of_an_official_models_prediction_runs_it_by_name(sandbox) -> None:
@@ -254,26 +254,24 @@ def test_rerun_of_an_official_models_prediction_runs_it_by_name(sandbox) -> None
     assert [p["output"] for p in json.loads(out)] == ["hi", "HI"]
 
 
-def test_wait_follows_a_bound_training_too_and_rebinds_it(sleeps) -> None:
+def test_wait_follows_a_bound_training_too_and_rebinds_it(api, sleeps) -> None:
     import api_fixtures as fx
-    import respx
-    from handler_support import BASE, Harness
+    from rsh import BASE, mocked
 
     tid = fx.TRAINING_ID
-    with respx.mock(assert_all_called=False) as api:
-        get = api.get(f"{BASE}/trainings/{tid}")
-        get.side_effect = [
-            httpx_json(fx.training("processing")),
-            httpx_json(fx.training("processing")),
-            httpx_json(fx.training("succeeded")),
-        ]
-        h = Harness()
-        h.session.variables["t"] = fx.training("starting")
-        result = h.run("wait t")
-    assert result.ok, result.error
+    get = api.get(f"{BASE}/trainings/{tid}")
+    get.side_effect = [
+        httpx_json(fx.training("processing")),
+        httpx_json(fx.training("processing")),
+        httpx_json(fx.training("succeeded")),
+    ]
+    session = Session()
+    session.variables["t"] = fx.training("starting")
+    ran = mocked("wait t", session=session)
+    assert ran.code == 0, ran.stderr
     assert get.call_count == 3  # polled to the end
-    assert h.session.variables["t"]["status"] == "succeeded"
-    assert f"training {tid} succeeded" in h.err
+    assert session.variables["t"]["status"] == "succeeded"
+    assert f"training {tid} succeeded" in ran.stderr
 
 
 def httpx_json(body: dict[str, Any]) -> Any:

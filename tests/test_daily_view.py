@@ -10,15 +10,15 @@ import re
 import zlib
 
 import pytest
-import respx
-from handler_support import BASE, Harness
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rsh import BASE, mocked
 
 from rshell.errors import RshellError, UsageError
 from rshell.rendering import colour, images, pager
 from rshell.rendering.output import Output
 from rshell.rendering.tables import table
+from rshell.session.state import Session
 
 # tables -----------------------------------------------------------------------------
 
@@ -249,21 +249,19 @@ def test_decode_refuses_non_images_and_pixel_bombs() -> None:
         images.decode(_png(4, 4), "truncated.png")  # no pixel data behind the header
 
 
-def test_preview_fetches_through_the_client_with_a_cap(monkeypatch) -> None:
+def test_preview_fetches_through_the_client_with_a_cap(api, monkeypatch) -> None:
     monkeypatch.setattr(images, "MAX_BYTES", 1000)
-    h = Harness()
-    h.out.stdout_tty = True
-    with respx.mock(base_url=BASE) as api:
-        api.get("/files/huge.png").respond(200, content=b"\x89PNG" + b"0" * 5000)
-        with pytest.raises(RshellError, match="too large"):
-            h.run(f"preview {BASE}/files/huge.png")
-    assert h.stdout.getvalue() == ""
+    api.get("/files/huge.png").respond(200, content=b"\x89PNG" + b"0" * 5000)
+    ran = mocked(f"preview {BASE}/files/huge.png", stdout_tty=True)
+    assert ran.code == 1 and isinstance(ran.error, RshellError)
+    assert "too large" in ran.error.message
+    assert ran.stdout == ""
 
 
-def test_preview_off_a_terminal_is_a_usage_error_before_any_request() -> None:
-    h = Harness()
-    with respx.mock(base_url=BASE) as api, pytest.raises(UsageError, match="stdout is not one"):
-        h.run(f"preview {BASE}/files/a.png")
+def test_preview_off_a_terminal_is_a_usage_error_before_any_request(api) -> None:
+    ran = mocked(f"preview {BASE}/files/a.png")
+    assert ran.code == 2 and isinstance(ran.error, UsageError)
+    assert "stdout is not one" in ran.error.message
     assert not api.calls
 
 
@@ -277,18 +275,19 @@ def test_first_file_prefers_an_image_of_the_output() -> None:
     assert first_file("saved/out.png") == "saved/out.png"
 
 
-def test_preview_of_a_data_url_draws_without_a_request() -> None:
+def test_preview_of_a_data_url_draws_without_a_request(api) -> None:
     from rshell import dataurls
     from rshell.sandbox.predictors.png import encode
 
     rows = [bytes([255, 0, 0] * 8) for _ in range(8)]
     url = dataurls.encode(encode(8, 8, rows), "image/png")
-    h = Harness()
-    h.out.stdout_tty = True
-    with respx.mock(base_url=BASE) as api:
-        result = h.run(f"preview {url}")
-    assert not api.calls and result.bind is False
-    drawn = h.stdout.getvalue()
+    session = Session()
+    session.bind(None, {"kept": True})
+    ran = mocked(f"preview '{url}'", session=session, stdout_tty=True)
+    assert ran.code == 0 and not api.calls
+    assert ran.data == {"kept": True}  # only shown: `_` is kept
+    drawn = ran.stdout
     assert len(drawn.splitlines()) >= 2 and "\x1b[" in drawn  # rows of coloured cells
-    with pytest.raises(UsageError, match="invalid base64"):
-        h.run("preview data:image/png;base64,!!!")
+    bad = mocked("preview 'data:image/png;base64,!!!'", stdout_tty=True)  # quoted: `;` ends a statement
+    assert bad.code == 2 and isinstance(bad.error, UsageError)
+    assert "invalid base64" in bad.error.message

@@ -1,7 +1,8 @@
 """Completion and execution read a line by the same rules (issue 10).
 
 Each parser rule that completion mirrors (the separator, user aliases, the
-`replicate` prefix, command aliases, flags with values, `NAME =`) gets one test that
+`replicate` prefix, command aliases, flags with values in every spelling and a value
+still pending, `--`, many-valued arguments, `NAME =`) gets one test that
 asks both: what completion thinks is at the cursor, and what running the finished
 line does against the live sandbox.
 """
@@ -318,3 +319,48 @@ def test_the_tolerant_parse_never_raises_and_agrees_when_strict_accepts(command:
     if not strict.values.get("help"):
         assert (tolerant.inputs, tolerant.separator) == (strict.inputs, strict.separator)
         assert tolerant.values == strict.values
+
+
+def test_every_id_of_a_many_valued_argument(sandbox: Any) -> None:
+    """`prediction wait ID ID …`: the last positional takes every word; completion
+    keeps offering ids after the first, and the executor waits on all of them."""
+    session = Session()
+    made = [rsh(f"run rshell/echo text={word}", session=session, api=_api(sandbox)).json["id"] for word in ("a", "b")]
+    for typed in (f"prediction wait {made[0]} ", f"prediction wait {made[0]} {made[1][:3]}"):
+        want = _want(typed, session)
+        assert (want.kind, want.source) == (context.SOURCE, "prediction")
+    ran = rsh(f"prediction wait {made[0]} {made[1]}", session=session, api=_api(sandbox))
+    assert ran.code == 0, ran.stderr
+    assert [p["id"] for p in ran.json] == made
+
+
+@pytest.mark.parametrize("flag", ["--file-encoding=data", "--file-encoding data", "-w 5", "--wait=5"])
+def test_a_flag_given_with_its_value_in_any_spelling(flag: str, sandbox: Any) -> None:
+    """`--name=value`, `--name value`, a short name and an optional value: the value is
+    never read as the model, by completion or by the executor."""
+    session = Session()
+    want = _want(f"run {flag} rshell/echo te", session)
+    assert (want.kind, want.site.model) == (context.INPUT_KEY, "rshell/echo")
+    assert "spelt" in _echoed(rsh(f"run {flag} rshell/echo text=spelt", session=session, api=_api(sandbox)))
+
+
+@pytest.mark.parametrize(
+    ("typed", "flag", "refusal"),
+    [
+        ("run rshell/echo --file-encoding=", "--file-encoding", "unknown value '' for --file-encoding"),
+        ("train -d ", "--destination", "-d needs a value"),
+    ],
+)
+def test_a_flag_value_pending_in_any_spelling(typed: str, flag: str, refusal: str) -> None:
+    """`--name=` and a short name wait for a value; the parser refuses the line ending there."""
+    want = _want(typed, Session())
+    assert want.kind == context.FLAG_VALUE and want.flag is not None and want.flag.name == flag
+    bad = rsh(typed.rstrip())
+    assert (bad.code, bad.error.message) == (2, refusal)
+
+
+def test_words_after_a_double_dash_are_inputs_not_flags(sandbox: Any) -> None:
+    session = Session()
+    want = _want("run rshell/echo -- te", session)
+    assert (want.kind, want.site.model) == (context.INPUT_KEY, "rshell/echo")
+    assert "dashed" in _echoed(rsh("run rshell/echo -- text=dashed", session=session, api=_api(sandbox)))

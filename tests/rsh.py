@@ -78,11 +78,16 @@ def rsh(
     stdout_tty: bool = False,
     stderr_tty: bool = False,
     interrupt_when: Callable[[], bool] | None = None,
+    keep_going: bool = False,
+    piped: Callable[[], Any] | None = None,
+    client_factory: Callable[[], Any] | None = None,
 ) -> Outcome:
     """Run `text` as `rshell -c` would; nothing is sent unless `api` names a server.
 
     `dry_run` builds the client the way the entry point does (`dryrun.dry_run_client`);
-    `interrupt_when` is Ctrl-C: the run is cancelled once it returns True.
+    `interrupt_when` is Ctrl-C: the run is cancelled once it returns True; `piped`
+    reads what stdin would hold (`rshell run … < x.json`); `client_factory` replaces
+    the client (one that raises, say).
     """
     stdout, stderr = io.StringIO(), io.StringIO()
     out = _Recorded(stdout, stderr, json_mode=json_mode)
@@ -105,18 +110,20 @@ def rsh(
     executor = Executor(
         chosen,
         out,
-        client if api else None,
+        client_factory or (client if api else None),
         dry_run=dry_run,
         interactive=interactive,
+        read_piped=piped,
         base_url=base_url,
         env=env,
     )
 
     async def go() -> int:
+        run = executor.run_text(text, source=source, keep_going=keep_going)
         try:
             if interrupt_when is None:
-                return await executor.run_text(text, source=source)
-            return await _interrupted(executor.run_text(text, source=source), interrupt_when)
+                return await run
+            return await _interrupted(run, interrupt_when)
         finally:
             await executor.aclose()
 

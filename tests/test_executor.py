@@ -2,72 +2,55 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-import respx
+from rsh import BASE, MOCKED, TOKEN, rsh
 
-from rshell.client.api import ReplicateClient
-from rshell.executor import Executor
-from rshell.rendering.output import Output
 from rshell.session.state import Session
 
-BASE = "https://api.test/v1"
-TOKEN = "r8_fake-secretsecretsecretsecret"
 ACCOUNT = {"type": "user", "username": "alice", "name": "Alice", "github_url": "https://github.com/alice"}
 
 
 class Run:
-    """An executor over captured stdout/stderr and a respx-mocked API."""
+    """`rsh` against the shared respx fixture, one session kept across calls."""
 
-    def __init__(self, json_mode: bool | None = False, piped=None) -> None:
-        self.stdout, self.stderr = io.StringIO(), io.StringIO()
+    def __init__(self, json_mode: bool | None = False, piped: Any = None) -> None:
         self.session = Session()
-        kwargs = {} if piped is None else {"read_piped": lambda: piped}
-        self.executor = Executor(
-            self.session,
-            Output(self.stdout, self.stderr, json_mode=json_mode),
-            lambda: ReplicateClient(TOKEN, BASE, max_retries=0),
-            base_url=BASE,
-            **kwargs,
-        )
+        self.json_mode, self.piped = json_mode, piped
+        self.out = self.err = ""
 
     def __call__(self, text: str, source: str = "-c", keep_going: bool = False) -> int:
-        async def go() -> int:
-            try:
-                return await self.executor.run_text(text, source=source, keep_going=keep_going)
-            finally:
-                await self.executor.aclose()
-
-        return asyncio.run(go())
-
-    @property
-    def out(self) -> str:
-        return self.stdout.getvalue()
-
-    @property
-    def err(self) -> str:
-        return self.stderr.getvalue()
+        ran = rsh(
+            text,
+            session=self.session,
+            api=MOCKED,
+            json_mode=self.json_mode,
+            source=source,
+            keep_going=keep_going,
+            piped=None if self.piped is None else (lambda: self.piped),
+        )
+        self.out, self.err = ran.stdout, ran.stderr
+        return ran.code
 
 
 @pytest.fixture
-def api():
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        router.get("/account").respond(200, json=ACCOUNT)
-        yield router
+def me(api):
+    """The API with `account current` answered."""
+    api.get("/account").respond(200, json=ACCOUNT)
+    return api
 
 
-def test_assignment_binds_name_and_last(api) -> None:
+def test_assignment_binds_name_and_last(me) -> None:
     run = Run()
     assert run("me = account current; show me.username; show _.name") == 0
     assert run.session.variables["me"]["username"] == "alice"
     assert run.out.splitlines()[-2:] == ["alice", "Alice"]
 
 
-def test_templates_and_dollar_shorthand_expand_in_values(api) -> None:
+def test_templates_and_dollar_shorthand_expand_in_values(me) -> None:
     run = Run()
     assert run("me = account current\nset separator {{me.username}}") == 0
     assert run.session.options["separator"] == "alice"
@@ -77,20 +60,20 @@ def test_templates_and_dollar_shorthand_expand_in_values(api) -> None:
     assert run.session.options["separator"] == "{{me.name}}"
 
 
-def test_aliases_expand_and_keep_single_quoted_text(api) -> None:
+def test_aliases_expand_and_keep_single_quoted_text(me) -> None:
     run = Run()
     assert run("me = account current; alias x='show me.name'; x") == 0
     assert run.out.splitlines()[-1] == "Alice"
     assert run.session.aliases["x"] == "show me.name"
 
 
-def test_pipe_gives_the_next_command_the_result(api) -> None:
+def test_pipe_gives_the_next_command_the_result(me) -> None:
     run = Run()
     assert run("account current | show .username") == 0
     assert run.out.splitlines()[-1] == "alice"
 
 
-def test_pipe_to_a_system_command_gets_json_on_stdin(api, tmp_path: Path) -> None:
+def test_pipe_to_a_system_command_gets_json_on_stdin(me, tmp_path: Path) -> None:
     target = tmp_path / "got.json"
     run = Run()
     assert run(f"account current | !cat > {target}") == 0
@@ -122,7 +105,7 @@ def test_unknown_command_exits_2_and_sends_nothing(api) -> None:
     assert not api.calls
 
 
-def test_undefined_variable_names_the_close_one(api) -> None:
+def test_undefined_variable_names_the_close_one(me) -> None:
     run = Run()
     assert run("img = account current; show im.username") == 2
     assert "undefined variable 'im'" in run.err and "did you mean 'img'?" in run.err
@@ -136,11 +119,11 @@ def test_script_errors_carry_file_and_line_and_stop(api) -> None:
     assert len(api.calls) == 0  # a usage error anywhere in the script: nothing was sent (exit 2)
 
 
-def test_keep_going_runs_the_rest_and_returns_the_first_failure(api) -> None:
+def test_keep_going_runs_the_rest_and_returns_the_first_failure(me) -> None:
     run = Run()
     code = run("bogus\naccount current\n", source="demo.rsh", keep_going=True)
     assert code == 2
-    assert len(api.calls) == 1
+    assert len(me.calls) == 1
 
 
 def test_parse_error_points_at_the_column() -> None:
@@ -149,26 +132,25 @@ def test_parse_error_points_at_the_column() -> None:
     assert "error:" in run.err and "^" in run.err
 
 
-def test_api_errors_exit_1_with_the_problem_detail() -> None:
-    with respx.mock(base_url=BASE) as router:
-        router.get("/account").respond(
-            403,
-            json={"title": "Forbidden", "detail": "You may not do that.", "status": 403},
-            headers={"content-type": "application/problem+json"},
-        )
-        run = Run()
-        assert run("account current") == 1
+def test_api_errors_exit_1_with_the_problem_detail(api) -> None:
+    api.get("/account").respond(
+        403,
+        json={"title": "Forbidden", "detail": "You may not do that.", "status": 403},
+        headers={"content-type": "application/problem+json"},
+    )
+    run = Run()
+    assert run("account current") == 1
     assert "You may not do that." in run.err
     assert TOKEN not in run.err + run.out
 
 
-def test_json_output_when_not_a_terminal(api) -> None:
+def test_json_output_when_not_a_terminal(me) -> None:
     run = Run(json_mode=None)  # StringIO is not a TTY
     assert run("account current") == 0
     assert json.loads(run.out)["username"] == "alice"
 
 
-def test_save_then_source_replays_the_session(api, tmp_path: Path) -> None:
+def test_save_then_source_replays_the_session(me, tmp_path: Path) -> None:
     script = tmp_path / "s.rsh"
     run = Run()
     assert run(f"alias me='account current'\nwho = me\nshow who.username\nsave {script}") == 0
@@ -182,10 +164,10 @@ def test_save_then_source_replays_the_session(api, tmp_path: Path) -> None:
 def test_exit_stops_the_remaining_statements(api) -> None:
     run = Run()
     assert run("exit; account current") == 0
-    assert not api.calls and run.executor.exit_requested
+    assert not api.calls and run.out == ""  # nothing after `exit` ran
 
 
-def test_set_and_vars(api) -> None:
+def test_set_and_vars(me) -> None:
     run = Run()
     assert run("set json on; me = account current; set json off; vars") == 0
     assert '"username": "alice"' in run.out
@@ -195,27 +177,13 @@ def test_set_and_vars(api) -> None:
 def test_status_never_shows_the_token(api) -> None:
     run = Run()
     assert run("status") == 0
-    assert TOKEN not in run.out and "api.test" in run.out
+    assert TOKEN not in run.out and "api.replicate.com" in run.out
 
 
-def test_dry_run_prints_mutations_and_sends_none(tmp_path: Path) -> None:
-    from rshell.dryrun import DryRunTransport
-
-    stdout, stderr = io.StringIO(), io.StringIO()
-    executor = Executor(
-        Session(),
-        Output(stdout, stderr, json_mode=False),
-        lambda: ReplicateClient("x", BASE, transport=DryRunTransport(stdout, None), max_retries=0),
-        dry_run=True,
-    )
-
-    async def go() -> int:
-        return await executor.run_text("deployments delete me/dep\nprediction cancel p1\n", source="d.rsh")
-
-    with respx.mock(base_url=BASE) as router:
-        assert asyncio.run(go()) == 0
-        assert not router.calls
-    lines = stdout.getvalue().splitlines()
+def test_dry_run_prints_mutations_and_sends_none(api) -> None:
+    ran = rsh("deployments delete me/dep\nprediction cancel p1\n", api=(BASE, None), dry_run=True, source="d.rsh")
+    assert ran.code == 0 and not api.calls
+    lines = ran.stdout.splitlines()
     assert lines[0] == f"DELETE {BASE}/deployments/me/dep"
     assert lines[1] == f"POST {BASE}/predictions/p1/cancel"
 
@@ -242,7 +210,7 @@ def test_vars_summaries_read_like_the_output() -> None:
     assert describe(files) == ("prediction", "succeeded", "2 files: https://x/a.png")
 
 
-def test_only_the_last_stage_prints_and_a_system_stage_still_binds(api, tmp_path: Path) -> None:
+def test_only_the_last_stage_prints_and_a_system_stage_still_binds(me, tmp_path: Path) -> None:
     target = tmp_path / "piped.json"
     run = Run()
     assert run(f"me = account current | !cat > {target}") == 0
@@ -251,14 +219,13 @@ def test_only_the_last_stage_prints_and_a_system_stage_still_binds(api, tmp_path
     assert run.session.variables["me"]["username"] == "alice" and run.session.last["username"] == "alice"
 
 
-def test_a_failing_stage_stops_the_pipeline(tmp_path: Path) -> None:
+def test_a_failing_stage_stops_the_pipeline(api, tmp_path: Path) -> None:
     import api_fixtures as fx
 
     marker = tmp_path / "ran"
-    with respx.mock(base_url=BASE) as router:
-        router.get("/models/stability-ai/sdxl").respond(200, json=fx.model(is_official=True))
-        router.post("/models/stability-ai/sdxl/predictions").respond(201, json=fx.prediction("failed"))
-        run = Run()
-        assert run(f"x = run stability-ai/sdxl prompt=hi | !touch {marker}") == 1
+    api.get("/models/stability-ai/sdxl").respond(200, json=fx.model(is_official=True))
+    api.post("/models/stability-ai/sdxl/predictions").respond(201, json=fx.prediction("failed"))
+    run = Run()
+    assert run(f"x = run stability-ai/sdxl prompt=hi | !touch {marker}") == 1
     assert not marker.exists()
     assert "failed" in run.err and run.session.variables["x"]["status"] == "failed"

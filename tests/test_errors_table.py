@@ -9,19 +9,15 @@ the input was bad.
 
 from __future__ import annotations
 
-import asyncio
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import api_fixtures as fx
 import httpx
 import pytest
-import respx
+from rsh import rsh
 
 from rshell.client.api import ReplicateClient
-from rshell.executor import Executor
-from rshell.rendering.output import Output
 from rshell.session.state import Session
 
 BASE = fx.BASE
@@ -37,11 +33,6 @@ class Row:
     message: str  # must appear in the first line, after "error: "
     hint: str | None = None  # must appear in the second line
     sent: list[str] = field(default_factory=list)  # "METHOD /path" of every request expected
-
-
-def _api(router: respx.MockRouter) -> None:
-    router.get(f"/models/{MODEL}").respond(200, json=fx.model(is_official=True))
-    router.post(f"/models/{MODEL}/predictions").respond(201, json=fx.prediction("succeeded"))
 
 
 SCHEMA = f"GET /v1/models/{MODEL}"
@@ -99,22 +90,9 @@ ROWS = {
 
 
 def run(line: str, *, client_factory=None, session: Session | None = None) -> tuple[int, str]:
-    stderr = io.StringIO()
-    session = session or Session()
-    executor = Executor(
-        session,
-        Output(io.StringIO(), stderr, json_mode=False),
-        client_factory or (lambda: ReplicateClient(TOKEN, BASE, max_retries=0)),
-        base_url=BASE,
-    )
-
-    async def go() -> int:
-        try:
-            return await executor.run_text(line)
-        finally:
-            await executor.aclose()
-
-    return asyncio.run(go()), stderr.getvalue()
+    """The exit code and stderr of `line` run through `rsh` against the shared respx API."""
+    ran = rsh(line, session=session, api=(BASE, TOKEN), json_mode=False, client_factory=client_factory)
+    return ran.code, ran.stderr
 
 
 def assert_shape(stderr: str, row: Row) -> None:
@@ -131,20 +109,22 @@ def assert_shape(stderr: str, row: Row) -> None:
 
 
 @pytest.mark.parametrize("name", list(ROWS))
-def test_bad_input_is_refused_before_anything_is_created(name: str) -> None:
+def test_bad_input_is_refused_before_anything_is_created(api, name: str) -> None:
+    """Only the reads a row expects are answered: any other request (a create) is not
+    mocked, so it fails the run instead of passing unseen."""
     row = ROWS[name]
     session = Session()
     session.bind("img", fx.prediction("succeeded", output=["https://x/a.png", "https://x/b.png"]))
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        _api(router)
-        code, stderr = run(row.line, session=session)
-        sent = [f"{c.request.method} {c.request.url.path}" for c in router.calls]
+    if SCHEMA in row.sent:
+        api.get(f"/models/{MODEL}").respond(200, json=fx.model(is_official=True))
+    code, stderr = run(row.line, session=session)
+    sent = [f"{c.request.method} {c.request.url.path}" for c in api.calls]
     assert code == row.code == 2
     assert_shape(stderr, row)
     assert sent == row.sent
 
 
-def test_unreadable_file_is_refused_before_upload(tmp_path: Path, monkeypatch) -> None:
+def test_unreadable_file_is_refused_before_upload(api, tmp_path: Path, monkeypatch) -> None:
     secret = tmp_path / "secret.png"
     secret.write_bytes(b"\x89PNG")
     real_open = Path.open
@@ -155,22 +135,19 @@ def test_unreadable_file_is_refused_before_upload(tmp_path: Path, monkeypatch) -
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", refuse)
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        _api(router)
-        code, stderr = run(f"run {MODEL} prompt=x image=@{secret}")
-        assert [c.request.method for c in router.calls] == []  # not even the schema was read
+    code, stderr = run(f"run {MODEL} prompt=x image=@{secret}")
+    assert [c.request.method for c in api.calls] == []  # not even the schema was read
     assert code == 2 and "secret.png" in stderr and "Traceback" not in stderr
 
 
-def test_no_token_says_how_to_set_one() -> None:
+def test_no_token_says_how_to_set_one(api) -> None:
     from rshell.errors import AuthError
 
     def no_token() -> ReplicateClient:
         raise AuthError("no API token: set REPLICATE_API_TOKEN or run `rshell auth login`", "or: rshell --local")
 
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        code, stderr = run(f"run {MODEL} prompt=x", client_factory=no_token)
-        assert not router.calls
+    code, stderr = run(f"run {MODEL} prompt=x", client_factory=no_token)
+    assert not api.calls
     assert code == 1
     assert_shape(stderr, Row("", 1, "no API token", "rshell --local"))
 
@@ -186,7 +163,7 @@ API_FAILURES = {
 
 
 @pytest.mark.parametrize("status", list(API_FAILURES))
-def test_api_failures_exit_1_with_the_problem_detail(status: int) -> None:
+def test_api_failures_exit_1_with_the_problem_detail(api, status: int) -> None:
     message, hint = API_FAILURES[status]
     detail = {
         401: "Invalid token.",
@@ -196,41 +173,38 @@ def test_api_failures_exit_1_with_the_problem_detail(status: int) -> None:
         500: "Internal server error",
         503: "Service unavailable",
     }[status]
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        router.get(f"/models/{MODEL}").respond(200, json=fx.model(is_official=True))
-        router.post(f"/models/{MODEL}/predictions").respond(
-            status, json=fx.problem(status, detail), headers={**PROBLEM, "Retry-After": "0"}
-        )
-        code, stderr = run(f"run {MODEL} prompt=x")
-        posts = [c for c in router.calls if c.request.method == "POST"]
+    api.get(f"/models/{MODEL}").respond(200, json=fx.model(is_official=True))
+    api.post(f"/models/{MODEL}/predictions").respond(
+        status, json=fx.problem(status, detail), headers={**PROBLEM, "Retry-After": "0"}
+    )
+    code, stderr = run(f"run {MODEL} prompt=x")
+    posts = [c for c in api.calls if c.request.method == "POST"]
     assert code == 1
     assert_shape(stderr, Row("", 1, message if status != 401 else "", hint))
     assert message.lower() in stderr.lower()
     assert len(posts) == 1  # a create is never repeated for 5xx (429 retries are off here: max_retries=0)
 
 
-def test_network_down_exits_1() -> None:
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        router.get(f"/models/{MODEL}").mock(side_effect=httpx.ConnectError("Connection refused"))
-        code, stderr = run(f"run {MODEL} prompt=x")
+def test_network_down_exits_1(api) -> None:
+    api.get(f"/models/{MODEL}").mock(side_effect=httpx.ConnectError("Connection refused"))
+    code, stderr = run(f"run {MODEL} prompt=x")
     assert code == 1
     assert_shape(stderr, Row("", 1, "cannot reach api.replicate.com"))
 
 
-def test_a_terminated_stream_resumes_then_polls_and_fails_cleanly_when_the_network_goes() -> None:
+def test_a_terminated_stream_resumes_then_polls_and_fails_cleanly_when_the_network_goes(api) -> None:
     llm = fx.model(llm=True, is_official=True)
     owner, name = llm["owner"], llm["name"]
     started = fx.prediction("starting", model=f"{owner}/{name}")
     broken = fx.sse_body([("output", "Once")])  # no `done`: the connection just ends
-    with respx.mock(base_url=BASE, assert_all_called=False) as router:
-        router.get(f"/models/{owner}/{name}").respond(200, json=llm)
-        router.post(f"/models/{owner}/{name}/predictions").respond(201, json=started)
-        stream = router.get(started["urls"]["stream"]).respond(
-            200, content=broken, headers={"content-type": "text/event-stream"}
-        )
-        router.get(f"/predictions/{fx.PREDICTION_ID}").mock(side_effect=httpx.ConnectError("Connection reset"))
-        code, stderr = run(f"stream {owner}/{name} prompt=x")
-        assert stream.call_count == 2  # opened, then resumed once with Last-Event-ID
-        assert stream.calls.last.request.headers.get("Last-Event-ID") == "1"
+    api.get(f"/models/{owner}/{name}").respond(200, json=llm)
+    api.post(f"/models/{owner}/{name}/predictions").respond(201, json=started)
+    stream = api.get(started["urls"]["stream"]).respond(
+        200, content=broken, headers={"content-type": "text/event-stream"}
+    )
+    api.get(f"/predictions/{fx.PREDICTION_ID}").mock(side_effect=httpx.ConnectError("Connection reset"))
+    code, stderr = run(f"stream {owner}/{name} prompt=x")
+    assert stream.call_count == 2  # opened, then resumed once with Last-Event-ID
+    assert stream.calls.last.request.headers.get("Last-Event-ID") == "1"
     assert code == 1
     assert_shape(stderr, Row("", 1, "cannot reach"))

@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rsh import rsh
 from sleeper_model import Sleeper
 
-from rshell.client.api import ReplicateClient
-from rshell.executor import Executor
-from rshell.rendering.output import Output
 from rshell.sandbox.predictors.base import RunContext
 from rshell.session.state import Session
 
@@ -54,17 +50,8 @@ class Shell:
         self.json_mode = json_mode
 
     def run(self, text: str) -> tuple[int, str, str]:
-        out = Output(io.StringIO(), io.StringIO(), json_mode=self.json_mode)
-
-        async def main() -> int:
-            executor = Executor(self.session, out, lambda: ReplicateClient(self.handle.token, self.handle.url))
-            try:
-                return await executor.run_text(text)
-            finally:
-                await executor.aclose()
-
-        code = asyncio.run(main())
-        return code, out.stdout.getvalue(), out.stderr.getvalue()
+        ran = rsh(text, session=self.session, api=(self.handle.url, self.handle.token), json_mode=self.json_mode)
+        return ran.code, ran.stdout, ran.stderr
 
     @property
     def ref(self) -> str:

@@ -4,8 +4,6 @@ the `rshell` process itself."""
 
 from __future__ import annotations
 
-import asyncio
-import io
 import os
 import subprocess
 import sys
@@ -13,13 +11,10 @@ from pathlib import Path
 
 import pytest
 import respx
+from rsh import rsh
 
-from rshell.client.api import ReplicateClient
 from rshell.commands import catalog, topics
 from rshell.commands.help import command_help, group_help
-from rshell.executor import Executor
-from rshell.rendering.output import Output
-from rshell.session.state import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://api.test/v1"
@@ -27,21 +22,10 @@ BASE = "https://api.test/v1"
 
 def run(text: str, source: str = "-c") -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of `text`; any request at all fails the test."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    executor = Executor(
-        Session(), Output(stdout, stderr), lambda: ReplicateClient("r8_fake-helptoken", BASE), base_url=BASE
-    )
-
-    async def go() -> int:
-        try:
-            return await executor.run_text(text, source=source)
-        finally:
-            await executor.aclose()
-
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
-        code = asyncio.run(go())
+    with respx.mock(assert_all_mocked=True) as router:  # no routes: any request fails the run
+        ran = rsh(text, api=(BASE, "r8_fake-helptoken"), json_mode=None, source=source)
         assert router.calls.call_count == 0, "help must send nothing"
-    return code, stdout.getvalue(), stderr.getvalue()
+    return ran.code, ran.stdout, ran.stderr
 
 
 @pytest.mark.parametrize("flag", ["--help", "-h"])

@@ -78,12 +78,14 @@ def test_route_of_a_model_reads_its_latest_version() -> None:
 
 
 def test_settling_in_flight_runs_reads_the_models_the_client_returns() -> None:
+    statuses = {"done": "succeeded", "busy": "processing", "t1": "canceled"}
+
     class Api:
         async def predictions_get(self, run_id: str) -> Prediction:
-            return Prediction(id=run_id, status="succeeded" if run_id == "done" else "processing")
+            return Prediction(id=run_id, status=statuses[run_id])
 
         async def trainings_get(self, run_id: str) -> Training:
-            return Training(id=run_id, status="canceled")
+            return Training(id=run_id, status=statuses[run_id], destination="o/n")
 
     session = Session()
     session.in_flight = {"done": "prediction", "busy": "prediction", "t1": "training"}

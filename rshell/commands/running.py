@@ -92,15 +92,14 @@ class Watch:
         if self.out.live is self.progress:
             self.out.live = None
 
-    def update(self, obj: Any) -> None:
+    def update(self, obj: Prediction) -> None:
         """A fresh copy of the object from the API: new logs out, spinner redrawn."""
-        data = as_json(obj)
-        self.logs.feed(data.get("logs"))
-        if data.get("status") not in TERMINAL_STATUSES:  # a finished one needs no spinner flash
-            self.progress.update(data.get("status"), data.get("logs"))
+        self.logs.feed(obj.logs)
+        if obj.status not in TERMINAL_STATUSES:  # a finished one needs no spinner flash
+            self.progress.update(obj.status, obj.logs)
 
-    def finish(self, obj: Any) -> None:
-        self.logs.feed(as_json(obj).get("logs"), final=True)
+    def finish(self, obj: Prediction) -> None:
+        self.logs.feed(obj.logs, final=True)
         self.stop()
 
     def log(self, text: str) -> None:
@@ -129,10 +128,10 @@ class SilentWatch(Watch):
     def stop(self) -> None:
         pass
 
-    def update(self, obj: Any) -> None:
+    def update(self, obj: Prediction) -> None:
         pass
 
-    def finish(self, obj: Any) -> None:
+    def finish(self, obj: Prediction) -> None:
         pass
 
     def log(self, text: str) -> None:

@@ -90,6 +90,34 @@ def test_streamed_text_inserts_joined_while_an_index_picks_a_token(env, tmp_path
     assert json_values(done.stdout)[-1] == "".join(story["output"])
 
 
+def _piped(left: list[str], right: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`rshell LEFT | rshell RIGHT`: two processes, the JSON of one on the other's stdin."""
+    first = subprocess.Popen(RSHELL + left, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert first.stdout is not None
+    second = subprocess.run(RSHELL + right, env=env, cwd=cwd, stdin=first.stdout, capture_output=True, text=True)
+    first.stdout.close()
+    assert first.wait(timeout=60) == 0, first.stderr.read() if first.stderr else ""
+    return second
+
+
+def test_streamed_text_piped_between_two_processes_inserts_joined(env, tmp_path: Path, sandbox) -> None:
+    left = ["run", "rshell/tinylm", "prompt=once", "max_tokens=5", "seed=2"]
+    done = _piped(left, ["run", "rshell/echo", "text={{.output}}"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    story, echoed = predictions(sandbox)
+    assert isinstance(story["output"], list) and len(story["output"]) == 5
+    assert echoed["input"]["text"] == "".join(story["output"])
+    indexed = _piped(left, ["run", "rshell/echo", "text={{.output[0]}}"], env, tmp_path)
+    assert indexed.returncode == 0, indexed.stderr
+    assert predictions(sandbox)[-1]["input"]["text"] == predictions(sandbox)[-2]["output"][0]
+    listed = _piped(
+        ["run", "rshell/pixels", "prompt=x", "width=16"], ["run", "rshell/echo", "text={{.output}}"], env, tmp_path
+    )
+    assert listed.returncode == 0, listed.stderr
+    image, echoed = predictions(sandbox)[-2:]
+    assert json.loads(echoed["input"]["text"]) == image["output"]  # not streamed text: still a list
+
+
 def test_a_list_that_is_not_streamed_text_stays_a_list(env, tmp_path: Path, sandbox) -> None:
     done = rshell(
         "-c",

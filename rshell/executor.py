@@ -261,6 +261,7 @@ class Executor:
             interactive=self.interactive,
             run_script=self.run_text,
             env=self.env,
+            shown=show,
         )
         self._in_statement = True
         try:

@@ -195,3 +195,21 @@ def test_source_finds_the_scripts_files_beside_it(shell, sandbox, dirs) -> None:
     (upscaled,) = [p for p in predictions(sandbox) if p.get("model") == "rshell/upscale"]
     assert upscaled["status"] == "succeeded"
     leave(term)
+
+
+# known gaps of issue 12 ----------------------------------------------------------------------
+
+HALF_BLOCK = "▀"
+
+
+def test_preview_auto_draws_only_for_the_last_stage_of_a_pipeline(shell, sandbox) -> None:
+    term = shell(url=sandbox.url, token=sandbox.token)
+    term.run("set preview auto")
+    term.clear()
+    screen = term.run("run rshell/pixels prompt=cat width=16 height=16 | show .status", timeout=60)
+    assert "succeeded" in after(screen, "| show .status")
+    assert HALF_BLOCK not in screen and "preview _" not in screen  # the image was the next stage's input
+    term.clear()
+    screen = term.run("run rshell/echo text=x | run rshell/pixels prompt={{.output}} width=16 height=16", timeout=60)
+    assert sum(HALF_BLOCK in line for line in screen.splitlines()) >= 4, screen  # the last stage draws
+    leave(term)

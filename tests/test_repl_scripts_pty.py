@@ -213,3 +213,29 @@ def test_preview_auto_draws_only_for_the_last_stage_of_a_pipeline(shell, sandbox
     screen = term.run("run rshell/echo text=x | run rshell/pixels prompt={{.output}} width=16 height=16", timeout=60)
     assert sum(HALF_BLOCK in line for line in screen.splitlines()) >= 4, screen  # the last stage draws
     leave(term)
+
+
+def test_help_is_wrapped_to_the_terminal_but_not_off_it(dirs) -> None:
+    from test_repl_daily_pty import SizedTerminal
+
+    env = base_env(dirs, "http://127.0.0.1:9/v1", "r8_fake-scripts")
+    term = SizedTerminal([], env, dirs["work"], 70, 60)
+    try:
+        term.wait_prompt()
+        term.run("set pager off")
+        term.clear()
+        screen = after(term.run("help run"), "help run")
+        lines = screen.splitlines()
+        assert lines and all(len(line) <= 60 for line in lines), screen
+        flags = " ".join(screen.split())  # every word whole: joined again it reads as written
+        assert "Wait for a terminal status (default for predictions); =SECONDS also holds" in flags
+        wait = next(i for i, line in enumerate(lines) if line.startswith("  -w, --wait"))
+        column = lines[wait].index("Wait for")
+        assert lines[wait + 1].startswith(" " * column + "(default")  # under the description's column
+        leave(term)
+    finally:
+        term.close()
+    piped = subprocess.run(
+        [sys.executable, "-m", "rshell", "-c", "help run"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert any(len(line) > 60 for line in piped.stdout.splitlines())  # a pipe keeps one line per entry

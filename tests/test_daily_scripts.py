@@ -496,3 +496,20 @@ def test_a_script_saved_in_another_folder_still_finds_its_files(local_env, tmp_p
     assert "run rshell/upscale image=@../pic.png scale=2" in (work / "sub" / "s.rsh").read_text()
     replay = rshell("--local", str(work / "sub" / "s.rsh"), env=local_env, cwd=elsewhere)
     assert replay.returncode == 0, replay.stderr
+
+
+def test_save_rebases_path_arguments_for_the_scripts_folder(local_env, tmp_path: Path) -> None:
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    (work / "note.txt").write_text("uploaded from work")
+    line = "f = files upload note.txt; files upload /dev/null; save sub/s.rsh"
+    saved = rshell("--local", "-c", line, env=local_env, cwd=work)
+    assert saved.returncode == 0, saved.stderr
+    script = (work / "sub" / "s.rsh").read_text().splitlines()
+    assert "f = files upload ../note.txt" in script
+    assert "files upload /dev/null" in script  # an absolute path stays as it is
+    replay = rshell("--local", str(work / "sub" / "s.rsh"), env=local_env, cwd=elsewhere)
+    assert replay.returncode == 0, replay.stderr
+    uploaded = json_values(replay.stdout)[0]
+    assert uploaded["size"] == len("uploaded from work")

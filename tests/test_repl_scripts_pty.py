@@ -239,3 +239,49 @@ def test_help_is_wrapped_to_the_terminal_but_not_off_it(dirs) -> None:
         [sys.executable, "-m", "rshell", "-c", "help run"], env=env, capture_output=True, text=True, timeout=60
     )
     assert any(len(line) > 60 for line in piped.stdout.splitlines())  # a pipe keeps one line per entry
+
+
+def test_ctrl_c_in_the_pager_belongs_to_the_pager(shell, tmp_path: Path) -> None:
+    """less keeps running on Ctrl-C (as it does under git and pgcli); `q` leaves it and
+    the shell carries on, with no "interrupted" for a result that was shown whole."""
+    term = shell()
+    term.send("help; show 'after the pager'\r")
+    term.wait_until(lambda: term.toolbar().startswith(":") or "(END)" in term.toolbar(), "less's prompt")
+    term.send("\x03")
+    term.pump(0.5)
+    assert term.child.isalive()
+    term.send("q")
+    term.wait_prompt()
+    assert "interrupted" not in term.text()
+    screen = term.text()
+    assert "after the pager\n" + PROMPT.rstrip() + "\n" in screen, screen  # the next statement ran
+    assert screen.splitlines().count(PROMPT.rstrip()) == 1, screen  # the Ctrl-C never reached the next prompt
+    leave(term)
+
+
+def test_a_pager_that_traps_ctrl_c_gets_it_and_the_shell_does_not(shell, dirs, tmp_path: Path) -> None:
+    record, ready, go = tmp_path / "paged.txt", tmp_path / "ready", tmp_path / "go"
+    script = tmp_path / "pager.sh"
+    script.write_text(
+        f"#!/bin/sh\ntrap 'echo INT >> {record}' INT\ncat > /dev/null\ntouch {ready}\n"
+        f"while [ ! -e {go} ]; do sleep 0.02; done\n"
+    )
+    script.chmod(0o755)
+    term = Terminal(
+        [], {**base_env(dirs, "http://127.0.0.1:9/v1", "r8_fake-scripts"), "PAGER": str(script)}, dirs["work"]
+    )
+    try:
+        term.wait_prompt()
+        term.send("help; show 'after the pager'\r")
+        term.wait_until(ready.exists, "the pager to start")
+        term.send("\x03")
+        term.wait_until(lambda: record.exists() and "INT" in record.read_text(), "the pager's trap")
+        go.touch()
+        term.wait_prompt()
+        assert "interrupted" not in term.text()
+        screen = term.text()
+        assert "after the pager\n" + PROMPT.rstrip() + "\n" in screen, screen
+        assert screen.splitlines().count(PROMPT.rstrip()) == 1, screen
+        leave(term)
+    finally:
+        term.close()

@@ -513,3 +513,24 @@ def test_save_rebases_path_arguments_for_the_scripts_folder(local_env, tmp_path:
     assert replay.returncode == 0, replay.stderr
     uploaded = json_values(replay.stdout)[0]
     assert uploaded["size"] == len("uploaded from work")
+
+
+SAVED_EXAMPLE = ROOT / "examples" / "saved-session.rsh"
+SAVED_SESSION = (
+    'img = run rshell/pixels prompt="a fox saved for later" width=32 height=32 seed=5; '
+    "model schema rshell/upscale; "
+    "big = run rshell/upscale image={{img.output[0]}} scale=2 --save --output-directory out/saved; "
+    "show big.output; save s.rsh"
+)
+
+
+def test_the_saved_session_example_is_what_save_writes(local_env, tmp_path: Path) -> None:
+    """examples/saved-session.rsh is a script `save` wrote (CI replays every example, so
+    one written by `save` replays too): the same session saves the same statements."""
+    done = rshell("--local", "-c", SAVED_SESSION, env=local_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "s.rsh").read_text().splitlines()
+    example = SAVED_EXAMPLE.read_text().splitlines()
+    assert example[0] == written[0]  # save's own first line
+    statements = [line for line in written if not line.startswith("#")]
+    assert len(statements) == 2 and [line for line in example if not line.startswith("#")] == statements

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rshell import writes
 from rshell.commands.context import Result
 from rshell.errors import UsageError
-from rshell.grammar.inputs import readable_file
+from rshell.grammar.inputs import local_path, readable_file
 from rshell.rendering.files import file_fields, file_table
 from rshell.rendering.output import as_json
 from rshell.rendering.tables import human_size
@@ -99,10 +99,11 @@ def _in_directory(directory: Path, name: str) -> Path:
 async def download(ctx: Context, args: ParsedArgs) -> Result:
     """Download a file's content to DEST (default: its name here), never over an existing file.
 
-    A DEST that is a directory receives the file under its own name. The client
+    A DEST that is a directory receives the file under its own name; a relative one in
+    a script starts at its folder (as every path a script names). The client
     streams to a temporary file and renames it, so DEST is never half written.
     """
-    given = Path(args.dest).expanduser() if args.get("dest") else None
+    given = local_path(args.dest) if args.get("dest") else None
     if given is not None and not given.is_dir():
         _refuse_existing(given)
     client = await ctx.client()

@@ -191,6 +191,24 @@ def is_concatenate(openapi_schema: dict | None) -> bool:
     return schema.get("type") == "array" and schema.get("x-cog-array-display") == "concatenate"
 
 
+async def streams_text(client: ReplicateClient, run: dict) -> bool:
+    """Whether a prediction's output is streamed text, asked of its version's schema.
+
+    For a run read from another process's JSON (`rshell run … | rshell run …`): the
+    API's object does not say it, and the piped JSON stays the API's.
+    """
+    model, version = run.get("model"), run.get("version")
+    if not isinstance(model, str) or not isinstance(run.get("output"), list):
+        return False
+    known = isinstance(version, str) and VERSION_ID_RE.match(version)  # an official model's is "hidden"
+    try:
+        ref = parse_model_ref(f"{model}:{version}" if known else model)
+        schema, _ = await fetch_schema(client, ref)
+    except RshellError:
+        return False  # unknown here: the list stays a list; the command itself reports what is wrong
+    return is_concatenate(schema)
+
+
 def training_schema(openapi_schema: dict | None) -> dict | None:
     """The version's schema with Cog's `TrainingInput` standing in as `Input`, so the
     input grammar validates a trainer's inputs; None when the version has no trainer."""

@@ -206,10 +206,11 @@ def _viewer() -> str | None:
 async def offer(ctx: Context, prediction: Any, *, draw: bool = True) -> None:
     """After a run of an image model in the shell: a one-line hint, or the image itself
     with `set preview auto` (a preview that fails only says why; the run succeeded).
-    `draw=False` (the result prints as JSON) keeps stdout for the JSON: a hint only."""
+    `draw=False` (the result prints as JSON) keeps stdout for the JSON: a hint only.
+    A stage before a pipeline's last says nothing: its result is the next one's input."""
     mode = str(ctx.session.options.get("preview", "hint"))
     urls = image_urls(prediction)
-    if mode == "off" or not urls or not ctx.interactive or not ctx.out.stdout_tty:
+    if mode == "off" or not urls or not ctx.interactive or not ctx.shown or not ctx.out.stdout_tty:
         return
     if mode != "auto" or not draw or os.environ.get("TERM", "") == "dumb":
         ctx.out.info(HINT)

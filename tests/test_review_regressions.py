@@ -1,0 +1,69 @@
+"""Regressions found reviewing the day's merges: each test failed before its fix."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prompt_toolkit.completion import DummyCompleter
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from rshell.commands.context import Environment
+from rshell.executor import Executor
+from rshell.rendering.output import Output
+from rshell.repl.app import Repl
+from rshell.session import store
+from rshell.session.state import Session
+
+# a token of no Replicate shape: only the known-secrets list can keep it out of files
+CUSTOM_TOKEN = "sandbox-secret-" + "q7" * 12
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RSHELL_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+async def _repl_session(lines: list[str]) -> Executor:
+    """The real executor in the REPL, fed `lines` then Ctrl-D; the REPL saves the session."""
+    executor = Executor(
+        Session(name="work"),
+        Output(io.StringIO(), io.StringIO()),
+        None,
+        interactive=True,
+        env=Environment(secrets=lambda: (CUSTOM_TOKEN,)),
+    )
+    with create_pipe_input() as pipe:
+        repl = Repl(executor, completer=DummyCompleter(), input=pipe, output=DummyOutput())  # type: ignore[arg-type]
+        runs: list[Any] = []
+        executor_run = executor.run_text
+
+        async def counted(text: str, **kwargs: Any) -> int:
+            code = await executor_run(text, **kwargs)
+            runs.append(text)
+            return code
+
+        executor.run_text = counted  # type: ignore[method-assign]
+        task = asyncio.ensure_future(repl.run())
+        for line in lines:
+            before = len(runs)
+            pipe.send_text(line + "\r")
+            while len(runs) == before:  # the statement ran (an event, not a clock)
+                await asyncio.sleep(0.01)
+        pipe.send_text("\x04")
+        await asyncio.wait_for(task, timeout=20)
+    await executor.aclose()
+    return executor
+
+
+def test_repl_session_file_keeps_out_a_token_a_statement_held(data_dir: Path) -> None:
+    executor = asyncio.run(_repl_session([f"!echo {CUSTOM_TOKEN}", "!echo harmless"]))
+    assert f"!echo {CUSTOM_TOKEN}" in executor.session.statements  # it ran and was kept in memory
+    saved = store.session_path("work").read_text()
+    assert "!echo harmless" in saved  # the file was written by this run
+    assert CUSTOM_TOKEN not in saved

@@ -17,6 +17,7 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from rshell.commands.context import Environment
 from rshell.rendering.output import Output
 from rshell.repl.app import Repl
 from rshell.repl.history import SafeFileHistory
@@ -35,6 +36,7 @@ class RecordingExecutor:
         self.stderr = io.StringIO()
         self.out = Output(self.stdout, self.stderr)
         self.base_url = "http://127.0.0.1:9/v1"
+        self.env = Environment(base_url=self.base_url)  # the executor's interface: the REPL reads its secrets
         self.exit_requested = False
         self.on_statement: Any = None
         self.ran: list[str] = []

@@ -11,6 +11,7 @@ import pytest
 from prompt_toolkit.completion import DummyCompleter
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
+from rsh import rsh
 
 from rshell.commands.context import Environment
 from rshell.executor import Executor
@@ -67,3 +68,19 @@ def test_repl_session_file_keeps_out_a_token_a_statement_held(data_dir: Path) ->
     saved = store.session_path("work").read_text()
     assert "!echo harmless" in saved  # the file was written by this run
     assert CUSTOM_TOKEN not in saved
+
+
+def test_a_path_a_server_put_in_a_result_is_not_opened(tmp_path: Path) -> None:
+    """`prediction logs ID` binds the server's text (as `_.output` names a text model's):
+    `open _` must not hand a local file it names to the system viewer (`preview _`
+    reads EXPR the same way). A path the user types is still opened."""
+    secret_file = tmp_path / "id_rsa"
+    secret_file.write_text("PRIVATE")
+    session = Session()
+    session.last = str(secret_file)
+    outcome = rsh("open _", session=session)
+    assert outcome.code == 2, outcome
+    assert "holds no image or file URL" in outcome.stderr
+    assert str(secret_file) not in outcome.stdout
+    typed = rsh(f"open {secret_file}", session=session)
+    assert typed.code == 0 and str(secret_file) in typed.stdout

@@ -87,7 +87,7 @@ def locate(ctx: Context, expr: str) -> Source:
         value = _bound(ctx, expr)
         if value is not None:
             found = first_file(value)
-            if found is None:
+            if found is None or not is_file_url(found):  # a result's text is the server's: never a local path to open
                 raise UsageError(
                     f"'{expr}' holds no image or file URL", "preview a URL, a saved file or an image result"
                 )

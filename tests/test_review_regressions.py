@@ -84,3 +84,21 @@ def test_a_path_a_server_put_in_a_result_is_not_opened(tmp_path: Path) -> None:
     assert str(secret_file) not in outcome.stdout
     typed = rsh(f"open {secret_file}", session=session)
     assert typed.code == 0 and str(secret_file) in typed.stdout
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["prediction logs ''", "prediction wait x ''", "prediction save ''", "rerun ''", "prediction cancel ''"],
+)
+def test_an_empty_id_is_a_usage_error_before_any_request(line: str) -> None:
+    """`''` as an id made `GET /v1/predictions/` (the list, or a redirect to it):
+    "API error 307" after a request. Exit 2 and one line, nothing sent."""
+    import respx
+
+    with respx.mock(base_url="http://127.0.0.1:9/v1", assert_all_called=False) as api:
+        api.route().respond(307, headers={"Location": "http://127.0.0.1:9/v1/predictions"})
+        outcome = rsh(line, api=("http://127.0.0.1:9/v1", "r8_" + "x" * 37))
+        assert not api.calls, line  # inside: respx forgets its calls on leaving
+    assert outcome.code == 2, outcome
+    assert outcome.stderr.startswith("error: ") and "empty" in outcome.stderr
+    assert "Traceback" not in outcome.stderr

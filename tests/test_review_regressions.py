@@ -102,3 +102,17 @@ def test_an_empty_id_is_a_usage_error_before_any_request(line: str) -> None:
     assert outcome.code == 2, outcome
     assert outcome.stderr.startswith("error: ") and "empty" in outcome.stderr
     assert "Traceback" not in outcome.stderr
+
+
+@pytest.mark.parametrize("line", ["run a/b x=1 --separator ''", "rerun x a=1 --separator ''", "set separator ''"])
+def test_an_empty_separator_is_a_usage_error_before_any_request(line: str) -> None:
+    """`--separator ''` was "internal error: ValueError: empty separator", after the
+    model's look-up had been sent."""
+    import respx
+
+    with respx.mock(base_url="http://127.0.0.1:9/v1", assert_all_called=False) as api:
+        api.route().respond(404)
+        outcome = rsh(line, api=("http://127.0.0.1:9/v1", "r8_" + "x" * 37))
+        assert not api.calls, line
+    assert outcome.code == 2, outcome
+    assert "separator" in outcome.stderr and "internal error" not in outcome.stderr

@@ -116,3 +116,11 @@ def test_an_empty_separator_is_a_usage_error_before_any_request(line: str) -> No
         assert not api.calls, line
     assert outcome.code == 2, outcome
     assert "separator" in outcome.stderr and "internal error" not in outcome.stderr
+
+
+def test_repl_history_keeps_out_a_token_of_no_replicate_shape(data_dir: Path) -> None:
+    """An older 40-hex-digit token, or any the entry point knows, is as secret as an r8_ one."""
+    asyncio.run(_repl_session([f"!echo {CUSTOM_TOKEN}", "!echo harmless"]))
+    written = store.history_path().read_text()
+    assert "!echo harmless" in written
+    assert CUSTOM_TOKEN not in written

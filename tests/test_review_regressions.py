@@ -124,3 +124,24 @@ def test_repl_history_keeps_out_a_token_of_no_replicate_shape(data_dir: Path) ->
     written = store.history_path().read_text()
     assert "!echo harmless" in written
     assert CUSTOM_TOKEN not in written
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("rows.csv", b"a,b\n1,2\n3,\xff\n"),  # not UTF-8 in a later row
+        ("rows.jsonl", b"\xff{}\n"),  # not UTF-8 where the kind is sniffed
+        ("rows.json", b"[" * 100_000),  # nested past the decoder's recursion limit
+        ("rows.jsonl", b'{"a": ' + b"[" * 100_000 + b"\n"),
+    ],
+)
+def test_batch_rows_that_cannot_be_read_are_one_line_usage_errors(name: str, content: bytes, tmp_path: Path) -> None:
+    """Were "internal error: UnicodeDecodeError" and "RecursionError"."""
+    from rshell.commands.batch_rows import open_rows
+    from rshell.errors import UsageError
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UsageError) as caught:
+        list(open_rows(str(path)).rows())
+    assert str(path) in caught.value.message and "\n" not in caught.value.message

@@ -145,3 +145,16 @@ def test_batch_rows_that_cannot_be_read_are_one_line_usage_errors(name: str, con
     with pytest.raises(UsageError) as caught:
         list(open_rows(str(path)).rows())
     assert str(path) in caught.value.message and "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize("url", ["https://", "http:///a.png", "https://:80/x.png"])
+def test_open_of_a_url_without_a_host_is_a_usage_error_before_any_request(url: str) -> None:
+    """Was four retries of "cannot reach : Request URL is missing…", then exit 1."""
+    import respx
+
+    with respx.mock(assert_all_called=False) as api:
+        api.route().respond(200)
+        outcome = rsh(f"open {url}", api=("http://127.0.0.1:9/v1", "r8_" + "x" * 37))
+        assert not api.calls
+    assert outcome.code == 2, outcome
+    assert outcome.stderr.startswith("error: ") and "host" in outcome.stderr

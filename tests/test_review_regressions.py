@@ -158,3 +158,12 @@ def test_open_of_a_url_without_a_host_is_a_usage_error_before_any_request(url: s
         assert not api.calls
     assert outcome.code == 2, outcome
     assert outcome.stderr.startswith("error: ") and "host" in outcome.stderr
+
+
+def test_a_pager_that_is_not_installed_leaves_the_result_to_be_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`PAGER=most` where most is not installed: sh said "not found" and the result was
+    never shown (page() said it had paged it)."""
+    from rshell.rendering import pager
+
+    monkeypatch.setenv("PAGER", "rshell-no-such-pager-here --flag")
+    assert pager.page("a tall result\n", io.StringIO()) is False

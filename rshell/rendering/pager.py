@@ -44,7 +44,10 @@ def page(text: str, stdout: IO[str]) -> bool:
     argv, env = chosen
     stdout.flush()
     try:
-        subprocess.run(argv, input=text.encode(errors="replace"), env=env, check=False)
+        done = subprocess.run(argv, input=text.encode(errors="replace"), env=env, check=False)
     except OSError:
         return False
-    return True
+    return done.returncode not in _NOT_RUN
+
+
+_NOT_RUN = (126, 127)  # sh: the $PAGER command cannot run, or is not installed: nothing was shown

@@ -167,3 +167,20 @@ def test_a_pager_that_is_not_installed_leaves_the_result_to_be_printed(monkeypat
 
     monkeypatch.setenv("PAGER", "rshell-no-such-pager-here --flag")
     assert pager.page("a tall result\n", io.StringIO()) is False
+
+
+def test_wait_underscore_rebinds_the_last_result_and_makes_no_variable_named_underscore() -> None:
+    """`wait _` stored `variables["_"]`, which `vars` then listed as a named result
+    (and the session file kept) beside the real `_`."""
+    import respx
+    from hostile_server import prediction
+
+    session = Session()
+    session.last = prediction("p1", status="processing")
+    with respx.mock(base_url="http://127.0.0.1:9/v1", assert_all_called=False) as api:
+        api.get("/predictions/p1").respond(200, json=prediction("p1"))
+        api.get("/models/hostile/model").respond(404, json={"detail": "gone"})
+        outcome = rsh("wait _", session=session, api=("http://127.0.0.1:9/v1", "r8_" + "x" * 37))
+    assert outcome.code == 0, outcome
+    assert session.last["status"] == "succeeded"
+    assert "_" not in session.variables

@@ -199,6 +199,7 @@ async def wait_names(ctx: Context, args: ParsedArgs) -> Result:
                 ctx, client, await client.trainings_get(str(value["id"])), kind, cancel=False
             )
             result = finish_training(ctx, training, attr(training, "destination"))
-        ctx.session.variables[name] = result.data
+        if name != "_":  # `_` is the statement's result, which the executor binds
+            ctx.session.variables[name] = result.data
         results.append(result)
     return combined(results)

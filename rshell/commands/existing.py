@@ -72,6 +72,10 @@ async def _wait_prediction(ctx: Context, client: ReplicateClient, args: ParsedAr
 async def wait(ctx: Context, args: ParsedArgs) -> Result:
     """`prediction wait ID…`: follow each to its end (they run on the server at once,
     so one after the other costs no more than the slowest)."""
+    from rshell.client.api import path_segment
+
+    for pid in args.values["ids"]:
+        path_segment(pid)  # every id checked before the first request
     client = await ctx.client()
     results = []
     for pid in args.values["ids"]:
@@ -195,6 +199,7 @@ async def wait_names(ctx: Context, args: ParsedArgs) -> Result:
                 ctx, client, await client.trainings_get(str(value["id"])), kind, cancel=False
             )
             result = finish_training(ctx, training, None)  # its summary reads the object's own destination
-        ctx.session.variables[name] = result.data
+        if name != "_":  # `_` is the statement's result, which the executor binds
+            ctx.session.variables[name] = result.data
         results.append(result)
     return combined(results)

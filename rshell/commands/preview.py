@@ -87,12 +87,14 @@ def locate(ctx: Context, expr: str) -> Source:
         value = _bound(ctx, expr)
         if value is not None:
             found = first_file(value)
-            if found is None:
+            if found is None or not is_file_url(found):  # a result's text is the server's: never a local path to open
                 raise UsageError(
                     f"'{expr}' holds no image or file URL", "preview a URL, a saved file or an image result"
                 )
             expr = found
     if is_file_url(expr):
+        if not expr.startswith("data:") and not _host(expr):
+            raise UsageError(f"{shown(expr)} names no host", "give the whole URL, e.g. https://host/out.png")
         return Source(name=shown(expr), url=expr)
     path = Path(expr).expanduser()
     if not path.is_file():
@@ -101,6 +103,15 @@ def locate(ctx: Context, expr: str) -> Source:
             "give an output URL, a saved file's path or a named result (`vars` lists them)",
         )
     return Source(name=str(path), path=path)
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # a port that is not a number, say
+        return ""
 
 
 def _bound(ctx: Context, expr: str) -> Any:

@@ -49,10 +49,15 @@ def page(text: str, stdout: IO[str]) -> bool:
     stdout.flush()
     try:
         with _ctrl_c_to_the_pager():
-            subprocess.run(argv, input=text.encode(errors="replace"), env=env, check=False, preexec_fn=_default_ctrl_c)
+            done = subprocess.run(
+                argv, input=text.encode(errors="replace"), env=env, check=False, preexec_fn=_default_ctrl_c
+            )
     except OSError:
         return False
-    return True
+    return done.returncode not in _NOT_RUN
+
+
+_NOT_RUN = (126, 127)  # sh: the $PAGER command cannot run, or is not installed: nothing was shown
 
 
 @contextlib.contextmanager

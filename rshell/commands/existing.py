@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import TERMINAL_STATUSES, attr, run_kind
+from rshell.client.fields import TERMINAL_STATUSES, run_kind
 from rshell.commands.context import Result
 from rshell.commands.running import Watch, follow_run, option
 from rshell.errors import ApiError, RshellError, UsageError
@@ -23,28 +23,28 @@ if TYPE_CHECKING:
     from rshell.commands.context import Context
 
 
-async def concatenates(client: ReplicateClient, prediction: Any) -> bool:
+async def concatenates(client: ReplicateClient, prediction: Prediction) -> bool:
     """Whether the prediction's model joins its output (a language model's tokens),
     from its version's schema; unknown (no model, lookup failed) reads as no."""
     from rshell.commands.modelref import ModelRef, is_concatenate, resolve
 
-    model = str(attr(prediction, "model") or "")
+    model = prediction.model or ""
     if "/" not in model:
         return False
     owner, name = model.split("/", 1)
     try:
-        route = await resolve(client, ModelRef(owner, name, _version_id(prediction)))
+        route = await resolve(client, ModelRef(owner, name, _version_id(prediction.version)))
     except RshellError:  # no such model or version any more, no versions, offline: print it plainly
         return False
     return is_concatenate(route.schema)
 
 
-def _version_id(prediction: Any) -> str | None:
+def _version_id(version: Any) -> str | None:
     """The version a prediction ran, when it names one (an official model's says "hidden")."""
     from rshell.commands.modelref import VERSION_ID_RE
 
-    version = str(attr(prediction, "version") or "")
-    return version if VERSION_ID_RE.match(version) else None
+    text = str(version or "")
+    return text if VERSION_ID_RE.match(text) else None
 
 
 def combined(results: list[Result]) -> Result:
@@ -72,6 +72,10 @@ async def _wait_prediction(ctx: Context, client: ReplicateClient, args: ParsedAr
 async def wait(ctx: Context, args: ParsedArgs) -> Result:
     """`prediction wait ID…`: follow each to its end (they run on the server at once,
     so one after the other costs no more than the slowest)."""
+    from rshell.client.api import path_segment
+
+    for pid in args.values["ids"]:
+        path_segment(pid)  # every id checked before the first request
     client = await ctx.client()
     results = []
     for pid in args.values["ids"]:
@@ -144,7 +148,7 @@ async def _target_of(client: ReplicateClient, earlier: dict[str, Any]) -> tuple[
     from rshell.commands.modelref import ModelRef, resolve
     from rshell.commands.predictions import Target
 
-    model, version = str(earlier.get("model") or ""), _version_id(earlier)
+    model, version = str(earlier.get("model") or ""), _version_id(earlier.get("version"))
     if "/" not in model:
         if not version:
             raise RshellError(f"prediction {earlier.get('id')} names no model or version to run again")
@@ -194,7 +198,8 @@ async def wait_names(ctx: Context, args: ParsedArgs) -> Result:
             training, _ = await follow_run(
                 ctx, client, await client.trainings_get(str(value["id"])), kind, cancel=False
             )
-            result = finish_training(ctx, training, attr(training, "destination"))
-        ctx.session.variables[name] = result.data
+            result = finish_training(ctx, training, None)  # its summary reads the object's own destination
+        if name != "_":  # `_` is the statement's result, which the executor binds
+            ctx.session.variables[name] = result.data
         results.append(result)
     return combined(results)

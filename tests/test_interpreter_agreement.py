@@ -347,7 +347,7 @@ def test_a_flag_given_with_its_value_in_any_spelling(flag: str, sandbox: Any) ->
 @pytest.mark.parametrize(
     ("typed", "flag", "refusal"),
     [
-        ("run rshell/echo --file-encoding=", "--file-encoding", "unknown value '' for --file-encoding"),
+        ("run rshell/echo --file-encoding=", "--file-encoding", "option 'file_encoding' is one of url, data; got ''"),
         ("train -d ", "--destination", "-d needs a value"),
     ],
 )

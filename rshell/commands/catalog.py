@@ -136,7 +136,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("prediction", "list"),
         "List recent predictions.",
-        H + "predictions:list_",
+        H + "runs:list_",
         flags=(
             Flag("--since", "since", "Only those created at or after this time (ISO 8601).", metavar="TIME"),
             Flag("--until", "until", "Only those created before this time (ISO 8601).", metavar="TIME"),
@@ -147,7 +147,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("prediction", "show"),
         "Show a prediction.",
-        H + "predictions:show",
+        H + "runs:show",
         args=(PREDICTION_ID,),
         flags=(WEB,),
         aliases=("prediction view",),
@@ -155,7 +155,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("prediction", "cancel"),
         "Cancel a running prediction.",
-        H + "predictions:cancel",
+        H + "runs:cancel",
         args=(PREDICTION_ID,),
     ),
     Command(
@@ -325,11 +325,11 @@ COMMANDS: tuple[Command, ...] = (
         aliases=("train", "training new", "training train"),
         exclusive=(("--wait", "--no-wait"),),
     ),
-    Command(("training", "list"), "List recent trainings.", H + "trainings:list_", flags=PAGING),
+    Command(("training", "list"), "List recent trainings.", H + "runs:list_", flags=PAGING),
     Command(
         ("training", "show"),
         "Show a training.",
-        H + "trainings:show",
+        H + "runs:show",
         args=(Arg("id", "Training id.", complete="training"),),
         flags=(WEB,),
         aliases=("training view",),
@@ -337,7 +337,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("training", "cancel"),
         "Cancel a running training.",
-        H + "trainings:cancel",
+        H + "runs:cancel",
         args=(Arg("id", "Training id.", complete="training"),),
     ),
     # deployments -----------------------------------------------------------------

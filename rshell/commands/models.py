@@ -20,6 +20,7 @@ from rshell.rendering.tables import fields, human_count, short_id, short_time, t
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
+    from rshell.commands.paging import Listing
 
 DEFAULT_HARDWARE = "cpu"
 _CHOICES_WIDTH = 40
@@ -65,21 +66,22 @@ async def search(ctx: Context, args: ParsedArgs) -> Result:
     return Result(listing.data, model_table(listing.results) + listing.hint(args))
 
 
-async def versions(ctx: Context, args: ParsedArgs) -> Result:
-    """A model's versions, newest first, as the API lists them."""
+async def _model_list(ctx: Context, args: ParsedArgs, what: str) -> tuple[Listing, str]:
+    """A list under one model (`versions`, `examples`), by the client call named after
+    its operationId (`models_versions_list`), its path checked by the paging; and the
+    model's `owner/name` for the text."""
     owner, name = split_name(args.model)
     client = await ctx.client()
-    listing = await fetch_list(
-        client,
-        args,
-        lambda cursor: client.models_versions_list(owner, name, cursor),
-        "models",
-        owner,
-        name,
-        "versions",
-    )
+    list_page = getattr(client, f"models_{what}_list")
+    listing = await fetch_list(client, args, lambda cursor: list_page(owner, name, cursor), "models", owner, name, what)
+    return listing, f"{owner}/{name}"
+
+
+async def versions(ctx: Context, args: ParsedArgs) -> Result:
+    """A model's versions, newest first, as the API lists them."""
+    listing, model = await _model_list(ctx, args, "versions")
     if not listing.results:
-        return Result(listing.data, f"{owner}/{name} has no versions")
+        return Result(listing.data, f"{model} has no versions")
     rows = [(v.get("id"), short_time(v.get("created_at")), v.get("cog_version")) for v in listing.results]
     return Result(listing.data, table(("version", "created", "cog"), rows) + listing.hint(args))
 
@@ -111,22 +113,12 @@ async def readme(ctx: Context, args: ParsedArgs) -> Result:
 
 async def examples(ctx: Context, args: ParsedArgs) -> Result:
     """The example predictions the model's page shows."""
-    from rshell.rendering.predictions import prediction_table
+    from rshell.rendering.predictions import run_table
 
-    owner, name = split_name(args.model)
-    client = await ctx.client()
-    listing = await fetch_list(
-        client,
-        args,
-        lambda cursor: client.models_examples_list(owner, name, cursor),
-        "models",
-        owner,
-        name,
-        "examples",
-    )
+    listing, model = await _model_list(ctx, args, "examples")
     if not listing.results:
-        return Result(listing.data, f"{owner}/{name} has no examples")
-    return Result(listing.data, prediction_table(listing.results) + listing.hint(args))
+        return Result(listing.data, f"{model} has no examples")
+    return Result(listing.data, run_table(listing.results, "predictions") + listing.hint(args))
 
 
 # show ------------------------------------------------------------------------------

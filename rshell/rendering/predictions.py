@@ -129,11 +129,11 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.split("\n"))
 
 
-def prediction_table(rows: Iterable[dict[str, Any]]) -> str:
-    """`prediction list`: one line per prediction."""
+def run_table(rows: Iterable[dict[str, Any]], plural: str) -> str:
+    """`prediction list` / `training list`: one line per run (`plural` names them when none)."""
     body = [(r.get("id"), _model_of(r), r.get("status"), short_time(r.get("created_at"))) for r in rows]
     if not body:
-        return "no predictions"
+        return f"no {plural}"
     return table(("id", "model", "status", "created_at"), body, flex=1)
 
 
@@ -162,11 +162,3 @@ def training_summary(obj: dict[str, Any], destination: str | None = None, *, log
         ]
     )
     return "\n".join([head] + _error_and_logs(obj, logs))
-
-
-def training_table(rows: Iterable[dict[str, Any]]) -> str:
-    """`training list`: one line per training."""
-    body = [(r.get("id"), _model_of(r), r.get("status"), short_time(r.get("created_at"))) for r in rows]
-    if not body:
-        return "no trainings"
-    return table(("id", "model", "status", "created_at"), body, flex=1)

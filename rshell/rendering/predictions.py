@@ -11,14 +11,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from rshell.downloads import is_file_url
 from rshell.rendering.tables import fields, short_id, short_time, table
 
 LOG_TAIL_LINES = 10
-
-
-def is_url(value: Any) -> bool:
-    """An output value that names a file: an http(s) or data: URL."""
-    return isinstance(value, str) and value.startswith(("http://", "https://", "data:"))
 
 
 def render_output(output: Any, *, concatenate: bool = False) -> str:
@@ -32,7 +28,7 @@ def render_output(output: Any, *, concatenate: bool = False) -> str:
     if isinstance(output, str):
         return output
     if isinstance(output, list) and all(isinstance(v, str) for v in output):
-        if output and all(is_url(v) for v in output):
+        if output and all(is_file_url(v) for v in output):
             return "\n".join(output)
         if concatenate:
             return "".join(output)

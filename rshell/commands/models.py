@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rshell import writes
 from rshell.commands.context import Result
-from rshell.commands.paging import fetch_list
+from rshell.commands.paging import fetch_list, list_result
 from rshell.errors import RshellError, UsageError
 from rshell.rendering.output import as_json
 from rshell.rendering.tables import fields, human_count, short_id, short_time, table
@@ -50,10 +50,10 @@ def model_table(models: list[dict[str, Any]]) -> str:
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
     """Public models, sorted as asked (the API's default: newest version first)."""
-    client = await ctx.client()
     sort = {"sort_by": args.get("sort_by"), "sort_direction": args.get("sort_direction")}
-    listing = await fetch_list(client, args, lambda cursor: client.models_list(cursor, **sort), "models")
-    return Result(listing.data, model_table(listing.results) + listing.hint(args))
+    return await list_result(
+        ctx, args, lambda client, cursor: client.models_list(cursor, **sort), model_table, "models"
+    )
 
 
 async def search(ctx: Context, args: ParsedArgs) -> Result:
@@ -61,9 +61,9 @@ async def search(ctx: Context, args: ParsedArgs) -> Result:
     query = (args.get("query") or "").strip()
     if not query:
         raise UsageError("`model search` needs words to search for", "e.g. model search 'text to image'")
-    client = await ctx.client()
-    listing = await fetch_list(client, args, lambda cursor: client.models_search(query, cursor), "models")
-    return Result(listing.data, model_table(listing.results) + listing.hint(args))
+    return await list_result(
+        ctx, args, lambda client, cursor: client.models_search(query, cursor), model_table, "models"
+    )
 
 
 async def _model_list(ctx: Context, args: ParsedArgs, what: str) -> tuple[Listing, str]:

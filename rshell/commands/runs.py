@@ -75,13 +75,17 @@ def kind_of(args: ParsedArgs) -> RunKind:
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
     """Your predictions or trainings, newest first (predictions: filtered on the server)."""
-    from rshell.commands.paging import fetch_list
+    from rshell.commands.paging import list_result
 
     kind = kind_of(args)
     filters = kind.filters(args)
-    client = await ctx.client()
-    listing = await fetch_list(client, args, lambda cursor: kind.call(client, "list")(cursor, **filters), kind.plural)
-    return Result(data=listing.data, text=run_table(listing.results, kind.plural) + listing.hint(args))
+    return await list_result(
+        ctx,
+        args,
+        lambda client, cursor: kind.call(client, "list")(cursor, **filters),
+        lambda rows: run_table(rows, kind.plural),
+        kind.plural,
+    )
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:

@@ -40,6 +40,8 @@ class SaveReport:
 
 
 def is_file_url(value: Any) -> bool:
+    """An output value that names a file: an http(s) or data: URL (what --save
+    downloads, what a summary prints one per line, what `preview` opens)."""
     return isinstance(value, str) and value.startswith(("http://", "https://", "data:"))
 
 

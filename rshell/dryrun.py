@@ -126,14 +126,17 @@ def _shaped(schema: Any, where: str, depth: int) -> Any:
     return {"integer": 0, "number": 0, "boolean": False}.get(str(kind), f"<{where}>")
 
 
-async def unless_dry_run(ctx: Context, read: Awaitable[T], stand_in: T) -> T:
+NOT_VALIDATED = "inputs not validated"  # what --dry-run says when a schema could not be fetched
+
+
+async def unless_dry_run(ctx: Context, read: Awaitable[T], stand_in: T, skipped: str = "not looked up") -> T:
     """A look-up a command needs before its write: in --dry-run one that fails (no
     token, or a model the script creates first) gives `stand_in`, so the write that
-    follows is still shown."""
+    follows is still shown; `skipped` says what went without it."""
     try:
         return await read
     except (AuthError, NetworkError, ApiError) as exc:
         if not ctx.dry_run:
             raise
-        ctx.out.info(f"not looked up: {exc.message}")
+        ctx.out.info(f"{skipped}: {exc.message}")
         return stand_in

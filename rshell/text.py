@@ -12,9 +12,9 @@ from typing import Any
 ELLIPSIS = "…"
 
 
-def one_line(text: Any, limit: int) -> str:
-    """`text` (None is "") on one line, at most `limit` characters."""
+def one_line(text: Any, limit: int | None = None) -> str:
+    """`text` (None is "") on one line, at most `limit` characters (None: uncut)."""
     if text is None:
         return ""
     flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + ELLIPSIS
+    return flat if limit is None or len(flat) <= limit else flat[: limit - 1].rstrip() + ELLIPSIS

@@ -150,3 +150,15 @@ def test_session_options_supply_flag_defaults() -> None:
 def test_a_versioned_model_is_not_an_input_with_colon_separator() -> None:
     _, args = resolve("run owner/name:abc123 prompt:hi --separator :")
     assert args.model == "owner/name:abc123" and args.inputs == ["prompt:hi"]
+
+
+def test_help_lists_shell_builtins_apart_from_the_official_clis_offline_commands() -> None:
+    """`completion` runs offline yet is the official CLI's, so it is not a builtin;
+    the section a command lands in is its declaration's `builtin`, nothing else."""
+    other, builtins = overview().split("Shell builtins:")
+    other = other.split("Other commands:")[1]
+    listed = {line.split()[0] for line in builtins.split("\n\n")[0].splitlines() if line.strip()}
+    assert listed == {c.name for c in catalog.TOP_LEVEL.values() if c.builtin}
+    assert {"set", "vars", "help", "exit"} <= listed
+    assert "  completion " in other and "  scaffold " in other
+    assert all(not c.network for c in catalog.COMMANDS if c.builtin)  # a builtin never needs the API

@@ -87,3 +87,16 @@ def test_constants_and_booleans() -> None:
     tokens = lex("run a/b flag=true n=-1.5e3")
     assert (Keyword.Constant, "true") in tokens and (Number, "-1.5e3") in tokens
     assert (Name.Tag, "flag") in tokens
+
+
+def test_names_and_keys_are_highlighted_by_the_rules_the_executor_reads() -> None:
+    """`$é` is a dollar sign to templates (NAME is ASCII), so it is no variable here
+    either; `a.b-c=1` is an input key to the parser, so it is one here too."""
+    from rshell.grammar.lexer import Word
+    from rshell.grammar.templates import references
+
+    assert (VARIABLE, "$é") not in lex("show $é")
+    assert not references(Word("$é", 0, 3))
+    assert (VARIABLE, "$_x") in lex("show $_x")
+    assert lex("run a/b a.b-c=1")[2] == (INPUT_KEY, "a.b-c")
+    assert lex("é = run a/b")[0] != (VARIABLE, "é")

@@ -9,9 +9,9 @@ from typing import Any
 
 from rshell.commands.registry import HELP_WORDS, Command, Flag, unknown
 from rshell.errors import UsageError
+from rshell.grammar.lexer import KEY
 
 _CONVERT = {"str": str, "int": int, "float": float}
-_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _TYPE_NAMES = {"str": "a string", "int": "an integer", "float": "a number"}
 _SHORT_RE = re.compile(r"-[A-Za-z]")
 # A switch's `=value`, spelled as Go's strconv.ParseBool reads it (the official CLI's flags).
@@ -302,7 +302,7 @@ def is_input(word: str, separator: str) -> bool:
     """`key=value` where key is a name: so `owner/name:v` stays a model even with
     `--separator :`."""
     key, found, _ = word.partition(separator)
-    return bool(found) and _KEY_RE.match(key) is not None
+    return bool(found) and KEY.fullmatch(key) is not None
 
 
 def _usage_hint(command: Command) -> str:

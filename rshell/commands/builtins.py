@@ -90,8 +90,10 @@ def _batch_summary(rows: list[dict[str, Any]]) -> str:
 
 def _readable(output: Any) -> Any:
     """Streamed text (a list of tokens) reads as the text; files as how many and the first."""
+    from rshell.downloads import is_file_url
+
     if isinstance(output, list) and output and all(isinstance(item, str) for item in output):
-        if all(item.startswith(("http://", "https://", "data:")) for item in output):
+        if all(is_file_url(item) for item in output):
             return f"{len(output)} file{'s' if len(output) > 1 else ''}: {output[0]}"
         return "".join(output)
     return output

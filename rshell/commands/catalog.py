@@ -136,7 +136,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("prediction", "list"),
         "List recent predictions.",
-        H + "predictions:list_",
+        H + "runs:list_",
         flags=(
             Flag("--since", "since", "Only those created at or after this time (ISO 8601).", metavar="TIME"),
             Flag("--until", "until", "Only those created before this time (ISO 8601).", metavar="TIME"),
@@ -147,7 +147,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("prediction", "show"),
         "Show a prediction.",
-        H + "predictions:show",
+        H + "runs:show",
         args=(PREDICTION_ID,),
         flags=(WEB,),
         aliases=("prediction view",),
@@ -155,7 +155,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("prediction", "cancel"),
         "Cancel a running prediction.",
-        H + "predictions:cancel",
+        H + "runs:cancel",
         args=(PREDICTION_ID,),
     ),
     Command(
@@ -325,11 +325,11 @@ COMMANDS: tuple[Command, ...] = (
         aliases=("train", "training new", "training train"),
         exclusive=(("--wait", "--no-wait"),),
     ),
-    Command(("training", "list"), "List recent trainings.", H + "trainings:list_", flags=PAGING),
+    Command(("training", "list"), "List recent trainings.", H + "runs:list_", flags=PAGING),
     Command(
         ("training", "show"),
         "Show a training.",
-        H + "trainings:show",
+        H + "runs:show",
         args=(Arg("id", "Training id.", complete="training"),),
         flags=(WEB,),
         aliases=("training view",),
@@ -337,7 +337,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(
         ("training", "cancel"),
         "Cancel a running training.",
-        H + "trainings:cancel",
+        H + "runs:cancel",
         args=(Arg("id", "Training id.", complete="training"),),
     ),
     # deployments -----------------------------------------------------------------
@@ -480,14 +480,16 @@ COMMANDS: tuple[Command, ...] = (
             Arg("subsub", "A subcommand of that (`help model versions delete`).", required=False),
         ),
         network=False,
+        builtin=True,
     ),
-    Command(("vars",), "List named results.", H + "builtins:vars_", network=False),
+    Command(("vars",), "List named results.", H + "builtins:vars_", network=False, builtin=True),
     Command(
         ("show",),
         "Show a value: a variable and path, e.g. `show img.output[0]`.",
         H + "builtins:show",
         args=(Arg("expr", "name, name.path or _.", complete="variable"),),
         network=False,
+        builtin=True,
     ),
     Command(
         ("preview",),
@@ -507,6 +509,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "builtins:unset",
         args=(Arg("name", "Variable name.", complete="variable"),),
         network=False,
+        builtin=True,
     ),
     Command(
         ("history",),
@@ -514,6 +517,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "builtins:history",
         args=(Arg("count", "How many of the newest lines to list.", required=False),),
         network=False,
+        builtin=True,
     ),
     Command(
         ("source",),
@@ -521,6 +525,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "builtins:source",
         args=(Arg("file", "Script path.", complete="path"),),
         network=False,
+        builtin=True,
     ),
     Command(
         ("save",),
@@ -528,6 +533,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "builtins:save",
         args=(Arg("file", "Script path.", complete="path"),),
         network=False,
+        builtin=True,
     ),
     Command(
         ("alias",),
@@ -535,6 +541,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "builtins:alias",
         args=(Arg("definition", "NAME=WORDS", required=False),),
         network=False,
+        builtin=True,
     ),
     Command(
         ("unalias",),
@@ -542,6 +549,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "builtins:unalias",
         args=(Arg("name", "Alias name.", complete="alias"),),
         network=False,
+        builtin=True,
     ),
     Command(
         ("set",),
@@ -556,11 +564,16 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
         network=False,
+        builtin=True,
     ),
     Command(
-        ("status",), "Show the host, account, session and predictions in flight.", H + "builtins:status", network=False
+        ("status",),
+        "Show the host, account, session and predictions in flight.",
+        H + "builtins:status",
+        network=False,
+        builtin=True,
     ),
-    Command(("exit",), "Leave the shell.", H + "builtins:exit_", network=False, aliases=("quit",)),
+    Command(("exit",), "Leave the shell.", H + "builtins:exit_", network=False, builtin=True, aliases=("quit",)),
 )
 
 # Aliases --------------------------------------------------------------------------

@@ -17,11 +17,11 @@ SEARCH_LIMIT = (1, 50)  # the API's bounds for GET /v1/search?limit=
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
-    from rshell.commands.paging import fetch_list
+    from rshell.commands.paging import list_result
 
-    client = await ctx.client()
-    listing = await fetch_list(client, args, client.collections_list, "collections")
-    return Result(listing.data, collection_table(listing.results) + listing.hint(args))
+    return await list_result(
+        ctx, args, lambda client, cursor: client.collections_list(cursor), collection_table, "collections"
+    )
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:

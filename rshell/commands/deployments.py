@@ -7,11 +7,11 @@ takes `owner/name[:version]` and `--version` takes an id or `owner/name:id`.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from rshell import writes
 from rshell.commands.context import Result
+from rshell.commands.modelref import PART_RE
 from rshell.commands.models import DEFAULT_HARDWARE, split_name
 from rshell.dryrun import DRY_RUN_VERSION, unless_dry_run
 from rshell.errors import RshellError, UsageError
@@ -23,8 +23,6 @@ from rshell.rendering.tables import short_id
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
-
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
@@ -116,7 +114,7 @@ async def _latest_version(client: Any, owner: str, name: str) -> str:
 def _deployment_name(text: str) -> tuple[str | None, str]:
     if "/" in (text or ""):
         return split_name(text, "deployment")
-    if not _NAME_RE.match(text or ""):
+    if not PART_RE.match(text or ""):
         raise UsageError(f"'{text}' is not a deployment name", "use letters, digits, '-', '_' and '.', e.g. my-app")
     return None, text
 

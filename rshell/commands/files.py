@@ -46,11 +46,9 @@ async def upload(ctx: Context, args: ParsedArgs) -> Result:
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
-    from rshell.commands.paging import fetch_list
+    from rshell.commands.paging import list_result
 
-    client = await ctx.client()
-    listing = await fetch_list(client, args, client.files_list, "files")
-    return Result(listing.data, file_table(listing.results) + listing.hint(args))
+    return await list_result(ctx, args, lambda client, cursor: client.files_list(cursor), file_table, "files")
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:

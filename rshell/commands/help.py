@@ -24,7 +24,6 @@ _GROUP_TITLES = {
 }
 # "  name     description": the description's column is after the first run of two spaces
 _COLUMN = re.compile(r"\s*\S+(?: \S+)*\s{2,}(?=\S)")
-_NOT_BUILTINS = {"scaffold", "completion"}  # offline, but commands of the official CLI, not shell builtins
 
 
 def _aliases_of(command: Command) -> list[str]:
@@ -49,10 +48,6 @@ def _alias_line() -> str:
     return ", ".join(f"{a} = {' '.join(w)}" for a, w in catalog.COMMAND_ALIASES.items())
 
 
-def _is_builtin(command: Command) -> bool:
-    return not command.network and command.name not in _NOT_BUILTINS
-
-
 def overview() -> str:
     """`help` alone: every command, grouped, one line each."""
     lines = ["Commands (`help COMMAND` or `COMMAND --help` for details; `replicate` may prefix any command):", ""]
@@ -61,10 +56,10 @@ def overview() -> str:
         lines += [f"  {c.name:<24} {c.help}" for c in _listed(commands)]
         lines.append("")
     lines.append("Other commands:")
-    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if not _is_builtin(c)]
+    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if not c.builtin]
     lines.append("")
     lines.append("Shell builtins:")
-    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if _is_builtin(c)]
+    lines += [f"  {c.name:<24} {c.help}" for c in catalog.TOP_LEVEL.values() if c.builtin]
     lines.append("")
     lines.append(f"Aliases: {_alias_line()}; m, p, t, d, hw, a name the groups.")
     lines.append(f"Topics (`help TOPIC`): {', '.join(topics.TOPICS)}.")

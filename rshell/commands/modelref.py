@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 
 # A version id as the API issues them: 64 lowercase hex digits.
 VERSION_ID_RE = re.compile(r"[0-9a-f]{64}\Z")
-_PART = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
-MODEL_RE = re.compile(rf"(?P<owner>{_PART})/(?P<name>{_PART})(?::(?P<version>[A-Za-z0-9][A-Za-z0-9_.-]*))?\Z")
+# The one rule for an owner's, a model's or a deployment's name.
+NAME_PART = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+PART_RE = re.compile(rf"{NAME_PART}\Z")
+MODEL_RE = re.compile(rf"(?P<owner>{NAME_PART})/(?P<name>{NAME_PART})(?::(?P<version>{NAME_PART}))?\Z")
 
 # --file-encoding data inlines files into the request body; keep that body small.
 MAX_DATA_URL_BYTES = 1024 * 1024

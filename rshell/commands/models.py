@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rshell import writes
 from rshell.commands.context import Result
-from rshell.commands.paging import fetch_list
+from rshell.commands.paging import fetch_list, list_result
 from rshell.errors import RshellError, UsageError
 from rshell.rendering.models import example_table, model_fields, model_table, version_table
 from rshell.rendering.output import as_json
@@ -21,6 +21,7 @@ from rshell.rendering.tables import short_id
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
+    from rshell.commands.paging import Listing
 
 DEFAULT_HARDWARE = "cpu"
 
@@ -39,10 +40,10 @@ def split_name(text: str, what: str = "model") -> tuple[str, str]:
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
     """Public models, sorted as asked (the API's default: newest version first)."""
-    client = await ctx.client()
     sort = {"sort_by": args.get("sort_by"), "sort_direction": args.get("sort_direction")}
-    listing = await fetch_list(client, args, lambda cursor: client.models_list(cursor, **sort), "models")
-    return Result(listing.data, model_table(listing.results) + listing.hint(args))
+    return await list_result(
+        ctx, args, lambda client, cursor: client.models_list(cursor, **sort), model_table, "models"
+    )
 
 
 async def search(ctx: Context, args: ParsedArgs) -> Result:
@@ -50,25 +51,26 @@ async def search(ctx: Context, args: ParsedArgs) -> Result:
     query = (args.get("query") or "").strip()
     if not query:
         raise UsageError("`model search` needs words to search for", "e.g. model search 'text to image'")
+    return await list_result(
+        ctx, args, lambda client, cursor: client.models_search(query, cursor), model_table, "models"
+    )
+
+
+async def _model_list(ctx: Context, args: ParsedArgs, what: str) -> tuple[Listing, str]:
+    """A list under one model (`versions`, `examples`), by the client call named after
+    its operationId (`models_versions_list`), its path checked by the paging; and the
+    model's `owner/name` for the text."""
+    owner, name = split_name(args.model)
     client = await ctx.client()
-    listing = await fetch_list(client, args, lambda cursor: client.models_search(query, cursor), "models")
-    return Result(listing.data, model_table(listing.results) + listing.hint(args))
+    list_page = getattr(client, f"models_{what}_list")
+    listing = await fetch_list(client, args, lambda cursor: list_page(owner, name, cursor), "models", owner, name, what)
+    return listing, f"{owner}/{name}"
 
 
 async def versions(ctx: Context, args: ParsedArgs) -> Result:
     """A model's versions, newest first, as the API lists them."""
-    owner, name = split_name(args.model)
-    client = await ctx.client()
-    listing = await fetch_list(
-        client,
-        args,
-        lambda cursor: client.models_versions_list(owner, name, cursor),
-        "models",
-        owner,
-        name,
-        "versions",
-    )
-    return Result(listing.data, version_table(f"{owner}/{name}", listing.results, listing.hint(args)))
+    listing, model = await _model_list(ctx, args, "versions")
+    return Result(listing.data, version_table(model, listing.results, listing.hint(args)))
 
 
 async def versions_delete(ctx: Context, args: ParsedArgs) -> Result:
@@ -98,18 +100,8 @@ async def readme(ctx: Context, args: ParsedArgs) -> Result:
 
 async def examples(ctx: Context, args: ParsedArgs) -> Result:
     """The example predictions the model's page shows."""
-    owner, name = split_name(args.model)
-    client = await ctx.client()
-    listing = await fetch_list(
-        client,
-        args,
-        lambda cursor: client.models_examples_list(owner, name, cursor),
-        "models",
-        owner,
-        name,
-        "examples",
-    )
-    return Result(listing.data, example_table(f"{owner}/{name}", listing.results, listing.hint(args)))
+    listing, model = await _model_list(ctx, args, "examples")
+    return Result(listing.data, example_table(model, listing.results, listing.hint(args)))
 
 
 # show ------------------------------------------------------------------------------

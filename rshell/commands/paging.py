@@ -21,11 +21,13 @@ from rshell.errors import RshellError, UsageError
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
     from rshell.commands.arguments import ParsedArgs
+    from rshell.commands.context import Context, Result
 
 MAX_PAGES = 50  # --all stops here: a bounded walk, whatever `next` links a server sends
 MAX_LIMIT = 10_000
 
 FetchPage = Callable[[str | None], Awaitable[Any]]  # cursor or next URL → a Page
+ClientPage = Callable[["ReplicateClient", str | None], Awaitable[Any]]  # the same, given the client
 
 
 def check_cursor(client: ReplicateClient, cursor: str | None, *segments: str) -> str | None:
@@ -141,3 +143,15 @@ def iso_time(text: str | None, flag: str) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+async def list_result(
+    ctx: Context, args: ParsedArgs, fetch: ClientPage, render: Callable[[list[Any]], str], *segments: str
+) -> Result:
+    """A list command's whole answer: the pages asked for, drawn by `render`, then the
+    next-page hint (every `… list` that needs nothing more reads this way)."""
+    from rshell.commands.context import Result
+
+    client = await ctx.client()
+    listing = await fetch_list(client, args, lambda cursor: fetch(client, cursor), *segments)
+    return Result(listing.data, render(listing.results) + listing.hint(args))

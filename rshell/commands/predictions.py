@@ -32,13 +32,13 @@ from rshell.commands.running import (
     option,
     wants_json,
 )
+from rshell.dryrun import NOT_VALIDATED, unless_dry_run
 from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError, UsageError
 from rshell.rendering.output import as_json
 from rshell.rendering.predictions import (
     failure_message,
     finished_line,
     prediction_summary,
-    prediction_table,
     render_output,
 )
 
@@ -89,20 +89,13 @@ async def resolve_target(ctx: Context, client: ReplicateClient, args: ParsedArgs
     """
     check_target(args)
     deployment = args.values.get("deployment")
-    ref = None if deployment else parse_model_ref(args.values["model"])
-    try:
-        if deployment:
-            owner, name = parse_model_name(deployment, "deployment")
-            schema, _ = await fetch_deployment_schema(client, owner, name)
-            return Target(deployment=f"{owner}/{name}"), schema
-        route = await resolve(client, ref)  # type: ignore[arg-type]
-    except (AuthError, NetworkError, ApiError) as exc:
-        if not ctx.dry_run:
-            raise
-        ctx.out.info(f"inputs not validated: {exc.message}")
-        if deployment:
-            return Target(deployment=deployment), None
-        route = unknown_route(ref)  # type: ignore[arg-type]
+    if deployment:
+        owner, name = parse_model_name(deployment, "deployment")
+        found = fetch_deployment_schema(client, owner, name)
+        schema, _ = await unless_dry_run(ctx, found, (None, None), NOT_VALIDATED)
+        return Target(deployment=f"{owner}/{name}"), schema
+    ref = parse_model_ref(args.values["model"])
+    route = await unless_dry_run(ctx, resolve(client, ref), unknown_route(ref), NOT_VALIDATED)
     target = Target(model=route.model, fallback=route.fallback, latest=route.latest)
     return (Target(version=route.version) if route.version else target), route.schema
 
@@ -271,33 +264,3 @@ async def save_files(
         result.ok = False
         result.error = f"could not save {len(report.failed)} file(s): {url}: {why}"
     return result
-
-
-async def list_(ctx: Context, args: ParsedArgs) -> Result:
-    """Your predictions, newest first; --since/--until/--source filter on the server."""
-    from rshell.commands.paging import fetch_list, iso_time
-
-    filters = {
-        "created_after": iso_time(args.get("since"), "--since"),
-        "created_before": iso_time(args.get("until"), "--until"),
-        "source": args.get("source"),
-    }
-    client = await ctx.client()
-    listing = await fetch_list(client, args, lambda cursor: client.predictions_list(cursor, **filters), "predictions")
-    return Result(data=listing.data, text=prediction_table(listing.results) + listing.hint(args))
-
-
-async def show(ctx: Context, args: ParsedArgs) -> Result:
-    client = await ctx.client()
-    prediction = await client.predictions_get(args.values["id"])
-    if args.values.get("web"):
-        open_web(ctx, prediction.urls.web)
-    data = as_json(prediction)
-    return Result(data=data, text=prediction_summary(data))
-
-
-async def cancel(ctx: Context, args: ParsedArgs) -> Result:
-    client = await ctx.client()
-    prediction = await client.predictions_cancel(args.values["id"])
-    data = as_json(prediction)
-    return Result(data=data, text=f"prediction {prediction.id} {prediction.status}")

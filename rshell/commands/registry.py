@@ -82,6 +82,8 @@ class Command:
     `"run"`, `"prediction new"`, `"model run"`, or `"stream --stream"` (an alias that
     also gives flags); a bare group name (`"account"`) makes it the group's command
     when no subcommand follows. `exclusive` lists flags that contradict each other.
+    `builtin` marks a shell builtin (`set`, `vars`, …): help lists those apart from
+    the API's commands and the official CLI's offline ones (`completion`).
     """
 
     path: tuple[str, ...]
@@ -94,6 +96,7 @@ class Command:
     examples: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     exclusive: tuple[tuple[str, ...], ...] = ()
+    builtin: bool = False
 
     @property
     def name(self) -> str:

@@ -22,13 +22,13 @@ from typing import Any
 
 from rshell.commands.registry import Command
 from rshell.errors import RshellError
-from rshell.grammar.lexer import Word, quote
+from rshell.grammar.lexer import KEY, Word, quote
 from rshell.grammar.parser import Statement, parse_script
 from rshell.grammar.templates import references
 
 # Verbs of commands that only read: replaying them changes nothing.
 _READS = frozenset({"list", "show", "schema", "search", "versions", "readme", "examples", "current", "secret"})
-_FILE_WORD = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_.-]*=)?@(?P<path>[^@~/][^\s]*)\Z")  # key=@rel/path
+_FILE_WORD = re.compile(rf"(?P<key>{KEY.pattern}=)?@(?P<path>[^@~/][^\s]*)\Z")  # key=@rel/path
 _LEFT_OUT = {
     "scaffold": "writes a project folder once (it exists now)",
     "auth": "signs in or out: credentials stay out of scripts",

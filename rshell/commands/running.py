@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from rshell.client.models import Prediction
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
+    from rshell.commands.runs import RunKind
     from rshell.rendering.output import Output
     from rshell.session.state import Session
 
@@ -35,6 +36,13 @@ POLL_FIRST = 0.2  # seconds: 0.2, 0.3, 0.45 — three requests in the first seco
 POLL_FACTOR = 1.5
 POLL_MAX = 0.45  # SPEC 5 says never more than 0.5 s apart: aim under it, so a late wake-up stays inside
 STATUS_SHOWN = 40  # characters of an unknown status worth quoting back
+
+
+def run_kind(name: str) -> RunKind:
+    """The kind `follow_run` and the session name a run by (`runs.KINDS`)."""
+    from rshell.commands.runs import KINDS
+
+    return KINDS.get(name, KINDS["prediction"])
 
 
 async def sleep(seconds: float) -> None:
@@ -278,7 +286,7 @@ async def follow_run(
             if kind == "prediction":
                 obj, streamed = await follow_prediction(client, obj, watch, print_tokens=streaming and print_tokens)
             else:
-                obj = await poll(client.trainings_get, obj, watch, kind)
+                obj = await poll(run_kind(kind).call(client, "get"), obj, watch, kind)
         printed = bool(streamed) and streaming and print_tokens
         if printed:
             _print_rest(watch, obj, streamed)
@@ -288,9 +296,7 @@ async def follow_run(
         watch.stop()
         if not cancel:
             stop_waiting(kind, obj)
-        await cancel_after_interrupt(
-            ctx, kind, obj, client.trainings_cancel if kind == "training" else client.predictions_cancel
-        )
+        await cancel_after_interrupt(ctx, kind, obj, run_kind(kind).call(client, "cancel"))
     finally:
         watch.stop()
         ctx.session.in_flight.pop(obj.id, None)
@@ -411,7 +417,6 @@ async def settle_in_flight(session: Session, client: ReplicateClient) -> None:
     """Ask the API about every prediction and training the session thinks is still
     running, and forget those that have finished (before asking to leave)."""
     for run_id, kind in list(session.in_flight.items()):
-        get = client.trainings_get if kind == "training" else client.predictions_get
-        obj = await get(run_id)
+        obj = await run_kind(kind).call(client, "get")(run_id)
         if obj.status in TERMINAL_STATUSES:
             session.in_flight.pop(run_id, None)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from rshell.atomic import write_text
+from rshell.commands.modelref import NAME_PART
 from rshell.errors import AuthError, NetworkError, UsageError
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 TEMPLATES = ("node", "python")
 PLACEHOLDER_MODEL = "OWNER/MODEL"
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}\Z")
-_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
+_MODEL = re.compile(rf"{NAME_PART}/{NAME_PART}\Z")
 _VERSION = re.compile(r"[A-Za-z0-9]+\Z")
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
 _URL_SEGMENTS = ("p", "predictions")  # replicate.com/p/<id>, api…/v1/predictions/<id>

@@ -20,11 +20,12 @@ from rshell.commands.modelref import (
     prepare_inputs,
     training_schema,
 )
-from rshell.commands.running import follow_run, interrupted_creating, open_web, option, site_url
-from rshell.dryrun import DRY_RUN_VERSION
-from rshell.errors import ApiError, AuthError, NetworkError, RshellError, UsageError
+from rshell.commands.running import follow_run, interrupted_creating, open_web, option
+from rshell.commands.runs import KINDS
+from rshell.dryrun import DRY_RUN_VERSION, NOT_VALIDATED, unless_dry_run
+from rshell.errors import RshellError, UsageError
 from rshell.rendering.output import as_json
-from rshell.rendering.predictions import failure_message, finished_line, training_summary, training_table
+from rshell.rendering.predictions import failure_message, finished_line, training_summary
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -46,13 +47,8 @@ def trainer_ref(text: str) -> ModelRef:
 
 async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) -> tuple[dict | None, str]:
     """(schema, version id) of the trainer; in --dry-run a failed fetch is not fatal."""
-    try:
-        schema, version_id = await fetch_schema(client, ref, "train")
-    except (AuthError, NetworkError, ApiError) as exc:
-        if not ctx.dry_run:
-            raise
-        ctx.out.info(f"inputs not validated: {exc.message}")
-        return None, ref.version or DRY_RUN_VERSION
+    stand_in = (None, ref.version or DRY_RUN_VERSION)
+    schema, version_id = await unless_dry_run(ctx, fetch_schema(client, ref, "train"), stand_in, NOT_VALIDATED)
     if not version_id:
         raise RshellError(
             f"{ref.model} has no versions to train", "push a version first, or name one: owner/name:version"
@@ -93,17 +89,12 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     except asyncio.CancelledError:
         interrupted_creating("training")
     if args.values.get("web"):
-        open_web(ctx, training_page(ctx, training))
+        open_web(ctx, KINDS["training"].page(ctx, training))
     if not args.values.get("wait"):
         data = as_json(training)
         return Result(data=data, text=training_summary(data, destination))
     final, _ = await follow_run(ctx, client, training, "training")
     return finish(ctx, final, destination)
-
-
-def training_page(ctx: Context, training: Training) -> str:
-    """`urls.web` when the API gives one, else its page at /p/ID as the official CLI opens."""
-    return training.urls.web or site_url(ctx, "p", training.id)
 
 
 def finish(ctx: Context, training: Training, destination: str | None) -> Result:
@@ -113,26 +104,3 @@ def finish(ctx: Context, training: Training, destination: str | None) -> Result:
         return Result(data=data, text=text, ok=False, error=failure_message("training", data))
     ctx.out.info(finished_line("training", data))
     return Result(data=data, text=text)
-
-
-async def list_(ctx: Context, args: ParsedArgs) -> Result:
-    from rshell.commands.paging import fetch_list
-
-    client = await ctx.client()
-    listing = await fetch_list(client, args, client.trainings_list, "trainings")
-    return Result(data=listing.data, text=training_table(listing.results) + listing.hint(args))
-
-
-async def show(ctx: Context, args: ParsedArgs) -> Result:
-    client = await ctx.client()
-    training = await client.trainings_get(args.values["id"])
-    if args.values.get("web"):
-        open_web(ctx, training_page(ctx, training))
-    data = as_json(training)
-    return Result(data=data, text=training_summary(data))
-
-
-async def cancel(ctx: Context, args: ParsedArgs) -> Result:
-    client = await ctx.client()
-    training = await client.trainings_cancel(args.values["id"])
-    return Result(data=as_json(training), text=f"training {training.id} {training.status}")

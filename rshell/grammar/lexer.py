@@ -24,6 +24,8 @@ OPERATORS = ";|"
 _SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+\Z")
 # The one identifier rule: variable and alias names, template fields.
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# The one input-key rule: the `key` of `key=value` (a name that may also hold `.` and `-`).
+KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 # Characters a backslash escapes inside double quotes (POSIX), plus newline (continuation).
 _DQ_ESCAPES = '$`"\\\n'
 

@@ -13,6 +13,8 @@ import os
 import re
 from typing import IO
 
+from rshell.rendering.output import isatty
+
 ROLES = {
     "error": "1;31",  # bold red
     "header": "1",  # bold, default colour
@@ -29,10 +31,7 @@ def enabled(stream: IO[str]) -> bool:
     """Colour only for a person at a terminal that wants it."""
     if os.environ.get("NO_COLOR") or os.environ.get("TERM", "") == "dumb":
         return False
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+    return isatty(stream)
 
 
 def paint(text: str, role: str) -> str:

@@ -53,8 +53,8 @@ def version_table(model: str, versions: list[dict[str, Any]], hint: str = "") ->
 
 def example_table(model: str, examples: list[dict[str, Any]], hint: str = "") -> str:
     """`model examples`: the example predictions as a prediction list, then `hint`."""
-    from rshell.rendering.predictions import prediction_table
+    from rshell.rendering.predictions import run_table
 
     if not examples:
         return f"{model} has no examples"
-    return prediction_table(examples) + hint
+    return run_table(examples, "predictions") + hint

@@ -11,14 +11,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from rshell.downloads import is_file_url
 from rshell.rendering.tables import fields, short_id, short_time, table
 
 LOG_TAIL_LINES = 10
-
-
-def is_url(value: Any) -> bool:
-    """An output value that names a file: an http(s) or data: URL."""
-    return isinstance(value, str) and value.startswith(("http://", "https://", "data:"))
 
 
 def render_output(output: Any, *, concatenate: bool = False) -> str:
@@ -32,7 +28,7 @@ def render_output(output: Any, *, concatenate: bool = False) -> str:
     if isinstance(output, str):
         return output
     if isinstance(output, list) and all(isinstance(v, str) for v in output):
-        if output and all(is_url(v) for v in output):
+        if output and all(is_file_url(v) for v in output):
             return "\n".join(output)
         if concatenate:
             return "".join(output)
@@ -129,11 +125,11 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.split("\n"))
 
 
-def prediction_table(rows: Iterable[dict[str, Any]]) -> str:
-    """`prediction list`: one line per prediction."""
+def run_table(rows: Iterable[dict[str, Any]], plural: str) -> str:
+    """`prediction list` / `training list`: one line per run (`plural` names them when none)."""
     body = [(r.get("id"), _model_of(r), r.get("status"), short_time(r.get("created_at"))) for r in rows]
     if not body:
-        return "no predictions"
+        return f"no {plural}"
     return table(("id", "model", "status", "created_at"), body, flex=1)
 
 
@@ -162,11 +158,3 @@ def training_summary(obj: dict[str, Any], destination: str | None = None, *, log
         ]
     )
     return "\n".join([head] + _error_and_logs(obj, logs))
-
-
-def training_table(rows: Iterable[dict[str, Any]]) -> str:
-    """`training list`: one line per training."""
-    body = [(r.get("id"), _model_of(r), r.get("status"), short_time(r.get("created_at"))) for r in rows]
-    if not body:
-        return "no trainings"
-    return table(("id", "model", "status", "created_at"), body, flex=1)

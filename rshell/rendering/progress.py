@@ -50,8 +50,9 @@ def bar(percent: int, width: int = BAR_WIDTH) -> str:
 def _inert(text: str) -> str:
     """A label or status from the API on the one status line, nothing a terminal obeys."""
     from rshell.rendering.sanitize import neutralise
+    from rshell.text import one_line
 
-    return " ".join(neutralise(str(text)).split())
+    return one_line(neutralise(str(text)))
 
 
 class Progress:

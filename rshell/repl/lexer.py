@@ -28,7 +28,7 @@ from pygments.token import (
 
 from rshell.commands import catalog
 from rshell.commands.resolver import read_head
-from rshell.grammar.lexer import partial_stages, split_binding
+from rshell.grammar.lexer import KEY, NAME, partial_stages, split_binding
 
 # Token types, named for what they mean in rshell (and styled by pygments' defaults).
 COMMAND = Keyword
@@ -61,11 +61,13 @@ def _subcommand_words() -> tuple[str, ...]:
     return tuple(sorted(names, key=len, reverse=True))
 
 
+# `$name.path…` as templates read it: the name by the one identifier rule.
+_VARIABLE = rf"\$(?:{NAME.pattern})(?:\.[\w-]+|\[[^\]\s]*\]?)*"
 _VALUE_RULES = [
     (r"'[^']*'?", String.Single),  # single quotes: nothing is substituted
     (r'"', String.Double, "dq"),
     (r"\{\{(?:(?!\}\}).)*(?:\}\}|$)", TEMPLATE),
-    (r"\$(?:_|[A-Za-z_]\w*)(?:\.[\w-]+|\[[^\]\s]*\]?)*", VARIABLE),
+    (_VARIABLE, VARIABLE),
     (r"@[^\s;|]*", FILE),
     (r"\\.", String.Escape),
 ]
@@ -88,7 +90,7 @@ class RshellLexer(RegexLexer):
             (r"\|", Operator),
             (r"(replicate)(\s+)", bygroups(COMMAND, Whitespace)),
             # `NAME = ` / `NAME= `, as grammar.lexer.split_binding reads a binding
-            (r"([A-Za-z_]\w*)([ \t]*)(=)(?=\s|$)", bygroups(VARIABLE, Whitespace, Operator)),
+            (rf"({NAME.pattern})([ \t]*)(=)(?=\s|$)", bygroups(VARIABLE, Whitespace, Operator)),
             (r"(!)([^;|\n]*)", bygroups(Operator, SHELL)),
             (words(_group_words(), suffix=_WORD_END), COMMAND, "sub"),
             (words(_single_words(), suffix=_WORD_END), COMMAND, "args"),
@@ -109,7 +111,7 @@ class RshellLexer(RegexLexer):
             (r"(?<![^\s;|])#.*?$", Comment.Single),
             (r"(--[A-Za-z][\w-]*)(=?)", bygroups(FLAG, Operator)),
             (r"-[A-Za-z]" + _WORD_END, FLAG),
-            (r"([A-Za-z_][\w.-]*)(=)", bygroups(INPUT_KEY, Operator)),
+            (rf"({KEY.pattern})(=)", bygroups(INPUT_KEY, Operator)),
             *_VALUE_RULES,
             (r"[\w.-]+/[\w.-]+(?::[\w.-]*)?" + _WORD_END, MODEL),
             (r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?" + _WORD_END, Number),
@@ -121,7 +123,7 @@ class RshellLexer(RegexLexer):
             (r'"', String.Double, "#pop"),
             (r"\\.", String.Escape),
             (r"\{\{(?:(?!\}\}).)*(?:\}\}|$)", TEMPLATE),
-            (r"\$(?:_|[A-Za-z_]\w*)(?:\.[\w-]+|\[[^\]\s]*\]?)*", VARIABLE),
+            (_VARIABLE, VARIABLE),
             (r'[^"\\${]+', String.Double),
             (r"[${]", String.Double),
         ],

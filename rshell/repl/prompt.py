@@ -12,6 +12,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 from rshell.rendering.sanitize import neutralise
 from rshell.session.state import Session
+from rshell.text import one_line
 
 STYLE_RULES = {
     "prompt": "bold",
@@ -87,7 +88,7 @@ def toolbar(
 
 def _plain(text: str | None) -> str:
     """A server's text (account name, status) on one toolbar line, controls made visible."""
-    return " ".join(neutralise(text or "").split())
+    return one_line(neutralise(text or ""))
 
 
 def leave_question(in_flight: int) -> str:

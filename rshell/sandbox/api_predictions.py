@@ -20,7 +20,7 @@ from rshell.sandbox.events import Event
 from rshell.sandbox.inputs import validate_inputs
 from rshell.sandbox.pagination import Newest, page
 from rshell.sandbox.problems import Problem, invalid, not_found
-from rshell.sandbox.store import Query
+from rshell.sandbox.store import Query, Record
 from rshell.sandbox.urls import internalise, publicise
 from rshell.sandbox.web import expect_string, json_object, origin, param, reply, sandbox
 
@@ -68,6 +68,26 @@ def _request_body(body: dict[str, Any], operation: str) -> dict[str, Any]:
     return body
 
 
+def new_run(box: Any, here: str, model: str, version_id: str, inputs: dict[str, Any], body: dict[str, Any]) -> Record:
+    """The stored record of a prediction or training just created: the fields both
+    start with (each kind adds its own); inputs already validated, files made local."""
+    return {
+        "id": ids.new_id(),
+        "model": model,
+        "version": version_id,
+        "input": internalise(inputs, box.origins + (here,)),
+        "output": None,
+        "logs": "",
+        "error": None,
+        "status": "starting",
+        "created_at": ids.timestamp(),
+        "source": "api",
+        "metrics": {},
+        "_webhook": body.get("webhook"),
+        "_webhook_events_filter": body.get("webhook_events_filter"),
+    }
+
+
 async def _create(
     request: Request, version: dict[str, Any], body: dict[str, Any], deployment: str | None = None
 ) -> JSONResponse:
@@ -76,23 +96,9 @@ async def _create(
     wait, deadline = prefer_wait(request), cancel_after(request)
     predictor = box.predictor(version)
     inputs = validate_inputs(version.get("openapi_schema"), body["input"])
-    record: dict[str, Any] = {
-        "id": ids.new_id(),
-        "model": version["model"],
-        "version": version["id"],
-        "input": internalise(inputs, box.origins + (here,)),
-        "output": None,
-        "logs": "",
-        "error": None,
-        "status": "starting",
-        "created_at": ids.timestamp(),
-        "data_removed": False,
-        "source": "api",
-        "metrics": {},
-        "_webhook": body.get("webhook"),
-        "_webhook_events_filter": body.get("webhook_events_filter"),
-        "_official": box.is_official(version["model"]),  # shown as version "hidden"
-    }
+    record = new_run(box, here, version["model"], version["id"], inputs, body)
+    record["data_removed"] = False
+    record["_official"] = box.is_official(version["model"])  # shown as version "hidden"
     if deployment:
         record["deployment"] = deployment
     if deadline is not None:
@@ -256,22 +262,8 @@ async def trainings_create(request: Request) -> JSONResponse:
     schema = version.get("openapi_schema") or {}
     component = "TrainingInput" if "TrainingInput" in schema.get("components", {}).get("schemas", {}) else "Input"
     inputs = validate_inputs(schema, body["input"], component)
-    record: dict[str, Any] = {
-        "id": ids.new_id(),
-        "model": f"{owner}/{name}",
-        "version": version_id,
-        "input": internalise(inputs, box.origins + (here,)),
-        "output": None,
-        "logs": "",
-        "error": None,
-        "status": "starting",
-        "created_at": ids.timestamp(),
-        "source": "api",
-        "metrics": {},
-        "destination": destination,
-        "_webhook": body.get("webhook"),
-        "_webhook_events_filter": body.get("webhook_events_filter"),
-    }
+    record = new_run(box, here, f"{owner}/{name}", version_id, inputs, body)
+    record["destination"] = destination
     view = render.run_view("trainings", record, here)
     box.start_run(
         "trainings",

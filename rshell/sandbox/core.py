@@ -13,13 +13,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from rshell.safepaths import plain_name
 from rshell.sandbox import ids
 from rshell.sandbox.catalog import BUILTIN_CREATED_AT, BUILTIN_OWNER, OWNER
 from rshell.sandbox.edge import clean
 from rshell.sandbox.events import EventLog
 from rshell.sandbox.predictors.base import decode_data_url
 from rshell.sandbox.problems import Problem, invalid, not_found, resource_not_found, version_refused
-from rshell.sandbox.runner import TERMINAL, Job, Runner, delivery_path, safe_filename
+from rshell.sandbox.runner import TERMINAL, Job, Runner, delivery_path
 from rshell.sandbox.store import Query, Record, Store
 from rshell.sandbox.urls import MARKER, local_path
 
@@ -301,7 +302,7 @@ class Sandbox:
     def save_output_file(self, data: bytes, filename: str, content_type: str) -> str:
         """Keep an output file and return its public URL (served at /delivery/…)."""
         blob_id = ids.new_id()
-        name = safe_filename(filename)
+        name = plain_name(filename, "output")  # the one rule for a name a model chose
         self.store.write_blob(blob_id, data)
         self.store.put(
             "deliveries",

@@ -10,7 +10,6 @@ whatever it produces after that is dropped.
 from __future__ import annotations
 
 import inspect
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 from rshell.sandbox.predictors.base import Cancelled, RunContext
 
 TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
-SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 @dataclass
@@ -272,12 +270,6 @@ def _metrics(record: dict[str, Any]) -> dict[str, float]:
     if record.get("started_at"):
         metrics["predict_time"] = round((end - ids.parse_iso(record["started_at"])).total_seconds(), 6)
     return metrics
-
-
-def safe_filename(name: str) -> str:
-    """A file name without paths or odd characters, for output URLs and disk."""
-    cleaned = SAFE_NAME.sub("_", Path(name).name).strip("._") or "output"
-    return cleaned[:128]
 
 
 def delivery_path(blob_id: str, filename: str) -> str:

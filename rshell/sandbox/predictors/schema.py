@@ -238,83 +238,96 @@ def _ok(response: str) -> dict[str, Any]:
     return {"200": _json_response({"$ref": _REF + response}), "422": _INVALID}
 
 
+def _operation(
+    summary: str,
+    operation_id: str,
+    parameters: list[dict[str, Any]],
+    responses: dict[str, Any],
+    *,
+    description: str | None = None,
+    body: dict[str, Any] | None = None,
+    required: bool = False,
+) -> dict[str, Any]:
+    """One operation of Cog's HTTP API as its FastAPI app describes it."""
+    operation: dict[str, Any] = {"summary": summary}
+    if description:
+        operation["description"] = description
+    operation["operationId"] = operation_id
+    operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {
+            **({"required": True} if required else {}),
+            "content": {"application/json": {"schema": body}},
+        }
+    operation["responses"] = responses
+    return operation
+
+
+def _cancelled(title: str) -> dict[str, Any]:
+    return {"200": _json_response({"title": title}), "422": _INVALID}
+
+
 def _prediction_paths() -> dict[str, Any]:
     """POST /predictions, PUT /predictions/{id}, POST .../cancel, as Cog routes them."""
-    body = {"$ref": _REF + "PredictionRequest"}
+    body, one = {"$ref": _REF + "PredictionRequest"}, [_id_param("prediction")]
     return {
         "/predictions": {
-            "post": {
-                "summary": "Predict",
-                "description": "Run a single prediction on the model",
-                "operationId": "predict_predictions_post",
-                "parameters": [_PREFER],
-                "requestBody": {"content": {"application/json": {"schema": body}}},
-                "responses": _ok("PredictionResponse"),
-            }
+            "post": _operation(
+                "Predict",
+                "predict_predictions_post",
+                [_PREFER],
+                _ok("PredictionResponse"),
+                description="Run a single prediction on the model",
+                body=body,
+            )
         },
         "/predictions/{prediction_id}": {
-            "put": {
-                "summary": "Predict Idempotent",
-                "description": "Run a single prediction on the model (idempotent creation).",
-                "operationId": "predict_idempotent_predictions__prediction_id__put",
-                "parameters": [_id_param("prediction"), _PREFER],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"allOf": [body], "title": "Prediction Request"}}},
-                },
-                "responses": _ok("PredictionResponse"),
-            }
+            "put": _operation(
+                "Predict Idempotent",
+                "predict_idempotent_predictions__prediction_id__put",
+                [*one, _PREFER],
+                _ok("PredictionResponse"),
+                description="Run a single prediction on the model (idempotent creation).",
+                body={"allOf": [body], "title": "Prediction Request"},
+                required=True,
+            )
         },
         "/predictions/{prediction_id}/cancel": {
-            "post": {
-                "summary": "Cancel",
-                "description": "Cancel a running prediction",
-                "operationId": "cancel_predictions__prediction_id__cancel_post",
-                "parameters": [_id_param("prediction")],
-                "responses": {
-                    "200": _json_response({"title": "Response Cancel Predictions  Prediction Id  Cancel Post"}),
-                    "422": _INVALID,
-                },
-            }
+            "post": _operation(
+                "Cancel",
+                "cancel_predictions__prediction_id__cancel_post",
+                one,
+                _cancelled("Response Cancel Predictions  Prediction Id  Cancel Post"),
+                description="Cancel a running prediction",
+            )
         },
     }
 
 
 def _training_paths() -> dict[str, Any]:
     """POST /trainings, PUT /trainings/{id}, POST .../cancel (Cog's `train` routes)."""
-    body = {"$ref": _REF + "TrainingRequest"}
+    body, one = {"$ref": _REF + "TrainingRequest"}, [_id_param("training")]
     return {
         "/trainings": {
-            "post": {
-                "summary": "Train",
-                "operationId": "train_trainings_post",
-                "parameters": [_PREFER],
-                "requestBody": {"content": {"application/json": {"schema": body}}},
-                "responses": _ok("TrainingResponse"),
-            }
+            "post": _operation("Train", "train_trainings_post", [_PREFER], _ok("TrainingResponse"), body=body)
         },
         "/trainings/{training_id}": {
-            "put": {
-                "summary": "Train Idempotent",
-                "operationId": "train_idempotent_trainings__training_id__put",
-                "parameters": [_id_param("training"), _PREFER],
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {**body, "title": "Training Request"}}},
-                },
-                "responses": _ok("TrainingResponse"),
-            }
+            "put": _operation(
+                "Train Idempotent",
+                "train_idempotent_trainings__training_id__put",
+                [*one, _PREFER],
+                _ok("TrainingResponse"),
+                body={**body, "title": "Training Request"},
+                required=True,
+            )
         },
         "/trainings/{training_id}/cancel": {
-            "post": {
-                "summary": "Cancel Training",
-                "operationId": "cancel_training_trainings__training_id__cancel_post",
-                "parameters": [_id_param("training")],
-                "responses": {
-                    "200": _json_response({"title": "Response Cancel Training Trainings  Training Id  Cancel Post"}),
-                    "422": _INVALID,
-                },
-            }
+            "post": _operation(
+                "Cancel Training",
+                "cancel_training_trainings__training_id__cancel_post",
+                one,
+                _cancelled("Response Cancel Training Trainings  Training Id  Cancel Post"),
+            )
         },
     }
 

@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import api_fixtures as fx
 import pytest
-import respx
 from rsh import rsh
 
 from rshell.commands import running
 
 API = (fx.BASE, "r8_test_token_123456")
-
-
-@pytest.fixture
-def api():
-    with respx.mock(assert_all_called=True) as router:
-        yield router
 
 
 @pytest.fixture

@@ -54,8 +54,13 @@ def test_schemathesis_finds_no_server_error_and_no_spec_break(sandbox, tmp_path)
         "8",
         "--seed",
         "20261202",
+        # One worker: with two threads, hypothesis' lambda descriptions call ast.parse
+        # at once, and CPython 3.11.7 then can fail with "SystemError: AST constructor
+        # recursion depth mismatch" (an error path of its AST constructor, cpython
+        # gh-106905, fixed in later releases): a red run that says nothing about the
+        # sandbox, seen in CI and here under load.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--no-color",

@@ -280,3 +280,63 @@ def httpx_json(body: dict[str, Any]) -> Any:
     import httpx
 
     return httpx.Response(200, json=body)
+
+
+def test_prediction_wait_streams_a_text_streams_tokens_on_a_terminal(sleeps) -> None:
+    """`prediction wait` on a language model's prediction prints tokens as they
+    arrive on a terminal (as `run` does), and off a terminal the joined output at the end."""
+    import api_fixtures as fx
+    import respx
+    from handler_support import BASE, Harness
+
+    pid, llm = fx.PREDICTION_ID, "meta/llama"
+    stream_url = f"https://stream.replicate.com/v1/files/{pid}-stream"
+    running = fx.prediction("processing", model=llm, version=fx.LLM_VERSION_ID)
+    done = fx.prediction("succeeded", model=llm, version=fx.LLM_VERSION_ID, output=["Hel", "lo"])
+    sse = {"Content-Type": "text/event-stream"}
+    with respx.mock(assert_all_called=False) as api:
+        api.get(f"{BASE}/models/meta/llama").respond(200, json=fx.model("meta", "llama", llm=True))
+        api.get(url__regex=rf"{BASE}/models/meta/llama/versions/.*").respond(
+            200, json=fx.model("meta", "llama", llm=True)["latest_version"]
+        )
+        stream = api.get(stream_url).respond(
+            200, content=fx.sse_body([("output", "Hel"), ("output", "lo"), ("done", "{}")]), headers=sse
+        )
+        api.get(f"{BASE}/predictions/{pid}").mock(
+            side_effect=[httpx_json(running), httpx_json(done), httpx_json(running), httpx_json(done)]
+        )
+        tty = Harness()
+        tty.out.stdout_tty = True
+        result = tty.run(f"prediction wait {pid}")
+        assert result.ok, result.error
+        assert stream.call_count == 1
+        assert tty.stdout.getvalue() == "Hello"
+        assert result.text == ""  # printed already, not again at the end
+        piped = Harness()
+        result = piped.run(f"prediction wait {pid}")
+    assert result.ok and result.text == "Hello"
+    assert piped.stdout.getvalue() == ""  # no tokens off a terminal: the result carries the text
+
+
+def test_training_logs_prints_them_and_follow_polls_to_the_end(sleeps) -> None:
+    """`training logs ID [--follow]` is `prediction logs` for a training."""
+    import api_fixtures as fx
+    import respx
+    from handler_support import BASE, Harness
+
+    tid = fx.TRAINING_ID
+    with respx.mock(assert_all_called=False) as api:
+        get = api.get(f"{BASE}/trainings/{tid}")
+        get.side_effect = [
+            httpx_json(fx.training("processing", logs="step 1\n")),
+            httpx_json(fx.training("processing", logs="step 1\nstep 2\n")),
+            httpx_json(fx.training("succeeded", logs="step 1\nstep 2\nstep 3\n")),
+            httpx_json(fx.training("succeeded", logs="step 1\nstep 2\nstep 3\n")),
+        ]
+        h = Harness()
+        result = h.run(f"training logs {tid} --follow")
+        assert result.ok, result.error
+        assert h.stdout.getvalue().splitlines() == ["step 1", "step 2", "step 3"]
+        again = Harness().run(f"training logs {tid}")
+    assert get.call_count == 4
+    assert again.text == "step 1\nstep 2\nstep 3\n"

@@ -340,6 +340,13 @@ COMMANDS: tuple[Command, ...] = (
         H + "trainings:cancel",
         args=(Arg("id", "Training id.", complete="training"),),
     ),
+    Command(
+        ("training", "logs"),
+        "Print a training's logs; --follow prints new lines until it ends.",
+        H + "existing:training_logs",
+        args=(Arg("id", "Training id.", complete="training"),),
+        flags=(Flag("--follow", "follow", "Keep printing new log lines until the training ends.", const=True),),
+    ),
     # deployments -----------------------------------------------------------------
     Command(
         ("deployments", "create"),

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rshell.client.fields import TERMINAL_STATUSES, attr, run_kind
 from rshell.commands.context import Result
-from rshell.commands.running import Watch, follow_run, option
+from rshell.commands.running import Watch, follow_run, option, wants_json
 from rshell.errors import ApiError, RshellError, UsageError
 from rshell.rendering.output import as_json
 
@@ -23,20 +23,27 @@ if TYPE_CHECKING:
     from rshell.commands.context import Context
 
 
-async def concatenates(client: ReplicateClient, prediction: Any) -> bool:
-    """Whether the prediction's model joins its output (a language model's tokens),
-    from its version's schema; unknown (no model, lookup failed) reads as no."""
-    from rshell.commands.modelref import ModelRef, is_concatenate, resolve
+async def schema_of(client: ReplicateClient, prediction: Any) -> dict | None:
+    """The schema of the version a prediction ran, which says whether its output is a
+    language model's tokens; unknown (no model, lookup failed) is None."""
+    from rshell.commands.modelref import ModelRef, resolve
 
     model = str(attr(prediction, "model") or "")
     if "/" not in model:
-        return False
+        return None
     owner, name = model.split("/", 1)
     try:
         route = await resolve(client, ModelRef(owner, name, _version_id(prediction)))
     except RshellError:  # no such model or version any more, no versions, offline: print it plainly
-        return False
-    return is_concatenate(route.schema)
+        return None
+    return route.schema
+
+
+async def concatenates(client: ReplicateClient, prediction: Any) -> bool:
+    """Whether the prediction's model joins its output (a language model's tokens)."""
+    from rshell.commands.modelref import is_concatenate
+
+    return is_concatenate(await schema_of(client, prediction))
 
 
 def _version_id(prediction: Any) -> str | None:
@@ -61,12 +68,23 @@ def combined(results: list[Result]) -> Result:
 
 
 async def _wait_prediction(ctx: Context, client: ReplicateClient, args: ParsedArgs, prediction: Prediction) -> Result:
-    """Follow one existing prediction to its end and print it as `run` would."""
-    from rshell.commands.predictions import finish
+    """Follow one existing prediction to its end and print it as `run` would: a text
+    stream's tokens as they come (on a terminal, `set stream`), else the output at the end."""
+    from rshell.commands.modelref import is_concatenate
+    from rshell.commands.predictions import finish, should_stream
 
-    concatenate = await concatenates(client, prediction)
-    final, _ = await follow_run(ctx, client, prediction, cancel=False)
-    return await finish(ctx, client, args, final, streamed=False, concatenate=concatenate)
+    schema = await schema_of(client, prediction)
+    final, printed = await follow_run(
+        ctx,
+        client,
+        prediction,
+        streaming=should_stream(ctx, args, schema),
+        print_tokens=not wants_json(ctx, args),
+        cancel=False,
+    )
+    result = await finish(ctx, client, args, final, streamed=printed, concatenate=is_concatenate(schema))
+    result.text_output = is_concatenate(schema)
+    return result
 
 
 async def wait(ctx: Context, args: ParsedArgs) -> Result:
@@ -92,14 +110,24 @@ class _StdoutLogs(Watch):
 async def logs(ctx: Context, args: ParsedArgs) -> Result:
     """`prediction logs ID`: its logs so far; with --follow, new lines until it ends."""
     client = await ctx.client()
-    prediction = await client.predictions_get(args.values["id"])
+    return await _logs(ctx, args, client, "prediction", await client.predictions_get(args.values["id"]))
+
+
+async def training_logs(ctx: Context, args: ParsedArgs) -> Result:
+    """`training logs ID`: the same for a training (followed by polling: no stream)."""
+    client = await ctx.client()
+    return await _logs(ctx, args, client, "training", await client.trainings_get(args.values["id"]))
+
+
+async def _logs(ctx: Context, args: ParsedArgs, client: ReplicateClient, kind: str, run: Any) -> Result:
+    """A run's logs so far, or with --follow each new line on stdout until it ends."""
     if not args.values.get("follow"):
-        text = prediction.logs or ""
+        text = attr(run, "logs") or ""
         return Result(data=text, text=text, plain=text)
-    final, _ = await follow_run(ctx, client, prediction, watch=_StdoutLogs(ctx.out, prediction.id), cancel=False)
+    final, _ = await follow_run(ctx, client, run, kind, watch=_StdoutLogs(ctx.out, run.id), cancel=False)
     ctx.out.end_line()
     ok = final.status == "succeeded"
-    return Result(text="", bind=False, ok=ok, error=None if ok else f"prediction {final.id} {final.status}")
+    return Result(text="", bind=False, ok=ok, error=None if ok else f"{kind} {final.id} {final.status}")
 
 
 async def save(ctx: Context, args: ParsedArgs) -> Result:

@@ -340,3 +340,63 @@ def test_training_logs_prints_them_and_follow_polls_to_the_end(sleeps) -> None:
         again = Harness().run(f"training logs {tid}")
     assert get.call_count == 4
     assert again.text == "step 1\nstep 2\nstep 3\n"
+
+
+def test_wait_on_a_bound_batch_follows_every_unfinished_row_and_rebinds_the_list(live) -> None:
+    shell = Shell(live)
+    shell.run("; ".join(f"r{n} = run {shell.ref} x={n} --no-wait" for n in range(3)))
+    ids = [shell.session.variables[f"r{n}"]["id"] for n in range(3)]
+    done = {"row": 4, "id": "alreadyfinished", "status": "failed", "output": None, "error": "boom"}
+    shell.session.variables["b"] = [
+        {"row": n + 1, "id": pid, "status": "starting", "output": None, "error": None} for n, pid in enumerate(ids)
+    ] + [done]
+    before = len(live.seen)
+    code, out, err = shell.run("wait b")
+    assert code == 1  # one row had failed before: the list is not all succeeded
+    assert "1 of 4 rows of b did not succeed" in err
+    rows = shell.session.variables["b"]
+    assert [r["status"] for r in rows] == ["succeeded", "succeeded", "succeeded", "failed"]
+    assert [r["output"] for r in rows[:3]] == ["slept x=0", "slept x=1", "slept x=2"]
+    assert [r["row"] for r in rows] == [1, 2, 3, 4]  # a batch row stays a batch row
+    assert rows[3] == done
+    assert not any("alreadyfinished" in path for path in live.seen[before:])  # a finished row costs no request
+    assert "b: 4 predictions: 3 succeeded, 1 failed" in out
+
+
+def test_wait_on_a_batch_follows_its_rows_at_once(sleeps) -> None:
+    """Row A's second poll answers only once row B has been asked about: followed one
+    after the other, A would never finish (the wait_for bounds that hang)."""
+    import api_fixtures as fx
+    import respx
+    from handler_support import BASE, Harness
+
+    asked_b = asyncio.Event()
+
+    def body(pid: str, status: str) -> dict[str, Any]:
+        urls = {"get": f"{BASE}/predictions/{pid}", "cancel": f"{BASE}/predictions/{pid}/cancel"}
+        return fx.prediction(status, prediction_id=pid, urls=urls)
+
+    calls = {"a": 0}
+
+    async def get_a(request: Any) -> Any:
+        calls["a"] += 1
+        if calls["a"] == 1:
+            return httpx_json(body("a", "processing"))
+        await asyncio.wait_for(asked_b.wait(), 5)
+        return httpx_json(body("a", "succeeded"))
+
+    def get_b(request: Any) -> Any:
+        asked_b.set()
+        return httpx_json(body("b", "succeeded"))
+
+    with respx.mock(assert_all_called=False) as api:
+        api.get(f"{BASE}/predictions/a").mock(side_effect=get_a)
+        api.get(f"{BASE}/predictions/b").mock(side_effect=get_b)
+        h = Harness()
+        h.session.variables["b"] = [
+            {"row": 1, "id": "a", "status": "processing", "output": None, "error": None},
+            {"row": 2, "id": "b", "status": "starting", "output": None, "error": None},
+        ]
+        result = h.run("wait b")
+    assert result.ok, result.error
+    assert [r["status"] for r in h.session.variables["b"]] == ["succeeded", "succeeded"]

@@ -34,3 +34,13 @@ def run_kind(obj: Any) -> str | None:
     if "/trainings/" in str(attr(urls, "get") or "") or attr(obj, "destination"):
         return "training"
     return "prediction" if attr(obj, "input") is not None or attr(urls, "get") else None
+
+
+def is_run_list(value: Any) -> bool:
+    """A list of runs by id and status: what `NAME = batch …` binds (its rows), or
+    `prediction wait A B`. `vars` summarises it and `wait NAME` follows it."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, dict) and "status" in v and "id" in v for v in value)
+    )

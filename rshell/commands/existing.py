@@ -8,12 +8,13 @@ command did not start stops the wait and leaves the run alone.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import TERMINAL_STATUSES, attr, run_kind
+from rshell.client.fields import TERMINAL_STATUSES, attr, is_run_list, run_kind
 from rshell.commands.context import Result
 from rshell.commands.running import Watch, follow_run, option, wants_json
-from rshell.errors import ApiError, RshellError, UsageError
+from rshell.errors import ApiError, Interrupted, RshellError, UsageError
 from rshell.rendering.output import as_json
 
 if TYPE_CHECKING:
@@ -200,29 +201,85 @@ async def rerun(ctx: Context, args: ParsedArgs) -> Result:
 
 # wait NAME… -------------------------------------------------------------------------
 async def wait_names(ctx: Context, args: ParsedArgs) -> Result:
-    """`wait NAME…`: follow bound runs (`bg = run … --no-wait`) to their end and bind
-    each name to the finished object. Every name is checked before any request."""
-    from rshell.commands.trainings import finish as finish_training
-
+    """`wait NAME…`: follow bound runs (`bg = run … --no-wait`, a batch's rows) to
+    their end and bind each name to the finished object (or list). Every name is
+    checked before any request."""
     runs = []
     for name in args.values["names"]:
         value = ctx.session.lookup(name)
-        kind = run_kind(value)
+        kind = "batch" if is_run_list(value) else run_kind(value)
         if kind is None:
             raise UsageError(
-                f"'{name}' holds no prediction or training", "wait takes names bound to `run … --no-wait` or `train`"
+                f"'{name}' holds no prediction or training",
+                "wait takes names bound to `run … --no-wait`, `train` or `batch`",
             )
         runs.append((name, kind, value))
     client = await ctx.client()
     results = []
     for name, kind, value in runs:
-        if kind == "prediction":
-            result = await _wait_prediction(ctx, client, args, await client.predictions_get(str(value["id"])))
-        else:
-            training, _ = await follow_run(
-                ctx, client, await client.trainings_get(str(value["id"])), kind, cancel=False
-            )
-            result = finish_training(ctx, training, attr(training, "destination"))
+        result = await _wait_one(ctx, client, args, name, kind, value)
         ctx.session.variables[name] = result.data
         results.append(result)
     return combined(results)
+
+
+async def _wait_one(
+    ctx: Context, client: ReplicateClient, args: ParsedArgs, name: str, kind: str, value: Any
+) -> Result:
+    """One bound name followed to its end, as the kind of thing it holds."""
+    from rshell.commands.trainings import finish as finish_training
+
+    if kind == "batch":
+        return await _wait_rows(ctx, client, name, value)
+    if kind == "prediction":
+        return await _wait_prediction(ctx, client, args, await client.predictions_get(str(value["id"])))
+    training, _ = await follow_run(ctx, client, await client.trainings_get(str(value["id"])), kind, cancel=False)
+    return finish_training(ctx, training, attr(training, "destination"))
+
+
+async def _wait_rows(ctx: Context, client: ReplicateClient, name: str, rows: list[dict[str, Any]]) -> Result:
+    """A bound list of runs: every unfinished row followed at once (at most the batch
+    default at a time, quietly, as a batch follows its rows), the list rebound."""
+    from rshell.commands.batch import DEFAULT_CONCURRENCY
+    from rshell.commands.builtins import batch_summary
+
+    slots = asyncio.Semaphore(DEFAULT_CONCURRENCY)
+
+    async def one(row: dict[str, Any]) -> dict[str, Any]:
+        if str(row.get("status")) in TERMINAL_STATUSES or not isinstance(row.get("id"), str):
+            return row
+        async with slots:
+            return _updated(row, await _follow_quietly(client, row["id"]))
+
+    try:
+        fresh = await asyncio.gather(*(one(row) for row in rows))
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        raise Interrupted(
+            f"stopped waiting for {name}; its unfinished rows go on running", "`wait {name}` follows them again"
+        ) from None
+    failed = sum(1 for row in fresh if row.get("status") != "succeeded")
+    return Result(
+        data=list(fresh),
+        text=f"{name}: {batch_summary(list(fresh))}",
+        ok=not failed,
+        error=f"{failed} of {len(fresh)} rows of {name} did not succeed" if failed else None,
+    )
+
+
+async def _follow_quietly(client: ReplicateClient, prediction_id: str) -> Prediction:
+    from rshell.commands.running import SilentWatch, follow_prediction
+
+    final, _ = await follow_prediction(client, await client.predictions_get(prediction_id), SilentWatch())
+    return final
+
+
+def _updated(row: dict[str, Any], final: Prediction) -> dict[str, Any]:
+    """The row with the run's end: a whole prediction replaced, a batch row's fields set."""
+    data = as_json(final)
+    if run_kind(row) == "prediction":
+        return data
+    error = data.get("error")
+    return {**row, "status": data.get("status"), "output": data.get("output"), "error": error}

@@ -194,7 +194,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         ("wait",),
-        "Follow bound runs (`bg = run … --no-wait`) to their end and bind each name to the result.",
+        "Follow bound runs (`bg = run … --no-wait`, a batch's rows) to their end and bind each name to the result.",
         H + "existing:wait_names",
         args=(Arg("names", "Variables holding a prediction or training.", complete="variable", many=True),),
         examples=("bg = run owner/model prompt=hi --no-wait", "wait bg"),

@@ -400,3 +400,25 @@ def test_wait_on_a_batch_follows_its_rows_at_once(sleeps) -> None:
         result = h.run("wait b")
     assert result.ok, result.error
     assert [r["status"] for r in h.session.variables["b"]] == ["succeeded", "succeeded"]
+
+
+def test_ctrl_c_in_wait_on_a_batch_stops_waiting_and_cancels_nothing(sleeps) -> None:
+    import api_fixtures as fx
+    import respx
+    from handler_support import BASE, Harness
+    from test_cmd_predictions import run_and_interrupt, unstreamed
+
+    from rshell.errors import Interrupted
+
+    pid = fx.PREDICTION_ID
+    rows = [{"row": 1, "id": pid, "status": "processing", "output": None, "error": None}]
+    with respx.mock(assert_all_called=False) as api:
+        get = api.get(f"{BASE}/predictions/{pid}").respond(200, json=unstreamed("processing"))
+        cancel = api.post(f"{BASE}/predictions/{pid}/cancel").respond(200, json=fx.prediction("canceled"))
+        h = Harness()
+        h.session.variables["b"] = rows
+        error = run_and_interrupt(h, "wait b", lambda: get.call_count >= 3)
+    assert isinstance(error, Interrupted), error
+    assert not cancel.called
+    assert "stopped waiting for b" in error.message and "`wait b`" in (error.hint or "")
+    assert h.session.variables["b"] is rows  # nothing rebound

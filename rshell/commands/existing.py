@@ -258,7 +258,7 @@ async def _wait_rows(ctx: Context, client: ReplicateClient, name: str, rows: lis
         if task is not None:
             task.uncancel()
         raise Interrupted(
-            f"stopped waiting for {name}; its unfinished rows go on running", "`wait {name}` follows them again"
+            f"stopped waiting for {name}; its unfinished rows go on running", f"`wait {name}` follows them again"
         ) from None
     failed = sum(1 for row in fresh if row.get("status") != "succeeded")
     return Result(

@@ -327,7 +327,7 @@ def test_polls_with_growing_backoff_and_prints_only_new_logs(api, sleeps):
     result = h.run("run stability-ai/sdxl prompt=hi")
     assert create.calls.last.request.headers["Prefer"] == "wait"
     assert get.call_count == 4
-    assert sleeps == pytest.approx([0.2, 0.3, 0.45, 0.5])
+    assert sleeps == pytest.approx([0.2, 0.3, 0.45, 0.45], abs=0.05)  # less the time each request took
     assert result.ok and result.data["status"] == "succeeded"
     for line in ("step 1", "step 2", "half a line", "done"):
         assert h.err.count(line) == 1, h.err
@@ -341,8 +341,8 @@ def test_polls_at_most_3_times_a_second_and_never_more_than_half_a_second_apart(
     api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
     Harness().run("run stability-ai/sdxl prompt=hi")
     assert len(sleeps) == 16
-    assert max(sleeps) == 0.5
-    assert sleeps == sorted(sleeps)
+    assert max(sleeps) <= 0.45  # under SPEC's 0.5 s, with room for a late wake-up
+    assert sleeps[:3] == sorted(sleeps[:3]) and min(sleeps[3:]) > 0.4  # backoff, then steady
     elapsed = [sum(sleeps[: i + 1]) for i in range(len(sleeps))]  # when each poll goes out
     for i, start in enumerate(elapsed):
         assert sum(1 for t in elapsed[i:] if t < start + 1.0) <= 3  # any one-second window

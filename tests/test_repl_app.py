@@ -17,6 +17,7 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from rshell.commands.context import Environment
 from rshell.rendering.output import Output
 from rshell.repl.app import Repl
 from rshell.repl.history import SafeFileHistory
@@ -24,6 +25,9 @@ from rshell.session import store
 from rshell.session.state import Session
 
 TOKEN = "r8_" + "Z" * 37
+
+
+TOKEN = "sandbox-token-0123456789abcdef"  # in use, and not r8_-shaped: only the env knows it
 
 
 class RecordingExecutor:
@@ -35,6 +39,7 @@ class RecordingExecutor:
         self.stderr = io.StringIO()
         self.out = Output(self.stdout, self.stderr)
         self.base_url = "http://127.0.0.1:9/v1"
+        self.env = Environment(base_url=self.base_url, secrets=lambda: (TOKEN,))
         self.exit_requested = False
         self.on_statement: Any = None
         self.ran: list[str] = []
@@ -223,6 +228,17 @@ def test_session_is_saved_after_each_statement(data_dir: Path) -> None:
         assert saved == [["vars"]]
 
     run(scenario())
+
+
+def test_the_session_the_shell_saves_never_holds_the_token(data_dir: Path) -> None:
+    """The shell saves through the executor's environment, which knows the tokens in use:
+    a bound result that holds one is stored redacted (it once lost that and wrote it)."""
+    session = Session(name="work")
+    session.bind("y", {"input": {"text": f"my key is {TOKEN}"}, "status": "succeeded"})
+    executor = RecordingExecutor(session)
+    run(drive(executor, ["vars\r", 0.5, "\x04"]))
+    text = store.session_path("work", session.scope).read_text()
+    assert '"y"' in text and TOKEN not in text and TOKEN.lower() not in text.lower()
 
 
 def test_editing_mode_follows_the_session_option() -> None:

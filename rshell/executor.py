@@ -18,6 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rshell.client.fields import run_kind
 from rshell.commands.context import Context, Environment, Result
 from rshell.commands.resolver import parse_line, replayed, resolve
 from rshell.errors import (
@@ -33,7 +34,7 @@ from rshell.errors import (
 from rshell.grammar.inputs import script_folder
 from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import CommandNode, Statement, parse_script
-from rshell.grammar.templates import expand
+from rshell.grammar.templates import expand, references
 from rshell.precheck import nothing_piped, precheck
 from rshell.rendering.output import Output, to_json
 
@@ -243,6 +244,9 @@ class Executor:
 
     async def _run_command(self, node: CommandNode, piped: Any, target: str | None, *, show: bool = True) -> Result:
         command, words = resolve(node.words, self.session.aliases)
+        if piped is _NO_PIPED and self._read_piped is not None and _uses_piped(words):
+            piped = self._piped_value(piped)
+            await self._note_piped_text(piped)
         lookup = self._lookup(piped)
         command, args = parse_line(
             command, [expand(word, lookup, self.session.joins) for word in words], self.session.options
@@ -257,6 +261,7 @@ class Executor:
             interactive=self.interactive,
             run_script=self.run_text,
             env=self.env,
+            shown=show,
         )
         self._in_statement = True
         try:
@@ -290,6 +295,15 @@ class Executor:
 
         return lookup
 
+    async def _note_piped_text(self, value: Any) -> None:
+        """A run another process piped in joins as its own shell would: its schema says."""
+        if run_kind(value) != "prediction" or self.session.joins(value):
+            return
+        from rshell.commands.modelref import streams_text
+
+        if await streams_text(await self.client(), value):
+            self.session.note_text_output(value)
+
     def _piped_value(self, piped: Any) -> Any:
         if piped is _NO_PIPED and self._read_piped is not None:
             self._piped = piped = self._read_piped()
@@ -318,6 +332,11 @@ def _system(command: str, stdin: bytes | None, out: Output) -> int:
     if stdout is subprocess.PIPE and proc.stdout:
         out.stdout.write(proc.stdout.decode(errors="replace"))
     return proc.returncode
+
+
+def _uses_piped(words: list[Word]) -> bool:
+    """Whether a stage's words refer to the piped result (`{{.…}}`)."""
+    return any(ref.name is None for word in words for ref in references(word))
 
 
 def _has_fileno(stream: Any) -> bool:

@@ -277,7 +277,7 @@ def test_summaries_neutralise_control_sequences_from_the_api(api):
 
 
 def test_schema_text_shows_short_choices_inline_and_object_outputs():
-    from rshell.commands.models import schema_text
+    from rshell.rendering.schema import schema_text
 
     schema = {
         "components": {
@@ -302,7 +302,7 @@ def test_schema_text_shows_short_choices_inline_and_object_outputs():
 
 
 def test_integral_float_bounds_show_as_integers() -> None:
-    from rshell.commands.models import _constraints
+    from rshell.rendering.schema import _constraints
 
     assert _constraints({"type": "integer", "minimum": 16.0, "maximum": 512.0}) == "min 16, max 512"
     assert _constraints({"type": "number", "minimum": 0.5}) == "min 0.5"

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_completion_support import HeldPause
 
+from rshell.client.models import Hardware, Model, Page
 from rshell.completion import context, engine
 from rshell.completion.cache import CompletionCache, ModelInfo, VersionInfo, default_path
 from rshell.completion.matcher import BOUNDARY, FUZZY, PREFIX, SUBSTRING, Candidate, match_class, rank
@@ -193,15 +194,15 @@ class FakeClient:
         if self.fail:
             raise RuntimeError("boom")
 
-    async def hardware_list(self) -> list[dict[str, str]]:
+    async def hardware_list(self) -> list[Hardware]:
         self.calls.append("hardware")
         await self._wait()
-        return [{"sku": "cpu", "name": "CPU"}]
+        return [Hardware(sku="cpu", name="CPU")]
 
-    async def models_search(self, query: str) -> dict[str, Any]:
+    async def models_search(self, query: str) -> Page[Model]:
         self.calls.append(f"search:{query}")
         await self._wait()
-        return {"results": [{"owner": "o", "name": query, "run_count": 1, "description": None}]}
+        return Page[Model](results=[Model(owner="o", name=query, run_count=1)])
 
 
 def refresher_for(client: FakeClient, cache: CompletionCache | None = None) -> Refresher:

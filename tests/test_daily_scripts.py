@@ -90,6 +90,34 @@ def test_streamed_text_inserts_joined_while_an_index_picks_a_token(env, tmp_path
     assert json_values(done.stdout)[-1] == "".join(story["output"])
 
 
+def _piped(left: list[str], right: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`rshell LEFT | rshell RIGHT`: two processes, the JSON of one on the other's stdin."""
+    first = subprocess.Popen(RSHELL + left, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert first.stdout is not None
+    second = subprocess.run(RSHELL + right, env=env, cwd=cwd, stdin=first.stdout, capture_output=True, text=True)
+    first.stdout.close()
+    assert first.wait(timeout=60) == 0, first.stderr.read() if first.stderr else ""
+    return second
+
+
+def test_streamed_text_piped_between_two_processes_inserts_joined(env, tmp_path: Path, sandbox) -> None:
+    left = ["run", "rshell/tinylm", "prompt=once", "max_tokens=5", "seed=2"]
+    done = _piped(left, ["run", "rshell/echo", "text={{.output}}"], env, tmp_path)
+    assert done.returncode == 0, done.stderr
+    story, echoed = predictions(sandbox)
+    assert isinstance(story["output"], list) and len(story["output"]) == 5
+    assert echoed["input"]["text"] == "".join(story["output"])
+    indexed = _piped(left, ["run", "rshell/echo", "text={{.output[0]}}"], env, tmp_path)
+    assert indexed.returncode == 0, indexed.stderr
+    assert predictions(sandbox)[-1]["input"]["text"] == predictions(sandbox)[-2]["output"][0]
+    listed = _piped(
+        ["run", "rshell/pixels", "prompt=x", "width=16"], ["run", "rshell/echo", "text={{.output}}"], env, tmp_path
+    )
+    assert listed.returncode == 0, listed.stderr
+    image, echoed = predictions(sandbox)[-2:]
+    assert json.loads(echoed["input"]["text"]) == image["output"]  # not streamed text: still a list
+
+
 def test_a_list_that_is_not_streamed_text_stays_a_list(env, tmp_path: Path, sandbox) -> None:
     done = rshell(
         "-c",
@@ -468,3 +496,41 @@ def test_a_script_saved_in_another_folder_still_finds_its_files(local_env, tmp_p
     assert "run rshell/upscale image=@../pic.png scale=2" in (work / "sub" / "s.rsh").read_text()
     replay = rshell("--local", str(work / "sub" / "s.rsh"), env=local_env, cwd=elsewhere)
     assert replay.returncode == 0, replay.stderr
+
+
+def test_save_rebases_path_arguments_for_the_scripts_folder(local_env, tmp_path: Path) -> None:
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    (work / "sub").mkdir(parents=True)
+    elsewhere.mkdir()
+    (work / "note.txt").write_text("uploaded from work")
+    line = "f = files upload note.txt; files upload /dev/null; save sub/s.rsh"
+    saved = rshell("--local", "-c", line, env=local_env, cwd=work)
+    assert saved.returncode == 0, saved.stderr
+    script = (work / "sub" / "s.rsh").read_text().splitlines()
+    assert "f = files upload ../note.txt" in script
+    assert "files upload /dev/null" in script  # an absolute path stays as it is
+    replay = rshell("--local", str(work / "sub" / "s.rsh"), env=local_env, cwd=elsewhere)
+    assert replay.returncode == 0, replay.stderr
+    uploaded = json_values(replay.stdout)[0]
+    assert uploaded["size"] == len("uploaded from work")
+
+
+SAVED_EXAMPLE = ROOT / "examples" / "saved-session.rsh"
+SAVED_SESSION = (
+    'img = run rshell/pixels prompt="a fox saved for later" width=32 height=32 seed=5; '
+    "model schema rshell/upscale; "
+    "big = run rshell/upscale image={{img.output[0]}} scale=2 --save --output-directory out/saved; "
+    "show big.output; save s.rsh"
+)
+
+
+def test_the_saved_session_example_is_what_save_writes(local_env, tmp_path: Path) -> None:
+    """examples/saved-session.rsh is a script `save` wrote (CI replays every example, so
+    one written by `save` replays too): the same session saves the same statements."""
+    done = rshell("--local", "-c", SAVED_SESSION, env=local_env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "s.rsh").read_text().splitlines()
+    example = SAVED_EXAMPLE.read_text().splitlines()
+    assert example[0] == written[0]  # save's own first line
+    statements = [line for line in written if not line.startswith("#")]
+    assert len(statements) == 2 and [line for line in example if not line.startswith("#")] == statements

@@ -17,6 +17,7 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from rshell.client.models import Prediction, Training
 from rshell.commands.context import Environment
 from rshell.rendering.output import Output
 from rshell.repl.app import Repl
@@ -181,11 +182,11 @@ def test_exit_with_predictions_in_flight_asks_first() -> None:
 
 def test_leaving_first_asks_the_api_and_forgets_finished_runs() -> None:
     class Api:
-        async def predictions_get(self, run_id: str) -> dict:
-            return {"id": run_id, "status": "succeeded" if run_id == "done" else "processing"}
+        async def predictions_get(self, run_id: str) -> Prediction:
+            return Prediction(id=run_id, status="succeeded" if run_id == "done" else "processing")
 
-        async def trainings_get(self, run_id: str) -> dict:
-            return {"id": run_id, "status": "canceled"}
+        async def trainings_get(self, run_id: str) -> Training:
+            return Training(id=run_id, status="canceled")
 
     session = Session()
     session.in_flight = {"done": "prediction", "t1": "training"}

@@ -57,3 +57,27 @@ def test_relative_file_inputs_are_rewritten_for_the_scripts_folder() -> None:
     kept = replayable(said, {}, OPTIONS, (Path("/work"), Path("/work/scripts"))).kept
     assert kept == ["run a/b image=@../data/p.png mask=@/abs/m.png face=@~/f.png tag=@@lit", said[1]]
     assert replayable(said, {}, OPTIONS, (Path("/work"), Path("/work"))).kept == said
+
+
+def test_path_arguments_are_rebased_for_the_scripts_folder_like_at_paths() -> None:
+    from pathlib import Path
+
+    lines = [
+        "f = files upload data/note.txt",
+        "files upload /abs/x.txt",  # absolute: as it is
+        "files upload {{f.id}}",  # a template is no path to move
+        "alias up='files upload'",
+        "up note.txt",  # through a user alias
+        "files download abc copy.txt",
+        "run rshell/echo text=note.txt",  # an input that is not a path
+    ]
+    kept = replayable(lines, {"up": "files upload"}, {}, (Path("/w"), Path("/w/sub"))).kept
+    assert kept == [
+        "f = files upload ../data/note.txt",
+        "files upload /abs/x.txt",
+        "files upload {{f.id}}",
+        "alias up='files upload'",
+        "up ../note.txt",
+        "files download abc ../copy.txt",
+        "run rshell/echo text=note.txt",
+    ]

@@ -134,7 +134,7 @@ class ReplicateClient:
 
     def url(self, *segments: str) -> str:
         """An API URL from path segments, each escaped so a name can't change the path."""
-        return "/".join([self.base_url, *(quote(str(s), safe="") for s in segments)])
+        return "/".join([self.base_url, *(quote(path_segment(s), safe="") for s in segments)])
 
     def is_api_url(self, url: str) -> bool:
         return netloc_of(url) == self._api_netloc
@@ -590,6 +590,15 @@ class ReplicateClient:
                 yield chunk
         except httpx.TransportError as exc:
             raise problems.network_error(url, exc, self._token) from None
+
+
+def path_segment(value: object) -> str:
+    """An id or name for a URL path; an empty one would name another resource
+    (`predictions/` is the list), so it is a usage error before anything is sent."""
+    text = str(value)
+    if not text.strip():
+        raise UsageError("an id or name is empty", "give the id, e.g. prediction show abc123")
+    return text
 
 
 async def _read_capped(response: httpx.Response, limit: int, secret: str | None = None) -> bytes:

@@ -1,23 +1,12 @@
-"""Read API objects, whether pydantic models or the plain JSON a session binds.
+"""Facts about runs shared by the client's models and the JSON a session binds:
+the statuses that end a run or keep it going, and what kind of run a bound value is.
 
-Unknown API fields stay dicts inside the models, and handlers also work on the JSON
-they bind, so one reader serves both. No pydantic import: completion and the session
-use it too.
+No pydantic import: completion and the session use it too.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-
-def attr(obj: Any, name: str, default: Any = None) -> Any:
-    """`obj.name` for a model, `obj[name]` for a dict, `default` when absent."""
-    if obj is None:
-        return default
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
 
 # A prediction or training with one of these statuses will not change again.
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
@@ -26,14 +15,16 @@ TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
 RUNNING_STATUSES = frozenset({"starting", "processing"})
 
 
-def run_kind(obj: Any) -> str | None:
-    """ "prediction" or "training" for an object that runs on the API, else None."""
-    if not isinstance(attr(obj, "status"), str) or not attr(obj, "id"):
+def run_kind(value: Any) -> str | None:
+    """ "prediction" or "training" for a bound value that is a run's JSON, else None
+    (a bound value can be anything: a string, a list, a user's own object)."""
+    if not isinstance(value, dict) or not isinstance(value.get("status"), str) or not value.get("id"):
         return None
-    urls = attr(obj, "urls") or {}
-    if "/trainings/" in str(attr(urls, "get") or "") or attr(obj, "destination"):
+    urls = value.get("urls")
+    get = str(urls.get("get") or "") if isinstance(urls, dict) else ""
+    if "/trainings/" in get or value.get("destination"):
         return "training"
-    return "prediction" if attr(obj, "input") is not None or attr(urls, "get") else None
+    return "prediction" if value.get("input") is not None or get else None
 
 
 def is_run_list(value: Any) -> bool:

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rshell.commands.context import Result
 from rshell.commands.running import open_web, site_url
+from rshell.rendering.account import account_fields, hardware_table
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import fields, table
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
-
-
-def account_fields(account: dict[str, Any]) -> str:
-    return fields(
-        [
-            ("username", account.get("username")),
-            ("name", account.get("name")),
-            ("type", account.get("type")),
-            ("github", account.get("github_url")),
-        ]
-    )
 
 
 async def current(ctx: Context, args: ParsedArgs) -> Result:
@@ -40,9 +29,7 @@ async def hardware_list(ctx: Context, args: ParsedArgs) -> Result:
         open_web(ctx, site_url(ctx, "pricing") + "#hardware")
     client = await ctx.client()
     hardware = as_json(await client.hardware_list())
-    if not hardware:
-        return Result(hardware, "no hardware listed")
-    return Result(hardware, table(("sku", "name"), [(h.get("sku"), h.get("name")) for h in hardware]))
+    return Result(hardware, hardware_table(hardware))
 
 
 async def webhook_secret(ctx: Context, args: ParsedArgs) -> Result:

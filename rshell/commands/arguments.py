@@ -214,7 +214,11 @@ def _check_exclusive(command: Command, parsed: ParsedArgs) -> None:
 
 
 def _convert(flag: Flag, value: str) -> Any:
+    from rshell.session.state import OPTIONS
+
     value = dict(flag.synonyms).get(value, value)
+    if flag.dest in OPTIONS and flag.type == "str":  # a session option's flag: the option's own rule
+        OPTIONS[flag.dest].parse(value)
     if flag.type in _SPECIAL:
         return _SPECIAL[flag.type](flag, value)
     if flag.choices and value not in flag.choices:

@@ -10,6 +10,7 @@ order (JSON Lines and CSV skip blank lines, which get no number).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
@@ -37,7 +38,7 @@ class RowSource:
 
     def rows(self) -> Iterator[tuple[int, dict[str, Any], bool]]:
         """(row number, inputs, from CSV?) for every row; CSV values are strings."""
-        with self.path.open(encoding="utf-8", newline="") as handle:
+        with _readable(self.shown), self.path.open(encoding="utf-8", newline="") as handle:
             if self.format == "jsonl":
                 yield from ((n, row, False) for n, row in _jsonl(handle, self.shown))
             elif self.format == "csv":
@@ -59,20 +60,32 @@ def open_rows(name: str, stdin: IO[str] | None = None) -> RowSource:
         raise UsageError(
             f"cannot read --inputs {name}: no such file", "give a .jsonl, .csv or .json file, or - for stdin"
         )
-    kind = _SUFFIXES.get(path.suffix.lower()) or _sniff(path)
+    kind = _SUFFIXES.get(path.suffix.lower()) or _sniff(path, name)
     return RowSource(path, name, kind)
 
 
 def _spool(stream: IO[str]) -> RowSource:
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".rows", delete=False) as handle:
+    with _readable("stdin"), tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".rows", delete=False) as handle:
         shutil.copyfileobj(stream, handle)
     path = Path(handle.name)
-    return RowSource(path, "stdin", _sniff(path), temporary=True)
+    return RowSource(path, "stdin", _sniff(path, "stdin"), temporary=True)
 
 
-def _sniff(path: Path) -> str:
+@contextlib.contextmanager
+def _readable(shown: str) -> Iterator[None]:
+    """A file that is not UTF-8 text, or JSON nested past what the decoder follows, is
+    the user's input to fix: one line, not an internal error."""
+    try:
+        yield
+    except UnicodeError:
+        raise UsageError(f"{shown} is not UTF-8 text", "save it as UTF-8") from None
+    except RecursionError:
+        raise UsageError(f"{shown}: not JSON (nested too deep)") from None
+
+
+def _sniff(path: Path, shown: str) -> str:
     """JSON list when the text starts with `[`, JSON Lines with `{`, else CSV."""
-    with path.open(encoding="utf-8") as handle:
+    with _readable(shown), path.open(encoding="utf-8") as handle:
         while True:
             char = handle.read(1)
             if not char or not char.isspace():

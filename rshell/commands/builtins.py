@@ -18,7 +18,13 @@ async def help_(ctx: Context, args: ParsedArgs) -> Result:
     from rshell.commands.help import help_for
 
     words = [w for w in (args.get("command"), args.get("sub"), args.get("subsub")) if w]
-    return Result(text=help_for(words, ctx.session.aliases), bind=False)
+    text = help_for(words, ctx.session.aliases)
+    if ctx.out.stdout_tty:  # wrapped to the terminal; a pipe or file keeps one line per entry
+        from rshell.commands.help import fitted
+        from rshell.rendering.tables import terminal_width
+
+        text = fitted(text, terminal_width())
+    return Result(text=text, bind=False)
 
 
 async def vars_(ctx: Context, args: ParsedArgs) -> Result:

@@ -62,6 +62,7 @@ class Context:
     dry_run: bool = False
     interactive: bool = False  # True in the REPL
     run_script: Callable[..., Awaitable[int]] | None = None  # for `source`
+    shown: bool = True  # the stage whose result is printed (a pipeline's last): only it previews
     env: Environment = field(default_factory=Environment)
 
     async def client(self) -> ReplicateClient:

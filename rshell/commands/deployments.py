@@ -12,67 +12,19 @@ from typing import TYPE_CHECKING, Any
 
 from rshell import writes
 from rshell.commands.context import Result
-from rshell.commands.models import DEFAULT_HARDWARE, schema_text, split_name
+from rshell.commands.models import DEFAULT_HARDWARE, split_name
 from rshell.dryrun import DRY_RUN_VERSION, unless_dry_run
 from rshell.errors import RshellError, UsageError
+from rshell.rendering.deployments import deployment_fields, deployment_table
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import fields, short_id, short_time, table
+from rshell.rendering.schema import schema_text
+from rshell.rendering.tables import short_id
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
-
-
-def _release(deployment: dict[str, Any]) -> dict[str, Any]:
-    return deployment.get("current_release") or {}
-
-
-def _config(deployment: dict[str, Any]) -> dict[str, Any]:
-    return _release(deployment).get("configuration") or {}
-
-
-def _instances(config: dict[str, Any]) -> str:
-    low, high = config.get("min_instances"), config.get("max_instances")
-    return "" if low is None and high is None else f"{low}-{high}"
-
-
-def _model_version(release: dict[str, Any], length: int = 12) -> str:
-    model, version = release.get("model") or "", release.get("version") or ""
-    return f"{model}:{short_id(version, length)}" if version else model
-
-
-def deployment_table(deployments: list[dict[str, Any]]) -> str:
-    if not deployments:
-        return "no deployments"
-    rows = [
-        (
-            f"{d.get('owner')}/{d.get('name')}",
-            _release(d).get("number"),
-            _model_version(_release(d)),
-            _config(d).get("hardware"),
-            _instances(_config(d)),
-        )
-        for d in deployments
-    ]
-    return table(("deployment", "release", "model", "hardware", "instances"), rows)
-
-
-def deployment_fields(deployment: dict[str, Any]) -> str:
-    release, config = _release(deployment), _config(deployment)
-    creator = (release.get("created_by") or {}).get("username")
-    return fields(
-        [
-            ("deployment", f"{deployment.get('owner')}/{deployment.get('name')}"),
-            ("release", release.get("number")),
-            ("model", release.get("model")),
-            ("version", release.get("version")),
-            ("hardware", config.get("hardware")),
-            ("instances", _instances(config)),
-            ("released", " by ".join(x for x in (short_time(release.get("created_at")), creator) if x)),
-        ]
-    )
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
@@ -89,8 +41,7 @@ async def _full_name(client: Any, text: str) -> tuple[str, str]:
     owner, name = _deployment_name(text)
     if owner is not None:
         return owner, name
-    account = as_json(await client.account_get())
-    username = account.get("username") if isinstance(account, dict) else None
+    username = as_json(await client.account_get()).get("username")
     if not username:
         raise RshellError(f"cannot tell whose deployment '{name}' is", f"write owner/{name}")
     return str(username), name
@@ -119,9 +70,9 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
     return Result(deployment, deployment_fields(deployment))
 
 
-def _web(ctx: Context, args: ParsedArgs, deployment: Any) -> None:
+def _web(ctx: Context, args: ParsedArgs, deployment: dict[str, Any]) -> None:
     """--web: the deployment's page (the API gives no URL for it)."""
-    if args.get("web") and isinstance(deployment, dict):
+    if args.get("web"):
         from rshell.commands.running import open_web, site_url
 
         open_web(ctx, site_url(ctx, "deployments", str(deployment.get("owner")), str(deployment.get("name"))))
@@ -138,8 +89,7 @@ def _check_instances(low: int | None, high: int | None) -> None:
 
 async def _owner_matches(client: Any, owner: str, name: str) -> None:
     """A deployment is created under the token's account; an owner given must be that one."""
-    account = as_json(await client.account_get())
-    username = account.get("username") if isinstance(account, dict) else None
+    username = as_json(await client.account_get()).get("username")
     if username and username != owner:
         raise UsageError(
             f"deployments are created under your account '{username}', not '{owner}'",
@@ -210,8 +160,6 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
         )
     )
     _web(ctx, args, deployment)
-    if not isinstance(deployment, dict):
-        return Result(deployment, None)
     return Result(deployment, "created deployment\n" + deployment_fields(deployment))
 
 
@@ -229,8 +177,6 @@ async def update(ctx: Context, args: ParsedArgs) -> Result:
     owner, name = await _full_name(client, args.name)
     deployment = as_json(await client.deployments_update(owner, name, **changes))
     _web(ctx, args, deployment)
-    if not isinstance(deployment, dict):
-        return Result(deployment, None)
     return Result(deployment, "updated deployment\n" + deployment_fields(deployment))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import TERMINAL_STATUSES, attr, is_run_list, run_kind
+from rshell.client.fields import TERMINAL_STATUSES, is_run_list, run_kind
 from rshell.commands.context import Result
 from rshell.commands.running import Watch, follow_run, option, wants_json
 from rshell.errors import ApiError, Interrupted, RshellError, UsageError
@@ -24,35 +24,35 @@ if TYPE_CHECKING:
     from rshell.commands.context import Context
 
 
-async def schema_of(client: ReplicateClient, prediction: Any) -> dict | None:
+async def schema_of(client: ReplicateClient, prediction: Prediction) -> dict | None:
     """The schema of the version a prediction ran, which says whether its output is a
     language model's tokens; unknown (no model, lookup failed) is None."""
     from rshell.commands.modelref import ModelRef, resolve
 
-    model = str(attr(prediction, "model") or "")
+    model = prediction.model or ""
     if "/" not in model:
         return None
     owner, name = model.split("/", 1)
     try:
-        route = await resolve(client, ModelRef(owner, name, _version_id(prediction)))
+        route = await resolve(client, ModelRef(owner, name, _version_id(prediction.version)))
     except RshellError:  # no such model or version any more, no versions, offline: print it plainly
         return None
     return route.schema
 
 
-async def concatenates(client: ReplicateClient, prediction: Any) -> bool:
+async def concatenates(client: ReplicateClient, prediction: Prediction) -> bool:
     """Whether the prediction's model joins its output (a language model's tokens)."""
     from rshell.commands.modelref import is_concatenate
 
     return is_concatenate(await schema_of(client, prediction))
 
 
-def _version_id(prediction: Any) -> str | None:
+def _version_id(version: Any) -> str | None:
     """The version a prediction ran, when it names one (an official model's says "hidden")."""
     from rshell.commands.modelref import VERSION_ID_RE
 
-    version = str(attr(prediction, "version") or "")
-    return version if VERSION_ID_RE.match(version) else None
+    text = str(version or "")
+    return text if VERSION_ID_RE.match(text) else None
 
 
 def combined(results: list[Result]) -> Result:
@@ -91,6 +91,10 @@ async def _wait_prediction(ctx: Context, client: ReplicateClient, args: ParsedAr
 async def wait(ctx: Context, args: ParsedArgs) -> Result:
     """`prediction wait ID…`: follow each to its end (they run on the server at once,
     so one after the other costs no more than the slowest)."""
+    from rshell.client.api import path_segment
+
+    for pid in args.values["ids"]:
+        path_segment(pid)  # every id checked before the first request
     client = await ctx.client()
     results = []
     for pid in args.values["ids"]:
@@ -120,10 +124,10 @@ async def training_logs(ctx: Context, args: ParsedArgs) -> Result:
     return await _logs(ctx, args, client, "training", await client.trainings_get(args.values["id"]))
 
 
-async def _logs(ctx: Context, args: ParsedArgs, client: ReplicateClient, kind: str, run: Any) -> Result:
+async def _logs(ctx: Context, args: ParsedArgs, client: ReplicateClient, kind: str, run: Prediction) -> Result:
     """A run's logs so far, or with --follow each new line on stdout until it ends."""
     if not args.values.get("follow"):
-        text = attr(run, "logs") or ""
+        text = run.logs or ""
         return Result(data=text, text=text, plain=text)
     final, _ = await follow_run(ctx, client, run, kind, watch=_StdoutLogs(ctx.out, run.id), cancel=False)
     ctx.out.end_line()
@@ -173,7 +177,7 @@ async def _target_of(client: ReplicateClient, earlier: dict[str, Any]) -> tuple[
     from rshell.commands.modelref import ModelRef, resolve
     from rshell.commands.predictions import Target
 
-    model, version = str(earlier.get("model") or ""), _version_id(earlier)
+    model, version = str(earlier.get("model") or ""), _version_id(earlier.get("version"))
     if "/" not in model:
         if not version:
             raise RshellError(f"prediction {earlier.get('id')} names no model or version to run again")
@@ -218,7 +222,8 @@ async def wait_names(ctx: Context, args: ParsedArgs) -> Result:
     results = []
     for name, kind, value in runs:
         result = await _wait_one(ctx, client, args, name, kind, value)
-        ctx.session.variables[name] = result.data
+        if name != "_":  # `_` is the statement's result, which the executor binds
+            ctx.session.variables[name] = result.data
         results.append(result)
     return combined(results)
 
@@ -234,7 +239,7 @@ async def _wait_one(
     if kind == "prediction":
         return await _wait_prediction(ctx, client, args, await client.predictions_get(str(value["id"])))
     training, _ = await follow_run(ctx, client, await client.trainings_get(str(value["id"])), kind, cancel=False)
-    return finish_training(ctx, training, attr(training, "destination"))
+    return finish_training(ctx, training, None)  # its summary reads the object's own destination
 
 
 async def _wait_rows(ctx: Context, client: ReplicateClient, name: str, rows: list[dict[str, Any]]) -> Result:

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any
 from rshell import writes
 from rshell.commands.context import Result
 from rshell.errors import UsageError
-from rshell.grammar.inputs import readable_file
+from rshell.grammar.inputs import local_path, readable_file
+from rshell.rendering.files import file_fields, file_table
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import fields, human_size, short_time, table
+from rshell.rendering.tables import human_size
 from rshell.safepaths import inside, plain_name
 
 if TYPE_CHECKING:
@@ -30,40 +31,6 @@ def file_name(file: dict[str, Any]) -> str:
     return plain_name(stem + extension, "download")
 
 
-def file_table(files: list[dict[str, Any]]) -> str:
-    if not files:
-        return "no files"
-    rows = [
-        (
-            f.get("id"),
-            f.get("name") or "",
-            human_size(f.get("size")),
-            f.get("content_type"),
-            short_time(f.get("created_at")),
-        )
-        for f in files
-    ]
-    return table(("id", "name", "size", "type", "created"), rows, flex=1)
-
-
-def file_fields(file: dict[str, Any]) -> str:
-    return fields(
-        [
-            ("id", file.get("id")),
-            ("name", file.get("name")),
-            (
-                "size",
-                f"{human_size(file.get('size'))} ({file.get('size')} bytes)" if file.get("size") is not None else None,
-            ),
-            ("type", file.get("content_type")),
-            ("sha256", (file.get("checksums") or {}).get("sha256")),
-            ("created", short_time(file.get("created_at"))),
-            ("expires", short_time(file.get("expires_at"))),
-            ("url", (file.get("urls") or {}).get("get")),
-        ]
-    )
-
-
 async def upload(ctx: Context, args: ParsedArgs) -> Result:
     """Upload a local file (streamed from disk by the client), with --metadata,
     --filename and --content-type as the Files API takes them."""
@@ -75,8 +42,6 @@ async def upload(ctx: Context, args: ParsedArgs) -> Result:
             path, content_type=given.get("type"), metadata=given.get("metadata"), filename=given.get("filename")
         )
     )
-    if not isinstance(file, dict):
-        return Result(file, None)
     return Result(file, f"uploaded {path.name}\n" + file_fields(file))
 
 
@@ -134,10 +99,11 @@ def _in_directory(directory: Path, name: str) -> Path:
 async def download(ctx: Context, args: ParsedArgs) -> Result:
     """Download a file's content to DEST (default: its name here), never over an existing file.
 
-    A DEST that is a directory receives the file under its own name. The client
+    A DEST that is a directory receives the file under its own name; a relative one in
+    a script starts at its folder (as every path a script names). The client
     streams to a temporary file and renames it, so DEST is never half written.
     """
-    given = Path(args.dest).expanduser() if args.get("dest") else None
+    given = local_path(args.dest) if args.get("dest") else None
     if given is not None and not given.is_dir():
         _refuse_existing(given)
     client = await ctx.client()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from rshell.commands import catalog, topics
@@ -21,6 +22,8 @@ _GROUP_TITLES = {
     "collections": "Collections",
     "webhooks": "Webhooks",
 }
+# "  name     description": the description's column is after the first run of two spaces
+_COLUMN = re.compile(r"\s*\S+(?: \S+)*\s{2,}(?=\S)")
 _NOT_BUILTINS = {"scaffold", "completion"}  # offline, but commands of the official CLI, not shell builtins
 
 
@@ -182,3 +185,20 @@ if __name__ == "__main__":
     target = pathlib.Path(__file__).resolve().parents[2] / "references" / "commands.md"
     target.write_text(commands_markdown())
     print(f"wrote {target}")
+
+
+def fitted(text: str, width: int) -> str:
+    """Help text for a terminal `width` columns wide: a long line breaks between words,
+    carrying on under its description's column (four spaces in when that column is
+    past two thirds of the width). Off a terminal the text stays as it is, one line per entry."""
+    return "\n".join(_fitted_line(line, width) for line in text.splitlines())
+
+
+def _fitted_line(line: str, width: int) -> str:
+    if len(line) <= width:
+        return line
+    import textwrap
+
+    column = _COLUMN.match(line)
+    hang = column.end() if column and column.end() <= width * 2 // 3 else len(line) - len(line.lstrip()) + 4
+    return textwrap.fill(line, width, subsequent_indent=" " * hang, break_on_hyphens=False, break_long_words=False)

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rshell import dataurls
-from rshell.client.fields import attr
 from rshell.errors import RshellError, UsageError
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
+    from rshell.client.models import Model
     from rshell.commands.context import Context
 
 # A version id as the API issues them: 64 lowercase hex digits.
@@ -108,7 +108,7 @@ async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run") ->
         key = (client.base_url, ref.owner or "", ref.name or "", ref.version)
         if key not in _VERSION_SCHEMAS:
             version = await client.models_versions_get(ref.owner or "", ref.name or "", ref.version)
-            _VERSION_SCHEMAS[key] = attr(version, "openapi_schema")
+            _VERSION_SCHEMAS[key] = version.openapi_schema
         return Route(_VERSION_SCHEMAS[key], version=ref.version)
     route = route_of_model(await client.models_get(ref.owner or "", ref.name or ""), ref.model)
     if route.model is None and route.version is None:
@@ -116,15 +116,15 @@ async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run") ->
     return route
 
 
-def route_of_model(model: Any, name: str) -> Route:
+def route_of_model(model: Model, name: str) -> Route:
     """`is_official` decides: by name, else by `latest_version`; unknown: both, in turn.
 
     A model that is not official and has no latest version gets a route with neither
     `model` nor `version`: nothing can run it.
     """
-    latest = attr(model, "latest_version")
-    schema, latest_id = attr(latest, "openapi_schema"), attr(latest, "id")
-    official = attr(model, "is_official")
+    latest = model.latest_version
+    schema, latest_id = (latest.openapi_schema, latest.id) if latest is not None else (None, None)
+    official = model.is_official
     if official is True:
         return Route(schema, model=name, latest=latest_id, official=True)
     if official is None:
@@ -151,7 +151,8 @@ def unknown_route(ref: ModelRef) -> Route:
 
 async def latest_version_id(client: ReplicateClient, owner: str, name: str) -> str | None:
     """The id of a model's latest version, or None when it has none."""
-    return attr(attr(await client.models_get(owner, name), "latest_version"), "id")
+    latest = (await client.models_get(owner, name)).latest_version
+    return latest.id if latest is not None else None
 
 
 async def fetch_schema(client: ReplicateClient, ref: ModelRef, doing: str = "run") -> tuple[dict | None, str | None]:
@@ -168,14 +169,13 @@ _VERSION_SCHEMAS: dict[tuple[str, str, str, str], dict | None] = {}
 async def fetch_deployment_schema(client: ReplicateClient, owner: str, name: str) -> tuple[dict | None, str | None]:
     """(openapi_schema, version id) of a deployment's current release."""
     deployment = await client.deployments_get(owner, name)
-    release = attr(deployment, "current_release")
-    version_id = attr(release, "version")
-    model = attr(release, "model")
-    if not version_id or not model or "/" not in str(model):
+    release = deployment.current_release
+    version_id, model = (release.version, release.model) if release is not None else (None, None)
+    if not version_id or not model or "/" not in model:
         return None, version_id
-    m_owner, m_name = str(model).split("/", 1)
+    m_owner, m_name = model.split("/", 1)
     version = await client.models_versions_get(m_owner, m_name, version_id)
-    return attr(version, "openapi_schema"), version_id
+    return version.openapi_schema, version_id
 
 
 def output_schema(openapi_schema: dict | None) -> dict | None:
@@ -189,6 +189,24 @@ def is_concatenate(openapi_schema: dict | None) -> bool:
     """True when the output is a text iterator meant to be joined (a language model)."""
     schema = output_schema(openapi_schema) or {}
     return schema.get("type") == "array" and schema.get("x-cog-array-display") == "concatenate"
+
+
+async def streams_text(client: ReplicateClient, run: dict) -> bool:
+    """Whether a prediction's output is streamed text, asked of its version's schema.
+
+    For a run read from another process's JSON (`rshell run … | rshell run …`): the
+    API's object does not say it, and the piped JSON stays the API's.
+    """
+    model, version = run.get("model"), run.get("version")
+    if not isinstance(model, str) or not isinstance(run.get("output"), list):
+        return False
+    known = isinstance(version, str) and VERSION_ID_RE.match(version)  # an official model's is "hidden"
+    try:
+        ref = parse_model_ref(f"{model}:{version}" if known else model)
+        schema, _ = await fetch_schema(client, ref)
+    except RshellError:
+        return False  # unknown here: the list stays a list; the command itself reports what is wrong
+    return is_concatenate(schema)
 
 
 def training_schema(openapi_schema: dict | None) -> dict | None:
@@ -272,7 +290,7 @@ async def _file_url(ctx: Context, path: Path, file_encoding: str) -> str:
         return dataurls.encode(path.read_bytes(), _content_type(path))
     client = await ctx.client()
     uploaded = await client.files_create(path, content_type=_content_type(path))
-    url = attr(attr(uploaded, "urls"), "get")
+    url = uploaded.urls.get
     if not url:
         raise RshellError(f"the Files API returned no URL for {path}")
     return str(url)

@@ -1,28 +1,28 @@
 """`model …` handlers: list, search, show, schema, versions (and versions delete),
 readme, examples, create, update, delete.
 
-`schema_text` is shared with `deployments schema`: both render a version's
-OpenAPI schema as the table of inputs a user reads before `run`.
+Their text comes from `rendering/models.py` and `rendering/schema.py` (the latter
+shared with `deployments schema`).
 """
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from rshell import writes
 from rshell.commands.context import Result
 from rshell.commands.paging import fetch_list
 from rshell.errors import RshellError, UsageError
+from rshell.rendering.models import example_table, model_fields, model_table, version_table
 from rshell.rendering.output import as_json
-from rshell.rendering.tables import fields, human_count, short_id, short_time, table
+from rshell.rendering.schema import schema_text
+from rshell.rendering.tables import short_id
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
 
 DEFAULT_HARDWARE = "cpu"
-_CHOICES_WIDTH = 40
 
 
 def split_name(text: str, what: str = "model") -> tuple[str, str]:
@@ -35,16 +35,6 @@ def split_name(text: str, what: str = "model") -> tuple[str, str]:
 
 
 # list, search, versions ------------------------------------------------------------
-
-
-def model_table(models: list[dict[str, Any]]) -> str:
-    """owner/name, run count and description, the description cut to fit the terminal."""
-    if not models:
-        return "no models"
-    rows = [
-        (f"{m.get('owner')}/{m.get('name')}", human_count(m.get("run_count")), m.get("description")) for m in models
-    ]
-    return table(("model", "runs", "description"), rows, flex=2)
 
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
@@ -78,10 +68,7 @@ async def versions(ctx: Context, args: ParsedArgs) -> Result:
         name,
         "versions",
     )
-    if not listing.results:
-        return Result(listing.data, f"{owner}/{name} has no versions")
-    rows = [(v.get("id"), short_time(v.get("created_at")), v.get("cog_version")) for v in listing.results]
-    return Result(listing.data, table(("version", "created", "cog"), rows) + listing.hint(args))
+    return Result(listing.data, version_table(f"{owner}/{name}", listing.results, listing.hint(args)))
 
 
 async def versions_delete(ctx: Context, args: ParsedArgs) -> Result:
@@ -111,8 +98,6 @@ async def readme(ctx: Context, args: ParsedArgs) -> Result:
 
 async def examples(ctx: Context, args: ParsedArgs) -> Result:
     """The example predictions the model's page shows."""
-    from rshell.rendering.predictions import prediction_table
-
     owner, name = split_name(args.model)
     client = await ctx.client()
     listing = await fetch_list(
@@ -124,32 +109,10 @@ async def examples(ctx: Context, args: ParsedArgs) -> Result:
         name,
         "examples",
     )
-    if not listing.results:
-        return Result(listing.data, f"{owner}/{name} has no examples")
-    return Result(listing.data, prediction_table(listing.results) + listing.hint(args))
+    return Result(listing.data, example_table(f"{owner}/{name}", listing.results, listing.hint(args)))
 
 
 # show ------------------------------------------------------------------------------
-
-
-def model_fields(model: dict[str, Any]) -> str:
-    latest = model.get("latest_version") or {}
-    latest_text = f"{latest.get('id')} ({short_time(latest.get('created_at'))})" if latest.get("id") else "none"
-    return fields(
-        [
-            ("model", f"{model.get('owner')}/{model.get('name')}"),
-            ("description", model.get("description")),
-            ("visibility", model.get("visibility")),
-            ("official", "yes" if model.get("is_official") else None),
-            ("runs", f"{model['run_count']:,}" if isinstance(model.get("run_count"), int) else None),
-            ("latest version", latest_text),
-            ("url", model.get("url")),
-            ("github", model.get("github_url")),
-            ("paper", model.get("paper_url")),
-            ("license", model.get("license_url")),
-            ("cover image", model.get("cover_image_url")),
-        ]
-    )
 
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:
@@ -176,98 +139,6 @@ def _open_model_page(ctx: Context, owner: str, name: str, version: str = "") -> 
 
 
 # schema ----------------------------------------------------------------------------
-
-
-def _type_name(prop: dict[str, Any]) -> str:
-    if "enum" in prop and "type" not in prop:
-        return "choice"
-    kind = str(prop.get("type") or "any")
-    if kind == "string" and prop.get("format") == "uri":
-        return "file/url"
-    if kind == "array":
-        items = prop.get("items")
-        items = items if isinstance(items, dict) else {}
-        return f"array of {_type_name(items)}"
-    return kind
-
-
-def _choices(prop: dict[str, Any]) -> list[str]:
-    return [json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v for v in prop.get("enum") or []]
-
-
-def _constraints(prop: dict[str, Any]) -> str:
-    """min/max and choices; a long list of choices is named here and spelled out below."""
-    parts: list[str] = []
-    choices = _choices(prop)
-    if choices:
-        listed = "one of " + ", ".join(choices)
-        parts.append(listed if len(listed) <= _CHOICES_WIDTH else f"one of {len(choices)} (below)")
-    for key, label in (
-        ("minimum", "min"),
-        ("maximum", "max"),
-        ("minLength", "min length"),
-        ("maxLength", "max length"),
-    ):
-        if key in prop:
-            parts.append(f"{label} {_number(prop[key])}")
-    return ", ".join(parts)
-
-
-def _number(value: Any) -> str:
-    """Cog writes integer bounds as floats (16.0); show them as people write them."""
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def _default(prop: dict[str, Any]) -> str:
-    if "default" not in prop:
-        return ""
-    return json.dumps(prop["default"], ensure_ascii=False)
-
-
-def output_type(openapi_schema: dict[str, Any]) -> str:
-    """The version's Output schema in a few words, e.g. `array of file/url (iterator)`."""
-    schemas = (openapi_schema.get("components") or {}).get("schemas") or {}
-    out = schemas.get("Output")
-    if not isinstance(out, dict):
-        return "unknown"
-    ref = out.get("$ref")
-    if isinstance(ref, str):
-        target = schemas.get(ref.rsplit("/", 1)[-1])
-        out = target if isinstance(target, dict) else out
-        if out.get("$ref"):
-            return ref.rsplit("/", 1)[-1]
-    text = _type_name(out)
-    if out.get("type") == "object" and isinstance(out.get("properties"), dict):
-        text += " with " + ", ".join(out["properties"])
-    notes = [str(out[k]) for k in ("x-cog-array-type", "x-cog-array-display") if out.get(k)]
-    return f"{text} ({', '.join(notes)})" if notes else text
-
-
-def schema_text(openapi_schema: dict[str, Any], title: str) -> str:
-    """The inputs in x-order (type, default, constraints, required, description), then the output."""
-    from rshell.grammar.inputs import input_schema, ordered_keys
-
-    inputs = input_schema(openapi_schema) or {}
-    props: dict[str, Any] = inputs.get("properties") or {}
-    required = set(inputs.get("required") or [])
-    rows = []
-    for key in ordered_keys(inputs):
-        prop = props.get(key) or {}
-        mark = "*" if key in required else ""
-        rows.append((key + mark, _type_name(prop), _default(prop), _constraints(prop), prop.get("description")))
-    lines = [title]
-    if rows:
-        lines.append(table(("input", "type", "default", "constraints", "description"), rows, flex=4, lines=None))
-    else:
-        lines.append("no inputs")
-    long_lists = [(key, _choices(props.get(key) or {})) for key in ordered_keys(inputs)]
-    for key, choices in long_lists:
-        if choices and len("one of " + ", ".join(choices)) > _CHOICES_WIDTH:
-            lines.append(f"{key}: {' | '.join(choices)}")
-    lines.append(f"output: {output_type(openapi_schema)}")
-    if required:
-        lines.append("* required")
-    return "\n".join(lines)
 
 
 async def schema(ctx: Context, args: ParsedArgs) -> Result:
@@ -318,8 +189,6 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     model = as_json(await client.models_create(owner, name, visibility=visibility, hardware=hardware, **given))
     if args.get("web"):
         _open_model_page(ctx, owner, name)
-    if not isinstance(model, dict):
-        return Result(model, None)
     return Result(model, f"created {visibility} model {owner}/{name} on {hardware}\n" + model_fields(model))
 
 
@@ -332,8 +201,6 @@ async def update(ctx: Context, args: ParsedArgs) -> Result:
         raise UsageError("`model update` needs at least one field to change", f"flags: {flags}")
     client = await ctx.client()
     model = as_json(await client.models_update(owner, name, **changes))
-    if not isinstance(model, dict):
-        return Result(model, None)
     changed = ", ".join(key.replace("_", " ") for key in changes)
     return Result(model, f"updated {owner}/{name}: {changed}\n" + model_fields(model))
 

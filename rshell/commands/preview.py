@@ -87,12 +87,14 @@ def locate(ctx: Context, expr: str) -> Source:
         value = _bound(ctx, expr)
         if value is not None:
             found = first_file(value)
-            if found is None:
+            if found is None or not is_file_url(found):  # a result's text is the server's: never a local path to open
                 raise UsageError(
                     f"'{expr}' holds no image or file URL", "preview a URL, a saved file or an image result"
                 )
             expr = found
     if is_file_url(expr):
+        if not expr.startswith("data:") and not _host(expr):
+            raise UsageError(f"{shown(expr)} names no host", "give the whole URL, e.g. https://host/out.png")
         return Source(name=shown(expr), url=expr)
     path = Path(expr).expanduser()
     if not path.is_file():
@@ -101,6 +103,15 @@ def locate(ctx: Context, expr: str) -> Source:
             "give an output URL, a saved file's path or a named result (`vars` lists them)",
         )
     return Source(name=str(path), path=path)
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:  # a port that is not a number, say
+        return ""
 
 
 def _bound(ctx: Context, expr: str) -> Any:
@@ -206,10 +217,11 @@ def _viewer() -> str | None:
 async def offer(ctx: Context, prediction: Any, *, draw: bool = True) -> None:
     """After a run of an image model in the shell: a one-line hint, or the image itself
     with `set preview auto` (a preview that fails only says why; the run succeeded).
-    `draw=False` (the result prints as JSON) keeps stdout for the JSON: a hint only."""
+    `draw=False` (the result prints as JSON) keeps stdout for the JSON: a hint only.
+    A stage before a pipeline's last says nothing: its result is the next one's input."""
     mode = str(ctx.session.options.get("preview", "hint"))
     urls = image_urls(prediction)
-    if mode == "off" or not urls or not ctx.interactive or not ctx.out.stdout_tty:
+    if mode == "off" or not urls or not ctx.interactive or not ctx.shown or not ctx.out.stdout_tty:
         return
     if mode != "auto" or not draw or os.environ.get("TERM", "") == "dumb":
         ctx.out.info(HINT)

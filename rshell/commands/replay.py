@@ -22,6 +22,7 @@ from typing import Any
 
 from rshell.commands.registry import Command
 from rshell.errors import RshellError
+from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import Statement, parse_script
 from rshell.grammar.templates import references
 
@@ -47,10 +48,11 @@ def replayable(
     """The statements of `texts` a script should hold, `--wait` added where needed.
 
     `moved` = (where the statements ran, the script's folder): a script's relative
-    `@paths` start at its own folder, so they are rewritten to point at the same files.
+    paths (`@paths`, and the arguments the catalog declares paths: `files upload
+    note.txt`) start at its own folder, so they are rewritten to point at the same files.
     """
     if moved is not None and moved[0] != moved[1]:
-        texts = [_rebased(text, _statement(text), *moved) for text in texts]
+        texts = [_rebased(text, _statement(text), *moved, aliases, options) for text in texts]
     parsed = [(text, _statement(text)) for text in texts]
     used = [_names_used(statement, aliases) for _, statement in parsed]
     replay = Replay()
@@ -147,15 +149,49 @@ def _with_wait(text: str, statement: Statement | None, commands: list[Command]) 
     return f"{text[:end]} --wait{text[end:]}"
 
 
-def _rebased(text: str, statement: Statement | None, ran_in: Path, folder: Path) -> str:
-    """`text` with each plain relative `@path` made relative to `folder` instead."""
+def _rebased(
+    text: str,
+    statement: Statement | None,
+    ran_in: Path,
+    folder: Path,
+    aliases: dict[str, str],
+    options: Mapping[str, Any],
+) -> str:
+    """`text` with each plain relative `@path` and path argument made relative to `folder` instead."""
     if statement is None:
         return text
     words = [w for node in statement.pipeline for w in node.words if text[w.start : w.end] == w.value]
+    paths = {(w.start, w.end) for node in statement.pipeline for w in _path_arguments(node.words, aliases, options)}
     for word in sorted(words, key=lambda w: w.start, reverse=True):
         match = _FILE_WORD.match(word.value)
-        if match is None:
-            continue
-        path = os.path.relpath(ran_in / match.group("path"), folder)
-        text = f"{text[: word.start]}{match.group('key') or ''}@{path}{text[word.end :]}"
+        if match is not None:
+            path = os.path.relpath(ran_in / match.group("path"), folder)
+            text = f"{text[: word.start]}{match.group('key') or ''}@{path}{text[word.end :]}"
+        elif (word.start, word.end) in paths and not os.path.isabs(os.path.expanduser(word.value)):
+            text = f"{text[: word.start]}{quote(os.path.relpath(ran_in / word.value, folder))}{text[word.end :]}"
     return text
+
+
+def _path_arguments(words: list[Word], aliases: dict[str, str], options: Mapping[str, Any]) -> list[Word]:
+    """The words that filled a positional the catalog declares a path (`Arg.complete`)."""
+    from rshell.commands.resolver import parse_line, resolve
+
+    try:
+        command, rest = resolve(words, aliases)
+        _, args = parse_line(command, [w.value for w in rest], options)
+    except RshellError:
+        return []
+    wanted = [value for arg, value in zip(command.args, args.positionals, strict=False) if arg.complete == "path"]
+    found: list[Word] = []
+    for value in wanted:
+        word = next((w for w in rest if w.value == value and w not in found and not _is_template(w)), None)
+        if word is not None:
+            found.append(word)
+    return found
+
+
+def _is_template(word: Word) -> bool:
+    try:
+        return bool(references(word))
+    except RshellError:
+        return True

@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from rshell.client.fields import RUNNING_STATUSES, TERMINAL_STATUSES, attr
+from rshell.client.fields import RUNNING_STATUSES, TERMINAL_STATUSES
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, RshellError
 from rshell.rendering.output import as_json
@@ -48,10 +48,6 @@ def intervals(first: float = POLL_FIRST, factor: float = POLL_FACTOR, most: floa
     while True:
         yield min(delay, most)
         delay = min(delay * factor, most)
-
-
-def status_of(obj: Any) -> str:
-    return str((obj.get("status") if isinstance(obj, dict) else getattr(obj, "status", "")) or "")
 
 
 class LogFollower:
@@ -97,15 +93,14 @@ class Watch:
         if self.out.live is self.progress:
             self.out.live = None
 
-    def update(self, obj: Any) -> None:
+    def update(self, obj: Prediction) -> None:
         """A fresh copy of the object from the API: new logs out, spinner redrawn."""
-        data = as_json(obj)
-        self.logs.feed(data.get("logs"))
-        if data.get("status") not in TERMINAL_STATUSES:  # a finished one needs no spinner flash
-            self.progress.update(data.get("status"), data.get("logs"))
+        self.logs.feed(obj.logs)
+        if obj.status not in TERMINAL_STATUSES:  # a finished one needs no spinner flash
+            self.progress.update(obj.status, obj.logs)
 
-    def finish(self, obj: Any) -> None:
-        self.logs.feed(as_json(obj).get("logs"), final=True)
+    def finish(self, obj: Prediction) -> None:
+        self.logs.feed(obj.logs, final=True)
         self.stop()
 
     def log(self, text: str) -> None:
@@ -134,10 +129,10 @@ class SilentWatch(Watch):
     def stop(self) -> None:
         pass
 
-    def update(self, obj: Any) -> None:
+    def update(self, obj: Prediction) -> None:
         pass
 
-    def finish(self, obj: Any) -> None:
+    def finish(self, obj: Prediction) -> None:
         pass
 
     def log(self, text: str) -> None:
@@ -227,18 +222,18 @@ class _StreamState:
         return False
 
 
-def check_status(kind: str, obj: Any) -> bool:
+def check_status(kind: str, obj: Prediction) -> bool:
     """True when `obj` is finished, False while it runs; an unknown status is an error
     rather than a wait that might never end."""
-    status = status_of(obj)
+    status = obj.status or ""
     if status in TERMINAL_STATUSES:
         return True
     if status in RUNNING_STATUSES:
         return False
     shown = status if len(status) <= STATUS_SHOWN else status[: STATUS_SHOWN - 1] + "…"
     raise RshellError(
-        f"{kind} {attr(obj, 'id')} has a status rshell does not know: {shown!r}; stopped waiting",
-        f"`{kind} show {attr(obj, 'id')}` shows it now; `{kind} cancel {attr(obj, 'id')}` stops it",
+        f"{kind} {obj.id} has a status rshell does not know: {shown!r}; stopped waiting",
+        f"`{kind} show {obj.id}` shows it now; `{kind} cancel {obj.id}` stops it",
     )
 
 
@@ -278,7 +273,7 @@ async def follow_run(
     ctx.session.in_flight[obj.id] = kind
     streamed = ""
     try:
-        if status_of(obj) not in TERMINAL_STATUSES:
+        if obj.status not in TERMINAL_STATUSES:
             watch.start()
             if kind == "prediction":
                 obj, streamed = await follow_prediction(client, obj, watch, print_tokens=streaming and print_tokens)
@@ -329,7 +324,7 @@ async def cancel_after_interrupt(
         ctx.out.info(f"could not cancel {kind} {obj.id}: {exc.message}")
     raise Interrupted(
         f"interrupted while waiting for {kind} {obj.id}",
-        result=Result(data=data, ok=False, error=f"{kind} {obj.id} {status_of(data) or 'interrupted'}"),
+        result=Result(data=data, ok=False, error=f"{kind} {obj.id} {data.get('status') or 'interrupted'}"),
     )
 
 
@@ -340,7 +335,7 @@ def stop_waiting(kind: str, obj: Any) -> NoReturn:
         task.uncancel()
     data = as_json(obj)
     raise Interrupted(
-        f"stopped waiting for {kind} {obj.id}; it is still {status_of(data) or 'running'}",
+        f"stopped waiting for {kind} {obj.id}; it is still {data.get('status') or 'running'}",
         f"`{kind} cancel {obj.id}` stops it",
         result=Result(data=data, ok=False, error=f"stopped waiting for {kind} {obj.id}"),
     )
@@ -418,5 +413,5 @@ async def settle_in_flight(session: Session, client: ReplicateClient) -> None:
     for run_id, kind in list(session.in_flight.items()):
         get = client.trainings_get if kind == "training" else client.predictions_get
         obj = await get(run_id)
-        if attr(obj, "status") in TERMINAL_STATUSES:
+        if obj.status in TERMINAL_STATUSES:
             session.in_flight.pop(run_id, None)

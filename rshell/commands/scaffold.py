@@ -84,7 +84,7 @@ async def fetch_plan(ctx: Context, pid: str) -> Plan:
     except (NetworkError, AuthError) as exc:
         ctx.out.info(f"could not fetch prediction {pid} ({exc.message}); writing a placeholder model to fill in")
         return Plan(pid)
-    return plan_from(prediction if isinstance(prediction, dict) else {}, pid)
+    return plan_from(prediction, pid)
 
 
 # rendering the templates -----------------------------------------------------------

@@ -103,7 +103,7 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
 
 def training_page(ctx: Context, training: Training) -> str:
     """`urls.web` when the API gives one, else its page at /p/ID as the official CLI opens."""
-    return getattr(training.urls, "web", None) or site_url(ctx, "p", training.id)
+    return training.urls.web or site_url(ctx, "p", training.id)
 
 
 def finish(ctx: Context, training: Training, destination: str | None) -> Result:

@@ -9,17 +9,17 @@ refresher, the cache, the engine and the catalog's check all read these tables.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import attr
 from rshell.completion.cache import ModelInfo, VersionInfo
 from rshell.completion.matcher import Candidate
 from rshell.completion.meta import join, one_line
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
+    from rshell.client.models import Model, Prediction
     from rshell.completion.cache import CompletionCache
 
 Fetch = Callable[[Any, "CompletionCache", str], Awaitable[None]]
@@ -59,16 +59,14 @@ def names() -> frozenset[str]:
     return LOCAL | frozenset(LISTED)
 
 
-def _model_info(m: Any) -> ModelInfo:
-    return ModelInfo(
-        f"{attr(m, 'owner')}/{attr(m, 'name')}", one_line(attr(m, "description")), int(attr(m, "run_count") or 0)
-    )
+def _model_info(m: Model) -> ModelInfo:
+    return ModelInfo(m.full_name, one_line(m.description), m.run_count or 0)
 
 
 @refresher("models", 600)
 async def _models(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     page = await (client.models_search(key) if key else client.models_list())
-    cache.put_models((_model_info(m) for m in attr(page, "results", [])), query=key or None)
+    cache.put_models((_model_info(m) for m in page.results), query=key or None)
 
 
 @refresher("schema", 3600)
@@ -90,10 +88,9 @@ async def _schema(client: ReplicateClient, cache: CompletionCache, key: str) -> 
 async def _versions(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     owner, _, name = key.partition("/")
     page = await client.models_versions_list(owner, name)
-    versions = [VersionInfo(str(attr(v, "id")), str(attr(v, "created_at") or "")) for v in attr(page, "results", [])]
-    cache.put_versions(key, versions)
-    for v in attr(page, "results", []):
-        cache.put_version_schema(str(attr(v, "id")), attr(v, "openapi_schema"))
+    cache.put_versions(key, [VersionInfo(v.id, v.created_at or "") for v in page.results])
+    for v in page.results:
+        cache.put_version_schema(v.id, v.openapi_schema)
 
 
 @refresher("deployment", 600)
@@ -110,66 +107,54 @@ async def _deployment(client: ReplicateClient, cache: CompletionCache, key: str)
 @refresher("hardware", 86400, listed="hardware")
 async def _hardware(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     found = await client.hardware_list()
-    cache.put_list("hardware", [Candidate(str(attr(h, "sku")), one_line(attr(h, "name"))) for h in found])
+    cache.put_list("hardware", [Candidate(h.sku, one_line(h.name)) for h in found])
 
 
-async def _runs(kind: str, page: Any, cache: CompletionCache) -> None:
+async def _runs(kind: str, runs: Sequence[Prediction], cache: CompletionCache) -> None:
     """Prediction or training ids, newest first; their models count as recent."""
-    runs = list(attr(page, "results", []))
-    items = [
-        Candidate(str(attr(r, "id")), join(attr(r, "model"), attr(r, "status"), _date(attr(r, "created_at"))))
-        for r in runs
-    ]
-    cache.put_list(kind, items)
-    cache.add_recent_models([str(attr(r, "model")) for r in runs if attr(r, "model")])
+    cache.put_list(kind, [Candidate(r.id, join(r.model, r.status, _date(r.created_at))) for r in runs])
+    cache.add_recent_models([r.model for r in runs if r.model])
 
 
 @refresher("predictions", 30, listed="prediction")
 async def _predictions(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    await _runs("predictions", await client.predictions_list(), cache)
+    await _runs("predictions", (await client.predictions_list()).results, cache)
 
 
 @refresher("trainings", 30, listed="training")
 async def _trainings(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    await _runs("trainings", await client.trainings_list(), cache)
+    await _runs("trainings", (await client.trainings_list()).results, cache)
 
 
 @refresher("deployments", 120, listed="deployment")
 async def _deployments(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     page = await client.deployments_list()
     items = []
-    for d in attr(page, "results", []):
-        release = attr(d, "current_release")
-        config = attr(release, "configuration")
-        items.append(
-            Candidate(f"{attr(d, 'owner')}/{attr(d, 'name')}", join(attr(release, "model"), attr(config, "hardware")))
-        )
+    for d in page.results:
+        release = d.current_release
+        config = release.configuration if release is not None else None
+        model = release.model if release is not None else None
+        items.append(Candidate(d.full_name, join(model, config.hardware if config is not None else None)))
     cache.put_list("deployments", items)
 
 
 @refresher("files", 120, listed="file")
 async def _files(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     page = await client.files_list()
-    items = [
-        Candidate(str(attr(f, "id")), join(attr(f, "name"), attr(f, "content_type"), _date(attr(f, "created_at"))))
-        for f in attr(page, "results", [])
-    ]
+    items = [Candidate(f.id, join(f.name, f.content_type, _date(f.created_at))) for f in page.results]
     cache.put_list("files", items)
 
 
 @refresher("collections", 3600, listed="collection")
 async def _collections(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
     page = await client.collections_list()
-    items = [
-        Candidate(str(attr(c, "slug")), join(attr(c, "name"), attr(c, "description")))
-        for c in attr(page, "results", [])
-    ]
+    items = [Candidate(c.slug, join(c.name, c.description)) for c in page.results]
     cache.put_list("collections", items)
 
 
 @refresher("account", 86400)
 async def _account(client: ReplicateClient, cache: CompletionCache, key: str) -> None:
-    cache.set_username(attr(await client.account_get(), "username"))
+    cache.set_username((await client.account_get()).username)
 
 
 def _date(value: Any) -> str:

@@ -7,9 +7,13 @@ caller decides whether paging is wanted (`set pager off`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
+import threading
+from collections.abc import Iterator
 from typing import IO
 
 
@@ -44,7 +48,33 @@ def page(text: str, stdout: IO[str]) -> bool:
     argv, env = chosen
     stdout.flush()
     try:
-        subprocess.run(argv, input=text.encode(errors="replace"), env=env, check=False)
+        with _ctrl_c_to_the_pager():
+            done = subprocess.run(
+                argv, input=text.encode(errors="replace"), env=env, check=False, preexec_fn=_default_ctrl_c
+            )
     except OSError:
         return False
-    return True
+    return done.returncode not in _NOT_RUN
+
+
+_NOT_RUN = (126, 127)  # sh: the $PAGER command cannot run, or is not installed: nothing was shown
+
+
+@contextlib.contextmanager
+def _ctrl_c_to_the_pager() -> Iterator[None]:
+    """Ctrl-C while the pager runs is the pager's (less stays, as under git): the shell
+    ignores it, so it neither cancels the statements after this one nor clears the
+    next prompt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, saved)
+
+
+def _default_ctrl_c() -> None:
+    """In the pager's process: Ctrl-C acts as it would there, not ignored as here."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -70,7 +70,7 @@ class Repl:
             lexer=PygmentsLexer(for_session(lambda: self.executor.session.aliases)),
             completer=self.completer,
             complete_while_typing=True,
-            history=history if history is not None else SafeFileHistory(),
+            history=history if history is not None else SafeFileHistory(secrets=executor.env.secrets),
             auto_suggest=_SuggestWhatWorked(self.failed),
             key_bindings=key_bindings(),
             enable_open_in_editor=True,

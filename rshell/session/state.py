@@ -43,7 +43,7 @@ class Option:
         """Whether a stored value (a session file's, untrusted) is one `set` could give."""
         if isinstance(self.default, bool):
             return isinstance(value, bool)
-        return isinstance(value, str) and (not self.choices or value in self.choices)
+        return isinstance(value, str) and value != "" and (not self.choices or value in self.choices)
 
     def parse(self, value: str) -> Any:
         """The option's value from what was typed; UsageError naming the choices."""
@@ -53,6 +53,8 @@ class Option:
             return _SWITCH_WORDS[value.lower()]
         if self.choices and value not in self.choices:
             raise UsageError(f"option '{self.name}' is one of {', '.join(self.choices)}; got '{value}'")
+        if not value:  # an empty separator splits nothing (str.partition raises)
+            raise UsageError(f"option '{self.name}' cannot be empty", f"the default is {self.default!r}")
         return value
 
 

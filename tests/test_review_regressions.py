@@ -1,0 +1,186 @@
+"""Regressions found reviewing the day's merges: each test failed before its fix."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prompt_toolkit.completion import DummyCompleter
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from rsh import rsh
+
+from rshell.commands.context import Environment
+from rshell.executor import Executor
+from rshell.rendering.output import Output
+from rshell.repl.app import Repl
+from rshell.session import store
+from rshell.session.state import Session
+
+# a token of no Replicate shape: only the known-secrets list can keep it out of files
+CUSTOM_TOKEN = "sandbox-secret-" + "q7" * 12
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RSHELL_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
+async def _repl_session(lines: list[str]) -> Executor:
+    """The real executor in the REPL, fed `lines` then Ctrl-D; the REPL saves the session."""
+    executor = Executor(
+        Session(name="work"),
+        Output(io.StringIO(), io.StringIO()),
+        None,
+        interactive=True,
+        env=Environment(secrets=lambda: (CUSTOM_TOKEN,)),
+    )
+    with create_pipe_input() as pipe:
+        repl = Repl(executor, completer=DummyCompleter(), input=pipe, output=DummyOutput())  # type: ignore[arg-type]
+        runs: list[Any] = []
+        executor_run = executor.run_text
+
+        async def counted(text: str, **kwargs: Any) -> int:
+            code = await executor_run(text, **kwargs)
+            runs.append(text)
+            return code
+
+        executor.run_text = counted  # type: ignore[method-assign]
+        task = asyncio.ensure_future(repl.run())
+        for line in lines:
+            before = len(runs)
+            pipe.send_text(line + "\r")
+            while len(runs) == before:  # the statement ran (an event, not a clock)
+                await asyncio.sleep(0.01)
+        pipe.send_text("\x04")
+        await asyncio.wait_for(task, timeout=20)
+    await executor.aclose()
+    return executor
+
+
+def test_repl_session_file_keeps_out_a_token_a_statement_held(data_dir: Path) -> None:
+    executor = asyncio.run(_repl_session([f"!echo {CUSTOM_TOKEN}", "!echo harmless"]))
+    assert f"!echo {CUSTOM_TOKEN}" in executor.session.statements  # it ran and was kept in memory
+    saved = store.session_path("work").read_text()
+    assert "!echo harmless" in saved  # the file was written by this run
+    assert CUSTOM_TOKEN not in saved
+
+
+def test_a_path_a_server_put_in_a_result_is_not_opened(tmp_path: Path) -> None:
+    """`prediction logs ID` binds the server's text (as `_.output` names a text model's):
+    `open _` must not hand a local file it names to the system viewer (`preview _`
+    reads EXPR the same way). A path the user types is still opened."""
+    secret_file = tmp_path / "id_rsa"
+    secret_file.write_text("PRIVATE")
+    session = Session()
+    session.last = str(secret_file)
+    outcome = rsh("open _", session=session)
+    assert outcome.code == 2, outcome
+    assert "holds no image or file URL" in outcome.stderr
+    assert str(secret_file) not in outcome.stdout
+    typed = rsh(f"open {secret_file}", session=session)
+    assert typed.code == 0 and str(secret_file) in typed.stdout
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["prediction logs ''", "prediction wait x ''", "prediction save ''", "rerun ''", "prediction cancel ''"],
+)
+def test_an_empty_id_is_a_usage_error_before_any_request(line: str) -> None:
+    """`''` as an id made `GET /v1/predictions/` (the list, or a redirect to it):
+    "API error 307" after a request. Exit 2 and one line, nothing sent."""
+    import respx
+
+    with respx.mock(base_url="http://127.0.0.1:9/v1", assert_all_called=False) as api:
+        api.route().respond(307, headers={"Location": "http://127.0.0.1:9/v1/predictions"})
+        outcome = rsh(line, api=("http://127.0.0.1:9/v1", "r8_" + "x" * 37))
+        assert not api.calls, line  # inside: respx forgets its calls on leaving
+    assert outcome.code == 2, outcome
+    assert outcome.stderr.startswith("error: ") and "empty" in outcome.stderr
+    assert "Traceback" not in outcome.stderr
+
+
+@pytest.mark.parametrize("line", ["run a/b x=1 --separator ''", "rerun x a=1 --separator ''", "set separator ''"])
+def test_an_empty_separator_is_a_usage_error_before_any_request(line: str) -> None:
+    """`--separator ''` was "internal error: ValueError: empty separator", after the
+    model's look-up had been sent."""
+    import respx
+
+    with respx.mock(base_url="http://127.0.0.1:9/v1", assert_all_called=False) as api:
+        api.route().respond(404)
+        outcome = rsh(line, api=("http://127.0.0.1:9/v1", "r8_" + "x" * 37))
+        assert not api.calls, line
+    assert outcome.code == 2, outcome
+    assert "separator" in outcome.stderr and "internal error" not in outcome.stderr
+
+
+def test_repl_history_keeps_out_a_token_of_no_replicate_shape(data_dir: Path) -> None:
+    """An older 40-hex-digit token, or any the entry point knows, is as secret as an r8_ one."""
+    asyncio.run(_repl_session([f"!echo {CUSTOM_TOKEN}", "!echo harmless"]))
+    written = store.history_path().read_text()
+    assert "!echo harmless" in written
+    assert CUSTOM_TOKEN not in written
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("rows.csv", b"a,b\n1,2\n3,\xff\n"),  # not UTF-8 in a later row
+        ("rows.jsonl", b"\xff{}\n"),  # not UTF-8 where the kind is sniffed
+        ("rows.json", b"[" * 100_000),  # nested past the decoder's recursion limit
+        ("rows.jsonl", b'{"a": ' + b"[" * 100_000 + b"\n"),
+    ],
+)
+def test_batch_rows_that_cannot_be_read_are_one_line_usage_errors(name: str, content: bytes, tmp_path: Path) -> None:
+    """Were "internal error: UnicodeDecodeError" and "RecursionError"."""
+    from rshell.commands.batch_rows import open_rows
+    from rshell.errors import UsageError
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(UsageError) as caught:
+        list(open_rows(str(path)).rows())
+    assert str(path) in caught.value.message and "\n" not in caught.value.message
+
+
+@pytest.mark.parametrize("url", ["https://", "http:///a.png", "https://:80/x.png"])
+def test_open_of_a_url_without_a_host_is_a_usage_error_before_any_request(url: str) -> None:
+    """Was four retries of "cannot reach : Request URL is missing…", then exit 1."""
+    import respx
+
+    with respx.mock(assert_all_called=False) as api:
+        api.route().respond(200)
+        outcome = rsh(f"open {url}", api=("http://127.0.0.1:9/v1", "r8_" + "x" * 37))
+        assert not api.calls
+    assert outcome.code == 2, outcome
+    assert outcome.stderr.startswith("error: ") and "host" in outcome.stderr
+
+
+def test_a_pager_that_is_not_installed_leaves_the_result_to_be_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`PAGER=most` where most is not installed: sh said "not found" and the result was
+    never shown (page() said it had paged it)."""
+    from rshell.rendering import pager
+
+    monkeypatch.setenv("PAGER", "rshell-no-such-pager-here --flag")
+    assert pager.page("a tall result\n", io.StringIO()) is False
+
+
+def test_wait_underscore_rebinds_the_last_result_and_makes_no_variable_named_underscore() -> None:
+    """`wait _` stored `variables["_"]`, which `vars` then listed as a named result
+    (and the session file kept) beside the real `_`."""
+    import respx
+    from hostile_server import prediction
+
+    session = Session()
+    session.last = prediction("p1", status="processing")
+    with respx.mock(base_url="http://127.0.0.1:9/v1", assert_all_called=False) as api:
+        api.get("/predictions/p1").respond(200, json=prediction("p1"))
+        api.get("/models/hostile/model").respond(404, json={"detail": "gone"})
+        outcome = rsh("wait _", session=session, api=("http://127.0.0.1:9/v1", "r8_" + "x" * 37))
+    assert outcome.code == 0, outcome
+    assert session.last["status"] == "succeeded"
+    assert "_" not in session.variables

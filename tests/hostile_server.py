@@ -19,8 +19,12 @@ A `Reply` body is bytes, or an iterable of byte chunks sent as they are produced
 (chunked unless `length` is given), so a body far larger than memory costs the server
 nothing. `pause` is a `threading.Event` to wait on before the body (a silent server);
 `stop()` sets it so no handler thread outlives the test; `hang_up()` reads the
-request and closes the connection unanswered (a create whose answer was lost). The builders below make the
-common hostile shapes; add new ones here so every test can share them.
+request and closes the connection unanswered (a create whose answer was lost).
+`in_turn(a, b, …)` answers a route's replies one after the other, the last one again
+and again (a run polled to its end, a 429 then a 200); `silent_stream(server, …)` sends
+some SSE events and then nothing until the server stops (a stream gone silent).
+The builders below make the common hostile shapes; add new ones here so every test
+can share them.
 """
 
 from __future__ import annotations
@@ -94,6 +98,10 @@ class HostileServer:
     def paths(self, method: str | None = None) -> list[str]:
         """The paths requested so far (of one method if given), in order."""
         return [r.path for r in list(self.requests) if method is None or r.method == method]
+
+    def count(self, method: str, path: str) -> int:
+        """How many times `METHOD path` was asked for."""
+        return self.paths(method).count(path)
 
     def start(self) -> HostileServer:
         self._thread.start()
@@ -188,6 +196,29 @@ def reply_text(text: str, status: int = 200, content_type: str = "text/plain") -
 def hang_up() -> Reply:
     """Take the request, answer nothing, close the connection: a lost answer."""
     return Reply(hang_up=True)
+
+
+def in_turn(*replies: Reply) -> Scenario:
+    """A scenario answering `replies` in order, the last one for every later request."""
+    left = list(replies)
+    lock = threading.Lock()
+
+    def next_reply(request: Request) -> Reply:
+        with lock:
+            return left.pop(0) if len(left) > 1 else left[0]
+
+    return next_reply
+
+
+def silent_stream(server: HostileServer, *events: bytes) -> Scenario:
+    """An SSE stream that sends `events`, then goes silent with the connection open
+    until the server stops (each request gets a fresh stream)."""
+
+    def body() -> Iterator[bytes]:
+        yield from events
+        server.released.wait()
+
+    return lambda request: Reply(200, {"Content-Type": "text/event-stream"}, body())
 
 
 def huge_json(size: int, *, chunk: int = MiB, declare_length: bool = False) -> Reply:

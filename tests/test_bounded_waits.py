@@ -1,5 +1,5 @@
-"""Every wait is bounded (SPEC 8, issue 9 item 2), against a scripted server on
-127.0.0.1: a stream that goes silent falls back to polling, an unknown status is an
+"""Every wait is bounded (SPEC 8, issue 9 item 2), against the hostile server on
+127.0.0.1 (tests/hostile_server.py): a stream that goes silent falls back to polling, an unknown status is an
 error after the response that shows it, a Retry-After beyond the retry budget fails at
 once saying when to retry, and a wait before a retry is said on stderr."""
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import api_fixtures as fx
 import pytest
-from slow_server import HOLD, Reply, SlowServer
+from hostile_server import HostileServer, in_turn, reply_json, silent_stream
 
 from rshell.client import api
 from rshell.client.api import ReplicateClient
@@ -26,7 +26,7 @@ PID = fx.PREDICTION_ID
 VERSION = fx.VERSION_ID
 
 
-def prediction(server: SlowServer, status: str, *, stream: bool = True, **overrides: Any) -> dict[str, Any]:
+def prediction(server: HostileServer, status: str, *, stream: bool = True, **overrides: Any) -> dict[str, Any]:
     body = fx.prediction(status, base=server.url, **overrides)
     if stream:
         body["urls"]["stream"] = f"{server.url}/predictions/{PID}/stream"
@@ -45,7 +45,7 @@ class Recorder:
         self.delays.append(seconds)
 
 
-def run_line(server: SlowServer, line: str, sleep: Recorder | None = None) -> tuple[int, str, Session]:
+def run_line(server: HostileServer, line: str, sleep: Recorder | None = None) -> tuple[int, str, Session]:
     """Run one statement through the Executor with a real client; (exit code, stderr, session)."""
     out = Output(io.StringIO(), io.StringIO(), json_mode=False)
     session = Session()
@@ -66,19 +66,20 @@ def run_line(server: SlowServer, line: str, sleep: Recorder | None = None) -> tu
 
 @pytest.fixture
 def server():
-    with SlowServer() as running:
+    with HostileServer(token=TOKEN) as running:
         yield running
 
 
 def test_a_stream_that_goes_silent_is_dropped_and_the_prediction_polled(server, sleeps, monkeypatch):
     monkeypatch.setattr(api, "STREAM_IDLE", 0.3)
-    server.script("POST", "/v1/predictions", Reply(201, prediction(server, "starting")))
-    server.script("GET", f"/v1/predictions/{PID}/stream", Reply(200, [b"event: logs\nid: 1\ndata: loading\n\n", HOLD]))
-    server.script(
-        "GET",
-        f"/v1/predictions/{PID}",
-        Reply(200, prediction(server, "processing", logs="loading\n")),
-        Reply(200, prediction(server, "succeeded", logs="loading\ndone\n")),
+    server.route("POST /v1/predictions", reply_json(prediction(server, "starting"), 201))
+    server.route(f"GET /v1/predictions/{PID}/stream", silent_stream(server, b"event: logs\nid: 1\ndata: loading\n\n"))
+    server.route(
+        f"GET /v1/predictions/{PID}",
+        in_turn(
+            reply_json(prediction(server, "processing", logs="loading\n")),
+            reply_json(prediction(server, "succeeded", logs="loading\ndone\n")),
+        ),
     )
     code, err, session = run_line(server, f"run {VERSION} prompt=hi")
     assert code == 0, err
@@ -90,8 +91,8 @@ def test_a_stream_that_goes_silent_is_dropped_and_the_prediction_polled(server, 
 
 
 def test_an_unknown_status_is_reported_after_the_poll_that_shows_it(server, sleeps):
-    server.script("POST", "/v1/predictions", Reply(201, prediction(server, "processing", stream=False)))
-    server.script("GET", f"/v1/predictions/{PID}", Reply(200, prediction(server, "exploded", stream=False)))
+    server.route("POST /v1/predictions", reply_json(prediction(server, "processing", stream=False), 201))
+    server.route(f"GET /v1/predictions/{PID}", reply_json(prediction(server, "exploded", stream=False)))
     code, err, _ = run_line(server, f"run {VERSION} prompt=hi")
     assert code == 1
     error = err[err.index("error: ") :].splitlines()
@@ -106,7 +107,7 @@ def test_an_unknown_status_is_reported_after_the_poll_that_shows_it(server, slee
 )
 def test_a_retry_after_beyond_the_budget_fails_at_once_saying_when(server, retry_after):
     problem = fx.problem(429, "Request was throttled")
-    server.script("GET", f"/v1/predictions/{PID}", Reply(429, problem, {"Retry-After": retry_after}))
+    server.route(f"GET /v1/predictions/{PID}", reply_json(problem, 429, {"Retry-After": retry_after}))
     recorder = Recorder()
     code, err, _ = run_line(server, f"prediction show {PID}", recorder)
     assert code == 1
@@ -118,12 +119,13 @@ def test_a_retry_after_beyond_the_budget_fails_at_once_saying_when(server, retry
 
 
 def test_a_wait_before_a_retry_is_said_on_stderr(server):
-    server.script(
-        "GET",
-        f"/v1/predictions/{PID}",
-        Reply(429, fx.problem(429, "Request was throttled"), {"Retry-After": "2"}),
-        Reply(503, fx.problem(503, "busy")),
-        Reply(200, prediction(server, "succeeded")),
+    server.route(
+        f"GET /v1/predictions/{PID}",
+        in_turn(
+            reply_json(fx.problem(429, "Request was throttled"), 429, {"Retry-After": "2"}),
+            reply_json(fx.problem(503, "busy"), 503),
+            reply_json(prediction(server, "succeeded")),
+        ),
     )
     recorder = Recorder()
     code, err, _ = run_line(server, f"prediction show {PID}", recorder)
@@ -137,7 +139,7 @@ def test_a_wait_before_a_retry_is_said_on_stderr(server):
 def test_waits_add_up_to_the_budget_then_fail_saying_when(server):
     """Four Retry-After: 20 in a row: three waits fit in 60 s, the fourth would not."""
     problem = fx.problem(429, "Request was throttled")
-    server.script("GET", f"/v1/predictions/{PID}", Reply(429, problem, {"Retry-After": "20"}))
+    server.route(f"GET /v1/predictions/{PID}", reply_json(problem, 429, {"Retry-After": "20"}))
     recorder = Recorder()
     code, err, _ = run_line(server, f"prediction show {PID}", recorder)
     assert code == 1
@@ -147,7 +149,9 @@ def test_waits_add_up_to_the_budget_then_fail_saying_when(server):
 
 def test_a_throttled_body_without_retry_after_says_how_long(server):
     throttled = fx.problem(429, "Request was throttled. Expected available in 3 seconds.")
-    server.script("GET", f"/v1/predictions/{PID}", Reply(429, throttled), Reply(200, prediction(server, "succeeded")))
+    server.route(
+        f"GET /v1/predictions/{PID}", in_turn(reply_json(throttled, 429), reply_json(prediction(server, "succeeded")))
+    )
     recorder = Recorder()
     code, err, _ = run_line(server, f"prediction show {PID}", recorder)
     assert code == 0, err

@@ -265,3 +265,132 @@ def httpx_json(body: dict[str, Any]) -> Any:
     import httpx
 
     return httpx.Response(200, json=body)
+
+
+def test_prediction_wait_streams_a_text_streams_tokens_on_a_terminal(api, sleeps) -> None:
+    """`prediction wait` on a language model's prediction prints tokens as they
+    arrive on a terminal (as `run` does), and off a terminal the joined output at the end."""
+    import api_fixtures as fx
+    from rsh import BASE, mocked
+
+    pid, llm = fx.PREDICTION_ID, "meta/llama"
+    stream_url = f"https://stream.replicate.com/v1/files/{pid}-stream"
+    running = fx.prediction("processing", model=llm, version=fx.LLM_VERSION_ID)
+    done = fx.prediction("succeeded", model=llm, version=fx.LLM_VERSION_ID, output=["Hel", "lo"])
+    sse = {"Content-Type": "text/event-stream"}
+    api.get(url__regex=rf"{BASE}/models/meta/llama/versions/.*").respond(
+        200, json=fx.model("meta", "llama", llm=True)["latest_version"]
+    )
+    stream = api.get(stream_url).respond(
+        200, content=fx.sse_body([("output", "Hel"), ("output", "lo"), ("done", "{}")]), headers=sse
+    )
+    api.get(f"{BASE}/predictions/{pid}").mock(
+        side_effect=[httpx_json(running), httpx_json(done), httpx_json(running), httpx_json(done)]
+    )
+    tty = mocked(f"prediction wait {pid}", stdout_tty=True)
+    assert tty.code == 0, tty.errors
+    assert stream.call_count == 1
+    assert tty.stdout == "Hello\n"  # printed as it came (then the line ends), not again at the end
+    piped = mocked(f"prediction wait {pid}")
+    assert piped.code == 0, piped.errors
+    assert piped.stdout.strip() == "Hello"  # off a terminal: the result's joined text, once
+
+
+def test_training_logs_prints_them_and_follow_polls_to_the_end(api, sleeps) -> None:
+    """`training logs ID [--follow]` is `prediction logs` for a training."""
+    import api_fixtures as fx
+    from rsh import BASE, mocked
+
+    tid = fx.TRAINING_ID
+    get = api.get(f"{BASE}/trainings/{tid}")
+    get.side_effect = [
+        httpx_json(fx.training("processing", logs="step 1\n")),
+        httpx_json(fx.training("processing", logs="step 1\nstep 2\n")),
+        httpx_json(fx.training("succeeded", logs="step 1\nstep 2\nstep 3\n")),
+        httpx_json(fx.training("succeeded", logs="step 1\nstep 2\nstep 3\n")),
+    ]
+    followed = mocked(f"training logs {tid} --follow")
+    assert followed.code == 0, followed.errors
+    assert followed.stdout.splitlines() == ["step 1", "step 2", "step 3"]
+    again = mocked(f"training logs {tid}")
+    assert get.call_count == 4
+    assert again.code == 0 and again.stdout == "step 1\nstep 2\nstep 3\n"
+
+
+def test_wait_on_a_bound_batch_follows_every_unfinished_row_and_rebinds_the_list(live) -> None:
+    shell = Shell(live)
+    shell.run("; ".join(f"r{n} = run {shell.ref} x={n} --no-wait" for n in range(3)))
+    ids = [shell.session.variables[f"r{n}"]["id"] for n in range(3)]
+    done = {"row": 4, "id": "alreadyfinished", "status": "failed", "output": None, "error": "boom"}
+    shell.session.variables["b"] = [
+        {"row": n + 1, "id": pid, "status": "starting", "output": None, "error": None} for n, pid in enumerate(ids)
+    ] + [done]
+    before = len(live.seen)
+    code, out, err = shell.run("wait b")
+    assert code == 1  # one row had failed before: the list is not all succeeded
+    assert "1 of 4 rows of b did not succeed" in err
+    rows = shell.session.variables["b"]
+    assert [r["status"] for r in rows] == ["succeeded", "succeeded", "succeeded", "failed"]
+    assert [r["output"] for r in rows[:3]] == ["slept x=0", "slept x=1", "slept x=2"]
+    assert [r["row"] for r in rows] == [1, 2, 3, 4]  # a batch row stays a batch row
+    assert rows[3] == done
+    assert not any("alreadyfinished" in path for path in live.seen[before:])  # a finished row costs no request
+    assert "b: 4 predictions: 3 succeeded, 1 failed" in out
+
+
+def test_wait_on_a_batch_follows_its_rows_at_once(api, sleeps) -> None:
+    """Row A's second poll answers only once row B has been asked about: followed one
+    after the other, A would never finish (the wait_for bounds that hang)."""
+    import asyncio
+
+    import api_fixtures as fx
+    from rsh import BASE, mocked
+
+    asked_b = asyncio.Event()
+
+    def body(pid: str, status: str) -> dict[str, Any]:
+        urls = {"get": f"{BASE}/predictions/{pid}", "cancel": f"{BASE}/predictions/{pid}/cancel"}
+        return fx.prediction(status, prediction_id=pid, urls=urls)
+
+    calls = {"a": 0}
+
+    async def get_a(request: Any) -> Any:
+        calls["a"] += 1
+        if calls["a"] == 1:
+            return httpx_json(body("a", "processing"))
+        await asyncio.wait_for(asked_b.wait(), 5)
+        return httpx_json(body("a", "succeeded"))
+
+    def get_b(request: Any) -> Any:
+        asked_b.set()
+        return httpx_json(body("b", "succeeded"))
+
+    api.get(f"{BASE}/predictions/a").mock(side_effect=get_a)
+    api.get(f"{BASE}/predictions/b").mock(side_effect=get_b)
+    session = Session()
+    session.variables["b"] = [
+        {"row": 1, "id": "a", "status": "processing", "output": None, "error": None},
+        {"row": 2, "id": "b", "status": "starting", "output": None, "error": None},
+    ]
+    result = mocked("wait b", session=session)
+    assert result.code == 0, result.errors
+    assert [r["status"] for r in session.variables["b"]] == ["succeeded", "succeeded"]
+
+
+def test_ctrl_c_in_wait_on_a_batch_stops_waiting_and_cancels_nothing(api, sleeps) -> None:
+    import api_fixtures as fx
+    from rsh import BASE, mocked
+    from test_cmd_predictions import unstreamed
+
+    from rshell.errors import Interrupted
+
+    pid = fx.PREDICTION_ID
+    rows = [{"row": 1, "id": pid, "status": "processing", "output": None, "error": None}]
+    get = api.get(f"{BASE}/predictions/{pid}").respond(200, json=unstreamed("processing"))
+    session = Session()
+    session.variables["b"] = rows
+    ran = mocked("wait b", session=session, interrupt_when=lambda: get.call_count >= 3)
+    assert ran.code == 130 and isinstance(ran.error, Interrupted), ran.errors
+    assert not any(c.request.url.path.endswith("/cancel") for c in api.calls)  # canceled nothing
+    assert "stopped waiting for b" in ran.error.message and "`wait b`" in (ran.error.hint or "")
+    assert session.variables["b"] is rows  # nothing rebound

@@ -25,3 +25,13 @@ def run_kind(value: Any) -> str | None:
     if "/trainings/" in get or value.get("destination"):
         return "training"
     return "prediction" if value.get("input") is not None or get else None
+
+
+def is_run_list(value: Any) -> bool:
+    """A list of runs by id and status: what `NAME = batch …` binds (its rows), or
+    `prediction wait A B`. `vars` summarises it and `wait NAME` follows it."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, dict) and "status" in v and "id" in v for v in value)
+    )

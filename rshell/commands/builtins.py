@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rshell.atomic import write_text
+from rshell.client.fields import is_run_list
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.context import Context, Result
 from rshell.errors import RshellError, UsageError
@@ -73,13 +74,13 @@ def describe(value: Any) -> tuple[str, str, str]:
         summary = _one_line(_readable(value.get("output", value.get("id", value.get("name", value)))))
         return kind, status, summary
     if isinstance(value, list):
-        if value and all(isinstance(v, dict) and "status" in v and "id" in v for v in value):
-            return "batch", "", _batch_summary(value)  # what `NAME = batch …` binds
+        if is_run_list(value):
+            return "batch", "", batch_summary(value)  # what `NAME = batch …` binds
         return "list", "", f"{len(value)} items"
     return type(value).__name__, "", _one_line(value)
 
 
-def _batch_summary(rows: list[dict[str, Any]]) -> str:
+def batch_summary(rows: list[dict[str, Any]]) -> str:
     """`16 predictions: 15 succeeded, 1 failed`."""
     counts: dict[str, int] = {}
     for row in rows:

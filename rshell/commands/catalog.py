@@ -194,7 +194,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         ("wait",),
-        "Follow bound runs (`bg = run … --no-wait`) to their end and bind each name to the result.",
+        "Follow bound runs (`bg = run … --no-wait`, a batch's rows) to their end and bind each name to the result.",
         H + "existing:wait_names",
         args=(Arg("names", "Variables holding a prediction or training.", complete="variable", many=True),),
         examples=("bg = run owner/model prompt=hi --no-wait", "wait bg"),
@@ -339,6 +339,13 @@ COMMANDS: tuple[Command, ...] = (
         "Cancel a running training.",
         H + "runs:cancel",
         args=(Arg("id", "Training id.", complete="training"),),
+    ),
+    Command(
+        ("training", "logs"),
+        "Print a training's logs; --follow prints new lines until it ends.",
+        H + "existing:training_logs",
+        args=(Arg("id", "Training id.", complete="training"),),
+        flags=(Flag("--follow", "follow", "Keep printing new log lines until the training ends.", const=True),),
     ),
     # deployments -----------------------------------------------------------------
     Command(

@@ -8,12 +8,13 @@ command did not start stops the wait and leaves the run alone.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import TERMINAL_STATUSES, run_kind
+from rshell.client.fields import TERMINAL_STATUSES, is_run_list, run_kind
 from rshell.commands.context import Result
-from rshell.commands.running import Watch, follow_run, option
-from rshell.errors import ApiError, RshellError, UsageError
+from rshell.commands.running import Watch, follow_run, option, wants_json
+from rshell.errors import ApiError, Interrupted, RshellError, UsageError
 from rshell.rendering.output import as_json
 
 if TYPE_CHECKING:
@@ -23,20 +24,27 @@ if TYPE_CHECKING:
     from rshell.commands.context import Context
 
 
-async def concatenates(client: ReplicateClient, prediction: Prediction) -> bool:
-    """Whether the prediction's model joins its output (a language model's tokens),
-    from its version's schema; unknown (no model, lookup failed) reads as no."""
-    from rshell.commands.modelref import ModelRef, is_concatenate, resolve
+async def schema_of(client: ReplicateClient, prediction: Prediction) -> dict | None:
+    """The schema of the version a prediction ran, which says whether its output is a
+    language model's tokens; unknown (no model, lookup failed) is None."""
+    from rshell.commands.modelref import ModelRef, resolve
 
     model = prediction.model or ""
     if "/" not in model:
-        return False
+        return None
     owner, name = model.split("/", 1)
     try:
         route = await resolve(client, ModelRef(owner, name, _version_id(prediction.version)))
     except RshellError:  # no such model or version any more, no versions, offline: print it plainly
-        return False
-    return is_concatenate(route.schema)
+        return None
+    return route.schema
+
+
+async def concatenates(client: ReplicateClient, prediction: Prediction) -> bool:
+    """Whether the prediction's model joins its output (a language model's tokens)."""
+    from rshell.commands.modelref import is_concatenate
+
+    return is_concatenate(await schema_of(client, prediction))
 
 
 def _version_id(version: Any) -> str | None:
@@ -61,12 +69,23 @@ def combined(results: list[Result]) -> Result:
 
 
 async def _wait_prediction(ctx: Context, client: ReplicateClient, args: ParsedArgs, prediction: Prediction) -> Result:
-    """Follow one existing prediction to its end and print it as `run` would."""
-    from rshell.commands.predictions import finish
+    """Follow one existing prediction to its end and print it as `run` would: a text
+    stream's tokens as they come (on a terminal, `set stream`), else the output at the end."""
+    from rshell.commands.modelref import is_concatenate
+    from rshell.commands.predictions import finish, should_stream
 
-    concatenate = await concatenates(client, prediction)
-    final, _ = await follow_run(ctx, client, prediction, cancel=False)
-    return await finish(ctx, client, args, final, streamed=False, concatenate=concatenate)
+    schema = await schema_of(client, prediction)
+    final, printed = await follow_run(
+        ctx,
+        client,
+        prediction,
+        streaming=should_stream(ctx, args, schema),
+        print_tokens=not wants_json(ctx, args),
+        cancel=False,
+    )
+    result = await finish(ctx, client, args, final, streamed=printed, concatenate=is_concatenate(schema))
+    result.text_output = is_concatenate(schema)
+    return result
 
 
 async def wait(ctx: Context, args: ParsedArgs) -> Result:
@@ -96,14 +115,24 @@ class _StdoutLogs(Watch):
 async def logs(ctx: Context, args: ParsedArgs) -> Result:
     """`prediction logs ID`: its logs so far; with --follow, new lines until it ends."""
     client = await ctx.client()
-    prediction = await client.predictions_get(args.values["id"])
+    return await _logs(ctx, args, client, "prediction", await client.predictions_get(args.values["id"]))
+
+
+async def training_logs(ctx: Context, args: ParsedArgs) -> Result:
+    """`training logs ID`: the same for a training (followed by polling: no stream)."""
+    client = await ctx.client()
+    return await _logs(ctx, args, client, "training", await client.trainings_get(args.values["id"]))
+
+
+async def _logs(ctx: Context, args: ParsedArgs, client: ReplicateClient, kind: str, run: Prediction) -> Result:
+    """A run's logs so far, or with --follow each new line on stdout until it ends."""
     if not args.values.get("follow"):
-        text = prediction.logs or ""
+        text = run.logs or ""
         return Result(data=text, text=text, plain=text)
-    final, _ = await follow_run(ctx, client, prediction, watch=_StdoutLogs(ctx.out, prediction.id), cancel=False)
+    final, _ = await follow_run(ctx, client, run, kind, watch=_StdoutLogs(ctx.out, run.id), cancel=False)
     ctx.out.end_line()
     ok = final.status == "succeeded"
-    return Result(text="", bind=False, ok=ok, error=None if ok else f"prediction {final.id} {final.status}")
+    return Result(text="", bind=False, ok=ok, error=None if ok else f"{kind} {final.id} {final.status}")
 
 
 async def save(ctx: Context, args: ParsedArgs) -> Result:
@@ -176,30 +205,86 @@ async def rerun(ctx: Context, args: ParsedArgs) -> Result:
 
 # wait NAME… -------------------------------------------------------------------------
 async def wait_names(ctx: Context, args: ParsedArgs) -> Result:
-    """`wait NAME…`: follow bound runs (`bg = run … --no-wait`) to their end and bind
-    each name to the finished object. Every name is checked before any request."""
-    from rshell.commands.trainings import finish as finish_training
-
+    """`wait NAME…`: follow bound runs (`bg = run … --no-wait`, a batch's rows) to
+    their end and bind each name to the finished object (or list). Every name is
+    checked before any request."""
     runs = []
     for name in args.values["names"]:
         value = ctx.session.lookup(name)
-        kind = run_kind(value)
+        kind = "batch" if is_run_list(value) else run_kind(value)
         if kind is None:
             raise UsageError(
-                f"'{name}' holds no prediction or training", "wait takes names bound to `run … --no-wait` or `train`"
+                f"'{name}' holds no prediction or training",
+                "wait takes names bound to `run … --no-wait`, `train` or `batch`",
             )
         runs.append((name, kind, value))
     client = await ctx.client()
     results = []
     for name, kind, value in runs:
-        if kind == "prediction":
-            result = await _wait_prediction(ctx, client, args, await client.predictions_get(str(value["id"])))
-        else:
-            training, _ = await follow_run(
-                ctx, client, await client.trainings_get(str(value["id"])), kind, cancel=False
-            )
-            result = finish_training(ctx, training, None)  # its summary reads the object's own destination
+        result = await _wait_one(ctx, client, args, name, kind, value)
         if name != "_":  # `_` is the statement's result, which the executor binds
             ctx.session.variables[name] = result.data
         results.append(result)
     return combined(results)
+
+
+async def _wait_one(
+    ctx: Context, client: ReplicateClient, args: ParsedArgs, name: str, kind: str, value: Any
+) -> Result:
+    """One bound name followed to its end, as the kind of thing it holds."""
+    from rshell.commands.trainings import finish as finish_training
+
+    if kind == "batch":
+        return await _wait_rows(ctx, client, name, value)
+    if kind == "prediction":
+        return await _wait_prediction(ctx, client, args, await client.predictions_get(str(value["id"])))
+    training, _ = await follow_run(ctx, client, await client.trainings_get(str(value["id"])), kind, cancel=False)
+    return finish_training(ctx, training, None)  # its summary reads the object's own destination
+
+
+async def _wait_rows(ctx: Context, client: ReplicateClient, name: str, rows: list[dict[str, Any]]) -> Result:
+    """A bound list of runs: every unfinished row followed at once (at most the batch
+    default at a time, quietly, as a batch follows its rows), the list rebound."""
+    from rshell.commands.batch import DEFAULT_CONCURRENCY
+    from rshell.commands.builtins import batch_summary
+
+    slots = asyncio.Semaphore(DEFAULT_CONCURRENCY)
+
+    async def one(row: dict[str, Any]) -> dict[str, Any]:
+        if str(row.get("status")) in TERMINAL_STATUSES or not isinstance(row.get("id"), str):
+            return row
+        async with slots:
+            return _updated(row, await _follow_quietly(client, row["id"]))
+
+    try:
+        fresh = await asyncio.gather(*(one(row) for row in rows))
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        raise Interrupted(
+            f"stopped waiting for {name}; its unfinished rows go on running", f"`wait {name}` follows them again"
+        ) from None
+    failed = sum(1 for row in fresh if row.get("status") != "succeeded")
+    return Result(
+        data=list(fresh),
+        text=f"{name}: {batch_summary(list(fresh))}",
+        ok=not failed,
+        error=f"{failed} of {len(fresh)} rows of {name} did not succeed" if failed else None,
+    )
+
+
+async def _follow_quietly(client: ReplicateClient, prediction_id: str) -> Prediction:
+    from rshell.commands.running import SilentWatch, follow_prediction
+
+    final, _ = await follow_prediction(client, await client.predictions_get(prediction_id), SilentWatch())
+    return final
+
+
+def _updated(row: dict[str, Any], final: Prediction) -> dict[str, Any]:
+    """The row with the run's end: a whole prediction replaced, a batch row's fields set."""
+    data = as_json(final)
+    if run_kind(row) == "prediction":
+        return data
+    error = data.get("error")
+    return {**row, "status": data.get("status"), "output": data.get("output"), "error": error}

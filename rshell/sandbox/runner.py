@@ -9,6 +9,7 @@ whatever it produces after that is dropped.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 import time
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 from rshell.sandbox.predictors.base import Cancelled, RunContext
 
 TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
+PRESTART_TIMEOUT = 10.0  # seconds the pool may take to start its threads
 
 
 @dataclass
@@ -79,6 +81,17 @@ class Runner:
         self.jobs: dict[str, Job] = {}
         self.closing = False  # set by shutdown(): no record changes after it
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-worker")
+        self._prestart(workers)
+
+    def _prestart(self, workers: int) -> None:
+        """Start every worker thread now. The pool would start one per submit while it
+        has none idle, and a thread start blocks the event loop that called `submit`
+        for milliseconds: a burst of creates was answered one thread start apart."""
+        ready = threading.Barrier(workers + 1)
+        for _ in range(workers):  # each holds its thread until all are running
+            self._pool.submit(ready.wait, PRESTART_TIMEOUT)
+        with contextlib.suppress(threading.BrokenBarrierError):  # a starved machine: the rest start on demand
+            ready.wait(PRESTART_TIMEOUT)
 
     def submit(self, job: Job) -> None:
         self.jobs[job.id] = job

@@ -10,8 +10,9 @@ A record is a JSON object; the fields listings order and filter on (`created_at`
 `model`, `status`, and `size`, the bytes of its public fields: keys starting with `_`
 are the sandbox's bookkeeping) are columns with indexes, so a page of the newest runs
 reads that page and no more. Each write is one transaction: `kill -9` leaves every
-committed record whole and none half-written. A row that cannot be read is skipped
-with one log line, never breaking a listing.
+committed record whole and none half-written. A row that cannot be read (not JSON,
+or without a field a view needs: `NEEDED`) is skipped with one log line, never
+breaking a listing.
 
 Two kinds of record live in memory as well: built-in models and versions
 (`persist=False`: never stored, registered again at each start) and runs in flight
@@ -60,6 +61,19 @@ CREATE INDEX IF NOT EXISTS records_newest ON records (kind, created_at, key);
 CREATE INDEX IF NOT EXISTS records_by_model ON records (kind, model, status, created_at, key);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+# The fields every reader of a stored record relies on (the views index them), by kind:
+# a row without one, or with one of another type, is skipped like one that is not JSON.
+NEEDED: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "models": {"owner": str, "name": str},
+    "versions": {"id": str, "model": str, "created_at": str},
+    "predictions": {"id": str, "status": str, "created_at": str},
+    "trainings": {"id": str, "status": str, "created_at": str},
+    "deployments": {"owner": str, "name": str, "releases": list},
+    "files": {"id": str, "content_type": str, "size": int, "sha256": str, "created_at": str, "expires_at": str},
+    "deliveries": {"id": str, "filename": str, "content_type": str},
+}
 
 
 class StoreUnavailable(Exception):
@@ -291,6 +305,7 @@ class Store:
             record = json.loads(data, parse_constant=_no_constant)
             if not isinstance(record, dict):
                 raise ValueError(f"a JSON {type(record).__name__}, not an object")
+            _check_fields(kind, record)
             if "\\ud" in data:  # maybe a lone surrogate (an old store kept them): no response could carry it
                 record = clean(record)
             return record
@@ -314,6 +329,16 @@ class Store:
             if _matches(record, query) and (where is None or where(record)):
                 found.append((place, copy.deepcopy(record)))
         return found
+
+
+def _check_fields(kind: str, record: Record) -> None:
+    """Raise ValueError naming the first field a view needs that the record lacks."""
+    for name, kinds in NEEDED.get(kind, {}).items():
+        value = record.get(name)
+        if not isinstance(value, kinds) or isinstance(value, bool):
+            raise ValueError(f"no {name}" if value is None else f"{name} is a {type(value).__name__}")
+    if kind == "deployments" and not record["releases"]:
+        raise ValueError("no releases")
 
 
 def _no_constant(name: str) -> None:

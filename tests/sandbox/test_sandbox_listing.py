@@ -121,3 +121,25 @@ def test_a_row_that_cannot_be_read_is_skipped_with_one_log_line(fake, small_page
     assert len(lines) == 2, lines  # one line per unreadable row, however often it is met
     assert made[3] in lines[0] + lines[1] and made[5] in lines[0] + lines[1]
     assert all("cannot be read" in line and "\n" not in line for line in lines)
+
+
+def test_a_json_row_without_the_fields_a_view_needs_is_skipped_not_a_500(fake, small_pages, caplog):
+    import json
+
+    made = [_run(fake, str(i)) for i in range(8)]
+    whole = fake.handle.sandbox.store.snapshot("predictions", made[1])
+    _corrupt(fake, made[1], json.dumps({k: v for k, v in whole.items() if k != "id"}))  # no id
+    _corrupt(fake, made[2], json.dumps({**whole, "id": made[2], "status": 7}))  # a status of another type
+    caplog.set_level(logging.WARNING, logger="rshell.sandbox")
+    for _ in range(2):
+        first = fake.client.get("/predictions")
+        assert first.status_code == 200, first.text
+        rest = fake.client.get(first.json()["next"]).json()
+        assert _ids(first.json()) + _ids(rest) == [made[i] for i in (7, 6, 5, 4, 3, 0)]
+        assert fake.client.get("/models/test/echo").status_code == 200  # its default example too
+    assert fake.client.get(f"/predictions/{made[1]}").status_code == 404
+    assert fake.client.get(f"/predictions/{made[2]}").status_code == 404
+    lines = [r.getMessage() for r in caplog.records if r.name == "rshell.sandbox"]
+    assert len(lines) == 2, lines
+    assert any(made[1] in line and "no id" in line for line in lines), lines
+    assert any(made[2] in line and "status is a int" in line for line in lines), lines

@@ -376,3 +376,20 @@ def test_a_run_past_its_deadline_is_canceled(fake, monkeypatch):
     final = _finished(fake, created["id"])  # the gate is never opened: only the deadline ends it
     assert final["status"] == "canceled"
     assert final["deadline"] <= final["completed_at"]
+
+
+def test_no_create_waits_for_a_worker_thread_to_start(fake, monkeypatch):
+    """The pool's threads all run from the start: a thread started inside `submit`
+    held the event loop for milliseconds per create and spaced a burst of them out."""
+    started: list[str] = []
+    original = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        original(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    for n in range(4):
+        response = _create(fake, "test/echo", {"text": str(n)}, Prefer="wait")
+        assert response.status_code == 201 and response.json()["status"] == "succeeded", response.text
+    assert [name for name in started if name.startswith("sandbox-worker")] == []

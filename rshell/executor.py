@@ -276,13 +276,13 @@ class Executor:
         finally:
             self._in_statement = False
         if show or not result.ok:
-            self._print(result, force_json=ctx.json_asked(args))
+            self._print(result, in_json=ctx.wants_json(args))
         return result
 
-    def _print(self, result: Result, *, force_json: bool) -> None:
+    def _print(self, result: Result, *, in_json: bool) -> None:
         if result.ok or result.data is not None:
             page = self.interactive and self.session.options.get("pager") is not False  # pgcli: the shell pages
-            self.out.result(result, force_json=force_json, page=page)
+            self.out.result(result, in_json=in_json, page=page)
 
     def _lookup(self, piped: Any) -> Callable[[str | None], Any]:
         def lookup(name: str | None) -> Any:

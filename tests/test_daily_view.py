@@ -179,12 +179,12 @@ def test_output_pages_only_a_tall_result_on_a_terminal(monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
     tall = Result(text="\n".join(f"line {n}" for n in range(10)))
     tty = _Tty()
-    Output(stdout=tty, stderr=io.StringIO(), json_mode=False).result(tall, page=True)
+    Output(stdout=tty, stderr=io.StringIO(), json_mode=False).result(tall, in_json=False, page=True)
     assert len(paged) == 1 and tty.getvalue() == ""
-    Output(stdout=tty, stderr=io.StringIO(), json_mode=False).result(tall, page=False)  # `set pager off`
-    Output(stdout=tty, stderr=io.StringIO(), json_mode=False).result(Result(text="short"), page=True)
+    Output(stdout=tty, stderr=io.StringIO(), json_mode=False).result(tall, in_json=False, page=False)  # `set pager off`
+    Output(stdout=tty, stderr=io.StringIO(), json_mode=False).result(Result(text="short"), in_json=False, page=True)
     piped = io.StringIO()
-    Output(stdout=piped, stderr=io.StringIO(), json_mode=False).result(tall, page=True)
+    Output(stdout=piped, stderr=io.StringIO(), json_mode=False).result(tall, in_json=False, page=True)
     assert len(paged) == 1 and "line 9" in tty.getvalue() and "line 9" in piped.getvalue()
 
 

@@ -106,7 +106,7 @@ def test_every_output_channel_is_inert() -> None:
     from rshell.commands.context import Result
     from rshell.errors import ApiError
 
-    out.result(Result(data={"x": HOSTILE}))
+    out.result(Result(data={"x": HOSTILE}), in_json=True)
     out.token(HOSTILE)
     out.info(HOSTILE)
     out.log(HOSTILE)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 
-from rshell.commands.context import Result
+from rshell.commands.context import Context, Result
 from rshell.errors import UsageError
 from rshell.rendering.output import Output
 from rshell.session.state import Session
@@ -45,11 +46,26 @@ def test_tokens_to_a_file_get_no_extra_newlines_from_progress() -> None:
 def test_results_are_json_off_a_terminal_and_text_on_one() -> None:
     result = Result(data={"output": "hi"}, text="hi")
     piped = io.StringIO()
-    Output(piped, io.StringIO()).result(result)
+    Output(piped, io.StringIO()).result(result, in_json=True)
     assert piped.getvalue() == '{\n  "output": "hi"\n}\n'
     screen = Terminal()
-    Output(screen, io.StringIO()).result(result)
+    Output(screen, io.StringIO()).result(result, in_json=False)
     assert screen.getvalue() == "hi\n"
+
+
+def test_one_decision_says_whether_a_result_is_json() -> None:
+    """The line's `--json`, then `set json on`, then `rshell --json`/`--no-json`, then the terminal."""
+
+    def wants(stdout: io.StringIO, *, flag: bool = False, option: bool = False, mode: bool | None = None) -> bool:
+        session = Session()
+        if option:
+            session.options["json"] = True
+        ctx = Context(session=session, out=Output(stdout, io.StringIO(), json_mode=mode), get_client=None)  # type: ignore[arg-type]
+        return ctx.wants_json(SimpleNamespace(values={"json": True} if flag else {}))
+
+    assert wants(io.StringIO()) and not wants(Terminal())
+    assert wants(Terminal(), flag=True) and wants(Terminal(), option=True) and wants(Terminal(), mode=True)
+    assert not wants(io.StringIO(), mode=False) and wants(io.StringIO(), flag=True, mode=False)
 
 
 def test_control_sequences_from_models_are_neutralised() -> None:

@@ -68,7 +68,12 @@ class Context:
     async def client(self) -> ReplicateClient:
         return await self.get_client()
 
-    def json_asked(self, args: Any) -> bool:
-        """Whether the line (`--json`) or the session (`set json on`) asks for JSON;
-        `Output` adds its own case (stdout not a terminal)."""
-        return bool(args.values.get("json")) or bool(self.session.options.get("json"))
+    def wants_json(self, args: Any) -> bool:
+        """Whether this command's result prints as JSON, decided once for the printing and
+        for streaming (tokens must stay off a stdout that carries JSON): asked on the line
+        (`--json`) or the session (`set json on`), else the output's mode (`rshell --json`),
+        else JSON unless stdout is a terminal."""
+        if args.values.get("json") or self.session.options.get("json"):
+            return True
+        mode = self.out.json_mode
+        return mode if mode is not None else not self.out.stdout_tty

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rshell.client.fields import TERMINAL_STATUSES, is_run_list, run_kind
 from rshell.commands.context import Result
-from rshell.commands.running import Watch, follow_run, option, wants_json
+from rshell.commands.running import Watch, follow_run, option
 from rshell.errors import ApiError, Interrupted, RshellError, UsageError
 from rshell.rendering.output import as_json
 
@@ -80,7 +80,7 @@ async def _wait_prediction(ctx: Context, client: ReplicateClient, args: ParsedAr
         client,
         prediction,
         streaming=should_stream(ctx, args, schema),
-        print_tokens=not wants_json(ctx, args),
+        print_tokens=not ctx.wants_json(args),
         cancel=False,
     )
     result = await finish(ctx, client, args, final, streamed=printed, concatenate=is_concatenate(schema))

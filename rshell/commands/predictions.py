@@ -30,7 +30,6 @@ from rshell.commands.running import (
     interrupted_creating,
     open_web,
     option,
-    wants_json,
 )
 from rshell.dryrun import NOT_VALIDATED, unless_dry_run
 from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError, UsageError
@@ -136,7 +135,7 @@ def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
     mode = str(ctx.session.options.get("stream", "auto"))
     if mode == "off" or not is_concatenate(schema):
         return False
-    return mode == "on" or (ctx.out.stdout_tty and not wants_json(ctx, args))
+    return mode == "on" or (ctx.out.stdout_tty and not ctx.wants_json(args))
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
@@ -198,7 +197,7 @@ async def start(
         data = as_json(prediction)
         return Result(data=data, text=prediction_summary(data), text_output=concatenate)
     final, streamed = await follow_run(
-        ctx, client, prediction, streaming=streaming, print_tokens=not wants_json(ctx, args), watch=watch
+        ctx, client, prediction, streaming=streaming, print_tokens=not ctx.wants_json(args), watch=watch
     )
     result = await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
     result.text_output = concatenate
@@ -233,7 +232,7 @@ async def finish(
     if ctx.interactive:
         from rshell.commands.preview import offer
 
-        await offer(ctx, data, draw=not wants_json(ctx, args))
+        await offer(ctx, data, draw=not ctx.wants_json(args))
     text = "" if streamed else render_output(prediction.output, concatenate=concatenate)
     if not args.values.get("save"):
         return Result(data=data, text=text)

@@ -367,11 +367,6 @@ def option(ctx: Context, args: ParsedArgs, name: str, fallback: str) -> str:
     return str(value) if value is not None else fallback
 
 
-def wants_json(ctx: Context, args: ParsedArgs) -> bool:
-    """Whether the result will print as JSON (so streamed tokens must stay off stdout)."""
-    return ctx.json_asked(args) or ctx.out.wants_json
-
-
 def _has_browser() -> bool:
     """A graphical browser we can hand a URL to without taking over the terminal."""
     import webbrowser

@@ -66,16 +66,13 @@ class Output:
         # (a retry notice during a `Prefer: wait` create, say), so none lands glued to it
         self.live: Any = None
 
-    @property
-    def wants_json(self) -> bool:
-        return self.json_mode if self.json_mode is not None else not self.stdout_tty
-
-    def result(self, result: Result, *, force_json: bool = False, page: bool = False) -> None:
-        """Print a command's result on stdout; on a terminal in colour, and through
-        the pager (when `page`) if it is taller than the screen."""
+    def result(self, result: Result, *, in_json: bool, page: bool = False) -> None:
+        """Print a command's result on stdout (as JSON when `in_json`, `Context.wants_json`'s
+        decision, or when it has no text); on a terminal in colour, and through the pager
+        (when `page`) if it is taller than the screen."""
         if result.data is None and result.text is None:
             return
-        as_json = result.data is not None and (force_json or self.wants_json or result.text is None)
+        as_json = result.data is not None and (in_json or result.text is None)
         if not as_json and result.text == "":  # already shown (streamed tokens)
             self.end_line()
             return

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import run_kind
+from rshell.client.fields import json_run_kind
 from rshell.commands.context import Context, Environment, Result
 from rshell.commands.resolver import parse_line, replayed, resolve
 from rshell.errors import (
@@ -297,7 +297,7 @@ class Executor:
 
     async def _note_piped_text(self, value: Any) -> None:
         """A run another process piped in joins as its own shell would: its schema says."""
-        if run_kind(value) != "prediction" or self.session.joins(value):
+        if json_run_kind(value) != "prediction" or self.session.joins(value):
             return
         from rshell.commands.modelref import streams_text
 

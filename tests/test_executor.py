@@ -204,10 +204,14 @@ def test_set_refuses_values_outside_an_options_choices() -> None:
 def test_vars_summaries_read_like_the_output() -> None:
     from rshell.commands.builtins import describe
 
-    tokens = {"status": "succeeded", "input": {}, "output": ["once", " upon", " a time"]}
-    files = {"status": "succeeded", "input": {}, "output": ["https://x/a.png", "https://x/b.png"]}
+    tokens = {"id": "p1", "status": "succeeded", "input": {}, "output": ["once", " upon", " a time"]}
+    files = {"id": "p2", "status": "succeeded", "input": {}, "output": ["https://x/a.png", "https://x/b.png"]}
     assert describe(tokens) == ("prediction", "succeeded", "once upon a time")
     assert describe(files) == ("prediction", "succeeded", "2 files: https://x/a.png")
+    # the one run test (`client.fields.json_run_kind`): a training by its URL, a user's odd `urls` no crash
+    training = {"id": "t1", "status": "starting", "urls": {"get": "https://api/v1/trainings/t1"}}
+    assert describe(training) == ("training", "starting", "t1")
+    assert describe({"id": "x", "status": "ok", "urls": "not an object"}) == ("object", "ok", "x")
 
 
 def test_only_the_last_stage_prints_and_a_system_stage_still_binds(me, tmp_path: Path) -> None:

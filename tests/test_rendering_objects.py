@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rshell.client.fields import run_kind
+from rshell.client.fields import json_run_kind
 from rshell.client.models import Model, Prediction, Training, Version
 from rshell.commands.modelref import route_of_model
 from rshell.commands.running import settle_in_flight
@@ -62,11 +62,11 @@ def test_files_collections_search_and_hardware_read_the_json() -> None:
 
 
 def test_run_kind_reads_bound_json_and_nothing_else() -> None:
-    assert run_kind({"id": "p", "status": "starting", "input": {}}) == "prediction"
-    assert run_kind({"id": "t", "status": "starting", "urls": {"get": "https://api/v1/trainings/t"}}) == "training"
-    assert run_kind({"id": "t", "status": "starting", "urls": "not an object", "input": None}) is None
-    assert run_kind(Prediction(id="p", input={"a": 1})) is None  # a model is never a bound value
-    assert run_kind("p") is None and run_kind([{"id": "p", "status": "starting"}]) is None
+    assert json_run_kind({"id": "p", "status": "starting", "input": {}}) == "prediction"
+    assert json_run_kind({"id": "t", "status": "starting", "urls": {"get": "https://api/v1/trainings/t"}}) == "training"
+    assert json_run_kind({"id": "t", "status": "starting", "urls": "not an object", "input": None}) is None
+    assert json_run_kind(Prediction(id="p", input={"a": 1})) is None  # a model is never a bound value
+    assert json_run_kind("p") is None and json_run_kind([{"id": "p", "status": "starting"}]) is None
 
 
 def test_route_of_a_model_reads_its_latest_version() -> None:

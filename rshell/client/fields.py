@@ -15,7 +15,7 @@ TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
 RUNNING_STATUSES = frozenset({"starting", "processing"})
 
 
-def run_kind(value: Any) -> str | None:
+def json_run_kind(value: Any) -> str | None:
     """ "prediction" or "training" for a bound value that is a run's JSON, else None
     (a bound value can be anything: a string, a list, a user's own object)."""
     if not isinstance(value, dict) or not isinstance(value.get("status"), str) or not value.get("id"):

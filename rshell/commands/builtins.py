@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from rshell.atomic import write_text
-from rshell.client.fields import is_run_list
+from rshell.client.fields import TERMINAL_STATUSES, is_run_list, json_run_kind
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.context import Context, Result
 from rshell.errors import RshellError, UsageError
@@ -43,9 +43,8 @@ async def vars_(ctx: Context, args: ParsedArgs) -> Result:
 def snapshot_note(name: str, value: Any) -> str | None:
     """A bound run that had not finished is a copy from back then, not a live view:
     "(snapshot, status starting — `wait bg`)"; None for anything else."""
-    from rshell.client.fields import TERMINAL_STATUSES, run_kind
 
-    if run_kind(value) is None or value.get("status") in TERMINAL_STATUSES:
+    if json_run_kind(value) is None or value.get("status") in TERMINAL_STATUSES:
         return None
     return f"(snapshot, status {value.get('status')} — `wait {name}`)"
 
@@ -59,10 +58,9 @@ def describe(value: Any) -> tuple[str, str, str]:
     """(kind, status, one-line summary) of a bound result, from its JSON shape."""
     if isinstance(value, dict):
         status = str(value.get("status") or "")
-        if "destination" in value or str(value.get("urls", {}).get("get", "")).find("/trainings/") >= 0:
-            kind = "training"
-        elif "status" in value and "input" in value:
-            kind = "prediction"
+        run = json_run_kind(value)
+        if run is not None:
+            kind = run
         elif "latest_version" in value or ("owner" in value and "visibility" in value):
             kind = "model"
         elif "current_release" in value:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from rshell.client.fields import TERMINAL_STATUSES, is_run_list, run_kind
+from rshell.client.fields import TERMINAL_STATUSES, is_run_list, json_run_kind
 from rshell.commands.context import Result
 from rshell.commands.running import Watch, follow_run, option
 from rshell.errors import ApiError, Interrupted, RshellError, UsageError
@@ -157,7 +157,7 @@ async def _earlier(ctx: Context, client: ReplicateClient, source: str) -> dict[s
     """The prediction to run again: a bound variable (or `_`), else a prediction id."""
     if source == "_" or source in ctx.session.variables:
         value = ctx.session.lookup(source)
-        if run_kind(value) != "prediction":
+        if json_run_kind(value) != "prediction":
             raise UsageError(f"'{source}' holds no prediction", "rerun takes a name bound to `run …`, or an id")
         return dict(value)
     try:
@@ -211,7 +211,7 @@ async def wait_names(ctx: Context, args: ParsedArgs) -> Result:
     runs = []
     for name in args.values["names"]:
         value = ctx.session.lookup(name)
-        kind = "batch" if is_run_list(value) else run_kind(value)
+        kind = "batch" if is_run_list(value) else json_run_kind(value)
         if kind is None:
             raise UsageError(
                 f"'{name}' holds no prediction or training",
@@ -284,7 +284,7 @@ async def _follow_quietly(client: ReplicateClient, prediction_id: str) -> Predic
 def _updated(row: dict[str, Any], final: Prediction) -> dict[str, Any]:
     """The row with the run's end: a whole prediction replaced, a batch row's fields set."""
     data = as_json(final)
-    if run_kind(row) == "prediction":
+    if json_run_kind(row) == "prediction":
         return data
     error = data.get("error")
     return {**row, "status": data.get("status"), "output": data.get("output"), "error": error}

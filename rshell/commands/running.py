@@ -38,8 +38,9 @@ POLL_MAX = 0.45  # SPEC 5 says never more than 0.5 s apart: aim under it, so a l
 STATUS_SHOWN = 40  # characters of an unknown status worth quoting back
 
 
-def run_kind(name: str) -> RunKind:
-    """The kind `follow_run` and the session name a run by (`runs.KINDS`)."""
+def kind_named(name: str) -> RunKind:
+    """The `runs.KINDS` entry (API calls, names) for a kind `follow_run` and the session
+    name a run by (an unknown name: the prediction's)."""
     from rshell.commands.runs import KINDS
 
     return KINDS.get(name, KINDS["prediction"])
@@ -286,7 +287,7 @@ async def follow_run(
             if kind == "prediction":
                 obj, streamed = await follow_prediction(client, obj, watch, print_tokens=streaming and print_tokens)
             else:
-                obj = await poll(run_kind(kind).call(client, "get"), obj, watch, kind)
+                obj = await poll(kind_named(kind).call(client, "get"), obj, watch, kind)
         printed = bool(streamed) and streaming and print_tokens
         if printed:
             _print_rest(watch, obj, streamed)
@@ -296,7 +297,7 @@ async def follow_run(
         watch.stop()
         if not cancel:
             stop_waiting(kind, obj)
-        await cancel_after_interrupt(ctx, kind, obj, run_kind(kind).call(client, "cancel"))
+        await cancel_after_interrupt(ctx, kind, obj, kind_named(kind).call(client, "cancel"))
     finally:
         watch.stop()
         ctx.session.in_flight.pop(obj.id, None)
@@ -412,6 +413,6 @@ async def settle_in_flight(session: Session, client: ReplicateClient) -> None:
     """Ask the API about every prediction and training the session thinks is still
     running, and forget those that have finished (before asking to leave)."""
     for run_id, kind in list(session.in_flight.items()):
-        obj = await run_kind(kind).call(client, "get")(run_id)
+        obj = await kind_named(kind).call(client, "get")(run_id)
         if obj.status in TERMINAL_STATUSES:
             session.in_flight.pop(run_id, None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rshell.client.fields import TERMINAL_STATUSES, run_kind
+from rshell.client.fields import TERMINAL_STATUSES, json_run_kind
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
 
@@ -111,7 +111,7 @@ class Session:
         self.last = data
         if name:
             self.variables[name] = data
-        kind = run_kind(data)
+        kind = json_run_kind(data)
         if kind is not None:
             self._track(kind, data)
 

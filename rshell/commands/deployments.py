@@ -27,11 +27,11 @@ if TYPE_CHECKING:
 
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
     """Your deployments."""
-    from rshell.commands.paging import fetch_list
+    from rshell.commands.paging import list_result
 
-    client = await ctx.client()
-    listing = await fetch_list(client, args, client.deployments_list, "deployments")
-    return Result(listing.data, deployment_table(listing.results) + listing.hint(args))
+    return await list_result(
+        ctx, args, lambda client, cursor: client.deployments_list(cursor), deployment_table, "deployments"
+    )
 
 
 async def _full_name(client: Any, text: str) -> tuple[str, str]:

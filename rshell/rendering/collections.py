@@ -6,6 +6,7 @@ from typing import Any
 
 from rshell.rendering.models import model_table
 from rshell.rendering.tables import human_count, table
+from rshell.text import one_line
 
 
 def collection_table(collections: list[dict[str, Any]]) -> str:
@@ -19,7 +20,7 @@ def collection_text(collection: dict[str, Any]) -> str:
     """`collections show`: its name and description, then its models as a table."""
     lines = [f"{collection.get('name')} ({collection.get('slug')})"]
     if collection.get("description"):
-        lines.append(" ".join(str(collection["description"]).split()))
+        lines.append(one_line(collection["description"]))
     lines += ["", model_table(collection.get("models") or [])]
     return "\n".join(lines)
 

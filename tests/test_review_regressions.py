@@ -201,3 +201,24 @@ def test_a_token_logged_in_after_the_first_look_up_is_kept_out_of_files(
     assert CUSTOM_TOKEN in api.secrets()
     delete_token(api.base_url)  # `auth logout`: statements may still hold the old token
     assert CUSTOM_TOKEN in api.secrets()
+
+
+WITH_PASSWORD = "https://alice:hunter2-password@proxy.example:8443/v1"
+
+
+def test_a_base_url_with_a_password_shows_host_and_port_only() -> None:
+    from rshell.downloads import shown
+    from rshell.repl import prompt
+
+    session = Session(name="work")
+    bar = "".join(text for _, text in prompt.toolbar(session, "alice", WITH_PASSWORD))
+    shown_anywhere = [prompt.banner(WITH_PASSWORD), bar, shown(WITH_PASSWORD + "/files/x?sig=1")]
+    for text in shown_anywhere:
+        assert "proxy.example:8443" in text
+        assert "hunter2" not in text and "alice:" not in text
+
+
+def test_status_shows_the_base_url_without_its_password() -> None:
+    outcome = rsh("status --json", api=(WITH_PASSWORD, None))
+    assert outcome.json["host"] == "https://proxy.example:8443/v1"
+    assert "hunter2" not in outcome.stdout + outcome.stderr

@@ -7,6 +7,7 @@ from typing import Any
 
 from rshell.atomic import write_text
 from rshell.client.fields import is_run_list
+from rshell.client.urls import shown_url
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.context import Context, Result
 from rshell.errors import RshellError, UsageError
@@ -289,7 +290,7 @@ async def status(ctx: Context, args: ParsedArgs) -> Result:
     session = ctx.session
     base_url = ctx.env.base_url
     data: dict[str, Any] = {
-        "host": base_url,
+        "host": shown_url(base_url),
         "token": ctx.env.token_source or _token_source(base_url),
         "session": session.name,
         "variables": len(session.variables),

@@ -222,3 +222,28 @@ def test_status_shows_the_base_url_without_its_password() -> None:
     outcome = rsh("status --json", api=(WITH_PASSWORD, None))
     assert outcome.json["host"] == "https://proxy.example:8443/v1"
     assert "hunter2" not in outcome.stdout + outcome.stderr
+
+
+LONG_EXPRESSION = "a" * 5000
+
+
+def test_source_of_a_script_with_a_syntax_error_exits_2_like_running_it(tmp_path: Path) -> None:
+    script = tmp_path / "bad.rsh"
+    script.write_text(f"show {{{{{LONG_EXPRESSION} +}}}}\n")
+    outcome = rsh(f"source {script}")
+    assert outcome.code == 2
+    assert f"{script}:1: bad template expression" in outcome.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "blamed"),
+    [(f"show {{{{{LONG_EXPRESSION} +}}}}", " +}}"), (f"{LONG_EXPRESSION}-x = show 1", "aaaa")],
+)
+def test_an_error_quotes_long_source_cut_to_short_lines(line: str, blamed: str) -> None:
+    outcome = rsh(line)
+    assert outcome.code == 2
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 3  # the message, the source around the column, the caret
+    assert all(len(text) <= 200 for text in lines), [len(text) for text in lines]
+    assert lines[-1].strip() == "^"
+    assert lines[1][len(lines[-1]) - 1 :].startswith(blamed)  # the caret is under what it blames

@@ -165,7 +165,9 @@ async def source(ctx: Context, args: ParsedArgs) -> Result:
         raise UsageError("`source` is not available here")
     code = await ctx.run_script(text, source=str(path), folder=path.parent)
     if code:
-        return Result(ok=False, bind=False, error=f"{path}: stopped at the first error")
+        stopped = RshellError(f"{path}: stopped at the first error")
+        stopped.exit_code = code  # as `rshell FILE` would exit: 2 for a usage or syntax error
+        raise stopped
     return Result(bind=False)
 
 

@@ -247,3 +247,27 @@ def test_an_error_quotes_long_source_cut_to_short_lines(line: str, blamed: str) 
     assert all(len(text) <= 200 for text in lines), [len(text) for text in lines]
     assert lines[-1].strip() == "^"
     assert lines[1][len(lines[-1]) - 1 :].startswith(blamed)  # the caret is under what it blames
+
+
+def test_open_of_urls_keeps_its_cache_folder_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+    import respx
+    from rsh import MOCKED
+
+    from rshell.commands.preview import OPEN_KEPT
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    folder = tmp_path / "cache" / "rshell" / "open"
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+    with respx.mock(assert_all_called=True) as router:
+        router.get(url__regex=r"https://replicate\.delivery/.*").mock(return_value=httpx.Response(200, content=png))
+        for n in range(OPEN_KEPT + 5):
+            outcome = rsh(f"open https://replicate.delivery/x/{n}/out.png", api=MOCKED)
+            assert outcome.code == 0, outcome.stderr
+            assert Path(outcome.json).read_bytes() == png  # the newest file is there to view
+    data_url = "data:image/png;base64,iVBORw0KGgo="
+    for _ in range(OPEN_KEPT + 5):
+        assert rsh(f"open '{data_url}'").code == 0
+    assert len(list(folder.iterdir())) <= OPEN_KEPT

@@ -271,3 +271,59 @@ def test_open_of_urls_keeps_its_cache_folder_bounded(tmp_path: Path, monkeypatch
     for _ in range(OPEN_KEPT + 5):
         assert rsh(f"open '{data_url}'").code == 0
     assert len(list(folder.iterdir())) <= OPEN_KEPT
+
+
+class _FakeTime:
+    """The batch's clock and pause: a sleep moves the clock on, nothing really waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _limited_batch(monkeypatch: pytest.MonkeyPatch, answers: int | None) -> tuple[Any, list[float], _FakeTime]:
+    """A Batch whose creates get 429 (no Retry-After) `answers` times (None: for ever)."""
+    from types import SimpleNamespace
+
+    from rshell.commands import batch
+    from rshell.commands.batch_journal import Journal
+    from rshell.errors import ApiError
+
+    fake = _FakeTime()
+    monkeypatch.setattr(batch, "clock", fake.clock)
+    monkeypatch.setattr(batch, "sleep", fake.sleep)
+    calls: list[float] = []
+
+    async def create(*_args: Any) -> Any:
+        calls.append(fake.now)
+        if answers is None or len(calls) <= answers:
+            raise ApiError(429, "Request was throttled")
+        return SimpleNamespace(id="p1")
+
+    monkeypatch.setattr(batch, "create_prediction", create)
+    ctx = SimpleNamespace(out=Output(io.StringIO(), io.StringIO()))
+    return batch.Batch(ctx, None, None, Journal(None), None), calls, fake  # type: ignore[arg-type]
+
+
+def test_a_batch_rate_limited_with_no_progress_fails_the_row_after_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rshell.commands.batch import MAX_RATE_WAIT
+
+    run, calls, fake = _limited_batch(monkeypatch, None)
+    assert asyncio.run(run._create(1, {"n": 1})) is None
+    assert len(calls) > 10  # it kept waiting out the 429s first
+    assert MAX_RATE_WAIT <= fake.now - calls[0] <= MAX_RATE_WAIT + 10
+    (result,) = run.results
+    assert result["status"] == "failed" and "rate limited" in result["error"] and "rerun" in result["error"]
+
+
+def test_a_batch_keeps_waiting_on_rate_limits_that_end_before_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rshell.commands.batch import MAX_RATE_WAIT
+
+    run, calls, fake = _limited_batch(monkeypatch, int(MAX_RATE_WAIT / 5) - 2)
+    assert asyncio.run(run._create(1, {"n": 1})).id == "p1"
+    assert run.results == [] and run.limited_since is None  # the progress starts the count again

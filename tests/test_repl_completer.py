@@ -100,6 +100,46 @@ def test_refresh_menu_shows_data_that_arrived_after_the_keystroke() -> None:
     assert asyncio.run(scenario()) == ["rshell/echo"]
 
 
+def test_a_tab_right_after_new_data_takes_the_first_entry() -> None:
+    """The menu is replaced in one step: a Tab that lands the moment the refresher's
+    data arrives finds the new menu and takes its first entry (it used to find no menu
+    while a new completion was being computed, and only opened one: seen under load)."""
+    from rshell.repl.keys import key_bindings
+
+    engine = Engine()
+    completer = EngineCompleter(engine)
+
+    async def scenario() -> str:
+        with create_pipe_input() as pipe:
+            session: PromptSession[str] = PromptSession(
+                completer=completer,
+                complete_while_typing=True,
+                input=pipe,
+                output=DummyOutput(),
+                key_bindings=key_bindings(),
+            )
+            task = asyncio.ensure_future(session.prompt_async())
+            pipe.send_text("run rshell/e")
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+                if session.default_buffer.text == "run rshell/e":
+                    break
+            engine.known["run rshell/e"] = [Item("rshell/echo", -8), Item("rshell/pixels", -8)]
+            refresh_menu(session.app, completer)  # the refresher's on_update, then at once:
+            assert session.default_buffer.complete_state is not None  # no moment without a menu
+            pipe.send_text("\t")
+            for _ in range(100):
+                await asyncio.sleep(0.01)
+                if session.default_buffer.text != "run rshell/e":
+                    break
+            text = session.default_buffer.text
+            session.app.exit(result="")
+            await task
+            return text
+
+    assert asyncio.run(scenario()) == "run rshell/echo"
+
+
 def test_refresh_menu_leaves_a_menu_being_navigated_alone() -> None:
     engine = Engine()
     engine.known["run "] = [Item("rshell/echo", 0), Item("rshell/pixels", 0)]

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from prompt_toolkit.application import Application
 from prompt_toolkit.application.current import set_app
+from prompt_toolkit.buffer import CompletionState
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 
@@ -77,7 +78,11 @@ def refresh_menu(app: Application[Any], completer: EngineCompleter) -> None:
     if state is not None and state.complete_index is not None:
         app.invalidate()
         return
-    buffer.complete_state = None
+    # Replace the menu in one step (the engine answers from its cache at once): had it
+    # gone through `complete_state = None` and a new async completion, a Tab pressed in
+    # between would find no menu and only open one instead of taking the first entry.
+    document = buffer.document
+    completions = list(completer.get_completions(document, CompleteEvent()))
     with set_app(app):  # the callback may run outside the app's context
-        buffer.start_completion(select_first=False)
+        buffer.complete_state = CompletionState(document, completions) if completions else None
     app.invalidate()

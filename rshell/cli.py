@@ -332,7 +332,7 @@ class _Api:
         self.local = local
         self.sandbox: Any = None  # --local: started when the first request needs it (see _local)
         self.on_start: Any = None  # told the sandbox's URL once it serves
-        self._secrets: tuple[str, ...] | None = None
+        self._secrets: tuple[str, ...] = ()  # every token seen in use so far, newest last
         if local:
             from rshell.completion.cache import LOCAL_CACHE_URL
             from rshell.sandbox.local import local_dir, recorded_url
@@ -364,13 +364,18 @@ class _Api:
             self.sandbox.stop()
 
     def secrets(self) -> tuple[str, ...]:
-        """The token in use (looked up once), so no file rshell writes holds it."""
-        if self._secrets is None:
-            try:
-                token = self._token()
-            except RshellError:
-                token = None
-            self._secrets = (token,) if token else ()
+        """Every token in use so far, so no file rshell writes holds one.
+
+        Looked up again on each call: `auth login` in the REPL stores a new token
+        after the first look-up, and a token once in use stays on the list after
+        `auth logout`, since earlier statements may still hold it.
+        """
+        try:
+            token = self._token()
+        except RshellError:
+            token = None
+        if token and token not in self._secrets:
+            self._secrets = (*self._secrets, token)
         return self._secrets
 
     def _token(self) -> str | None:

@@ -99,8 +99,9 @@ def shown(url: str) -> str:
     """A URL fit for a message: data: URLs shortened, query strings (signatures) dropped."""
     if url.startswith("data:"):
         return f"data:{dataurls.media_type(url)} URL"
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    from rshell.client.urls import shown_url
+
+    return shown_url(url)
 
 
 def text_output(output: Any, concatenate: bool) -> str | None:

@@ -48,8 +48,25 @@ class ParseError(UsageError):
     def __init__(self, message: str, column: int, line: str = "") -> None:
         self.column = column
         self.line = line
-        pointer = f"{line}\n{' ' * column}^" if line else None
+        pointer = "\n".join(_pointed(line, column)) if line else None
         super().__init__(f"{message} (column {column + 1})", pointer)
+
+
+QUOTED_WIDTH = 60  # characters of the user's source an error message repeats
+_POINTER_WIDTH = 76  # characters of the line shown above the caret
+
+
+def _pointed(line: str, column: int) -> tuple[str, str]:
+    """The line (a window of it around `column` when long, cut ends marked `…`) and
+    a caret under `column`: a 5,000-character line stays two short lines."""
+    from rshell.text import ELLIPSIS
+
+    if len(line) <= _POINTER_WIDTH:
+        return line, " " * column + "^"
+    start = max(0, min(column - _POINTER_WIDTH // 2, len(line) - _POINTER_WIDTH))
+    end = start + _POINTER_WIDTH
+    shown = (ELLIPSIS if start else "") + line[start:end] + (ELLIPSIS if end < len(line) else "")
+    return shown, " " * (column - start + (1 if start else 0)) + "^"
 
 
 class ApiError(RshellError):

@@ -184,3 +184,146 @@ def test_wait_underscore_rebinds_the_last_result_and_makes_no_variable_named_und
     assert outcome.code == 0, outcome
     assert session.last["status"] == "succeeded"
     assert "_" not in session.variables
+
+
+def test_a_token_logged_in_after_the_first_look_up_is_kept_out_of_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rshell.cli import _Api
+    from rshell.session.credentials import delete_token, save_token
+
+    monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
+    monkeypatch.delenv("REPLICATE_BASE_URL", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    api = _Api(Output(io.StringIO(), io.StringIO()), dry_run=False)
+    assert api.secrets() == ()  # nobody logged in yet: the first look-up finds nothing
+    save_token(CUSTOM_TOKEN, api.base_url)  # what `auth login` in the REPL does
+    assert CUSTOM_TOKEN in api.secrets()
+    delete_token(api.base_url)  # `auth logout`: statements may still hold the old token
+    assert CUSTOM_TOKEN in api.secrets()
+
+
+WITH_PASSWORD = "https://alice:hunter2-password@proxy.example:8443/v1"
+
+
+def test_a_base_url_with_a_password_shows_host_and_port_only() -> None:
+    from rshell.downloads import shown
+    from rshell.repl import prompt
+
+    session = Session(name="work")
+    bar = "".join(text for _, text in prompt.toolbar(session, "alice", WITH_PASSWORD))
+    shown_anywhere = [prompt.banner(WITH_PASSWORD), bar, shown(WITH_PASSWORD + "/files/x?sig=1")]
+    for text in shown_anywhere:
+        assert "proxy.example:8443" in text
+        assert "hunter2" not in text and "alice:" not in text
+
+
+def test_status_shows_the_base_url_without_its_password() -> None:
+    outcome = rsh("status --json", api=(WITH_PASSWORD, None))
+    assert outcome.json["host"] == "https://proxy.example:8443/v1"
+    assert "hunter2" not in outcome.stdout + outcome.stderr
+
+
+LONG_EXPRESSION = "a" * 5000
+
+
+def test_source_of_a_script_with_a_syntax_error_exits_2_like_running_it(tmp_path: Path) -> None:
+    script = tmp_path / "bad.rsh"
+    script.write_text(f"show {{{{{LONG_EXPRESSION} +}}}}\n")
+    outcome = rsh(f"source {script}")
+    assert outcome.code == 2
+    assert f"{script}:1: bad template expression" in outcome.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "blamed"),
+    [(f"show {{{{{LONG_EXPRESSION} +}}}}", " +}}"), (f"{LONG_EXPRESSION}-x = show 1", "aaaa")],
+)
+def test_an_error_quotes_long_source_cut_to_short_lines(line: str, blamed: str) -> None:
+    outcome = rsh(line)
+    assert outcome.code == 2
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 3  # the message, the source around the column, the caret
+    assert all(len(text) <= 200 for text in lines), [len(text) for text in lines]
+    assert lines[-1].strip() == "^"
+    assert lines[1][len(lines[-1]) - 1 :].startswith(blamed)  # the caret is under what it blames
+
+
+def test_open_of_urls_keeps_its_cache_folder_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+    import respx
+    from rsh import MOCKED
+
+    from rshell.commands.preview import OPEN_KEPT
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    folder = tmp_path / "cache" / "rshell" / "open"
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+    with respx.mock(assert_all_called=True) as router:
+        router.get(url__regex=r"https://replicate\.delivery/.*").mock(return_value=httpx.Response(200, content=png))
+        for n in range(OPEN_KEPT + 5):
+            outcome = rsh(f"open https://replicate.delivery/x/{n}/out.png", api=MOCKED)
+            assert outcome.code == 0, outcome.stderr
+            assert Path(outcome.json).read_bytes() == png  # the newest file is there to view
+    data_url = "data:image/png;base64,iVBORw0KGgo="
+    for _ in range(OPEN_KEPT + 5):
+        assert rsh(f"open '{data_url}'").code == 0
+    assert len(list(folder.iterdir())) <= OPEN_KEPT
+
+
+class _FakeTime:
+    """The batch's clock and pause: a sleep moves the clock on, nothing really waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _limited_batch(monkeypatch: pytest.MonkeyPatch, answers: int | None) -> tuple[Any, list[float], _FakeTime]:
+    """A Batch whose creates get 429 (no Retry-After) `answers` times (None: for ever)."""
+    from types import SimpleNamespace
+
+    from rshell.commands import batch
+    from rshell.commands.batch_journal import Journal
+    from rshell.errors import ApiError
+
+    fake = _FakeTime()
+    monkeypatch.setattr(batch, "clock", fake.clock)
+    monkeypatch.setattr(batch, "sleep", fake.sleep)
+    calls: list[float] = []
+
+    async def create(*_args: Any) -> Any:
+        calls.append(fake.now)
+        if answers is None or len(calls) <= answers:
+            raise ApiError(429, "Request was throttled")
+        return SimpleNamespace(id="p1")
+
+    monkeypatch.setattr(batch, "create_prediction", create)
+    ctx = SimpleNamespace(out=Output(io.StringIO(), io.StringIO()))
+    return batch.Batch(ctx, None, None, Journal(None), None), calls, fake  # type: ignore[arg-type]
+
+
+def test_a_batch_rate_limited_with_no_progress_fails_the_row_after_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rshell.commands.batch import MAX_RATE_WAIT
+
+    run, calls, fake = _limited_batch(monkeypatch, None)
+    assert asyncio.run(run._create(1, {"n": 1})) is None
+    assert len(calls) > 10  # it kept waiting out the 429s first
+    assert MAX_RATE_WAIT <= fake.now - calls[0] <= MAX_RATE_WAIT + 10
+    (result,) = run.results
+    assert result["status"] == "failed" and "rate limited" in result["error"] and "rerun" in result["error"]
+
+
+def test_a_batch_keeps_waiting_on_rate_limits_that_end_before_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rshell.commands.batch import MAX_RATE_WAIT
+
+    run, calls, fake = _limited_batch(monkeypatch, int(MAX_RATE_WAIT / 5) - 2)
+    assert asyncio.run(run._create(1, {"n": 1})).id == "p1"
+    assert run.results == [] and run.limited_since is None  # the progress starts the count again

@@ -28,6 +28,13 @@ def normalise_base_url(url: str | None) -> str:
     return text
 
 
+def shown_url(url: str) -> str:
+    """The URL fit for a message: no userinfo (`user:password@`), no query string
+    (signatures), no fragment."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{netloc_of(url)}{parts.path}" if parts.scheme else url
+
+
 def web_url(base_url: str, *segments: str) -> str:
     """The website page of an object, for `--web` where the API gives no URL: on
     replicate.com for the real API, else on the API host itself (as the sandbox's
@@ -36,15 +43,19 @@ def web_url(base_url: str, *segments: str) -> str:
     if (parts.hostname or "").lower() == "api.replicate.com":
         origin = "https://replicate.com"
     else:
-        origin = f"{parts.scheme}://{parts.netloc}"
+        origin = f"{parts.scheme}://{netloc_of(parts.geturl())}"
     return "/".join([origin, *(quote(s, safe="") for s in segments)])
 
 
 def netloc_of(url: str) -> str:
-    """`host[:port]` of a URL, lower-cased: what requests must match to get the token."""
+    """`host[:port]` of a URL, lower-cased, never `user:password@`: what requests must
+    match to get the token, and what messages, the banner and the toolbar show."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    port = parts.port
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: show the host alone
+        port = None
     if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)):
         return host
     return f"{host}:{port}"

@@ -118,5 +118,7 @@ async def status(ctx: Context, args: ParsedArgs) -> Result:
         raise AuthError(
             f"the token from {source} was refused by the API", "run `auth login` with a new token"
         ) from None
-    text = f"logged in to {base_url} as {account.get('username')} (token from {source})"
+    from rshell.client.urls import shown_url
+
+    text = f"logged in to {shown_url(base_url)} as {account.get('username')} (token from {source})"
     return Result(account, text)

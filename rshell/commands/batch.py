@@ -39,7 +39,19 @@ MAX_RATE_WAIT = 15 * 60.0  # a batch waits out rate limits up to this long at a 
 RECONCILE_PAGES = 20  # how many pages of recent predictions a rerun looks through
 SKEW = 300.0  # seconds of clock difference allowed between this machine and the API
 KEPT = 1_000  # rows a batch with --output keeps in memory (and binds); all are in the file
+RATE_STUCK = (
+    "rate limited (429) for {minutes} minutes with no progress: stopped here; "
+    "rerun the same command later, the journal skips the rows already done"
+)
 UNKNOWN_HINT = "the create was sent but its answer was lost; `prediction list` shows whether it exists"
+
+
+clock = time.monotonic  # the batch's clock and pause: tests replace both, so no test waits
+sleep = asyncio.sleep
+
+
+class RateStuck(RshellError):
+    """Every request of the batch was rate limited for MAX_RATE_WAIT: stop, rerun later."""
 
 
 class Batch:
@@ -58,6 +70,7 @@ class Batch:
         self.sent: list[Any] | None = None  # the predictions made since then, fetched once
         self.claimed: set[str] = set()  # ids already owned by a row of this output file
         self.looking = asyncio.Lock()
+        self.limited_since: float | None = None  # first 429 since the batch last made progress
 
     # one row -------------------------------------------------------------------------
     async def row(self, number: int, inputs: dict[str, Any], earlier: dict[str, Any] | None) -> None:
@@ -95,15 +108,16 @@ class Batch:
         while True:
             try:
                 final, _ = await follow_prediction(self.client, prediction, SilentWatch())
+                self.limited_since = None
                 return final
             except RetryLater as exc:
                 if exc.retry_after > MAX_RATE_WAIT:
                     raise
-                self._slow_down(exc.retry_after)
+                self._rate_limited(exc.retry_after)
             except ApiError as exc:
                 if exc.status != 429:
                     raise
-                self._slow_down(5.0)
+                self._rate_limited(5.0)
             await self._gate()
 
     async def _sent_before(self, inputs: dict[str, Any], at: str) -> Any:
@@ -152,29 +166,42 @@ class Batch:
         from rshell.client.retry import RetryLater
 
         while True:
-            await self._gate()
             try:
-                return await create_prediction(self.client, self.target, inputs)
+                await self._gate()
+                created = await create_prediction(self.client, self.target, inputs)
+                self.limited_since = None
+                return created
             except RetryLater as exc:
                 if exc.retry_after > MAX_RATE_WAIT:
                     raise
-                self._slow_down(exc.retry_after)
+                self._rate_limited(exc.retry_after)
             except ApiError as exc:
-                if exc.status == 429:
-                    self._slow_down(5.0)
-                    continue
+                if exc.status != 429:
+                    self._finish(number, inputs, None, "failed", None, exc.message, time.monotonic())
+                    return None
+                self._rate_limited(5.0)
+            except RateStuck as exc:
                 self._finish(number, inputs, None, "failed", None, exc.message, time.monotonic())
                 return None
             except NetworkError as exc:
                 self._finish(number, inputs, None, "unknown", None, f"{exc.message}; {UNKNOWN_HINT}", time.monotonic())
                 return None
 
-    def _slow_down(self, seconds: float) -> None:
-        self.resume_at = max(self.resume_at, time.monotonic() + seconds)
+    def _rate_limited(self, seconds: float) -> None:
+        """Wait `seconds` before the next request; the gate counts how long the
+        batch has had nothing but 429s."""
+        now = clock()
+        if self.limited_since is None:
+            self.limited_since = now
+        self.resume_at = max(self.resume_at, now + seconds)
 
     async def _gate(self) -> None:
-        while (left := self.resume_at - time.monotonic()) > 0:
-            await asyncio.sleep(left)
+        """Wait out a 429; after MAX_RATE_WAIT of nothing but 429s (no create or read
+        got through), RateStuck fails the rows still to go, rather than wait for ever."""
+        if self.limited_since is not None and clock() - self.limited_since >= MAX_RATE_WAIT:
+            raise RateStuck(RATE_STUCK.format(minutes=round(MAX_RATE_WAIT / 60)))
+        while (left := self.resume_at - clock()) > 0:
+            await sleep(left)
 
     async def _save(self, number: int, output: Any) -> str | None:
         from rshell.downloads import save_outputs

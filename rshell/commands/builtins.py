@@ -7,6 +7,7 @@ from typing import Any
 
 from rshell.atomic import write_text
 from rshell.client.fields import TERMINAL_STATUSES, is_run_list, json_run_kind
+from rshell.client.urls import shown_url
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.context import Context, Result
 from rshell.errors import RshellError, UsageError
@@ -162,7 +163,9 @@ async def source(ctx: Context, args: ParsedArgs) -> Result:
         raise UsageError("`source` is not available here")
     code = await ctx.run_script(text, source=str(path), folder=path.parent)
     if code:
-        return Result(ok=False, bind=False, error=f"{path}: stopped at the first error")
+        stopped = RshellError(f"{path}: stopped at the first error")
+        stopped.exit_code = code  # as `rshell FILE` would exit: 2 for a usage or syntax error
+        raise stopped
     return Result(bind=False)
 
 
@@ -287,7 +290,7 @@ async def status(ctx: Context, args: ParsedArgs) -> Result:
     session = ctx.session
     base_url = ctx.env.base_url
     data: dict[str, Any] = {
-        "host": base_url,
+        "host": shown_url(base_url),
         "token": ctx.env.token_source or _token_source(base_url),
         "session": session.name,
         "variables": len(session.variables),

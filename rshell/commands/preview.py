@@ -9,6 +9,7 @@ size cap, and is decoded as an image before a byte of it reaches the terminal.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -193,6 +194,7 @@ async def _download(ctx: Context, source: Source) -> Path:
     url = source.url or ""
     folder = Path(user_cache_dir("rshell")) / "open"
     folder.mkdir(parents=True, exist_ok=True)
+    _prune(folder)
     if url.startswith("data:"):
         data = _inline(source)
         target = reserve(folder, safe_name(url, 0))
@@ -200,6 +202,26 @@ async def _download(ctx: Context, source: Source) -> Path:
         return target
     client = await ctx.client()
     return await client.download(url, Path(tempfile.mkdtemp(dir=folder)))
+
+
+OPEN_KEPT = 20  # files `open` keeps in its cache: a viewer may still be reading the last few
+
+
+def _prune(folder: Path, keep: int = OPEN_KEPT) -> None:
+    """Leave room for one more file among the `keep` newest: each `open` of a URL
+    adds one, and without this the cache grows for ever. Best effort: another rshell
+    may be pruning too."""
+    entries = []
+    for entry in folder.iterdir():
+        with contextlib.suppress(OSError):
+            entries.append((entry.lstat().st_mtime, entry))
+    entries.sort(reverse=True)
+    for _, old in entries[keep - 1 :]:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
 def _viewer() -> str | None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rshell.errors import QUOTED_WIDTH
 from rshell.grammar.lexer import Token, Word, error_at, is_name, split_binding, tokenize
+from rshell.text import one_line
 
 _NAME_RULE = "a name is unquoted letters, digits and _, not starting with a digit"
 
@@ -85,7 +87,7 @@ def _assignment(text: str, words: list[Word], pipes: list[int]) -> tuple[str | N
     if name is None:
         return None, words
     if not is_name(name):
-        raise error_at(text, words[0].start, f"bad name {name!r} before '=' ({_NAME_RULE})")
+        raise error_at(text, words[0].start, f"bad name {one_line(name, QUOTED_WIDTH)!r} before '=' ({_NAME_RULE})")
     if name == "_":
         raise error_at(text, words[0].start, "'_' is always the last result; bind to another name")
     if not rest and not pipes:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rshell.errors import ParseError, UsageError
+from rshell.errors import QUOTED_WIDTH, ParseError, UsageError
 from rshell.grammar.lexer import NAME, Word
+from rshell.text import one_line
 
 Segment = str | int
 Lookup = Callable[[str | None], Any]
@@ -56,7 +57,7 @@ def _parse_ref(expr: str, offset: int, line: str) -> Ref:
     try:
         name, path = _parse_expression(text)
     except _Bad as bad:
-        message = f"bad template expression '{text}': {bad.detail}"
+        message = f"bad template expression '{one_line(text, QUOTED_WIDTH)}': {bad.detail}"
         raise ParseError(message, offset + lead + bad.offset, line) from None
     return Ref(name, tuple(path), text)
 

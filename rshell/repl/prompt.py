@@ -6,10 +6,9 @@ toolbar (redrawn on every keystroke) stays a cheap read of in-memory values.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 
+from rshell.client.urls import netloc_of
 from rshell.rendering.sanitize import neutralise
 from rshell.session.state import Session
 from rshell.text import one_line
@@ -31,8 +30,7 @@ _FAILED_STATUSES = {"failed", "canceled", "aborted", "error", "interrupted"}
 
 def host_of(base_url: str) -> str:
     """The API's host:port, as the user would name it (no scheme, no /v1)."""
-    parts = urlsplit(base_url)
-    return parts.netloc or base_url or "api.replicate.com"
+    return netloc_of(base_url) or "api.replicate.com"
 
 
 def prompt_message(session: Session) -> StyleAndTextTuples:

@@ -110,3 +110,12 @@ def api() -> Iterator[object]:
 
     with respx.mock(base_url=BASE, assert_all_called=True) as router:
         yield router
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> dict[str, Path]:
+    """A private home, config, data, cache and working folder for an rshell process."""
+    made = {name: tmp_path / name for name in ("data", "config", "cache", "home", "work")}
+    for path in made.values():
+        path.mkdir()
+    return made

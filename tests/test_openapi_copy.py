@@ -1,8 +1,8 @@
 """The project's copy of the official API description (`rshell/openapi.json`).
 
 The copy is the contract every other test checks against. Where the official file
-is laid beside the repository (`../shared`, as on the developers' machines and in
-CI), the copy must be exactly what `scripts/derive_openapi.py` derives from it.
+is laid beside the repository (where `scripts/derive_openapi.py` reads it, as on the
+developers' machines and in CI), the copy must be exactly what `scripts/derive_openapi.py` derives from it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pytest
 from rshell import openapi
 
 ROOT = Path(__file__).resolve().parents[1]
-OFFICIAL = ROOT.parent / "shared" / "replicate-openapi.json"
 
 
 def _derive_module():
@@ -25,6 +24,9 @@ def _derive_module():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+OFFICIAL: Path = _derive_module().SOURCE  # where the official file is, as the derive script alone knows
 
 
 @pytest.mark.skipif(

@@ -13,9 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pexpect
 import pytest
-from test_repl_pty import PROMPT, PYTHON, Terminal, _Screen, base_env
+from test_repl_pty import CLOSED_PORT, PROMPT, Terminal, base_env, shells
 
 from rshell.sandbox.predictors.base import RunContext
 
@@ -51,28 +50,6 @@ class Gate:
         return f"through x={inputs['x']}"
 
 
-class SizedTerminal(Terminal):
-    """A Terminal of a chosen size (the shared one is 40x140)."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, rows: int, cols: int) -> None:
-        self.prompt = PROMPT
-        env = {**env, "COLUMNS": str(cols), "LINES": str(rows)}
-        self.child = pexpect.spawn(PYTHON, ["-m", "rshell", *args], env=env, cwd=str(cwd), dimensions=(rows, cols))
-        self.screen = _Screen(cols, rows, self.child.send)
-        import pyte
-
-        self.stream = pyte.ByteStream(self.screen)
-        self.transcript = b""
-
-
-@pytest.fixture
-def dirs(tmp_path: Path) -> dict[str, Path]:
-    made = {name: tmp_path / name for name in ("data", "config", "cache", "home", "work")}
-    for path in made.values():
-        path.mkdir()
-    return made
-
-
 @pytest.fixture
 def gate() -> Iterator[tuple[Gate, Any]]:
     """A sandbox whose only model is the gate (opened at the end so nothing hangs)."""
@@ -89,20 +66,13 @@ def gate() -> Iterator[tuple[Gate, Any]]:
 
 @pytest.fixture
 def shell(dirs: dict[str, Path]) -> Iterator[Callable[..., Terminal]]:
-    """Start rshell in a pty: `url` (default a closed port), size, extra environment."""
-    started: list[Terminal] = []
+    """Start rshell in a pty: `url` (default a closed port), token, size, extra environment."""
+    with shells(dirs, token="r8_fake-daily") as started:
 
-    def start(
-        url: str = "http://127.0.0.1:9/v1", token: str = "r8_fake-daily", rows: int = 40, cols: int = 140, **env: str
-    ):
-        term = SizedTerminal([], {**base_env(dirs, url, token), **env}, dirs["work"], rows, cols)
-        started.append(term)
-        term.wait_prompt()
-        return term
+        def start(url: str = CLOSED_PORT, token: str = "r8_fake-daily", **options: Any) -> Terminal:
+            return started(url=url, token=token, **options)
 
-    yield start
-    for term in started:
-        term.close()
+        yield start
 
 
 # 1. the spinner during the synchronous wait --------------------------------------------

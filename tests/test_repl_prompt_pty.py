@@ -8,33 +8,16 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_repl_pty import Terminal, base_env
+from test_repl_pty import Terminal, shells
 
 UP, ALT_ENTER, ESC = "\x1b[A", "\x1b\r", "\x1b"
 
 
 @pytest.fixture
-def dirs(tmp_path: Path) -> dict[str, Path]:
-    made = {name: tmp_path / name for name in ("data", "config", "cache", "home", "work")}
-    for path in made.values():
-        path.mkdir()
-    return made
-
-
-@pytest.fixture
 def shell(dirs: dict[str, Path]) -> Iterator[Callable[..., Terminal]]:
     """rshell against a closed port (nothing here needs the API); extra env on request."""
-    started: list[Terminal] = []
-
-    def start(**env: str) -> Terminal:
-        term = Terminal([], {**base_env(dirs, "http://127.0.0.1:9/v1", "r8_fake-prompt"), **env}, dirs["work"])
-        started.append(term)
-        term.wait_prompt()
-        return term
-
-    yield start
-    for term in started:
-        term.close()
+    with shells(dirs, token="r8_fake-prompt") as start:
+        yield start
 
 
 def test_banner_says_where_and_how_to_get_help(shell: Callable[..., Terminal]) -> None:

@@ -9,6 +9,7 @@ tests that need no API, a closed port).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -41,10 +42,13 @@ class _Screen(pyte.Screen):
 class Terminal:
     """One rshell process in a pty, with helpers that wait for what the screen shows."""
 
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, prompt: str = PROMPT) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], cwd: Path, prompt: str = PROMPT, rows: int = ROWS, cols: int = COLS
+    ) -> None:
         self.prompt = prompt
-        self.child = pexpect.spawn(PYTHON, ["-m", "rshell", *args], env=env, cwd=str(cwd), dimensions=(ROWS, COLS))
-        self.screen = _Screen(COLS, ROWS, self.child.send)
+        env = {**env, "COLUMNS": str(cols), "LINES": str(rows)}  # what the pty says, whatever pytest's env holds
+        self.child = pexpect.spawn(PYTHON, ["-m", "rshell", *args], env=env, cwd=str(cwd), dimensions=(rows, cols))
+        self.screen = _Screen(cols, rows, self.child.send)
         self.stream = pyte.ByteStream(self.screen)
         self.transcript = b""
 
@@ -126,15 +130,6 @@ class Terminal:
             self.child.terminate(force=True)
 
 
-@pytest.fixture
-def dirs(tmp_path: Path) -> dict[str, Path]:
-    names = ("data", "config", "cache", "home", "work")
-    made = {name: tmp_path / name for name in names}
-    for path in made.values():
-        path.mkdir()
-    return made
-
-
 def base_env(dirs: dict[str, Path], base_url: str, token: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "RSHELL_", "XDG_", "PROMPT_TOOLKIT"))}
     env.update(
@@ -154,20 +149,43 @@ def base_env(dirs: dict[str, Path], base_url: str, token: str) -> dict[str, str]
     return env
 
 
+CLOSED_PORT = "http://127.0.0.1:9/v1"  # nothing listens: for what needs no API
+
+
+@contextlib.contextmanager
+def shells(
+    dirs: dict[str, Path], url: str = CLOSED_PORT, token: str = "r8_fake-pty", wait: float = 30
+) -> Iterator[Callable[..., Terminal]]:
+    """Start rshell processes in ptys, each closed at the end. `start(*args, url=…,
+    token=…, rows=…, cols=…, prompt=…, **env)` overrides the defaults per shell."""
+    started: list[Terminal] = []
+
+    def start(
+        *args: str,
+        url: str = url,
+        token: str = token,
+        rows: int = ROWS,
+        cols: int = COLS,
+        prompt: str = PROMPT,
+        **env: str,
+    ) -> Terminal:
+        term = Terminal(list(args), {**base_env(dirs, url, token), **env}, dirs["work"], prompt, rows, cols)
+        started.append(term)
+        term.wait_prompt(wait)
+        return term
+
+    try:
+        yield start
+    finally:
+        for term in started:
+            term.close()
+
+
 @pytest.fixture
 def offline(dirs: dict[str, Path]) -> Iterator[Callable[..., Terminal]]:
     """rshell against a closed port: for what needs no API (builtins, editing, history)."""
-    started: list[Terminal] = []
-
-    def start(*args: str) -> Terminal:
-        term = Terminal(list(args), base_env(dirs, "http://127.0.0.1:9/v1", "r8_fake-offline"), dirs["work"])
-        started.append(term)
-        term.wait_prompt()
-        return term
-
-    yield start
-    for term in started:
-        term.close()
+    with shells(dirs, token="r8_fake-offline") as start:
+        yield start
 
 
 # -- without an API ---------------------------------------------------------------
@@ -267,17 +285,8 @@ def test_vi_mode_is_switched_live(offline: Callable[..., Terminal]) -> None:
 @pytest.fixture
 def live(sandbox: Any, dirs: dict[str, Path]) -> Iterator[Callable[..., Terminal]]:
     """rshell with REPLICATE_BASE_URL pointing at a sandbox on 127.0.0.1."""
-    started: list[Terminal] = []
-
-    def start(*args: str, prompt: str = PROMPT) -> Terminal:
-        term = Terminal(list(args), base_env(dirs, sandbox.url, sandbox.token), dirs["work"], prompt)
-        started.append(term)
-        term.wait_prompt()
-        return term
-
-    yield start
-    for term in started:
-        term.close()
+    with shells(dirs, sandbox.url, sandbox.token) as start:
+        yield start
 
 
 def api_get(sandbox: Any, path: str) -> Any:

@@ -6,7 +6,6 @@ script-relative `@paths`. (Item 7 is tests/test_repl_pty.py's `wait` test; item 
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,33 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_repl_pty import PROMPT, Terminal, api_get, base_env
+from test_daily_scripts import json_values
+from test_repl_pty import CLOSED_PORT, PROMPT, Terminal, api_get, base_env, shells
 
 ECHO = "POST /v1/models/rshell/echo/predictions"
 
 
 @pytest.fixture
-def dirs(tmp_path: Path) -> dict[str, Path]:
-    made = {name: tmp_path / name for name in ("data", "config", "cache", "home", "work")}
-    for path in made.values():
-        path.mkdir()
-    return made
-
-
-@pytest.fixture
 def shell(dirs: dict[str, Path]) -> Iterator[Callable[..., Terminal]]:
     """Start rshell in a pty against `url` (for `--local`, the URL is never used)."""
-    started: list[Terminal] = []
-
-    def start(*args: str, url: str = "http://127.0.0.1:9/v1", token: str = "r8_fake-scripts") -> Terminal:
-        term = Terminal(list(args), base_env(dirs, url, token), dirs["work"], PROMPT)
-        started.append(term)
-        term.wait_prompt(60)
-        return term
-
-    yield start
-    for term in started:
-        term.close()
+    with shells(dirs, token="r8_fake-scripts", wait=60) as start:
+        yield start
 
 
 def leave(term: Terminal) -> None:
@@ -113,7 +96,7 @@ def test_save_in_the_shell_replays_in_a_fresh_local_process(shell, dirs, tmp_pat
 
     script = (dirs["work"] / "session.rsh").read_text()
     assert "model list" not in script and "b = run rshell/echo" in script
-    fresh = {**base_env(dirs, "http://127.0.0.1:9/v1", "r8_fake-scripts"), "NO_COLOR": "1"}
+    fresh = {**base_env(dirs, CLOSED_PORT, "r8_fake-scripts"), "NO_COLOR": "1"}
     fresh.update(RSHELL_DATA_DIR=str(tmp_path / "fresh"), XDG_DATA_HOME=str(tmp_path / "fresh"))
     replay = subprocess.run(
         [sys.executable, "-m", "rshell", "--local", "--json", str(dirs["work"] / "session.rsh")],
@@ -124,19 +107,8 @@ def test_save_in_the_shell_replays_in_a_fresh_local_process(shell, dirs, tmp_pat
         timeout=120,
     )
     assert replay.returncode == 0, replay.stderr
-    outputs = [value["output"] for value in _json_values(replay.stdout)]
+    outputs = [value["output"] for value in json_values(replay.stdout)]
     assert outputs == ["alpha alpha", "ALPHA ALPHA"]
-
-
-def _json_values(text: str) -> list[Any]:
-    decoder, values, i = json.JSONDecoder(), [], 0
-    while i < len(text):
-        if text[i].isspace():
-            i += 1
-            continue
-        value, i = decoder.raw_decode(text, i)
-        values.append(value)
-    return values
 
 
 # 9. a pasted script with a usage error on its second line sends nothing -----------------------
@@ -216,10 +188,8 @@ def test_preview_auto_draws_only_for_the_last_stage_of_a_pipeline(shell, sandbox
 
 
 def test_help_is_wrapped_to_the_terminal_but_not_off_it(dirs) -> None:
-    from test_repl_daily_pty import SizedTerminal
-
-    env = base_env(dirs, "http://127.0.0.1:9/v1", "r8_fake-scripts")
-    term = SizedTerminal([], env, dirs["work"], 70, 60)
+    env = base_env(dirs, CLOSED_PORT, "r8_fake-scripts")
+    term = Terminal([], env, dirs["work"], rows=70, cols=60)
     try:
         term.wait_prompt()
         term.run("set pager off")
@@ -267,9 +237,7 @@ def test_a_pager_that_traps_ctrl_c_gets_it_and_the_shell_does_not(shell, dirs, t
         f"while [ ! -e {go} ]; do sleep 0.02; done\n"
     )
     script.chmod(0o755)
-    term = Terminal(
-        [], {**base_env(dirs, "http://127.0.0.1:9/v1", "r8_fake-scripts"), "PAGER": str(script)}, dirs["work"]
-    )
+    term = Terminal([], {**base_env(dirs, CLOSED_PORT, "r8_fake-scripts"), "PAGER": str(script)}, dirs["work"])
     try:
         term.wait_prompt()
         term.send("help; show 'after the pager'\r")

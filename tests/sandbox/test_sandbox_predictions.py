@@ -331,34 +331,16 @@ def test_webhooks_are_posted_and_signed_with_the_account_secret(fake):
     import base64
     import hashlib
     import hmac
-    from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    received: list[tuple[dict, bytes]] = []
-    arrived = threading.Event()
+    from waits import webhook_receiver
 
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            body = self.rfile.read(int(self.headers["content-length"]))
-            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(204)
-            self.end_headers()
-            if json.loads(body)["status"] == "succeeded":
-                arrived.set()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    with webhook_receiver(until=lambda body: json.loads(body)["status"] == "succeeded") as hooks:
         fake.client.post(
             "/models/test/echo/predictions",
-            json={"input": {"text": "w"}, "webhook": url, "webhook_events_filter": ["completed"]},
+            json={"input": {"text": "w"}, "webhook": hooks.url, "webhook_events_filter": ["completed"]},
         )
-        assert arrived.wait(HANG)
-    finally:
-        server.shutdown()
+        assert hooks.arrived.wait(HANG)
+    received = hooks.received
     assert len(received) == 1  # "start" was filtered out
     headers, body = received[0]
     secret = fake.client.get("/webhooks/default/secret").json()["key"]

@@ -208,39 +208,16 @@ def test_cancel_a_running_prediction(client, sandbox, monkeypatch):
 
 def test_a_webhook_from_the_sandbox_passes_the_clients_validate(client):
     """The JS client's validateWebhook is held to the same (tests/test_js_client.py)."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
     from replicate.webhook import InvalidSignatureError, Webhooks
-    from waits import HANG
+    from waits import HANG, webhook_receiver
 
-    received: list[tuple[dict[str, str], str]] = []
-    arrived = threading.Event()
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            body = self.rfile.read(int(self.headers["content-length"])).decode()
-            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(204)
-            self.end_headers()
-            arrived.set()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with webhook_receiver() as hooks:
         prediction = client.predictions.create(
-            model="rshell/echo",
-            input={"text": "hook"},
-            webhook=f"http://127.0.0.1:{server.server_address[1]}/hook",
-            webhook_events_filter=["completed"],
+            model="rshell/echo", input={"text": "hook"}, webhook=hooks.url, webhook_events_filter=["completed"]
         )
-        assert arrived.wait(HANG)
-    finally:
-        server.shutdown()
-    [(headers, body)] = received
+        assert hooks.arrived.wait(HANG)
+    [(headers, raw)] = hooks.received
+    body = raw.decode()
     secret = client.webhooks.default.secret()
     Webhooks.validate(headers=headers, body=body, secret=secret)  # raises when it does not match
     with pytest.raises(InvalidSignatureError):

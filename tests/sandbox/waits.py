@@ -10,8 +10,12 @@ server fails its test instead of stalling the suite; no test asserts on it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -67,3 +71,40 @@ class Workers:
 
     def wait(self, job_id: str) -> None:
         assert self._event(job_id).wait(HANG), f"the worker of {job_id} never returned"
+
+
+@dataclass
+class Webhooks:
+    """What a webhook receiver on 127.0.0.1 got: (lower-cased headers, body) per POST;
+    `arrived` is set by the first delivery `until` accepts."""
+
+    url: str
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+
+@contextlib.contextmanager
+def webhook_receiver(until: Callable[[bytes], bool] = lambda body: True) -> Iterator[Webhooks]:
+    """A stdlib server that records the webhooks the sandbox posts (answers 204)."""
+    hooks: list[Webhooks] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers["content-length"]))
+            hooks[0].received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+            if until(body):
+                hooks[0].arrived.set()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    hooks.append(Webhooks(f"http://127.0.0.1:{server.server_address[1]}/hook"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield hooks[0]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -119,3 +120,17 @@ def dirs(tmp_path: Path) -> dict[str, Path]:
     for path in made.values():
         path.mkdir()
     return made
+
+
+@pytest.fixture
+def counted() -> Iterator[tuple[Any, list[str]]]:
+    """A sandbox that records every request it answers ("METHOD /path"): for tests that
+    count what was sent (exit 2 means nothing was)."""
+    from rshell.sandbox.server import start
+
+    seen: list[str] = []
+    handle = start(observe=lambda method, path, *_: seen.append(f"{method} {path}"))
+    try:
+        yield handle, seen
+    finally:
+        handle.stop()

@@ -15,6 +15,18 @@ from typing import Any
 from rshell.sandbox.predictors.base import RunContext
 
 
+def cog_schema(**properties: dict[str, Any]) -> dict[str, Any]:
+    """The openapi_schema Cog publishes for a model whose inputs are `properties`
+    (`x` required) and whose output is a string: what test models declare."""
+    inputs = {"type": "object", "title": "Input", "required": ["x"], "properties": properties}
+    return {
+        "openapi": "3.0.2",
+        "info": {"title": "Cog", "version": "0.1.0"},
+        "paths": {},
+        "components": {"schemas": {"Input": inputs, "Output": {"type": "string"}}},
+    }
+
+
 class Sleeper:
     """A Cog-shaped model: inputs `x` (integer, required) and `seconds` (optional)."""
 
@@ -30,21 +42,10 @@ class Sleeper:
         self._lock = threading.Lock()
 
     def openapi_schema(self) -> dict[str, Any]:
-        inputs = {
-            "type": "object",
-            "title": "Input",
-            "required": ["x"],
-            "properties": {
-                "x": {"type": "integer", "title": "X", "x-order": 0},
-                "seconds": {"type": "number", "title": "Seconds", "x-order": 1, "minimum": 0, "maximum": 60},
-            },
-        }
-        return {
-            "openapi": "3.0.2",
-            "info": {"title": "Cog", "version": "0.1.0"},
-            "paths": {},
-            "components": {"schemas": {"Input": inputs, "Output": {"type": "string"}}},
-        }
+        return cog_schema(
+            x={"type": "integer", "title": "X", "x-order": 0},
+            seconds={"type": "number", "title": "Seconds", "x-order": 1, "minimum": 0, "maximum": 60},
+        )
 
     def predict(self, inputs: dict[str, Any], run: RunContext, weights: dict[str, Any] | None = None) -> str:
         with self._lock:

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -289,19 +288,6 @@ def _wait_for_training(training_id: str, env: dict[str, str], cwd: Path) -> None
 
 
 # -- item 9: exit 2 means nothing was sent ---------------------------------------------------------
-
-
-@pytest.fixture
-def counted(tmp_path: Path) -> Iterator[tuple[object, list[str]]]:
-    """A sandbox that records every request it answers."""
-    from rshell.sandbox.server import start
-
-    seen: list[str] = []
-    handle = start(observe=lambda method, path, *_: seen.append(f"{method} {path}"))
-    try:
-        yield handle, seen
-    finally:
-        handle.stop()
 
 
 @pytest.mark.parametrize(

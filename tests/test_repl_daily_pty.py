@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sleeper_model import cog_schema
 from test_repl_pty import CLOSED_PORT, PROMPT, Terminal, base_env, shells
 
 from rshell.sandbox.predictors.base import RunContext
@@ -34,13 +35,7 @@ class Gate:
         self.open = threading.Event()
 
     def openapi_schema(self) -> dict[str, Any]:
-        inputs = {"type": "object", "title": "Input", "required": ["x"], "properties": {"x": {"type": "integer"}}}
-        return {
-            "openapi": "3.0.2",
-            "info": {"title": "Cog", "version": "0.1.0"},
-            "paths": {},
-            "components": {"schemas": {"Input": inputs, "Output": {"type": "string"}}},
-        }
+        return cog_schema(x={"type": "integer"})
 
     def predict(self, inputs: dict[str, Any], run: RunContext, weights: dict[str, Any] | None = None) -> str:
         self.arrived.set()

@@ -114,19 +114,6 @@ def test_save_in_the_shell_replays_in_a_fresh_local_process(shell, dirs, tmp_pat
 # 9. a pasted script with a usage error on its second line sends nothing -----------------------
 
 
-@pytest.fixture
-def counted() -> Iterator[tuple[Any, list[str]]]:
-    """A sandbox that records every request it answers."""
-    from rshell.sandbox.server import start
-
-    seen: list[str] = []
-    handle = start(observe=lambda method, path, *_: seen.append(f"{method} {path}"))
-    try:
-        yield handle, seen
-    finally:
-        handle.stop()
-
-
 def test_a_pasted_script_with_a_usage_error_on_line_two_sends_nothing(shell, counted) -> None:
     handle, seen = counted
     term = shell(url=handle.url, token=handle.token)

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from budgets import check_ratio
+from sleeper_model import cog_schema
 
 from rshell.client.api import ReplicateClient
 from rshell.executor import Executor
@@ -48,18 +49,7 @@ class Sleeper:
     trainable = False
 
     def openapi_schema(self) -> dict[str, Any]:
-        inputs = {
-            "type": "object",
-            "title": "Input",
-            "required": ["x"],
-            "properties": {"x": {"type": "integer", "title": "X", "x-order": 0}},
-        }
-        return {
-            "openapi": "3.0.2",
-            "info": {"title": "Cog", "version": "0.1.0"},
-            "paths": {},
-            "components": {"schemas": {"Input": inputs, "Output": {"type": "string"}}},
-        }
+        return cog_schema(x={"type": "integer", "title": "X", "x-order": 0})
 
     def predict(self, inputs: dict[str, Any], run: RunContext, weights: dict[str, Any] | None = None) -> str:
         time.sleep(SLEEP_S)

@@ -108,13 +108,23 @@ def _is_script(word: str) -> bool:
     return word.endswith(".rsh") or (os.sep in word and Path(word).is_file())
 
 
+def _installed_version() -> str:
+    """The installed distribution's version (its metadata), or the source's in a bare checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rshell")
+    except PackageNotFoundError:
+        return __version__
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] in (["-h"], ["--help"]):
         print(USAGE)
         return 0
     if argv[:1] in (["--version"], ["-v"]):
-        print(f"rshell {__version__}")
+        print(f"rshell {_installed_version()}")
         return 0
     if argv[:1] == ["serve"]:
         return _serve(argv[1:])

@@ -99,6 +99,7 @@ async def _create(
     record = new_run(box, here, version["model"], version["id"], inputs, body)
     record["data_removed"] = False
     record["_official"] = box.is_official(version["model"])  # shown as version "hidden"
+    record["_streams"] = render.output_streams(version.get("openapi_schema"))  # has urls.stream
     if deployment:
         record["deployment"] = deployment
     if deadline is not None:

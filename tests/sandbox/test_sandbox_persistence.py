@@ -8,7 +8,7 @@ import contextlib
 import httpx
 from conftest import checked_client
 from sandbox_fakes import make_fakes
-from waits import wait_finished
+from waits import events_of, wait_finished
 
 from rshell.sandbox.server import start
 from rshell.sandbox.store import Store
@@ -59,7 +59,7 @@ def test_everything_survives_a_restart(tmp_path):
             json={"input": {"file": upload["urls"]["get"]}},
             headers={"Prefer": "wait"},
         ).json()
-        streamed = client.get(prediction["urls"]["stream"]).text
+        streamed = client.get(events_of(prediction)).text
         secret = client.get("/webhooks/default/secret").json()
         old_root = handle.root
 
@@ -78,7 +78,7 @@ def test_everything_survives_a_restart(tmp_path):
         assert httpx.get(again["output"]["reversed"]).content == b"em tsisrep"
         assert again["input"]["file"] == handle.url + f"/files/{upload['id']}"
         # the replayed stream is the same events, with URLs on the new origin
-        assert client.get(again["urls"]["stream"]).text == streamed.replace(old_root, handle.root)
+        assert client.get(events_of(again)).text == streamed.replace(old_root, handle.root)
         assert client.get("/webhooks/default/secret").json() == secret
         ran = client.post(
             "/predictions", json={"version": version, "input": {"text": "x"}}, headers={"Prefer": "wait"}
@@ -99,7 +99,7 @@ def test_a_run_in_flight_at_shutdown_comes_back_failed(tmp_path):
         assert body["status"] == "failed"
         assert "restarted" in body["error"]
         assert body["logs"] == "waiting\n"
-        events = client.get(body["urls"]["stream"]).text
+        events = client.get(events_of(body)).text
         assert "event: error" in events and '{"reason": "error"}' in events
 
 

@@ -118,7 +118,7 @@ async def models_update(request: Request) -> JSONResponse:
     with box.store.edit("models", key) as record:
         if record is None:  # deleted between the check above and the edit
             raise not_found("model", key)
-        record.update(body)
+        record.update(writes.known("models.update", body))  # other fields are allowed, and ignored
         shown = dict(record)
     return reply(render.model_view(box, shown, origin(request)))
 

@@ -104,7 +104,6 @@ async def _create(
         record["deployment"] = deployment
     if deadline is not None:
         record["deadline"] = ids.later(deadline)
-    _count_run(box, version["model"])
     view = render.run_view("predictions", record, here)
     box.start_run(
         "predictions",
@@ -121,12 +120,6 @@ async def _create(
         return reply(view, 201)
     view["status"] = "starting"  # what Replicate reports when the window passes; clients poll on it
     return reply(view, 202)
-
-
-def _count_run(box: Any, model_key: str) -> None:
-    with box.store.edit("models", model_key) as model:
-        if model is not None:
-            model["run_count"] = int(model.get("run_count", 0)) + 1
 
 
 async def create_by_model(request: Request) -> JSONResponse:

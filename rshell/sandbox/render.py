@@ -53,7 +53,7 @@ def model_view(sandbox: Sandbox, model: Json, origin: str) -> Json:
         "paper_url": model.get("paper_url"),
         "license_url": model.get("license_url"),
         "cover_image_url": model.get("cover_image_url"),
-        "run_count": int(model.get("run_count", 0)),
+        "run_count": sandbox.store.count("predictions", Query(model=key)),  # whichever process served them
         "is_official": bool(model.get("official")),
         "default_example": example,
         "latest_version": version_view(latest) if latest else None,

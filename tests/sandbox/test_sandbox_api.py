@@ -142,7 +142,8 @@ def test_model_create_update_delete_rules(api):
     updated = api.patch("/models/sandbox/my-model", json={"description": "changed", "readme": "# Hello"})
     assert updated.json()["description"] == "changed"
     assert api.get("/models/sandbox/my-model/readme").text == "# Hello"
-    assert api.patch("/models/sandbox/my-model", json={"visibility": "public"}).status_code == 422
+    unchanged = api.patch("/models/sandbox/my-model", json={"visibility": "public"})  # not an update field:
+    assert unchanged.status_code == 200 and unchanged.json()["visibility"] == "private"  # allowed, ignored
     assert api.patch("/models/rshell/echo", json={"description": "x"}).status_code == 403
     assert api.delete("/models/rshell/echo").status_code == 403
     assert api.delete("/models/sandbox/my-model").status_code == 204

@@ -141,3 +141,23 @@ def test_a_temporary_data_dir_is_removed_on_stop():
     assert root.exists()
     handle.stop()
     assert not root.exists()
+
+
+def test_run_counts_come_from_the_store_not_the_serving_process(tmp_path):
+    """Issue 20: a built-in model's run count lives in no record of its own (built-ins are
+    registered again at each start), so it is counted from the stored predictions: a
+    server that took over the data directory reports the runs made before it."""
+    data = tmp_path / "data"
+    handle, _ = _start(data)
+    with handle, checked_client(handle) as client:
+        for text in ("a", "b"):
+            ran = client.post(
+                "/models/test/echo/predictions", json={"input": {"text": text}}, headers={"Prefer": "wait"}
+            )
+            assert ran.json()["status"] == "succeeded"
+        assert client.get("/models/test/echo").json()["run_count"] == 2
+    handle, _ = _start(data)
+    with handle, checked_client(handle) as client:
+        assert client.get("/models/test/echo").json()["run_count"] == 2
+        listed = {f"{m['owner']}/{m['name']}": m["run_count"] for m in client.get("/models").json()["results"]}
+        assert listed["test/echo"] == 2 and listed["test/blocker"] == 0

@@ -164,12 +164,19 @@ BODIES: dict[str, tuple[BodyField, ...]] = {
 }
 
 
+# The bodies whose published schema says `additionalProperties: false`: an unknown field
+# there is refused (422). Every other body allows fields it does not declare, and the
+# sandbox ignores them, as the real API does (the official Go CLI sends `version` with
+# each training). tests/test_writes.py holds this set to openapi.json.
+CLOSED = frozenset({"predictions.create", "models.predictions.create", "deployments.predictions.create"})
+
+
 def fields(operation: str) -> tuple[BodyField, ...]:
     return BODIES[operation]
 
 
 def names(operation: str) -> frozenset[str]:
-    """The body's field names (what the sandbox accepts, nothing more)."""
+    """The body's field names (what the sandbox reads; others it refuses or ignores)."""
     return frozenset(f.name for f in BODIES[operation])
 
 
@@ -205,11 +212,12 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
 def problem(operation: str, body: Mapping[str, Any], *, partial: bool = False) -> str | None:
     """Why `body` does not fit the operation's fields (`field: reason`), or None.
 
-    `partial` skips the required check (an update sends only what changes).
+    `partial` skips the required check (an update sends only what changes). A field
+    the operation does not declare is a problem only in a `CLOSED` body.
     """
     declared = {f.name: f for f in BODIES[operation]}
     unknown = sorted(set(body) - set(declared))
-    if unknown:
+    if unknown and operation in CLOSED:
         return f"{unknown[0]}: unknown field (accepted: {', '.join(sorted(declared))})"
     for field in declared.values():
         if field.name not in body or body[field.name] is None:
@@ -220,6 +228,11 @@ def problem(operation: str, body: Mapping[str, Any], *, partial: bool = False) -
         if reason:
             return f"{field.name}: {reason}"
     return None
+
+
+def known(operation: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared fields of a body (an open body's other fields are ignored)."""
+    return {k: v for k, v in body.items() if k in names(operation)}
 
 
 def _is_type(kind: str, value: Any) -> bool:

@@ -3,6 +3,7 @@ respx-mocked API, a hostile server."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,10 @@ from typing import Any
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"
+
+# A `--local` sandbox a test starts runs in a process of its own (rshell/sandbox/detached.py):
+# it stops itself this soon after its last user, and `_stop_local_sandboxes` stops any left.
+os.environ.setdefault("RSHELL_LOCAL_IDLE", "2")
 
 
 def _asked_for_benchmarks(config: pytest.Config) -> bool:
@@ -64,6 +69,17 @@ def sandbox() -> Iterator[object]:
     finally:
         handle.stop()
     assert not mismatches, "responses that break the official spec:\n" + "\n".join(mismatches[:5])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_local_sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No `--local` sandbox a test started outlives the run: each one under this run's
+    temporary folders (found by the address it recorded) is stopped, by its pid."""
+    yield
+    from rshell.sandbox.local import stop_local
+
+    for address in tmp_path_factory.getbasetemp().rglob("address.json"):
+        stop_local(address.parent)
 
 
 @pytest.fixture(autouse=True)

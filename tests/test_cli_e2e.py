@@ -242,3 +242,15 @@ def test_wait_in_a_one_shot_script_rebinds_for_the_next_statement(env, tmp_path:
     done = rshell("-c", script, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == '"succeeded"'
+
+
+def test_the_readmes_base_url_is_the_form_every_client_accepts(env, sandbox, tmp_path: Path) -> None:
+    """Issue 20: the official Go CLI needs REPLICATE_BASE_URL with `/v1`; the README shows
+    that form, and rshell takes it as it takes the bare origin."""
+    line = next(x for x in (ROOT / "README.md").read_text().splitlines() if "REPLICATE_BASE_URL=" in x)
+    shown = line.split("REPLICATE_BASE_URL=", 1)[1].split()[0]
+    assert shown == "http://127.0.0.1:8000/v1"
+    for given in (shown.replace("127.0.0.1:8000", sandbox.url.split("//")[1].split("/")[0]), sandbox.root):
+        done = rshell("--json", "-c", "model list", env={**env, "REPLICATE_BASE_URL": given}, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "rshell" in {m["owner"] for m in json.loads(done.stdout)["results"]}

@@ -20,7 +20,7 @@ def test_the_observer_sees_every_complete_response_and_skips_streams() -> None:
             json={"input": {"text": "hi"}},
             headers={**headers, "Prefer": "wait"},
         ).json()
-        with httpx.stream("GET", created["urls"]["stream"]) as stream:
+        with httpx.stream("GET", created["urls"]["get"] + "/stream") as stream:
             stream.read()
     finally:
         handle.stop()

@@ -96,7 +96,8 @@ def test_model_create_offers_cover_image_but_not_update_only_fields() -> None:
 @pytest.mark.parametrize(
     "operation, body, partial, reason",
     [
-        ("models.update", {"cover_image_url": "https://x"}, True, "cover_image_url: unknown field"),
+        ("predictions.create", {"version": "v", "input": {}, "extra": 1}, False, "extra: unknown field"),
+        ("models.predictions.create", {"input": {}, "version": "v"}, False, "version: unknown field"),
         ("models.update", {"readme": 3}, True, "readme: must be a string"),
         ("deployments.update", {"max_instances": 21}, True, "max_instances: must be at most 20"),
         ("deployments.update", {"min_instances": True}, True, "min_instances: must be an integer"),
@@ -109,6 +110,21 @@ def test_model_create_offers_cover_image_but_not_update_only_fields() -> None:
 def test_problem_names_the_field_and_reason(operation: str, body: dict, partial: bool, reason: str) -> None:
     found = writes.problem(operation, body, partial=partial)
     assert found is not None and reason in found
+
+
+def test_closed_bodies_are_those_the_spec_closes() -> None:
+    """Issue 20: an unknown field is refused only where the published schema says
+    `additionalProperties: false` (the prediction bodies); elsewhere it is allowed."""
+    closed = {op for op in writes.BODIES if (_request_schema(op) or {}).get("additionalProperties") is False}
+    assert closed == set(writes.CLOSED) and closed
+
+
+def test_open_bodies_accept_fields_they_do_not_declare() -> None:
+    """The official Go CLI sends `version` with every training; the spec allows extras."""
+    body = {"destination": "a/b", "input": {}, "version": "0" * 64}
+    assert writes.problem("trainings.create", body) is None
+    assert writes.problem("models.update", {"cover_image_url": "https://x"}, partial=True) is None
+    assert writes.problem("deployments.update", {"min_instances": 1, "note": "x"}, partial=True) is None
 
 
 def test_a_fitting_body_has_no_problem() -> None:

@@ -104,6 +104,7 @@ async def deployments_update(request: Request) -> JSONResponse:
     reason = writes.problem("deployments.update", body, partial=True)
     if reason:
         raise invalid(reason)
+    body = writes.known("deployments.update", body)  # other fields are allowed, and ignored
     if not body:
         raise invalid("nothing to update: give version, hardware, min_instances or max_instances")
     box, key = sandbox(request), _key(request)

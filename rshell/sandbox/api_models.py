@@ -99,7 +99,7 @@ async def models_create(request: Request) -> JSONResponse:
         if box.store.get("models", key) is not None:
             raise Problem(409, f"model {key} already exists")
         record = {field: body.get(field) for field in CREATE_FIELDS}
-        record.update(readme=None, weights_url=None, created_at=ids.timestamp(), run_count=0, builtin=False)
+        record.update(readme=None, weights_url=None, created_at=ids.timestamp(), builtin=False)
         box.store.put("models", key, record)
     return reply(render.model_view(box, record, origin(request)), 201)
 
@@ -118,7 +118,7 @@ async def models_update(request: Request) -> JSONResponse:
     with box.store.edit("models", key) as record:
         if record is None:  # deleted between the check above and the edit
             raise not_found("model", key)
-        record.update(body)
+        record.update(writes.known("models.update", body))  # other fields are allowed, and ignored
         shown = dict(record)
     return reply(render.model_view(box, shown, origin(request)))
 

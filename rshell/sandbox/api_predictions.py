@@ -99,11 +99,11 @@ async def _create(
     record = new_run(box, here, version["model"], version["id"], inputs, body)
     record["data_removed"] = False
     record["_official"] = box.is_official(version["model"])  # shown as version "hidden"
+    record["_streams"] = render.output_streams(version.get("openapi_schema"))  # has urls.stream
     if deployment:
         record["deployment"] = deployment
     if deadline is not None:
         record["deadline"] = ids.later(deadline)
-    _count_run(box, version["model"])
     view = render.run_view("predictions", record, here)
     box.start_run(
         "predictions",
@@ -120,12 +120,6 @@ async def _create(
         return reply(view, 201)
     view["status"] = "starting"  # what Replicate reports when the window passes; clients poll on it
     return reply(view, 202)
-
-
-def _count_run(box: Any, model_key: str) -> None:
-    with box.store.edit("models", model_key) as model:
-        if model is not None:
-            model["run_count"] = int(model.get("run_count", 0)) + 1
 
 
 async def create_by_model(request: Request) -> JSONResponse:

@@ -4,11 +4,13 @@ A result of one `--local` session must resolve in the next, so the sandbox keeps
 state in `<data dir>/local/` and listens again on the port it used last (when free):
 the output URLs a session holds keep pointing at a live server.
 
-Two `--local` processes at once (`rshell --local run … | rshell --local run …`, or two
-terminals) share one sandbox: whoever holds the lock file serves, the others use its
-address. The owner serves until it exits; a process that needs the sandbox after
-that (the right side of a pipe reads its input first) takes the lock over and serves
-the same data on the same port.
+The sandbox runs in a process of its own (`rshell.sandbox.detached`), not inside the
+shell that first needed it: leaving that shell fails no run of another `--local`
+process (`rshell --local run … | rshell --local run …`, or two terminals). Each
+`--local` process holds ROOT/users shared while it runs; the server stops itself once
+no process holds it, no run is unfinished and no request came for a while
+(RSHELL_LOCAL_IDLE seconds), and the next `--local` process starts it again.
+`python -m rshell.sandbox.local stop` stops it at once.
 """
 
 from __future__ import annotations
@@ -17,104 +19,170 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import socket
-import threading
+import subprocess
+import sys
 import time
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from rshell.errors import RshellError
 from rshell.sandbox.catalog import TOKEN
 
-WAIT_FOR_OWNER = 15.0  # how long a sharer waits for the owner's sandbox to answer
+WAIT_FOR_SERVER = 30.0  # how long a process waits for the sandbox to answer
+STOP_TIMEOUT = 15.0
 
 
 def local_dir() -> Path:
-    """`<user data dir>/local`: the sandbox's data, its address and its lock."""
+    """`<user data dir>/local`: the sandbox's data, its address and its locks."""
     from rshell.session.store import data_dir
 
     return data_dir() / "local"
 
 
 class LocalSandbox:
-    """The sandbox a `--local` session talks to: `.url`, `.token`, `.stop()`.
+    """The sandbox a `--local` session talks to: `.url`, `.token`, `.stop()` (this
+    process no longer uses it; the server goes on for others)."""
 
-    A sharer waits in a thread for the owner to leave, then serves the same data on the
-    same address itself: a long session that shared keeps working after the owner ends
-    (reads retry over the moment between).
-    """
-
-    def __init__(self, url: str, handle: Any = None, lock_fd: int | None = None) -> None:
+    def __init__(self, url: str, users_fd: int | None = None) -> None:
         self.url = url
         self.token = TOKEN
-        self._handle = handle
-        self._lock_fd = lock_fd
-        self._guard = threading.Lock()
-        self._stopped = False
-
-    @property
-    def owned(self) -> bool:
-        return self._handle is not None
-
-    def wait_to_take_over(self, root: Path) -> None:
-        threading.Thread(target=self._take_over, args=(root,), name="rshell-local-takeover", daemon=True).start()
-
-    def _take_over(self, root: Path) -> None:
-        fd = os.open(root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)  # returns once the owner is gone
-        from rshell.sandbox.server import start
-
-        with self._guard:
-            try:
-                if self._stopped:
-                    raise OSError("stopped")
-                self._handle = start(root / "data", port=_port_of(self.url))
-            except (OSError, RuntimeError):  # stopped meanwhile, or the port went to someone else
-                os.close(fd)
-                return
-            self._lock_fd = fd
-            _record(root, self.url)
+        self._users_fd = users_fd
 
     def stop(self) -> None:
-        """Stop serving (an owner) and let the next `--local` take over."""
-        with self._guard:
-            self._stopped = True
-            if self._handle is not None:
-                self._handle.stop()
-                self._handle = None
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)  # releases the lock
-                self._lock_fd = None
+        if self._users_fd is not None:
+            os.close(self._users_fd)  # releases this process's share of ROOT/users
+            self._users_fd = None
 
 
 def open_local(root: Path | None = None) -> LocalSandbox:
-    """Serve the local sandbox, or share the one another `--local` already serves."""
+    """The local sandbox's address, starting its server when none serves."""
     root = root or local_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
+        users_fd = os.open(root / "users", os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as error:
         hint = "set RSHELL_DATA_DIR to a writable directory"
         raise RshellError(f"cannot create {root}: {error.strerror or error}", hint) from None
-    deadline = time.monotonic() + WAIT_FOR_OWNER
+    try:
+        deadline = time.monotonic() + WAIT_FOR_SERVER
+        _share(users_fd, root, deadline)  # waits while a server is stopping
+        return LocalSandbox(serving(root) or _start_server(root, deadline), users_fd)
+    except BaseException:
+        os.close(users_fd)
+        raise
+
+
+def _share(fd: int, root: Path, deadline: float) -> None:
     while True:
-        lock_fd = _try_lock(root / "lock")
-        if lock_fd is not None:
-            return _serve(root, lock_fd)
-        url = recorded_url(root)
-        if url and answers(url):
-            shared = LocalSandbox(url)
-            shared.wait_to_take_over(root)
-            return shared
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise RshellError(
+                    "the local sandbox is stopping but does not finish", f"see {root / 'server.log'}"
+                ) from None
+            time.sleep(0.02)
+
+
+def serving(root: Path) -> str | None:
+    """The URL of the server serving ROOT now (its recorded pid alive, its port
+    answering), or None."""
+    address = _address(root)
+    pid, url = address.get("pid"), recorded_url(root)
+    if not isinstance(pid, int) or not url or not _alive(pid) or not answers(url):
+        return None
+    return url
+
+
+def _start_server(root: Path, deadline: float) -> str:
+    """Start the detached server and wait until it (or one started at the same time by
+    another process) answers."""
+    process = _spawn(root)
+    while True:
+        url = serving(root)
+        if url:
+            _remove_stale_caches()
+            return url
+        code = process.poll()
+        if code not in (None, 0):
+            raise RshellError(f"the local sandbox did not start: {_last_line(root)}", f"see {root / 'server.log'}")
+        if code == 0 and _lock_free(root):
+            process = _spawn(root)  # it found another one starting, which has stopped since
         if time.monotonic() > deadline:
-            raise RshellError(
-                "another `rshell --local` holds the local sandbox, but it does not answer",
-                f"end that process, or remove {root / 'lock'}",
-            )
-        time.sleep(0.05)  # the owner is starting: its address is not written yet
+            raise RshellError("the local sandbox did not answer in time", f"see {root / 'server.log'}")
+        time.sleep(0.02)
 
 
-def _try_lock(path: Path) -> int | None:
+def _spawn(root: Path) -> subprocess.Popen[bytes]:
+    """The server in a session of its own, so no terminal signal or exit reaches it;
+    its output goes to ROOT/server.log, never to the shell's (a pipe stays closable)."""
+    with (root / "server.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "rshell.sandbox.detached", str(root)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            cwd=root,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
+def stop_local(root: Path | None = None) -> bool:
+    """Stop the server serving ROOT (SIGTERM to its recorded pid, once it is checked to
+    be that server); True when one was stopped."""
+    root = root or local_dir()
+    pid = _address(root).get("pid")
+    if not isinstance(pid, int) or not _is_server(pid, root):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while _is_server(pid, root) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return True
+
+
+def _is_server(pid: int, root: Path) -> bool:
+    """Whether `pid` is the detached server of ROOT (by its command line)."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"rshell.sandbox.detached" in words and os.fsencode(str(root)) in words
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _last_line(root: Path) -> str:
+    try:
+        lines = (root / "server.log").read_text("utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1][:200] if lines else "no log"
+
+
+def _lock_free(root: Path) -> bool:
+    fd = try_lock(root / "lock")
+    if fd is None:
+        return False
+    os.close(fd)
+    return True
+
+
+def try_lock(path: Path) -> int | None:
+    """An exclusive lock on `path` (its open fd), or None when another holds it."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -124,38 +192,28 @@ def _try_lock(path: Path) -> int | None:
     return fd
 
 
-def _serve(root: Path, lock_fd: int) -> LocalSandbox:
-    from rshell.sandbox.server import start
-
+def _address(root: Path) -> dict[str, object]:
     try:
-        try:
-            handle = start(root / "data", port=_port_of(recorded_url(root)))
-        except OSError:  # the last port is taken by something else: any free one
-            handle = start(root / "data")
-        _record(root, handle.url)
-    except BaseException:
-        os.close(lock_fd)
-        raise
-    _remove_stale_caches()
-    return LocalSandbox(handle.url, handle, lock_fd)
+        found = json.loads((root / "address.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def recorded_url(root: Path) -> str | None:
-    """The address the local sandbox last served on."""
-    try:
-        url = json.loads((root / "address.json").read_text()).get("url")
-    except (OSError, ValueError, AttributeError):
-        return None
+    """The address the local sandbox serves on, or last served on."""
+    url = _address(root).get("url")
     return url if isinstance(url, str) and url.startswith("http://127.0.0.1:") else None
 
 
-def _record(root: Path, url: str) -> None:
+def record(root: Path, url: str, pid: int | None) -> None:
+    """Where the server listens and, while it serves, its pid."""
     from rshell.atomic import write_text
 
-    write_text(root / "address.json", json.dumps({"url": url}) + "\n")
+    write_text(root / "address.json", json.dumps({"url": url, "pid": pid}) + "\n")
 
 
-def _port_of(url: str | None) -> int:
+def port_of(url: str | None) -> int:
     try:
         return (urlsplit(url).port or 0) if url else 0
     except ValueError:
@@ -164,7 +222,7 @@ def _port_of(url: str | None) -> int:
 
 def answers(url: str) -> bool:
     """Whether something listens at the URL's port on this machine."""
-    port = _port_of(url)
+    port = port_of(url)
     if not port:
         return False
     with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -183,3 +241,16 @@ def _remove_stale_caches() -> None:
         if port.isdigit() and not answers(f"http://127.0.0.1:{port}/v1"):
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+def main(argv: list[str]) -> int:
+    """`python -m rshell.sandbox.local stop`: stop the user's local sandbox now."""
+    if argv != ["stop"]:
+        print("usage: python -m rshell.sandbox.local stop", file=sys.stderr)
+        return 2
+    print("stopped the local sandbox" if stop_local() else "no local sandbox is running", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

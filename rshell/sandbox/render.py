@@ -53,7 +53,7 @@ def model_view(sandbox: Sandbox, model: Json, origin: str) -> Json:
         "paper_url": model.get("paper_url"),
         "license_url": model.get("license_url"),
         "cover_image_url": model.get("cover_image_url"),
-        "run_count": int(model.get("run_count", 0)),
+        "run_count": sandbox.store.count("predictions", Query(model=key)),  # whichever process served them
         "is_official": bool(model.get("official")),
         "default_example": example,
         "latest_version": version_view(latest) if latest else None,
@@ -83,6 +83,15 @@ def model_sort_key(sandbox: Sandbox, model: Json, sort_by: str) -> tuple[str, st
     return (latest["created_at"] if latest else "", key)
 
 
+def output_streams(openapi_schema: Any) -> bool:
+    """Whether a version's output streams, as Cog declares it: an array output marked
+    `x-cog-array-type: iterator`. Only such predictions get `urls.stream` (the spec:
+    "if the model supports streaming"); the official Go CLI streams whenever it is there."""
+    schemas = openapi_schema.get("components", {}).get("schemas", {}) if isinstance(openapi_schema, dict) else {}
+    output = schemas.get("Output") if isinstance(schemas, dict) else None
+    return isinstance(output, dict) and output.get("x-cog-array-type") == "iterator"
+
+
 def run_view(kind: str, record: Json, origin: str) -> Json:
     """A prediction or training as the API shows it."""
     view = publicise(_public(record), origin)
@@ -94,7 +103,8 @@ def run_view(kind: str, record: Json, origin: str) -> Json:
     api = f"{origin}/v1/{kind}/{record['id']}"
     view["urls"] = {"get": api, "cancel": f"{api}/cancel", "web": f"{origin}/p/{record['id']}"}
     if kind == "predictions":
-        view["urls"]["stream"] = f"{api}/stream"
+        if record.get("_streams"):  # set at creation from the version's output schema
+            view["urls"]["stream"] = f"{api}/stream"
     else:
         view.pop("deployment", None)
         if view.get("output") is None:

@@ -225,6 +225,15 @@ class Store:
         found.sort(key=lambda pair: pair[0], reverse=not backwards)
         return [record for _, record in (found if limit is None else found[:limit])]
 
+    def count(self, kind: str, query: Query = Query()) -> int:
+        """How many stored records match (indexed columns only: one COUNT, no decoding);
+        memory-only records are not counted."""
+        with self.lock:
+            sql, params = _select(kind, query, None, False)
+            sql = "SELECT COUNT(*)" + sql[sql.index(" FROM ") : sql.index(" ORDER BY ")]
+            row = self._db.execute(sql, params).fetchone() if not self._closed else None
+            return int(row[0]) if row else 0
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Many writes committed together (or none): migration, bulk inserts."""

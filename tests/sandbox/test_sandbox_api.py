@@ -142,7 +142,8 @@ def test_model_create_update_delete_rules(api):
     updated = api.patch("/models/sandbox/my-model", json={"description": "changed", "readme": "# Hello"})
     assert updated.json()["description"] == "changed"
     assert api.get("/models/sandbox/my-model/readme").text == "# Hello"
-    assert api.patch("/models/sandbox/my-model", json={"visibility": "public"}).status_code == 422
+    unchanged = api.patch("/models/sandbox/my-model", json={"visibility": "public"})  # not an update field:
+    assert unchanged.status_code == 200 and unchanged.json()["visibility"] == "private"  # allowed, ignored
     assert api.patch("/models/rshell/echo", json={"description": "x"}).status_code == 403
     assert api.delete("/models/rshell/echo").status_code == 403
     assert api.delete("/models/sandbox/my-model").status_code == 204
@@ -239,3 +240,22 @@ def test_examples_are_the_models_succeeded_predictions(api):
     assert [e["id"] for e in examples] == [done["id"]]
     assert api.get("/models/rshell/echo").json()["default_example"]["id"] == done["id"]
     assert api.get("/models/rshell/echo").json()["run_count"] == 1
+
+
+def test_tinylm_predictions_have_a_stream_url_and_image_predictions_none(api):
+    """Issue 20: the official Go CLI streams whenever `urls.stream` is there, so an image
+    model must not offer one (the real API gives it only to models that stream)."""
+    pixels = api.get("/models/rshell/pixels").json()["latest_version"]["id"]
+    image = api.post(
+        "/predictions",
+        json={"version": pixels, "input": {"prompt": "fox", "width": 16, "height": 16}},
+        headers={"Prefer": "wait"},
+    ).json()
+    assert image["status"] == "succeeded" and "stream" not in image["urls"]
+    assert "stream" not in api.get(f"/predictions/{image['id']}").json()["urls"]
+    tinylm = api.get("/models/rshell/tinylm").json()
+    ref = "/models/rshell/tinylm/predictions" if tinylm["is_official"] else "/predictions"
+    body = {"input": {"prompt": "hi"}} | ({} if tinylm["is_official"] else {"version": tinylm["latest_version"]["id"]})
+    text = api.post(ref, json=body, headers={"Prefer": "wait"}).json()
+    assert text["urls"]["stream"].endswith(f"/v1/predictions/{text['id']}/stream")
+    assert api.get(f"/predictions/{text['id']}").json()["urls"]["stream"] == text["urls"]["stream"]

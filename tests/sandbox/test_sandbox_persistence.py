@@ -8,7 +8,7 @@ import contextlib
 import httpx
 from conftest import checked_client
 from sandbox_fakes import make_fakes
-from waits import wait_finished
+from waits import events_of, wait_finished
 
 from rshell.sandbox.server import start
 from rshell.sandbox.store import Store
@@ -59,7 +59,7 @@ def test_everything_survives_a_restart(tmp_path):
             json={"input": {"file": upload["urls"]["get"]}},
             headers={"Prefer": "wait"},
         ).json()
-        streamed = client.get(prediction["urls"]["stream"]).text
+        streamed = client.get(events_of(prediction)).text
         secret = client.get("/webhooks/default/secret").json()
         old_root = handle.root
 
@@ -78,7 +78,7 @@ def test_everything_survives_a_restart(tmp_path):
         assert httpx.get(again["output"]["reversed"]).content == b"em tsisrep"
         assert again["input"]["file"] == handle.url + f"/files/{upload['id']}"
         # the replayed stream is the same events, with URLs on the new origin
-        assert client.get(again["urls"]["stream"]).text == streamed.replace(old_root, handle.root)
+        assert client.get(events_of(again)).text == streamed.replace(old_root, handle.root)
         assert client.get("/webhooks/default/secret").json() == secret
         ran = client.post(
             "/predictions", json={"version": version, "input": {"text": "x"}}, headers={"Prefer": "wait"}
@@ -99,7 +99,7 @@ def test_a_run_in_flight_at_shutdown_comes_back_failed(tmp_path):
         assert body["status"] == "failed"
         assert "restarted" in body["error"]
         assert body["logs"] == "waiting\n"
-        events = client.get(body["urls"]["stream"]).text
+        events = client.get(events_of(body)).text
         assert "event: error" in events and '{"reason": "error"}' in events
 
 
@@ -141,3 +141,23 @@ def test_a_temporary_data_dir_is_removed_on_stop():
     assert root.exists()
     handle.stop()
     assert not root.exists()
+
+
+def test_run_counts_come_from_the_store_not_the_serving_process(tmp_path):
+    """Issue 20: a built-in model's run count lives in no record of its own (built-ins are
+    registered again at each start), so it is counted from the stored predictions: a
+    server that took over the data directory reports the runs made before it."""
+    data = tmp_path / "data"
+    handle, _ = _start(data)
+    with handle, checked_client(handle) as client:
+        for text in ("a", "b"):
+            ran = client.post(
+                "/models/test/echo/predictions", json={"input": {"text": text}}, headers={"Prefer": "wait"}
+            )
+            assert ran.json()["status"] == "succeeded"
+        assert client.get("/models/test/echo").json()["run_count"] == 2
+    handle, _ = _start(data)
+    with handle, checked_client(handle) as client:
+        assert client.get("/models/test/echo").json()["run_count"] == 2
+        listed = {f"{m['owner']}/{m['name']}": m["run_count"] for m in client.get("/models").json()["results"]}
+        assert listed["test/echo"] == 2 and listed["test/blocker"] == 0

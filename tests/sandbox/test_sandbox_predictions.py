@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from waits import HANG, Workers, wait_event, wait_finished
+from waits import HANG, Workers, events_of, wait_event, wait_finished
 
 from rshell.sandbox.api_predictions import MAX_WAIT, prefer_wait
 from rshell.sandbox.events import EventLog
@@ -48,7 +48,22 @@ def test_prefer_wait_returns_the_finished_prediction_with_201(fake):
     assert body["input"] == {"text": "hi", "n": 2, "mode": "loud"}
     assert body["logs"] == "echo hi\n"
     assert body["metrics"]["predict_time"] >= 0
-    assert body["urls"]["stream"].endswith(f"/v1/predictions/{body['id']}/stream")
+    assert "stream" not in body["urls"]  # its output is a string: nothing streams
+
+
+def test_only_a_model_whose_output_is_an_iterator_gets_a_stream_url(fake):
+    """The spec: `urls.stream` "if the model supports streaming"; Cog declares that as
+    an output of `type: array` with `x-cog-array-type: iterator`."""
+    streamed = _create(fake, "test/stepper", {"count": 1}).json()
+    assert streamed["urls"]["stream"].endswith(f"/v1/predictions/{streamed['id']}/stream")
+    fake.gates["stepper"].open()
+    assert _finished(fake, streamed["id"])["urls"]["stream"] == streamed["urls"]["stream"]
+    plain = _create(fake, "test/blocker", {}).json()
+    assert "stream" not in plain["urls"]
+    fake.gates["blocker"].open()
+    assert "stream" not in _finished(fake, plain["id"])["urls"]
+    listed = {p["id"]: p["urls"] for p in fake.client.get("/predictions").json()["results"]}
+    assert "stream" in listed[streamed["id"]] and "stream" not in listed[plain["id"]]
 
 
 def test_without_prefer_the_answer_is_immediate_and_starting(fake):
@@ -217,7 +232,7 @@ def test_cancel_mid_run_stops_the_predictor_and_ends_the_stream(fake, monkeypatc
     assert fake.gates["blocker"].arrived()  # processing, inside predict()
     canceled = fake.client.post(f"/predictions/{created['id']}/cancel")
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
-    frames = _events(fake.client.get(created["urls"]["stream"]))
+    frames = _events(fake.client.get(events_of(created)))
     assert frames[-1][1:] == ("done", json.dumps({"reason": "canceled"}))
     fake.gates["blocker"].open()  # a late release must not resurrect it
     workers.wait(created["id"])  # the predictor has returned: whatever it did late is in
@@ -241,7 +256,7 @@ def test_a_failing_model_fails_with_its_error_and_an_error_event(fake):
     assert body["status"] == "failed"
     assert body["error"] == "boom: the fake model failed"
     assert body["logs"] == "about to fail\n"
-    frames = _events(fake.client.get(body["urls"]["stream"]))
+    frames = _events(fake.client.get(events_of(body)))
     assert [e for _, e, _ in frames] == ["logs", "error", "done"]
     assert json.loads(frames[1][2]) == {"detail": "boom: the fake model failed"}
     assert json.loads(frames[2][2]) == {"reason": "error"}

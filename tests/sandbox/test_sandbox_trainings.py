@@ -57,6 +57,18 @@ def test_training_creates_a_runnable_version_of_the_destination(fake):
     assert [t["id"] for t in client.get("/trainings").json()["results"]] == [done["id"]]
 
 
+def test_a_training_with_the_go_clients_version_field_is_accepted(fake):
+    """Issue 20: the official Go client sends `{destination, input, version}`; the real
+    API accepts it and the spec's training request does not forbid extra fields."""
+    client = fake.client
+    _own_model(client, "gone")
+    url = _trainer_url(client, "test/trainer")
+    version = url.split("/")[-2]
+    created = client.post(url, json={"destination": "sandbox/gone", "input": {"prefix": "> "}, "version": version})
+    assert created.status_code == 201, created.text
+    assert _finished(fake.handle, client, created.json()["id"])["status"] == "succeeded"
+
+
 def test_destination_must_exist_and_belong_to_the_caller(fake):
     client = fake.client
     url = _trainer_url(client, "test/trainer")

@@ -108,3 +108,9 @@ def webhook_receiver(until: Callable[[bytes], bool] = lambda body: True) -> Iter
     finally:
         server.shutdown()
         server.server_close()
+
+
+def events_of(run: dict[str, Any]) -> str:
+    """A run's event log, served at `…/{id}/stream` for every prediction so tests can
+    read it; only a model whose output streams advertises it as `urls.stream`."""
+    return f"{run['urls']['get']}/stream"

@@ -83,15 +83,28 @@ def retry_after_in(body_text: str) -> str | None:
     return str(value)
 
 
+# What a server says when it names nothing: only then may rshell say what it asked for.
+GENERIC_NOT_FOUND = frozenset({"", "not found", "no details", "the requested resource could not be found"})
+
+
+def says_nothing(detail: str) -> bool:
+    """A 404's detail that names nothing (`Not found.`, Replicate's generic sentence, no body)."""
+    return detail.strip().rstrip(".").lower() in GENERIC_NOT_FOUND
+
+
 def error_for_response(
     response: httpx.Response, *, not_found: str | None = None, secret: str | None = None
 ) -> RshellError:
-    """The exception for a non-2xx response (its body must already be read)."""
+    """The exception for a non-2xx response (its body must already be read).
+
+    The server's `detail` is the message: it knows which of the things a request
+    names was missing (a training's destination, not its version). Only a 404 that
+    names nothing is told as `<what rshell asked for> not found`."""
     status = response.status_code
     detail = scrub(detail_of(response.text, response.reason_phrase), secret)
     if status == 401:
         return AuthError(f"authentication failed: {detail}", AUTH_HINT)
-    if status == 404 and not_found:
+    if status == 404 and not_found and says_nothing(detail):
         return ApiError(status, f"{not_found} not found")
     return ApiError(status, detail)
 

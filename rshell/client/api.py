@@ -83,6 +83,28 @@ def prefer_header(wait: bool | int | None) -> dict[str, str]:
     return {"Prefer": f"wait={int(wait)}"}
 
 
+class Delivery:
+    """How far a create's request got, from httpcore's trace: a request whose body
+    was never completely written cannot have created anything; one written, or one
+    sent through a transport that does not trace (a test's mock), may have."""
+
+    def __init__(self) -> None:
+        self.traced = False
+        self.sent = False
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        self.traced = True
+        if event.endswith("send_request_body.complete"):
+            self.sent = True
+
+    @property
+    def may_have_landed(self) -> bool:
+        return self.sent or not self.traced
+
+    def extensions(self) -> dict[str, Any]:
+        return {"trace": self.trace}
+
+
 def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
@@ -330,16 +352,26 @@ class ReplicateClient:
         webhook: str | None = None,
         webhook_events_filter: list[str] | None = None,
         cancel_after: str | None = None,
+        delivery: Delivery | None = None,
     ) -> Prediction:
-        """Create on the model, version or deployment endpoint (exactly one is given)."""
+        """Create on the model, version or deployment endpoint (exactly one is given);
+        `delivery` learns whether the request was sent (Ctrl-C inside the wait)."""
         url, body, not_found = self._prediction_target(model, version, deployment)
         body.update(_drop_none({"input": input, "webhook": webhook, "webhook_events_filter": webhook_events_filter}))
         if stream:
             body["stream"] = True
         headers = {**prefer_header(wait), **({"Cancel-After": cancel_after} if cancel_after else {})}
         timeout = self._wait_timeout(wait)
+        extensions = delivery.extensions() if delivery else None
         return await self._object(
-            Prediction, "POST", url, json=body, headers=headers, timeout=timeout, not_found=not_found
+            Prediction,
+            "POST",
+            url,
+            json=body,
+            headers=headers,
+            timeout=timeout,
+            not_found=not_found,
+            extensions=extensions,
         )
 
     def _prediction_target(
@@ -398,6 +430,7 @@ class ReplicateClient:
         input: dict[str, Any],
         webhook: str | None = None,
         webhook_events_filter: list[str] | None = None,
+        delivery: Delivery | None = None,
     ) -> Training:
         url = self.url("models", owner, name, "versions", version_id, "trainings")
         body = _drop_none(
@@ -408,7 +441,9 @@ class ReplicateClient:
                 "webhook_events_filter": webhook_events_filter,
             }
         )
-        return await self._object(Training, "POST", url, json=body, not_found=f"version {owner}/{name}:{version_id}")
+        extensions = delivery.extensions() if delivery else None
+        not_found = f"version {owner}/{name}:{version_id}"
+        return await self._object(Training, "POST", url, json=body, not_found=not_found, extensions=extensions)
 
     async def trainings_get(self, training_id: str) -> Training:
         url = self.url("trainings", training_id)

@@ -24,11 +24,12 @@ from rshell.rendering.output import as_json
 from rshell.rendering.progress import Progress
 
 if TYPE_CHECKING:
-    from rshell.client.api import ReplicateClient
+    from rshell.client.api import Delivery, ReplicateClient
     from rshell.client.models import Prediction
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
     from rshell.commands.runs import RunKind
+    from rshell.commands.unconfirmed import Sent
     from rshell.rendering.output import Output
     from rshell.session.state import Session
 
@@ -348,16 +349,52 @@ def stop_waiting(kind: str, obj: Any) -> NoReturn:
     )
 
 
-def interrupted_creating(kind: str) -> NoReturn:
-    """Ctrl-C before the create answered (e.g. inside `Prefer: wait`): there is no id
-    to cancel yet, so say where to find it rather than pretend it was stopped."""
+FIND_FOR = 10.0  # seconds spent looking for the run a cut-short create made
+FIND_PAUSES = (0.1, 0.2, 0.4, 0.8)  # between looks: the server may not have stored it yet
+
+
+async def cancel_unconfirmed(ctx: Context, client: ReplicateClient, sent: Sent, delivery: Delivery) -> NoReturn:
+    """Ctrl-C before the create answered (inside `Prefer: wait`): no id came back, so
+    find the run the request made (`unconfirmed.find`) and cancel it as after the
+    answer. A request never completely sent made nothing; one that made nothing
+    findable is said to be unknown, never pretended stopped."""
     task = asyncio.current_task()
     if task is not None:
         task.uncancel()
-    raise Interrupted(
-        f"interrupted before the {kind} was confirmed; it may still be running",
-        f"`{kind} list` shows it and `{kind} cancel ID` stops it",
-    )
+    kind = sent.kind
+    if not delivery.may_have_landed:
+        raise Interrupted(f"interrupted before the {kind} was sent; nothing was created")
+    try:
+        found = await asyncio.shield(_find_soon(client, sent))
+    except RshellError as exc:
+        ctx.out.info(f"could not look for the {kind}: {exc.message}")
+        found = None
+    if found is None:
+        raise Interrupted(
+            f"interrupted before the {kind} was confirmed; it may still be running",
+            f"`{kind} list` shows it and `{kind} cancel ID` stops it",
+        )
+    if found.status in TERMINAL_STATUSES:
+        data = as_json(found)
+        raise Interrupted(
+            f"interrupted; {kind} {found.id} had already {found.status}",
+            result=Result(data=data, ok=False, error=f"{kind} {found.id} {found.status}"),
+        )
+    await cancel_after_interrupt(ctx, kind, found, kind_named(kind).call(client, "cancel"))
+
+
+async def _find_soon(client: ReplicateClient, sent: Sent) -> Any:
+    """`unconfirmed.find`, looked again for a few seconds: a create cut short a moment
+    after it was written may not be stored (or listed) yet."""
+    from rshell.commands.unconfirmed import find
+
+    deadline = time.monotonic() + FIND_FOR
+    pauses = iter(FIND_PAUSES)
+    while True:
+        found = await find(client, sent)
+        if found is not None or time.monotonic() >= deadline:
+            return found
+        await asyncio.sleep(next(pauses, FIND_PAUSES[-1]))
 
 
 def option(ctx: Context, args: ParsedArgs, name: str, fallback: str) -> str:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 AUTH_HINT = "set REPLICATE_API_TOKEN or run `rshell auth login`"
 NETWORK_HINT = "check REPLICATE_BASE_URL and your network connection"
+URL_HINT = "check the URL and your network connection"
 MAX_DETAIL = 300
 
 
@@ -109,12 +110,14 @@ def error_for_response(
     return ApiError(status, detail)
 
 
-def network_error(url: str, exc: BaseException, secret: str | None = None) -> NetworkError:
-    """`cannot reach <host>: <reason>` for a connection that never worked out."""
+def network_error(url: str, exc: BaseException, secret: str | None = None, *, api: bool = True) -> NetworkError:
+    """`cannot reach <host>: <reason>` for a connection that never worked out; the
+    hint points at REPLICATE_BASE_URL only when the host is the API's (`api`), not
+    for a URL the user or a result gave."""
     from rshell.client.urls import netloc_of
 
     reason = one_line(str(exc)) or type(exc).__name__
-    return NetworkError(f"cannot reach {netloc_of(url)}: {scrub(reason, secret)}", NETWORK_HINT)
+    return NetworkError(f"cannot reach {netloc_of(url)}: {scrub(reason, secret)}", NETWORK_HINT if api else URL_HINT)
 
 
 def missing_token() -> AuthError:

@@ -50,7 +50,10 @@ from rshell.errors import ApiError, UsageError
 M = TypeVar("M", bound=BaseModel)
 
 API_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-STREAM_IDLE = 45.0  # seconds of total silence (the sandbox sends a keep-alive every 15 s)
+# Seconds without a byte (the sandbox sends a keep-alive every 15 s) before an event
+# stream counts as dead and the run is polled instead. Long: a quiet run is caught by
+# the status checks `running.follow_stream` makes, not by cutting its stream.
+STREAM_IDLE = 300.0
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 MAX_WAIT = 60  # the Prefer header allows wait=1..60
 MAX_JSON_BYTES = 64 * 1024 * 1024

@@ -1,8 +1,9 @@
 """Following a prediction or training to its end, shared by both handler modules.
 
 A prediction with `urls.stream` is followed over its event stream (the `done`
-event says it finished, one GET fetches the final object); otherwise, or when the
-stream breaks or goes idle, it is polled with backoff: at most 3 requests in the
+event says it finished, one GET fetches the final object; while it is quiet a GET
+every few seconds catches a run that finished without a word); otherwise, or when
+the stream breaks or dies, it is polled with backoff: at most 3 requests in the
 first second and never more than 0.5 s apart (SPEC 5 and 10). Also: printing only
 log text not yet printed, the stderr spinner, Ctrl-C that cancels on the server, and
 --web. Every wait is bounded (SPEC 8): a status rshell does not know is an error.
@@ -11,11 +12,12 @@ log text not yet printed, the stderr spinner, Ctrl-C that cancels on the server,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from rshell.client.fields import RUNNING_STATUSES, TERMINAL_STATUSES
 from rshell.commands.context import Result
@@ -37,6 +39,9 @@ POLL_FIRST = 0.2  # seconds: 0.2, 0.3, 0.45 — three requests in the first seco
 POLL_FACTOR = 1.5
 POLL_MAX = 0.45  # SPEC 5 says never more than 0.5 s apart: aim under it, so a late wake-up stays inside
 STATUS_SHOWN = 40  # characters of an unknown status worth quoting back
+QUIET_CHECK = 3.0  # seconds of a quiet stream before the run's status is checked (a plain GET)
+
+T = TypeVar("T")
 
 
 def kind_named(name: str) -> RunKind:
@@ -172,8 +177,11 @@ async def follow_stream(
     client: ReplicateClient, prediction: Prediction, watch: Watch, print_tokens: bool
 ) -> tuple[Prediction, str]:
     """Print `output` events as they arrive (when asked) and `logs` on stderr; at
-    `done` fetch the final object. A broken stream is resumed once with
-    Last-Event-ID; an idle one, or one broken twice, is left to polling."""
+    `done` fetch the final object. While the stream is quiet the status is checked
+    every QUIET_CHECK seconds: a finished run ends the wait at once, a run still
+    starting keeps its stream. A broken stream is resumed once with Last-Event-ID; a
+    dead one (no byte for the client's idle limit), or one broken twice, is left to
+    polling."""
     from rshell.client.sse import StreamInterrupted
 
     url = prediction.urls.stream or ""
@@ -181,7 +189,13 @@ async def follow_stream(
     last_id: str | None = None
     for attempt in range(2):
         try:
-            async for event in client.stream(url, last_event_id=last_id):
+            async for event in quiet_ticks(client.stream(url, last_event_id=last_id), QUIET_CHECK):
+                if event is None:  # quiet: has it finished without a word?
+                    current = await client.predictions_get(prediction.id)
+                    if check_status("prediction", current):
+                        watch.logs.skip(state.log_chars)  # the rest of its logs is printed at the end
+                        return current, state.text
+                    continue
                 if state.replayed(event):
                     continue  # a resumed stream that repeats itself: print nothing twice
                 last_id = event.id or last_id
@@ -197,6 +211,35 @@ async def follow_stream(
                 break
     watch.logs.skip(state.log_chars)
     return prediction, state.text
+
+
+async def quiet_ticks(events: AsyncIterator[T], every: float) -> AsyncIterator[T | None]:
+    """The events as they come, and None each time `every` seconds pass without one.
+    The pending read is never cancelled by a tick (a half-read event would be lost);
+    it is cancelled, and the stream closed, when the caller stops."""
+    iterator = events.__aiter__()
+    pending: asyncio.Future[T] = asyncio.ensure_future(iterator.__anext__())
+    try:
+        while True:
+            done, _ = await asyncio.wait({pending}, timeout=every)
+            if not done:
+                yield None
+                continue
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return
+            yield event
+            pending = asyncio.ensure_future(iterator.__anext__())
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
 
 
 class _StreamState:

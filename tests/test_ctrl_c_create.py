@@ -110,3 +110,25 @@ def test_ctrl_c_cancels_from_the_first_process_of_a_pipe(slow, tmp_path: Path) -
     code, _ = interrupted_run(handle, model, ["sh", "-c", line], tmp_path, start_new_session=True)
     assert code != 0  # cat was interrupted too
     assert_canceled(handle, (tmp_path / "rshell.err").read_text())
+
+
+def test_ctrl_c_in_the_sync_wait_of_the_shell_cancels_and_gives_the_prompt_back(slow, dirs) -> None:
+    """The interactive shell in a real pty: Ctrl-C inside the held create, the
+    prediction canceled on the server, the prompt back with the canceled run in `_`."""
+    from test_repl_pty import shells
+
+    handle, model = slow
+    with shells(dirs, handle.url, handle.token) as start:
+        term = start()
+        term.send(f"run {MODEL} x=1 --no-stream\r")
+        term.wait_until(lambda: model.started == 1, "the model to start", 60)
+        assert [p["status"] for p in listed(handle)] == ["processing"]  # the create is still held
+        term.send("\x03")
+        term.wait_prompt(60)
+        (prediction,) = listed(handle)
+        assert prediction["status"] == "canceled"
+        assert f"canceled prediction {prediction['id']}" in term.text()
+        term.clear()
+        assert "canceled" in term.run("show _.status")
+        term.send("\x04")
+        assert term.wait_exit() == 0

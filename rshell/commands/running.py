@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from rshell.client.fields import RUNNING_STATUSES, TERMINAL_STATUSES
@@ -189,20 +189,22 @@ async def follow_stream(
     last_id: str | None = None
     for attempt in range(2):
         try:
-            async for event in quiet_ticks(client.stream(url, last_event_id=last_id), QUIET_CHECK):
-                if event is None:  # quiet: has it finished without a word?
-                    current = await client.predictions_get(prediction.id)
-                    if check_status("prediction", current):
-                        watch.logs.skip(state.log_chars)  # the rest of its logs is printed at the end
-                        return current, state.text
-                    continue
-                if state.replayed(event):
-                    continue  # a resumed stream that repeats itself: print nothing twice
-                last_id = event.id or last_id
-                if state.handle(event, watch, print_tokens):
-                    final = await client.predictions_get(prediction.id)
-                    watch.logs.skip(len(final.logs or ""))  # the stream showed them all
-                    return final, state.text
+            events = quiet_ticks(client.stream(url, last_event_id=last_id), QUIET_CHECK)
+            async with contextlib.aclosing(events):  # a return below closes the stream at once
+                async for event in events:
+                    if event is None:  # quiet: has it finished without a word?
+                        current = await client.predictions_get(prediction.id)
+                        if check_status("prediction", current):
+                            watch.logs.skip(state.log_chars)  # the rest of its logs is printed at the end
+                            return current, state.text
+                        continue
+                    if state.replayed(event):
+                        continue  # a resumed stream that repeats itself: print nothing twice
+                    last_id = event.id or last_id
+                    if state.handle(event, watch, print_tokens):
+                        final = await client.predictions_get(prediction.id)
+                        watch.logs.skip(len(final.logs or ""))  # the stream showed them all
+                        return final, state.text
             return prediction, state.text
         except StreamInterrupted as exc:
             last_id = exc.last_event_id or last_id
@@ -213,7 +215,7 @@ async def follow_stream(
     return prediction, state.text
 
 
-async def quiet_ticks(events: AsyncIterator[T], every: float) -> AsyncIterator[T | None]:
+async def quiet_ticks(events: AsyncIterator[T], every: float) -> AsyncGenerator[T | None, None]:
     """The events as they come, and None each time `every` seconds pass without one.
     The pending read is never cancelled by a tick (a half-read event would be lost);
     it is cancelled, and the stream closed, when the caller stops."""

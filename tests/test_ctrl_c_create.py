@@ -132,3 +132,31 @@ def test_ctrl_c_in_the_sync_wait_of_the_shell_cancels_and_gives_the_prompt_back(
         assert "canceled" in term.run("show _.status")
         term.send("\x04")
         assert term.wait_exit() == 0
+
+
+def test_delivery_tells_a_sent_create_from_one_never_sent(slow) -> None:
+    """httpcore's trace, as `cancel_unconfirmed` reads it: a create the server got
+    may have landed; one whose connection was never made cannot have."""
+    import asyncio
+    import socket
+
+    from rshell.client.api import Delivery, ReplicateClient
+    from rshell.errors import NetworkError
+
+    handle, _ = slow
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+
+    version = handle.sandbox.latest_version(MODEL)["id"]
+
+    async def create(base_url: str, delivery: Delivery) -> None:
+        async with ReplicateClient(handle.token, base_url, max_retries=0) as client:
+            await client.predictions_create({"x": 1, "seconds": 0}, version=version, delivery=delivery)
+
+    sent, never = Delivery(), Delivery()
+    asyncio.run(create(handle.url, sent))
+    with pytest.raises(NetworkError):
+        asyncio.run(create(closed, never))
+    assert sent.traced and sent.sent and sent.may_have_landed
+    assert never.traced and not never.sent and not never.may_have_landed

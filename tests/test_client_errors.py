@@ -169,15 +169,14 @@ def test_connection_error_on_get_is_retried_once_then_network_error() -> None:
     assert TOKEN not in all_text(caught.value)
 
 
-def test_a_create_whose_connection_was_never_made_is_retried_once() -> None:
-    """Nothing was sent, so a create cannot have landed: one retry is safe."""
+def test_a_create_whose_connection_failed_is_not_retried() -> None:
+    """Creates retry only on 429 (SPEC 8), a failed connection included."""
     sleeps = Sleeps()
     with respx.mock() as mock:
-        route = mock.post(f"{BASE}/models/a/b/predictions").mock(
-            side_effect=[httpx.ConnectError("refused"), httpx.Response(201, json=fx.prediction())]
-        )
-        prediction = run(lambda c: c.predictions_create({}, model="a/b"), sleeps=sleeps)
-    assert route.call_count == 2 and prediction.id == fx.PREDICTION_ID
+        route = mock.post(f"{BASE}/models/a/b/predictions").mock(side_effect=httpx.ConnectError("refused"))
+        with pytest.raises(NetworkError):
+            run(lambda c: c.predictions_create({}, model="a/b"), sleeps=sleeps)
+    assert route.call_count == 1 and sleeps.delays == []
 
 
 def test_connection_error_then_success() -> None:

@@ -57,9 +57,8 @@ STREAM_IDLE = 300.0
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 MAX_WAIT = 60  # the Prefer header allows wait=1..60
 MAX_JSON_BYTES = 64 * 1024 * 1024
-# A connection never made (no network, a name that resolves nowhere, a refused port)
-# is tried once more, soon: waiting longer rarely brings a network back, and nothing
-# was sent, so a create may be retried too.
+# A read whose connection was never made (no network, a name that resolves nowhere,
+# a refused port) is tried once more, soon: waiting longer rarely brings a network back.
 NEVER_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout)
 CONNECT_RETRY_DELAY = 0.3  # no API answer is near this; a bigger body is refused unparsed
 
@@ -193,8 +192,13 @@ class ReplicateClient:
                 response = await self._http.send(request, stream=stream, follow_redirects=follow_redirects)
             except httpx.TransportError as exc:
                 lost = problems.network_error(url, exc, self._token, api=self.is_api_url(url))
-                if isinstance(exc, NEVER_CONNECTED) and not connect_retried and self._retry.max_retries > 0:
-                    connect_retried = True  # nothing was sent: safe for a create too
+                if (
+                    isinstance(exc, NEVER_CONNECTED)
+                    and retryable_connection_error(method)
+                    and not connect_retried
+                    and self._retry.max_retries > 0
+                ):
+                    connect_retried = True
                     await self._pause_connect(url, lost.message)
                     continue
                 delay = self._retry.delay(attempt)

@@ -711,11 +711,14 @@ def test_ctrl_c_inside_the_sync_wait_finds_the_prediction_and_cancels_it(api):
     mine = fx.prediction("processing", prediction_id="mine", created_at=now, input={"prompt": "hi", "width": 1024})
     other_input = fx.prediction("processing", prediction_id="other-input", created_at=now, input={"prompt": "ho"})
     other_model = fx.prediction("processing", prediction_id="other-model", created_at=now, model="a/b")
-    listed = api.get(f"{BASE}/predictions").respond(200, json=fx.page([other_model, other_input, mine]))
+    known = fx.prediction("processing", prediction_id="known", created_at=now, input={"prompt": "hi"})
+    listed = api.get(f"{BASE}/predictions").respond(200, json=fx.page([known, other_model, other_input, mine]))
     canceled = api.post(f"{BASE}/predictions/mine/cancel").respond(
         200, json=fx.prediction("canceled", prediction_id="mine")
     )
-    ran = mocked("run stability-ai/sdxl prompt=hi", interrupt_when=entered.is_set)
+    session = Session()
+    session.bind("bg", known)  # an earlier `--no-wait` run with the same input: the session's own
+    ran = mocked("run stability-ai/sdxl prompt=hi", interrupt_when=entered.is_set, session=session)
     api.pop("slow create")  # it was sent (entered is set), but respx records a call only once answered
     assert ran.code == 130 and isinstance(ran.error, Interrupted)
     assert canceled.called and "canceled prediction mine" in ran.stderr

@@ -410,7 +410,7 @@ async def cancel_unconfirmed(ctx: Context, client: ReplicateClient, sent: Sent, 
     if not delivery.may_have_landed:
         raise Interrupted(f"interrupted before the {kind} was sent; nothing was created")
     try:
-        found = await asyncio.shield(_find_soon(client, sent))
+        found = await asyncio.shield(_find_soon(client, sent, set(ctx.session.in_flight)))
     except RshellError as exc:
         ctx.out.info(f"could not look for the {kind}: {exc.message}")
         found = None
@@ -428,7 +428,7 @@ async def cancel_unconfirmed(ctx: Context, client: ReplicateClient, sent: Sent, 
     await cancel_after_interrupt(ctx, kind, found, kind_named(kind).call(client, "cancel"))
 
 
-async def _find_soon(client: ReplicateClient, sent: Sent) -> Any:
+async def _find_soon(client: ReplicateClient, sent: Sent, known: set[str]) -> Any:
     """`unconfirmed.find`, looked again for a few seconds: a create cut short a moment
     after it was written may not be stored (or listed) yet."""
     from rshell.commands.unconfirmed import find
@@ -436,7 +436,7 @@ async def _find_soon(client: ReplicateClient, sent: Sent) -> Any:
     deadline = time.monotonic() + FIND_FOR
     pauses = iter(FIND_PAUSES)
     while True:
-        found = await find(client, sent)
+        found = await find(client, sent, known)
         if found is not None or time.monotonic() >= deadline:
             return found
         await asyncio.sleep(next(pauses, FIND_PAUSES[-1]))

@@ -10,7 +10,7 @@ kind of search; `Sent.matches` is the rule to share.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -59,8 +59,10 @@ def _created(run: Prediction) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def find(client: ReplicateClient, sent: Sent) -> Prediction | None:
-    """The newest run that matches `sent`, created since it was sent; None if none yet."""
+async def find(client: ReplicateClient, sent: Sent, known: Collection[str] = ()) -> Prediction | None:
+    """The newest run that matches `sent`, created since it was sent and not one of
+    the `known` ids (runs the session already has, e.g. a `--no-wait` one with the
+    same input); None if there is none yet."""
     since = sent.since()
     first: Callable[[], Awaitable[Page[Any]]]
     if sent.kind == "training":
@@ -73,7 +75,7 @@ async def find(client: ReplicateClient, sent: Sent) -> Prediction | None:
             created = _created(run)
             if created is not None and created < since:
                 return None
-            if sent.matches(run):
+            if run.id not in known and sent.matches(run):
                 return run
         if not page.next:
             return None

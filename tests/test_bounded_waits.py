@@ -218,3 +218,28 @@ def test_a_throttled_body_without_retry_after_says_how_long(server):
     code, err, _ = run_line(server, f"prediction show {PID}", recorder)
     assert code == 0, err
     assert recorder.delays == [3.0]
+
+
+def test_a_quiet_stream_nobody_watches_is_checked_too(server, monkeypatch):
+    """`batch` rows follow with a SilentWatch: the same checks, nothing drawn."""
+    from rshell.client.models import Prediction
+    from rshell.commands import running
+
+    monkeypatch.setattr(running, "QUIET_CHECK", 0.2)
+    server.route(f"GET /v1/predictions/{PID}/stream", silent_stream(server))
+    server.route(
+        f"GET /v1/predictions/{PID}",
+        in_turn(
+            reply_json(prediction(server, "processing")),
+            reply_json(prediction(server, "succeeded")),
+        ),
+    )
+
+    async def follow() -> Prediction:
+        async with ReplicateClient(TOKEN, server.url) as client:
+            started = Prediction.model_validate(prediction(server, "starting"))
+            final, _ = await asyncio.wait_for(running.follow_prediction(client, started, running.SilentWatch()), 60)
+            return final
+
+    assert asyncio.run(follow()).status == "succeeded"
+    assert server.count("GET", f"/v1/predictions/{PID}") == 2

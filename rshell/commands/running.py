@@ -114,6 +114,10 @@ class Watch:
         if obj.status not in TERMINAL_STATUSES:  # a finished one needs no spinner flash
             self.progress.update(obj.status, obj.logs)
 
+    def show_status(self, status: str) -> None:
+        """A status learnt without the logs (a check of a quiet stream's run)."""
+        self.progress.update(status)
+
     def finish(self, obj: Prediction) -> None:
         self.logs.feed(obj.logs, final=True)
         self.stop()
@@ -145,6 +149,9 @@ class SilentWatch(Watch):
         pass
 
     def update(self, obj: Prediction) -> None:
+        pass
+
+    def show_status(self, status: str) -> None:
         pass
 
     def finish(self, obj: Prediction) -> None:
@@ -197,6 +204,7 @@ async def follow_stream(
                         if check_status("prediction", current):
                             watch.logs.skip(state.log_chars)  # the rest of its logs is printed at the end
                             return current, state.text
+                        watch.show_status(current.status)  # starting → processing shows on the spinner
                         continue
                     if state.replayed(event):
                         continue  # a resumed stream that repeats itself: print nothing twice

@@ -70,7 +70,69 @@ def server():
         yield running
 
 
-def test_a_stream_that_goes_silent_is_dropped_and_the_prediction_polled(server, sleeps, monkeypatch):
+def run_bounded(server: HostileServer, line: str, within: float = 60.0) -> tuple[int, str, Session]:
+    """`run_line`, failed rather than hung if it takes longer than `within` seconds
+    (a bound on a hang, not a timing assert)."""
+    out = Output(io.StringIO(), io.StringIO(), json_mode=False)
+    session = Session()
+
+    async def main() -> int:
+        executor = Executor(session, out, lambda: ReplicateClient(TOKEN, server.url, sleep=Recorder()))
+        try:
+            return await asyncio.wait_for(executor.run_text(line), within)
+        finally:
+            await executor.aclose()
+
+    return asyncio.run(main()), out.stderr.getvalue(), session
+
+
+def test_a_quiet_stream_of_a_finished_run_ends_at_the_next_status_check(server, monkeypatch):
+    """Issue 19.9: the stream says nothing more, the prediction is `succeeded` on GET:
+    a status check while the stream is quiet reports it, with no idle cut to wait for."""
+    monkeypatch.setattr(api, "STREAM_IDLE", 3600.0)  # no idle cut could end this wait
+    server.route("POST /v1/predictions", reply_json(prediction(server, "starting"), 201))
+    server.route(f"GET /v1/predictions/{PID}/stream", silent_stream(server, b"event: logs\nid: 1\ndata: loading\n\n"))
+    server.route(f"GET /v1/predictions/{PID}", reply_json(prediction(server, "succeeded", logs="loading\ndone\n")))
+    code, err, session = run_bounded(server, f"run {VERSION} prompt=hi")
+    assert code == 0, err
+    assert session.last["status"] == "succeeded"
+    assert err.count("loading") == 1 and "done" in err  # the logs, each line once
+    assert "polling instead" not in err
+    assert server.count("GET", f"/v1/predictions/{PID}/stream") == 1
+    assert server.count("GET", f"/v1/predictions/{PID}") == 1  # one check found it finished
+
+
+def test_a_quiet_stream_of_a_run_still_starting_is_kept(server, monkeypatch):
+    """A model cold-booting says nothing for a while: each check finds it running and
+    the stream is kept (not dropped for polling) until a check finds it finished."""
+    from rshell.commands import running
+
+    monkeypatch.setattr(running, "QUIET_CHECK", 0.2)
+    monkeypatch.setattr(api, "STREAM_IDLE", 3600.0)
+    server.route("POST /v1/predictions", reply_json(prediction(server, "starting"), 201))
+    server.route(f"GET /v1/predictions/{PID}/stream", silent_stream(server, b"event: logs\nid: 1\ndata: booting\n\n"))
+    server.route(
+        f"GET /v1/predictions/{PID}",
+        in_turn(
+            reply_json(prediction(server, "starting", logs="booting\n")),
+            reply_json(prediction(server, "processing", logs="booting\n")),
+            reply_json(prediction(server, "succeeded", logs="booting\nready\n")),
+        ),
+    )
+    code, err, session = run_bounded(server, f"run {VERSION} prompt=hi")
+    assert code == 0, err
+    assert session.last["status"] == "succeeded"
+    assert err.count("booting") == 1 and "ready" in err
+    assert "polling instead" not in err
+    assert server.count("GET", f"/v1/predictions/{PID}/stream") == 1
+    assert server.count("GET", f"/v1/predictions/{PID}") == 3
+
+
+def test_a_dead_stream_is_dropped_and_the_prediction_polled(server, sleeps, monkeypatch):
+    """Not a byte for the idle limit (not even a keep-alive): the connection is dead."""
+    from rshell.commands import running
+
+    monkeypatch.setattr(running, "QUIET_CHECK", 3600.0)  # no status check comes first
     monkeypatch.setattr(api, "STREAM_IDLE", 0.3)
     server.route("POST /v1/predictions", reply_json(prediction(server, "starting"), 201))
     server.route(f"GET /v1/predictions/{PID}/stream", silent_stream(server, b"event: logs\nid: 1\ndata: loading\n\n"))
@@ -156,3 +218,28 @@ def test_a_throttled_body_without_retry_after_says_how_long(server):
     code, err, _ = run_line(server, f"prediction show {PID}", recorder)
     assert code == 0, err
     assert recorder.delays == [3.0]
+
+
+def test_a_quiet_stream_nobody_watches_is_checked_too(server, monkeypatch):
+    """`batch` rows follow with a SilentWatch: the same checks, nothing drawn."""
+    from rshell.client.models import Prediction
+    from rshell.commands import running
+
+    monkeypatch.setattr(running, "QUIET_CHECK", 0.2)
+    server.route(f"GET /v1/predictions/{PID}/stream", silent_stream(server))
+    server.route(
+        f"GET /v1/predictions/{PID}",
+        in_turn(
+            reply_json(prediction(server, "processing")),
+            reply_json(prediction(server, "succeeded")),
+        ),
+    )
+
+    async def follow() -> Prediction:
+        async with ReplicateClient(TOKEN, server.url) as client:
+            started = Prediction.model_validate(prediction(server, "starting"))
+            final, _ = await asyncio.wait_for(running.follow_prediction(client, started, running.SilentWatch()), 60)
+            return final
+
+    assert asyncio.run(follow()).status == "succeeded"
+    assert server.count("GET", f"/v1/predictions/{PID}") == 2

@@ -154,17 +154,29 @@ def test_delete_503_is_not_retried() -> None:
     assert route.call_count == 1
 
 
-def test_connection_error_on_get_is_retried_then_network_error() -> None:
+def test_connection_error_on_get_is_retried_once_then_network_error() -> None:
+    """A connection never made is tried once more, soon (issue 19.8), however many
+    retries the policy allows for a server that answered."""
     sleeps = Sleeps()
     with respx.mock() as mock:
         route = mock.get(f"{BASE}/account").mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
         with pytest.raises(NetworkError) as caught:
             run(lambda c: c.account_get(), sleeps=sleeps, retries=3)
-    assert route.call_count == 4  # the first try and three retries
-    assert len(sleeps.delays) == 3
+    assert route.call_count == 2  # the first try and one retry
+    assert len(sleeps.delays) == 1 and sleeps.delays[0] < 1
     assert caught.value.message == "cannot reach api.replicate.com: [Errno 111] Connection refused"
     assert caught.value.hint is not None and "REPLICATE_BASE_URL" in caught.value.hint
     assert TOKEN not in all_text(caught.value)
+
+
+def test_a_create_whose_connection_failed_is_not_retried() -> None:
+    """Creates retry only on 429 (SPEC 8), a failed connection included."""
+    sleeps = Sleeps()
+    with respx.mock() as mock:
+        route = mock.post(f"{BASE}/models/a/b/predictions").mock(side_effect=httpx.ConnectError("refused"))
+        with pytest.raises(NetworkError):
+            run(lambda c: c.predictions_create({}, model="a/b"), sleeps=sleeps)
+    assert route.call_count == 1 and sleeps.delays == []
 
 
 def test_connection_error_then_success() -> None:
@@ -283,7 +295,7 @@ def test_network_down_against_a_closed_local_port() -> None:
     with pytest.raises(NetworkError) as caught:
         asyncio.run(main())
     assert caught.value.message.startswith(f"cannot reach 127.0.0.1:{port}: ")
-    assert len(sleeps.delays) == 2
+    assert len(sleeps.delays) == 1  # one quick retry of a connection never made (issue 19.8)
     assert TOKEN not in all_text(caught.value)
 
 

@@ -179,7 +179,7 @@ def test_files_list_get_delete() -> None:
                 return []
 
         found = asyncio.run(main())
-    assert found[1:] == [69420, "API error 404: file gone not found"]
+    assert found[1:] == [69420, "API error 404: File not found"]  # the server's words (issue 19.2)
     assert found[0].startswith("f047f8") and deleted.called
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -688,8 +689,8 @@ def test_logs_never_glue_to_streamed_text_on_a_shared_terminal(api, sleeps):
     assert piped.stdout == "Hi there\n"
 
 
-def test_ctrl_c_inside_the_sync_wait_says_where_to_find_the_prediction(api):
-    mock_model(api)
+def _held_create(api) -> asyncio.Event:
+    """A create the server holds (inside `Prefer: wait`) until the test ends."""
     entered = asyncio.Event()
 
     async def slow_create(request: httpx.Request) -> httpx.Response:
@@ -698,12 +699,47 @@ def test_ctrl_c_inside_the_sync_wait_says_where_to_find_the_prediction(api):
         return httpx.Response(201, json=fx.prediction("succeeded"))
 
     api.post(f"{BASE}/models/stability-ai/sdxl/predictions", name="slow create").mock(side_effect=slow_create)
-    ran = mocked("run stability-ai/sdxl prompt=hi", interrupt_when=entered.is_set)
+    return entered
+
+
+def test_ctrl_c_inside_the_sync_wait_finds_the_prediction_and_cancels_it(api):
+    """No id came back: the newest prediction of this model whose input holds the
+    sent input (the server adds defaults) is the one, and it is canceled."""
+    mock_model(api)
+    entered = _held_create(api)
+    now = datetime.now(UTC).isoformat()
+    mine = fx.prediction("processing", prediction_id="mine", created_at=now, input={"prompt": "hi", "width": 1024})
+    other_input = fx.prediction("processing", prediction_id="other-input", created_at=now, input={"prompt": "ho"})
+    other_model = fx.prediction("processing", prediction_id="other-model", created_at=now, model="a/b")
+    known = fx.prediction("processing", prediction_id="known", created_at=now, input={"prompt": "hi"})
+    listed = api.get(f"{BASE}/predictions").respond(200, json=fx.page([known, other_model, other_input, mine]))
+    canceled = api.post(f"{BASE}/predictions/mine/cancel").respond(
+        200, json=fx.prediction("canceled", prediction_id="mine")
+    )
+    session = Session()
+    session.bind("bg", known)  # an earlier `--no-wait` run with the same input: the session's own
+    ran = mocked("run stability-ai/sdxl prompt=hi", interrupt_when=entered.is_set, session=session)
     api.pop("slow create")  # it was sent (entered is set), but respx records a call only once answered
+    assert ran.code == 130 and isinstance(ran.error, Interrupted)
+    assert canceled.called and "canceled prediction mine" in ran.stderr
+    assert listed.calls[0].request.url.params["created_after"]  # only what was created since the send
+    assert ran.data["status"] == "canceled"
+
+
+def test_ctrl_c_inside_the_sync_wait_with_nothing_found_says_where_to_look(api, monkeypatch):
+    from rshell.commands import running
+
+    monkeypatch.setattr(running, "FIND_FOR", 0.0)
+    mock_model(api)
+    entered = _held_create(api)
+    old = fx.prediction("processing", prediction_id="old", input={"prompt": "hi"})  # created long before
+    api.get(f"{BASE}/predictions").respond(200, json=fx.page([old]))
+    ran = mocked("run stability-ai/sdxl prompt=hi", interrupt_when=entered.is_set)
+    api.pop("slow create")
     assert ran.code == 130 and isinstance(ran.error, Interrupted)
     error = ran.error
     assert "may still be running" in error.message and "prediction list" in (error.hint or "")
-    assert not any(c.request.url.path.endswith("/cancel") for c in api.calls)  # no id to cancel: nothing pretended
+    assert not any(c.request.url.path.endswith("/cancel") for c in api.calls)  # nothing found: nothing pretended
 
 
 @pytest.mark.parametrize(

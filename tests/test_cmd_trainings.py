@@ -3,6 +3,10 @@ uploads, --destination, --wait polling, failures, Ctrl-C, list/show/cancel."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from datetime import UTC, datetime
+
 import api_fixtures as fx
 import httpx
 import pytest
@@ -157,6 +161,37 @@ def test_ctrl_c_while_waiting_cancels_the_training(api, images, sleeps):
     assert isinstance(ran.error.result, Result) and ran.error.result.data["status"] == "canceled"
     assert ran.data["status"] == "canceled"  # bound to `_` too
     assert f"canceled training {TID}" in ran.stderr
+
+
+def test_ctrl_c_before_the_create_answered_finds_the_training_and_cancels_it(api, images):
+    """No id came back yet: the newest training of this trainer version whose input
+    holds the sent input is found and canceled (issue 19.1)."""
+    mock_version(api)
+    api.post(f"{BASE}/files").respond(201, json=fx.file())
+    entered, sent = asyncio.Event(), {}
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        sent.update(json.loads(request.content))
+        entered.set()
+        await asyncio.sleep(3600)
+        return httpx.Response(201, json=fx.training("processing"))
+
+    api.post(f"{BASE}/models/{TRAINER}/versions/{TRAINER_VERSION}/trainings", name="held").mock(side_effect=held)
+    now = datetime.now(UTC).isoformat()
+
+    def listing(request: httpx.Request) -> httpx.Response:
+        other = fx.training("processing", training_id="other", created_at=now, input={"steps": 3})
+        mine = fx.training("processing", created_at=now, input={**sent["input"], "steps": 1000})
+        return httpx.Response(200, json=fx.page([other, mine]))
+
+    api.get(f"{BASE}/trainings").mock(side_effect=listing)
+    cancel = api.post(f"{BASE}/trainings/{TID}/cancel").respond(200, json=fx.training("canceled"))
+    line = f"train {TRAINER}:{TRAINER_VERSION} --destination alice/my-lora input_images=@{images}"
+    ran = mocked(line, interrupt_when=entered.is_set)
+    api.pop("held")  # sent, but respx records a call only once answered
+    assert ran.code == 130 and isinstance(ran.error, Interrupted)
+    assert cancel.called and f"canceled training {TID}" in ran.stderr
+    assert ran.data["status"] == "canceled"
 
 
 def test_list_show_cancel(api, monkeypatch):

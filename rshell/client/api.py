@@ -50,10 +50,17 @@ from rshell.errors import ApiError, UsageError
 M = TypeVar("M", bound=BaseModel)
 
 API_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-STREAM_IDLE = 45.0  # seconds of total silence (the sandbox sends a keep-alive every 15 s)
+# Seconds without a byte (the sandbox sends a keep-alive every 15 s) before an event
+# stream counts as dead and the run is polled instead. Long: a quiet run is caught by
+# the status checks `running.follow_stream` makes, not by cutting its stream.
+STREAM_IDLE = 300.0
 DOWNLOAD_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 MAX_WAIT = 60  # the Prefer header allows wait=1..60
-MAX_JSON_BYTES = 64 * 1024 * 1024  # no API answer is near this; a bigger body is refused unparsed
+MAX_JSON_BYTES = 64 * 1024 * 1024
+# A read whose connection was never made (no network, a name that resolves nowhere,
+# a refused port) is tried once more, soon: waiting longer rarely brings a network back.
+NEVER_CONNECTED = (httpx.ConnectError, httpx.ConnectTimeout)
+CONNECT_RETRY_DELAY = 0.3  # no API answer is near this; a bigger body is refused unparsed
 
 
 class _BearerAuth(httpx.Auth):
@@ -83,6 +90,28 @@ def prefer_header(wait: bool | int | None) -> dict[str, str]:
     return {"Prefer": f"wait={int(wait)}"}
 
 
+class Delivery:
+    """How far a create's request got, from httpcore's trace: a request whose body
+    was never completely written cannot have created anything; one written, or one
+    sent through a transport that does not trace (a test's mock), may have."""
+
+    def __init__(self) -> None:
+        self.traced = False
+        self.sent = False
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        self.traced = True
+        if event.endswith("send_request_body.complete"):
+            self.sent = True
+
+    @property
+    def may_have_landed(self) -> bool:
+        return self.sent or not self.traced
+
+    def extensions(self) -> dict[str, Any]:
+        return {"trace": self.trace}
+
+
 def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
@@ -109,6 +138,7 @@ class ReplicateClient:
         self._stream_timeout = httpx.Timeout(30.0, read=STREAM_IDLE if stream_idle is None else stream_idle)
         # Told about every wait before a retry (the executor shows it on stderr).
         self.on_retry: Callable[[str], None] | None = None
+        self._reconnecting: dict[str, int] = {}  # host -> requests waiting to connect again
         if sleep is not None:
             self._retry.sleep = sleep
         self._http = httpx.AsyncClient(
@@ -153,7 +183,7 @@ class ReplicateClient:
         """One exchange with retries per SPEC 8; returns a 2xx response or raises."""
         if self._token is None and self._require_token and self.is_api_url(url):
             raise problems.missing_token()
-        attempt, waited = 0, 0.0
+        attempt, waited, connect_retried = 0, 0.0, False
         while True:
             if rewind is not None:
                 rewind()
@@ -161,9 +191,23 @@ class ReplicateClient:
             try:
                 response = await self._http.send(request, stream=stream, follow_redirects=follow_redirects)
             except httpx.TransportError as exc:
-                lost = problems.network_error(url, exc, self._token)
+                lost = problems.network_error(url, exc, self._token, api=self.is_api_url(url))
+                if (
+                    isinstance(exc, NEVER_CONNECTED)
+                    and retryable_connection_error(method)
+                    and not connect_retried
+                    and self._retry.max_retries > 0
+                ):
+                    connect_retried = True
+                    await self._pause_connect(url, lost.message)
+                    continue
                 delay = self._retry.delay(attempt)
-                if retryable_connection_error(method) and self._retry.can_retry(attempt) and self._fits(waited, delay):
+                if (
+                    not isinstance(exc, NEVER_CONNECTED)
+                    and retryable_connection_error(method)
+                    and self._retry.can_retry(attempt)
+                    and self._fits(waited, delay)
+                ):
                     waited += await self._pause(delay, lost.message, attempt)
                     attempt += 1
                     continue
@@ -190,6 +234,20 @@ class ReplicateClient:
     def _fits(self, waited: float, delay: float) -> bool:
         """Whether one more wait keeps this request inside its retry budget."""
         return waited + delay <= self._retry.budget
+
+    async def _pause_connect(self, url: str, why: str) -> None:
+        """The one quick retry of a connection never made (offline, DNS, refused),
+        said once per host however many requests wait on it together."""
+        host = netloc_of(url)
+        if host not in self._reconnecting and self.on_retry is not None:
+            self.on_retry(f"{why}; retrying once in {format_wait(CONNECT_RETRY_DELAY)}")
+        self._reconnecting[host] = self._reconnecting.get(host, 0) + 1
+        try:
+            await self._retry.sleep(CONNECT_RETRY_DELAY)
+        finally:
+            self._reconnecting[host] -= 1
+            if not self._reconnecting[host]:
+                del self._reconnecting[host]
 
     async def _pause(self, delay: float, why: str, attempt: int) -> float:
         """Wait before a retry, saying so (on stderr, through `on_retry`)."""
@@ -330,16 +388,26 @@ class ReplicateClient:
         webhook: str | None = None,
         webhook_events_filter: list[str] | None = None,
         cancel_after: str | None = None,
+        delivery: Delivery | None = None,
     ) -> Prediction:
-        """Create on the model, version or deployment endpoint (exactly one is given)."""
+        """Create on the model, version or deployment endpoint (exactly one is given);
+        `delivery` learns whether the request was sent (Ctrl-C inside the wait)."""
         url, body, not_found = self._prediction_target(model, version, deployment)
         body.update(_drop_none({"input": input, "webhook": webhook, "webhook_events_filter": webhook_events_filter}))
         if stream:
             body["stream"] = True
         headers = {**prefer_header(wait), **({"Cancel-After": cancel_after} if cancel_after else {})}
         timeout = self._wait_timeout(wait)
+        extensions = delivery.extensions() if delivery else None
         return await self._object(
-            Prediction, "POST", url, json=body, headers=headers, timeout=timeout, not_found=not_found
+            Prediction,
+            "POST",
+            url,
+            json=body,
+            headers=headers,
+            timeout=timeout,
+            not_found=not_found,
+            extensions=extensions,
         )
 
     def _prediction_target(
@@ -398,6 +466,7 @@ class ReplicateClient:
         input: dict[str, Any],
         webhook: str | None = None,
         webhook_events_filter: list[str] | None = None,
+        delivery: Delivery | None = None,
     ) -> Training:
         url = self.url("models", owner, name, "versions", version_id, "trainings")
         body = _drop_none(
@@ -408,7 +477,9 @@ class ReplicateClient:
                 "webhook_events_filter": webhook_events_filter,
             }
         )
-        return await self._object(Training, "POST", url, json=body, not_found=f"version {owner}/{name}:{version_id}")
+        extensions = delivery.extensions() if delivery else None
+        not_found = f"version {owner}/{name}:{version_id}"
+        return await self._object(Training, "POST", url, json=body, not_found=not_found, extensions=extensions)
 
     async def trainings_get(self, training_id: str) -> Training:
         url = self.url("trainings", training_id)
@@ -567,7 +638,7 @@ class ReplicateClient:
         """A file URL's whole body in memory, refused past `limit` bytes (a preview)."""
         response = await self._send("GET", url, stream=True, timeout=DOWNLOAD_TIMEOUT, follow_redirects=True)
         try:
-            return await _read_capped(response, limit, self._token)
+            return await _read_capped(response, limit, self._token, api=self.is_api_url(url))
         finally:
             await response.aclose()
 
@@ -589,7 +660,7 @@ class ReplicateClient:
             async for chunk in response.aiter_bytes():
                 yield chunk
         except httpx.TransportError as exc:
-            raise problems.network_error(url, exc, self._token) from None
+            raise problems.network_error(url, exc, self._token, api=self.is_api_url(url)) from None
 
 
 def path_segment(value: object) -> str:
@@ -601,7 +672,7 @@ def path_segment(value: object) -> str:
     return text
 
 
-async def _read_capped(response: httpx.Response, limit: int, secret: str | None = None) -> bytes:
+async def _read_capped(response: httpx.Response, limit: int, secret: str | None = None, *, api: bool = True) -> bytes:
     """The whole body, or ApiError as soon as it grows past `limit` bytes."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -615,5 +686,5 @@ async def _read_capped(response: httpx.Response, limit: int, secret: str | None 
                 raise ApiError(response.status_code, f"response too large (over {limit} bytes)")
             chunks.append(chunk)
     except httpx.TransportError as exc:
-        raise problems.network_error(str(response.request.url), exc, secret) from None
+        raise problems.network_error(str(response.request.url), exc, secret, api=api) from None
     return b"".join(chunks)

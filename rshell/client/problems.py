@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 AUTH_HINT = "set REPLICATE_API_TOKEN or run `rshell auth login`"
 NETWORK_HINT = "check REPLICATE_BASE_URL and your network connection"
+URL_HINT = "check the URL and your network connection"
 MAX_DETAIL = 300
 
 
@@ -83,25 +84,40 @@ def retry_after_in(body_text: str) -> str | None:
     return str(value)
 
 
+# What a server says when it names nothing: only then may rshell say what it asked for.
+GENERIC_NOT_FOUND = frozenset({"", "not found", "no details", "the requested resource could not be found"})
+
+
+def says_nothing(detail: str) -> bool:
+    """A 404's detail that names nothing (`Not found.`, Replicate's generic sentence, no body)."""
+    return detail.strip().rstrip(".").lower() in GENERIC_NOT_FOUND
+
+
 def error_for_response(
     response: httpx.Response, *, not_found: str | None = None, secret: str | None = None
 ) -> RshellError:
-    """The exception for a non-2xx response (its body must already be read)."""
+    """The exception for a non-2xx response (its body must already be read).
+
+    The server's `detail` is the message: it knows which of the things a request
+    names was missing (a training's destination, not its version). Only a 404 that
+    names nothing is told as `<what rshell asked for> not found`."""
     status = response.status_code
     detail = scrub(detail_of(response.text, response.reason_phrase), secret)
     if status == 401:
         return AuthError(f"authentication failed: {detail}", AUTH_HINT)
-    if status == 404 and not_found:
+    if status == 404 and not_found and says_nothing(detail):
         return ApiError(status, f"{not_found} not found")
     return ApiError(status, detail)
 
 
-def network_error(url: str, exc: BaseException, secret: str | None = None) -> NetworkError:
-    """`cannot reach <host>: <reason>` for a connection that never worked out."""
+def network_error(url: str, exc: BaseException, secret: str | None = None, *, api: bool = True) -> NetworkError:
+    """`cannot reach <host>: <reason>` for a connection that never worked out; the
+    hint points at REPLICATE_BASE_URL only when the host is the API's (`api`), not
+    for a URL the user or a result gave."""
     from rshell.client.urls import netloc_of
 
     reason = one_line(str(exc)) or type(exc).__name__
-    return NetworkError(f"cannot reach {netloc_of(url)}: {scrub(reason, secret)}", NETWORK_HINT)
+    return NetworkError(f"cannot reach {netloc_of(url)}: {scrub(reason, secret)}", NETWORK_HINT if api else URL_HINT)
 
 
 def missing_token() -> AuthError:

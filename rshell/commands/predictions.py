@@ -26,11 +26,12 @@ from rshell.commands.modelref import (
 )
 from rshell.commands.running import (
     Watch,
+    cancel_unconfirmed,
     follow_run,
-    interrupted_creating,
     open_web,
     option,
 )
+from rshell.commands.unconfirmed import Sent
 from rshell.dryrun import NOT_VALIDATED, unless_dry_run
 from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError, UsageError
 from rshell.rendering.output import as_json
@@ -168,6 +169,9 @@ async def start(
     seconds = wait_seconds(args)
     watch = Watch(ctx.out, args.values.get("model") or args.values.get("deployment") or "")
     watch.start()  # `Prefer: wait` may hold the create for up to 60 s: show it from the first byte sent
+    from rshell.client.api import Delivery
+
+    sent, delivery = sent_to(target, inputs), Delivery()
     try:
         prediction = await create_prediction(
             client,
@@ -178,10 +182,11 @@ async def start(
             webhook=args.values.get("webhook"),
             webhook_events_filter=args.values.get("webhook_events_filter"),
             cancel_after=args.values.get("cancel_after"),
+            delivery=delivery,
         )
     except asyncio.CancelledError:
         watch.stop()
-        interrupted_creating("prediction")
+        await cancel_unconfirmed(ctx, client, sent, delivery)
     except DryRunStop as stop:
         watch.stop()
         stop.output_schema, stop.text_output = output_schema(schema), is_concatenate(schema)
@@ -202,6 +207,11 @@ async def start(
     result = await finish(ctx, client, args, final, streamed=streamed, concatenate=concatenate)
     result.text_output = concatenate
     return result
+
+
+def sent_to(target: Target, inputs: dict) -> Sent:
+    """What the create asks for, to find its prediction if Ctrl-C comes before the answer."""
+    return Sent("prediction", inputs, model=target.model, version=target.version, deployment=target.deployment)
 
 
 def wait_seconds(args: ParsedArgs) -> int | None:

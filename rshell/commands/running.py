@@ -1,8 +1,9 @@
 """Following a prediction or training to its end, shared by both handler modules.
 
 A prediction with `urls.stream` is followed over its event stream (the `done`
-event says it finished, one GET fetches the final object); otherwise, or when the
-stream breaks or goes idle, it is polled with backoff: at most 3 requests in the
+event says it finished, one GET fetches the final object; while it is quiet a GET
+every few seconds catches a run that finished without a word); otherwise, or when
+the stream breaks or dies, it is polled with backoff: at most 3 requests in the
 first second and never more than 0.5 s apart (SPEC 5 and 10). Also: printing only
 log text not yet printed, the stderr spinner, Ctrl-C that cancels on the server, and
 --web. Every wait is bounded (SPEC 8): a status rshell does not know is an error.
@@ -11,11 +12,12 @@ log text not yet printed, the stderr spinner, Ctrl-C that cancels on the server,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from rshell.client.fields import RUNNING_STATUSES, TERMINAL_STATUSES
 from rshell.commands.context import Result
@@ -24,11 +26,12 @@ from rshell.rendering.output import as_json
 from rshell.rendering.progress import Progress
 
 if TYPE_CHECKING:
-    from rshell.client.api import ReplicateClient
+    from rshell.client.api import Delivery, ReplicateClient
     from rshell.client.models import Prediction
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
     from rshell.commands.runs import RunKind
+    from rshell.commands.unconfirmed import Sent
     from rshell.rendering.output import Output
     from rshell.session.state import Session
 
@@ -36,6 +39,9 @@ POLL_FIRST = 0.2  # seconds: 0.2, 0.3, 0.45 — three requests in the first seco
 POLL_FACTOR = 1.5
 POLL_MAX = 0.45  # SPEC 5 says never more than 0.5 s apart: aim under it, so a late wake-up stays inside
 STATUS_SHOWN = 40  # characters of an unknown status worth quoting back
+QUIET_CHECK = 3.0  # seconds of a quiet stream before the run's status is checked (a plain GET)
+
+T = TypeVar("T")
 
 
 def kind_named(name: str) -> RunKind:
@@ -108,6 +114,10 @@ class Watch:
         if obj.status not in TERMINAL_STATUSES:  # a finished one needs no spinner flash
             self.progress.update(obj.status, obj.logs)
 
+    def show_status(self, status: str) -> None:
+        """A status learnt without the logs (a check of a quiet stream's run)."""
+        self.progress.update(status)
+
     def finish(self, obj: Prediction) -> None:
         self.logs.feed(obj.logs, final=True)
         self.stop()
@@ -141,6 +151,9 @@ class SilentWatch(Watch):
     def update(self, obj: Prediction) -> None:
         pass
 
+    def show_status(self, status: str) -> None:
+        pass
+
     def finish(self, obj: Prediction) -> None:
         pass
 
@@ -171,8 +184,11 @@ async def follow_stream(
     client: ReplicateClient, prediction: Prediction, watch: Watch, print_tokens: bool
 ) -> tuple[Prediction, str]:
     """Print `output` events as they arrive (when asked) and `logs` on stderr; at
-    `done` fetch the final object. A broken stream is resumed once with
-    Last-Event-ID; an idle one, or one broken twice, is left to polling."""
+    `done` fetch the final object. While the stream is quiet the status is checked
+    every QUIET_CHECK seconds: a finished run ends the wait at once, a run still
+    starting keeps its stream. A broken stream is resumed once with Last-Event-ID; a
+    dead one (no byte for the client's idle limit), or one broken twice, is left to
+    polling."""
     from rshell.client.sse import StreamInterrupted
 
     url = prediction.urls.stream or ""
@@ -180,14 +196,23 @@ async def follow_stream(
     last_id: str | None = None
     for attempt in range(2):
         try:
-            async for event in client.stream(url, last_event_id=last_id):
-                if state.replayed(event):
-                    continue  # a resumed stream that repeats itself: print nothing twice
-                last_id = event.id or last_id
-                if state.handle(event, watch, print_tokens):
-                    final = await client.predictions_get(prediction.id)
-                    watch.logs.skip(len(final.logs or ""))  # the stream showed them all
-                    return final, state.text
+            events = quiet_ticks(client.stream(url, last_event_id=last_id), QUIET_CHECK)
+            async with contextlib.aclosing(events):  # a return below closes the stream at once
+                async for event in events:
+                    if event is None:  # quiet: has it finished without a word?
+                        current = await client.predictions_get(prediction.id)
+                        if check_status("prediction", current):
+                            watch.logs.skip(state.log_chars)  # the rest of its logs is printed at the end
+                            return current, state.text
+                        watch.show_status(current.status)  # starting → processing shows on the spinner
+                        continue
+                    if state.replayed(event):
+                        continue  # a resumed stream that repeats itself: print nothing twice
+                    last_id = event.id or last_id
+                    if state.handle(event, watch, print_tokens):
+                        final = await client.predictions_get(prediction.id)
+                        watch.logs.skip(len(final.logs or ""))  # the stream showed them all
+                        return final, state.text
             return prediction, state.text
         except StreamInterrupted as exc:
             last_id = exc.last_event_id or last_id
@@ -196,6 +221,35 @@ async def follow_stream(
                 break
     watch.logs.skip(state.log_chars)
     return prediction, state.text
+
+
+async def quiet_ticks(events: AsyncIterator[T], every: float) -> AsyncGenerator[T | None, None]:
+    """The events as they come, and None each time `every` seconds pass without one.
+    The pending read is never cancelled by a tick (a half-read event would be lost);
+    it is cancelled, and the stream closed, when the caller stops."""
+    iterator = events.__aiter__()
+    pending: asyncio.Future[T] = asyncio.ensure_future(iterator.__anext__())
+    try:
+        while True:
+            done, _ = await asyncio.wait({pending}, timeout=every)
+            if not done:
+                yield None
+                continue
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return
+            yield event
+            pending = asyncio.ensure_future(iterator.__anext__())
+    finally:
+        if not pending.done():
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
 
 
 class _StreamState:
@@ -348,16 +402,52 @@ def stop_waiting(kind: str, obj: Any) -> NoReturn:
     )
 
 
-def interrupted_creating(kind: str) -> NoReturn:
-    """Ctrl-C before the create answered (e.g. inside `Prefer: wait`): there is no id
-    to cancel yet, so say where to find it rather than pretend it was stopped."""
+FIND_FOR = 10.0  # seconds spent looking for the run a cut-short create made
+FIND_PAUSES = (0.1, 0.2, 0.4, 0.8)  # between looks: the server may not have stored it yet
+
+
+async def cancel_unconfirmed(ctx: Context, client: ReplicateClient, sent: Sent, delivery: Delivery) -> NoReturn:
+    """Ctrl-C before the create answered (inside `Prefer: wait`): no id came back, so
+    find the run the request made (`unconfirmed.find`) and cancel it as after the
+    answer. A request never completely sent made nothing; one that made nothing
+    findable is said to be unknown, never pretended stopped."""
     task = asyncio.current_task()
     if task is not None:
         task.uncancel()
-    raise Interrupted(
-        f"interrupted before the {kind} was confirmed; it may still be running",
-        f"`{kind} list` shows it and `{kind} cancel ID` stops it",
-    )
+    kind = sent.kind
+    if not delivery.may_have_landed:
+        raise Interrupted(f"interrupted before the {kind} was sent; nothing was created")
+    try:
+        found = await asyncio.shield(_find_soon(client, sent, set(ctx.session.in_flight)))
+    except RshellError as exc:
+        ctx.out.info(f"could not look for the {kind}: {exc.message}")
+        found = None
+    if found is None:
+        raise Interrupted(
+            f"interrupted before the {kind} was confirmed; it may still be running",
+            f"`{kind} list` shows it and `{kind} cancel ID` stops it",
+        )
+    if found.status in TERMINAL_STATUSES:
+        data = as_json(found)
+        raise Interrupted(
+            f"interrupted; {kind} {found.id} had already {found.status}",
+            result=Result(data=data, ok=False, error=f"{kind} {found.id} {found.status}"),
+        )
+    await cancel_after_interrupt(ctx, kind, found, kind_named(kind).call(client, "cancel"))
+
+
+async def _find_soon(client: ReplicateClient, sent: Sent, known: set[str]) -> Any:
+    """`unconfirmed.find`, looked again for a few seconds: a create cut short a moment
+    after it was written may not be stored (or listed) yet."""
+    from rshell.commands.unconfirmed import find
+
+    deadline = time.monotonic() + FIND_FOR
+    pauses = iter(FIND_PAUSES)
+    while True:
+        found = await find(client, sent, known)
+        if found is not None or time.monotonic() >= deadline:
+            return found
+        await asyncio.sleep(next(pauses, FIND_PAUSES[-1]))
 
 
 def option(ctx: Context, args: ParsedArgs, name: str, fallback: str) -> str:

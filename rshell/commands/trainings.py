@@ -20,7 +20,7 @@ from rshell.commands.modelref import (
     prepare_inputs,
     training_schema,
 )
-from rshell.commands.running import follow_run, interrupted_creating, open_web, option
+from rshell.commands.running import cancel_unconfirmed, follow_run, open_web, option
 from rshell.commands.runs import KINDS
 from rshell.dryrun import DRY_RUN_VERSION, NOT_VALIDATED, unless_dry_run
 from rshell.errors import RshellError, UsageError
@@ -76,6 +76,11 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
         separator=option(ctx, args, "separator", "="),
         file_encoding=option(ctx, args, "file_encoding", "url"),
     )
+    from rshell.client.api import Delivery
+    from rshell.commands.unconfirmed import Sent
+
+    sent = Sent("training", inputs, model=f"{ref.owner}/{ref.name}", version=version_id)
+    delivery = Delivery()
     try:
         training = await client.trainings_create(
             ref.owner or "",
@@ -85,9 +90,10 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
             input=inputs,
             webhook=args.values.get("webhook"),
             webhook_events_filter=args.values.get("webhook_events_filter"),
+            delivery=delivery,
         )
     except asyncio.CancelledError:
-        interrupted_creating("training")
+        await cancel_unconfirmed(ctx, client, sent, delivery)
     if args.values.get("web"):
         open_web(ctx, KINDS["training"].page(ctx, training))
     if not args.values.get("wait"):

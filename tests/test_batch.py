@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -293,3 +293,44 @@ def test_with_output_the_result_keeps_the_first_rows_and_the_file_every_row(quic
     code, _, err, session = run_line(handle, f"b = batch {version(handle)} seconds=0 --inputs {rows}")
     assert code == 0, err
     assert len(session.variables["b"]) == 5  # no file to hold them: the result keeps every row
+
+
+def test_a_killed_rows_create_is_adopted_although_the_server_filled_in_defaults(sandbox, tmp_path):
+    """The API echoes the model's defaults in a prediction's `input` (tinylm's
+    `temperature`, `seed`): a row that left them out still finds its create after a kill,
+    by the inputs it sent, and is not created a second time."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"prompt": "the cat", "max_tokens": 1}\n{"prompt": "a dog", "max_tokens": 1}\n')
+    out = tmp_path / "results.jsonl"
+    sent = datetime.now(UTC).isoformat()
+    code, _, err, _ = run_line(sandbox, "run rshell/tinylm prompt='a dog' max_tokens=1 --no-wait")  # the killed send
+    assert code == 0, err
+    (made,) = creates(sandbox)
+    assert made["input"]["temperature"] == 0.7  # the default, echoed by the server
+    out.write_text(
+        json.dumps({"row": 2, "input": {"prompt": "a dog", "max_tokens": 1}, "status": "sending", "at": sent}) + "\n"
+    )
+    code, _, err, _ = run_line(sandbox, f"batch rshell/tinylm --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert sorted(p["input"]["prompt"] for p in creates(sandbox)) == ["a dog", "the cat"]  # row 2 not sent again
+    last = {r["row"]: r for r in lines(out)}
+    assert last[2]["id"] == made["id"] and last[2]["status"] == "succeeded"
+
+
+def test_a_prediction_made_before_the_sending_mark_is_not_adopted(sandbox, tmp_path):
+    """Same inputs, but created before the row's `sending` line (beyond the clock-skew
+    margin): some other run's prediction, so the row is created."""
+    from rshell.commands import batch
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"prompt": "a dog", "max_tokens": 1}\n')
+    out = tmp_path / "results.jsonl"
+    code, _, err, _ = run_line(sandbox, "run rshell/tinylm prompt='a dog' max_tokens=1 --no-wait")
+    assert code == 0, err
+    later = (datetime.now(UTC) + timedelta(seconds=batch.SKEW + 60)).isoformat()
+    out.write_text(
+        json.dumps({"row": 1, "input": {"prompt": "a dog", "max_tokens": 1}, "status": "sending", "at": later}) + "\n"
+    )
+    code, _, err, _ = run_line(sandbox, f"batch rshell/tinylm --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert len(creates(sandbox)) == 2

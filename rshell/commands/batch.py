@@ -7,7 +7,8 @@ stream or by polling, append the final record. A 429 pauses every create for as 
 as the API asks and retries the row; it never fails the batch. Rerunning with the same
 `--output` skips finished rows, follows created ones and creates only the rest; a row
 killed while its create was going out is first looked for among the predictions made
-since (same version or model, same input), so a `kill -9` never runs a row twice.
+since (same version or model, every input the row sent; the API adds the defaults), so a
+`kill -9` never runs a row twice.
 Ctrl-C cancels every prediction in flight and exits 130.
 """
 
@@ -122,16 +123,26 @@ class Batch:
 
     async def _sent_before(self, inputs: dict[str, Any], at: str) -> Any:
         """The prediction an earlier, killed run created for these inputs, if any: one
-        made since `at` (less a margin for clock skew) for this target with this input,
-        not yet claimed by another row."""
+        made since `at` (less a margin for clock skew) for this target, whose input holds
+        every value the row sent (the API adds the model's defaults to the rest), not yet
+        claimed by another row. An exact match wins, then one created after `at` (the
+        nearest), then one within the skew margin before it."""
         async with self.looking:  # rows resuming together share one look
             if self.sent is None:
                 self.sent = await self._recent(min(self.sending_since, default=at) or at)
-        for prediction in self.sent:
-            if prediction.id not in self.claimed and prediction.input == inputs and self._same_target(prediction):
-                self.claimed.add(prediction.id)
-                return prediction
-        return None
+        found = [p for p in self.sent if p.id not in self.claimed and self._sent_for(p, inputs, at)]
+        if not found:
+            return None
+        chosen = min(found, key=lambda p: (p.input != inputs, *_nearness(p.created_at, at)))
+        self.claimed.add(chosen.id)
+        return chosen
+
+    def _sent_for(self, prediction: Any, inputs: dict[str, Any], at: str) -> bool:
+        """Whether `prediction` may be what a row sending `inputs` at `at` created."""
+        echoed = prediction.input if isinstance(prediction.input, dict) else {}
+        if any(key not in echoed or echoed[key] != value for key, value in inputs.items()):
+            return False
+        return self._same_target(prediction) and _not_before(prediction.created_at, at)
 
     async def _recent(self, since: str) -> list[Any]:
         """Predictions created since `since` (a bounded walk of the list's pages)."""
@@ -274,6 +285,35 @@ class Batch:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _seconds_after(created_at: Any, mark: str) -> float | None:
+    """How long after `mark` a prediction was created (negative: before); None when
+    either date is unreadable."""
+    try:
+        created = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+        sent = datetime.fromisoformat(mark)
+    except ValueError:
+        return None
+    if created.tzinfo is None or sent.tzinfo is None:
+        return None
+    return (created - sent).total_seconds()
+
+
+def _not_before(created_at: Any, mark: str) -> bool:
+    """Whether a prediction created at `created_at` may come from a create sent at
+    `mark`, allowing SKEW seconds of clock difference; an unreadable date does not rule it out."""
+    after = _seconds_after(created_at, mark)
+    return after is None or after >= -SKEW
+
+
+def _nearness(created_at: Any, mark: str) -> tuple[bool, float]:
+    """A sort key: created after `mark` first, then by distance from it (the nearest
+    is the likeliest to be the create sent then)."""
+    after = _seconds_after(created_at, mark)
+    if after is None:
+        return True, float("inf")
+    return after < 0, abs(after)
 
 
 def _concurrency(args: ParsedArgs) -> int:

@@ -334,3 +334,80 @@ def test_a_prediction_made_before_the_sending_mark_is_not_adopted(sandbox, tmp_p
     code, _, err, _ = run_line(sandbox, f"batch rshell/tinylm --inputs {rows} --output {out}")
     assert code == 0, err
     assert len(creates(sandbox)) == 2
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real tmpfs of two pages (each saved `output.txt` takes one), mounted for the
+    test and unmounted after; `grow()` gives it room again."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k,mode=0755", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount, lambda: subprocess.run(["mount", "-o", "remount,size=1m", str(mount)], check=True)
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def saved_text(folder: Path) -> list[str]:
+    """The non-empty files a row's --save left, by content."""
+    return (
+        sorted(p.read_text() for p in folder.iterdir() if p.is_file() and p.stat().st_size) if folder.is_dir() else []
+    )
+
+
+def test_rows_whose_files_were_not_saved_fail_the_batch_and_a_rerun_saves_them(quick, small_disk, tmp_path):
+    handle, _ = quick
+    disk, grow = small_disk
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n{"x": 3}\n')
+    out = tmp_path / "results.jsonl"
+    line = f"batch {version(handle)} --inputs {rows} --output {out} --save --output-directory {disk / 'files'}"
+    code, _, err, _ = run_line(handle, line)
+    assert code == 1, err
+    assert "2 saved, 1 not saved: disk full" in err
+    summary = json.loads(next(e for e in err.splitlines() if e.startswith("{")))
+    assert summary["succeeded"] == 2 and summary["unsaved"] == 1
+    unsaved = [n for n in (1, 2, 3) if not saved_text(disk / "files" / str(n))]
+    assert len(unsaved) == 1
+    assert len(creates(handle)) == 3
+
+    grow()
+    code, _, err, _ = run_line(handle, line)
+    assert code == 0, err
+    assert len(creates(handle)) == 3  # nothing created: the missing files come from the finished prediction
+    assert all(saved_text(disk / "files" / str(n)) == [f"slept x={n}"] for n in (1, 2, 3))
+    summary = json.loads(err.strip().splitlines()[-1])
+    assert (summary["saved"], summary["skipped"], summary["unsaved"]) == (1, 2, 0)
+
+
+def test_a_save_folder_that_is_a_file_fails_every_row_without_a_traceback(quick, tmp_path):
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n')
+    blocker = tmp_path / "files"
+    blocker.write_text("not a folder")
+    code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --save --output-directory {blocker}")
+    assert code == 1, err
+    assert "0 saved, 2 not saved: " in err and "Traceback" not in err
+    assert str(blocker) in err
+
+
+def test_running_a_finished_batch_again_binds_its_rows(quick, tmp_path):
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n{"x": 3}\n')
+    out = tmp_path / "results.jsonl"
+    code, _, err, first = run_line(handle, f"b = batch {version(handle)} --inputs {rows} --output {out}")
+    assert code == 0, err
+    code, _, err, again = run_line(handle, f"b = batch {version(handle)} --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert json.loads(err.strip().splitlines()[-1])["skipped"] == 3
+    assert len(creates(handle)) == 3
+    bound = again.variables["b"]
+    assert [(p["id"], p["status"], p["output"]) for p in bound] == [
+        (p["id"], p["status"], p["output"]) for p in sorted(first.variables["b"], key=lambda p: p["row"])
+    ]
+    assert [p["output"] for p in bound] == ["slept x=1", "slept x=2", "slept x=3"]

@@ -15,7 +15,9 @@ Ctrl-C cancels every prediction in flight and exits 130.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,7 +62,9 @@ class Batch:
 
     def __init__(self, ctx: Context, client: ReplicateClient, target: Target, journal: Journal, save: Path | None):
         self.ctx, self.client, self.target, self.journal, self.save = ctx, client, target, journal, save
-        self.counts = {"succeeded": 0, "failed": 0, "canceled": 0, "unknown": 0, "skipped": 0}
+        self.counts = {"succeeded": 0, "unsaved": 0, "failed": 0, "canceled": 0, "unknown": 0, "skipped": 0}
+        self.saved = 0  # rows whose files --save wrote in this run
+        self.unsaved_why: str | None = None  # the first reason a row's files were not saved
         self.running: dict[str, int] = {}  # prediction id → row
         self.results: list[dict[str, Any]] = []
         self.resume_at = 0.0  # monotonic time before which no create goes out (429)
@@ -98,8 +102,25 @@ class Batch:
         self.running.pop(prediction.id, None)
         error = final.error if isinstance(final.error, str) or final.error is None else json.dumps(final.error)
         if final.status == "succeeded" and self.save is not None:
-            error = await self._save(number, final.output) or error
+            await self._saving(number, inputs, final, began)
+            return
         self._finish(number, inputs, final.id, final.status, final.output, error, began)
+
+    async def resave(self, number: int, inputs: dict[str, Any], earlier: dict[str, Any]) -> None:
+        """A row an earlier run finished but could not save the files of: save them
+        from the prediction as it is now (fresh output URLs), creating nothing."""
+        began = time.monotonic()
+        try:
+            final = await self.client.predictions_get(str(earlier["id"]))
+        except RshellError as exc:
+            self._finish(number, inputs, str(earlier["id"]), "succeeded", None, exc.message, began, saved=False)
+            return
+        await self._saving(number, inputs, final, began)
+
+    async def _saving(self, number: int, inputs: dict[str, Any], final: Any, began: float) -> None:
+        """Save a succeeded row's files and record it: `saved`, or why not."""
+        why = await self._save(number, final.output)
+        self._finish(number, inputs, final.id, "succeeded", final.output, why, began, saved=why is None)
 
     async def _follow(self, prediction: Any) -> Any:
         """Follow to the end; a read that stays rate-limited waits and reads again."""
@@ -215,18 +236,39 @@ class Batch:
             await sleep(left)
 
     async def _save(self, number: int, output: Any) -> str | None:
+        """Write the row's files; None when all were saved, else why not (one line)."""
         from rshell.downloads import save_outputs
 
         assert self.save is not None
-        report = await save_outputs(self.client, output, self.save / str(number))
-        if report.failed:
-            url, why = report.failed[0]
-            return f"could not save {len(report.failed)} file(s): {url}: {why}"
-        return None
+        folder = self.save / str(number)
+        try:
+            report = await save_outputs(self.client, output, folder)
+        except OSError as exc:
+            why = f"{os_cause(exc)} ({exc.filename or folder})"
+        except RshellError as exc:
+            why = exc.message
+        else:
+            if not report.failed:
+                return None
+            url, cause = report.failed[0]
+            why = f"{len(report.failed)} file(s) failed, first {url}: {text_cause(cause)}"
+        if self.unsaved_why is None:
+            self.unsaved_why = why
+        return why
 
     def _finish(
-        self, number: int, inputs: Any, pid: str | None, status: str, output: Any, error: Any, began: float
+        self,
+        number: int,
+        inputs: Any,
+        pid: str | None,
+        status: str,
+        output: Any,
+        error: Any,
+        began: float,
+        saved: bool | None = None,
     ) -> None:
+        """Record a row's end; `saved` (with --save, for a succeeded row) whether its
+        files were written: a row that succeeded unsaved counts as `unsaved`, not done."""
         record = {
             "row": number,
             "input": inputs,
@@ -236,12 +278,20 @@ class Batch:
             "error": error,
             "time": round(time.monotonic() - began, 3),
         }
+        if saved is not None:
+            record["saved"] = saved
+            self.saved += saved
         self.journal.append(record)
-        key = status if status in self.counts else "failed"
+        key = "unsaved" if saved is False else status if status in self.counts else "failed"
         self.counts[key] += 1
-        if self.journal.path is None or len(self.results) < KEPT:  # memory stays flat
-            self.results.append({k: record[k] for k in ("row", "id", "status", "output", "error")})
+        self.keep(record)
         self.progress()
+
+    def keep(self, record: dict[str, Any]) -> None:
+        """Hold a finished row for the result (bound by `b = batch …`); with --output,
+        only the first KEPT, so memory stays flat."""
+        if self.journal.path is None or len(self.results) < KEPT:
+            self.results.append({k: record.get(k) for k in ("row", "id", "status", "output", "error")})
 
     # the whole batch -----------------------------------------------------------------
     @property
@@ -250,7 +300,8 @@ class Batch:
 
     def summary(self) -> dict[str, Any]:
         elapsed = time.monotonic() - self.started
-        return {"rows": self.total, **self.counts, "retries": self.retries, "seconds": round(elapsed, 3)}
+        saved = {"saved": self.saved} if self.save is not None else {}
+        return {"rows": self.total, **self.counts, **saved, "retries": self.retries, "seconds": round(elapsed, 3)}
 
     def progress(self) -> None:
         """The live line on a terminal: done, failed, running, rate, ETA."""
@@ -261,7 +312,7 @@ class Batch:
         rate = self.done / elapsed
         left = max(self.total - self.done, 0)
         eta = f"{left / rate:.0f}s" if rate > 0 else "?"
-        failed = self.counts["failed"] + self.counts["unknown"] + self.counts["canceled"]
+        failed = self.counts["failed"] + self.counts["unknown"] + self.counts["canceled"] + self.counts["unsaved"]
         line = f"batch {self.done}/{self.total} done, {failed} failed, {len(self.running)} running"
         line += f", {rate:.1f}/s, ETA {eta}"
         if self.retries:
@@ -281,6 +332,32 @@ class Batch:
             self._finish(number, None, pid, "canceled", None, "interrupted", time.monotonic())
 
         await asyncio.shield(asyncio.gather(*(one(pid, n) for pid, n in running.items())))
+
+
+OS_CAUSES = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOTDIR: "not a folder",
+    errno.EEXIST: "not a folder",
+    errno.EISDIR: "is a folder",
+}
+
+
+def os_cause(exc: OSError) -> str:
+    """A file-system failure in a few words (`disk full`), not Python's text."""
+    return OS_CAUSES.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+def text_cause(text: str) -> str:
+    """The same few words for a failure already turned into text (a download's),
+    found by the system's own wording of each cause; other text is kept."""
+    for number, cause in OS_CAUSES.items():
+        if os.strerror(number) in text:
+            return cause
+    return text
 
 
 def _now() -> str:
@@ -410,17 +487,25 @@ async def _run(
     tasks: set[asyncio.Task[None]] = set()
 
     async def one(number: int, inputs: dict[str, Any]) -> None:
+        before = earlier.get(number)
         try:
-            await run.row(number, inputs, earlier.get(number))
+            if before and before.get("saved") is False:
+                await run.resave(number, inputs, before)
+            else:
+                await run.row(number, inputs, before)
         finally:
             slots.release()
 
+    done_before: set[int] = set()  # rows an earlier run finished: bound from the file
     try:
         for number, row, from_csv in source.rows():
             before = earlier.get(number)
-            if before and before.get("status") in DONE:
+            unsaved = before and before.get("saved") is False and run.save is not None
+            if before and before.get("status") in DONE and not unsaved:
                 # a lost create stays unknown (never re-sent) and still says so
                 run.counts["unknown" if before.get("status") == UNKNOWN else "skipped"] += 1
+                if len(done_before) < KEPT:
+                    done_before.add(number)
                 continue
             await slots.acquire()
             task = asyncio.create_task(one(number, _row_inputs(defaults, row, from_csv, schema)))
@@ -428,6 +513,7 @@ async def _run(
             task.add_done_callback(tasks.discard)
         while tasks:
             await asyncio.gather(*tasks)
+        _bind_done_before(run, done_before)
     except asyncio.CancelledError:
         current = asyncio.current_task()
         if current is not None:
@@ -438,6 +524,17 @@ async def _run(
         await run.cancel_in_flight()
         run.ctx.out.info(f"canceled {run.counts['canceled']} prediction(s) in flight")
         raise Interrupted("batch interrupted", "run the same batch with the same --output to resume") from None
+
+
+def _bind_done_before(run: Batch, rows: set[int]) -> None:
+    """Put the rows an earlier run finished into the result (`b = batch …` run again
+    binds every row, not only the new ones), all in row order, at most KEPT."""
+    from rshell.commands.batch_journal import final_records
+
+    if rows and run.journal.path is not None:
+        for record in final_records(run.journal.path, rows).values():
+            run.keep(record)
+    run.results.sort(key=lambda r: r["row"])
 
 
 def _result(ctx: Context, run: Batch) -> Result:
@@ -452,10 +549,26 @@ def _result(ctx: Context, run: Batch) -> Result:
         f" {c['unknown']} unknown, {c['skipped']} already done, in {summary['seconds']:.1f}s"
         + (f" ({run.retries} retries after rate limits)" if run.retries else "")
     )
-    if len(run.results) < run.done - c["skipped"]:
+    saving = _saving_line(run)
+    if saving:
+        text += f"; {saving}"
+    if len(run.results) < run.done:
         text += f"\n(the result holds the first {len(run.results):,} rows; every row is in {run.journal.path})"
     failed = c["failed"] + c["unknown"] + c["canceled"]
-    error = f"{failed} of {summary['rows']} rows did not succeed" if failed else None
+    problems = [f"{failed} of {summary['rows']} rows did not succeed"] if failed else []
     if c["unknown"]:
-        error = f"{error}; {UNKNOWN_HINT}"
-    return Result(data=as_json(run.results), text=text, ok=not failed, error=error)
+        problems.append(UNKNOWN_HINT)
+    if c["unsaved"]:
+        problems.append(saving)
+        rerun = "rerun with the same --output to save the missing files (nothing is created)"
+        problems.append(rerun if run.journal.path else "their predictions succeeded: the result lists their ids")
+    error = "; ".join(problems) or None
+    return Result(data=as_json(run.results), text=text, ok=error is None, error=error)
+
+
+def _saving_line(run: Batch) -> str:
+    """`2 saved, 1 not saved: disk full (…)` with --save; empty without."""
+    if run.save is None:
+        return ""
+    line = f"{run.saved} saved, {run.counts['unsaved']} not saved"
+    return f"{line}: {run.unsaved_why}" if run.counts["unsaved"] and run.unsaved_why else line

@@ -1,15 +1,18 @@
 """`batch MODEL [key=value …] --inputs FILE`: one model over many inputs.
 
 Every row is validated before the first create (exit 2, naming the row). Then up to
-`--concurrency` rows run at once: create (without `Prefer: wait`, so the id is known
-at once and recorded in `--output` before any waiting), follow to the end over the
-stream or by polling, append the final record. A 429 pauses every create for as long
+`--concurrency` rows run at once: a `sending` line in `--output`, the create with
+`Prefer: wait` (a row that ends within the window ends in the create's answer, with no
+poll to notice it), its id recorded, then, for a longer row, follow to the end over the
+stream or by polling, and the final record. A 429 pauses every create for as long
 as the API asks and retries the row; it never fails the batch. Rerunning with the same
 `--output` skips finished rows, follows created ones and creates only the rest; a row
-killed while its create was going out is first looked for among the predictions made
-since (same version or model, every input the row sent; the API adds the defaults), so a
-`kill -9` never runs a row twice.
-Ctrl-C cancels every prediction in flight and exits 130.
+killed while its create was out (the id not yet known) is first looked for among the
+predictions made since (same version or model, every input the row sent: the API adds
+the defaults), so a `kill -9` never runs a row twice. With `--save`, a row whose files
+could not be written is `unsaved`, not succeeded, and a rerun saves them.
+Ctrl-C cancels every prediction in flight (those still being created found the same
+way) and exits 130.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class Batch:
         self.sending_since: list[str] = []  # when an earlier run's unanswered creates went out
         self.sent: list[Any] | None = None  # the predictions made since then, fetched once
         self.claimed: set[str] = set()  # ids already owned by a row of this output file
+        self.sending: dict[int, tuple[dict[str, Any], str]] = {}  # row → (inputs, at): creates unanswered
         self.looking = asyncio.Lock()
         self.limited_since: float | None = None  # first 429 since the batch last made progress
 
@@ -86,8 +90,11 @@ class Batch:
         elif earlier and earlier.get("status") == SENDING:
             prediction = await self._sent_before(inputs, str(earlier.get("at") or ""))
         if prediction is None:
-            self.journal.append({"row": number, "input": inputs, "status": SENDING, "at": _now()})
+            at = _now()
+            self.journal.append({"row": number, "input": inputs, "status": SENDING, "at": at})
+            self.sending[number] = (inputs, at)  # left in place by Ctrl-C: cancel_in_flight finds it
             prediction = await self._create(number, inputs)
+            del self.sending[number]
             if prediction is None:
                 return
         if not (earlier and earlier.get("id") == prediction.id):
@@ -151,7 +158,12 @@ class Batch:
         async with self.looking:  # rows resuming together share one look
             if self.sent is None:
                 self.sent = await self._recent(min(self.sending_since, default=at) or at)
-        found = [p for p in self.sent if p.id not in self.claimed and self._sent_for(p, inputs, at)]
+        return self._claim(self.sent, inputs, at)
+
+    def _claim(self, candidates: list[Any], inputs: dict[str, Any], at: str) -> Any:
+        """The likeliest of `candidates` to be the create of a row sending `inputs` at
+        `at` (see _sent_before), now claimed; None when none can be."""
+        found = [p for p in candidates if p.id not in self.claimed and self._sent_for(p, inputs, at)]
         if not found:
             return None
         chosen = min(found, key=lambda p: (p.input != inputs, *_nearness(p.created_at, at)))
@@ -200,7 +212,10 @@ class Batch:
         while True:
             try:
                 await self._gate()
-                created = await create_prediction(self.client, self.target, inputs)
+                # Prefer: wait: a row that ends within the window ends in this answer (no
+                # poll to notice it). Its id is not known until then: a kill meanwhile
+                # leaves the `sending` line, and the rerun finds the prediction by it.
+                created = await create_prediction(self.client, self.target, inputs, wait=True)
                 self.limited_since = None
                 return created
             except RetryLater as exc:
@@ -321,8 +336,10 @@ class Batch:
         out.stderr.flush()
 
     async def cancel_in_flight(self) -> None:
-        """Ctrl-C: cancel every prediction still running, and record each as canceled."""
+        """Ctrl-C: cancel every prediction still running, and record each as canceled;
+        those whose create was still waiting for its answer are found by their inputs."""
         running = dict(self.running)
+        sending = dict(self.sending)
 
         async def one(pid: str, number: int) -> None:
             try:
@@ -331,7 +348,32 @@ class Batch:
                 self.ctx.out.info(f"could not cancel prediction {pid}: {exc.message}")
             self._finish(number, None, pid, "canceled", None, "interrupted", time.monotonic())
 
-        await asyncio.shield(asyncio.gather(*(one(pid, n) for pid, n in running.items())))
+        async def every() -> None:
+            if sending:
+                running.update(await self._unanswered(sending))
+            await asyncio.gather(*(one(pid, n) for pid, n in running.items()))
+
+        await asyncio.shield(every())
+
+    async def _unanswered(self, sending: dict[int, tuple[dict[str, Any], str]]) -> dict[str, int]:
+        """Prediction id → row, for the rows whose create went out unanswered (found as
+        a rerun would find them); a row not found is said, and left `sending`."""
+        try:
+            recent = await self._recent(min(at for _, at in sending.values()))
+        except RshellError as exc:
+            recent = []
+            self.ctx.out.info(f"could not look for the predictions being created: {exc.message}")
+        found: dict[str, int] = {}
+        for number, (inputs, at) in sorted(sending.items()):
+            prediction = self._claim(recent, inputs, at)
+            if prediction is not None:
+                found[prediction.id] = number
+        if missing := len(sending) - len(found):
+            self.ctx.out.info(
+                f"{missing} create(s) had no answer yet: `prediction list` shows whether they exist;"
+                " a rerun with the same --output finds them"
+            )
+        return found
 
 
 OS_CAUSES = {

@@ -6,13 +6,13 @@ machine): an fsync per line costs milliseconds on the event loop, which would ma
 rshell, not the API, the limit of a large batch.
 
 A row gets a `sending` line (its input and the time) before its create goes out, a
-`created` line the moment the create returns (the prediction id, before any waiting),
-then one final line when it finishes (with `--save`, `saved` says whether its files
-were written: a rerun saves those that were not, without creating anything). A row
-whose last line is `sending` was killed between the two: the create may exist, and a
-rerun looks for it before sending again. Running the same batch with the same file
-reads it back: the last line of each row wins. A torn last line (the kill landed
-mid-write) is ignored.
+`created` line the moment the create returns (the prediction id, before any further
+waiting; the create itself waits a while, `Prefer: wait`), then one final line when it
+finishes (with `--save`, `saved` says whether its files were written: a rerun saves
+those that were not, without creating anything). A row whose last line is `sending`
+was killed between the two: the create may exist, and a rerun looks for it before
+sending again. Running the same batch with the same file reads it back: the last line
+of each row wins. A torn last line (the kill landed mid-write) is ignored.
 """
 
 from __future__ import annotations

@@ -27,10 +27,20 @@ from rshell.session.state import Session
 MODEL = "bench/sleeper"
 
 
-def start_sandbox(seconds: float, **kwargs: Any) -> tuple[Any, Sleeper]:
+class DefaultedSleeper(Sleeper):
+    """A Sleeper whose `seconds` has a default in its schema: the server fills it in and
+    echoes it in every prediction's `input`, as the real API does with defaults."""
+
+    def openapi_schema(self) -> dict[str, Any]:
+        schema = super().openapi_schema()
+        schema["components"]["schemas"]["Input"]["properties"]["seconds"]["default"] = self.seconds
+        return schema
+
+
+def start_sandbox(seconds: float, model_type: type[Sleeper] = Sleeper, **kwargs: Any) -> tuple[Any, Sleeper]:
     from rshell.sandbox.server import start
 
-    model = Sleeper(seconds, MODEL)
+    model = model_type(seconds, MODEL)
     return start(predictors={MODEL: model}, **kwargs), model
 
 
@@ -179,8 +189,9 @@ def test_rate_limits_slow_the_batch_down_but_never_fail_it(tmp_path):
         handle.stop()
 
 
-def test_a_batch_killed_with_kill_9_and_run_again_runs_every_row_exactly_once(tmp_path):
-    handle, model = start_sandbox(0.6, workers=4)
+@pytest.mark.parametrize("model_type", [Sleeper, DefaultedSleeper], ids=["inputs-spelled", "inputs-defaulted"])
+def test_a_batch_killed_with_kill_9_and_run_again_runs_every_row_exactly_once(tmp_path, model_type):
+    handle, model = start_sandbox(0.6, model_type, workers=4)
     try:
         rows = tmp_path / "rows.jsonl"
         rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(12)))

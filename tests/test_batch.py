@@ -423,3 +423,24 @@ def test_running_a_finished_batch_again_binds_its_rows(quick, tmp_path):
         (p["id"], p["status"], p["output"]) for p in sorted(first.variables["b"], key=lambda p: p["row"])
     ]
     assert [p["output"] for p in bound] == ["slept x=1", "slept x=2", "slept x=3"]
+
+
+def test_a_killed_rows_look_back_never_takes_a_twin_row_created_by_the_rerun(tmp_path):
+    """Two rows with the same input (the same prompt sampled twice); row 2 was killed
+    before its create arrived. The rerun looks for row 2's create before it sends any
+    new one, so row 1's fresh prediction (still running in its `Prefer: wait`) is
+    never mistaken for it: both rows are created, each its own prediction."""
+    handle, _ = start_sandbox(0.5, workers=4)
+    try:
+        rows = tmp_path / "rows.jsonl"
+        rows.write_text('{"x": 1}\n{"x": 1}\n')
+        out = tmp_path / "results.jsonl"
+        sent = datetime.now(UTC).isoformat()
+        out.write_text(json.dumps({"row": 2, "input": {"x": 1}, "status": "sending", "at": sent}) + "\n")
+        code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --output {out}")
+        assert code == 0, err
+        assert len(creates(handle)) == 2
+        last = {r["row"]: r for r in lines(out)}
+        assert last[1]["id"] != last[2]["id"] and {last[1]["status"], last[2]["status"]} == {"succeeded"}
+    finally:
+        handle.stop()

@@ -97,6 +97,7 @@ class Batch:
             del self.sending[number]
             if prediction is None:
                 return
+            self.claimed.add(prediction.id)  # never adopted by another row (Ctrl-C's look)
         if not (earlier and earlier.get("id") == prediction.id):
             self.journal.append({"row": number, "input": inputs, "id": prediction.id, "status": CREATED})
         self.running[prediction.id] = number
@@ -157,8 +158,14 @@ class Batch:
         nearest), then one within the skew margin before it."""
         async with self.looking:  # rows resuming together share one look
             if self.sent is None:
-                self.sent = await self._recent(min(self.sending_since, default=at) or at)
-        return self._claim(self.sent, inputs, at)
+                await self.look_back(at)
+        return self._claim(self.sent or [], inputs, at)
+
+    async def look_back(self, at: str = "") -> None:
+        """Fetch the predictions made since the earliest `sending` line, once, before
+        this run creates anything: a new row's prediction (its id unknown until its
+        `Prefer: wait` ends) must not be taken for the create a killed run sent."""
+        self.sent = await self._recent(min(self.sending_since, default=at) or at)
 
     def _claim(self, candidates: list[Any], inputs: dict[str, Any], at: str) -> Any:
         """The likeliest of `candidates` to be the create of a row sending `inputs` at
@@ -506,6 +513,8 @@ async def batch(ctx: Context, args: ParsedArgs) -> Result:
         run.sending_since = [str(r["at"]) for r in earlier.values() if r.get("status") == SENDING and r.get("at")]
         told, client.on_retry = client.on_retry, run.throttled
         try:
+            if run.sending_since:
+                await run.look_back()
             await _run(run, source, defaults, schema, earlier, concurrency)
         finally:
             client.on_retry = told

@@ -17,6 +17,7 @@ changes during the run slows both sides alike.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -64,13 +65,26 @@ handle.stop()
 """
 
 
+def _remote() -> None:
+    """The sandbox stands for the API, which runs on machines of its own: where the
+    system allows it (root), it is not starved by load on this one, so a busy machine
+    slows the clients measured here, not the server they share. Else it runs as is."""
+    with contextlib.suppress(OSError):
+        os.nice(-10)
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, str, str]]:
     """(url, token, version id) of a sandbox process serving the 1 s model."""
     tests = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])}
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SERVE],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_remote,
     )
     assert proc.stdout is not None
     url, token, version = proc.stdout.readline().split()

@@ -3,8 +3,13 @@
 the client's interpreter lock) that, like the real API, gives a model that does not
 stream no `urls.stream`: rshell cannot lean on an event stream to see a row end.
 
-(a) Within 1.5x of one prediction of the same model (one `run` on the same executor):
-a script of 16 `run` lines took 17.1 s (issue 13).
+(a) Within 1.5x of the slowest row: the slowest of the same 16 rows created at once
+by the least a client can do (plain httpx, `Prefer: wait`, no journal, no checks), so
+the row is as slow as the server makes it under the same load. (One lone prediction
+was the baseline until issue 21: on a busy machine the sandbox, one process, handles
+16 creates one after the other and each row is slower than a lone one, for any
+client; the real API runs rows on machines of their own.) A script of 16 `run` lines
+took 17.1 s (issue 13).
 
 (b) Within 1.1x of the official Python client (`replicate` package) running the same
 16 rows with `asyncio.gather` of `async_run`, the fastest a script of the official
@@ -111,12 +116,32 @@ class Rshell:
         code = await self.executor.run_text(text)
         assert code == 0, self.out.stderr.getvalue()  # type: ignore[attr-defined]
 
-    async def one(self) -> None:
-        await self.line(f"run {self.ref} x=1")
-
     async def batch(self) -> None:
         await self.line(f"b = batch {self.ref} --inputs {self.rows} --concurrency {ROWS}")
         assert [p["status"] for p in self.session.variables["b"]] == ["succeeded"] * ROWS
+
+
+class Floor:
+    """The least a client can do: the rows created at once with `Prefer: wait` over
+    plain httpx; the gather lasts as long as its slowest row."""
+
+    def __init__(self, url: str, token: str, version: str) -> None:
+        import httpx
+
+        self.version = version
+        self.http = httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=90)
+
+    async def slowest_row(self) -> None:
+        import asyncio
+
+        async def one(n: int) -> str:
+            body = {"version": self.version, "input": {"x": n}}
+            reply = await self.http.post("/predictions", json=body, headers={"Prefer": "wait"})
+            prediction = reply.json()
+            assert prediction["status"] == "succeeded", prediction  # a 1 s row ends within the window
+            return str(prediction["output"])
+
+        assert await asyncio.gather(*(one(n) for n in range(ROWS))) == [f"slept x={n}" for n in range(ROWS)]
 
 
 class Official:
@@ -137,34 +162,40 @@ class Official:
 
 
 @pytest.fixture
-def sides(server: tuple[str, str, str], tmp_path: Path) -> Iterator[tuple[Loop, Rshell, Official]]:
+def sides(server: tuple[str, str, str], tmp_path: Path) -> Iterator[tuple[Loop, Rshell, Official, Floor]]:
     url, token, version = server
     rows = tmp_path / "rows.jsonl"
     rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(ROWS)))
     loop = Loop()
     rshell = Rshell(loop, url, token, version, rows)
+    floor = loop.run(_floor(url, token, version))
     try:
         loop.run(rshell.line(f"run {rshell.ref} x=0 seconds=0"))  # warm: schema, connection
-        yield loop, rshell, Official(url, token, version)
+        yield loop, rshell, Official(url, token, version), floor
     finally:
         loop.run(rshell.executor.aclose())
+        loop.run(floor.http.aclose())
         loop.close()
 
 
-def test_16_rows_of_1s_at_concurrency_16_take_within_1_5x_of_one_prediction(sides) -> None:
-    loop, rshell, _ = sides
+async def _floor(url: str, token: str, version: str) -> Floor:
+    return Floor(url, token, version)
+
+
+def test_16_rows_of_1s_at_concurrency_16_take_within_1_5x_of_the_slowest_row(sides) -> None:
+    loop, rshell, _, floor = sides
     ratio_in_rounds(
-        f"batch of {ROWS} x {SLEEP_S:.0f} s at concurrency {ROWS} / one prediction",
+        f"batch of {ROWS} x {SLEEP_S:.0f} s at concurrency {ROWS} / the slowest row",
         ROUNDS,
         loop.action(rshell.batch),
-        loop.action(rshell.one),
+        loop.action(floor.slowest_row),
         1.5,
-        lambda batch, one: f"batch {batch:.2f} s, one run {one:.2f} s (medians of {ROUNDS} interleaved rounds)",
+        lambda batch, row: f"batch {batch:.2f} s, slowest row {row:.2f} s (medians of {ROUNDS} interleaved rounds)",
     )
 
 
 def test_16_rows_of_1s_within_1_1x_of_the_official_clients_gather(sides) -> None:
-    loop, rshell, official = sides
+    loop, rshell, official, _ = sides
     ratio_in_rounds(
         f"batch of {ROWS} x {SLEEP_S:.0f} s / official client's asyncio.gather of async_run (no stream URLs)",
         ROUNDS,

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,20 @@ from rshell.session.state import Session
 MODEL = "bench/sleeper"
 
 
-def start_sandbox(seconds: float, **kwargs: Any) -> tuple[Any, Sleeper]:
+class DefaultedSleeper(Sleeper):
+    """A Sleeper whose `seconds` has a default in its schema: the server fills it in and
+    echoes it in every prediction's `input`, as the real API does with defaults."""
+
+    def openapi_schema(self) -> dict[str, Any]:
+        schema = super().openapi_schema()
+        schema["components"]["schemas"]["Input"]["properties"]["seconds"]["default"] = self.seconds
+        return schema
+
+
+def start_sandbox(seconds: float, model_type: type[Sleeper] = Sleeper, **kwargs: Any) -> tuple[Any, Sleeper]:
     from rshell.sandbox.server import start
 
-    model = Sleeper(seconds, MODEL)
+    model = model_type(seconds, MODEL)
     return start(predictors={MODEL: model}, **kwargs), model
 
 
@@ -179,8 +189,9 @@ def test_rate_limits_slow_the_batch_down_but_never_fail_it(tmp_path):
         handle.stop()
 
 
-def test_a_batch_killed_with_kill_9_and_run_again_runs_every_row_exactly_once(tmp_path):
-    handle, model = start_sandbox(0.6, workers=4)
+@pytest.mark.parametrize("model_type", [Sleeper, DefaultedSleeper], ids=["inputs-spelled", "inputs-defaulted"])
+def test_a_batch_killed_with_kill_9_and_run_again_runs_every_row_exactly_once(tmp_path, model_type):
+    handle, model = start_sandbox(0.6, model_type, workers=4)
     try:
         rows = tmp_path / "rows.jsonl"
         rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(12)))
@@ -221,7 +232,8 @@ def test_ctrl_c_cancels_every_prediction_in_flight_and_records_them(tmp_path):
             task = asyncio.create_task(
                 executor.run_text(f"batch {version(handle)} --inputs {rows} --output {out_file} --concurrency 3")
             )
-            while not (out_file.exists() and sum(r["status"] == "created" for r in lines(out_file)) >= 3):
+            # the creates wait for their answer (Prefer: wait): the server holds all three
+            while len(creates(handle)) < 3:
                 await asyncio.sleep(0.02)
             task.cancel()  # what Ctrl-C does to the running statement
             try:
@@ -293,3 +305,142 @@ def test_with_output_the_result_keeps_the_first_rows_and_the_file_every_row(quic
     code, _, err, session = run_line(handle, f"b = batch {version(handle)} seconds=0 --inputs {rows}")
     assert code == 0, err
     assert len(session.variables["b"]) == 5  # no file to hold them: the result keeps every row
+
+
+def test_a_killed_rows_create_is_adopted_although_the_server_filled_in_defaults(sandbox, tmp_path):
+    """The API echoes the model's defaults in a prediction's `input` (tinylm's
+    `temperature`, `seed`): a row that left them out still finds its create after a kill,
+    by the inputs it sent, and is not created a second time."""
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"prompt": "the cat", "max_tokens": 1}\n{"prompt": "a dog", "max_tokens": 1}\n')
+    out = tmp_path / "results.jsonl"
+    sent = datetime.now(UTC).isoformat()
+    code, _, err, _ = run_line(sandbox, "run rshell/tinylm prompt='a dog' max_tokens=1 --no-wait")  # the killed send
+    assert code == 0, err
+    (made,) = creates(sandbox)
+    assert made["input"]["temperature"] == 0.7  # the default, echoed by the server
+    out.write_text(
+        json.dumps({"row": 2, "input": {"prompt": "a dog", "max_tokens": 1}, "status": "sending", "at": sent}) + "\n"
+    )
+    code, _, err, _ = run_line(sandbox, f"batch rshell/tinylm --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert sorted(p["input"]["prompt"] for p in creates(sandbox)) == ["a dog", "the cat"]  # row 2 not sent again
+    last = {r["row"]: r for r in lines(out)}
+    assert last[2]["id"] == made["id"] and last[2]["status"] == "succeeded"
+
+
+def test_a_prediction_made_before_the_sending_mark_is_not_adopted(sandbox, tmp_path):
+    """Same inputs, but created before the row's `sending` line (beyond the clock-skew
+    margin): some other run's prediction, so the row is created."""
+    from rshell.commands import batch
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"prompt": "a dog", "max_tokens": 1}\n')
+    out = tmp_path / "results.jsonl"
+    code, _, err, _ = run_line(sandbox, "run rshell/tinylm prompt='a dog' max_tokens=1 --no-wait")
+    assert code == 0, err
+    later = (datetime.now(UTC) + timedelta(seconds=batch.SKEW + 60)).isoformat()
+    out.write_text(
+        json.dumps({"row": 1, "input": {"prompt": "a dog", "max_tokens": 1}, "status": "sending", "at": later}) + "\n"
+    )
+    code, _, err, _ = run_line(sandbox, f"batch rshell/tinylm --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert len(creates(sandbox)) == 2
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real tmpfs of two pages (each saved `output.txt` takes one), mounted for the
+    test and unmounted after; `grow()` gives it room again."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k,mode=0755", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount, lambda: subprocess.run(["mount", "-o", "remount,size=1m", str(mount)], check=True)
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def saved_text(folder: Path) -> list[str]:
+    """The non-empty files a row's --save left, by content."""
+    return (
+        sorted(p.read_text() for p in folder.iterdir() if p.is_file() and p.stat().st_size) if folder.is_dir() else []
+    )
+
+
+def test_rows_whose_files_were_not_saved_fail_the_batch_and_a_rerun_saves_them(quick, small_disk, tmp_path):
+    handle, _ = quick
+    disk, grow = small_disk
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n{"x": 3}\n')
+    out = tmp_path / "results.jsonl"
+    line = f"batch {version(handle)} --inputs {rows} --output {out} --save --output-directory {disk / 'files'}"
+    code, _, err, _ = run_line(handle, line)
+    assert code == 1, err
+    assert "2 saved, 1 not saved: disk full" in err
+    summary = json.loads(next(e for e in err.splitlines() if e.startswith("{")))
+    assert summary["succeeded"] == 2 and summary["unsaved"] == 1
+    unsaved = [n for n in (1, 2, 3) if not saved_text(disk / "files" / str(n))]
+    assert len(unsaved) == 1
+    assert len(creates(handle)) == 3
+
+    grow()
+    code, _, err, _ = run_line(handle, line)
+    assert code == 0, err
+    assert len(creates(handle)) == 3  # nothing created: the missing files come from the finished prediction
+    assert all(saved_text(disk / "files" / str(n)) == [f"slept x={n}"] for n in (1, 2, 3))
+    summary = json.loads(err.strip().splitlines()[-1])
+    assert (summary["saved"], summary["skipped"], summary["unsaved"]) == (1, 2, 0)
+
+
+def test_a_save_folder_that_is_a_file_fails_every_row_without_a_traceback(quick, tmp_path):
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n')
+    blocker = tmp_path / "files"
+    blocker.write_text("not a folder")
+    code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --save --output-directory {blocker}")
+    assert code == 1, err
+    assert "0 saved, 2 not saved: " in err and "Traceback" not in err
+    assert str(blocker) in err
+
+
+def test_running_a_finished_batch_again_binds_its_rows(quick, tmp_path):
+    handle, _ = quick
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n{"x": 3}\n')
+    out = tmp_path / "results.jsonl"
+    code, _, err, first = run_line(handle, f"b = batch {version(handle)} --inputs {rows} --output {out}")
+    assert code == 0, err
+    code, _, err, again = run_line(handle, f"b = batch {version(handle)} --inputs {rows} --output {out}")
+    assert code == 0, err
+    assert json.loads(err.strip().splitlines()[-1])["skipped"] == 3
+    assert len(creates(handle)) == 3
+    bound = again.variables["b"]
+    assert [(p["id"], p["status"], p["output"]) for p in bound] == [
+        (p["id"], p["status"], p["output"]) for p in sorted(first.variables["b"], key=lambda p: p["row"])
+    ]
+    assert [p["output"] for p in bound] == ["slept x=1", "slept x=2", "slept x=3"]
+
+
+def test_a_killed_rows_look_back_never_takes_a_twin_row_created_by_the_rerun(tmp_path):
+    """Two rows with the same input (the same prompt sampled twice); row 2 was killed
+    before its create arrived. The rerun looks for row 2's create before it sends any
+    new one, so row 1's fresh prediction (still running in its `Prefer: wait`) is
+    never mistaken for it: both rows are created, each its own prediction."""
+    handle, _ = start_sandbox(0.5, workers=4)
+    try:
+        rows = tmp_path / "rows.jsonl"
+        rows.write_text('{"x": 1}\n{"x": 1}\n')
+        out = tmp_path / "results.jsonl"
+        sent = datetime.now(UTC).isoformat()
+        out.write_text(json.dumps({"row": 2, "input": {"x": 1}, "status": "sending", "at": sent}) + "\n")
+        code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --output {out}")
+        assert code == 0, err
+        assert len(creates(handle)) == 2
+        last = {r["row"]: r for r in lines(out)}
+        assert last[1]["id"] != last[2]["id"] and {last[1]["status"], last[2]["status"]} == {"succeeded"}
+    finally:
+        handle.stop()

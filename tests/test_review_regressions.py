@@ -299,7 +299,7 @@ def _limited_batch(monkeypatch: pytest.MonkeyPatch, answers: int | None) -> tupl
     monkeypatch.setattr(batch, "sleep", fake.sleep)
     calls: list[float] = []
 
-    async def create(*_args: Any) -> Any:
+    async def create(*_args: Any, **_options: Any) -> Any:
         calls.append(fake.now)
         if answers is None or len(calls) <= answers:
             raise ApiError(429, "Request was throttled")

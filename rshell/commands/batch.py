@@ -1,20 +1,26 @@
 """`batch MODEL [key=value …] --inputs FILE`: one model over many inputs.
 
 Every row is validated before the first create (exit 2, naming the row). Then up to
-`--concurrency` rows run at once: create (without `Prefer: wait`, so the id is known
-at once and recorded in `--output` before any waiting), follow to the end over the
-stream or by polling, append the final record. A 429 pauses every create for as long
+`--concurrency` rows run at once: a `sending` line in `--output`, the create with
+`Prefer: wait` (a row that ends within the window ends in the create's answer, with no
+poll to notice it), its id recorded, then, for a longer row, follow to the end over the
+stream or by polling, and the final record. A 429 pauses every create for as long
 as the API asks and retries the row; it never fails the batch. Rerunning with the same
 `--output` skips finished rows, follows created ones and creates only the rest; a row
-killed while its create was going out is first looked for among the predictions made
-since (same version or model, same input), so a `kill -9` never runs a row twice.
-Ctrl-C cancels every prediction in flight and exits 130.
+killed while its create was out (the id not yet known) is first looked for among the
+predictions made since (same version or model, every input the row sent: the API adds
+the defaults), so a `kill -9` never runs a row twice. With `--save`, a row whose files
+could not be written is `unsaved`, not succeeded, and a rerun saves them.
+Ctrl-C cancels every prediction in flight (those still being created found the same
+way) and exits 130.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,7 +65,9 @@ class Batch:
 
     def __init__(self, ctx: Context, client: ReplicateClient, target: Target, journal: Journal, save: Path | None):
         self.ctx, self.client, self.target, self.journal, self.save = ctx, client, target, journal, save
-        self.counts = {"succeeded": 0, "failed": 0, "canceled": 0, "unknown": 0, "skipped": 0}
+        self.counts = {"succeeded": 0, "unsaved": 0, "failed": 0, "canceled": 0, "unknown": 0, "skipped": 0}
+        self.saved = 0  # rows whose files --save wrote in this run
+        self.unsaved_why: str | None = None  # the first reason a row's files were not saved
         self.running: dict[str, int] = {}  # prediction id → row
         self.results: list[dict[str, Any]] = []
         self.resume_at = 0.0  # monotonic time before which no create goes out (429)
@@ -69,6 +77,7 @@ class Batch:
         self.sending_since: list[str] = []  # when an earlier run's unanswered creates went out
         self.sent: list[Any] | None = None  # the predictions made since then, fetched once
         self.claimed: set[str] = set()  # ids already owned by a row of this output file
+        self.sending: dict[int, tuple[dict[str, Any], str]] = {}  # row → (inputs, at): creates unanswered
         self.looking = asyncio.Lock()
         self.limited_since: float | None = None  # first 429 since the batch last made progress
 
@@ -81,10 +90,14 @@ class Batch:
         elif earlier and earlier.get("status") == SENDING:
             prediction = await self._sent_before(inputs, str(earlier.get("at") or ""))
         if prediction is None:
-            self.journal.append({"row": number, "input": inputs, "status": SENDING, "at": _now()})
+            at = _now()
+            self.journal.append({"row": number, "input": inputs, "status": SENDING, "at": at})
+            self.sending[number] = (inputs, at)  # left in place by Ctrl-C: cancel_in_flight finds it
             prediction = await self._create(number, inputs)
+            del self.sending[number]
             if prediction is None:
                 return
+            self.claimed.add(prediction.id)  # never adopted by another row (Ctrl-C's look)
         if not (earlier and earlier.get("id") == prediction.id):
             self.journal.append({"row": number, "input": inputs, "id": prediction.id, "status": CREATED})
         self.running[prediction.id] = number
@@ -97,8 +110,25 @@ class Batch:
         self.running.pop(prediction.id, None)
         error = final.error if isinstance(final.error, str) or final.error is None else json.dumps(final.error)
         if final.status == "succeeded" and self.save is not None:
-            error = await self._save(number, final.output) or error
+            await self._saving(number, inputs, final, began)
+            return
         self._finish(number, inputs, final.id, final.status, final.output, error, began)
+
+    async def resave(self, number: int, inputs: dict[str, Any], earlier: dict[str, Any]) -> None:
+        """A row an earlier run finished but could not save the files of: save them
+        from the prediction as it is now (fresh output URLs), creating nothing."""
+        began = time.monotonic()
+        try:
+            final = await self.client.predictions_get(str(earlier["id"]))
+        except RshellError as exc:
+            self._finish(number, inputs, str(earlier["id"]), "succeeded", None, exc.message, began, saved=False)
+            return
+        await self._saving(number, inputs, final, began)
+
+    async def _saving(self, number: int, inputs: dict[str, Any], final: Any, began: float) -> None:
+        """Save a succeeded row's files and record it: `saved`, or why not."""
+        why = await self._save(number, final.output)
+        self._finish(number, inputs, final.id, "succeeded", final.output, why, began, saved=why is None)
 
     async def _follow(self, prediction: Any) -> Any:
         """Follow to the end; a read that stays rate-limited waits and reads again."""
@@ -122,16 +152,37 @@ class Batch:
 
     async def _sent_before(self, inputs: dict[str, Any], at: str) -> Any:
         """The prediction an earlier, killed run created for these inputs, if any: one
-        made since `at` (less a margin for clock skew) for this target with this input,
-        not yet claimed by another row."""
+        made since `at` (less a margin for clock skew) for this target, whose input holds
+        every value the row sent (the API adds the model's defaults to the rest), not yet
+        claimed by another row. An exact match wins, then one created after `at` (the
+        nearest), then one within the skew margin before it."""
         async with self.looking:  # rows resuming together share one look
             if self.sent is None:
-                self.sent = await self._recent(min(self.sending_since, default=at) or at)
-        for prediction in self.sent:
-            if prediction.id not in self.claimed and prediction.input == inputs and self._same_target(prediction):
-                self.claimed.add(prediction.id)
-                return prediction
-        return None
+                await self.look_back(at)
+        return self._claim(self.sent or [], inputs, at)
+
+    async def look_back(self, at: str = "") -> None:
+        """Fetch the predictions made since the earliest `sending` line, once, before
+        this run creates anything: a new row's prediction (its id unknown until its
+        `Prefer: wait` ends) must not be taken for the create a killed run sent."""
+        self.sent = await self._recent(min(self.sending_since, default=at) or at)
+
+    def _claim(self, candidates: list[Any], inputs: dict[str, Any], at: str) -> Any:
+        """The likeliest of `candidates` to be the create of a row sending `inputs` at
+        `at` (see _sent_before), now claimed; None when none can be."""
+        found = [p for p in candidates if p.id not in self.claimed and self._sent_for(p, inputs, at)]
+        if not found:
+            return None
+        chosen = min(found, key=lambda p: (p.input != inputs, *_nearness(p.created_at, at)))
+        self.claimed.add(chosen.id)
+        return chosen
+
+    def _sent_for(self, prediction: Any, inputs: dict[str, Any], at: str) -> bool:
+        """Whether `prediction` may be what a row sending `inputs` at `at` created."""
+        echoed = prediction.input if isinstance(prediction.input, dict) else {}
+        if any(key not in echoed or echoed[key] != value for key, value in inputs.items()):
+            return False
+        return self._same_target(prediction) and _not_before(prediction.created_at, at)
 
     async def _recent(self, since: str) -> list[Any]:
         """Predictions created since `since` (a bounded walk of the list's pages)."""
@@ -168,7 +219,10 @@ class Batch:
         while True:
             try:
                 await self._gate()
-                created = await create_prediction(self.client, self.target, inputs)
+                # Prefer: wait: a row that ends within the window ends in this answer (no
+                # poll to notice it). Its id is not known until then: a kill meanwhile
+                # leaves the `sending` line, and the rerun finds the prediction by it.
+                created = await create_prediction(self.client, self.target, inputs, wait=True)
                 self.limited_since = None
                 return created
             except RetryLater as exc:
@@ -204,18 +258,39 @@ class Batch:
             await sleep(left)
 
     async def _save(self, number: int, output: Any) -> str | None:
+        """Write the row's files; None when all were saved, else why not (one line)."""
         from rshell.downloads import save_outputs
 
         assert self.save is not None
-        report = await save_outputs(self.client, output, self.save / str(number))
-        if report.failed:
-            url, why = report.failed[0]
-            return f"could not save {len(report.failed)} file(s): {url}: {why}"
-        return None
+        folder = self.save / str(number)
+        try:
+            report = await save_outputs(self.client, output, folder)
+        except OSError as exc:
+            why = f"{os_cause(exc)} ({exc.filename or folder})"
+        except RshellError as exc:
+            why = exc.message
+        else:
+            if not report.failed:
+                return None
+            url, cause = report.failed[0]
+            why = f"{len(report.failed)} file(s) failed, first {url}: {text_cause(cause)}"
+        if self.unsaved_why is None:
+            self.unsaved_why = why
+        return why
 
     def _finish(
-        self, number: int, inputs: Any, pid: str | None, status: str, output: Any, error: Any, began: float
+        self,
+        number: int,
+        inputs: Any,
+        pid: str | None,
+        status: str,
+        output: Any,
+        error: Any,
+        began: float,
+        saved: bool | None = None,
     ) -> None:
+        """Record a row's end; `saved` (with --save, for a succeeded row) whether its
+        files were written: a row that succeeded unsaved counts as `unsaved`, not done."""
         record = {
             "row": number,
             "input": inputs,
@@ -225,12 +300,20 @@ class Batch:
             "error": error,
             "time": round(time.monotonic() - began, 3),
         }
+        if saved is not None:
+            record["saved"] = saved
+            self.saved += saved
         self.journal.append(record)
-        key = status if status in self.counts else "failed"
+        key = "unsaved" if saved is False else status if status in self.counts else "failed"
         self.counts[key] += 1
-        if self.journal.path is None or len(self.results) < KEPT:  # memory stays flat
-            self.results.append({k: record[k] for k in ("row", "id", "status", "output", "error")})
+        self.keep(record)
         self.progress()
+
+    def keep(self, record: dict[str, Any]) -> None:
+        """Hold a finished row for the result (bound by `b = batch …`); with --output,
+        only the first KEPT, so memory stays flat."""
+        if self.journal.path is None or len(self.results) < KEPT:
+            self.results.append({k: record.get(k) for k in ("row", "id", "status", "output", "error")})
 
     # the whole batch -----------------------------------------------------------------
     @property
@@ -239,7 +322,8 @@ class Batch:
 
     def summary(self) -> dict[str, Any]:
         elapsed = time.monotonic() - self.started
-        return {"rows": self.total, **self.counts, "retries": self.retries, "seconds": round(elapsed, 3)}
+        saved = {"saved": self.saved} if self.save is not None else {}
+        return {"rows": self.total, **self.counts, **saved, "retries": self.retries, "seconds": round(elapsed, 3)}
 
     def progress(self) -> None:
         """The live line on a terminal: done, failed, running, rate, ETA."""
@@ -250,7 +334,7 @@ class Batch:
         rate = self.done / elapsed
         left = max(self.total - self.done, 0)
         eta = f"{left / rate:.0f}s" if rate > 0 else "?"
-        failed = self.counts["failed"] + self.counts["unknown"] + self.counts["canceled"]
+        failed = self.counts["failed"] + self.counts["unknown"] + self.counts["canceled"] + self.counts["unsaved"]
         line = f"batch {self.done}/{self.total} done, {failed} failed, {len(self.running)} running"
         line += f", {rate:.1f}/s, ETA {eta}"
         if self.retries:
@@ -259,8 +343,10 @@ class Batch:
         out.stderr.flush()
 
     async def cancel_in_flight(self) -> None:
-        """Ctrl-C: cancel every prediction still running, and record each as canceled."""
+        """Ctrl-C: cancel every prediction still running, and record each as canceled;
+        those whose create was still waiting for its answer are found by their inputs."""
         running = dict(self.running)
+        sending = dict(self.sending)
 
         async def one(pid: str, number: int) -> None:
             try:
@@ -269,11 +355,91 @@ class Batch:
                 self.ctx.out.info(f"could not cancel prediction {pid}: {exc.message}")
             self._finish(number, None, pid, "canceled", None, "interrupted", time.monotonic())
 
-        await asyncio.shield(asyncio.gather(*(one(pid, n) for pid, n in running.items())))
+        async def every() -> None:
+            if sending:
+                running.update(await self._unanswered(sending))
+            await asyncio.gather(*(one(pid, n) for pid, n in running.items()))
+
+        await asyncio.shield(every())
+
+    async def _unanswered(self, sending: dict[int, tuple[dict[str, Any], str]]) -> dict[str, int]:
+        """Prediction id → row, for the rows whose create went out unanswered (found as
+        a rerun would find them); a row not found is said, and left `sending`."""
+        try:
+            recent = await self._recent(min(at for _, at in sending.values()))
+        except RshellError as exc:
+            recent = []
+            self.ctx.out.info(f"could not look for the predictions being created: {exc.message}")
+        found: dict[str, int] = {}
+        for number, (inputs, at) in sorted(sending.items()):
+            prediction = self._claim(recent, inputs, at)
+            if prediction is not None:
+                found[prediction.id] = number
+        if missing := len(sending) - len(found):
+            self.ctx.out.info(
+                f"{missing} create(s) had no answer yet: `prediction list` shows whether they exist;"
+                " a rerun with the same --output finds them"
+            )
+        return found
+
+
+OS_CAUSES = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOTDIR: "not a folder",
+    errno.EEXIST: "not a folder",
+    errno.EISDIR: "is a folder",
+}
+
+
+def os_cause(exc: OSError) -> str:
+    """A file-system failure in a few words (`disk full`), not Python's text."""
+    return OS_CAUSES.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+def text_cause(text: str) -> str:
+    """The same few words for a failure already turned into text (a download's),
+    found by the system's own wording of each cause; other text is kept."""
+    for number, cause in OS_CAUSES.items():
+        if os.strerror(number) in text:
+            return cause
+    return text
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _seconds_after(created_at: Any, mark: str) -> float | None:
+    """How long after `mark` a prediction was created (negative: before); None when
+    either date is unreadable."""
+    try:
+        created = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+        sent = datetime.fromisoformat(mark)
+    except ValueError:
+        return None
+    if created.tzinfo is None or sent.tzinfo is None:
+        return None
+    return (created - sent).total_seconds()
+
+
+def _not_before(created_at: Any, mark: str) -> bool:
+    """Whether a prediction created at `created_at` may come from a create sent at
+    `mark`, allowing SKEW seconds of clock difference; an unreadable date does not rule it out."""
+    after = _seconds_after(created_at, mark)
+    return after is None or after >= -SKEW
+
+
+def _nearness(created_at: Any, mark: str) -> tuple[bool, float]:
+    """A sort key: created after `mark` first, then by distance from it (the nearest
+    is the likeliest to be the create sent then)."""
+    after = _seconds_after(created_at, mark)
+    if after is None:
+        return True, float("inf")
+    return after < 0, abs(after)
 
 
 def _concurrency(args: ParsedArgs) -> int:
@@ -347,6 +513,8 @@ async def batch(ctx: Context, args: ParsedArgs) -> Result:
         run.sending_since = [str(r["at"]) for r in earlier.values() if r.get("status") == SENDING and r.get("at")]
         told, client.on_retry = client.on_retry, run.throttled
         try:
+            if run.sending_since:
+                await run.look_back()
             await _run(run, source, defaults, schema, earlier, concurrency)
         finally:
             client.on_retry = told
@@ -370,17 +538,25 @@ async def _run(
     tasks: set[asyncio.Task[None]] = set()
 
     async def one(number: int, inputs: dict[str, Any]) -> None:
+        before = earlier.get(number)
         try:
-            await run.row(number, inputs, earlier.get(number))
+            if before and before.get("saved") is False:
+                await run.resave(number, inputs, before)
+            else:
+                await run.row(number, inputs, before)
         finally:
             slots.release()
 
+    done_before: set[int] = set()  # rows an earlier run finished: bound from the file
     try:
         for number, row, from_csv in source.rows():
             before = earlier.get(number)
-            if before and before.get("status") in DONE:
+            unsaved = before and before.get("saved") is False and run.save is not None
+            if before and before.get("status") in DONE and not unsaved:
                 # a lost create stays unknown (never re-sent) and still says so
                 run.counts["unknown" if before.get("status") == UNKNOWN else "skipped"] += 1
+                if len(done_before) < KEPT:
+                    done_before.add(number)
                 continue
             await slots.acquire()
             task = asyncio.create_task(one(number, _row_inputs(defaults, row, from_csv, schema)))
@@ -388,6 +564,7 @@ async def _run(
             task.add_done_callback(tasks.discard)
         while tasks:
             await asyncio.gather(*tasks)
+        _bind_done_before(run, done_before)
     except asyncio.CancelledError:
         current = asyncio.current_task()
         if current is not None:
@@ -398,6 +575,17 @@ async def _run(
         await run.cancel_in_flight()
         run.ctx.out.info(f"canceled {run.counts['canceled']} prediction(s) in flight")
         raise Interrupted("batch interrupted", "run the same batch with the same --output to resume") from None
+
+
+def _bind_done_before(run: Batch, rows: set[int]) -> None:
+    """Put the rows an earlier run finished into the result (`b = batch …` run again
+    binds every row, not only the new ones), all in row order, at most KEPT."""
+    from rshell.commands.batch_journal import final_records
+
+    if rows and run.journal.path is not None:
+        for record in final_records(run.journal.path, rows).values():
+            run.keep(record)
+    run.results.sort(key=lambda r: r["row"])
 
 
 def _result(ctx: Context, run: Batch) -> Result:
@@ -412,10 +600,26 @@ def _result(ctx: Context, run: Batch) -> Result:
         f" {c['unknown']} unknown, {c['skipped']} already done, in {summary['seconds']:.1f}s"
         + (f" ({run.retries} retries after rate limits)" if run.retries else "")
     )
-    if len(run.results) < run.done - c["skipped"]:
+    saving = _saving_line(run)
+    if saving:
+        text += f"; {saving}"
+    if len(run.results) < run.done:
         text += f"\n(the result holds the first {len(run.results):,} rows; every row is in {run.journal.path})"
     failed = c["failed"] + c["unknown"] + c["canceled"]
-    error = f"{failed} of {summary['rows']} rows did not succeed" if failed else None
+    problems = [f"{failed} of {summary['rows']} rows did not succeed"] if failed else []
     if c["unknown"]:
-        error = f"{error}; {UNKNOWN_HINT}"
-    return Result(data=as_json(run.results), text=text, ok=not failed, error=error)
+        problems.append(UNKNOWN_HINT)
+    if c["unsaved"]:
+        problems.append(saving)
+        rerun = "rerun with the same --output to save the missing files (nothing is created)"
+        problems.append(rerun if run.journal.path else "their predictions succeeded: the result lists their ids")
+    error = "; ".join(problems) or None
+    return Result(data=as_json(run.results), text=text, ok=error is None, error=error)
+
+
+def _saving_line(run: Batch) -> str:
+    """`2 saved, 1 not saved: disk full (…)` with --save; empty without."""
+    if run.save is None:
+        return ""
+    line = f"{run.saved} saved, {run.counts['unsaved']} not saved"
+    return f"{line}: {run.unsaved_why}" if run.counts["unsaved"] and run.unsaved_why else line

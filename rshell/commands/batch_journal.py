@@ -6,11 +6,13 @@ machine): an fsync per line costs milliseconds on the event loop, which would ma
 rshell, not the API, the limit of a large batch.
 
 A row gets a `sending` line (its input and the time) before its create goes out, a
-`created` line the moment the create returns (the prediction id, before any waiting),
-then one final line when it finishes. A row whose last line is `sending` was killed
-between the two: the create may exist, and a rerun looks for it before sending again. Running the same batch with the
-same file reads it back: the last line of each row wins. A torn last line (the kill
-landed mid-write) is ignored.
+`created` line the moment the create returns (the prediction id, before any further
+waiting; the create itself waits a while, `Prefer: wait`), then one final line when it
+finishes (with `--save`, `saved` says whether its files were written: a rerun saves
+those that were not, without creating anything). A row whose last line is `sending`
+was killed between the two: the create may exist, and a rerun looks for it before
+sending again. Running the same batch with the same file reads it back: the last line
+of each row wins. A torn last line (the kill landed mid-write) is ignored.
 """
 
 from __future__ import annotations
@@ -42,8 +44,23 @@ def load(path: Path) -> dict[int, dict[str, Any]]:
             except json.JSONDecodeError:
                 continue  # a line cut short by a kill
             if isinstance(record, dict) and isinstance(record.get("row"), int):
-                records[record["row"]] = {k: record.get(k) for k in ("id", "status", "at")}
+                records[record["row"]] = {k: record.get(k) for k in ("id", "status", "at", "saved")}
     return records
+
+
+def final_records(path: Path, rows: set[int]) -> dict[int, dict[str, Any]]:
+    """Row number → the last final record (with its output) of each of `rows`: what a
+    rerun binds for the rows an earlier run finished. `rows` bounds what is kept."""
+    found: dict[int, dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and record.get("row") in rows and record.get("status") in DONE:
+                found[record["row"]] = record
+    return found
 
 
 class Journal:

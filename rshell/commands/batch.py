@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from rshell.commands.batch_journal import CREATED, SENDING
 from rshell.commands.context import Result
 from rshell.commands.predictions import create_prediction
+from rshell.commands.unconfirmed import Sent
 from rshell.errors import ApiError, Interrupted, NetworkError, RshellError, UsageError
 from rshell.rendering.output import as_json
 
@@ -178,11 +179,11 @@ class Batch:
         return chosen
 
     def _sent_for(self, prediction: Any, inputs: dict[str, Any], at: str) -> bool:
-        """Whether `prediction` may be what a row sending `inputs` at `at` created."""
-        echoed = prediction.input if isinstance(prediction.input, dict) else {}
-        if any(key not in echoed or echoed[key] != value for key, value in inputs.items()):
-            return False
-        return self._same_target(prediction) and _not_before(prediction.created_at, at)
+        """Whether `prediction` may be what a row sending `inputs` at `at` created: the
+        rule a Ctrl-C'd create is found by (`unconfirmed.Sent.matches`), after `at`."""
+        target = self.target
+        sent = Sent("prediction", inputs, model=target.model, version=target.version, deployment=target.deployment)
+        return sent.matches(prediction) and _not_before(prediction.created_at, at)
 
     async def _recent(self, since: str) -> list[Any]:
         """Predictions created since `since` (a bounded walk of the list's pages)."""
@@ -198,14 +199,6 @@ class Batch:
                 break
             page = await self.client.get_page(page.next, type(page))
         return found
-
-    def _same_target(self, prediction: Any) -> bool:
-        target = self.target
-        if target.version:
-            return bool(prediction.version) and target.version.rpartition(":")[2] == prediction.version
-        if target.deployment:
-            return prediction.deployment in (None, target.deployment)
-        return prediction.model == target.model
 
     def throttled(self, message: str) -> None:
         """The client's notice of a wait before a retry: counted, not printed per request."""

@@ -9,7 +9,8 @@ runs `run owner/name:version x=1` with a real client over loopback, and the run 
 "reported" when run_text returns. T (create sent → model finished) plus one round
 trip (the median authenticated GET on the same client, measured between runs) is the
 baseline; the budget is T + round trip + 20 ms, as a ratio. Polling at the old
-100 ms → 1 s backoff reported these runs up to a second late.
+100 ms → 1 s backoff reported these runs up to a second late. Round trips are
+measured between the runs (interleaved); a miss is measured once more before it fails.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from budgets import check_ratio
+from budgets import Figure, within_budget
 from sleeper_model import Sleeper
 
 from rshell.client.api import ReplicateClient
@@ -124,24 +125,27 @@ def _report(figures: dict[str, Any]) -> tuple[float, float, str]:
 
 def test_a_prediction_past_the_wait_window_is_reported_within_a_round_trip_plus_20ms(sleeper: Any) -> None:
     handle, model = sleeper
-    figures = asyncio.run(_measure(handle, model))
-    assert min(figures["T"]) >= SLEEP_S
-    for requests in figures["requests"]:  # the held create, the stream, one GET at `done`
-        assert [what for _, what in requests] == [
-            "POST /v1/predictions",
-            f"GET /v1/predictions/{requests[1][1].split('/')[3]}/stream",
-            f"GET /v1/predictions/{requests[1][1].split('/')[3]}",
-        ], requests
-    round_trip, _, detail = _report(figures)
-    served = statistics.median(figures["T"]) + round_trip
-    limit = (served + BUDGET_S) / served
-    check_ratio(
-        "past the wait window, streamed: elapsed / (T + round trip)",
-        statistics.median(figures["elapsed"]),
-        served,
-        limit,
-        detail,
-    )
+
+    def measure() -> Figure:
+        figures = asyncio.run(_measure(handle, model))
+        assert min(figures["T"]) >= SLEEP_S
+        for requests in figures["requests"]:  # the held create, the stream, one GET at `done`
+            assert [what for _, what in requests] == [
+                "POST /v1/predictions",
+                f"GET /v1/predictions/{requests[1][1].split('/')[3]}/stream",
+                f"GET /v1/predictions/{requests[1][1].split('/')[3]}",
+            ], requests
+        round_trip, _, detail = _report(figures)
+        served = statistics.median(figures["T"]) + round_trip
+        return Figure(
+            "past the wait window, streamed: elapsed / (T + round trip)",
+            statistics.median(figures["elapsed"]),
+            served,
+            (served + BUDGET_S) / served,
+            detail,
+        )
+
+    within_budget(measure)
 
 
 def test_without_a_stream_polls_at_most_half_a_second_apart_and_3_times_a_second(
@@ -149,29 +153,35 @@ def test_without_a_stream_polls_at_most_half_a_second_apart_and_3_times_a_second
 ) -> None:
     handle, model = sleeper
     without_streams(monkeypatch)
-    figures = asyncio.run(_measure(handle, model))
-    round_trip, _, detail = _report(figures)
-    served = statistics.median(figures["T"]) + round_trip
-    check_ratio(
-        "past the wait window, polled: elapsed / (T + round trip)",
-        statistics.median(figures["elapsed"]),
-        served,
-        (served + POLL_GAP_S + BUDGET_S) / served,
-        detail,
-    )
-    rates = [len(r) / e for r, e in zip(figures["requests"], figures["elapsed"], strict=True)]
-    polls = [[t for t, what in r if what.startswith("GET /v1/predictions/")] for r in figures["requests"]]
-    gaps = [b - a for p in polls for a, b in zip(p, p[1:], strict=False)]
-    check_ratio(
-        "requests per second of waiting / 3",
-        max(rates),
-        REQUESTS_PER_SECOND,
-        1.0,
-        f"{[round(r, 2) for r in rates]} requests/s; widest gap between polls {max(gaps) * 1000:.0f} ms",
-    )
-    check_ratio(
-        "widest gap between polls / (0.5 s + round trip + 20 ms)",
-        max(gaps),
-        POLL_GAP_S + round_trip + BUDGET_S,
-        1.0,
-    )
+
+    def measure() -> list[Figure]:
+        figures = asyncio.run(_measure(handle, model))
+        round_trip, _, detail = _report(figures)
+        served = statistics.median(figures["T"]) + round_trip
+        rates = [len(r) / e for r, e in zip(figures["requests"], figures["elapsed"], strict=True)]
+        polls = [[t for t, what in r if what.startswith("GET /v1/predictions/")] for r in figures["requests"]]
+        gaps = [b - a for p in polls for a, b in zip(p, p[1:], strict=False)]
+        return [
+            Figure(
+                "past the wait window, polled: elapsed / (T + round trip)",
+                statistics.median(figures["elapsed"]),
+                served,
+                (served + POLL_GAP_S + BUDGET_S) / served,
+                detail,
+            ),
+            Figure(
+                "requests per second of waiting / 3",
+                max(rates),
+                REQUESTS_PER_SECOND,
+                1.0,
+                f"{[round(r, 2) for r in rates]} requests/s; widest gap between polls {max(gaps) * 1000:.0f} ms",
+            ),
+            Figure(
+                "widest gap between polls / (0.5 s + round trip + 20 ms)",
+                max(gaps),
+                POLL_GAP_S + round_trip + BUDGET_S,
+                1.0,
+            ),
+        ]
+
+    within_budget(measure)

@@ -109,6 +109,19 @@ def interleaved_times(rounds: int, *actions: Callable[[], Any], clock: Callable[
     return times
 
 
+def contention(samples: int = 5) -> float:
+    """How many times its CPU time a fixed computation takes on the wall clock right now:
+    1 on an idle machine, about 3 when three processes share a core. An absolute
+    allowance for rshell's own work (SPEC 10's "+ 20 ms") is that many times longer
+    while it gets a third of a core; measure it between the runs it scales."""
+    ratios = []
+    for _ in range(samples):
+        wall, cpu = WALL(), CPU()
+        sum(i * i for i in range(100_000))
+        ratios.append((WALL() - wall) / max(CPU() - cpu, 1e-6))
+    return max(1.0, statistics.median(ratios))
+
+
 def installed_env(base: dict[str, str], cache: str) -> dict[str, str]:
     """An environment in which Python keeps bytecode (in `cache`, outside the tree), as
     an installed package has it: pip compiles on install, and the official client's

@@ -10,7 +10,9 @@ runs `run owner/name:version x=1` with a real client over loopback, and the run 
 trip (the median authenticated GET on the same client, measured between runs) is the
 baseline; the budget is T + round trip + 20 ms, as a ratio. Polling at the old
 100 ms → 1 s backoff reported these runs up to a second late. Round trips are
-measured between the runs (interleaved); a miss is measured once more before it fails.
+measured between the runs (interleaved), and so is the machine's contention (wall
+time / CPU time of a fixed computation, 1 when idle): the 20 ms of rshell's own work
+is allowed that many times longer. A miss is measured once more before it fails.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from budgets import Figure, within_budget
+from budgets import Figure, contention, within_budget
 from sleeper_model import Sleeper
 
 from rshell.client.api import ReplicateClient
@@ -91,7 +93,7 @@ async def _measure(handle: Any, model: Sleeper) -> dict[str, Any]:
     session = Session()
     out = Output(io.StringIO(), io.StringIO(), json_mode=False)
     executor = Executor(session, out, lambda: ReplicateClient(handle.token, handle.url, transport=transport))
-    figures: dict[str, Any] = {"elapsed": [], "T": [], "requests": [], "pings": []}
+    figures: dict[str, Any] = {"elapsed": [], "T": [], "requests": [], "pings": [], "contention": []}
     try:
         assert await executor.run_text(f"run {MODEL}:{version} x=0 seconds=0") == 0  # warm: schema, connection
         client = await executor.client()
@@ -100,6 +102,7 @@ async def _measure(handle: Any, model: Sleeper) -> dict[str, Any]:
                 start = time.perf_counter()
                 await client.hardware_list()
                 figures["pings"].append(time.perf_counter() - start)
+            figures["contention"].append(contention())
             transport.requests.clear()
             start = time.perf_counter()
             code = await executor.run_text(f"run {MODEL}:{version} x={run}")
@@ -114,13 +117,17 @@ async def _measure(handle: Any, model: Sleeper) -> dict[str, Any]:
 
 
 def _report(figures: dict[str, Any]) -> tuple[float, float, str]:
+    """The round trip, the allowance for rshell's own work (20 ms times the contention)
+    and the figures in words."""
     round_trip = statistics.median(figures["pings"])
+    slack = BUDGET_S * statistics.median(figures["contention"])
     late = [e - t for e, t in zip(figures["elapsed"], figures["T"], strict=True)]
     detail = (
         f"reported {[round(x * 1000, 1) for x in late]} ms after the model finished"
-        f" (T median {statistics.median(figures['T']):.3f} s, round trip {round_trip * 1000:.2f} ms)"
+        f" (T median {statistics.median(figures['T']):.3f} s, round trip {round_trip * 1000:.2f} ms,"
+        f" allowance {slack * 1000:.0f} ms: 20 ms x contention {statistics.median(figures['contention']):.2f})"
     )
-    return round_trip, statistics.median(late), detail
+    return round_trip, slack, detail
 
 
 def test_a_prediction_past_the_wait_window_is_reported_within_a_round_trip_plus_20ms(sleeper: Any) -> None:
@@ -135,13 +142,13 @@ def test_a_prediction_past_the_wait_window_is_reported_within_a_round_trip_plus_
                 f"GET /v1/predictions/{requests[1][1].split('/')[3]}/stream",
                 f"GET /v1/predictions/{requests[1][1].split('/')[3]}",
             ], requests
-        round_trip, _, detail = _report(figures)
+        round_trip, slack, detail = _report(figures)
         served = statistics.median(figures["T"]) + round_trip
         return Figure(
             "past the wait window, streamed: elapsed / (T + round trip)",
             statistics.median(figures["elapsed"]),
             served,
-            (served + BUDGET_S) / served,
+            (served + slack) / served,
             detail,
         )
 
@@ -156,7 +163,7 @@ def test_without_a_stream_polls_at_most_half_a_second_apart_and_3_times_a_second
 
     def measure() -> list[Figure]:
         figures = asyncio.run(_measure(handle, model))
-        round_trip, _, detail = _report(figures)
+        round_trip, slack, detail = _report(figures)
         served = statistics.median(figures["T"]) + round_trip
         rates = [len(r) / e for r, e in zip(figures["requests"], figures["elapsed"], strict=True)]
         polls = [[t for t, what in r if what.startswith("GET /v1/predictions/")] for r in figures["requests"]]
@@ -166,7 +173,7 @@ def test_without_a_stream_polls_at_most_half_a_second_apart_and_3_times_a_second
                 "past the wait window, polled: elapsed / (T + round trip)",
                 statistics.median(figures["elapsed"]),
                 served,
-                (served + POLL_GAP_S + BUDGET_S) / served,
+                (served + POLL_GAP_S + slack) / served,
                 detail,
             ),
             Figure(
@@ -177,9 +184,9 @@ def test_without_a_stream_polls_at_most_half_a_second_apart_and_3_times_a_second
                 f"{[round(r, 2) for r in rates]} requests/s; widest gap between polls {max(gaps) * 1000:.0f} ms",
             ),
             Figure(
-                "widest gap between polls / (0.5 s + round trip + 20 ms)",
+                "widest gap between polls / (0.5 s + round trip + 20 ms x contention)",
                 max(gaps),
-                POLL_GAP_S + round_trip + BUDGET_S,
+                POLL_GAP_S + round_trip + slack,
                 1.0,
             ),
         ]

@@ -7,6 +7,8 @@ module level, so `rshell -c help` costs little more than the interpreter itself.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -119,6 +121,10 @@ def _installed_version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Exit without the interpreter's final cycle collection over every object the
+    # imports made (a fifth of a one-shot's CPU time): frozen objects are left to the OS.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] in (["-h"], ["--help"]):
         print(USAGE)

@@ -44,6 +44,7 @@ from rshell.client.transfer import (
     upload_parts,
     write_atomically,
 )
+from rshell.client.transports import SchemeTransports
 from rshell.client.urls import DEFAULT_BASE_URL, netloc_of, normalise_base_url
 from rshell.errors import ApiError, UsageError
 
@@ -145,7 +146,7 @@ class ReplicateClient:
             auth=_BearerAuth(self._token, self._api_netloc),
             headers={"User-Agent": f"rshell/{rshell.__version__}"},
             timeout=API_TIMEOUT,
-            transport=transport,
+            transport=transport or SchemeTransports(),
         )
 
     def __repr__(self) -> str:

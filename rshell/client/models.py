@@ -20,7 +20,7 @@ T = TypeVar("T")
 class ApiObject(BaseModel):
     """Base of every API object: tolerant of unknown fields, kept for round trips."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class Account(ApiObject):

@@ -5,7 +5,10 @@ rshell's real path against a live in-process sandbox: the Executor runs
 `run owner/name:version x=1` with a real ReplicateClient over loopback. T is what the
 server reports for the prediction (metrics.total_time, created_at → completed_at), and
 one round trip is the median of a trivial authenticated GET on the same client,
-measured between the runs, so a busy machine slows both sides alike. The overhead
+measured between the runs (interleaved), so a busy machine slows both sides alike,
+and so is the machine's contention (wall time / CPU time of a fixed computation, 1
+when idle): the 20 ms of rshell's own work is allowed that many times longer. A miss
+is measured once more before it fails. The overhead
 (elapsed − T − round trip) is rshell's own cost plus the server's hand-back: it stays
 small only if the create is held with `Prefer: wait` and answered the moment the
 prediction finishes (a poll tick would add 100 ms).
@@ -22,7 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
-from budgets import check_ratio
+from budgets import Figure, contention, within_budget
 from sleeper_model import cog_schema
 
 from rshell.client.api import ReplicateClient
@@ -85,8 +88,8 @@ async def _timed(action: Any) -> float:
     return time.perf_counter() - start
 
 
-async def _measure(handle: Any) -> tuple[list[float], list[float], list[float], list[list[str]]]:
-    """Elapsed per warm run, T per run, round trips, and each warm run's requests."""
+async def _measure(handle: Any) -> tuple[list[float], list[float], list[float], list[list[str]], list[float]]:
+    """Elapsed per warm run, T per run, round trips, each warm run's requests, contention."""
     version = handle.sandbox.latest_version(MODEL)["id"]
     command = f"run {MODEL}:{version} x=1"
     transport = CountingTransport()
@@ -97,11 +100,13 @@ async def _measure(handle: Any) -> tuple[list[float], list[float], list[float], 
     server_times: list[float] = []
     pings: list[float] = []
     requests: list[list[str]] = []
+    load: list[float] = []
     try:
         assert await executor.run_text(command) == 0, out.stderr.getvalue()  # warm: fetches the schema
         client = await executor.client()
         for _ in range(RUNS):
             pings += [await _timed(client.hardware_list) for _ in range(PINGS_PER_RUN)]
+            load.append(contention())
             transport.requests.clear()
             start = time.perf_counter()
             code = await executor.run_text(command)
@@ -113,21 +118,28 @@ async def _measure(handle: Any) -> tuple[list[float], list[float], list[float], 
     finally:
         await executor.aclose()
     assert out.stdout.getvalue().count("slept x=1") == RUNS + 1  # every run was reported
-    return elapsed, server_times, pings, requests
+    return elapsed, server_times, pings, requests, load
 
 
 def test_sync_prediction_is_reported_within_T_plus_a_round_trip_plus_20ms(sleeper_sandbox: Any) -> None:
-    elapsed, server_times, pings, requests = asyncio.run(_measure(sleeper_sandbox))
-    # A warm run of a versioned ref is one request: the create, held with Prefer: wait.
-    assert all(r == ["POST /v1/predictions"] for r in requests), requests
-    assert min(server_times) >= SLEEP_S  # the server really held the request for the run
-    round_trip = statistics.median(pings)
-    overheads = [e - t - round_trip for e, t in zip(elapsed, server_times, strict=True)]
-    overhead = statistics.median(overheads)
-    report = (
-        f"median overhead {overhead * 1000:.2f} ms over T (median {statistics.median(server_times) * 1000:.1f} ms)"
-        f" + round trip ({round_trip * 1000:.2f} ms); runs: {[round(o * 1000, 2) for o in overheads]}"
-    )
-    served = statistics.median(server_times) + round_trip
-    limit = (served + BUDGET_S) / served  # T + one round trip + 20 ms, as a ratio of T + one round trip
-    check_ratio("sync run reported: elapsed / (T + round trip)", statistics.median(elapsed), served, limit, report)
+    def measure() -> Figure:
+        elapsed, server_times, pings, requests, load = asyncio.run(_measure(sleeper_sandbox))
+        # A warm run of a versioned ref is one request: the create, held with Prefer: wait.
+        assert all(r == ["POST /v1/predictions"] for r in requests), requests
+        assert min(server_times) >= SLEEP_S  # the server really held the request for the run
+        round_trip = statistics.median(pings)
+        overheads = [e - t - round_trip for e, t in zip(elapsed, server_times, strict=True)]
+        overhead = statistics.median(overheads)
+        report = (
+            f"median overhead {overhead * 1000:.2f} ms over T (median {statistics.median(server_times) * 1000:.1f} ms)"
+            f" + round trip ({round_trip * 1000:.2f} ms); runs: {[round(o * 1000, 2) for o in overheads]};"
+            f" contention {statistics.median(load):.2f}"
+        )
+        served = statistics.median(server_times) + round_trip
+        # T + one round trip + 20 ms (times the contention), as a ratio of T + one round trip
+        limit = (served + BUDGET_S * statistics.median(load)) / served
+        return Figure(
+            "sync run reported: elapsed / (T + round trip)", statistics.median(elapsed), served, limit, report
+        )
+
+    within_budget(measure)

@@ -11,7 +11,10 @@ finished (the test's own clock); rshell's Executor runs `run owner/name:version 
 with a real client over loopback, and the run is "reported" when run_text returns.
 T (create sent → model finished) plus one round trip (the median authenticated GET on
 the same client, measured between runs) is the baseline; the budget is T + round trip
-+ 20 ms (streamed) or T + round trip + 0.5 s + 20 ms (polled), as a ratio.
++ 20 ms (streamed) or T + round trip + 0.5 s + 20 ms (polled), as a ratio. Round trips
+are measured between the runs (interleaved), and so is the machine's contention (wall
+time / CPU time of a fixed computation, 1 when idle): the 20 ms of rshell's own work
+is allowed that many times longer. A miss is measured once more before it fails.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
-from budgets import check_ratio
+from budgets import Figure, contention, within_budget
 from sleeper_model import Sleeper
 
 from rshell.client.api import ReplicateClient
@@ -105,7 +108,7 @@ async def _measure(handle: Any, model: Sleeper) -> dict[str, Any]:
     session = Session()
     out = Output(io.StringIO(), io.StringIO(), json_mode=False)
     executor = Executor(session, out, lambda: ReplicateClient(handle.token, handle.url, transport=transport))
-    figures: dict[str, Any] = {"elapsed": [], "T": [], "requests": [], "pings": []}
+    figures: dict[str, Any] = {"elapsed": [], "T": [], "requests": [], "pings": [], "contention": []}
     try:
         assert await executor.run_text(f"run {model.name}:{version} x=0 seconds=0") == 0  # warm: schema, connection
         client = await executor.client()
@@ -114,6 +117,7 @@ async def _measure(handle: Any, model: Sleeper) -> dict[str, Any]:
                 start = time.perf_counter()
                 await client.hardware_list()
                 figures["pings"].append(time.perf_counter() - start)
+            figures["contention"].append(contention())
             transport.requests.clear()
             start = time.perf_counter()
             code = await executor.run_text(f"run {model.name}:{version} x={run}")
@@ -130,69 +134,82 @@ async def _measure(handle: Any, model: Sleeper) -> dict[str, Any]:
 
 
 def _report(figures: dict[str, Any]) -> tuple[float, float, str]:
+    """The round trip, the allowance for rshell's own work (20 ms times the contention)
+    and the figures in words."""
     round_trip = statistics.median(figures["pings"])
+    slack = BUDGET_S * statistics.median(figures["contention"])
     late = [e - t for e, t in zip(figures["elapsed"], figures["T"], strict=True)]
     detail = (
         f"reported {[round(x * 1000, 1) for x in late]} ms after the model finished"
-        f" (T median {statistics.median(figures['T']):.3f} s, round trip {round_trip * 1000:.2f} ms)"
+        f" (T median {statistics.median(figures['T']):.3f} s, round trip {round_trip * 1000:.2f} ms,"
+        f" allowance {slack * 1000:.0f} ms: 20 ms x contention {statistics.median(figures['contention']):.2f})"
     )
-    return round_trip, statistics.median(late), detail
+    return round_trip, slack, detail
 
 
 def test_a_streamed_prediction_past_the_wait_window_is_reported_within_a_round_trip_plus_20ms(
     sleepers: Any,
 ) -> None:
     handle, _, model = sleepers
-    figures = asyncio.run(_measure(handle, model))
-    assert min(figures["T"]) >= SLEEP_S
-    for requests in figures["requests"]:  # the held create, the stream, one GET at `done`
-        assert [what for _, what in requests] == [
-            "POST /v1/predictions",
-            f"GET /v1/predictions/{requests[1][1].split('/')[3]}/stream",
-            f"GET /v1/predictions/{requests[1][1].split('/')[3]}",
-        ], requests
-    round_trip, _, detail = _report(figures)
-    served = statistics.median(figures["T"]) + round_trip
-    limit = (served + BUDGET_S) / served
-    check_ratio(
-        "past the wait window, streamed: elapsed / (T + round trip)",
-        statistics.median(figures["elapsed"]),
-        served,
-        limit,
-        detail,
-    )
+
+    def measure() -> Figure:
+        figures = asyncio.run(_measure(handle, model))
+        assert min(figures["T"]) >= SLEEP_S
+        for requests in figures["requests"]:  # the held create, the stream, one GET at `done`
+            assert [what for _, what in requests] == [
+                "POST /v1/predictions",
+                f"GET /v1/predictions/{requests[1][1].split('/')[3]}/stream",
+                f"GET /v1/predictions/{requests[1][1].split('/')[3]}",
+            ], requests
+        round_trip, slack, detail = _report(figures)
+        served = statistics.median(figures["T"]) + round_trip
+        return Figure(
+            "past the wait window, streamed: elapsed / (T + round trip)",
+            statistics.median(figures["elapsed"]),
+            served,
+            (served + slack) / served,
+            detail,
+        )
+
+    within_budget(measure)
 
 
 def test_without_a_stream_polls_at_most_half_a_second_apart_and_3_times_a_second(sleepers: Any) -> None:
     """The plain model gets no `urls.stream` (as on the real API): rshell polls."""
     handle, model, _ = sleepers
-    figures = asyncio.run(_measure(handle, model))
-    for requests in figures["requests"]:  # the held create, then polls: no stream asked for
-        assert requests[0][1] == "POST /v1/predictions", requests
-        assert all(what.startswith("GET /v1/predictions/") for _, what in requests[1:]), requests
-        assert not any(what.endswith("/stream") for _, what in requests), requests
-    round_trip, _, detail = _report(figures)
-    served = statistics.median(figures["T"]) + round_trip
-    check_ratio(
-        "past the wait window, polled: elapsed / (T + round trip)",
-        statistics.median(figures["elapsed"]),
-        served,
-        (served + POLL_GAP_S + BUDGET_S) / served,
-        detail,
-    )
-    rates = [len(r) / e for r, e in zip(figures["requests"], figures["elapsed"], strict=True)]
-    polls = [[t for t, what in r if what.startswith("GET /v1/predictions/")] for r in figures["requests"]]
-    gaps = [b - a for p in polls for a, b in zip(p, p[1:], strict=False)]
-    check_ratio(
-        "requests per second of waiting / 3",
-        max(rates),
-        REQUESTS_PER_SECOND,
-        1.0,
-        f"{[round(r, 2) for r in rates]} requests/s; widest gap between polls {max(gaps) * 1000:.0f} ms",
-    )
-    check_ratio(
-        "widest gap between polls / (0.5 s + round trip + 20 ms)",
-        max(gaps),
-        POLL_GAP_S + round_trip + BUDGET_S,
-        1.0,
-    )
+
+    def measure() -> list[Figure]:
+        figures = asyncio.run(_measure(handle, model))
+        for requests in figures["requests"]:  # the held create, then polls: no stream asked for
+            assert requests[0][1] == "POST /v1/predictions", requests
+            assert all(what.startswith("GET /v1/predictions/") for _, what in requests[1:]), requests
+            assert not any(what.endswith("/stream") for _, what in requests), requests
+        round_trip, slack, detail = _report(figures)
+        served = statistics.median(figures["T"]) + round_trip
+        rates = [len(r) / e for r, e in zip(figures["requests"], figures["elapsed"], strict=True)]
+        polls = [[t for t, what in r if what.startswith("GET /v1/predictions/")] for r in figures["requests"]]
+        gaps = [b - a for p in polls for a, b in zip(p, p[1:], strict=False)]
+        return [
+            Figure(
+                "past the wait window, polled: elapsed / (T + round trip)",
+                statistics.median(figures["elapsed"]),
+                served,
+                (served + POLL_GAP_S + slack) / served,
+                detail,
+            ),
+            Figure(
+                "requests per second of waiting / 3",
+                max(rates),
+                REQUESTS_PER_SECOND,
+                1.0,
+                f"{[round(r, 2) for r in rates]} requests/s; widest gap between polls {max(gaps) * 1000:.0f} ms",
+            ),
+            Figure(
+                "widest gap between polls / (0.5 s + round trip + 20 ms x contention)",
+                max(gaps),
+                POLL_GAP_S + round_trip + slack,
+                1.0,
+            ),
+        ]
+
+    within_budget(measure)

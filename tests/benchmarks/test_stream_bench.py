@@ -10,6 +10,10 @@ printing, so it is stricter than the budget (which starts at the token's arrival
 The model yields its first token only once the client's event-stream request has been
 answered, so the delay never includes connecting: a token produced before then would
 only be replayed on connect, and the benchmark would measure the connection instead.
+
+Since the delay includes the loopback hop, its baseline is one round trip (the
+median authenticated GET on the same client, measured between the runs, so load
+slows both alike) plus the 20 ms; a miss is measured once more before it fails.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
-from budgets import check_ratio
+from budgets import Figure, within_budget
 
 from rshell.client.api import ReplicateClient
 from rshell.executor import Executor
@@ -36,6 +40,7 @@ pytestmark = pytest.mark.benchmark
 
 MODEL = "bench/streamer"
 RUNS = 9
+PINGS = 3
 BUDGET_S = 0.020
 SPACED = ["Once", " upon", " a time\n", "there"]  # tokens a few ms apart, like a model's
 BURST = [f" w{i}" for i in range(20)]  # then tokens back to back: order must survive
@@ -125,8 +130,8 @@ def streamer() -> Iterator[tuple[Any, Streamer]]:
         handle.stop()
 
 
-async def _runs(handle: Any, model: Streamer) -> tuple[list[float], list[list[str]], StampedOutput]:
-    """Per run: the first token's delay and the tokens as printed."""
+async def _runs(handle: Any, model: Streamer) -> tuple[list[float], list[list[str]], StampedOutput, list[float]]:
+    """Per run: the first token's delay and the tokens as printed; the round trips."""
     version = handle.sandbox.latest_version(MODEL)["id"]
     out = StampedOutput()
     executor = Executor(
@@ -134,8 +139,15 @@ async def _runs(handle: Any, model: Streamer) -> tuple[list[float], list[list[st
     )
     delays: list[float] = []
     printed: list[list[str]] = []
+    pings: list[float] = []
     try:
-        for _ in range(RUNS + 1):  # the first run is the warm-up (it fetches the schema)
+        for run in range(RUNS + 1):  # the first run is the warm-up (it fetches the schema)
+            if run:
+                client = await executor.client()
+                for _ in range(PINGS):
+                    start = time.perf_counter()
+                    await client.hardware_list()
+                    pings.append(time.perf_counter() - start)
             model.connected.clear()
             model.yielded_at.clear()
             out.printed.clear()
@@ -145,13 +157,20 @@ async def _runs(handle: Any, model: Streamer) -> tuple[list[float], list[list[st
             printed.append([text for _, text in out.printed])
     finally:
         await executor.aclose()
-    return delays[1:], printed, out
+    return delays[1:], printed, out, pings
 
 
 def test_first_streamed_token_is_printed_within_20ms(streamer: tuple[Any, Streamer]) -> None:
-    delays, printed, out = asyncio.run(_runs(*streamer))
-    assert all(tokens == TOKENS for tokens in printed), printed  # each token once, in order
-    assert out.stdout.getvalue() == ("".join(TOKENS) + "\n") * (RUNS + 1)
-    delay = statistics.median(delays)
-    report = f"median first-token delay {delay * 1000:.2f} ms; runs: {[round(d * 1000, 2) for d in delays]}"
-    check_ratio("first streamed token: yield-to-print delay / 20 ms budget", delay, BUDGET_S, 1.0, report)
+    def measure() -> Figure:
+        delays, printed, out, pings = asyncio.run(_runs(*streamer))
+        assert all(tokens == TOKENS for tokens in printed), printed  # each token once, in order
+        assert out.stdout.getvalue() == ("".join(TOKENS) + "\n") * (RUNS + 1)
+        delay, round_trip = statistics.median(delays), statistics.median(pings)
+        report = (
+            f"median first-token delay {delay * 1000:.2f} ms, round trip {round_trip * 1000:.2f} ms; "
+            f"runs: {[round(d * 1000, 2) for d in delays]}"
+        )
+        name = "first streamed token: yield-to-print delay / (round trip + 20 ms)"
+        return Figure(name, delay, round_trip + BUDGET_S, 1.0, report)
+
+    within_budget(measure)

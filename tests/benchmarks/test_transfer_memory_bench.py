@@ -5,7 +5,8 @@ streaming path with `download` for output URLs) an 8 MiB and a 64 MiB file throu
 live sandbox. The sandbox runs in a subprocess, so tracemalloc here sees only the
 client's allocations (rshell, httpx, the event loop). The peak for 64 MiB must stay
 within a small margin of the peak for 8 MiB: a client that held a file in memory
-would need at least 56 MiB more.
+would need at least 56 MiB more. Memory does not depend on load; a miss is still
+measured once more before it fails, as every budget is.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from budgets import check_ratio
+from budgets import Figure, within_budget
 
 from rshell.client.api import ReplicateClient
 from rshell.commands.files import signed_params
@@ -138,11 +139,19 @@ def test_upload_and_download_memory_does_not_grow_with_file_size(remote_sandbox:
     from rshell.sandbox.server import start
 
     assert inspect.signature(start).parameters["max_file_size"].default > LARGE  # no 413
-    peaks = asyncio.run(_peaks(remote_sandbox, tmp_path))
-    (small_up, small_down), (large_up, large_down) = peaks[SMALL], peaks[LARGE]
-    report = (
-        f"upload peak {small_up / 1024:.0f} KiB (8 MiB) vs {large_up / 1024:.0f} KiB (64 MiB); "
-        f"download peak {small_down / 1024:.0f} KiB vs {large_down / 1024:.0f} KiB"
-    )
-    check_ratio("upload peak memory: 64 MiB / 8 MiB file (+1 MiB slack)", large_up, small_up + MiB, 1.5, report)
-    check_ratio("download peak memory: 64 MiB / 8 MiB file (+1 MiB slack)", large_down, small_down + MiB, 1.5, report)
+
+    def measure() -> list[Figure]:
+        peaks = asyncio.run(_peaks(remote_sandbox, tmp_path))
+        (small_up, small_down), (large_up, large_down) = peaks[SMALL], peaks[LARGE]
+        report = (
+            f"upload peak {small_up / 1024:.0f} KiB (8 MiB) vs {large_up / 1024:.0f} KiB (64 MiB); "
+            f"download peak {small_down / 1024:.0f} KiB vs {large_down / 1024:.0f} KiB"
+        )
+        return [
+            Figure("upload peak memory: 64 MiB / 8 MiB file (+1 MiB slack)", large_up, small_up + MiB, 1.5, report),
+            Figure(
+                "download peak memory: 64 MiB / 8 MiB file (+1 MiB slack)", large_down, small_down + MiB, 1.5, report
+            ),
+        ]
+
+    within_budget(measure)

@@ -1,0 +1,118 @@
+"""A network one-shot loads only what its command needs (SPEC 10, issue 21).
+
+Each command runs in a real process against a live sandbox and reports what it left
+in `sys.modules` and which API models it built. A module added to the import path of
+a one-shot shows up here as a named failure, not only as a slower benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# What no network one-shot needs, and why it would be there.
+HEAVY = {
+    "httpx._main": "httpx's own command-line tool",
+    "click": "httpx's command-line tool",
+    "rich": "httpx's command-line tool, or image drawing",
+    "pygments": "httpx's command-line tool, or the REPL's highlighter",
+    "prompt_toolkit": "the REPL",
+    "rshell.repl": "the REPL",
+    "rshell.completion": "completion",
+    "rshell.rendering.markdown": "READMEs",
+    "rshell.rendering.images": "image previews",
+    "rshell.rendering.pager": "the pager",
+    "PIL": "image previews",
+    "yaml": "the hosts file (the token comes from the environment here)",
+    "sqlite3": "sessions (a one-shot keeps none)",
+    "rshell.sandbox": "the sandbox server",
+    "starlette": "the sandbox server",
+    "uvicorn": "the sandbox server",
+}
+
+PROBE = """
+import json, sys
+from rshell.cli import main
+
+code = main(sys.argv[2:])
+from pydantic import BaseModel
+import rshell.client.models as models
+built = sorted(
+    name for name, value in vars(models).items()
+    if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__ == models.__name__
+    and value.__pydantic_complete__
+)
+with open(sys.argv[1], "w") as report:
+    json.dump({"modules": sorted(n for n, m in sys.modules.items() if m is not None), "built": built}, report)
+raise SystemExit(code)
+"""
+
+
+@pytest.fixture
+def env(sandbox, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_", "PYDANTIC_"))}
+    env.update(
+        REPLICATE_BASE_URL=sandbox.url,
+        REPLICATE_API_TOKEN=sandbox.token,
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def _one_shot(words: list[str], env: dict[str, str], tmp_path: Path) -> dict[str, list[str]]:
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(report), *words],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded: dict[str, list[str]] = json.loads(report.read_text())
+    return loaded
+
+
+def _heavy(modules: list[str]) -> dict[str, str]:
+    return {name: why for name, why in HEAVY.items() if any(m == name or m.startswith(name + ".") for m in modules)}
+
+
+def _prediction_id(sandbox) -> str:
+    reply = httpx.post(
+        f"{sandbox.url}/predictions",
+        json={"version": "rshell/echo", "input": {"text": "x"}},
+        headers={"Authorization": f"Bearer {sandbox.token}", "Prefer": "wait"},
+        timeout=60,
+    )
+    reply.raise_for_status()
+    return str(reply.json()["id"])
+
+
+def test_run_one_shot_loads_no_heavy_stack_and_builds_only_its_models(env, tmp_path: Path) -> None:
+    loaded = _one_shot(["run", "rshell/echo", "text=hi"], env, tmp_path)
+    assert _heavy(loaded["modules"]) == {}
+    assert set(loaded["built"]) <= {"Prediction", "PredictionUrls", "Model", "Version"}
+
+
+def test_hardware_list_builds_only_hardware(env, tmp_path: Path) -> None:
+    loaded = _one_shot(["hardware", "list"], env, tmp_path)
+    assert _heavy(loaded["modules"]) == {}
+    assert loaded["built"] == ["Hardware"]
+
+
+def test_prediction_show_builds_only_a_prediction(env, tmp_path: Path, sandbox) -> None:
+    loaded = _one_shot(["prediction", "show", _prediction_id(sandbox)], env, tmp_path)
+    assert _heavy(loaded["modules"]) == {}
+    assert loaded["built"] == ["Prediction"]

@@ -242,7 +242,7 @@ async def prepare_inputs(
     inputs_schema = input_schema(schema) if schema else None
     values = {**(base or {}), **coerce(raw, inputs_schema)}
     if inputs_schema is not None:
-        validate(values, inputs_schema)
+        validate(values, inputs_schema, stand_ins=ctx.dry_run)
     refs = [ref for ref in _walk(values) if isinstance(ref, FileRef)]
     for ref in refs:
         _check_file(ref.path, file_encoding)

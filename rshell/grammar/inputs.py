@@ -203,6 +203,11 @@ def type_of(prop: dict) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
+def is_uri(prop: dict) -> bool:
+    """A file input: Cog's `Path`/`File`, a string of format uri."""
+    return type_of(prop) == "string" and prop.get("format") == "uri"
+
+
 def takes_file(prop: dict) -> bool:
     """Whether `@path` fits: a uri string, an array of them, or an untyped property."""
     kind = type_of(prop)
@@ -321,8 +326,11 @@ _HINTS = {
 # -- validation ---------------------------------------------------------------------------
 
 
-def validate(values: dict[str, Any], schema: dict | None) -> None:
-    """UsageError for the first problem: unknown key, missing required, bad type/range/enum."""
+def validate(values: dict[str, Any], schema: dict | None, *, stand_ins: bool = False) -> None:
+    """UsageError for the first problem: unknown key, missing required, bad type/range/enum.
+
+    `stand_ins` (--dry-run): an earlier statement's placeholder (`<img.output[0]>`)
+    stands in for the URL it would have made."""
     if schema is None:
         return
     props = _properties(schema)
@@ -339,10 +347,10 @@ def validate(values: dict[str, Any], schema: dict | None) -> None:
             raise UsageError(f"missing required input '{key}'", f"required: {', '.join(required)}")
     for key in valid:
         if key in values:
-            _check(key, values[key], props[key])
+            _check(key, values[key], props[key], stand_ins)
 
 
-def _check(name: str, value: Any, prop: dict) -> None:
+def _check(name: str, value: Any, prop: dict, stand_ins: bool = False) -> None:
     """One value against its property: type, then bounds and enum (items too)."""
     kind = type_of(prop)
     if isinstance(value, FileRef):
@@ -354,6 +362,10 @@ def _check(name: str, value: Any, prop: dict) -> None:
         return
     if value is None and prop.get("nullable"):
         return
+    if is_uri(prop):
+        if not (stand_ins and isinstance(value, str) and _STAND_IN.match(value)):
+            _check_uri(name, value)
+        return
     if kind is not None and not _is_type(value, kind):
         raise UsageError(f"input '{name}' must be {_TYPE_NAMES.get(kind, kind)}, got {_show(value)}")
     _check_enum(name, value, prop)
@@ -361,7 +373,43 @@ def _check(name: str, value: Any, prop: dict) -> None:
     if kind == "array":
         items = prop.get("items") or {}
         for index, item in enumerate(value):
-            _check(f"{name}[{index}]", item, items)
+            _check(f"{name}[{index}]", item, items, stand_ins)
+
+
+_URL_SCHEMES = ("http://", "https://", "data:")
+_STAND_IN = re.compile(r"<[^<>\s]+>\Z")  # dryrun.placeholder_run's leaves
+
+
+def _check_uri(name: str, value: Any) -> None:
+    """A file input takes an http(s) URL, a data: URL or @path (checked as a FileRef);
+    anything else would reach the model as a URL it cannot fetch, after the create."""
+    if isinstance(value, str) and value[:8].lower().startswith(_URL_SCHEMES):
+        return
+    key = name.partition("[")[0]
+    listed = _json(value) if isinstance(value, str) and value.lstrip().startswith("[") else value
+    if isinstance(listed, list):  # a run's whole output, written into the word as JSON
+        raise UsageError(
+            f"input '{name}' wants a URL or @file, got a list of {len(listed)}",
+            f"pick one, e.g. {key}={{{{.output[0]}}}}",
+        )
+    raise UsageError(f"input '{name}' wants a URL or @file, got {_shown_briefly(value)}", _file_hint(key, value))
+
+
+def _file_hint(key: str, value: Any) -> str:
+    """`did you mean key=@path?` when the text names a file here; else how to write one."""
+    if isinstance(value, str) and value.strip() and "\n" not in value and len(value) < 4096:
+        try:
+            if local_path(value).is_file():
+                return f"did you mean {key}=@{value}?"
+        except (OSError, ValueError):
+            pass
+    return f"write {key}=@path for a local file, or an http(s):// or data: URL"
+
+
+def _shown_briefly(value: Any, limit: int = 60) -> str:
+    """A value in a one-line message, cut short: text from a model can be long."""
+    shown = _show(value).replace("\n", " ")
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def _is_type(value: Any, kind: str) -> bool:

@@ -83,3 +83,75 @@ def test_an_output_url_chains_into_a_file_input(counted) -> None:
     done = rsh("run rshell/pixels prompt=fox | run rshell/upscale image={{.output[0]}}", api=api_of(handle))
     assert done.code == 0, done.stderr
     assert len(creates(seen)) == 2
+
+
+# -- item 4: a bound name where an id is expected ----------------------------------------------
+
+
+def test_prediction_show_save_and_logs_take_a_bound_name(counted, tmp_path: Path) -> None:
+    handle, _ = counted
+    session = Session()
+    made = rsh("img = run rshell/pixels prompt=fox", api=api_of(handle), session=session)
+    assert made.code == 0, made.stderr
+    pid = session.variables["img"]["id"]
+    shown = rsh("prediction show img", api=api_of(handle), session=session)
+    assert shown.code == 0, shown.stderr
+    assert shown.json["id"] == pid
+    assert rsh("prediction logs img", api=api_of(handle), session=session).code == 0
+    for word in ("img", "$img"):
+        folder = tmp_path / word.strip("$")
+        saved = rsh(f"prediction save {word} --output-directory {folder}", api=api_of(handle), session=session)
+        assert saved.code == 0, saved.stderr
+        assert list(folder.iterdir())
+
+
+def test_prediction_cancel_takes_a_bound_name(counted) -> None:
+    handle, _ = counted
+    session = Session()
+    started = rsh("w = run rshell/tinylm prompt=x max_tokens=300 --no-wait", api=api_of(handle), session=session)
+    assert started.code == 0, started.stderr
+    canceled = rsh("prediction cancel w", api=api_of(handle), session=session)
+    assert canceled.code == 0, canceled.stderr
+    assert canceled.json["id"] == session.variables["w"]["id"]
+    assert canceled.json["status"] in ("canceled", "canceling")
+
+
+def test_training_show_and_logs_take_a_bound_name(counted) -> None:
+    handle, _ = counted
+    session = Session()
+    zipped = Path(__file__).resolve().parents[1] / "examples" / "data" / "palette.zip"
+    lines = (
+        "model create sandbox/mine --hardware cpu",
+        f"job = train rshell/palette-trainer --destination sandbox/mine input_images=@{zipped} steps=2",
+    )
+    for line in lines:
+        done = rsh(line, api=api_of(handle), session=session)
+        assert done.code == 0, done.stderr
+    shown = rsh("training show job", api=api_of(handle), session=session)
+    assert shown.code == 0, shown.stderr
+    assert shown.json["id"] == session.variables["job"]["id"]
+    assert rsh("training logs job", api=api_of(handle), session=session).code == 0
+    wrong = rsh("prediction show job", api=api_of(handle), session=session)
+    assert wrong.code == 2 and "'job' holds a training, not a prediction" in wrong.stderr
+
+
+def test_a_value_that_is_no_run_is_named_not_pasted(counted) -> None:
+    handle, seen = counted
+    session = Session(variables={"cfg": {"prompt": "x" * 2000, "seed": 1}})
+    done = rsh("prediction save $cfg", api=api_of(handle), session=session)
+    assert done.code == 2, done.stderr
+    assert "xxxxxxxxxx" not in done.stderr and len(done.stderr) < 300
+    assert seen == []
+
+
+def test_an_id_wins_over_a_name_that_spells_it(counted) -> None:
+    handle, _ = counted
+    session = Session()
+    first = rsh("a = run rshell/echo text=1", api=api_of(handle), session=session)
+    second = rsh("b = run rshell/echo text=2", api=api_of(handle), session=session)
+    assert first.code == second.code == 0
+    a_id = session.variables["a"]["id"]
+    session.variables[a_id] = session.variables["b"]  # a name that is also an id
+    shown = rsh(f"prediction show {a_id}", api=api_of(handle), session=session)
+    assert shown.code == 0, shown.stderr
+    assert shown.json["id"] == a_id

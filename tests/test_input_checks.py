@@ -155,3 +155,48 @@ def test_an_id_wins_over_a_name_that_spells_it(counted) -> None:
     shown = rsh(f"prediction show {a_id}", api=api_of(handle), session=session)
     assert shown.code == 0, shown.stderr
     assert shown.json["id"] == a_id
+
+
+# -- item 5: a version id as tables show it (12 characters) --------------------------------------
+
+
+def test_a_short_version_id_runs_that_version(counted) -> None:
+    handle, seen = counted
+    session = Session()
+    shown = rsh("m = model show rshell/pixels", api=api_of(handle), session=session)
+    assert shown.code == 0, shown.stderr
+    version = session.variables["m"]["latest_version"]["id"]
+    done = rsh(f"run rshell/pixels:{version[:12]} prompt=x width=16 height=16", api=api_of(handle), session=session)
+    assert done.code == 0, done.stderr
+    assert done.json["version"] == version
+    assert creates(seen) == ["POST /v1/predictions"]
+
+
+def test_a_short_version_id_that_matches_none_is_refused(counted) -> None:
+    handle, seen = counted
+    done = rsh("run rshell/pixels:0123456789ab prompt=x", api=api_of(handle))
+    assert done.code == 2, done.stderr
+    assert "no version of rshell/pixels starts with 0123456789ab" in done.stderr
+    assert creates(seen) == []
+
+
+def version_object(version_id: str) -> dict[str, Any]:
+    return {
+        "id": version_id,
+        "created_at": "2026-01-01T00:00:00.000Z",
+        "cog_version": "0.9.0",
+        "openapi_schema": {},
+    }
+
+
+def test_an_ambiguous_short_version_id_lists_the_candidates(hostile) -> None:
+    from hostile_server import reply_json
+
+    first, second = "2c7a486c9976" + "a" * 52, "2c7a486c9976" + "b" * 52
+    listing = {"next": None, "previous": None, "results": [version_object(first), version_object(second)]}
+    hostile.route("GET /v1/models/o/m/versions", reply_json(listing))
+    done = rsh("run o/m:2c7a486c9976 prompt=x", api=(hostile.url, hostile.token))
+    assert done.code == 2, done.stderr
+    assert "o/m:2c7a486c9976 could be any of 2 versions" in done.stderr
+    assert first in done.stderr and second in done.stderr
+    assert hostile.paths("POST") == []

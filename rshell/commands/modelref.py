@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 # A version id as the API issues them: 64 lowercase hex digits.
 VERSION_ID_RE = re.compile(r"[0-9a-f]{64}\Z")
+# A version id cut short, as rshell's tables show it: at least 12 of its hex digits.
+SHORT_VERSION_RE = re.compile(r"[0-9a-f]{12,63}\Z")
+_VERSION_PAGES = 20  # a model's versions read to complete a short id, at most this many pages
+_CANDIDATES_SHOWN = 5
 # The one rule for an owner's, a model's or a deployment's name.
 NAME_PART = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 PART_RE = re.compile(rf"{NAME_PART}\Z")
@@ -107,7 +111,8 @@ async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run") ->
     if ref.model is None:
         return Route(None, version=ref.version)
     if ref.version:
-        key = (client.base_url, ref.owner or "", ref.name or "", ref.version)
+        ref = await full_version(client, ref)
+        key = (client.base_url, ref.owner or "", ref.name or "", ref.version or "")
         if key not in _VERSION_SCHEMAS:
             version = await client.models_versions_get(ref.owner or "", ref.name or "", ref.version)
             _VERSION_SCHEMAS[key] = version.openapi_schema
@@ -116,6 +121,36 @@ async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run") ->
     if route.model is None and route.version is None:
         raise no_version(ref.model, doing)
     return route
+
+
+async def full_version(client: ReplicateClient, ref: ModelRef) -> ModelRef:
+    """`ref` with a short version id (`2c7a486c9976`, as tables show it) made whole
+    from the model's versions; a full id, or any other text, is left as written."""
+    short = ref.version or ""
+    if not SHORT_VERSION_RE.match(short):
+        return ref
+    matches = [v for v in await _version_ids(client, ref.owner or "", ref.name or "") if v.startswith(short)]
+    if len(matches) == 1:
+        return ModelRef(ref.owner, ref.name, matches[0])
+    if not matches:
+        raise UsageError(
+            f"no version of {ref.model} starts with {short}", f"`model versions {ref.model}` lists its versions"
+        )
+    shown = ", ".join(matches[:_CANDIDATES_SHOWN]) + (", …" if len(matches) > _CANDIDATES_SHOWN else "")
+    raise UsageError(f"{ref} could be any of {len(matches)} versions: {shown}", "write more of the version id")
+
+
+async def _version_ids(client: ReplicateClient, owner: str, name: str) -> list[str]:
+    """Every version id of a model, newest first (a bounded walk of the pages)."""
+    ids: list[str] = []
+    cursor: str | None = None
+    for _ in range(_VERSION_PAGES):
+        page = await client.models_versions_list(owner, name, cursor)
+        ids.extend(version.id for version in page.results)
+        cursor = page.next
+        if not cursor:
+            break
+    return ids
 
 
 def route_of_model(model: Model, name: str) -> Route:

@@ -200,3 +200,48 @@ def test_an_ambiguous_short_version_id_lists_the_candidates(hostile) -> None:
     assert "o/m:2c7a486c9976 could be any of 2 versions" in done.stderr
     assert first in done.stderr and second in done.stderr
     assert hostile.paths("POST") == []
+
+
+# -- item 10: a malformed schema from the server ----------------------------------------------
+
+MALFORMED_SCHEMAS = [
+    {"components": {"schemas": {"Input": {"type": "object", "properties": "notadict"}}}},
+    {
+        "components": {
+            "schemas": {"Input": {"type": "object", "properties": {"prompt": {"type": "string"}}, "required": "prompt"}}
+        }
+    },
+    {"components": {"schemas": "notadict"}},
+    {"components": ["a", "list"]},
+    {
+        "components": {
+            "schemas": {"Input": {"properties": {"prompt": {"type": "string", "x-order": "first"}}, "required": [1]}}
+        }
+    },
+]
+
+
+@pytest.mark.parametrize("schema", MALFORMED_SCHEMAS)
+def test_a_malformed_input_schema_is_one_line_and_inputs_go_unchecked(hostile, schema: dict[str, Any]) -> None:
+    from hostile_server import model, prediction, reply_json
+
+    version = {**version_object("f" * 64), "openapi_schema": schema}
+    hostile.route("GET /v1/models/o/m", reply_json(model("o", "m", latest_version=version, is_official=False)))
+    hostile.route("POST /v1/predictions", reply_json(prediction(output="done"), 201))
+    done = rsh("run o/m prompt=x", api=(hostile.url, hostile.token))
+    assert "internal error" not in done.stderr
+    assert "model o/m: its input schema is malformed; inputs sent unchecked" in done.stderr
+    assert done.code == 0, done.stderr
+    assert hostile.count("POST", "/v1/predictions") == 1
+
+
+@pytest.mark.parametrize("schema", MALFORMED_SCHEMAS)
+@pytest.mark.parametrize("line", ["model schema o/m", "model show o/m"])
+def test_a_malformed_schema_is_shown_without_an_internal_error(hostile, line: str, schema: dict[str, Any]) -> None:
+    from hostile_server import model, reply_json
+
+    version = {**version_object("f" * 64), "openapi_schema": schema}
+    hostile.route("GET /v1/models/o/m", reply_json(model("o", "m", latest_version=version, is_official=False)))
+    done = rsh(line, api=(hostile.url, hostile.token), json_mode=False)
+    assert "internal error" not in done.stderr
+    assert "Traceback" not in done.stderr

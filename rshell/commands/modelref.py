@@ -217,8 +217,9 @@ async def fetch_deployment_schema(client: ReplicateClient, owner: str, name: str
 
 def output_schema(openapi_schema: dict | None) -> dict | None:
     """The Cog `Output` schema of a version, if it has one."""
-    schemas = ((openapi_schema or {}).get("components") or {}).get("schemas") or {}
-    found = schemas.get("Output")
+    from rshell.grammar.inputs import schemas_of
+
+    found = schemas_of(openapi_schema).get("Output")
     return found if isinstance(found, dict) else None
 
 
@@ -249,10 +250,10 @@ async def streams_text(client: ReplicateClient, run: dict) -> bool:
 def training_schema(openapi_schema: dict | None) -> dict | None:
     """The version's schema with Cog's `TrainingInput` standing in as `Input`, so the
     input grammar validates a trainer's inputs; None when the version has no trainer."""
-    if not openapi_schema:
-        return None
-    schemas = (openapi_schema.get("components") or {}).get("schemas") or {}
-    if "TrainingInput" not in schemas:
+    from rshell.grammar.inputs import schemas_of
+
+    schemas = schemas_of(openapi_schema)
+    if not openapi_schema or "TrainingInput" not in schemas:
         return None
     components = dict(openapi_schema.get("components") or {})
     components["schemas"] = {**schemas, "Input": schemas["TrainingInput"]}
@@ -267,13 +268,19 @@ async def prepare_inputs(
     separator: str,
     file_encoding: str,
     base: dict | None = None,
+    model: str | None = None,
 ) -> dict:
     """Words → the request's input: split, coerce and validate every value, check
     every @file, and only then upload files (or inline them as data URLs). `base`
-    (rerun: an earlier prediction's input) is what the words change."""
-    from rshell.grammar.inputs import FileRef, coerce, input_schema, split_inputs, validate
+    (rerun: an earlier prediction's input) is what the words change; `model` names
+    the model when its schema is malformed (the inputs then go unchecked)."""
+    from rshell.grammar.inputs import FileRef, coerce, input_schema, malformed, split_inputs, validate
 
     raw = split_inputs(words, separator)
+    if malformed(schema):
+        ctx.out.info(
+            f"{f'model {model}' if model else 'this model'}: its input schema is malformed; inputs sent unchecked"
+        )
     inputs_schema = input_schema(schema) if schema else None
     values = {**(base or {}), **coerce(raw, inputs_schema)}
     if inputs_schema is not None:

@@ -122,15 +122,53 @@ def readable_file(raw_path: str, prefix: str = "") -> Path:
 # -- the schema --------------------------------------------------------------------------
 
 
+def schemas_of(openapi_schema: Any) -> dict[str, Any]:
+    """A version's `components.schemas`; {} where a level is missing or not an object
+    (a server's schema is untrusted text)."""
+    components = openapi_schema.get("components") if isinstance(openapi_schema, dict) else None
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    return schemas if isinstance(schemas, dict) else {}
+
+
 def input_schema(openapi_schema: dict | None) -> dict | None:
-    """The version's `Input` schema with every $ref and allOf resolved inline; None if absent."""
-    if not isinstance(openapi_schema, dict):
-        return None
-    schemas = (openapi_schema.get("components") or {}).get("schemas") or {}
-    found = schemas.get("Input")
+    """The version's `Input` schema with every $ref and allOf resolved inline; None if
+    absent or malformed (see `malformed`: inputs then go unchecked)."""
+    found = schemas_of(openapi_schema).get("Input")
     if not isinstance(found, dict):
         return None
-    return _inline(found, openapi_schema, ())
+    inlined = _inline(found, openapi_schema or {}, ())
+    return inlined if _well_formed(inlined) else None
+
+
+def malformed(openapi_schema: Any) -> bool:
+    """Whether a version's schema is there but is no object schema rshell can check
+    inputs against (`"properties": "notadict"`); an absent one is not malformed."""
+    if not openapi_schema:
+        return False
+    if not isinstance(openapi_schema, dict):
+        return True
+    components = openapi_schema.get("components")
+    if components is None:
+        return False
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if not isinstance(schemas, dict):
+        return True
+    found = schemas.get("Input")
+    if found is None:
+        return False
+    return not isinstance(found, dict) or not _well_formed(_inline(found, openapi_schema, ()))
+
+
+def _well_formed(node: dict, depth: int = 0) -> bool:
+    """`properties` an object of objects, `required` a list of names, `items` an
+    object, all the way down: what coercion and validation read."""
+    props, required, items = node.get("properties", {}), node.get("required", []), node.get("items", {})
+    if not isinstance(props, dict) or not isinstance(required, list) or not isinstance(items, dict):
+        return False
+    if not all(isinstance(name, str) for name in required):
+        return False
+    children = [*props.values(), items] if items else list(props.values())
+    return depth > 32 or all(isinstance(child, dict) and _well_formed(child, depth + 1) for child in children)
 
 
 def _inline(node: Any, root: dict, seen: tuple[str, ...]) -> Any:
@@ -146,14 +184,17 @@ def _inline(node: Any, root: dict, seen: tuple[str, ...]) -> Any:
         return node
     if "$ref" in node:
         ref = node["$ref"]
-        if ref in seen:
+        if not isinstance(ref, str) or ref in seen:
             return {}
-        target = _pointer(root, ref)
+        target = _inline(_pointer(root, ref), root, seen + (ref,))
         rest = {k: v for k, v in node.items() if k != "$ref"}
-        return {**_inline(target, root, seen + (ref,)), **_inline(rest, root, seen)}
+        return {**(target if isinstance(target, dict) else {}), **_inline(rest, root, seen)}
     merged: dict[str, Any] = {}
-    for part in node.get("allOf") or []:
-        merged.update(_inline(part, root, seen))
+    parts = node.get("allOf")
+    for part in parts if isinstance(parts, list) else []:
+        inlined = _inline(part, root, seen)
+        if isinstance(inlined, dict):
+            merged.update(inlined)
     for key, value in node.items():
         if key != "allOf":
             merged[key] = _inline(value, root, seen)

@@ -245,3 +245,46 @@ def test_a_malformed_schema_is_shown_without_an_internal_error(hostile, line: st
     done = rsh(line, api=(hostile.url, hostile.token), json_mode=False)
     assert "internal error" not in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- item 6: an alias never hides a built-in ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["run", "prediction", "p", "models", "replicate", "wait"])
+def test_an_alias_named_like_a_built_in_is_refused(name: str) -> None:
+    session = Session()
+    done = rsh(f"alias {name}='run rshell/echo'", session=session)
+    assert done.code == 2, done.stderr
+    assert f"'{name}' is a built-in" in done.stderr
+    assert session.aliases == {}
+
+
+def test_a_script_that_shadows_a_built_in_stops_at_the_alias_line(counted, tmp_path: Path) -> None:
+    handle, seen = counted
+    script = tmp_path / "s.rsh"
+    script.write_text("alias run='run rshell/echo'\nrun rshell/pixels prompt=x\n")
+    done = rsh(script.read_text(), api=api_of(handle), source=str(script))
+    assert done.code == 2, done.stderr
+    assert f"{script}:1: 'run' is a built-in" in done.stderr
+    assert seen == []
+
+
+def test_an_error_inside_an_alias_names_the_alias(counted) -> None:
+    handle, seen = counted
+    session = Session(aliases={"run": "run rshell/echo"})  # kept from before aliases were checked
+    done = rsh("run rshell/pixels prompt=x", api=api_of(handle), session=session)
+    assert done.code == 2, done.stderr
+    assert "in alias run='run rshell/echo': expected key=value, got 'rshell/pixels'" in done.stderr
+    session.variables["m"] = "rshell/pixels"
+    templated = rsh("run $m prompt=x", api=api_of(handle), session=session)  # found while running
+    assert templated.code == 2, templated.stderr
+    assert "in alias run='run rshell/echo'" in templated.stderr
+    assert seen == []
+
+
+def test_a_good_alias_still_works(counted) -> None:
+    handle, _ = counted
+    session = Session()
+    assert rsh("alias say='run rshell/echo'", session=session).code == 0
+    done = rsh("say text=hi", api=api_of(handle), session=session)
+    assert done.code == 0, done.stderr

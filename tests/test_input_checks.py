@@ -288,3 +288,43 @@ def test_a_good_alias_still_works(counted) -> None:
     assert rsh("alias say='run rshell/echo'", session=session).code == 0
     done = rsh("say text=hi", api=api_of(handle), session=session)
     assert done.code == 0, done.stderr
+
+
+# -- item 7: did-you-mean for model names and enum values -----------------------------------------
+
+
+def test_an_enum_value_typo_gets_a_did_you_mean(counted) -> None:
+    handle, seen = counted
+    done = rsh("run rshell/pixels prompt=x style=blokcs", api=api_of(handle))
+    assert done.code == 2, done.stderr
+    assert "did you mean 'blocks'?" in done.stderr
+    assert creates(seen) == []
+
+
+def test_a_model_name_typo_gets_a_did_you_mean_from_search(counted) -> None:
+    handle, seen = counted
+    done = rsh("run rshell/pixls prompt=x", api=api_of(handle))
+    assert done.code != 0
+    assert "rshell/pixls" in done.stderr.splitlines()[0]  # the error itself stays
+    assert "did you mean rshell/pixels?" in done.stderr
+    assert creates(seen) == []
+
+
+def test_a_model_name_typo_gets_a_did_you_mean_from_the_completion_cache(hostile, tmp_path: Path, monkeypatch) -> None:
+    from rshell.completion.cache import CompletionCache, ModelInfo, default_path
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cache = CompletionCache(default_path(hostile.url))
+    cache.put_models([ModelInfo("stability-ai/sdxl")])
+    cache.save()
+    done = rsh("run stability-ai/sdxll prompt=x", api=(hostile.url, hostile.token))
+    assert done.code != 0
+    assert "did you mean stability-ai/sdxl?" in done.stderr
+    assert hostile.paths("POST") == []
+
+
+def test_model_show_of_a_typo_gets_the_did_you_mean_too(counted) -> None:
+    handle, _ = counted
+    done = rsh("model show rshell/tinylmm", api=api_of(handle))
+    assert done.code != 0
+    assert "did you mean rshell/tinylm?" in done.stderr

@@ -34,7 +34,7 @@ async def schema_of(client: ReplicateClient, prediction: Prediction) -> dict | N
         return None
     owner, name = model.split("/", 1)
     try:
-        route = await resolve(client, ModelRef(owner, name, _version_id(prediction.version)))
+        route = await resolve(client, ModelRef(owner, name, _version_id(prediction.version)), typos=False)
     except RshellError:  # no such model or version any more, no versions, offline: print it plainly
         return None
     return route.schema
@@ -193,7 +193,7 @@ async def _target_of(client: ReplicateClient, earlier: dict[str, Any]) -> tuple[
             raise RshellError(f"prediction {earlier.get('id')} names no model or version to run again")
         return Target(version=version), None
     owner, name = model.split("/", 1)
-    route = await resolve(client, ModelRef(owner, name, None))
+    route = await resolve(client, ModelRef(owner, name, None), typos=False)
     if route.model and not route.fallback or not version:
         return Target(model=route.model, fallback=route.fallback, latest=route.latest), route.schema
     pinned = await resolve(client, ModelRef(owner, name, version))

@@ -101,23 +101,26 @@ class Route:
         return self.version or self.latest
 
 
-async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run") -> Route:
+async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run", *, typos: bool = True) -> Route:
     """The route and schema of `ref`, from the model (or version) object it fetches.
 
     A bare version id has no GET endpoint without its model, so it comes back
     without a schema (inputs then go unvalidated, as the official CLI does). A model
     that is not official and has no latest version is an error naming what to do.
+    `typos=False`: a caller that swallows a 404 skips the did-you-mean look-up.
     """
     if ref.model is None:
         return Route(None, version=ref.version)
     if ref.version:
-        ref = await full_version(client, ref)
-        key = (client.base_url, ref.owner or "", ref.name or "", ref.version or "")
+        version_id = (await full_version(client, ref)).version or ref.version
+        key = (client.base_url, ref.owner or "", ref.name or "", version_id)
         if key not in _VERSION_SCHEMAS:
-            version = await client.models_versions_get(ref.owner or "", ref.name or "", ref.version)
+            version = await client.models_versions_get(ref.owner or "", ref.name or "", version_id)
             _VERSION_SCHEMAS[key] = version.openapi_schema
-        return Route(_VERSION_SCHEMAS[key], version=ref.version)
-    route = route_of_model(await client.models_get(ref.owner or "", ref.name or ""), ref.model)
+        return Route(_VERSION_SCHEMAS[key], version=version_id)
+    owner, name = ref.owner or "", ref.name or ""
+    model = await (model_named(client, owner, name) if typos else client.models_get(owner, name))
+    route = route_of_model(model, ref.model)
     if route.model is None and route.version is None:
         raise no_version(ref.model, doing)
     return route
@@ -151,6 +154,50 @@ async def _version_ids(client: ReplicateClient, owner: str, name: str) -> list[s
         if not cursor:
             break
     return ids
+
+
+async def model_named(client: ReplicateClient, owner: str, name: str) -> Model:
+    """The model `owner/name`; a 404 keeps the server's words and adds the closest
+    model name rshell knows (the completion cache, then a search) as a hint."""
+    from rshell.errors import ApiError
+
+    try:
+        return await client.models_get(owner, name)
+    except ApiError as exc:
+        if exc.status != 404 or exc.hint:
+            raise
+        guess = await closest_model(client, f"{owner}/{name}")
+        if guess:
+            exc.hint = f"did you mean {guess}?"
+        raise
+
+
+async def closest_model(client: ReplicateClient, wanted: str) -> str | None:
+    """The model name closest to `wanted`: first among those the completion cache
+    holds (no request), else among a search for its owner's and its own name."""
+    from rshell.commands.registry import suggest
+
+    guess = suggest(wanted, _cached_models(client.base_url))
+    if guess:
+        return guess
+    found: set[str] = set()
+    for query in dict.fromkeys(wanted.split("/")):
+        try:
+            answer = await client.search(query, limit=50)
+        except RshellError:
+            continue  # no search here (or offline): the 404 says enough
+        found.update(f"{hit.model.owner}/{hit.model.name}" for hit in answer.models)
+    found.discard(wanted)
+    return suggest(wanted, found)
+
+
+def _cached_models(base_url: str) -> list[str]:
+    """Model names in this API host's completion cache (empty when there is none)."""
+    from rshell.completion.cache import CompletionCache, default_path
+
+    cache = CompletionCache(default_path(base_url))
+    cache.load()
+    return list(cache.models)
 
 
 def route_of_model(model: Model, name: str) -> Route:
@@ -192,9 +239,11 @@ async def latest_version_id(client: ReplicateClient, owner: str, name: str) -> s
     return latest.id if latest is not None else None
 
 
-async def fetch_schema(client: ReplicateClient, ref: ModelRef, doing: str = "run") -> tuple[dict | None, str | None]:
+async def fetch_schema(
+    client: ReplicateClient, ref: ModelRef, doing: str = "run", *, typos: bool = True
+) -> tuple[dict | None, str | None]:
     """(openapi_schema, version id) of `ref`: the version named, else the latest."""
-    route = await resolve(client, ref, doing)
+    route = await resolve(client, ref, doing, typos=typos)
     return route.schema, route.version_id
 
 
@@ -241,7 +290,7 @@ async def streams_text(client: ReplicateClient, run: dict) -> bool:
     known = isinstance(version, str) and VERSION_ID_RE.match(version)  # an official model's is "hidden"
     try:
         ref = parse_model_ref(f"{model}:{version}" if known else model)
-        schema, _ = await fetch_schema(client, ref)
+        schema, _ = await fetch_schema(client, ref, typos=False)
     except RshellError:
         return False  # unknown here: the list stays a list; the command itself reports what is wrong
     return is_concatenate(schema)

@@ -115,8 +115,10 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
     text = args.model or ""
     base, _, version = text.partition(":") if "/" in text else (text, "", "")
     owner, name = split_name(base if version else text)
+    from rshell.commands.modelref import model_named
+
     client = await ctx.client()
-    model = as_json(await client.models_get(owner, name))
+    model = as_json(await model_named(client, owner, name))
     if version:
         ctx.out.info(f"ignoring version {version}: showing the model {owner}/{name}")
     if args.get("web"):

@@ -466,7 +466,9 @@ def _check_enum(name: str, value: Any, prop: dict) -> None:
     choices = prop.get("enum")
     if isinstance(choices, list) and choices and value not in choices:
         listed = ", ".join(str(choice) for choice in choices)
-        raise UsageError(f"input '{name}' must be one of: {listed}; got {_show(value)}")
+        guess = suggest(str(value), [str(choice) for choice in choices])
+        hint = f"did you mean '{guess}'?" if guess else None
+        raise UsageError(f"input '{name}' must be one of: {listed}; got {_show(value)}", hint)
 
 
 def _check_bounds(name: str, value: Any, prop: dict) -> None:

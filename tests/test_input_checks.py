@@ -328,3 +328,14 @@ def test_model_show_of_a_typo_gets_the_did_you_mean_too(counted) -> None:
     done = rsh("model show rshell/tinylmm", api=api_of(handle))
     assert done.code != 0
     assert "did you mean rshell/tinylm?" in done.stderr
+
+
+def test_an_optional_file_input_written_as_any_of_is_checked_too() -> None:
+    from rshell.errors import UsageError
+    from rshell.grammar.inputs import validate
+
+    schema = {"properties": {"mask": {"anyOf": [{"type": "string", "format": "uri"}, {"type": "null"}]}}}
+    validate({"mask": "https://example.com/m.png"}, schema)
+    validate({"mask": None}, schema)
+    with pytest.raises(UsageError, match="input 'mask' wants a URL or @file"):
+        validate({"mask": "m.png"}, schema)

@@ -245,8 +245,21 @@ def type_of(prop: dict) -> str | None:
 
 
 def is_uri(prop: dict) -> bool:
-    """A file input: Cog's `Path`/`File`, a string of format uri."""
-    return type_of(prop) == "string" and prop.get("format") == "uri"
+    """A file input: Cog's `Path`/`File`, a string of format uri (an optional one is
+    written `anyOf: [{type: string, format: uri}, {type: null}]`)."""
+    options = [prop] + [o for o in (prop.get("anyOf") or prop.get("oneOf") or []) if isinstance(o, dict)]
+    return type_of(prop) == "string" and any(option.get("format") == "uri" for option in options)
+
+
+def _allows_null(prop: dict) -> bool:
+    """`nullable` (OpenAPI 3.0), `"null"` in a type list or an anyOf/oneOf option (3.1)."""
+    kinds = prop.get("type")
+    options = prop.get("anyOf") or prop.get("oneOf") or []
+    return (
+        prop.get("nullable") is True
+        or (isinstance(kinds, list) and "null" in kinds)
+        or any(isinstance(o, dict) and o.get("type") == "null" for o in options)
+    )
 
 
 def takes_file(prop: dict) -> bool:
@@ -254,7 +267,7 @@ def takes_file(prop: dict) -> bool:
     kind = type_of(prop)
     if kind == "array":
         return takes_file(prop.get("items") or {})
-    return kind is None or (kind == "string" and prop.get("format") == "uri")
+    return kind is None or is_uri(prop)
 
 
 # -- coercion ---------------------------------------------------------------------------
@@ -401,7 +414,7 @@ def _check(name: str, value: Any, prop: dict, stand_ins: bool = False) -> None:
                 "only file inputs take @path",
             )
         return
-    if value is None and prop.get("nullable"):
+    if value is None and _allows_null(prop):
         return
     if is_uri(prop):
         if not (stand_ins and isinstance(value, str) and _STAND_IN.match(value)):

@@ -339,3 +339,14 @@ def test_an_optional_file_input_written_as_any_of_is_checked_too() -> None:
     validate({"mask": None}, schema)
     with pytest.raises(UsageError, match="input 'mask' wants a URL or @file"):
         validate({"mask": "m.png"}, schema)
+
+
+def test_scaffold_takes_a_bound_name(counted, tmp_path: Path, monkeypatch) -> None:
+    handle, _ = counted
+    monkeypatch.chdir(tmp_path)
+    session = Session()
+    assert rsh("img = run rshell/pixels prompt=fox", api=api_of(handle), session=session).code == 0
+    done = rsh("scaffold img starter", api=api_of(handle), session=session)
+    assert done.code == 0, done.stderr
+    assert done.json["prediction"] == session.variables["img"]["id"]
+    assert done.json["model"] == "rshell/pixels"

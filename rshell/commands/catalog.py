@@ -422,7 +422,11 @@ COMMANDS: tuple[Command, ...] = (
         "Write a starter project that runs a prediction (works offline).",
         H + "scaffold:scaffold",
         args=(
-            Arg("prediction", "Prediction id or URL to base the project on.", complete="prediction"),
+            Arg(
+                "prediction",
+                "Prediction id or URL to base the project on, or a name bound to one; an id wins over a name.",
+                complete="prediction",
+            ),
             Arg("dir", "Directory to create (default: the model's name).", required=False, complete="path"),
         ),
         flags=(

@@ -97,6 +97,9 @@ def test_prediction_show_save_and_logs_take_a_bound_name(counted, tmp_path: Path
     shown = rsh("prediction show img", api=api_of(handle), session=session)
     assert shown.code == 0, shown.stderr
     assert shown.json["id"] == pid
+    waited = rsh("prediction wait img _", api=api_of(handle), session=session)  # `_`: the one just shown
+    assert waited.code == 0, waited.stderr
+    assert [run["id"] for run in waited.json] == [pid, pid]
     assert rsh("prediction logs img", api=api_of(handle), session=session).code == 0
     for word in ("img", "$img"):
         folder = tmp_path / word.strip("$")
@@ -131,6 +134,9 @@ def test_training_show_and_logs_take_a_bound_name(counted) -> None:
     assert shown.code == 0, shown.stderr
     assert shown.json["id"] == session.variables["job"]["id"]
     assert rsh("training logs job", api=api_of(handle), session=session).code == 0
+    canceled = rsh("training cancel job", api=api_of(handle), session=session)
+    assert canceled.code == 0, canceled.stderr
+    assert canceled.json["id"] == session.variables["job"]["id"]
     wrong = rsh("prediction show job", api=api_of(handle), session=session)
     assert wrong.code == 2 and "'job' holds a training, not a prediction" in wrong.stderr
 

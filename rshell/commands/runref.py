@@ -58,10 +58,10 @@ def _id_of(value: Any, shown: str, kind: str, verb: str, name: str = "NAME") -> 
         return str(value["id"])
     if held:
         raise UsageError(f"{shown} holds a {held}, not a {kind}", f"try `{held} {verb} {name}`")
-    what = "a list" if isinstance(value, list) else "no run"
+    what = "a list" if isinstance(value, list) else f"no {kind}"
     raise UsageError(
-        f"{shown} is {what}: {kind} commands take an id or a name bound to a {kind}",
-        "write the name itself (prediction show img), not $img; `vars` lists the names",
+        f"{shown} holds {what}: {kind} commands take an id or a name bound to a {kind}",
+        f"write the name itself ({kind} show NAME, not $NAME); `vars` lists the names",
     )
 
 

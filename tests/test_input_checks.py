@@ -356,3 +356,15 @@ def test_scaffold_takes_a_bound_name(counted, tmp_path: Path, monkeypatch) -> No
     assert done.code == 0, done.stderr
     assert done.json["prediction"] == session.variables["img"]["id"]
     assert done.json["model"] == "rshell/pixels"
+
+
+def test_model_versions_delete_takes_a_unique_short_id_and_deletes_that_version(hostile) -> None:
+    from hostile_server import Reply, reply_json
+
+    full, other = "2c7a486c9976" + "a" * 52, "9" * 64
+    listing = {"next": None, "previous": None, "results": [version_object(full), version_object(other)]}
+    hostile.route("GET /v1/models/o/m/versions", reply_json(listing))
+    hostile.route(f"DELETE /v1/models/o/m/versions/{full}", Reply(202))
+    done = rsh("model versions delete o/m:2c7a486c9976", api=(hostile.url, hostile.token))
+    assert done.code == 0, done.stderr
+    assert hostile.paths("DELETE") == [f"/v1/models/o/m/versions/{full}"]

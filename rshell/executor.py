@@ -31,6 +31,7 @@ from rshell.errors import (
     RshellError,
     UsageError,
 )
+from rshell.grammar.aliases import naming_alias
 from rshell.grammar.inputs import script_folder
 from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import CommandNode, Statement, parse_script
@@ -243,14 +244,15 @@ class Executor:
         return result
 
     async def _run_command(self, node: CommandNode, piped: Any, target: str | None, *, show: bool = True) -> Result:
-        command, words = resolve(node.words, self.session.aliases)
+        with naming_alias(node.words, self.session.aliases):
+            command, words = resolve(node.words, self.session.aliases)
         if piped is _NO_PIPED and self._read_piped is not None and _uses_piped(words):
             piped = self._piped_value(piped)
             await self._note_piped_text(piped)
         lookup = self._lookup(piped)
-        command, args = parse_line(
-            command, [expand(word, lookup, self.session.joins) for word in words], self.session.options
-        )
+        expanded = [expand(word, lookup, self.session.joins) for word in words]
+        with naming_alias(node.words, self.session.aliases):
+            command, args = parse_line(command, expanded, self.session.options)
         handler = load_handler(command.handler)
         ctx = Context(
             session=self.session,

@@ -16,6 +16,7 @@ from rshell.commands.arguments import ParsedArgs
 from rshell.commands.registry import Command
 from rshell.commands.resolver import expand, find_command, parse_line
 from rshell.errors import UsageError
+from rshell.grammar.aliases import check_alias_name, naming_alias
 from rshell.grammar.inputs import split_inputs
 from rshell.grammar.lexer import Word
 from rshell.grammar.parser import CommandNode, Statement
@@ -73,6 +74,11 @@ def precheck(statements: list[Statement], session: Session, *, piped: bool) -> l
 
 
 def _check_node(node: CommandNode, stage: int, scope: _Scope) -> None:
+    with naming_alias(node.words, scope.aliases):
+        _check_words(node, stage, scope)
+
+
+def _check_words(node: CommandNode, stage: int, scope: _Scope) -> None:
     words = expand(node.words, scope.aliases)
     templated = {word.value for word in words if _refs(word, stage, scope)}
     options = scope.options
@@ -103,6 +109,7 @@ def _follow_definitions(command: Command, args: ParsedArgs, scope: _Scope) -> No
     if command.path == ("alias",) and args.get("definition"):
         name, eq, text = str(args.get("definition")).partition("=")
         if eq:
+            check_alias_name(name)
             scope.aliases[name] = text
     elif command.path == ("unalias",):
         scope.aliases.pop(str(args.get("name")), None)

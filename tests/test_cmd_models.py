@@ -68,6 +68,7 @@ def test_show_prints_labelled_lines(api, monkeypatch):
 
 def test_show_of_a_missing_model_is_an_api_error_with_the_detail(api):
     api.get("/models/alice/nope").respond(404, json=fx.problem(404, "Model not found"))
+    api.get("/search").respond(200, json={"query": "", "models": [], "collections": [], "pages": []})  # did you mean?
     ran = mocked("model show alice/nope")
     assert ran.code == 1 and isinstance(ran.error, ApiError)
     assert ran.error.status == 404

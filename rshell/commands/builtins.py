@@ -253,6 +253,9 @@ async def alias(ctx: Context, args: ParsedArgs) -> Result:
     name, eq, text = definition.partition("=")
     if not eq or not is_name(name) or not text.strip():
         raise UsageError(f"expected alias NAME='WORDS', got '{definition}'", "e.g. alias sdxl='run stability-ai/sdxl'")
+    from rshell.grammar.aliases import check_alias_name
+
+    check_alias_name(name)
     from rshell.session.store import holds_secret
 
     if holds_secret(text, session_secrets(ctx)):

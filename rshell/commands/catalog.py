@@ -102,7 +102,10 @@ RUN_FLAGS = (
 )
 RUN_DEFAULTS = {"wait": True, "separator": "=", "file_encoding": "url"}
 RUN_EXCLUSIVE = (("--wait", "--no-wait"), ("--stream", "--no-stream"))
-PREDICTION_ID = Arg("id", "Prediction id.", complete="prediction")
+PREDICTION_ID = Arg(
+    "id", "Prediction id, or a name bound to one (img, _); an id wins over a name.", complete="prediction"
+)
+TRAINING_ID = Arg("id", "Training id, or a name bound to one (job, _); an id wins over a name.", complete="training")
 MODEL_NAME = Arg("model", "owner/name of a model.", complete="model")
 DEPLOYMENT_NAME = Arg("name", "[owner/]name of the deployment (no owner: your account's).", complete="deployment")
 
@@ -162,7 +165,14 @@ COMMANDS: tuple[Command, ...] = (
         ("prediction", "wait"),
         "Follow predictions that already exist to their end and print them as `run` does.",
         H + "existing:wait",
-        args=(Arg("ids", "Prediction ids.", complete="prediction", many=True),),
+        args=(
+            Arg(
+                "ids",
+                "Prediction ids, or names bound to them; an id wins over a name.",
+                complete="prediction",
+                many=True,
+            ),
+        ),
         examples=("prediction wait ufawqhfynnddngldkgtslldrkq",),
     ),
     Command(
@@ -330,7 +340,7 @@ COMMANDS: tuple[Command, ...] = (
         ("training", "show"),
         "Show a training.",
         H + "runs:show",
-        args=(Arg("id", "Training id.", complete="training"),),
+        args=(TRAINING_ID,),
         flags=(WEB,),
         aliases=("training view",),
     ),
@@ -338,13 +348,13 @@ COMMANDS: tuple[Command, ...] = (
         ("training", "cancel"),
         "Cancel a running training.",
         H + "runs:cancel",
-        args=(Arg("id", "Training id.", complete="training"),),
+        args=(TRAINING_ID,),
     ),
     Command(
         ("training", "logs"),
         "Print a training's logs; --follow prints new lines until it ends.",
         H + "existing:training_logs",
-        args=(Arg("id", "Training id.", complete="training"),),
+        args=(TRAINING_ID,),
         flags=(Flag("--follow", "follow", "Keep printing new log lines until the training ends.", const=True),),
     ),
     # deployments -----------------------------------------------------------------
@@ -412,7 +422,11 @@ COMMANDS: tuple[Command, ...] = (
         "Write a starter project that runs a prediction (works offline).",
         H + "scaffold:scaffold",
         args=(
-            Arg("prediction", "Prediction id or URL to base the project on.", complete="prediction"),
+            Arg(
+                "prediction",
+                "Prediction id or URL to base the project on, or a name bound to one; an id wins over a name.",
+                complete="prediction",
+            ),
             Arg("dir", "Directory to create (default: the model's name).", required=False, complete="path"),
         ),
         flags=(

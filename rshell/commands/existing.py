@@ -34,7 +34,7 @@ async def schema_of(client: ReplicateClient, prediction: Prediction) -> dict | N
         return None
     owner, name = model.split("/", 1)
     try:
-        route = await resolve(client, ModelRef(owner, name, _version_id(prediction.version)))
+        route = await resolve(client, ModelRef(owner, name, _version_id(prediction.version)), typos=False)
     except RshellError:  # no such model or version any more, no versions, offline: print it plainly
         return None
     return route.schema
@@ -92,12 +92,14 @@ async def wait(ctx: Context, args: ParsedArgs) -> Result:
     """`prediction wait ID…`: follow each to its end (they run on the server at once,
     so one after the other costs no more than the slowest)."""
     from rshell.client.api import path_segment
+    from rshell.commands.runs import named_run
 
     for pid in args.values["ids"]:
         path_segment(pid)  # every id checked before the first request
+    ids = [await named_run(ctx, args, pid) for pid in args.values["ids"]]
     client = await ctx.client()
     results = []
-    for pid in args.values["ids"]:
+    for pid in ids:
         results.append(await _wait_prediction(ctx, client, args, await client.predictions_get(pid)))
     return combined(results)
 
@@ -114,14 +116,20 @@ class _StdoutLogs(Watch):
 
 async def logs(ctx: Context, args: ParsedArgs) -> Result:
     """`prediction logs ID`: its logs so far; with --follow, new lines until it ends."""
+    from rshell.commands.runs import named_run
+
+    run_id = await named_run(ctx, args)
     client = await ctx.client()
-    return await _logs(ctx, args, client, "prediction", await client.predictions_get(args.values["id"]))
+    return await _logs(ctx, args, client, "prediction", await client.predictions_get(run_id))
 
 
 async def training_logs(ctx: Context, args: ParsedArgs) -> Result:
     """`training logs ID`: the same for a training (followed by polling: no stream)."""
+    from rshell.commands.runs import named_run
+
+    run_id = await named_run(ctx, args)
     client = await ctx.client()
-    return await _logs(ctx, args, client, "training", await client.trainings_get(args.values["id"]))
+    return await _logs(ctx, args, client, "training", await client.trainings_get(run_id))
 
 
 async def _logs(ctx: Context, args: ParsedArgs, client: ReplicateClient, kind: str, run: Prediction) -> Result:
@@ -138,9 +146,11 @@ async def _logs(ctx: Context, args: ParsedArgs, client: ReplicateClient, kind: s
 async def save(ctx: Context, args: ParsedArgs) -> Result:
     """`prediction save ID`: --save for a prediction that has already finished."""
     from rshell.commands.predictions import save_files
+    from rshell.commands.runs import named_run
 
+    run_id = await named_run(ctx, args)
     client = await ctx.client()
-    prediction = await client.predictions_get(args.values["id"])
+    prediction = await client.predictions_get(run_id)
     if prediction.status != "succeeded":
         running = prediction.status not in TERMINAL_STATUSES
         raise RshellError(
@@ -183,7 +193,7 @@ async def _target_of(client: ReplicateClient, earlier: dict[str, Any]) -> tuple[
             raise RshellError(f"prediction {earlier.get('id')} names no model or version to run again")
         return Target(version=version), None
     owner, name = model.split("/", 1)
-    route = await resolve(client, ModelRef(owner, name, None))
+    route = await resolve(client, ModelRef(owner, name, None), typos=False)
     if route.model and not route.fallback or not version:
         return Target(model=route.model, fallback=route.fallback, latest=route.latest), route.schema
     pinned = await resolve(client, ModelRef(owner, name, version))

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 # A version id as the API issues them: 64 lowercase hex digits.
 VERSION_ID_RE = re.compile(r"[0-9a-f]{64}\Z")
+# A version id cut short, as rshell's tables show it: at least 12 of its hex digits.
+SHORT_VERSION_RE = re.compile(r"[0-9a-f]{12,63}\Z")
+_VERSION_PAGES = 20  # a model's versions read to complete a short id, at most this many pages
+_CANDIDATES_SHOWN = 5
 # The one rule for an owner's, a model's or a deployment's name.
 NAME_PART = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 PART_RE = re.compile(rf"{NAME_PART}\Z")
@@ -97,25 +101,103 @@ class Route:
         return self.version or self.latest
 
 
-async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run") -> Route:
+async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run", *, typos: bool = True) -> Route:
     """The route and schema of `ref`, from the model (or version) object it fetches.
 
     A bare version id has no GET endpoint without its model, so it comes back
     without a schema (inputs then go unvalidated, as the official CLI does). A model
     that is not official and has no latest version is an error naming what to do.
+    `typos=False`: a caller that swallows a 404 skips the did-you-mean look-up.
     """
     if ref.model is None:
         return Route(None, version=ref.version)
     if ref.version:
-        key = (client.base_url, ref.owner or "", ref.name or "", ref.version)
+        version_id = (await full_version(client, ref)).version or ref.version
+        key = (client.base_url, ref.owner or "", ref.name or "", version_id)
         if key not in _VERSION_SCHEMAS:
-            version = await client.models_versions_get(ref.owner or "", ref.name or "", ref.version)
+            version = await client.models_versions_get(ref.owner or "", ref.name or "", version_id)
             _VERSION_SCHEMAS[key] = version.openapi_schema
-        return Route(_VERSION_SCHEMAS[key], version=ref.version)
-    route = route_of_model(await client.models_get(ref.owner or "", ref.name or ""), ref.model)
+        return Route(_VERSION_SCHEMAS[key], version=version_id)
+    owner, name = ref.owner or "", ref.name or ""
+    model = await (model_named(client, owner, name) if typos else client.models_get(owner, name))
+    route = route_of_model(model, ref.model)
     if route.model is None and route.version is None:
         raise no_version(ref.model, doing)
     return route
+
+
+async def full_version(client: ReplicateClient, ref: ModelRef) -> ModelRef:
+    """`ref` with a short version id (`2c7a486c9976`, as tables show it) made whole
+    from the model's versions; a full id, or any other text, is left as written."""
+    short = ref.version or ""
+    if not SHORT_VERSION_RE.match(short):
+        return ref
+    matches = [v for v in await _version_ids(client, ref.owner or "", ref.name or "") if v.startswith(short)]
+    if len(matches) == 1:
+        return ModelRef(ref.owner, ref.name, matches[0])
+    if not matches:
+        raise UsageError(
+            f"no version of {ref.model} starts with {short}", f"`model versions {ref.model}` lists its versions"
+        )
+    shown = ", ".join(matches[:_CANDIDATES_SHOWN]) + (", …" if len(matches) > _CANDIDATES_SHOWN else "")
+    raise UsageError(f"{ref} could be any of {len(matches)} versions: {shown}", "write more of the version id")
+
+
+async def _version_ids(client: ReplicateClient, owner: str, name: str) -> list[str]:
+    """Every version id of a model, newest first (a bounded walk of the pages)."""
+    ids: list[str] = []
+    cursor: str | None = None
+    for _ in range(_VERSION_PAGES):
+        page = await client.models_versions_list(owner, name, cursor)
+        ids.extend(version.id for version in page.results)
+        cursor = page.next
+        if not cursor:
+            break
+    return ids
+
+
+async def model_named(client: ReplicateClient, owner: str, name: str) -> Model:
+    """The model `owner/name`; a 404 keeps the server's words and adds the closest
+    model name rshell knows (the completion cache, then a search) as a hint."""
+    from rshell.errors import ApiError
+
+    try:
+        return await client.models_get(owner, name)
+    except ApiError as exc:
+        if exc.status != 404 or exc.hint:
+            raise
+        guess = await closest_model(client, f"{owner}/{name}")
+        if guess:
+            exc.hint = f"did you mean {guess}?"
+        raise
+
+
+async def closest_model(client: ReplicateClient, wanted: str) -> str | None:
+    """The model name closest to `wanted`: first among those the completion cache
+    holds (no request), else among a search for its owner's and its own name."""
+    from rshell.commands.registry import suggest
+
+    guess = suggest(wanted, _cached_models(client.base_url))
+    if guess:
+        return guess
+    found: set[str] = set()
+    for query in dict.fromkeys(wanted.split("/")):
+        try:
+            answer = await client.search(query, limit=50)
+        except RshellError:
+            continue  # no search here (or offline): the 404 says enough
+        found.update(f"{hit.model.owner}/{hit.model.name}" for hit in answer.models)
+    found.discard(wanted)
+    return suggest(wanted, found)
+
+
+def _cached_models(base_url: str) -> list[str]:
+    """Model names in this API host's completion cache (empty when there is none)."""
+    from rshell.completion.cache import CompletionCache, default_path
+
+    cache = CompletionCache(default_path(base_url))
+    cache.load()
+    return list(cache.models)
 
 
 def route_of_model(model: Model, name: str) -> Route:
@@ -157,9 +239,11 @@ async def latest_version_id(client: ReplicateClient, owner: str, name: str) -> s
     return latest.id if latest is not None else None
 
 
-async def fetch_schema(client: ReplicateClient, ref: ModelRef, doing: str = "run") -> tuple[dict | None, str | None]:
+async def fetch_schema(
+    client: ReplicateClient, ref: ModelRef, doing: str = "run", *, typos: bool = True
+) -> tuple[dict | None, str | None]:
     """(openapi_schema, version id) of `ref`: the version named, else the latest."""
-    route = await resolve(client, ref, doing)
+    route = await resolve(client, ref, doing, typos=typos)
     return route.schema, route.version_id
 
 
@@ -182,8 +266,9 @@ async def fetch_deployment_schema(client: ReplicateClient, owner: str, name: str
 
 def output_schema(openapi_schema: dict | None) -> dict | None:
     """The Cog `Output` schema of a version, if it has one."""
-    schemas = ((openapi_schema or {}).get("components") or {}).get("schemas") or {}
-    found = schemas.get("Output")
+    from rshell.grammar.inputs import schemas_of
+
+    found = schemas_of(openapi_schema).get("Output")
     return found if isinstance(found, dict) else None
 
 
@@ -205,7 +290,7 @@ async def streams_text(client: ReplicateClient, run: dict) -> bool:
     known = isinstance(version, str) and VERSION_ID_RE.match(version)  # an official model's is "hidden"
     try:
         ref = parse_model_ref(f"{model}:{version}" if known else model)
-        schema, _ = await fetch_schema(client, ref)
+        schema, _ = await fetch_schema(client, ref, typos=False)
     except RshellError:
         return False  # unknown here: the list stays a list; the command itself reports what is wrong
     return is_concatenate(schema)
@@ -214,10 +299,10 @@ async def streams_text(client: ReplicateClient, run: dict) -> bool:
 def training_schema(openapi_schema: dict | None) -> dict | None:
     """The version's schema with Cog's `TrainingInput` standing in as `Input`, so the
     input grammar validates a trainer's inputs; None when the version has no trainer."""
-    if not openapi_schema:
-        return None
-    schemas = (openapi_schema.get("components") or {}).get("schemas") or {}
-    if "TrainingInput" not in schemas:
+    from rshell.grammar.inputs import schemas_of
+
+    schemas = schemas_of(openapi_schema)
+    if not openapi_schema or "TrainingInput" not in schemas:
         return None
     components = dict(openapi_schema.get("components") or {})
     components["schemas"] = {**schemas, "Input": schemas["TrainingInput"]}
@@ -232,17 +317,23 @@ async def prepare_inputs(
     separator: str,
     file_encoding: str,
     base: dict | None = None,
+    model: str | None = None,
 ) -> dict:
     """Words → the request's input: split, coerce and validate every value, check
     every @file, and only then upload files (or inline them as data URLs). `base`
-    (rerun: an earlier prediction's input) is what the words change."""
-    from rshell.grammar.inputs import FileRef, coerce, input_schema, split_inputs, validate
+    (rerun: an earlier prediction's input) is what the words change; `model` names
+    the model when its schema is malformed (the inputs then go unchecked)."""
+    from rshell.grammar.inputs import FileRef, coerce, input_schema, malformed, split_inputs, validate
 
     raw = split_inputs(words, separator)
+    if malformed(schema):
+        ctx.out.info(
+            f"{f'model {model}' if model else 'this model'}: its input schema is malformed; inputs sent unchecked"
+        )
     inputs_schema = input_schema(schema) if schema else None
     values = {**(base or {}), **coerce(raw, inputs_schema)}
     if inputs_schema is not None:
-        validate(values, inputs_schema)
+        validate(values, inputs_schema, stand_ins=ctx.dry_run)
     refs = [ref for ref in _walk(values) if isinstance(ref, FileRef)]
     for ref in refs:
         _check_file(ref.path, file_encoding)

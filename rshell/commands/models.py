@@ -75,7 +75,7 @@ async def versions(ctx: Context, args: ParsedArgs) -> Result:
 
 async def versions_delete(ctx: Context, args: ParsedArgs) -> Result:
     """Delete one version, named owner/name:version (the API refuses one a deployment uses)."""
-    from rshell.commands.modelref import parse_model_ref
+    from rshell.commands.modelref import full_version, parse_model_ref
 
     ref = parse_model_ref(args.version)
     if ref.model is None or not ref.version:
@@ -84,7 +84,8 @@ async def versions_delete(ctx: Context, args: ParsedArgs) -> Result:
         )
     owner, name = split_name(ref.model)
     client = await ctx.client()
-    await client.models_versions_delete(owner, name, ref.version)
+    ref = await full_version(client, ref)  # a short id deletes only the one version it names
+    await client.models_versions_delete(owner, name, ref.version or "")
     return Result(None, f"deleted version {ref.version} of {owner}/{name}", bind=False)
 
 
@@ -115,8 +116,10 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
     text = args.model or ""
     base, _, version = text.partition(":") if "/" in text else (text, "", "")
     owner, name = split_name(base if version else text)
+    from rshell.commands.modelref import model_named
+
     client = await ctx.client()
-    model = as_json(await client.models_get(owner, name))
+    model = as_json(await model_named(client, owner, name))
     if version:
         ctx.out.info(f"ignoring version {version}: showing the model {owner}/{name}")
     if args.get("web"):

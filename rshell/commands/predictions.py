@@ -156,6 +156,7 @@ async def inputs_of(ctx: Context, args: ParsedArgs, schema: dict | None, base: d
         separator=option(ctx, args, "separator", "="),
         file_encoding=option(ctx, args, "file_encoding", "url"),
         base=base,
+        model=args.values.get("model"),
     )
 
 

@@ -73,6 +73,14 @@ def kind_of(args: ParsedArgs) -> RunKind:
     return KINDS[args.command.path[0]]
 
 
+async def named_run(ctx: Context, args: ParsedArgs, word: str | None = None) -> str:
+    """The id the command's `id` argument (or `word`) names: an id, or a bound name."""
+    from rshell.commands.runref import run_id
+
+    kind, verb = args.command.path[0], args.command.path[-1]
+    return await run_id(ctx, str(args.values["id"] if word is None else word), kind, verb)
+
+
 async def list_(ctx: Context, args: ParsedArgs) -> Result:
     """Your predictions or trainings, newest first (predictions: filtered on the server)."""
     from rshell.commands.paging import list_result
@@ -90,8 +98,9 @@ async def list_(ctx: Context, args: ParsedArgs) -> Result:
 
 async def show(ctx: Context, args: ParsedArgs) -> Result:
     kind = kind_of(args)
+    run_id = await named_run(ctx, args)
     client = await ctx.client()
-    obj = await kind.call(client, "get")(args.values["id"])
+    obj = await kind.call(client, "get")(run_id)
     if args.values.get("web"):
         open_web(ctx, kind.page(ctx, obj))
     data = as_json(obj)
@@ -100,6 +109,7 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
 
 async def cancel(ctx: Context, args: ParsedArgs) -> Result:
     kind = kind_of(args)
+    run_id = await named_run(ctx, args)
     client = await ctx.client()
-    obj = await kind.call(client, "cancel")(args.values["id"])
+    obj = await kind.call(client, "cancel")(run_id)
     return Result(data=as_json(obj), text=f"{kind.name} {obj.id} {obj.status}")

@@ -173,8 +173,9 @@ def write_project(target: Path, files: dict[str, str]) -> list[Path]:
 async def scaffold(ctx: Context, args: ParsedArgs) -> Result:
     """Fetch the prediction (if reachable) and write the starter project."""
     from rshell.commands.context import Result
+    from rshell.commands.runref import run_id
 
-    pid = prediction_id(args.prediction)
+    pid = prediction_id(await run_id(ctx, args.prediction, "prediction"))
     template = args.get("template", "node")
     given = Path(args.dir).expanduser() if args.get("dir") else None
     if given is not None:

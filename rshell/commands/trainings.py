@@ -75,6 +75,7 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
         training_schema(schema),
         separator=option(ctx, args, "separator", "="),
         file_encoding=option(ctx, args, "file_encoding", "url"),
+        model=ref.model,
     )
     from rshell.client.api import Delivery
     from rshell.commands.unconfirmed import Sent

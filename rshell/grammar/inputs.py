@@ -122,15 +122,53 @@ def readable_file(raw_path: str, prefix: str = "") -> Path:
 # -- the schema --------------------------------------------------------------------------
 
 
+def schemas_of(openapi_schema: Any) -> dict[str, Any]:
+    """A version's `components.schemas`; {} where a level is missing or not an object
+    (a server's schema is untrusted text)."""
+    components = openapi_schema.get("components") if isinstance(openapi_schema, dict) else None
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    return schemas if isinstance(schemas, dict) else {}
+
+
 def input_schema(openapi_schema: dict | None) -> dict | None:
-    """The version's `Input` schema with every $ref and allOf resolved inline; None if absent."""
-    if not isinstance(openapi_schema, dict):
-        return None
-    schemas = (openapi_schema.get("components") or {}).get("schemas") or {}
-    found = schemas.get("Input")
+    """The version's `Input` schema with every $ref and allOf resolved inline; None if
+    absent or malformed (see `malformed`: inputs then go unchecked)."""
+    found = schemas_of(openapi_schema).get("Input")
     if not isinstance(found, dict):
         return None
-    return _inline(found, openapi_schema, ())
+    inlined = _inline(found, openapi_schema or {}, ())
+    return inlined if _well_formed(inlined) else None
+
+
+def malformed(openapi_schema: Any) -> bool:
+    """Whether a version's schema is there but is no object schema rshell can check
+    inputs against (`"properties": "notadict"`); an absent one is not malformed."""
+    if not openapi_schema:
+        return False
+    if not isinstance(openapi_schema, dict):
+        return True
+    components = openapi_schema.get("components")
+    if components is None:
+        return False
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if not isinstance(schemas, dict):
+        return True
+    found = schemas.get("Input")
+    if found is None:
+        return False
+    return not isinstance(found, dict) or not _well_formed(_inline(found, openapi_schema, ()))
+
+
+def _well_formed(node: dict, depth: int = 0) -> bool:
+    """`properties` an object of objects, `required` a list of names, `items` an
+    object, all the way down: what coercion and validation read."""
+    props, required, items = node.get("properties", {}), node.get("required", []), node.get("items", {})
+    if not isinstance(props, dict) or not isinstance(required, list) or not isinstance(items, dict):
+        return False
+    if not all(isinstance(name, str) for name in required):
+        return False
+    children = [*props.values(), items] if items else list(props.values())
+    return depth > 32 or all(isinstance(child, dict) and _well_formed(child, depth + 1) for child in children)
 
 
 def _inline(node: Any, root: dict, seen: tuple[str, ...]) -> Any:
@@ -146,14 +184,17 @@ def _inline(node: Any, root: dict, seen: tuple[str, ...]) -> Any:
         return node
     if "$ref" in node:
         ref = node["$ref"]
-        if ref in seen:
+        if not isinstance(ref, str) or ref in seen:
             return {}
-        target = _pointer(root, ref)
+        target = _inline(_pointer(root, ref), root, seen + (ref,))
         rest = {k: v for k, v in node.items() if k != "$ref"}
-        return {**_inline(target, root, seen + (ref,)), **_inline(rest, root, seen)}
+        return {**(target if isinstance(target, dict) else {}), **_inline(rest, root, seen)}
     merged: dict[str, Any] = {}
-    for part in node.get("allOf") or []:
-        merged.update(_inline(part, root, seen))
+    parts = node.get("allOf")
+    for part in parts if isinstance(parts, list) else []:
+        inlined = _inline(part, root, seen)
+        if isinstance(inlined, dict):
+            merged.update(inlined)
     for key, value in node.items():
         if key != "allOf":
             merged[key] = _inline(value, root, seen)
@@ -203,12 +244,30 @@ def type_of(prop: dict) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
+def is_uri(prop: dict) -> bool:
+    """A file input: Cog's `Path`/`File`, a string of format uri (an optional one is
+    written `anyOf: [{type: string, format: uri}, {type: null}]`)."""
+    options = [prop] + [o for o in (prop.get("anyOf") or prop.get("oneOf") or []) if isinstance(o, dict)]
+    return type_of(prop) == "string" and any(option.get("format") == "uri" for option in options)
+
+
+def _allows_null(prop: dict) -> bool:
+    """`nullable` (OpenAPI 3.0), `"null"` in a type list or an anyOf/oneOf option (3.1)."""
+    kinds = prop.get("type")
+    options = prop.get("anyOf") or prop.get("oneOf") or []
+    return (
+        prop.get("nullable") is True
+        or (isinstance(kinds, list) and "null" in kinds)
+        or any(isinstance(o, dict) and o.get("type") == "null" for o in options)
+    )
+
+
 def takes_file(prop: dict) -> bool:
     """Whether `@path` fits: a uri string, an array of them, or an untyped property."""
     kind = type_of(prop)
     if kind == "array":
         return takes_file(prop.get("items") or {})
-    return kind is None or (kind == "string" and prop.get("format") == "uri")
+    return kind is None or is_uri(prop)
 
 
 # -- coercion ---------------------------------------------------------------------------
@@ -321,8 +380,11 @@ _HINTS = {
 # -- validation ---------------------------------------------------------------------------
 
 
-def validate(values: dict[str, Any], schema: dict | None) -> None:
-    """UsageError for the first problem: unknown key, missing required, bad type/range/enum."""
+def validate(values: dict[str, Any], schema: dict | None, *, stand_ins: bool = False) -> None:
+    """UsageError for the first problem: unknown key, missing required, bad type/range/enum.
+
+    `stand_ins` (--dry-run): an earlier statement's placeholder (`<img.output[0]>`)
+    stands in for the URL it would have made."""
     if schema is None:
         return
     props = _properties(schema)
@@ -339,10 +401,10 @@ def validate(values: dict[str, Any], schema: dict | None) -> None:
             raise UsageError(f"missing required input '{key}'", f"required: {', '.join(required)}")
     for key in valid:
         if key in values:
-            _check(key, values[key], props[key])
+            _check(key, values[key], props[key], stand_ins)
 
 
-def _check(name: str, value: Any, prop: dict) -> None:
+def _check(name: str, value: Any, prop: dict, stand_ins: bool = False) -> None:
     """One value against its property: type, then bounds and enum (items too)."""
     kind = type_of(prop)
     if isinstance(value, FileRef):
@@ -352,7 +414,11 @@ def _check(name: str, value: Any, prop: dict) -> None:
                 "only file inputs take @path",
             )
         return
-    if value is None and prop.get("nullable"):
+    if value is None and _allows_null(prop):
+        return
+    if is_uri(prop):
+        if not (stand_ins and isinstance(value, str) and _STAND_IN.match(value)):
+            _check_uri(name, value)
         return
     if kind is not None and not _is_type(value, kind):
         raise UsageError(f"input '{name}' must be {_TYPE_NAMES.get(kind, kind)}, got {_show(value)}")
@@ -361,7 +427,43 @@ def _check(name: str, value: Any, prop: dict) -> None:
     if kind == "array":
         items = prop.get("items") or {}
         for index, item in enumerate(value):
-            _check(f"{name}[{index}]", item, items)
+            _check(f"{name}[{index}]", item, items, stand_ins)
+
+
+_URL_SCHEMES = ("http://", "https://", "data:")
+_STAND_IN = re.compile(r"<[^<>\s]+>\Z")  # dryrun.placeholder_run's leaves
+
+
+def _check_uri(name: str, value: Any) -> None:
+    """A file input takes an http(s) URL, a data: URL or @path (checked as a FileRef);
+    anything else would reach the model as a URL it cannot fetch, after the create."""
+    if isinstance(value, str) and value[:8].lower().startswith(_URL_SCHEMES):
+        return
+    key = name.partition("[")[0]
+    listed = _json(value) if isinstance(value, str) and value.lstrip().startswith("[") else value
+    if isinstance(listed, list):  # a run's whole output, written into the word as JSON
+        raise UsageError(
+            f"input '{name}' wants a URL or @file, got a list of {len(listed)}",
+            f"pick one, e.g. {key}={{{{.output[0]}}}}",
+        )
+    raise UsageError(f"input '{name}' wants a URL or @file, got {_shown_briefly(value)}", _file_hint(key, value))
+
+
+def _file_hint(key: str, value: Any) -> str:
+    """`did you mean key=@path?` when the text names a file here; else how to write one."""
+    if isinstance(value, str) and value.strip() and "\n" not in value and len(value) < 4096:
+        try:
+            if local_path(value).is_file():
+                return f"did you mean {key}=@{value}?"
+        except (OSError, ValueError):
+            pass
+    return f"write {key}=@path for a local file, or an http(s):// or data: URL"
+
+
+def _shown_briefly(value: Any, limit: int = 60) -> str:
+    """A value in a one-line message, cut short: text from a model can be long."""
+    shown = _show(value).replace("\n", " ")
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def _is_type(value: Any, kind: str) -> bool:
@@ -377,7 +479,9 @@ def _check_enum(name: str, value: Any, prop: dict) -> None:
     choices = prop.get("enum")
     if isinstance(choices, list) and choices and value not in choices:
         listed = ", ".join(str(choice) for choice in choices)
-        raise UsageError(f"input '{name}' must be one of: {listed}; got {_show(value)}")
+        guess = suggest(str(value), [str(choice) for choice in choices])
+        hint = f"did you mean '{guess}'?" if guess else None
+        raise UsageError(f"input '{name}' must be one of: {listed}; got {_show(value)}", hint)
 
 
 def _check_bounds(name: str, value: Any, prop: dict) -> None:

@@ -62,7 +62,9 @@ def _default(prop: dict[str, Any]) -> str:
 
 def output_type(openapi_schema: dict[str, Any]) -> str:
     """The version's Output schema in a few words, e.g. `array of file/url (iterator)`."""
-    schemas = (openapi_schema.get("components") or {}).get("schemas") or {}
+    from rshell.grammar.inputs import schemas_of
+
+    schemas = schemas_of(openapi_schema)
     out = schemas.get("Output")
     if not isinstance(out, dict):
         return "unknown"

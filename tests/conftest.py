@@ -93,20 +93,30 @@ def _fresh_schema_cache() -> Iterator[None]:
 
 
 @pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Replace the poll loop's pause: record each delay, never really wait."""
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
+    """Replace the poll loop's pause and clock: record each delay, never really wait.
+    The clock moves only by these pauses (and what a test adds to `sleeps.clock`), so the
+    delays are the same on a busy machine as on an idle one."""
     import asyncio
 
     from rshell.commands import running
 
-    delays: list[float] = []
+    delays = Sleeps()
 
     async def fake_sleep(seconds: float) -> None:
         delays.append(seconds)
+        delays.clock += seconds
         await asyncio.sleep(0)
 
     monkeypatch.setattr(running, "sleep", fake_sleep)
+    monkeypatch.setattr(running, "now", lambda: delays.clock)
     return delays
+
+
+class Sleeps(list[float]):
+    """The poll loop's recorded pauses, and the fake clock they advance."""
+
+    clock: float = 1000.0
 
 
 @pytest.fixture

@@ -334,7 +334,7 @@ def test_polls_with_growing_backoff_and_prints_only_new_logs(api, sleeps):
     ran = mocked("run stability-ai/sdxl prompt=hi")
     assert create.calls.last.request.headers["Prefer"] == "wait"
     assert get.call_count == 4
-    assert sleeps == pytest.approx([0.2, 0.3, 0.45, 0.45], abs=0.05)  # less the time each request took
+    assert sleeps == pytest.approx([0.2, 0.3, 0.45, 0.45])  # the clock moves only by these pauses
     assert ran.code == 0 and ran.data["status"] == "succeeded"
     for line in ("step 1", "step 2", "half a line", "done"):
         assert ran.stderr.count(line) == 1, ran.stderr
@@ -348,11 +348,27 @@ def test_polls_at_most_3_times_a_second_and_never_more_than_half_a_second_apart(
     api.get(f"{BASE}/predictions/{PID}").mock(side_effect=[httpx.Response(200, json=s) for s in states])
     assert mocked("run stability-ai/sdxl prompt=hi").code == 0
     assert len(sleeps) == 16
-    assert max(sleeps) <= 0.45  # under SPEC's 0.5 s, with room for a late wake-up
-    assert sleeps[:3] == sorted(sleeps[:3]) and min(sleeps[3:]) > 0.4  # backoff, then steady
+    assert max(sleeps) <= 0.45 + 1e-9  # under SPEC's 0.5 s, with room for a late wake-up
+    assert sleeps[:3] == sorted(sleeps[:3]) and sleeps[3:] == pytest.approx([0.45] * 13)  # backoff, then steady
     elapsed = [sum(sleeps[: i + 1]) for i in range(len(sleeps))]  # when each poll goes out
     for i, start in enumerate(elapsed):
         assert sum(1 for t in elapsed[i:] if t < start + 1.0) <= 3  # any one-second window
+
+
+def test_a_slow_poll_shortens_the_next_pause_so_the_gap_stays_from_request_to_request(api, sleeps):
+    """Each interval runs from the previous request's start: a request that took 0.1 s
+    leaves 0.35 s of the 0.45 s gap to wait."""
+    mock_model(api)
+    model_create(api).respond(201, json=unstreamed("processing"))
+    states = iter([unstreamed("processing")] * 4 + [unstreamed("succeeded")])
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        sleeps.clock += 0.1
+        return httpx.Response(200, json=next(states))
+
+    api.get(f"{BASE}/predictions/{PID}").mock(side_effect=slow)
+    assert mocked("run stability-ai/sdxl prompt=hi").code == 0
+    assert sleeps == pytest.approx([0.2, 0.2, 0.35, 0.35, 0.35])
 
 
 def test_a_prediction_past_the_sync_window_is_followed_by_its_stream_not_polled(api, sleeps):

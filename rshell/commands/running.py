@@ -57,6 +57,12 @@ async def sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def now() -> float:
+    """The poll loop's clock; replaced with `sleep` in tests, so a gap's arithmetic
+    does not depend on how long a mocked request took on a busy machine."""
+    return time.monotonic()
+
+
 def intervals(first: float = POLL_FIRST, factor: float = POLL_FACTOR, most: float = POLL_MAX) -> Iterator[float]:
     """200 ms, 300 ms, then every 450 ms: prompt, yet never a busy poll."""
     delay = first
@@ -303,12 +309,12 @@ def check_status(kind: str, obj: Prediction) -> bool:
 async def poll(get: Callable[[str], Awaitable[Any]], obj: Any, watch: Watch, kind: str = "prediction") -> Any:
     """Fetch `obj` again with backoff until its status is terminal. Each interval runs
     from the previous request's start, so a slow round trip does not widen the gap."""
-    sent = time.monotonic()
+    sent = now()
     for delay in intervals():
         if check_status(kind, obj):
             return obj
-        await sleep(max(0.0, sent + delay - time.monotonic()))
-        sent = time.monotonic()
+        await sleep(max(0.0, sent + delay - now()))
+        sent = now()
         obj = await get(obj.id)
         watch.update(obj)
     raise AssertionError("unreachable: intervals() never ends")

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from rshell.client.fields import json_run_kind
 from rshell.commands.context import Context, Environment, Result
-from rshell.commands.resolver import parse_line, replayed, resolve
+from rshell.commands.resolver import Plan, read_plan, replayed
 from rshell.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -34,8 +34,8 @@ from rshell.errors import (
 from rshell.grammar.inputs import script_folder
 from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import CommandNode, Statement, parse_script
-from rshell.grammar.templates import expand, references
-from rshell.precheck import nothing_piped, precheck
+from rshell.grammar.templates import expand
+from rshell.precheck import check_inputs, nothing_piped, precheck
 from rshell.rendering.output import Output, to_json
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ class Executor:
         self._in_statement = False
         self._account: str | None = None
         self.on_statement: Callable[[Statement, int], None] | None = None  # the REPL persists here
+        self._plans: dict[int, Plan] = {}  # the stages precheck read, by id(node): run as read
 
     # -- the shared client ---------------------------------------------------------
     async def client(self) -> ReplicateClient:
@@ -131,11 +132,20 @@ class Executor:
             self._report(error, source, getattr(error, "line_no", None))
             return error.exit_code
         with script_folder(folder):
-            if not keep_going and (found := precheck(statements, self.session, piped=self._has_piped())):
+            if keep_going:
+                return await self.run_statements(statements, source=source, keep_going=keep_going)
+            checked = precheck(statements, self.session, piped=self._has_piped())
+            found = checked.problems or await check_inputs(checked, self.client)
+            if found:
                 for statement, problem in found:
                     self._report(problem, source, statement.line)
                 return found[0][1].exit_code
-            return await self.run_statements(statements, source=source, keep_going=keep_going)
+            self._plans.update(checked.plans)
+            try:
+                return await self.run_statements(statements, source=source, keep_going=keep_going)
+            finally:
+                for key in checked.plans:
+                    self._plans.pop(key, None)
 
     def _has_piped(self) -> bool:
         return self._piped is not _NO_PIPED or self._read_piped is not None
@@ -243,14 +253,24 @@ class Executor:
         return result
 
     async def _run_command(self, node: CommandNode, piped: Any, target: str | None, *, show: bool = True) -> Result:
-        command, words = resolve(node.words, self.session.aliases)
-        if piped is _NO_PIPED and self._read_piped is not None and _uses_piped(words):
+        checked = self._plans.pop(id(node), None)
+        plan = checked or read_plan(node.words, self.session.aliases, self.session.options)
+        if piped is _NO_PIPED and self._read_piped is not None and any(ref.name is None for ref in plan.refs):
             piped = self._piped_value(piped)
             await self._note_piped_text(piped)
-        lookup = self._lookup(piped)
-        command, args = parse_line(
-            command, [expand(word, lookup, self.session.joins) for word in words], self.session.options
-        )
+        values = [w.value for w in plan.words]
+        if plan.templated:
+            lookup = self._lookup(piped)
+            try:
+                values = [
+                    expand(w, lookup, self.session.joins) if i in plan.templated else w.value
+                    for i, w in enumerate(plan.words)
+                ]
+            except UsageError as error:
+                if checked is None:
+                    raise
+                raise RshellError(error.message, error.hint) from None  # names were checked: only the run tells
+        command, args = plan.run_args(values, self.session.options)
         handler = load_handler(command.handler)
         ctx = Context(
             session=self.session,
@@ -332,11 +352,6 @@ def _system(command: str, stdin: bytes | None, out: Output) -> int:
     if stdout is subprocess.PIPE and proc.stdout:
         out.stdout.write(proc.stdout.decode(errors="replace"))
     return proc.returncode
-
-
-def _uses_piped(words: list[Word]) -> bool:
-    """Whether a stage's words refer to the piped result (`{{.…}}`)."""
-    return any(ref.name is None for word in words for ref in references(word))
 
 
 def _has_fileno(stream: Any) -> bool:

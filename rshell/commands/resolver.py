@@ -18,6 +18,7 @@ from rshell.commands.registry import Command
 from rshell.errors import RshellError
 from rshell.grammar.aliases import expand_aliases
 from rshell.grammar.lexer import Word
+from rshell.grammar.templates import Ref, references
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,47 @@ def command_line(
     """`resolve` then `parse_line`, for a stage read without running it (precheck, save)."""
     command, rest = resolve(words, aliases)
     return parse_line(command, [w.value for w in rest], options)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A stage read once: the command its head names, the words after it, and what
+    they say. Precheck checks it, the executor runs it, and nothing reads it again.
+
+    `args` is the reading of the words as typed (None when it fails and a template's
+    value may be what makes it right: the run reads it then). Only the words holding
+    templates (`templated`, by index into `words`) are expanded at run time, and the
+    line is read again only when there are any.
+    """
+
+    head: Command  # what the words name (before `--help` makes it `help COMMAND`)
+    words: tuple[Word, ...]
+    command: Command | None
+    args: ParsedArgs | None
+    refs: tuple[Ref, ...]
+    templated: frozenset[int]
+
+    def run_args(self, values: list[str], options: Mapping[str, Any] | None) -> tuple[Command, ParsedArgs]:
+        """The command and its arguments, with the templated words' values at run time."""
+        if not self.templated and self.command is not None and self.args is not None:
+            return self.command, self.args
+        return parse_line(self.head, values, options)
+
+
+def read_plan(words: list[Word], aliases: Mapping[str, str], options: Mapping[str, Any] | None) -> Plan:
+    """A stage's plan; UsageError for an unknown command, a bad alias, a bad template
+    or (with no template on the line) bad arguments."""
+    head, rest = resolve(words, aliases)
+    found = [references(word) for word in rest]
+    templated = frozenset(i for i, refs in enumerate(found) if refs)
+    refs = tuple(ref for refs in found for ref in refs)
+    try:
+        command, args = parse_line(head, [w.value for w in rest], options)
+    except RshellError:
+        if templated:
+            return Plan(head, tuple(rest), None, None, refs, templated)
+        raise
+    return Plan(head, tuple(rest), command, args, refs, templated)
 
 
 def find_command(words: list[Word]) -> tuple[Command, list[Word]]:

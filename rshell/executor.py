@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from rshell.client.fields import json_run_kind
 from rshell.commands.context import Context, Environment, Result
-from rshell.commands.resolver import Plan, read_plan, replayed
+from rshell.commands.registry import Command
+from rshell.commands.resolver import Plan, read_plan
 from rshell.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -76,6 +77,8 @@ class Executor:
         self._account: str | None = None
         self.on_statement: Callable[[Statement, int], None] | None = None  # the REPL persists here
         self._plans: dict[int, Plan] = {}  # the stages precheck read, by id(node): run as read
+        self._ran: Command | None = None  # the command the last stage ran
+        self._first: Command | None = None  # the command the last statement's first stage ran
 
     # -- the shared client ---------------------------------------------------------
     async def client(self) -> ReplicateClient:
@@ -203,7 +206,7 @@ class Executor:
         if not result.ok:
             self._report(RshellError(result.error or "the command failed"), source, statement.line)
             return EXIT_FAILURE
-        self._remember(statement)
+        self._remember(statement, self._first)
         return EXIT_OK
 
     def _report(self, error: RshellError, source: str, line: int | None) -> None:
@@ -211,16 +214,20 @@ class Executor:
             error = error.located(f"{source}:{line}")
         self.out.error(error)
 
-    def _remember(self, statement: Statement) -> None:
-        """Keep a successful statement for `save`, unless it only showed something."""
-        first = statement.pipeline[0]
-        if first.system is None and not replayed(first.words, self.session.aliases):
-            return
+    def _remember(self, statement: Statement, first: Command | None) -> None:
+        """Keep a successful statement for `save`, which decides what replays and says
+        why the rest does not; a line holding a token is kept only masked, and one that
+        only showed the shell (`help`, `vars`: `first` declares it) is not kept."""
         from rshell.session.store import is_secret
 
-        if is_secret(statement.text):
+        if first is not None and first.save.kind == "shows":
             return
-        self.session.statements.append(statement.text)
+        text = statement.text
+        if is_secret(text):
+            from rshell.commands.replay import masked
+
+            text = masked(text)
+        self.session.statements.append(text)
 
     # -- one statement ---------------------------------------------------------------
     async def run_statement(self, statement: Statement) -> Result:
@@ -234,11 +241,14 @@ class Executor:
         result = Result()
         value: Any = None
         last = len(statement.pipeline) - 1
+        self._ran = self._first = None
         for index, node in enumerate(statement.pipeline):
             if node.system is not None:
                 result = await self._run_system(node.system, piped)
             else:
                 result = await self._run_command(node, piped, statement.target, show=index == last)
+                if index == 0:
+                    self._first = self._ran
                 if result.text_output:
                     self.session.note_text_output(result.data)
                 if result.bind and result.data is not None:
@@ -271,6 +281,7 @@ class Executor:
                     raise
                 raise RshellError(error.message, error.hint) from None  # names were checked: only the run tells
         command, args = plan.run_args(values, self.session.options)
+        self._ran = command
         handler = load_handler(command.handler)
         ctx = Context(
             session=self.session,

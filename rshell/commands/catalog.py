@@ -448,14 +448,14 @@ COMMANDS: tuple[Command, ...] = (
         "Save an API token (checked against the API first).",
         H + "auth:login",
         flags=(Flag("--token-stdin", "token_stdin", "Read the token from standard input.", const=True),),
-        save=never("signs in: credentials stay out of scripts"),
+        save=never("signs in or out: credentials stay out of scripts"),
     ),
     Command(
         ("auth", "logout"),
         "Forget the saved API token.",
         H + "auth:logout",
         network=False,
-        save=never("signs out: credentials stay out of scripts"),
+        save=never("signs in or out: credentials stay out of scripts"),
     ),
     Command(("auth", "status"), "Say whether a token is set and whose it is.", H + "auth:status", save=READS),
     # scaffold ---------------------------------------------------------------------

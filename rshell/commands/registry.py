@@ -69,22 +69,23 @@ class Arg:
     complete: str | None = None
     inputs: bool = False
     many: bool = False
-    partial_inputs: bool = False  # with `inputs`: more keys come from elsewhere (batch's rows)
+    partial_inputs: bool = False  # with `inputs`: more keys come from elsewhere (batch's rows, a run each)
     names_variable: bool = False  # the value is `name[.path]`: the name must be defined (precheck)
 
 
 @dataclass(frozen=True)
 class Save:
     """How `save` treats a statement of the command: `replays` keeps it; `reads` and
-    `never` leave it out, and `reason` is what save's report says of it."""
+    `never` leave it out, and `reason` is what save's report says of it; `shows` (a
+    view of the shell: `help`, `vars`) is not even kept in the session's statements."""
 
-    kind: str = "replays"  # replays | reads | never
+    kind: str = "replays"  # replays | reads | shows | never
     reason: str = ""
 
 
 REPLAYS = Save()
 READS = Save("reads", "only reads")
-SHOWS = Save("reads", "only shows something")
+SHOWS = Save("shows", "only shows something")
 
 
 def never(reason: str) -> Save:
@@ -131,12 +132,17 @@ class Command:
     @property
     def writes(self) -> bool:
         """Whether it may send a write (a create, an upload): anything on the API but a read."""
-        return self.network and self.save.kind != "reads"
+        return self.network and self.save.kind not in ("reads", "shows")
 
     @property
     def inputs_arg(self) -> Arg | None:
         """The argument holding a run's `key=value` inputs, if it starts a run."""
         return next((a for a in self.args if a.inputs), None) if self.kind else None
+
+    @property
+    def starts_run(self) -> bool:
+        """Whether its result is one run (of `kind`) of the model it names, with its inputs."""
+        return self.inputs_arg is not None and not self.inputs_arg.partial_inputs
 
     @property
     def name(self) -> str:

@@ -142,30 +142,6 @@ def read_head(words: list[Word], aliases: Mapping[str, str]) -> Head:
     return Head(command, rest)
 
 
-# Commands `save` leaves out: they only show or manage the session (aliases are
-# written from the session's own table, so their statements are left out too).
-_NOT_REPLAYED = {
-    "help",
-    "vars",
-    "show",
-    "history",
-    "save",
-    "source",
-    "status",
-    "exit",
-    "alias",
-    "unalias",
-    "preview",
-    "open",
-}
-
-
-def replayed(words: list[Word], aliases: Mapping[str, str]) -> bool:
-    """Whether `save` keeps a statement whose first stage is `words`."""
-    command = read_head(words, aliases).command
-    return command is None or command.path[0] not in _NOT_REPLAYED
-
-
 def _word(value: str, like: Word) -> Word:
     """A word an alias put in place of `like`: same position, nothing substituted in it."""
     return replace(like, value=value, literal=((0, len(value)),), open_quote=None)

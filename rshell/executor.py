@@ -36,8 +36,9 @@ from rshell.grammar.inputs import script_folder
 from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import CommandNode, Statement, parse_script
 from rshell.grammar.templates import expand
-from rshell.precheck import check_inputs, nothing_piped, precheck
+from rshell.precheck import nothing_piped, precheck
 from rshell.rendering.output import Output, to_json
+from rshell.schemacheck import check_inputs
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -138,7 +139,7 @@ class Executor:
             if keep_going:
                 return await self.run_statements(statements, source=source, keep_going=keep_going)
             checked = precheck(statements, self.session, piped=self._has_piped())
-            found = checked.problems or await check_inputs(checked, self.client)
+            found = checked.problems or await check_inputs(checked.runs, self.client)
             if found:
                 for statement, problem in found:
                     self._report(problem, source, statement.line)

@@ -9,7 +9,7 @@ completion, the REPL's highlighter and `save` all read a line's head here, so
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rshell.commands import catalog
@@ -113,6 +113,49 @@ def read_plan(words: list[Word], aliases: Mapping[str, str], options: Mapping[st
             return Plan(head, tuple(rest), None, None, refs, templated)
         raise
     return Plan(head, tuple(rest), command, args, refs, templated)
+
+
+@dataclass
+class Scope:
+    """What a script's statement means and can refer to, as the lines before it left
+    it: names bound, aliases and options in force. `read` reads a stage into its plan
+    and follows what the command does to the scope (its `Command.scope`)."""
+
+    names: set[str]
+    aliases: dict[str, str]
+    options: dict[str, Any]
+    has_last: bool
+    opaque: bool = False  # after `source FILE`: what it defines is unknown, so reading stops
+    plans: dict[int, Plan] = field(default_factory=dict)  # by id(node), for the executor
+
+    def read(self, words: list[Word], key: int) -> Plan:
+        plan = read_plan(words, self.aliases, self.options)
+        self.plans[key] = plan
+        self._follow(plan)
+        return plan
+
+    def bound(self, target: str | None) -> None:
+        """A statement ran: `_` is set, and `NAME =` binds its name."""
+        if target:
+            self.names.add(target)
+        self.has_last = True
+
+    def _follow(self, plan: Plan) -> None:
+        if plan.command is None or plan.args is None:
+            return
+        effect, args = plan.command.scope, plan.args
+        if effect == "alias" and args.get("definition"):
+            name, eq, text = str(args.get("definition")).partition("=")
+            if eq:
+                self.aliases[name] = text
+        elif effect == "unalias":
+            self.aliases.pop(str(args.get("name")), None)
+        elif effect == "unset":
+            self.names.discard(str(args.get("name")))
+        elif effect == "set" and args.get("option") and args.get("value") is not None:
+            self.options[str(args.get("option"))] = args.get("value")
+        elif effect == "source":
+            self.opaque = True
 
 
 def find_command(words: list[Word]) -> tuple[Command, list[Word]]:

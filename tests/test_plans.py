@@ -52,6 +52,8 @@ def writes(seen: list[str]) -> list[str]:
         ),
         # a templated value still has a literal key
         ("a = run rshell/echo text=a; run rshell/echo texxt={{a.output}}", "unknown input 'texxt'"),
+        # a bad option value
+        ("run rshell/echo text=a; set stream sometimes", "option 'stream'"),
         # an alias defined earlier in the same text
         ("alias e='run rshell/echo'; e text=a; e text=b times=0", "times"),
     ],

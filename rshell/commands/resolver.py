@@ -152,8 +152,12 @@ class Scope:
             self.aliases.pop(str(args.get("name")), None)
         elif effect == "unset":
             self.names.discard(str(args.get("name")))
-        elif effect == "set" and args.get("option") and args.get("value") is not None:
-            self.options[str(args.get("option"))] = args.get("value")
+        elif effect == "set" and args.get("option") and args.get("value") is not None and not plan.templated:
+            from rshell.session.state import Session
+
+            probe = Session(options=dict(self.options))
+            probe.set_option(str(args.get("option")), str(args.get("value")))  # `set`'s own check and value
+            self.options = probe.options
         elif effect == "source":
             self.opaque = True
 

@@ -171,7 +171,7 @@ def main(args: list[str] | None = None, env: Env | None = None) -> int:
         env.stdout.write(f"rshell {__version__}\n")
         return 0
     if argv[:1] == ["serve"]:
-        return _serve(argv[1:])
+        return _serve(argv[1:], env)
     try:
         opts = parse_options(argv)
     except UsageError as error:
@@ -208,7 +208,7 @@ def _stdout_closed() -> int:
     return EXIT_BROKEN_PIPE
 
 
-def _serve(argv: list[str]) -> int:
+def _serve(argv: list[str], env: Env) -> int:
     """`rshell serve`: the local sandbox in the foreground until Ctrl-C."""
     import argparse
 
@@ -231,7 +231,7 @@ def _serve(argv: list[str]) -> int:
     for item in ns.cog:
         name, eq, url = item.partition("=")
         if not eq or name.count("/") != 1 or not url.startswith(("http://", "https://")):
-            _print_error(UsageError(f"expected --cog owner/name=http://HOST:PORT, got '{item}'"))
+            _print_error(UsageError(f"expected --cog owner/name=http://HOST:PORT, got '{item}'"), env)
             return EXIT_USAGE
         cogs[name] = url
     from rshell.sandbox.server import default_data_dir, serve
@@ -243,15 +243,15 @@ def _serve(argv: list[str]) -> int:
         serve(ns.host, ns.port, data, cogs, ns.rate_limit)
     except StoreUnavailable as error:  # read-only, or not a database: said like the checks above
         failure = _data_error(ns.data is not None)(str(error), _DATA_HINT)
-        _print_error(failure)
+        _print_error(failure, env)
         return failure.exit_code
     except KeyboardInterrupt:
         return 0
     except RshellError as error:
-        _print_error(error)
+        _print_error(error, env)
         return error.exit_code
     except OSError as error:
-        _print_error(_listen_error(error, ns.host, ns.port))
+        _print_error(_listen_error(error, ns.host, ns.port), env)
         return EXIT_FAILURE
     return 0
 
@@ -322,6 +322,7 @@ async def _run(opts: Options, env: Env) -> int:
         base_url=api.base_url,
         debug=opts.debug,
         env=Environment(
+            stdin=env.stdin,
             make_client=api.make_with_token,
             token_source=api.token_source,
             secrets=api.secrets,

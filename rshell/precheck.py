@@ -42,6 +42,7 @@ def precheck(statements: list[Statement], session: Session, *, piped: bool) -> C
     """Every stage's plan, and every problem found without the network, in order."""
     scope = Scope(set(session.variables), dict(session.aliases), dict(session.options), session.last is not None)
     checked = Checked(scope.plans)
+    before = _Before(session)
     for statement in statements:
         if scope.opaque:
             break
@@ -50,11 +51,29 @@ def precheck(statements: list[Statement], session: Session, *, piped: bool) -> C
                 if node.system is None:
                     plan = scope.read(node.words, id(node))
                     _check(plan, stage > 0 or piped, scope)
+                    before.check(plan)
                     _note(statement, plan, scope, checked.runs)
         except UsageError as error:
             checked.problems.append((statement, error))
         scope.bound(statement.target)
+        before.rebound.update({"_", statement.target or "_"})
     return checked
+
+
+@dataclass
+class _Before:
+    """The values the session held before the text: a path into one is checked now
+    (a path into a result the text makes is known only when it runs: exit 1)."""
+
+    session: Session
+    rebound: set[str] = field(default_factory=set)
+
+    def check(self, plan: Plan) -> None:
+        from rshell.grammar.templates import resolve
+
+        for ref in plan.refs:
+            if ref.name is not None and ref.name not in self.rebound and ref.path:
+                resolve(ref, lambda name: self.session.lookup(str(name)), self.session.joins)
 
 
 def _check(plan: Plan, piped: bool, scope: Scope) -> None:

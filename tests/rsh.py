@@ -149,3 +149,14 @@ def mocked(text: str, **kwargs: Any) -> Outcome:
     shows, without colour); `.data` holds what `--json` would print."""
     kwargs.setdefault("json_mode", False)
     return rsh(text, api=MOCKED, **kwargs)
+
+
+def rshell_main(*args: str, stdin: str = "") -> Outcome:
+    """`rshell ARGS` through the composition root (`cli.main(args, env)`) in this
+    process: for tests that need no real process (no pty, no signal, no real shell).
+    The environment variables are the test's own (monkeypatch them)."""
+    from rshell.cli import Env, main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(list(args), Env(io.StringIO(stdin), stdout, stderr))
+    return Outcome(code, stdout.getvalue(), stderr.getvalue())

@@ -15,10 +15,11 @@ from typing import Any
 from rshell.commands import catalog
 from rshell.commands.arguments import ParsedArgs, parse_args
 from rshell.commands.registry import Command
-from rshell.errors import RshellError
+from rshell.errors import RshellError, UsageError
 from rshell.grammar.aliases import expand_aliases
 from rshell.grammar.lexer import Word
 from rshell.grammar.templates import Ref, references
+from rshell.session.state import Session
 
 
 @dataclass(frozen=True)
@@ -115,18 +116,50 @@ def read_plan(words: list[Word], aliases: Mapping[str, str], options: Mapping[st
     return Plan(head, tuple(rest), command, args, refs, templated)
 
 
+def nothing_piped() -> UsageError:
+    """The error of `{{.…}}` with no piped result."""
+    return UsageError(
+        "'{{.…}}' refers to a piped result, but nothing was piped in",
+        "pipe a command into this one (`a | b`), or name a result: {{x.output[0]}}",
+    )
+
+
 @dataclass
 class Scope:
     """What a script's statement means and can refer to, as the lines before it left
     it: names bound, aliases and options in force. `read` reads a stage into its plan
-    and follows what the command does to the scope (its `Command.scope`)."""
+    and follows what the command does to the scope (its `Command.scope`); `refer`
+    checks what a reference names."""
 
+    session: Session  # as it was before the text
     names: set[str]
     aliases: dict[str, str]
     options: dict[str, Any]
     has_last: bool
     opaque: bool = False  # after `source FILE`: what it defines is unknown, so reading stops
     plans: dict[int, Plan] = field(default_factory=dict)  # by id(node), for the executor
+    rebound: set[str] = field(default_factory=set)  # names (and `_`) the text has bound so far
+
+    @classmethod
+    def of(cls, session: Session) -> Scope:
+        return cls(
+            session, set(session.variables), dict(session.aliases), dict(session.options), session.last is not None
+        )
+
+    def refer(self, ref: Ref, piped: bool) -> None:
+        """UsageError unless `ref`'s name is defined here (`{{.…}}`: something is piped
+        in); a path into a value the session held before the text must exist too (one
+        into a result the text makes is known only when it runs)."""
+        from rshell.grammar.templates import resolve
+
+        if ref.name is None:
+            if not piped:
+                raise nothing_piped()
+            return
+        probe = Session(variables=dict.fromkeys(self.names, True), last=True if self.has_last else None)
+        probe.lookup(ref.name)  # the session's own message for an undefined name
+        if ref.path and ref.name not in self.rebound:
+            resolve(ref, lambda name: self.session.lookup(str(name)), self.session.joins)
 
     def read(self, words: list[Word], key: int) -> Plan:
         plan = read_plan(words, self.aliases, self.options)
@@ -139,6 +172,7 @@ class Scope:
         if target:
             self.names.add(target)
         self.has_last = True
+        self.rebound.update({"_", target or "_"})
 
     def _follow(self, plan: Plan) -> None:
         if plan.command is None or plan.args is None:
@@ -153,8 +187,6 @@ class Scope:
         elif effect == "unset":
             self.names.discard(str(args.get("name")))
         elif effect == "set" and args.get("option") and args.get("value") is not None and not plan.templated:
-            from rshell.session.state import Session
-
             probe = Session(options=dict(self.options))
             probe.set_option(str(args.get("option")), str(args.get("value")))  # `set`'s own check and value
             self.options = probe.options

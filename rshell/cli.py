@@ -13,7 +13,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rshell import __version__
 from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, AuthError, RshellError, UsageError
@@ -25,7 +25,49 @@ if TYPE_CHECKING:
     from rshell.executor import Executor
     from rshell.rendering.output import Output
 
-USAGE = """\
+
+@dataclass(frozen=True)
+class GlobalOption:
+    """One of rshell's own options, declared once: the usage text, `parse_options`,
+    the shell completers (`rshell --complete`) and the docs read this."""
+
+    name: str
+    dest: str
+    help: str
+    metavar: str = ""  # takes a value when set
+    short: str = ""
+    ends: bool = False  # no statement follows it on the line (-c's is its value; --help, --version)
+    hidden: bool = False  # not in the usage text (what completers/ scripts call)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.short, self.name) if self.short else (self.name,)
+
+    @property
+    def label(self) -> str:
+        """How the usage text shows it: `-c STATEMENTS`, `-v, --version`."""
+        return ", ".join(self.names) + (f" {self.metavar}" if self.metavar else "")
+
+
+GLOBAL_OPTIONS: tuple[GlobalOption, ...] = (
+    GlobalOption("-c", "command", "run STATEMENTS (`;` or newlines between them) and exit", "STATEMENTS", ends=True),
+    GlobalOption("--local", "local", "use the local sandbox API (no token or network; its data is kept)"),
+    GlobalOption("--session", "session", "a named session: results persist across runs", "NAME"),
+    GlobalOption("--json", "json", "print results as the API's JSON"),
+    GlobalOption("--dry-run", "dry_run", "print the requests a script would send instead of sending them"),
+    GlobalOption("--keep-going", "keep_going", "a script goes on after a failing statement"),
+    GlobalOption("--debug", "debug", "show a traceback for internal errors"),
+    GlobalOption("--version", "version", "print the version", short="-v", ends=True),
+    GlobalOption("--help", "help", "this help; `rshell help` lists the commands", short="-h", ends=True),
+    GlobalOption("--complete", "complete", "the completions of LINE (completers/ call it)", "LINE", hidden=True),
+    GlobalOption(
+        "--complete-shell", "complete_shell", "in the form SHELL inserts (bash, zsh, fish)", "SHELL", hidden=True
+    ),
+)
+_BY_NAME = {name: option for option in GLOBAL_OPTIONS for name in option.names}
+
+USAGE = (
+    """\
 usage: rshell [OPTIONS]                      interactive shell (on a terminal)
        rshell [OPTIONS] -c 'STATEMENTS'      run statements, exit with the first failure's code
        rshell [OPTIONS] FILE.rsh [--dry-run] [--keep-going]
@@ -34,27 +76,17 @@ usage: rshell [OPTIONS]                      interactive shell (on a terminal)
        rshell serve [--host H] [--port N] [--data DIR] [--cog NAME=URL] [--rate-limit N]
 
 options:
-  -c STATEMENTS    run STATEMENTS (`;` or newlines between them) and exit
-  --local          use the local sandbox API (no token or network; its data is kept)
-  --session NAME   a named session: results persist across runs
-  --json           print results as the API's JSON
-  --dry-run        print the requests a script would send instead of sending them
-  --keep-going     a script goes on after a failing statement
-  --debug          show a traceback for internal errors
-  -v, --version    print the version
-  -h, --help       this help; `rshell help` lists the commands
+"""
+    + "\n".join(f"  {o.label:<17}{o.help}" for o in GLOBAL_OPTIONS if not o.hidden)
+    + """
 
 exit codes: 0 success, 1 API or runtime failure, 2 usage error (nothing sent), 130 interrupted"""
+)
 
-_FLAGS = {
-    "--local": "local",
-    "--json": "json",
-    "--dry-run": "dry_run",
-    "--keep-going": "keep_going",
-    "--debug": "debug",
-}
-# Options with a value; the hidden --complete pair is what the completers/ scripts call.
-_VALUED = {"-c": "command", "--session": "session", "--complete": "complete", "--complete-shell": "complete_shell"}
+
+def global_option(name: str) -> GlobalOption | None:
+    """The option spelled `name` (`-v` or `--version`)."""
+    return _BY_NAME.get(name)
 
 
 @dataclass
@@ -81,17 +113,18 @@ def parse_options(argv: list[str]) -> Options:
     while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
         arg = argv[i]
         name, eq, value = arg.partition("=")
-        if name in _FLAGS and not eq:
-            setattr(opts, _FLAGS[name], True)
-        elif name in _VALUED:
+        option = global_option(name)
+        if option is None or option.ends and not option.metavar or not option.metavar and eq:
+            raise UsageError(f"unknown option '{arg}'", "`rshell --help` lists the options")
+        if option.metavar:
             if not eq:
                 if i + 1 >= len(argv):
                     raise UsageError(f"{name} needs a value", USAGE.splitlines()[0])
                 i += 1
                 value = argv[i]
-            setattr(opts, _VALUED[name], value)
+            setattr(opts, option.dest, value)
         else:
-            raise UsageError(f"unknown option '{arg}'", "`rshell --help` lists the options")
+            setattr(opts, option.dest, True)
         i += 1
     opts.words = argv[i:]
     if opts.complete_shell is not None and opts.complete is None:
@@ -102,7 +135,7 @@ def parse_options(argv: list[str]) -> Options:
                 raise UsageError(
                     f"unexpected '{word}' after the script path", "usage: rshell FILE.rsh [--dry-run] [--keep-going]"
                 )
-            setattr(opts, _FLAGS[word], True)
+            setattr(opts, _BY_NAME[word].dest, True)
     return opts
 
 
@@ -120,35 +153,58 @@ def _installed_version() -> str:
         return __version__
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class Env:
+    """What the process gives rshell, as httpie's `Environment`: its streams. The
+    console script passes the real ones; tests pass their own."""
+
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+
+    @property
+    def stdin_isatty(self) -> bool:
+        try:
+            return self.stdin.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+
+def main(args: list[str] | None = None, env: Env | None = None) -> int:
+    """The composition root: every way in (the console script, `--complete`, `serve`,
+    the tests) reads rshell's options here and builds the client, the session and the
+    `--local` sandbox through `Api`."""
     # Exit without the interpreter's final cycle collection over every object the
     # imports made (a fifth of a one-shot's CPU time): frozen objects are left to the OS.
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if args is None else args
+    env = env or Env()
     if argv[:1] in (["-h"], ["--help"]):
-        print(USAGE)
+        env.stdout.write(USAGE + "\n")
         return 0
     if argv[:1] in (["--version"], ["-v"]):
-        print(f"rshell {_installed_version()}")
+        env.stdout.write(f"rshell {_installed_version()}\n")
         return 0
     if argv[:1] == ["serve"]:
-        return _serve(argv[1:])
+        return _serve(argv[1:], env)
     try:
         opts = parse_options(argv)
     except UsageError as error:
-        _print_error(error)
+        _print_error(error, env)
         return EXIT_USAGE
     if opts.complete is not None:
         from rshell.completion.oneshot import main as complete_main
 
-        return complete_main(opts.complete, shell=opts.complete_shell)
+        return complete_main(
+            opts.complete, env.stdout, shell=opts.complete_shell, session=opts.session, local=opts.local
+        )
     try:
-        return asyncio.run(_run(opts))
+        return asyncio.run(_run(opts, env))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except RshellError as error:
-        _print_error(error)
+        _print_error(error, env)
         return error.exit_code
     except BrokenPipeError:
         return _stdout_closed()
@@ -168,7 +224,7 @@ def _stdout_closed() -> int:
     return EXIT_BROKEN_PIPE
 
 
-def _serve(argv: list[str]) -> int:
+def _serve(argv: list[str], env: Env) -> int:
     """`rshell serve`: the local sandbox in the foreground until Ctrl-C."""
     import argparse
 
@@ -191,7 +247,7 @@ def _serve(argv: list[str]) -> int:
     for item in ns.cog:
         name, eq, url = item.partition("=")
         if not eq or name.count("/") != 1 or not url.startswith(("http://", "https://")):
-            _print_error(UsageError(f"expected --cog owner/name=http://HOST:PORT, got '{item}'"))
+            _print_error(UsageError(f"expected --cog owner/name=http://HOST:PORT, got '{item}'"), env)
             return EXIT_USAGE
         cogs[name] = url
     from rshell.sandbox.server import default_data_dir, serve
@@ -203,15 +259,15 @@ def _serve(argv: list[str]) -> int:
         serve(ns.host, ns.port, data, cogs, ns.rate_limit)
     except StoreUnavailable as error:  # read-only, or not a database: said like the checks above
         failure = _data_error(ns.data is not None)(str(error), _DATA_HINT)
-        _print_error(failure)
+        _print_error(failure, env)
         return failure.exit_code
     except KeyboardInterrupt:
         return 0
     except RshellError as error:
-        _print_error(error)
+        _print_error(error, env)
         return error.exit_code
     except OSError as error:
-        _print_error(_listen_error(error, ns.host, ns.port))
+        _print_error(_listen_error(error, ns.host, ns.port), env)
         return EXIT_FAILURE
     return 0
 
@@ -255,21 +311,21 @@ def _listen_error(error: OSError, host: str, port: int) -> RshellError:
     return RshellError(f"cannot start the sandbox on {where}: {error.strerror or error}")
 
 
-def _print_error(error: RshellError) -> None:
+def _print_error(error: RshellError, env: Env | None = None) -> None:
     from rshell.rendering.output import Output
 
-    Output().error(error)
+    Output(None, env.stderr if env else None).error(error)
 
 
-async def _run(opts: Options) -> int:
+async def _run(opts: Options, env: Env) -> int:
     from rshell.commands.context import Environment
     from rshell.executor import Executor, read_stdin_json
     from rshell.rendering.output import Output
 
-    interactive = not opts.words and opts.command is None and sys.stdin.isatty()
+    interactive = not opts.words and opts.command is None and env.stdin_isatty
     persist = interactive or opts.session is not None
-    out = Output(json_mode=True if opts.json else None)
-    api = _Api(out, dry_run=opts.dry_run, local=opts.local)
+    out = Output(env.stdout, env.stderr, json_mode=True if opts.json else None)
+    api = Api(out, dry_run=opts.dry_run, local=opts.local)
     session = _load_session(opts.session or "default", api.scope) if persist else _new_session()
     argv_mode = bool(opts.words) and not _is_script(opts.words[0]) and opts.command is None
     executor = Executor(
@@ -278,10 +334,11 @@ async def _run(opts: Options) -> int:
         api.make,
         dry_run=opts.dry_run,
         interactive=interactive,
-        read_piped=(lambda: read_stdin_json()) if argv_mode and not sys.stdin.isatty() else None,
+        read_piped=(lambda: read_stdin_json(env.stdin)) if argv_mode and not env.stdin_isatty else None,
         base_url=api.base_url,
         debug=opts.debug,
         env=Environment(
+            stdin=env.stdin,
             make_client=api.make_with_token,
             token_source=api.token_source,
             secrets=api.secrets,
@@ -292,7 +349,7 @@ async def _run(opts: Options) -> int:
     if persist:
         executor.on_statement = lambda _stmt, _code: _save_session(session, api.secrets())
     try:
-        return await _dispatch(opts, executor, interactive, argv_mode)
+        return await _dispatch(opts, executor, interactive, argv_mode, env)
     finally:
         await executor.aclose()
         if persist:
@@ -300,7 +357,7 @@ async def _run(opts: Options) -> int:
         api.stop()
 
 
-async def _dispatch(opts: Options, executor: Executor, interactive: bool, argv_mode: bool) -> int:
+async def _dispatch(opts: Options, executor: Executor, interactive: bool, argv_mode: bool, env: Env) -> int:
     if opts.command is not None:
         return await executor.run_text(opts.command, source="-c", keep_going=opts.keep_going)
     if argv_mode:
@@ -316,7 +373,7 @@ async def _dispatch(opts: Options, executor: Executor, interactive: bool, argv_m
         from rshell.repl.app import run_repl
 
         return await run_repl(executor, session_name=executor.session.name)
-    return await executor.run_text(sys.stdin.read(), source="<stdin>", keep_going=opts.keep_going)
+    return await executor.run_text(env.stdin.read(), source="<stdin>", keep_going=opts.keep_going)
 
 
 def _new_session() -> Any:
@@ -337,15 +394,31 @@ def _save_session(session: Any, secrets: tuple[str, ...] = ()) -> None:
     save_session(session, secrets)
 
 
-class _Api:
-    """Where the API is and how to build the shared client for it, decided lazily."""
+class Api:
+    """Where the API is and how to build the shared client for it, decided lazily: the
+    one place a client is made (the shell, `--complete`'s fetches, the tests' `rsh`).
 
-    def __init__(self, out: Output, *, dry_run: bool, local: bool = False) -> None:
+    `base_url` and `token` replace what the environment and the config say (a test's
+    server); `retries=0` makes a client that never waits to retry (a Tab).
+    """
+
+    def __init__(
+        self,
+        out: Output | None,
+        *,
+        dry_run: bool = False,
+        local: bool = False,
+        base_url: str | None = None,
+        token: str | None = None,
+        retries: int | None = None,
+    ) -> None:
         from rshell.session.store import scope_of
 
         self.out = out
         self.dry_run = dry_run
         self.local = local
+        self._given_token = token
+        self._retries = retries
         self.sandbox: Any = None  # --local: started when the first request needs it (see _local)
         self.on_start: Any = None  # told the sandbox's URL once it serves
         self._secrets: tuple[str, ...] = ()  # every token seen in use so far, newest last
@@ -357,7 +430,7 @@ class _Api:
             self.token_source: str | None = "the local sandbox (--local)"
             self.scope, self.cache_url = "local", LOCAL_CACHE_URL
         else:
-            self.base_url = _base_url_from_env()
+            self.base_url = base_url if base_url is not None else _base_url_from_env()
             self.token_source = None
             self.scope, self.cache_url = scope_of(self.base_url), self.base_url
 
@@ -395,6 +468,8 @@ class _Api:
         return self._secrets
 
     def _token(self) -> str | None:
+        if self._given_token is not None:
+            return self._given_token
         if self.local:
             from rshell.sandbox.catalog import TOKEN
 
@@ -416,15 +491,21 @@ class _Api:
             )
         return self.make_with_token(token)
 
-    def make_with_token(self, token: str, transport: Any = None) -> ReplicateClient:
+    def make_with_token(self, token: str | None, transport: Any = None) -> ReplicateClient:
+        """A client with `token` (`auth login` checks a new one): `--local`'s sandbox
+        starts first, whichever command asks."""
         from rshell.client.api import ReplicateClient
 
+        if self.local:
+            self._local()
+        if self._retries is not None:
+            return ReplicateClient(token, self.base_url, transport=transport, max_retries=self._retries)
         return ReplicateClient(token, self.base_url, transport=transport)
 
     def _dry_run_client(self, token: str | None) -> ReplicateClient:
         from rshell.dryrun import dry_run_client
 
-        return dry_run_client(self.make_with_token, self.out.stdout, token)
+        return dry_run_client(self.make_with_token, self.out.stdout if self.out else sys.stdout, token)
 
 
 def _base_url_from_env() -> str:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from rshell.client.fields import json_run_kind
 from rshell.commands.context import Context, Environment, Result
-from rshell.commands.resolver import parse_line, replayed, resolve
+from rshell.commands.registry import Command
+from rshell.commands.resolver import Plan, read_plan
 from rshell.errors import (
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
@@ -35,9 +36,10 @@ from rshell.grammar.aliases import naming_alias
 from rshell.grammar.inputs import script_folder
 from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import CommandNode, Statement, parse_script
-from rshell.grammar.templates import expand, references
+from rshell.grammar.templates import expand
 from rshell.precheck import nothing_piped, precheck
 from rshell.rendering.output import Output, to_json
+from rshell.schemacheck import check_inputs
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -76,6 +78,9 @@ class Executor:
         self._in_statement = False
         self._account: str | None = None
         self.on_statement: Callable[[Statement, int], None] | None = None  # the REPL persists here
+        self._plans: dict[int, Plan] = {}  # the stages precheck read, by id(node): run as read
+        self._ran: Command | None = None  # the command the last stage ran
+        self._first: Command | None = None  # the command the last statement's first stage ran
 
     # -- the shared client ---------------------------------------------------------
     async def client(self) -> ReplicateClient:
@@ -132,11 +137,20 @@ class Executor:
             self._report(error, source, getattr(error, "line_no", None))
             return error.exit_code
         with script_folder(folder):
-            if not keep_going and (found := precheck(statements, self.session, piped=self._has_piped())):
+            if keep_going:
+                return await self.run_statements(statements, source=source, keep_going=keep_going)
+            checked = precheck(statements, self.session, piped=self._has_piped())
+            found = checked.problems or await check_inputs(checked.runs, self.client)
+            if found:
                 for statement, problem in found:
                     self._report(problem, source, statement.line)
                 return found[0][1].exit_code
-            return await self.run_statements(statements, source=source, keep_going=keep_going)
+            self._plans.update(checked.plans)
+            try:
+                return await self.run_statements(statements, source=source, keep_going=keep_going)
+            finally:
+                for key in checked.plans:
+                    self._plans.pop(key, None)
 
     def _has_piped(self) -> bool:
         return self._piped is not _NO_PIPED or self._read_piped is not None
@@ -194,7 +208,7 @@ class Executor:
         if not result.ok:
             self._report(RshellError(result.error or "the command failed"), source, statement.line)
             return EXIT_FAILURE
-        self._remember(statement)
+        self._remember(statement, self._first)
         return EXIT_OK
 
     def _report(self, error: RshellError, source: str, line: int | None) -> None:
@@ -202,16 +216,20 @@ class Executor:
             error = error.located(f"{source}:{line}")
         self.out.error(error)
 
-    def _remember(self, statement: Statement) -> None:
-        """Keep a successful statement for `save`, unless it only showed something."""
-        first = statement.pipeline[0]
-        if first.system is None and not replayed(first.words, self.session.aliases):
-            return
+    def _remember(self, statement: Statement, first: Command | None) -> None:
+        """Keep a successful statement for `save`, which decides what replays and says
+        why the rest does not; a line holding a token is kept only masked, and one that
+        only showed the shell (`help`, `vars`: `first` declares it) is not kept."""
         from rshell.session.store import is_secret
 
-        if is_secret(statement.text):
+        if first is not None and first.save.kind == "shows":
             return
-        self.session.statements.append(statement.text)
+        text = statement.text
+        if is_secret(text):
+            from rshell.commands.replay import masked
+
+            text = masked(text)
+        self.session.statements.append(text)
 
     # -- one statement ---------------------------------------------------------------
     async def run_statement(self, statement: Statement) -> Result:
@@ -225,11 +243,14 @@ class Executor:
         result = Result()
         value: Any = None
         last = len(statement.pipeline) - 1
+        self._ran = self._first = None
         for index, node in enumerate(statement.pipeline):
             if node.system is not None:
                 result = await self._run_system(node.system, piped)
             else:
                 result = await self._run_command(node, piped, statement.target, show=index == last)
+                if index == 0:
+                    self._first = self._ran
                 if result.text_output:
                     self.session.note_text_output(result.data)
                 if result.bind and result.data is not None:
@@ -244,15 +265,27 @@ class Executor:
         return result
 
     async def _run_command(self, node: CommandNode, piped: Any, target: str | None, *, show: bool = True) -> Result:
+        checked = self._plans.pop(id(node), None)
         with naming_alias(node.words, self.session.aliases):
-            command, words = resolve(node.words, self.session.aliases)
-        if piped is _NO_PIPED and self._read_piped is not None and _uses_piped(words):
+            plan = checked or read_plan(node.words, self.session.aliases, self.session.options)
+        if piped is _NO_PIPED and self._read_piped is not None and any(ref.name is None for ref in plan.refs):
             piped = self._piped_value(piped)
             await self._note_piped_text(piped)
-        lookup = self._lookup(piped)
-        expanded = [expand(word, lookup, self.session.joins) for word in words]
+        values = [w.value for w in plan.words]
+        if plan.templated:
+            lookup = self._lookup(piped)
+            try:
+                values = [
+                    expand(w, lookup, self.session.joins) if i in plan.templated else w.value
+                    for i, w in enumerate(plan.words)
+                ]
+            except UsageError as error:
+                if checked is None:
+                    raise
+                raise RshellError(error.message, error.hint) from None  # names were checked: only the run tells
         with naming_alias(node.words, self.session.aliases):
-            command, args = parse_line(command, expanded, self.session.options)
+            command, args = plan.run_args(values, self.session.options)
+        self._ran = command
         handler = load_handler(command.handler)
         ctx = Context(
             session=self.session,
@@ -334,11 +367,6 @@ def _system(command: str, stdin: bytes | None, out: Output) -> int:
     if stdout is subprocess.PIPE and proc.stdout:
         out.stdout.write(proc.stdout.decode(errors="replace"))
     return proc.returncode
-
-
-def _uses_piped(words: list[Word]) -> bool:
-    """Whether a stage's words refer to the piped result (`{{.…}}`)."""
-    return any(ref.name is None for word in words for ref in references(word))
 
 
 def _has_fileno(stream: Any) -> bool:

@@ -84,7 +84,7 @@ def rsh(
 ) -> Outcome:
     """Run `text` as `rshell -c` would; nothing is sent unless `api` names a server.
 
-    `dry_run` builds the client the way the entry point does (`dryrun.dry_run_client`);
+    The client is built by the entry point's own `cli.Api` (with `dry_run`, its dry-run client);
     `interrupt_when` is Ctrl-C: the run is cancelled once it returns True; `piped`
     reads what stdin would hold (`rshell run … < x.json`); `client_factory` replaces
     the client (one that raises, say).
@@ -95,17 +95,12 @@ def rsh(
     base_url, token = api or ("", "")
     chosen = session if session is not None else Session()
 
-    def make(token: str | None, transport: Any = None) -> Any:
-        from rshell.client.api import ReplicateClient
+    from rshell.cli import Api
 
-        return ReplicateClient(token, base_url, max_retries=0, transport=transport)
+    root = Api(out, dry_run=dry_run, base_url=base_url, token=token or "", retries=0)  # the entry point's own
 
     def client() -> Any:
-        if dry_run:
-            from rshell.dryrun import dry_run_client
-
-            return dry_run_client(make, out.stdout, token)
-        return make(token)
+        return root.make() if dry_run else root.make_with_token(token)
 
     executor = Executor(
         chosen,
@@ -154,3 +149,14 @@ def mocked(text: str, **kwargs: Any) -> Outcome:
     shows, without colour); `.data` holds what `--json` would print."""
     kwargs.setdefault("json_mode", False)
     return rsh(text, api=MOCKED, **kwargs)
+
+
+def rshell_main(*args: str, stdin: str = "") -> Outcome:
+    """`rshell ARGS` through the composition root (`cli.main(args, env)`) in this
+    process: for tests that need no real process (no pty, no signal, no real shell).
+    The environment variables are the test's own (monkeypatch them)."""
+    from rshell.cli import Env, main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main(list(args), Env(io.StringIO(stdin), stdout, stderr))
+    return Outcome(code, stdout.getvalue(), stderr.getvalue())

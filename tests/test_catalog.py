@@ -162,3 +162,19 @@ def test_help_lists_shell_builtins_apart_from_the_official_clis_offline_commands
     assert {"set", "vars", "help", "exit"} <= listed
     assert "  completion " in other and "  scaffold " in other
     assert all(not c.network for c in catalog.COMMANDS if c.builtin)  # a builtin never needs the API
+
+
+def test_every_command_declares_what_it_means() -> None:
+    """Issue 17: what a command means beyond its grammar is declared on it, read by save,
+    precheck, completion and the run commands (no path strings elsewhere)."""
+    from rshell.commands.catalog import COMMANDS
+
+    for command in COMMANDS:
+        assert command.save.kind in ("replays", "reads", "shows", "never"), command.name
+        assert bool(command.save.reason) == (command.save.kind != "replays"), command.name
+        assert command.scope in (None, "alias", "unalias", "set", "unset", "source"), command.name
+        assert command.kind in (None, "prediction", "training"), command.name
+    scopes = {c.scope: c.name for c in COMMANDS if c.scope}
+    assert scopes == {"alias": "alias", "unalias": "unalias", "set": "set", "unset": "unset", "source": "source"}
+    starts = {c.name for c in COMMANDS if c.starts_run}
+    assert starts == {"prediction create", "rerun", "training create"}

@@ -190,9 +190,9 @@ def test_script_stops_at_first_error_with_file_and_line(env, tmp_path: Path, san
     done = rshell(str(script), env=env, cwd=tmp_path)
     assert done.returncode == 2
     assert f"{script}:2: unknown input 'bogus'" in done.stderr
-    assert len(predictions(sandbox)) == 1
+    assert len(predictions(sandbox)) == 0  # exit 2: found before the first create (issue 17)
     again = rshell(str(script), "--keep-going", env=env, cwd=tmp_path)
-    assert again.returncode == 2 and len(predictions(sandbox)) == 3
+    assert again.returncode == 2 and len(predictions(sandbox)) == 2
 
 
 def test_script_on_stdin(env, tmp_path: Path) -> None:

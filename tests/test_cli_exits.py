@@ -1,5 +1,6 @@
 """`rshell serve` failures read like every other error, and a closed stdout is not an
-internal error (issue 11 item 5): real processes, loopback only."""
+internal error (issue 11 item 5), loopback only. `serve`'s failures go through the
+composition root in this process (`rsh.rshell_main`); a closed pipe needs a real one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from rsh import Outcome, rshell_main
 
 ROOT = Path(__file__).resolve().parents[1]
 RSHELL = [sys.executable, "-m", "rshell"]
@@ -19,15 +23,11 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RSHELL, "serve", *args],
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+def serve(tmp_path: Path, *args: str) -> Outcome:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOME", str(tmp_path / "home"))
+        env.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+        return rshell_main("serve", *args)
 
 
 def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
@@ -36,7 +36,7 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         done = serve(tmp_path, "--port", str(port), "--data", str(tmp_path / "state"))
-    assert done.returncode == 1
+    assert done.code == 1
     assert done.stderr.splitlines() == [
         f"error: cannot listen on 127.0.0.1:{port}: the port is in use",
         "choose another with --port N (0 picks a free one)",
@@ -47,7 +47,7 @@ def test_serve_with_a_data_directory_that_cannot_be_made(tmp_path: Path) -> None
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     done = serve(tmp_path, "--port", "0", "--data", str(blocker / "state"))
-    assert done.returncode == 2
+    assert done.code == 2
     assert done.stderr.startswith(f"error: cannot create the data directory {blocker / 'state'}: ")
     assert done.stderr.endswith("\nchoose another with --data DIR\n") and done.stderr.count("\n") == 2
 

@@ -43,3 +43,22 @@ def test_script_flags_may_follow_the_path() -> None:
 def test_bad_options(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         parse_options(argv)
+
+
+def test_rshells_options_are_declared_once_and_read_everywhere() -> None:
+    """Issue 17: the usage text, the parser, the completers and the docs read GLOBAL_OPTIONS."""
+    from pathlib import Path
+
+    from rshell.cli import GLOBAL_OPTIONS, USAGE
+    from rshell.completion import oneshot
+
+    docs = (Path(__file__).resolve().parents[1] / "references" / "commands.md").read_text()
+    offered = {c.text for c in oneshot._option_completions("-")}
+    for option in GLOBAL_OPTIONS:
+        if option.hidden:
+            continue
+        assert f"  {option.label} " in USAGE and f"`{option.label}`" in docs
+        assert set(option.names) <= offered
+        if not option.ends:
+            argv = [option.name] + (["x"] if option.metavar else []) + ["vars"]
+            assert parse_options(argv).words == ["vars"]

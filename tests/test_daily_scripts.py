@@ -14,9 +14,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from rsh import Outcome, rshell_main
 
 ROOT = Path(__file__).resolve().parents[1]
 RSHELL = [sys.executable, "-m", "rshell"]
@@ -304,24 +306,41 @@ def _wait_for_training(training_id: str, env: dict[str, str], cwd: Path) -> None
         ("unset a\nrun rshell/echo text=$a.output\n", "s.rsh:2: undefined variable 'a'"),
     ],
 )
-def test_a_usage_error_anywhere_sends_nothing(counted, tmp_path: Path, script: str, message: str) -> None:
+def test_a_usage_error_anywhere_sends_nothing(
+    counted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, message: str
+) -> None:
     handle, seen = counted
-    env = {**base_env(tmp_path), "REPLICATE_BASE_URL": handle.url, "REPLICATE_API_TOKEN": handle.token}
     path = tmp_path / "s.rsh"
     path.write_text(script)
-    done = rshell(str(path), env=env, cwd=tmp_path)
-    assert done.returncode == 2, done.stderr
+    done = in_process(monkeypatch, tmp_path, handle, str(path))
+    assert done.code == 2, done.stderr
     assert message in done.stderr
     assert seen == []
 
 
-def test_names_bound_earlier_in_the_script_and_its_aliases_pass_the_check(counted, tmp_path: Path) -> None:
+def in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, handle: Any, *args: str) -> Outcome:
+    """`rshell ARGS` through the composition root in this process, against `handle`."""
+    for name, value in {
+        **base_env(tmp_path),
+        "REPLICATE_BASE_URL": handle.url,
+        "REPLICATE_API_TOKEN": handle.token,
+    }.items():
+        if name.startswith(("HOME", "XDG_", "REPLICATE_")):
+            monkeypatch.setenv(name, value)
+    for name in [name for name in os.environ if name.startswith("RSHELL_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return rshell_main(*args)
+
+
+def test_names_bound_earlier_in_the_script_and_its_aliases_pass_the_check(
+    counted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     handle, seen = counted
-    env = {**base_env(tmp_path), "REPLICATE_BASE_URL": handle.url, "REPLICATE_API_TOKEN": handle.token}
     path = tmp_path / "ok.rsh"
     path.write_text("alias say='run rshell/echo'\na = say text=1\nsay text={{a.output}}\nsay text=$_.output\n")
-    done = rshell(str(path), env=env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    done = in_process(monkeypatch, tmp_path, handle, str(path))
+    assert done.code == 0, done.stderr
     assert sum(line == "POST /v1/models/rshell/echo/predictions" for line in seen) == 3
 
 

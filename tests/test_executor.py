@@ -107,7 +107,8 @@ def test_unknown_command_exits_2_and_sends_nothing(api) -> None:
 
 def test_undefined_variable_names_the_close_one(me) -> None:
     run = Run()
-    assert run("img = account current; show im.username") == 2
+    assert run("img = account current") == 0
+    assert run("show im.username") == 2  # found before anything is sent
     assert "undefined variable 'im'" in run.err and "did you mean 'img'?" in run.err
 
 

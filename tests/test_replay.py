@@ -76,8 +76,58 @@ def test_path_arguments_are_rebased_for_the_scripts_folder_like_at_paths() -> No
         "f = files upload ../data/note.txt",
         "files upload /abs/x.txt",
         "files upload {{f.id}}",
-        "alias up='files upload'",
-        "up ../note.txt",
+        "up ../note.txt",  # (`save` writes aliases from the session's table)
         "files download abc ../copy.txt",
         "run rshell/echo text=note.txt",
     ]
+
+
+# -- issue 22 item 13: every statement save drops is listed, with the reason its command declares --
+
+
+def test_lines_that_change_nothing_are_left_out_with_their_reason() -> None:
+    said = [
+        "set pager off",
+        "set",
+        "set separator :",
+        "train --help",
+        "deployments update --help",
+        "training logs abc --follow",
+        "!ls -la",
+        "vars",
+        "run a/b x:1",
+    ]
+    replay = replayable(said, {}, OPTIONS)
+    assert replay.kept == ["set separator :", "run a/b x:1"]
+    assert dict(replay.left_out) == {
+        "set pager off": "only changes the interactive display",
+        "set": "only shows something",
+        "train --help": "only shows something",
+        "deployments update --help": "only shows something",
+        "training logs abc --follow": "only reads",
+        "!ls -la": "a system command: add it by hand if the script needs it",
+        "vars": "only shows something",
+    }
+
+
+def test_a_pipeline_into_a_system_command_is_kept() -> None:
+    assert replayable(["run a/b x=1 | !jq .output"], {}, OPTIONS).kept == ["run a/b x=1 | !jq .output"]
+
+
+def test_a_line_holding_a_token_is_listed_without_it(sandbox, tmp_path, monkeypatch) -> None:
+    from rsh import rsh
+
+    from rshell.session.state import Session
+
+    monkeypatch.chdir(tmp_path)
+    session = Session()
+    api = (sandbox.url, sandbox.token)
+    assert rsh("run rshell/echo text=r8_abcdefghijkl123", session=session, api=api).code == 0
+    assert rsh("set separator :", session=session).code == 0
+    done = rsh("save s.rsh", session=session)
+    assert done.code == 0, done.stderr
+    left = done.json["left_out"]
+    assert [item["why"] for item in left] == ["holds a token: credentials stay out of scripts"]
+    assert "r8_abc" not in done.stdout + done.stderr + (tmp_path / "s.rsh").read_text()
+    assert left[0]["statement"] == "run …"
+    assert "set separator :" in (tmp_path / "s.rsh").read_text()

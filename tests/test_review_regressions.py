@@ -189,13 +189,13 @@ def test_wait_underscore_rebinds_the_last_result_and_makes_no_variable_named_und
 def test_a_token_logged_in_after_the_first_look_up_is_kept_out_of_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from rshell.cli import _Api
+    from rshell.cli import Api
     from rshell.session.credentials import delete_token, save_token
 
     monkeypatch.delenv("REPLICATE_API_TOKEN", raising=False)
     monkeypatch.delenv("REPLICATE_BASE_URL", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    api = _Api(Output(io.StringIO(), io.StringIO()), dry_run=False)
+    api = Api(Output(io.StringIO(), io.StringIO()), dry_run=False)
     assert api.secrets() == ()  # nobody logged in yet: the first look-up finds nothing
     save_token(CUSTOM_TOKEN, api.base_url)  # what `auth login` in the REPL does
     assert CUSTOM_TOKEN in api.secrets()

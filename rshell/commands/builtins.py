@@ -185,7 +185,7 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     path = Path(args.file).expanduser()
     if path.is_dir():
         raise UsageError(f"{path} is a directory", "give a file name, e.g. save session.rsh")
-    from rshell.commands.replay import replayable
+    from rshell.commands.replay import masked, replayable
     from rshell.session.store import holds_secret
 
     secrets = session_secrets(ctx)
@@ -193,7 +193,7 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     lines += [
         f"alias {name}={_quote(text)}" for name, text in ctx.session.aliases.items() if not holds_secret(text, secrets)
     ]
-    said = [s for s in ctx.session.statements if _replayed(s, ctx.session.aliases) and not holds_secret(s, secrets)]
+    said = [masked(s) if holds_secret(s, secrets) else s for s in ctx.session.statements]
     moved = (Path.cwd().resolve(), path.parent.resolve())  # its @paths must start at its folder
     replay = replayable(said, ctx.session.aliases, ctx.session.options, moved)
     lines += replay.kept
@@ -208,18 +208,6 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
         "left_out": [{"statement": s, "why": w} for s, w in replay.left_out],
     }
     return Result(data=data, text=text, bind=False)
-
-
-def _replayed(statement: str, aliases: dict[str, str]) -> bool:
-    """A kept statement, read as the executor reads it (older sessions kept `alias` lines)."""
-    from rshell.commands.resolver import replayed
-    from rshell.grammar.parser import parse_script
-
-    try:
-        first = parse_script(statement)[0].pipeline[0]
-    except (RshellError, IndexError):
-        return False
-    return first.system is not None or replayed(first.words, aliases)
 
 
 def session_secrets(ctx: Context) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from rshell import writes
 from rshell.commands.paging import MAX_PAGES
-from rshell.commands.registry import HELP_WORDS, Arg, Command, Flag, unknown
+from rshell.commands.registry import HELP_WORDS, READS, SHOWS, Arg, Command, Flag, never, unknown
 from rshell.errors import UsageError
 from rshell.session.state import OPTIONS
 
@@ -135,6 +135,7 @@ COMMANDS: tuple[Command, ...] = (
         examples=("run stability-ai/sdxl prompt='a red fox' --save", "stream meta/llama prompt=hi"),
         aliases=("run", "stream --stream", "prediction new", "prediction run", "model run"),
         exclusive=RUN_EXCLUSIVE,
+        kind="prediction",
     ),
     Command(
         ("prediction", "list"),
@@ -146,6 +147,8 @@ COMMANDS: tuple[Command, ...] = (
             Flag("--source", "source", "Only those created this way (the API knows `web`).", choices=("web",)),
             *PAGING,
         ),
+        save=READS,
+        kind="prediction",
     ),
     Command(
         ("prediction", "show"),
@@ -154,12 +157,15 @@ COMMANDS: tuple[Command, ...] = (
         args=(PREDICTION_ID,),
         flags=(WEB,),
         aliases=("prediction view",),
+        save=READS,
+        kind="prediction",
     ),
     Command(
         ("prediction", "cancel"),
         "Cancel a running prediction.",
         H + "runs:cancel",
         args=(PREDICTION_ID,),
+        kind="prediction",
     ),
     Command(
         ("prediction", "wait"),
@@ -174,6 +180,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
         examples=("prediction wait ufawqhfynnddngldkgtslldrkq",),
+        save=READS,
     ),
     Command(
         ("prediction", "logs"),
@@ -181,6 +188,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "existing:logs",
         args=(PREDICTION_ID,),
         flags=(Flag("--follow", "follow", "Keep printing new log lines until the prediction ends.", const=True),),
+        save=READS,
     ),
     Command(
         ("prediction", "save"),
@@ -201,19 +209,31 @@ COMMANDS: tuple[Command, ...] = (
         defaults=RUN_DEFAULTS,
         examples=("rerun img seed=43", "rerun ufawqhfynnddngldkgtslldrkq prompt='a blue fox' --save"),
         exclusive=RUN_EXCLUSIVE,
+        kind="prediction",
     ),
     Command(
         ("wait",),
         "Follow bound runs (`bg = run … --no-wait`, a batch's rows) to their end and bind each name to the result.",
         H + "existing:wait_names",
-        args=(Arg("names", "Variables holding a prediction or training.", complete="variable", many=True),),
+        args=(
+            Arg(
+                "names",
+                "Variables holding a prediction or training.",
+                complete="variable",
+                many=True,
+                names_variable=True,
+            ),
+        ),
         examples=("bg = run owner/model prompt=hi --no-wait", "wait bg"),
     ),
     Command(
         ("batch",),
         "Run one model over many inputs, concurrently and resumably.",
         H + "batch:batch",
-        args=(MODEL_REF, Arg("defaults", "Inputs every row shares, as key=value.", required=False, inputs=True)),
+        args=(
+            MODEL_REF,
+            Arg("defaults", "Inputs every row shares, as key=value.", required=False, inputs=True, partial_inputs=True),
+        ),
         flags=(
             Flag(
                 "--inputs",
@@ -241,6 +261,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
         examples=("batch owner/model:VERSION steps=20 --inputs prompts.jsonl --output results.jsonl",),
+        kind="prediction",
     ),
     # models ----------------------------------------------------------------------
     Command(
@@ -252,6 +273,7 @@ COMMANDS: tuple[Command, ...] = (
             Flag("--sort-direction", "sort_direction", "desc (newest first, default) or asc.", choices=("asc", "desc")),
             *PAGING,
         ),
+        save=READS,
     ),
     Command(
         ("model", "show"),
@@ -260,12 +282,14 @@ COMMANDS: tuple[Command, ...] = (
         args=(MODEL_NAME,),
         flags=(WEB,),
         aliases=("model view",),
+        save=READS,
     ),
     Command(
         ("model", "schema"),
         "Show a model version's inputs and output.",
         H + "models:schema",
         args=(MODEL_REF,),
+        save=READS,
     ),
     Command(
         ("model", "create"),
@@ -294,8 +318,16 @@ COMMANDS: tuple[Command, ...] = (
         H + "models:search",
         args=(Arg("query", "Words to search for."),),
         flags=PAGING,
+        save=READS,
     ),
-    Command(("model", "versions"), "List a model's versions.", H + "models:versions", args=(MODEL_NAME,), flags=PAGING),
+    Command(
+        ("model", "versions"),
+        "List a model's versions.",
+        H + "models:versions",
+        args=(MODEL_NAME,),
+        flags=PAGING,
+        save=READS,
+    ),
     Command(
         ("model", "versions", "delete"),
         "Delete a version of a model you own.",
@@ -307,6 +339,7 @@ COMMANDS: tuple[Command, ...] = (
         "Show a model's README (rendered on a terminal; raw Markdown with --json or off one).",
         H + "models:readme",
         args=(MODEL_NAME,),
+        save=READS,
     ),
     Command(
         ("model", "examples"),
@@ -314,6 +347,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "models:examples",
         args=(MODEL_NAME,),
         flags=PAGING,
+        save=READS,
     ),
     # trainings -------------------------------------------------------------------
     Command(
@@ -334,8 +368,11 @@ COMMANDS: tuple[Command, ...] = (
         examples=("train owner/trainer:VERSION --destination me/my-model input_images=@data.zip",),
         aliases=("train", "training new", "training train"),
         exclusive=(("--wait", "--no-wait"),),
+        kind="training",
     ),
-    Command(("training", "list"), "List recent trainings.", H + "runs:list_", flags=PAGING),
+    Command(
+        ("training", "list"), "List recent trainings.", H + "runs:list_", flags=PAGING, save=READS, kind="training"
+    ),
     Command(
         ("training", "show"),
         "Show a training.",
@@ -343,12 +380,15 @@ COMMANDS: tuple[Command, ...] = (
         args=(TRAINING_ID,),
         flags=(WEB,),
         aliases=("training view",),
+        save=READS,
+        kind="training",
     ),
     Command(
         ("training", "cancel"),
         "Cancel a running training.",
         H + "runs:cancel",
         args=(TRAINING_ID,),
+        kind="training",
     ),
     Command(
         ("training", "logs"),
@@ -356,6 +396,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "existing:training_logs",
         args=(TRAINING_ID,),
         flags=(Flag("--follow", "follow", "Keep printing new log lines until the training ends.", const=True),),
+        save=READS,
     ),
     # deployments -----------------------------------------------------------------
     Command(
@@ -366,7 +407,7 @@ COMMANDS: tuple[Command, ...] = (
         flags=(*body_flags("deployments.create"), WEB),
         defaults={"min_instances": 0, "max_instances": 1},
     ),
-    Command(("deployments", "list"), "List your deployments.", H + "deployments:list_", flags=PAGING),
+    Command(("deployments", "list"), "List your deployments.", H + "deployments:list_", flags=PAGING, save=READS),
     Command(
         ("deployments", "show"),
         "Show a deployment.",
@@ -374,6 +415,7 @@ COMMANDS: tuple[Command, ...] = (
         args=(DEPLOYMENT_NAME,),
         flags=(WEB,),
         aliases=("deployments view",),
+        save=READS,
     ),
     Command(
         ("deployments", "update"),
@@ -387,6 +429,7 @@ COMMANDS: tuple[Command, ...] = (
         "Show the inputs and output of a deployment's current version.",
         H + "deployments:schema",
         args=(DEPLOYMENT_NAME,),
+        save=READS,
     ),
     Command(
         ("deployments", "delete"),
@@ -400,6 +443,7 @@ COMMANDS: tuple[Command, ...] = (
         "List hardware SKUs for models and deployments.",
         H + "account:hardware_list",
         flags=(WEB,),
+        save=READS,
     ),
     Command(
         ("account", "current"),
@@ -407,15 +451,23 @@ COMMANDS: tuple[Command, ...] = (
         H + "account:current",
         flags=(WEB,),
         aliases=("account", "whoami", "profile"),
+        save=READS,
     ),
     Command(
         ("auth", "login"),
         "Save an API token (checked against the API first).",
         H + "auth:login",
         flags=(Flag("--token-stdin", "token_stdin", "Read the token from standard input.", const=True),),
+        save=never("signs in or out: credentials stay out of scripts"),
     ),
-    Command(("auth", "logout"), "Forget the saved API token.", H + "auth:logout", network=False),
-    Command(("auth", "status"), "Say whether a token is set and whose it is.", H + "auth:status"),
+    Command(
+        ("auth", "logout"),
+        "Forget the saved API token.",
+        H + "auth:logout",
+        network=False,
+        save=never("signs in or out: credentials stay out of scripts"),
+    ),
+    Command(("auth", "status"), "Say whether a token is set and whose it is.", H + "auth:status", save=READS),
     # scaffold ---------------------------------------------------------------------
     Command(
         ("scaffold",),
@@ -440,6 +492,7 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
         defaults={"template": "node"},
+        save=never("writes a project folder once (it exists now)"),
     ),
     Command(
         ("completion",),
@@ -447,6 +500,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "builtins:completion",
         args=(Arg("shell", "bash, zsh or fish."),),
         network=False,
+        save=never("prints a completion script"),
     ),
     # files, collections, search, webhooks -------------------------------------------
     Command(
@@ -456,9 +510,13 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("path", "Local file.", complete="path"),),
         flags=body_flags("files.create"),
     ),
-    Command(("files", "list"), "List your uploaded files.", H + "files:list_", flags=PAGING),
+    Command(("files", "list"), "List your uploaded files.", H + "files:list_", flags=PAGING, save=READS),
     Command(
-        ("files", "show"), "Show a file's metadata.", H + "files:show", args=(Arg("id", "File id.", complete="file"),)
+        ("files", "show"),
+        "Show a file's metadata.",
+        H + "files:show",
+        args=(Arg("id", "File id.", complete="file"),),
+        save=READS,
     ),
     Command(
         ("files", "delete"),
@@ -475,12 +533,13 @@ COMMANDS: tuple[Command, ...] = (
             Arg("dest", "Where to write it (default: its name).", required=False, complete="path"),
         ),
     ),
-    Command(("collections", "list"), "List model collections.", H + "collections:list_", flags=PAGING),
+    Command(("collections", "list"), "List model collections.", H + "collections:list_", flags=PAGING, save=READS),
     Command(
         ("collections", "show"),
         "Show a collection and its models.",
         H + "collections:show",
         args=(Arg("slug", "Collection slug.", complete="collection"),),
+        save=READS,
     ),
     Command(
         ("search",),
@@ -488,8 +547,9 @@ COMMANDS: tuple[Command, ...] = (
         H + "collections:search",
         args=(Arg("query", "Words to search for."),),
         flags=(Flag("--limit", "limit", "Most models to return (1-50).", type="int", metavar="N"),),
+        save=READS,
     ),
-    Command(("webhooks", "secret"), "Show the signing secret for webhooks.", H + "account:webhook_secret"),
+    Command(("webhooks", "secret"), "Show the signing secret for webhooks.", H + "account:webhook_secret", save=READS),
     # shell builtins -----------------------------------------------------------------
     Command(
         ("help",),
@@ -502,27 +562,31 @@ COMMANDS: tuple[Command, ...] = (
         ),
         network=False,
         builtin=True,
+        save=SHOWS,
     ),
-    Command(("vars",), "List named results.", H + "builtins:vars_", network=False, builtin=True),
+    Command(("vars",), "List named results.", H + "builtins:vars_", network=False, builtin=True, save=SHOWS),
     Command(
         ("show",),
         "Show a value: a variable and path, e.g. `show img.output[0]`.",
         H + "builtins:show",
-        args=(Arg("expr", "name, name.path or _.", complete="variable"),),
+        args=(Arg("expr", "name, name.path or _.", complete="variable", names_variable=True),),
         network=False,
         builtin=True,
+        save=SHOWS,
     ),
     Command(
         ("preview",),
         "Draw an image in the terminal (kitty, sixel, else half-blocks): an output URL, a file, or a result.",
         H + "preview:preview",
         args=(IMAGE_EXPR,),
+        save=SHOWS,
     ),
     Command(
         ("open",),
         "Open an output URL, a file or a result's first image in the system viewer (prints the path without one).",
         H + "preview:open_",
         args=(IMAGE_EXPR,),
+        save=SHOWS,
     ),
     Command(
         ("unset",),
@@ -531,6 +595,7 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("name", "Variable name.", complete="variable"),),
         network=False,
         builtin=True,
+        scope="unset",
     ),
     Command(
         ("history",),
@@ -539,6 +604,7 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("count", "How many of the newest lines to list.", required=False),),
         network=False,
         builtin=True,
+        save=SHOWS,
     ),
     Command(
         ("source",),
@@ -547,6 +613,8 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("file", "Script path.", complete="path"),),
         network=False,
         builtin=True,
+        save=never("runs a script: its statements are saved one by one as they ran"),
+        scope="source",
     ),
     Command(
         ("save",),
@@ -555,6 +623,7 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("file", "Script path.", complete="path"),),
         network=False,
         builtin=True,
+        save=never("writes this script"),
     ),
     Command(
         ("alias",),
@@ -563,6 +632,8 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("definition", "NAME=WORDS", required=False),),
         network=False,
         builtin=True,
+        save=never("aliases are written from the session's table"),
+        scope="alias",
     ),
     Command(
         ("unalias",),
@@ -571,6 +642,8 @@ COMMANDS: tuple[Command, ...] = (
         args=(Arg("name", "Alias name.", complete="alias"),),
         network=False,
         builtin=True,
+        save=never("aliases are written from the session's table"),
+        scope="unalias",
     ),
     Command(
         ("set",),
@@ -586,6 +659,7 @@ COMMANDS: tuple[Command, ...] = (
         ),
         network=False,
         builtin=True,
+        scope="set",
     ),
     Command(
         ("status",),
@@ -593,8 +667,17 @@ COMMANDS: tuple[Command, ...] = (
         H + "builtins:status",
         network=False,
         builtin=True,
+        save=SHOWS,
     ),
-    Command(("exit",), "Leave the shell.", H + "builtins:exit_", network=False, builtin=True, aliases=("quit",)),
+    Command(
+        ("exit",),
+        "Leave the shell.",
+        H + "builtins:exit_",
+        network=False,
+        builtin=True,
+        aliases=("quit",),
+        save=never("leaves the shell"),
+    ),
 )
 
 # Aliases --------------------------------------------------------------------------

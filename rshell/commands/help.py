@@ -140,6 +140,14 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _global_options_table() -> list[str]:
+    """rshell's own options (`rshell --help`), from their one declaration in cli."""
+    from rshell.cli import GLOBAL_OPTIONS
+
+    rows = [f"| `{o.label}` | {o.help} |" for o in GLOBAL_OPTIONS if not o.hidden]
+    return ["rshell's own options, before the statement:", "", "| option | meaning |", "|---|---|", *rows, ""]
+
+
 def commands_markdown() -> str:
     """The text of references/commands.md (a test keeps the file current)."""
     out = [
@@ -159,6 +167,7 @@ def commands_markdown() -> str:
         + ", ".join(f"`{a}`" for a, g in catalog.GROUP_ALIASES.items() if a != g)
         + ".",
         "",
+        *_global_options_table(),
     ]
     for command in catalog.COMMANDS:
         out += [f"## {command.name}", "", command.help, "", "```", usage(command), "```", ""]

@@ -69,6 +69,28 @@ class Arg:
     complete: str | None = None
     inputs: bool = False
     many: bool = False
+    partial_inputs: bool = False  # with `inputs`: more keys come from elsewhere (batch's rows, a run each)
+    names_variable: bool = False  # the value is `name[.path]`: the name must be defined (precheck)
+
+
+@dataclass(frozen=True)
+class Save:
+    """How `save` treats a statement of the command: `replays` keeps it; `reads` and
+    `never` leave it out, and `reason` is what save's report says of it; `shows` (a
+    view of the shell: `help`, `vars`) is not even kept in the session's statements."""
+
+    kind: str = "replays"  # replays | reads | shows | never
+    reason: str = ""
+
+
+REPLAYS = Save()
+READS = Save("reads", "only reads")
+SHOWS = Save("shows", "only shows something")
+
+
+def never(reason: str) -> Save:
+    """Left out of scripts whatever it did, for `reason`."""
+    return Save("never", reason)
 
 
 @dataclass(frozen=True)
@@ -84,6 +106,12 @@ class Command:
     when no subcommand follows. `exclusive` lists flags that contradict each other.
     `builtin` marks a shell builtin (`set`, `vars`, …): help lists those apart from
     the API's commands and the official CLI's offline ones (`completion`).
+
+    What it means beyond its grammar is declared here too, and read everywhere:
+    `save` (how `save` treats it), `scope` (what it changes in a script's scope:
+    alias, unalias, set, unset, source) and `kind` (the kind of run it starts or
+    works on: prediction, training; with an `inputs` argument, those are checked
+    against the model's or the trainer's schema before a script's first create).
     """
 
     path: tuple[str, ...]
@@ -97,6 +125,24 @@ class Command:
     aliases: tuple[str, ...] = ()
     exclusive: tuple[tuple[str, ...], ...] = ()
     builtin: bool = False
+    save: Save = REPLAYS
+    scope: str | None = None  # alias | unalias | set | unset | source
+    kind: str | None = None  # prediction | training
+
+    @property
+    def writes(self) -> bool:
+        """Whether it may send a write (a create, an upload): anything on the API but a read."""
+        return self.network and self.save.kind not in ("reads", "shows")
+
+    @property
+    def inputs_arg(self) -> Arg | None:
+        """The argument holding a run's `key=value` inputs, if it starts a run."""
+        return next((a for a in self.args if a.inputs), None) if self.kind else None
+
+    @property
+    def starts_run(self) -> bool:
+        """Whether its result is one run (of `kind`) of the model it names, with its inputs."""
+        return self.inputs_arg is not None and not self.inputs_arg.partial_inputs
 
     @property
     def name(self) -> str:

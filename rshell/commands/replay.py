@@ -20,20 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rshell.commands.arguments import ParsedArgs
 from rshell.commands.registry import Command
 from rshell.errors import RshellError
 from rshell.grammar.lexer import KEY, Word, quote
 from rshell.grammar.parser import Statement, parse_script
 from rshell.grammar.templates import references
 
-# Verbs of commands that only read: replaying them changes nothing.
-_READS = frozenset({"list", "show", "schema", "search", "versions", "readme", "examples", "current", "secret"})
 _FILE_WORD = re.compile(rf"(?P<key>{KEY.pattern}=)?@(?P<path>[^@~/][^\s]*)\Z")  # key=@rel/path
-_LEFT_OUT = {
-    "scaffold": "writes a project folder once (it exists now)",
-    "auth": "signs in or out: credentials stay out of scripts",
-    "completion": "prints a completion script",
-}
+SECRET = "holds a token: credentials stay out of scripts"
+SYSTEM = "a system command: add it by hand if the script needs it"
+_MASK = "…"
+
+
+def masked(text: str) -> str:
+    """A statement holding a token as `save` may list it: its first words, the rest masked."""
+    words = text.split()
+    keep = 3 if words[1:2] == ["="] else 1
+    return " ".join(words[:keep] + [_MASK])
 
 
 @dataclass
@@ -63,7 +67,9 @@ def replayable(
             and statement.target is not None
             and any(statement.target in later for later in used[index + 1 :])
         )
-        why = None if needed or _binds(statement) else _why_left_out(commands)
+        why = None if needed or _binds(statement) else _why_left_out(statement, commands)
+        if text.endswith(" " + _MASK):
+            why = SECRET  # what the executor kept of a line holding a token
         if why:
             replay.left_out.append((text, why))
             continue
@@ -96,16 +102,18 @@ def _statement(text: str) -> Statement | None:
     return statements[0] if len(statements) == 1 else None
 
 
-def _commands(statement: Statement | None, aliases: dict[str, str], options: Mapping[str, Any]) -> list[Command]:
+def _commands(
+    statement: Statement | None, aliases: dict[str, str], options: Mapping[str, Any]
+) -> list[tuple[Command, ParsedArgs]]:
     """The commands of the statement's stages (those that still read as one)."""
     from rshell.commands.resolver import command_line
 
-    found: list[Command] = []
+    found: list[tuple[Command, ParsedArgs]] = []
     for node in statement.pipeline if statement else []:
         if node.system is not None:
             continue
         try:
-            found.append(command_line(node.words, aliases, options)[0])
+            found.append(command_line(node.words, aliases, options))
         except RshellError:
             continue
     return found
@@ -124,23 +132,39 @@ def _names_used(statement: Statement | None, aliases: dict[str, str]) -> set[str
     return names
 
 
-def _why_left_out(commands: list[Command]) -> str | None:
-    """Why a statement is not replayed; None to keep it."""
+def _why_left_out(statement: Statement | None, commands: list[tuple[Command, ParsedArgs]]) -> str | None:
+    """Why a statement is not replayed, as its commands declare (`Command.save`); None to keep it."""
+    if statement is not None and all(node.system is not None for node in statement.pipeline):
+        return SYSTEM
     if not commands:
-        return None  # `!cmd` stages, or what no longer reads: kept as the user wrote it
-    for command in commands:
-        if command.path[0] in _LEFT_OUT:
-            return _LEFT_OUT[command.path[0]]
-    if all(command.path[-1] in _READS for command in commands):
-        return "only reads"
+        return None  # what no longer reads: kept as the user wrote it
+    reasons = [_why(command, args) for command, args in commands]
+    if any(kind == "never" for kind, _ in reasons):
+        return next(why for kind, why in reasons if kind == "never")
+    if all(kind in ("reads", "shows") for kind, _ in reasons):
+        return reasons[0][1]
     return None
 
 
-def _with_wait(text: str, statement: Statement | None, commands: list[Command]) -> str:
+def _why(command: Command, args: ParsedArgs) -> tuple[str, str]:
+    """(save kind, reason) of one stage; `set` of a display option changes nothing a script does."""
+    if command.scope == "set":
+        from rshell.session.state import OPTIONS
+
+        option = OPTIONS.get(str(args.get("option", "")))
+        if not args.get("option") or args.get("value") is None:
+            return "reads", "only shows something"
+        if option is not None and option.display:
+            return "reads", "only changes the interactive display"
+    return command.save.kind, command.save.reason
+
+
+def _with_wait(text: str, statement: Statement | None, commands: list[tuple[Command, ParsedArgs]]) -> str:
     """A training that later statements may depend on waits for its end."""
     if statement is None or len(statement.pipeline) != 1 or not commands:
         return text
-    if commands[0].path != ("training", "create"):
+    command = commands[0][0]
+    if command.kind != "training" or command.inputs_arg is None:
         return text
     words = statement.pipeline[0].words
     if not words or any(w.value == "--wait" or w.value.startswith("--wait=") for w in words):

@@ -9,15 +9,17 @@ completion, the REPL's highlighter and `save` all read a line's head here, so
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rshell.commands import catalog
 from rshell.commands.arguments import ParsedArgs, parse_args
 from rshell.commands.registry import Command
-from rshell.errors import RshellError
-from rshell.grammar.aliases import expand_aliases
+from rshell.errors import RshellError, UsageError
+from rshell.grammar.aliases import check_alias_name, expand_aliases, naming_alias
 from rshell.grammar.lexer import Word
+from rshell.grammar.templates import Ref, references
+from rshell.session.state import Session
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,127 @@ def command_line(
     return parse_line(command, [w.value for w in rest], options)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A stage read once: the command its head names, the words after it, and what
+    they say. Precheck checks it, the executor runs it, and nothing reads it again.
+
+    `args` is the reading of the words as typed (None when it fails and a template's
+    value may be what makes it right: the run reads it then). Only the words holding
+    templates (`templated`, by index into `words`) are expanded at run time, and the
+    line is read again only when there are any.
+    """
+
+    head: Command  # what the words name (before `--help` makes it `help COMMAND`)
+    words: tuple[Word, ...]
+    command: Command | None
+    args: ParsedArgs | None
+    refs: tuple[Ref, ...]
+    templated: frozenset[int]
+
+    def run_args(self, values: list[str], options: Mapping[str, Any] | None) -> tuple[Command, ParsedArgs]:
+        """The command and its arguments, with the templated words' values at run time."""
+        if not self.templated and self.command is not None and self.args is not None:
+            return self.command, self.args
+        return parse_line(self.head, values, options)
+
+
+def read_plan(words: list[Word], aliases: Mapping[str, str], options: Mapping[str, Any] | None) -> Plan:
+    """A stage's plan; UsageError for an unknown command, a bad alias, a bad template
+    or (with no template on the line) bad arguments."""
+    head, rest = resolve(words, aliases)
+    found = [references(word) for word in rest]
+    templated = frozenset(i for i, refs in enumerate(found) if refs)
+    refs = tuple(ref for refs in found for ref in refs)
+    try:
+        command, args = parse_line(head, [w.value for w in rest], options)
+    except RshellError:
+        if templated:
+            return Plan(head, tuple(rest), None, None, refs, templated)
+        raise
+    return Plan(head, tuple(rest), command, args, refs, templated)
+
+
+def nothing_piped() -> UsageError:
+    """The error of `{{.…}}` with no piped result."""
+    return UsageError(
+        "'{{.…}}' refers to a piped result, but nothing was piped in",
+        "pipe a command into this one (`a | b`), or name a result: {{x.output[0]}}",
+    )
+
+
+@dataclass
+class Scope:
+    """What a script's statement means and can refer to, as the lines before it left
+    it: names bound, aliases and options in force. `read` reads a stage into its plan
+    and follows what the command does to the scope (its `Command.scope`); `refer`
+    checks what a reference names."""
+
+    session: Session  # as it was before the text
+    names: set[str]
+    aliases: dict[str, str]
+    options: dict[str, Any]
+    has_last: bool
+    opaque: bool = False  # after `source FILE`: what it defines is unknown, so reading stops
+    plans: dict[int, Plan] = field(default_factory=dict)  # by id(node), for the executor
+    rebound: set[str] = field(default_factory=set)  # names (and `_`) the text has bound so far
+
+    @classmethod
+    def of(cls, session: Session) -> Scope:
+        return cls(
+            session, set(session.variables), dict(session.aliases), dict(session.options), session.last is not None
+        )
+
+    def refer(self, ref: Ref, piped: bool) -> None:
+        """UsageError unless `ref`'s name is defined here (`{{.…}}`: something is piped
+        in); a path into a value the session held before the text must exist too (one
+        into a result the text makes is known only when it runs)."""
+        from rshell.grammar.templates import resolve
+
+        if ref.name is None:
+            if not piped:
+                raise nothing_piped()
+            return
+        probe = Session(variables=dict.fromkeys(self.names, True), last=True if self.has_last else None)
+        probe.lookup(ref.name)  # the session's own message for an undefined name
+        if ref.path and ref.name not in self.rebound:
+            resolve(ref, lambda name: self.session.lookup(str(name)), self.session.joins)
+
+    def read(self, words: list[Word], key: int) -> Plan:
+        with naming_alias(words, self.aliases):
+            plan = read_plan(words, self.aliases, self.options)
+        self.plans[key] = plan
+        self._follow(plan)
+        return plan
+
+    def bound(self, target: str | None) -> None:
+        """A statement ran: `_` is set, and `NAME =` binds its name."""
+        if target:
+            self.names.add(target)
+        self.has_last = True
+        self.rebound.update({"_", target or "_"})
+
+    def _follow(self, plan: Plan) -> None:
+        if plan.command is None or plan.args is None:
+            return
+        effect, args = plan.command.scope, plan.args
+        if effect == "alias" and args.get("definition"):
+            name, eq, text = str(args.get("definition")).partition("=")
+            if eq:
+                check_alias_name(name)
+                self.aliases[name] = text
+        elif effect == "unalias":
+            self.aliases.pop(str(args.get("name")), None)
+        elif effect == "unset":
+            self.names.discard(str(args.get("name")))
+        elif effect == "set" and args.get("option") and args.get("value") is not None and not plan.templated:
+            probe = Session(options=dict(self.options))
+            probe.set_option(str(args.get("option")), str(args.get("value")))  # `set`'s own check and value
+            self.options = probe.options
+        elif effect == "source":
+            self.opaque = True
+
+
 def find_command(words: list[Word]) -> tuple[Command, list[Word]]:
     """The catalog's look-up over words already expanded."""
     command, rest = catalog.resolve([w.value for w in words])
@@ -98,30 +221,6 @@ def read_head(words: list[Word], aliases: Mapping[str, str]) -> Head:
     except RshellError:
         return Head(None, words)
     return Head(command, rest)
-
-
-# Commands `save` leaves out: they only show or manage the session (aliases are
-# written from the session's own table, so their statements are left out too).
-_NOT_REPLAYED = {
-    "help",
-    "vars",
-    "show",
-    "history",
-    "save",
-    "source",
-    "status",
-    "exit",
-    "alias",
-    "unalias",
-    "preview",
-    "open",
-}
-
-
-def replayed(words: list[Word], aliases: Mapping[str, str]) -> bool:
-    """Whether `save` keeps a statement whose first stage is `words`."""
-    command = read_head(words, aliases).command
-    return command is None or command.path[0] not in _NOT_REPLAYED
 
 
 def _word(value: str, like: Word) -> Word:

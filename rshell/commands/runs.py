@@ -69,8 +69,8 @@ KINDS = {
 
 
 def kind_of(args: ParsedArgs) -> RunKind:
-    """The kind a `prediction …`/`training …` command works on, from its first word."""
-    return KINDS[args.command.path[0]]
+    """The kind a `prediction …`/`training …` command works on, as it declares."""
+    return KINDS[args.command.kind or "prediction"]
 
 
 async def named_run(ctx: Context, args: ParsedArgs, word: str | None = None) -> str:

@@ -45,7 +45,6 @@ from rshell.session.state import OPTIONS, Session, shown
 
 log = logging.getLogger(__name__)
 
-_RUNS = (("prediction", "create"), ("training", "create"))  # stages whose result is a run of their model
 MODEL_LIMIT = 100  # a menu of more models helps nobody and costs time to draw
 MIN_SEARCH = 2  # shorter prefixes are not worth a search request
 
@@ -308,7 +307,7 @@ class CompletionEngine:
         """The result a `{{.…}}` will read: a run of the model piped in (shaped by its
         schema), else the last result."""
         command = site.command
-        if command is not None and command.path in _RUNS and site.model:
+        if command is not None and command.starts_run and site.model:
             self._fields(site)  # asks for the schema when unknown
             schema = self._schema_of(site.model)
             if schema is not None:
@@ -339,7 +338,7 @@ def models_named(statement: str, session: Session) -> list[str]:
 
 def _trains(command: Command | None) -> bool:
     """Whether the command's inputs are a trainer's (Cog's TrainingInput), not Input."""
-    return command is not None and command.path[0] == "training"  # the group's canonical name
+    return command is not None and command.kind == "training"
 
 
 def _meta_of(cache: CompletionCache, name: str) -> str:

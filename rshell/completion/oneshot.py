@@ -24,9 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rshell.completion.cache import LOCAL_CACHE_URL, CompletionCache, default_path
@@ -39,6 +38,7 @@ from rshell.rendering.sanitize import neutralise
 from rshell.session.state import Session
 
 if TYPE_CHECKING:
+    from rshell.cli import GlobalOption
     from rshell.client.api import ReplicateClient
 
 log = logging.getLogger(__name__)
@@ -59,15 +59,18 @@ SHELL_BLANKS = " \t\n;|&<>()"
 OPEN_ENDS = ("=", "/", ":", "@")
 # What a menu shows of a word: the part after its last `key=`, `model:` or `@`.
 _SHOWN_BREAKS = "=:@"
-# Options after which no statement follows on the line.
-_NO_STATEMENT = frozenset({"-c", "-h", "--help", "--version"})
 
 
-def main(line: str, out: TextIO | None = None, shell: str | None = None) -> int:
-    """Print the candidates for `line` (a shell's command line); always exit 0."""
+def main(
+    line: str, out: TextIO | None = None, shell: str | None = None, *, session: str | None = None, local: bool = False
+) -> int:
+    """Print the candidates for `line` (a shell's command line); always exit 0.
+
+    `session` and `local` are the options rshell itself was given (`rshell --session s
+    --complete "e te"`): the line's own options, when it has them, come on top."""
     out = out or sys.stdout
     try:
-        for text in answer(line, shell, os.environ.get(WORDBREAKS_ENV)):
+        for text in answer(line, shell, os.environ.get(WORDBREAKS_ENV), session=session, local=local):
             out.write(text + "\n")
         out.flush()
     except Exception:
@@ -75,9 +78,13 @@ def main(line: str, out: TextIO | None = None, shell: str | None = None) -> int:
     return 0
 
 
-def answer(line: str, shell: str | None = None, breaks: str | None = None) -> list[str]:
+def answer(
+    line: str, shell: str | None = None, breaks: str | None = None, *, session: str | None = None, local: bool = False
+) -> list[str]:
     """The output lines for `line`: plain `word<TAB>meta`, or in `shell`'s form."""
     shell_line = read_line(line)
+    if session is not None or local:
+        shell_line = replace(shell_line, session=shell_line.session or session, local=shell_line.local or local)
     found = _found(shell_line)
     if shell is None:
         return [f"{word}\t{meta}" if meta else word for word, meta in found]
@@ -108,27 +115,11 @@ class ShellLine:
     nothing: bool = False  # nothing of ours fits (the value of -c, past --version …)
 
 
-@dataclass(frozen=True)
-class GlobalOption:
-    name: str
-    takes_value: bool
-    help: str
-
-
-_OPTION_LINE = re.compile(r"\s+(-[\w-]+)(?:,\s+(--[\w-]+))?(?: ([A-Z][A-Z_]*))?\s{2,}(\S.*)")
-
-
 def global_options() -> list[GlobalOption]:
-    """rshell's own options, read off its usage text (they are declared once, in cli)."""
-    from rshell.cli import USAGE
+    """rshell's own options, as cli declares them (one declaration: usage, parser, here)."""
+    from rshell.cli import GLOBAL_OPTIONS
 
-    found: list[GlobalOption] = []
-    for text in USAGE.split("\noptions:\n", 1)[-1].split("\n\n", 1)[0].splitlines():
-        m = _OPTION_LINE.fullmatch(text)
-        if m:
-            for name in filter(None, (m.group(1), m.group(2))):
-                found.append(GlobalOption(name, m.group(3) is not None, m.group(4)))
-    return found
+    return [o for o in GLOBAL_OPTIONS if not o.hidden]
 
 
 def read_line(line: str) -> ShellLine:
@@ -139,16 +130,17 @@ def read_line(line: str) -> ShellLine:
     words = [w for w in partial_words(line) if w.open_quote != "#"]
     if not words or os.path.basename(words[0].value) not in PROGRAMS or len(words) == 1:
         return ShellLine(line)
-    options = {o.name: o for o in global_options()}
+    from rshell.cli import global_option
+
     session, local, i, last = None, False, 1, len(words) - 1
     while i < last:
         name, eq, value = words[i].value.partition("=")
-        option = options.get(name)
-        if option is None:
+        option = global_option(name)
+        if option is None or option.hidden:
             break
-        if name in _NO_STATEMENT:
+        if option.ends:
             return ShellLine("", nothing=True)
-        if option.takes_value and not eq:
+        if option.metavar and not eq:
             if i + 1 == last:
                 return ShellLine(line[words[last].start :], session, local, option_value=name)
             value, i = words[i + 1].value, i + 2
@@ -185,7 +177,7 @@ def _option_completions(typed: str) -> list[Completion]:
     name, eq, value = typed.partition("=")
     if eq:
         return _session_names(value) if name == "--session" else []
-    pool = [Candidate(o.name, o.help) for o in global_options()]
+    pool = [Candidate(name, o.help) for o in global_options() for name in o.names]
     return [Completion(c.text, -len(typed), meta=c.meta) for c in rank(typed, pool, fuzzy=False)]
 
 
@@ -244,16 +236,15 @@ class _Api:
 
     async def client(self) -> ReplicateClient:
         if self._client is None:
-            from rshell.client.api import ReplicateClient
             from rshell.session.credentials import load_token
 
-            self._client = ReplicateClient(load_token(self.base_url), self.base_url, max_retries=0)
+            self._client = self._make(load_token(self.base_url), self.base_url)
         return self._client
 
     def _make(self, token: str | None, base_url: str) -> ReplicateClient:
-        from rshell.client.api import ReplicateClient
+        from rshell.cli import Api
 
-        return ReplicateClient(token, base_url, max_retries=0)
+        return Api(None, base_url=base_url, token=token, retries=0).make_with_token(token)
 
     async def aclose(self) -> None:
         if self._client is not None:

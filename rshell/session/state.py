@@ -33,6 +33,7 @@ class Option:
     default: Any
     choices: tuple[str, ...] = ()
     help: str = ""
+    display: bool = False  # it changes only the interactive display: `save` leaves `set` of it out
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -77,13 +78,14 @@ OPTIONS: dict[str, Option] = {
             ("url", "data"),
             "How @file inputs are sent: uploaded (url) or inlined as data URLs (data).",
         ),
-        Option("editing_mode", "emacs", ("emacs", "vi"), "Line editing keys in the shell: emacs or vi."),
-        Option("pager", True, help="Page results taller than the terminal through $PAGER or less -R."),
+        Option("editing_mode", "emacs", ("emacs", "vi"), "Line editing keys in the shell: emacs or vi.", display=True),
+        Option("pager", True, help="Page results taller than the terminal through $PAGER or less -R.", display=True),
         Option(
             "preview",
             "hint",
             ("hint", "auto", "off"),
             "After a run of an image model: hint (one line), auto (draw it), off.",
+            display=True,
         ),
     )
 }

@@ -16,10 +16,15 @@ from rshell.session.state import OPTIONS, shown
 
 
 async def help_(ctx: Context, args: ParsedArgs) -> Result:
-    from rshell.commands.help import help_for
+    from rshell.commands.help import help_for, is_topic
 
     words = [w for w in (args.get("command"), args.get("sub"), args.get("subsub")) if w]
     text = help_for(words, ctx.session.aliases)
+    if is_topic(words) and not ctx.session.aliases.get(words[0]):  # grammar.md's Markdown, laid out like a README
+        from rshell.rendering.markdown import render_markdown
+        from rshell.rendering.tables import terminal_width
+
+        return Result(text=render_markdown(text, terminal_width() if ctx.out.stdout_tty else 100), bind=False)
     if ctx.out.stdout_tty:  # wrapped to the terminal; a pipe or file keeps one line per entry
         from rshell.commands.help import fitted
         from rshell.rendering.tables import terminal_width

@@ -105,6 +105,11 @@ def group_help(group: str) -> str:
     return "\n".join(lines)
 
 
+def is_topic(words: list[str]) -> bool:
+    """`help TOPIC` names a grammar topic (Markdown); a command or group of the same name wins."""
+    return len(words) == 1 and words[0] in topics.TOPICS and words[0] not in catalog.command_words()
+
+
 def help_for(words: list[str], aliases: Mapping[str, str] | None = None) -> str:
     """Help for whatever `words` name: nothing, a group, a command, an alias (the
     catalog's or the user's, read by the resolver as the executor reads it) or a topic."""
@@ -112,8 +117,8 @@ def help_for(words: list[str], aliases: Mapping[str, str] | None = None) -> str:
         return overview()
     if aliases and words[0] in aliases:
         return _user_alias_help(words, aliases)
-    if len(words) == 1 and words[0] in topics.TOPICS and words[0] not in catalog.command_words():
-        return topics.topic_text(words[0])  # a command or group of the same name wins
+    if is_topic(words):
+        return topics.topic_text(words[0])
     words = catalog.expand_command_alias(words)
     group = catalog.GROUP_ALIASES.get(words[0])
     if group and len(words) == 1:

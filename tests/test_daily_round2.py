@@ -1,0 +1,38 @@
+"""Daily use, round two (issue 22): what a person living in the shell for an hour
+still trips over, each through the real executor (`rsh`) or a real pty."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from rsh import rsh
+
+from rshell.commands import topics
+
+ROOT = Path(__file__).resolve().parents[1]
+GRAMMAR = ROOT / "references" / "grammar.md"
+
+# 3. help topics through the Markdown renderer -------------------------------------------
+
+
+@pytest.mark.parametrize("topic", list(topics.TOPICS))
+def test_help_topics_are_rendered_not_raw_markdown_at_60_columns(topic: str, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    ran = rsh(f"help {topic}", json_mode=None, stdout_tty=True)
+    assert ran.code == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    grammar = GRAMMAR.read_text()
+    prose = [line for line in lines if not (line.startswith("    ") and line.strip() in grammar)]  # code stays whole
+    assert all(len(line) <= 60 for line in prose), [line for line in prose if len(line) > 60]
+    assert not any(line.startswith(("#", "|")) for line in lines)
+    assert "|---" not in ran.stdout and not re.search(r"`[\w{$-][^`]*`", ran.stdout)
+
+
+def test_help_keys_is_a_table_of_keys_and_what_they_do(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    out = rsh("help keys", json_mode=None, stdout_tty=True).stdout
+    assert out.startswith("Keys in the shell\n-----------------")
+    assert re.search(r"^Ctrl-R\b.*searches the history", out, re.M)
+    assert "\\q" in out and "Ctrl-X Ctrl-E" in out

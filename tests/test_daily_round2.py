@@ -36,3 +36,16 @@ def test_help_keys_is_a_table_of_keys_and_what_they_do(monkeypatch) -> None:
     assert out.startswith("Keys in the shell\n-----------------")
     assert re.search(r"^Ctrl-R\b.*searches the history", out, re.M)
     assert "\\q" in out and "Ctrl-X Ctrl-E" in out
+
+
+# 1. the pager: pgcli's LESS when the user has none ------------------------------------------
+
+
+def test_pager_sets_less_srxf_only_when_the_user_has_no_less(monkeypatch) -> None:
+    from rshell.rendering import pager
+
+    monkeypatch.delenv("PAGER", raising=False)
+    monkeypatch.delenv("LESS", raising=False)
+    assert (pager.command() or ([], {}))[1]["LESS"] == "-SRXF"
+    monkeypatch.setenv("LESS", "-i")
+    assert (pager.command() or ([], {}))[1]["LESS"] == "-i"  # the user's choice stays

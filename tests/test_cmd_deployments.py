@@ -11,7 +11,8 @@ from rshell.errors import ApiError, RshellError, UsageError
 OTHER_VERSION = "f" * 64
 
 
-def test_list_shows_release_model_hardware_and_instances(api):
+def test_list_shows_release_model_hardware_and_instances(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # room for one row a line: narrower, the rows stack
     api.get("/deployments").respond(200, json=fx.page([fx.deployment(), fx.deployment(name="other")]))
     ran = mocked("deployments list")
     header, first, second = ran.stdout.splitlines()

@@ -4,6 +4,7 @@ continuation marker, Tab in the completion menu."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,3 +35,33 @@ def test_quitting_less_leaves_the_result_on_screen_at_60_by_30(shell) -> None:
     screen = term.text()
     assert "seed" in screen  # the result stays in view (and in the scrollback)
     assert ALTERNATE_SCREEN not in term.transcript
+
+
+# 2. tables fit or stack at 60 columns -------------------------------------------------------
+
+
+def _fits(screen: str, cols: int) -> list[str]:
+    """The lines of `screen` that run into the last column (pyte wraps what is wider)."""
+    return [line for line in screen.splitlines() if len(line) >= cols]
+
+
+def test_lists_and_vars_fit_or_stack_at_60_columns(shell, dirs) -> None:
+    (dirs["work"] / "notes.txt").write_text("hello")
+    term = shell(rows=50, cols=60)
+    for n in range(3):
+        term.run(f"echo{n} = run rshell/echo text='long line {n}'")
+    term.run("bg = run rshell/echo text=later --no-wait")
+    term.run("files upload notes.txt")
+    term.clear()
+    screen = term.run("prediction list --limit 3")
+    assert not _fits(screen, 60), screen
+    assert "rshell/echo" in screen and "…" not in screen  # the model whole, not `rshe…`
+    assert "created" in screen.lower() and re.search(r"\d\d:\d\d", screen)  # the time whole on its line
+    term.clear()
+    screen = term.run("files list")
+    assert not _fits(screen, 60), screen
+    assert "notes.txt" in screen and "CREATED\n" not in screen.replace(" ", "")
+    term.clear()
+    screen = term.run("vars")
+    assert not _fits(screen, 60), screen
+    assert "echo2" in screen and "long line 2" in screen

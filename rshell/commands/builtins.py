@@ -38,11 +38,11 @@ async def vars_(ctx: Context, args: ParsedArgs) -> Result:
     variables = ctx.session.variables
     if not variables:
         return Result(data={}, text="no named results yet (bind one: `img = run owner/model prompt=…`)", bind=False)
+    from rshell.rendering.tables import table
+
     rows = [(name, *describe(value)) for name, value in variables.items()]
-    width = max(len(r[0]) for r in rows)
-    text = "\n".join(
-        f"{n:<{width}}  {k:<10} {s:<10} {summary}{_snapshot_tail(n, variables[n])}" for n, k, s, summary in rows
-    )
+    shown = [(n, k, s, f"{summary}{_snapshot_tail(n, variables[n])}".strip()) for n, k, s, summary in rows]
+    text = table(("name", "kind", "status", "summary"), shown, flex=3, lines=None, titled=False)
     return Result(data={n: k for n, k, _, _ in rows}, text=text, bind=False)
 
 

@@ -19,7 +19,6 @@ import threading
 from collections.abc import Iterator
 from typing import IO
 
-
 LESS = "-SRXF"
 
 

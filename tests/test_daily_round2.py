@@ -49,3 +49,29 @@ def test_pager_sets_less_srxf_only_when_the_user_has_no_less(monkeypatch) -> Non
     assert (pager.command() or ([], {}))[1]["LESS"] == "-SRXF"
     monkeypatch.setenv("LESS", "-i")
     assert (pager.command() or ([], {}))[1]["LESS"] == "-i"  # the user's choice stays
+
+
+# 9. completion ranking: prefix first in a stable order, then fuzzy ---------------------------
+
+
+def _offered(text: str) -> list[str]:
+    from rshell.completion.cache import CompletionCache
+    from rshell.completion.engine import CompletionEngine
+    from rshell.session.state import Session
+
+    return [c.text for c in CompletionEngine(CompletionCache(), Session()).complete(text)]
+
+
+def test_r_offers_run_first_and_no_command_merely_containing_an_r() -> None:
+    offered = _offered("r")
+    assert offered[0] == "run" and "rerun" in offered
+    assert not {"hardware", "prediction", "training"} & set(offered)
+    assert all(word.startswith("r") for word in offered)
+
+
+def test_prefix_matches_come_before_fuzzy_ones_and_the_order_is_stable() -> None:
+    offered = _offered("tr")
+    starts = [word.startswith("tr") for word in offered]
+    assert starts == sorted(starts, reverse=True)  # every prefix match before the first other
+    assert set(offered[:3]) == {"train", "training", "trainings"}
+    assert _offered("tr") == offered

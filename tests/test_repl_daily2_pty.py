@@ -65,3 +65,23 @@ def test_lists_and_vars_fit_or_stack_at_60_columns(shell, dirs) -> None:
     screen = term.run("vars")
     assert not _fits(screen, 60), screen
     assert "echo2" in screen and "long line 2" in screen
+
+
+# 9, 10. Tab offers `run` first, cycles on; Enter takes the highlighted one --------------------
+
+
+def test_tab_cycles_through_the_menu_and_enter_takes_the_highlighted_item(shell) -> None:
+    term = shell()
+    term.send("r")
+    term.wait_until(lambda: term.cursor_line() == "rshell> r", "typed text")
+    term.send("\t")
+    term.wait_until(lambda: term.cursor_line() == "rshell> run", "`run`, the best match, highlighted first")
+    term.send("\t")
+    term.wait_until(lambda: term.cursor_line() == "rshell> rerun", "the second Tab moving on to the next")
+    term.send("\t")
+    term.wait_until(lambda: term.cursor_line() == "rshell> run", "wrapping to the first, not to the typed `r`")
+    term.send("\r")  # takes `run`, closes the menu, runs nothing
+    term.wait_until(lambda: not re.search(r"^\s+rerun\b", term.text(), re.M), "the menu to close")
+    assert term.cursor_line() == "rshell> run" and "error" not in term.text()
+    term.send(" rshell/echo text=taken\r")
+    term.wait_for(r"^taken$")

@@ -85,3 +85,15 @@ def test_tab_cycles_through_the_menu_and_enter_takes_the_highlighted_item(shell)
     assert term.cursor_line() == "rshell> run" and "error" not in term.text()
     term.send(" rshell/echo text=taken\r")
     term.wait_for(r"^taken$")
+
+
+# 11. completion descriptions use the width -------------------------------------------------
+
+
+def test_completion_descriptions_are_whole_at_220_columns(shell) -> None:
+    term = shell(cols=220)
+    term.send("w")
+    term.wait_for(r"^ +wait +Follow bound runs")
+    line = term.wait_for(r"^ +wait +Follow bound runs.*$").group(0)
+    assert line.rstrip().endswith("bind each name to the result."), line  # not cut at ~90 characters
+    assert not line.rstrip().endswith("…")

@@ -75,3 +75,23 @@ def test_prefix_matches_come_before_fuzzy_ones_and_the_order_is_stable() -> None
     assert starts == sorted(starts, reverse=True)  # every prefix match before the first other
     assert set(offered[:3]) == {"train", "training", "trainings"}
     assert _offered("tr") == offered
+
+
+# 4. prediction show of a language model: the joined text ---------------------------------------
+
+
+def test_prediction_show_of_a_language_model_joins_its_tokens(sandbox) -> None:
+    from rshell.session.state import Session
+
+    session = Session()
+    ran = rsh(
+        "story = run rshell/tinylm prompt='once upon a time' --json", session=session, api=(sandbox.url, sandbox.token)
+    )
+    assert ran.code == 0, ran.stderr
+    tokens = session.variables["story"]["output"]
+    assert isinstance(tokens, list) and len(tokens) > 3
+    shown = rsh(f"prediction show {ran.json['id']}", session=session, api=(sandbox.url, sandbox.token), json_mode=False)
+    assert shown.code == 0, shown.stderr
+    output = shown.stdout.split("output:\n", 1)[1]
+    assert "".join(tokens) in output
+    assert '"' not in output.splitlines()[0] and "[" not in output.splitlines()[0]  # text, not a JSON array

@@ -95,3 +95,38 @@ def test_prediction_show_of_a_language_model_joins_its_tokens(sandbox) -> None:
     output = shown.stdout.split("output:\n", 1)[1]
     assert "".join(tokens) in output
     assert '"' not in output.splitlines()[0] and "[" not in output.splitlines()[0]  # text, not a JSON array
+
+
+# 5. no internal values on screen; the last status follows every run ----------------------------
+
+
+def test_status_vars_and_show_print_no_python_lists_or_null(sandbox) -> None:
+    from rshell.session.state import Session
+
+    session = Session()
+    api = (sandbox.url, sandbox.token)
+    assert rsh("bg = run rshell/echo text=later --no-wait", session=session, api=api).code == 0
+    run_id = session.variables["bg"]["id"]
+    status = rsh("status", session=session, api=api, json_mode=False).stdout
+    assert f"in_flight    {run_id}" in status and "['" not in status and "[]" not in status
+    listed = rsh("vars", session=session, api=api, json_mode=False).stdout
+    assert "null" not in listed and "(snapshot, status starting" in listed
+    shown = rsh("show bg.output", session=session, api=api, json_mode=False)
+    assert shown.stdout == "null\n"  # JSON's word for nothing, not an empty line
+
+
+def test_last_status_follows_a_successful_wait_and_batch_after_a_failure(sandbox, tmp_path) -> None:
+    from rshell.session.state import Session
+
+    session = Session()
+    api = (sandbox.url, sandbox.token)
+    rsh("bg = run rshell/echo text=later --no-wait", session=session, api=api)
+    assert session.last_status == "starting"
+    assert rsh(f"prediction wait {session.variables['bg']['id']}", session=session, api=api).code == 0
+    assert session.last_status == "succeeded"
+    session.last_status = "failed"  # as a failed run leaves it
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "a"}\n{"text": "b"}\n')
+    ran = rsh(f"batch rshell/echo --inputs {rows}", session=session, api=api)
+    assert ran.code == 0, ran.stderr
+    assert session.last_status == "succeeded"

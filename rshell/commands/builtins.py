@@ -75,7 +75,8 @@ def describe(value: Any) -> tuple[str, str, str]:
             kind = "version"
         else:
             kind = "object"
-        summary = _one_line(_readable(value.get("output", value.get("id", value.get("name", value)))))
+        shown = value.get("output", value.get("id", value.get("name", value)))
+        summary = "" if shown is None else _one_line(_readable(shown))  # a run with no output yet: no `null`
         return kind, status, summary
     if isinstance(value, list):
         if is_run_list(value):
@@ -136,7 +137,7 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
         note = snapshot_note(ref.name, ctx.session.lookup(ref.name))
         if note:
             ctx.out.info(note)
-    text = value if isinstance(value, str) else None
+    text = value if isinstance(value, str) else "null" if value is None else None  # JSON's word, not a blank line
     return Result(data=value, text=text, bind=False)
 
 
@@ -302,8 +303,15 @@ async def status(ctx: Context, args: ParsedArgs) -> Result:
         "in_flight": list(session.in_flight),
         "last_status": session.last_status,
     }
-    text = "\n".join(f"{k:<12} {v if v not in (None, []) else '-'}" for k, v in data.items())
+    text = "\n".join(f"{k:<12} {_shown_field(v)}" for k, v in data.items())
     return Result(data=data, text=text, bind=False)
+
+
+def _shown_field(value: Any) -> str:
+    """A status field for a person: a list as its items, nothing as `-` (never Python's repr)."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "-"
+    return "-" if value is None else str(value)
 
 
 def _token_source(base_url: str) -> str:

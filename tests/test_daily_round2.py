@@ -130,3 +130,22 @@ def test_last_status_follows_a_successful_wait_and_batch_after_a_failure(sandbox
     ran = rsh(f"batch rshell/echo --inputs {rows}", session=session, api=api)
     assert ran.code == 0, ran.stderr
     assert session.last_status == "succeeded"
+
+
+# 7. --save: paths in output order, each once; a name already taken is said ----------------------
+
+
+def test_save_lists_each_file_once_in_order_and_says_when_a_name_was_taken(sandbox, tmp_path) -> None:
+    api = (sandbox.url, sandbox.token)
+    line = f"run rshell/pixels prompt=fox num_outputs=3 --save --output-directory {tmp_path / 'saved'}"
+    first = rsh(line, api=api, json_mode=False)
+    assert first.code == 0, first.stderr
+    both = first.stdout + first.stderr
+    names = re.findall(r"saved/(\S+\.png)", both)
+    assert names == sorted(names) and len(names) == len(set(names)) == 3, both  # once each, out-0 first
+    again = rsh(line, api=api, json_mode=False)
+    assert again.code == 0, again.stderr
+    renamed = sorted(p.name for p in (tmp_path / "saved").iterdir() if p.name not in names)
+    assert len(renamed) == 3
+    for old in names:
+        assert re.search(rf"{re.escape(old)} .*already.*{re.escape(old[:-4])}-1\.png", again.stderr), again.stderr

@@ -252,11 +252,11 @@ async def save_files(
 
     where = args.values.get("output_directory")
     directory = Path(where).expanduser() if where else default_directory(prediction.id)
-    report = await save_outputs(
-        client, prediction.output, directory, concatenate=concatenate, on_saved=lambda p: ctx.out.info(f"saved {p}")
-    )
+    report = await save_outputs(client, prediction.output, directory, concatenate=concatenate)
+    for taken, path in report.renamed:  # never overwritten, never silently renamed
+        ctx.out.info(f"{taken} was already in {path.parent}: saved as {path.name} (nothing is overwritten)")
     lines = [text] if text else []
-    lines += [str(p) for p in report.saved]
+    lines += [str(p) for p in report.saved]  # once each, in output order
     result = Result(data=data, text="\n".join(lines))
     if report.failed:
         url, why = report.failed[0]

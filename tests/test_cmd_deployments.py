@@ -55,7 +55,7 @@ def test_create_deploys_the_models_latest_version_on_cpu_by_default(api):
         "min_instances": 0,
         "max_instances": 1,
     }
-    assert ran.stdout.splitlines()[0] == "created deployment"
+    assert ran.stdout.splitlines()[0] == "created deployment (hardware cpu, instances 0-1)"  # the defaults, said
     assert ran.data["owner"] == "alice"
 
 

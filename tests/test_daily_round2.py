@@ -149,3 +149,122 @@ def test_save_lists_each_file_once_in_order_and_says_when_a_name_was_taken(sandb
     assert len(renamed) == 3
     for old in names:
         assert re.search(rf"{re.escape(old)} .*already.*{re.escape(old[:-4])}-1\.png", again.stderr), again.stderr
+
+
+# 14. small things ---------------------------------------------------------------------------
+
+
+def test_a_long_flag_in_help_does_not_run_into_its_description() -> None:
+    out = rsh("run --help", json_mode=None).stdout
+    assert "completed Events" not in out
+    assert re.search(r"^  --webhook-events start\|output\|logs\|completed\n {31}Events that trigger", out, re.M), out
+
+
+def test_history_0_prints_no_lines_rather_than_no_history_yet(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RSHELL_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    from rshell.session.store import append_history
+
+    append_history("vars")
+    ran = rsh("history 0", json_mode=False)
+    assert ran.code == 0 and "no history yet" not in ran.stdout
+    assert "vars" in rsh("history 1", json_mode=False).stdout
+
+
+def test_cancelling_a_finished_prediction_says_nothing_was_cancelled(sandbox) -> None:
+    api = (sandbox.url, sandbox.token)
+    done = rsh("run rshell/echo text=hi --json", api=api)
+    ran = rsh(f"prediction cancel {done.json['id']}", api=api, json_mode=False)
+    assert ran.code == 0
+    assert "already succeeded" in ran.stdout and "nothing to cancel" in ran.stdout
+
+
+def test_run_without_a_model_suggests_no_hub_model() -> None:
+    ran = rsh("run", json_mode=False)
+    assert ran.code == 2 and "needs a model" in ran.stderr
+    assert "stability-ai/sdxl" not in ran.stderr and "model list" in ran.stderr
+
+
+def test_an_unknown_hardware_sku_points_at_hardware_list(sandbox) -> None:
+    api = (sandbox.url, sandbox.token)
+    ran = rsh("model create sandbox/hw-test --hardware gpu-xyz --private", api=api, json_mode=False)
+    assert ran.code != 0 and "`hardware list`" in ran.stderr
+
+
+# 12. creations replay: --exist-ok --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("script", ["fine-tune.rsh", "deployments.rsh"])
+def test_examples_replay_twice_against_one_local_sandbox(script: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_", "RSHELL_"))}
+    env.update(HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    for attempt in (1, 2):
+        done = subprocess.run(
+            [sys.executable, "-m", "rshell", "--local", f"examples/{script}"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, f"run {attempt}: {done.stderr}"
+        assert "error" not in done.stderr.lower(), done.stderr
+
+
+def test_model_create_exist_ok_takes_a_matching_model_and_refuses_a_different_one(sandbox) -> None:
+    api = (sandbox.url, sandbox.token)
+    line = "model create sandbox/twice --hardware cpu --private --description 'the same'"
+    assert rsh(line, api=api).code == 0
+    plain = rsh(line, api=api, json_mode=False)
+    assert plain.code == 1 and "already exists" in plain.stderr  # without --exist-ok: as before
+    again = rsh(line + " --exist-ok", api=api, json_mode=False)
+    assert again.code == 0, again.stderr
+    assert "already exists" in again.stdout and "sandbox/twice" in again.stdout
+    assert again.data["name"] == "twice"  # `_` is the model, as a create would bind
+    other = rsh("model create sandbox/twice --hardware cpu --public --exist-ok", api=api, json_mode=False)
+    assert other.code == 2
+    assert "sandbox/twice already exists" in other.stderr and "visibility" in other.stderr
+
+
+def test_deployments_create_exist_ok_takes_a_matching_deployment_and_refuses_a_different_one(sandbox) -> None:
+    api = (sandbox.url, sandbox.token)
+    line = "deployments create twice --model rshell/pixels --hardware cpu --min-instances 0 --max-instances 1"
+    assert rsh(line, api=api).code == 0
+    again = rsh(line + " --exist-ok", api=api, json_mode=False)
+    assert again.code == 0, again.stderr
+    assert "already exists" in again.stdout
+    other = rsh(line.replace("--max-instances 1", "--max-instances 3") + " --exist-ok", api=api, json_mode=False)
+    assert other.code == 2 and "already exists" in other.stderr and "max_instances" in other.stderr
+
+
+def test_save_writes_creations_with_exist_ok(sandbox, tmp_path) -> None:
+    from rshell.session.state import Session
+
+    session = Session()
+    api = (sandbox.url, sandbox.token)
+    assert rsh("model create sandbox/saved-one --hardware cpu --private", session=session, api=api).code == 0
+    script = tmp_path / "again.rsh"
+    assert rsh(f"save {script}", session=session, api=api).code == 0
+    assert "model create sandbox/saved-one --hardware cpu --private --exist-ok" in script.read_text()
+    replayed = rsh(script.read_text(), api=api, source=str(script))
+    assert replayed.code == 0, replayed.stderr
+
+
+# 15. the defaults a create sends are shown, in help and in its output ------------------------------
+
+
+def test_create_defaults_are_shown_in_help_and_in_the_output(sandbox) -> None:
+    assert re.search(r"--hardware SKU .*\(default: cpu\)", rsh("model create --help", json_mode=None).stdout)
+    deploy_help = rsh("deployments create --help", json_mode=None).stdout
+    assert re.search(r"--hardware SKU .*\(default: cpu\)", deploy_help)
+    assert re.search(r"--max-instances N .*\(default: 1\)", deploy_help)
+    api = (sandbox.url, sandbox.token)
+    made = rsh("model create sandbox/defaults", api=api, json_mode=False)
+    assert made.stdout.startswith("created private model sandbox/defaults on cpu")
+    deployed = rsh("deployments create defaults --model rshell/pixels", api=api, json_mode=False)
+    assert deployed.stdout.startswith("created deployment (hardware cpu, instances 0-1)")

@@ -156,7 +156,7 @@ async def history(ctx: Context, args: ParsedArgs) -> Result:
             raise UsageError(f"history takes a number of lines, not {args.count!r}", "e.g. `history 20`")
         first = max(len(lines) - int(args.count), 0)
     numbered = list(enumerate(lines, 1))[first:]
-    text = "\n".join(f"{i:>5}  {line}" for i, line in numbered) or "no history yet"
+    text = "\n".join(f"{i:>5}  {line}" for i, line in numbered) or ("no history yet" if not lines else "")
     return Result(data=lines[first:], text=text, bind=False)
 
 

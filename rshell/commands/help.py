@@ -76,7 +76,7 @@ def command_help(command: Command) -> str:
         lines += ["", "Arguments:"]
         for arg in command.args:
             name = "key=value ..." if arg.inputs else f"<{arg.name}>"
-            lines.append(f"  {name:<28} {arg.help}{'' if arg.required or arg.inputs else ' (optional)'}")
+            lines.append(_entry(name, f"{arg.help}{'' if arg.required or arg.inputs else ' (optional)'}"))
     flags = command.flags + GLOBAL_FLAGS
     lines += ["", "Flags:"]
     for flag in flags:
@@ -86,10 +86,20 @@ def command_help(command: Command) -> str:
             note = " (required)"
         elif flag.takes_value and default is not None:
             note = f" (default: {default})"
-        lines.append(f"  {flag.names:<28} {flag.help}{note}")
+        lines.append(_entry(flag.names, f"{flag.help}{note}"))
     if command.examples:
         lines += ["", "Examples:"] + [f"  {e}" for e in command.examples]
     return "\n".join(lines)
+
+
+def _entry(label: str, text: str) -> str:
+    """`  --flag VALUE   what it does`; a label too long for the column gets a line of its own."""
+    if len(label) > _LABEL:
+        return f"  {label}\n{' ' * (_LABEL + 3)}{text}"
+    return f"  {label:<{_LABEL}} {text}"
+
+
+_LABEL = 28
 
 
 def group_help(group: str) -> str:

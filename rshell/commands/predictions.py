@@ -74,7 +74,8 @@ def check_target(args: ParsedArgs) -> None:
         return
     if not text:
         raise UsageError(
-            "`prediction create` needs a model", "e.g. run stability-ai/sdxl prompt='a fox', or --deployment owner/name"
+            "`prediction create` needs a model",
+            "e.g. run owner/model prompt='a fox' (`model list` shows them), or --deployment owner/name",
         )
     parse_model_ref(text)
 

@@ -69,6 +69,7 @@ def replayable(
             continue
         if needed:
             text = _waiting(text, statement)
+        text = _exist_ok(text, statement, commands)
         later = index + 1 < len(parsed)
         replay.kept.append(_with_wait(text, statement, commands) if later else text)
     return replay
@@ -195,3 +196,18 @@ def _is_template(word: Word) -> bool:
         return bool(references(word))
     except RshellError:
         return True
+
+
+_CREATES = (("model", "create"), ("deployments", "create"))
+
+
+def _exist_ok(text: str, statement: Statement | None, commands: list[Command]) -> str:
+    """A model or deployment the session created is there when the script replays:
+    `--exist-ok` takes it (when it matches) instead of stopping at the 409."""
+    if statement is None or len(statement.pipeline) != 1 or not commands or commands[0].path not in _CREATES:
+        return text
+    words = statement.pipeline[0].words
+    if not words or any(w.value == "--exist-ok" for w in words):
+        return text
+    end = words[-1].end  # after the last word: before a trailing comment
+    return f"{text[:end]} --exist-ok{text[end:]}"

@@ -115,4 +115,6 @@ async def cancel(ctx: Context, args: ParsedArgs) -> Result:
     kind = kind_of(args)
     client = await ctx.client()
     obj = await kind.call(client, "cancel")(args.values["id"])
+    if obj.status in ("succeeded", "failed"):  # it ended before the cancel arrived
+        return Result(data=as_json(obj), text=f"{kind.name} {obj.id} had already {obj.status}: nothing to cancel")
     return Result(data=as_json(obj), text=f"{kind.name} {obj.id} {obj.status}")

@@ -97,3 +97,19 @@ def test_completion_descriptions_are_whole_at_220_columns(shell) -> None:
     line = term.wait_for(r"^ +wait +Follow bound runs.*$").group(0)
     assert line.rstrip().endswith("bind each name to the result."), line  # not cut at ~90 characters
     assert not line.rstrip().endswith("…")
+
+
+# 8. a soft-wrapped line has no continuation marker --------------------------------------------
+
+
+def test_a_long_soft_wrapped_line_shows_no_continuation_marker_at_60_columns(shell) -> None:
+    term = shell(cols=60)
+    line = "run rshell/echo text='" + "word " * 16 + "end'"  # 104 characters: wraps once
+    term.send(line)
+    term.wait_for(r"end'")
+    typed = term.text().split("rshell> ", 1)[1]
+    assert "..." not in typed, term.text()
+    assert "word" in typed.splitlines()[1]  # the wrapped part, from the first column
+    term.send("\r")
+    term.wait_for(r"succeeded in")  # one statement, run whole
+    assert "error" not in term.text()

@@ -268,3 +268,16 @@ def test_create_defaults_are_shown_in_help_and_in_the_output(sandbox) -> None:
     assert made.stdout.startswith("created private model sandbox/defaults on cpu")
     deployed = rsh("deployments create defaults --model rshell/pixels", api=api, json_mode=False)
     assert deployed.stdout.startswith("created deployment (hardware cpu, instances 0-1)")
+
+
+# 6. no preview hint where preview cannot draw ----------------------------------------------------
+
+
+def test_no_preview_hint_under_term_dumb(sandbox, monkeypatch) -> None:
+    api = (sandbox.url, sandbox.token)
+    shown = rsh("run rshell/pixels prompt=fox", api=api, json_mode=False, interactive=True, stdout_tty=True)
+    assert "preview _ draws it here" in shown.stderr  # a terminal that draws: the hint
+    monkeypatch.setenv("TERM", "dumb")
+    dumb = rsh("run rshell/pixels prompt=fox", api=api, json_mode=False, interactive=True, stdout_tty=True)
+    assert dumb.code == 0 and ".png" in dumb.stdout
+    assert "preview _" not in dumb.stderr

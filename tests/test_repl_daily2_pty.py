@@ -113,3 +113,33 @@ def test_a_long_soft_wrapped_line_shows_no_continuation_marker_at_60_columns(she
     term.send("\r")
     term.wait_for(r"succeeded in")  # one statement, run whole
     assert "error" not in term.text()
+
+
+# 6. the image preview: a glance after the URL it refers to ------------------------------------
+
+HALF_BLOCK = "▀"
+
+
+def test_auto_preview_is_a_few_lines_after_the_url_at_220_by_50(shell) -> None:
+    term = shell(rows=50, cols=220)
+    term.run("set preview auto")
+    term.clear()
+    screen = term.run("run rshell/pixels prompt=cat")
+    lines = screen.splitlines()
+    drawn = [i for i, line in enumerate(lines) if HALF_BLOCK in line]
+    url = next(i for i, line in enumerate(lines) if re.search(r"https?://\S+\.png", line))
+    assert drawn and 4 <= len(drawn) <= 12, screen  # a glance, not 47 rows
+    assert url < drawn[0], screen  # the URL first, then its picture
+    assert max(lines[i].count(HALF_BLOCK) for i in drawn) <= 30, screen
+    term.clear()
+    screen = term.run("preview _")  # asked for: the screen's size
+    assert sum(HALF_BLOCK in line for line in screen.splitlines()) > 12, screen
+
+
+def test_the_preview_hint_comes_after_the_url_it_refers_to(shell) -> None:
+    term = shell(rows=50, cols=220)
+    screen = term.run("run rshell/pixels prompt=owl")
+    lines = screen.splitlines()
+    url = next(i for i, line in enumerate(lines) if re.search(r"https?://\S+\.png", line))
+    hint = next(i for i, line in enumerate(lines) if "preview _ draws it here" in line)
+    assert url < hint, screen

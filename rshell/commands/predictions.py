@@ -230,14 +230,20 @@ async def finish(
             error=failure_message("prediction", data),
         )
     ctx.out.info(finished_line("prediction", data))
-    if ctx.interactive:
-        from rshell.commands.preview import offer
-
-        await offer(ctx, data, draw=not ctx.wants_json(args))
     text = "" if streamed else render_output(prediction.output, concatenate=concatenate)
     if not args.values.get("save"):
-        return Result(data=data, text=text)
-    return await save_files(ctx, client, args, prediction, data, text, concatenate)
+        result = Result(data=data, text=text)
+    else:
+        result = await save_files(ctx, client, args, prediction, data, text, concatenate)
+    if ctx.interactive:
+        from rshell.commands.preview import offer, offers
+
+        in_json = ctx.wants_json(args)
+        if not in_json and result.text and offers(ctx, data):  # the URLs first, then the hint or picture of them
+            ctx.out.result(Result(text=result.text), in_json=False)
+            result.text = ""
+        await offer(ctx, data, draw=not in_json)
+    return result
 
 
 async def save_files(

@@ -237,9 +237,7 @@ def _viewer() -> str | None:
 # after a run --------------------------------------------------------------------------
 
 
-AUTO_ROWS = (
-    12  # `set preview auto` draws a glance that leaves the run's own lines in view; `preview _` fills the screen
-)
+AUTO_ROWS = 12  # `set preview auto`: a glance that leaves the run's own lines in view; `preview _` fills the screen
 
 
 def offers(ctx: Context, prediction: Any) -> bool:

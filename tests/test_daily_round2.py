@@ -281,3 +281,14 @@ def test_no_preview_hint_under_term_dumb(sandbox, monkeypatch) -> None:
     dumb = rsh("run rshell/pixels prompt=fox", api=api, json_mode=False, interactive=True, stdout_tty=True)
     assert dumb.code == 0 and ".png" in dumb.stdout
     assert "preview _" not in dumb.stderr
+
+
+def test_run_model_help_lists_the_models_inputs(sandbox) -> None:
+    api = (sandbox.url, sandbox.token)
+    ran = rsh("run rshell/pixels --help", api=api, json_mode=False)
+    assert ran.code == 0, ran.stderr
+    assert ran.stdout.startswith("usage: prediction create")
+    assert re.search(r"^seed\b", ran.stdout, re.M) and "Text the picture is derived from" in ran.stdout
+    offline = rsh("run rshell/pixels prompt=x --help", json_mode=False)  # no API: the help still stands
+    assert offline.code == 0 and offline.stdout.startswith("usage: prediction create")
+    assert "inputs of rshell/pixels are not shown" in offline.stdout

@@ -25,12 +25,31 @@ async def help_(ctx: Context, args: ParsedArgs) -> Result:
         from rshell.rendering.tables import terminal_width
 
         return Result(text=render_markdown(text, terminal_width() if ctx.out.stdout_tty else 100), bind=False)
+    model = args.values.get("model")
+    if isinstance(model, str):
+        text += "\n\n" + await _model_inputs(ctx, model)
     if ctx.out.stdout_tty:  # wrapped to the terminal; a pipe or file keeps one line per entry
         from rshell.commands.help import fitted
         from rshell.rendering.tables import terminal_width
 
         text = fitted(text, terminal_width())
     return Result(text=text, bind=False)
+
+
+async def _model_inputs(ctx: Context, model: str) -> str:
+    """`run MODEL --help`: the model's inputs and output, as `model schema` shows them;
+    the help stands without them when the schema cannot be had."""
+    from rshell.commands.modelref import fetch_schema, parse_model_ref
+    from rshell.rendering.schema import schema_text
+
+    try:
+        ref = parse_model_ref(model)
+        schema, _ = await fetch_schema(await ctx.client(), ref, "describe")
+    except RshellError as error:
+        return f"(the inputs of {model} are not shown: {error.message})"
+    if not schema:
+        return f"(the inputs of {model} are not shown: it has no version with a schema)"
+    return schema_text(schema, str(ref.model or model))
 
 
 async def vars_(ctx: Context, args: ParsedArgs) -> Result:

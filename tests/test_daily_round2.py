@@ -283,7 +283,8 @@ def test_no_preview_hint_under_term_dumb(sandbox, monkeypatch) -> None:
     assert "preview _" not in dumb.stderr
 
 
-def test_run_model_help_lists_the_models_inputs(sandbox) -> None:
+def test_run_model_help_lists_the_models_inputs(sandbox, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the schema's table one input a line
     api = (sandbox.url, sandbox.token)
     ran = rsh("run rshell/pixels --help", api=api, json_mode=False)
     assert ran.code == 0, ran.stderr

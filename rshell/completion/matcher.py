@@ -114,6 +114,10 @@ def match_class(word: str, text: str) -> int | None:
     w, key = word.lower(), text.lower()
     if key.startswith(w):
         return PREFIX
+    if w in key and _boundary_match(key, w):
+        return BOUNDARY
+    if len(w) < 2:
+        return None  # one letter: a prefix or a word's start only
     if w in key:
-        return BOUNDARY if _boundary_match(key, w) else SUBSTRING
+        return SUBSTRING
     return FUZZY if _fuzzy_pattern(w).search(key) else None

@@ -37,6 +37,7 @@ class SaveReport:
 
     saved: list[Path] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (url shown, why)
+    renamed: list[tuple[str, Path]] = field(default_factory=list)  # (the name already taken, where it went instead)
 
 
 def is_file_url(value: Any) -> bool:
@@ -150,7 +151,9 @@ async def save_outputs(
     directory = directory.resolve()
     report = SaveReport()
     urls = find_file_urls(output)
-    targets = [reserve(directory, safe_name(url, i)) for i, url in enumerate(urls)]
+    wanted = [safe_name(url, i) for i, url in enumerate(urls)]
+    targets = [reserve(directory, name) for name in wanted]
+    report.renamed = [(name, path) for name, path in zip(wanted, targets, strict=True) if path.name != name]
     gate = asyncio.Semaphore(max(1, limit))
     results: list[Path | None] = [None] * len(urls)
 
@@ -184,6 +187,8 @@ def _write_structured(
         path.write_text(json.dumps(output, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     else:
         return
+    if path.name not in ("output.txt", "output.json"):
+        report.renamed.append(("output.txt" if text is not None else "output.json", path))
     report.saved.append(path)
     if on_saved is not None:
         on_saved(path)

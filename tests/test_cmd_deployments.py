@@ -11,7 +11,8 @@ from rshell.errors import ApiError, RshellError, UsageError
 OTHER_VERSION = "f" * 64
 
 
-def test_list_shows_release_model_hardware_and_instances(api):
+def test_list_shows_release_model_hardware_and_instances(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # room for one row a line: narrower, the rows stack
     api.get("/deployments").respond(200, json=fx.page([fx.deployment(), fx.deployment(name="other")]))
     ran = mocked("deployments list")
     header, first, second = ran.stdout.splitlines()
@@ -54,7 +55,7 @@ def test_create_deploys_the_models_latest_version_on_cpu_by_default(api):
         "min_instances": 0,
         "max_instances": 1,
     }
-    assert ran.stdout.splitlines()[0] == "created deployment"
+    assert ran.stdout.splitlines()[0] == "created deployment (hardware cpu, instances 0-1)"  # the defaults, said
     assert ran.data["owner"] == "alice"
 
 

@@ -254,7 +254,8 @@ def test_delete_sends_delete_and_keeps_underscore(api):
     assert ran.data == {"kept": True}  # `_` is still the earlier result
 
 
-def test_versions_lists_ids_and_dates(api):
+def test_versions_lists_ids_and_dates(api, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "120")  # room for the whole id: narrower, the rows stack
     api.get("/models/stability-ai/sdxl/versions").respond(200, json=fx.page([fx.version()]))
     ran = mocked("model versions stability-ai/sdxl")
     header, row = ran.stdout.splitlines()

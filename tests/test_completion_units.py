@@ -19,7 +19,7 @@ from rshell.client.models import Hardware, Model, Page
 from rshell.completion import context, engine
 from rshell.completion.cache import CompletionCache, ModelInfo, VersionInfo, default_path
 from rshell.completion.matcher import BOUNDARY, FUZZY, PREFIX, SUBSTRING, Candidate, match_class, rank
-from rshell.completion.meta import input_meta, one_line
+from rshell.completion.meta import MAX_META, input_meta, one_line
 from rshell.completion.refresher import Refresher
 from rshell.session.state import Session
 
@@ -77,7 +77,7 @@ def test_every_ranked_candidate_matches_and_none_is_lost_or_doubled(word: str, n
 
 def test_meta_is_one_safe_line() -> None:
     assert one_line("a\x1b[31mred\x1b[0m\n\tline") == "a\\x1b[31mred\\x1b[0m line"
-    assert len(one_line("x" * 500)) == 80
+    assert len(one_line("x" * 500)) == MAX_META  # a bound on what a server puts in a line; the menu fits it
     assert (
         input_meta({"type": "array", "items": {"type": "string"}, "default": ["a"]}, False) == 'array of string = ["a"]'
     )

@@ -16,10 +16,18 @@ from rshell.session.state import OPTIONS, shown
 
 
 async def help_(ctx: Context, args: ParsedArgs) -> Result:
-    from rshell.commands.help import help_for
+    from rshell.commands.help import help_for, is_topic
 
     words = [w for w in (args.get("command"), args.get("sub"), args.get("subsub")) if w]
     text = help_for(words, ctx.session.aliases)
+    if is_topic(words) and not ctx.session.aliases.get(words[0]):  # grammar.md's Markdown, laid out like a README
+        from rshell.rendering.markdown import render_markdown
+        from rshell.rendering.tables import terminal_width
+
+        return Result(text=render_markdown(text, terminal_width() if ctx.out.stdout_tty else 100), bind=False)
+    model = args.values.get("model")
+    if isinstance(model, str):
+        text += "\n\n" + await _model_inputs(ctx, model)
     if ctx.out.stdout_tty:  # wrapped to the terminal; a pipe or file keeps one line per entry
         from rshell.commands.help import fitted
         from rshell.rendering.tables import terminal_width
@@ -28,16 +36,32 @@ async def help_(ctx: Context, args: ParsedArgs) -> Result:
     return Result(text=text, bind=False)
 
 
+async def _model_inputs(ctx: Context, model: str) -> str:
+    """`run MODEL --help`: the model's inputs and output, as `model schema` shows them;
+    the help stands without them when the schema cannot be had."""
+    from rshell.commands.modelref import fetch_schema, parse_model_ref
+    from rshell.rendering.schema import schema_text
+
+    try:
+        ref = parse_model_ref(model)
+        schema, _ = await fetch_schema(await ctx.client(), ref, "describe")
+    except RshellError as error:
+        return f"(the inputs of {model} are not shown: {error.message})"
+    if not schema:
+        return f"(the inputs of {model} are not shown: it has no version with a schema)"
+    return schema_text(schema, str(ref.model or model))
+
+
 async def vars_(ctx: Context, args: ParsedArgs) -> Result:
     """Name, kind, status and a one-line summary of every named result."""
     variables = ctx.session.variables
     if not variables:
         return Result(data={}, text="no named results yet (bind one: `img = run owner/model prompt=…`)", bind=False)
+    from rshell.rendering.tables import table
+
     rows = [(name, *describe(value)) for name, value in variables.items()]
-    width = max(len(r[0]) for r in rows)
-    text = "\n".join(
-        f"{n:<{width}}  {k:<10} {s:<10} {summary}{_snapshot_tail(n, variables[n])}" for n, k, s, summary in rows
-    )
+    shown = [(n, k, s, f"{summary}{_snapshot_tail(n, variables[n])}".strip()) for n, k, s, summary in rows]
+    text = table(("name", "kind", "status", "summary"), shown, flex=3, lines=None, titled=False)
     return Result(data={n: k for n, k, _, _ in rows}, text=text, bind=False)
 
 
@@ -70,7 +94,8 @@ def describe(value: Any) -> tuple[str, str, str]:
             kind = "version"
         else:
             kind = "object"
-        summary = _one_line(_readable(value.get("output", value.get("id", value.get("name", value)))))
+        shown = value.get("output", value.get("id", value.get("name", value)))
+        summary = "" if shown is None else _one_line(_readable(shown))  # a run with no output yet: no `null`
         return kind, status, summary
     if isinstance(value, list):
         if is_run_list(value):
@@ -131,7 +156,7 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
         note = snapshot_note(ref.name, ctx.session.lookup(ref.name))
         if note:
             ctx.out.info(note)
-    text = value if isinstance(value, str) else None
+    text = value if isinstance(value, str) else "null" if value is None else None  # JSON's word, not a blank line
     return Result(data=value, text=text, bind=False)
 
 
@@ -150,7 +175,7 @@ async def history(ctx: Context, args: ParsedArgs) -> Result:
             raise UsageError(f"history takes a number of lines, not {args.count!r}", "e.g. `history 20`")
         first = max(len(lines) - int(args.count), 0)
     numbered = list(enumerate(lines, 1))[first:]
-    text = "\n".join(f"{i:>5}  {line}" for i, line in numbered) or "no history yet"
+    text = "\n".join(f"{i:>5}  {line}" for i, line in numbered) or ("no history yet" if not lines else "")
     return Result(data=lines[first:], text=text, bind=False)
 
 
@@ -288,8 +313,15 @@ async def status(ctx: Context, args: ParsedArgs) -> Result:
         "in_flight": list(session.in_flight),
         "last_status": session.last_status,
     }
-    text = "\n".join(f"{k:<12} {v if v not in (None, []) else '-'}" for k, v in data.items())
+    text = "\n".join(f"{k:<12} {_shown_field(v)}" for k, v in data.items())
     return Result(data=data, text=text, bind=False)
+
+
+def _shown_field(value: Any) -> str:
+    """A status field for a person: a list as its items, nothing as `-` (never Python's repr)."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "-"
+    return "-" if value is None else str(value)
 
 
 def _token_source(base_url: str) -> str:

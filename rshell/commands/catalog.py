@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from rshell import writes
 from rshell.commands.paging import MAX_PAGES
-from rshell.commands.registry import HELP_WORDS, READS, SHOWS, Arg, Command, Flag, never, unknown
+from rshell.commands.registry import HELP_WORDS, READS, SHOWS, Arg, Command, Flag, Save, never, unknown
 from rshell.errors import UsageError
 from rshell.session.state import OPTIONS
 
@@ -54,6 +54,14 @@ WAIT = Flag(
 )
 NO_WAIT = Flag("--no-wait", "wait", "Return as soon as the API accepts the request.", const=False)
 WEB = Flag("--web", "web", "Open the result's web page (prints it when no browser).", const=True)
+EXIST_OK = Flag(
+    "--exist-ok",
+    "exist_ok",
+    "Already there and the same (the flags given match it): not an error, so a script replays.",
+    const=True,
+)
+# A create that a replayed script meets again: `save` writes it with --exist-ok.
+REPLAYS_EXISTING = Save(adds=EXIST_OK.name)
 
 
 def option_flag(name: str, metavar: str = "") -> Flag:
@@ -300,9 +308,11 @@ COMMANDS: tuple[Command, ...] = (
             Flag("--private", "visibility", "Only you can see the model (default).", const="private"),
             Flag("--public", "visibility", "Anyone can see and run the model.", const="public"),
             *body_flags("models.create"),
+            EXIST_OK,
             WEB,
         ),
-        defaults={"visibility": "private"},
+        defaults={"visibility": "private", "hardware": "cpu"},
+        save=REPLAYS_EXISTING,
     ),
     Command(
         ("model", "update"),
@@ -404,8 +414,9 @@ COMMANDS: tuple[Command, ...] = (
         "Create a deployment of a model version.",
         H + "deployments:create",
         args=(Arg("name", "Name of the new deployment ([owner/]name; your account's)."),),
-        flags=(*body_flags("deployments.create"), WEB),
-        defaults={"min_instances": 0, "max_instances": 1},
+        flags=(*body_flags("deployments.create"), EXIST_OK, WEB),
+        defaults={"hardware": "cpu", "min_instances": 0, "max_instances": 1},
+        save=REPLAYS_EXISTING,
     ),
     Command(("deployments", "list"), "List your deployments.", H + "deployments:list_", flags=PAGING, save=READS),
     Command(

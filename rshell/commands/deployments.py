@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from rshell import writes
 from rshell.commands.context import Result
 from rshell.commands.modelref import PART_RE
-from rshell.commands.models import DEFAULT_HARDWARE, split_name
+from rshell.commands.models import DEFAULT_HARDWARE, already, differ, hardware_hint, split_name
 from rshell.dryrun import DRY_RUN_VERSION, unless_dry_run
-from rshell.errors import RshellError, UsageError
+from rshell.errors import ApiError, RshellError, UsageError
 from rshell.rendering.deployments import deployment_fields, deployment_table
 from rshell.rendering.output import as_json
 from rshell.rendering.schema import schema_text
@@ -144,21 +144,47 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     if owner is not None:
         await unless_dry_run(ctx, _owner_matches(client, owner, name), None)
+    pinned = version  # the version asked for; else the latest, which --exist-ok does not hold against one there
     if not version:
         latest: str = await unless_dry_run(ctx, _latest_version(client, model_owner, model_name), DRY_RUN_VERSION)
         version = latest
-    deployment = as_json(
-        await client.deployments_create(
-            name=name,
-            model=f"{model_owner}/{model_name}",
-            version=version,
-            hardware=hardware,
-            min_instances=low,
-            max_instances=high,
-        )
-    )
+    try:
+        with hardware_hint():
+            deployment = as_json(
+                await client.deployments_create(
+                    name=name,
+                    model=f"{model_owner}/{model_name}",
+                    version=version,
+                    hardware=hardware,
+                    min_instances=low,
+                    max_instances=high,
+                )
+            )
+    except ApiError as exc:
+        if exc.status != 409 or not args.get("exist_ok"):
+            already(exc)
+            raise
+        return await _existing(client, args.name, f"{model_owner}/{model_name}", pinned, hardware, low, high)
     _web(ctx, args, deployment)
-    return Result(deployment, "created deployment\n" + deployment_fields(deployment))
+    shown = f"created deployment (hardware {hardware}, instances {low}-{high})\n"
+    return Result(deployment, shown + deployment_fields(deployment))
+
+
+async def _existing(
+    client: Any, text: str, model: str, version: str | None, hardware: str, low: int, high: int
+) -> Result:
+    """--exist-ok: the deployment already there, when its release is what was asked."""
+    owner, name = await _full_name(client, text)
+    deployment = as_json(await client.deployments_get(owner, name))
+    release = deployment.get("current_release") or {}
+    asked: dict[str, Any] = {"model": model, "hardware": hardware, "min_instances": low, "max_instances": high}
+    if version:
+        asked["version"] = version
+    differ(f"deployment {owner}/{name}", {**release, **(release.get("configuration") or {})}, asked)
+    return Result(
+        deployment,
+        f"deployment {owner}/{name} already exists, as asked: nothing created\n" + deployment_fields(deployment),
+    )
 
 
 async def update(ctx: Context, args: ParsedArgs) -> Result:

@@ -76,7 +76,7 @@ def command_help(command: Command) -> str:
         lines += ["", "Arguments:"]
         for arg in command.args:
             name = "key=value ..." if arg.inputs else f"<{arg.name}>"
-            lines.append(f"  {name:<28} {arg.help}{'' if arg.required or arg.inputs else ' (optional)'}")
+            lines.append(_entry(name, f"{arg.help}{'' if arg.required or arg.inputs else ' (optional)'}"))
     flags = command.flags + GLOBAL_FLAGS
     lines += ["", "Flags:"]
     for flag in flags:
@@ -86,10 +86,20 @@ def command_help(command: Command) -> str:
             note = " (required)"
         elif flag.takes_value and default is not None:
             note = f" (default: {default})"
-        lines.append(f"  {flag.names:<28} {flag.help}{note}")
+        lines.append(_entry(flag.names, f"{flag.help}{note}"))
     if command.examples:
         lines += ["", "Examples:"] + [f"  {e}" for e in command.examples]
     return "\n".join(lines)
+
+
+def _entry(label: str, text: str) -> str:
+    """`  --flag VALUE   what it does`; a label too long for the column gets a line of its own."""
+    if len(label) > _LABEL:
+        return f"  {label}\n{' ' * (_LABEL + 3)}{text}"
+    return f"  {label:<{_LABEL}} {text}"
+
+
+_LABEL = 28
 
 
 def group_help(group: str) -> str:
@@ -105,6 +115,11 @@ def group_help(group: str) -> str:
     return "\n".join(lines)
 
 
+def is_topic(words: list[str]) -> bool:
+    """`help TOPIC` names a grammar topic (Markdown); a command or group of the same name wins."""
+    return len(words) == 1 and words[0] in topics.TOPICS and words[0] not in catalog.command_words()
+
+
 def help_for(words: list[str], aliases: Mapping[str, str] | None = None) -> str:
     """Help for whatever `words` name: nothing, a group, a command, an alias (the
     catalog's or the user's, read by the resolver as the executor reads it) or a topic."""
@@ -112,8 +127,8 @@ def help_for(words: list[str], aliases: Mapping[str, str] | None = None) -> str:
         return overview()
     if aliases and words[0] in aliases:
         return _user_alias_help(words, aliases)
-    if len(words) == 1 and words[0] in topics.TOPICS and words[0] not in catalog.command_words():
-        return topics.topic_text(words[0])  # a command or group of the same name wins
+    if is_topic(words):
+        return topics.topic_text(words[0])
     words = catalog.expand_command_alias(words)
     group = catalog.GROUP_ALIASES.get(words[0])
     if group and len(words) == 1:

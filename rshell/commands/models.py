@@ -7,12 +7,14 @@ shared with `deployments schema`).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from rshell import writes
 from rshell.commands.context import Result
 from rshell.commands.paging import fetch_list, list_result
-from rshell.errors import RshellError, UsageError
+from rshell.errors import ApiError, RshellError, UsageError
 from rshell.rendering.models import example_table, model_fields, model_table, version_table
 from rshell.rendering.output import as_json
 from rshell.rendering.schema import schema_text
@@ -175,16 +177,60 @@ def _given_fields(operation: str, args: ParsedArgs) -> dict[str, Any]:
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
-    """A new model (private and on CPU unless told otherwise)."""
+    """A new model (private and on CPU unless told otherwise: the output says which).
+    With --exist-ok, a model already there whose fields match what was asked is the
+    result (a replayed script goes on); one that differs is refused, named."""
     owner, name = split_name(args.model)
     visibility = args.get("visibility", "private")
     hardware = args.get("hardware", DEFAULT_HARDWARE)
     client = await ctx.client()
     given = {k: v for k, v in _given_fields("models.create", args).items() if k != "hardware"}
-    model = as_json(await client.models_create(owner, name, visibility=visibility, hardware=hardware, **given))
+    try:
+        with hardware_hint():
+            model = as_json(await client.models_create(owner, name, visibility=visibility, hardware=hardware, **given))
+    except ApiError as exc:
+        if exc.status != 409 or not args.get("exist_ok"):
+            already(exc)
+            raise
+        existing = as_json(await client.models_get(owner, name))
+        differ(f"model {owner}/{name}", existing, {"visibility": visibility, **given})
+        return Result(
+            existing, f"model {owner}/{name} already exists, as asked: nothing created\n" + model_fields(existing)
+        )
     if args.get("web"):
         _open_model_page(ctx, owner, name)
     return Result(model, f"created {visibility} model {owner}/{name} on {hardware}\n" + model_fields(model))
+
+
+def already(exc: ApiError) -> None:
+    """A 409 on create: the hint says how a script that made it before goes on."""
+    if exc.status == 409 and not exc.hint:
+        exc.hint = "add --exist-ok to take the one there when it matches (a script then replays)"
+
+
+def differ(what: str, existing: dict[str, Any], asked: dict[str, Any]) -> None:
+    """--exist-ok's check: every field asked for has that value on the object already
+    there (a field the API does not show, like a model's hardware, cannot be checked)."""
+    wrong = [
+        f"{key} {existing[key]!r} (asked {value!r})"
+        for key, value in asked.items()
+        if key in existing and existing[key] != value
+    ]
+    if wrong:
+        raise UsageError(
+            f"{what} already exists with {', '.join(wrong)}", "change the flags to match, or use a new name"
+        )
+
+
+@contextlib.contextmanager
+def hardware_hint() -> Iterator[None]:
+    """An unknown hardware SKU refused by the API: point at the command that lists them."""
+    try:
+        yield
+    except ApiError as exc:
+        if exc.status in (400, 404, 422) and "hardware" in exc.detail.lower():
+            exc.hint = "`hardware list` shows the SKUs"
+        raise
 
 
 async def update(ctx: Context, args: ParsedArgs) -> Result:

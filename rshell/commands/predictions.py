@@ -75,7 +75,8 @@ def check_target(args: ParsedArgs) -> None:
         return
     if not text:
         raise UsageError(
-            "`prediction create` needs a model", "e.g. run stability-ai/sdxl prompt='a fox', or --deployment owner/name"
+            "`prediction create` needs a model",
+            "e.g. run owner/model prompt='a fox' (`model list` shows them), or --deployment owner/name",
         )
     parse_model_ref(text)
 
@@ -240,14 +241,20 @@ async def finish(
             error=failure_message("prediction", data),
         )
     ctx.out.info(finished_line("prediction", data))
-    if ctx.interactive:
-        from rshell.commands.preview import offer
-
-        await offer(ctx, data, draw=not ctx.wants_json(args))
     text = "" if streamed else render_output(prediction.output, concatenate=concatenate)
     if not args.values.get("save"):
-        return Result(data=data, text=text)
-    return await save_files(ctx, client, args, prediction, data, text, concatenate)
+        result = Result(data=data, text=text)
+    else:
+        result = await save_files(ctx, client, args, prediction, data, text, concatenate)
+    if ctx.interactive:
+        from rshell.commands.preview import offer, offers
+
+        in_json = ctx.wants_json(args)
+        if not in_json and result.text and offers(ctx, data):  # the URLs first, then the hint or picture of them
+            ctx.out.result(Result(text=result.text), in_json=False)
+            result.text = ""
+        await offer(ctx, data, draw=not in_json)
+    return result
 
 
 async def save_files(
@@ -263,11 +270,11 @@ async def save_files(
 
     where = args.values.get("output_directory")
     directory = Path(where).expanduser() if where else default_directory(prediction.id)
-    report = await save_outputs(
-        client, prediction.output, directory, concatenate=concatenate, on_saved=lambda p: ctx.out.info(f"saved {p}")
-    )
+    report = await save_outputs(client, prediction.output, directory, concatenate=concatenate)
+    for taken, path in report.renamed:  # never overwritten, never silently renamed
+        ctx.out.info(f"{taken} was already in {path.parent}: saved as {path.name} (nothing is overwritten)")
     lines = [text] if text else []
-    lines += [str(p) for p in report.saved]
+    lines += [str(p) for p in report.saved]  # once each, in output order
     result = Result(data=data, text="\n".join(lines))
     if report.failed:
         url, why = report.failed[0]

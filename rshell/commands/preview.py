@@ -48,12 +48,13 @@ async def preview(ctx: Context, args: ParsedArgs) -> Result:
     return Result(text="", bind=False)
 
 
-async def show_image(ctx: Context, source: Source) -> None:
+async def show_image(ctx: Context, source: Source, rows: int | None = None) -> None:
+    """Draw the file, fitted to the screen (or to `rows` lines, never enlarged past them)."""
     from rshell.rendering.images import MAX_BYTES, decode, draw
 
     image = decode(await read(ctx, source, MAX_BYTES), source.name)
     ctx.out.stdout.flush()
-    draw(image, ctx.out.stdout)
+    draw(image, ctx.out.stdout, rows=rows, columns=None if rows is None else rows * 2)
 
 
 async def open_(ctx: Context, args: ParsedArgs) -> Result:
@@ -236,19 +237,29 @@ def _viewer() -> str | None:
 # after a run --------------------------------------------------------------------------
 
 
+AUTO_ROWS = 12  # `set preview auto`: a glance that leaves the run's own lines in view; `preview _` fills the screen
+
+
+def offers(ctx: Context, prediction: Any) -> bool:
+    """Whether `offer` will say or draw anything: an image result shown on a terminal
+    that can draw it (no hint under TERM=dumb, where `preview _` cannot)."""
+    if str(ctx.session.options.get("preview", "hint")) == "off" or not image_urls(prediction):
+        return False
+    drawable = ctx.out.stdout_tty and os.environ.get("TERM", "") != "dumb"
+    return bool(ctx.interactive and ctx.shown and drawable)
+
+
 async def offer(ctx: Context, prediction: Any, *, draw: bool = True) -> None:
     """After a run of an image model in the shell: a one-line hint, or the image itself
     with `set preview auto` (a preview that fails only says why; the run succeeded).
     `draw=False` (the result prints as JSON) keeps stdout for the JSON: a hint only.
     A stage before a pipeline's last says nothing: its result is the next one's input."""
-    mode = str(ctx.session.options.get("preview", "hint"))
-    urls = image_urls(prediction)
-    if mode == "off" or not urls or not ctx.interactive or not ctx.shown or not ctx.out.stdout_tty:
+    if not offers(ctx, prediction):
         return
-    if mode != "auto" or not draw or os.environ.get("TERM", "") == "dumb":
+    if str(ctx.session.options.get("preview", "hint")) != "auto" or not draw:
         ctx.out.info(HINT)
         return
     try:
-        await show_image(ctx, locate(ctx, urls[0]))
+        await show_image(ctx, locate(ctx, image_urls(prediction)[0]), rows=AUTO_ROWS)
     except RshellError as error:
         ctx.out.info(f"no preview: {error.message}")

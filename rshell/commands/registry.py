@@ -81,6 +81,7 @@ class Save:
 
     kind: str = "replays"  # replays | reads | shows | never
     reason: str = ""
+    adds: str = ""  # a switch the kept line gains so it replays (`--exist-ok` of a create)
 
 
 REPLAYS = Save()

@@ -75,6 +75,7 @@ def replayable(
             continue
         if needed:
             text = _waiting(text, statement)
+        text = _exist_ok(text, statement, commands)
         later = index + 1 < len(parsed)
         replay.kept.append(_with_wait(text, statement, commands) if later else text)
     return replay
@@ -219,3 +220,17 @@ def _is_template(word: Word) -> bool:
         return bool(references(word))
     except RshellError:
         return True
+
+
+def _exist_ok(text: str, statement: Statement | None, commands: list[tuple[Command, ParsedArgs]]) -> str:
+    """A model or deployment the session created is there when the script replays: the
+    switch its declaration's `save.adds` names (`--exist-ok`) takes it, when it matches,
+    instead of stopping at the 409."""
+    if statement is None or len(statement.pipeline) != 1 or not commands:
+        return text
+    switch = commands[0][0].save.adds
+    words = statement.pipeline[0].words
+    if not switch or not words or any(w.value == switch for w in words):
+        return text
+    end = words[-1].end  # after the last word: before a trailing comment
+    return f"{text[:end]} {switch}{text[end:]}"

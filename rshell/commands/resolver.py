@@ -62,9 +62,19 @@ def parse_line(command: Command, values: list[str], options: Mapping[str, Any] |
     `… --help` anywhere on the line is `help COMMAND`."""
     args = parse_args(command, values, options)
     if args.values.get("help"):
+        model = (
+            parse_args(command, values, options, tolerant=True).values.get("model")
+            if command.path in MODEL_HELP
+            else None
+        )
         command = catalog.TOP_LEVEL["help"]
         args = parse_args(command, list(args.command.path))
+        if isinstance(model, str):
+            args.values["model"] = model  # `run MODEL --help` also lists MODEL's inputs
     return command, args
+
+
+MODEL_HELP = (("prediction", "create"),)  # whose `MODEL --help` lists the model's inputs
 
 
 def command_line(

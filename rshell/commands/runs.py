@@ -104,7 +104,20 @@ async def show(ctx: Context, args: ParsedArgs) -> Result:
     if args.values.get("web"):
         open_web(ctx, kind.page(ctx, obj))
     data = as_json(obj)
+    if kind.name == "prediction" and await _streams_text(ctx, client, data):
+        return Result(data=data, text=prediction_summary(data, concatenate=True), text_output=True)
     return Result(data=data, text=kind.summary(data))
+
+
+async def _streams_text(ctx: Context, client: ReplicateClient, data: dict[str, Any]) -> bool:
+    """A language model's tokens read as the text `run` showed (its schema says so):
+    asked only when a person reads it and the output is a list of strings."""
+    output = data.get("output")
+    if ctx.out.json_mode or not isinstance(output, list) or not all(isinstance(v, str) for v in output):
+        return False
+    from rshell.commands.modelref import streams_text
+
+    return await streams_text(client, data)
 
 
 async def cancel(ctx: Context, args: ParsedArgs) -> Result:
@@ -112,4 +125,6 @@ async def cancel(ctx: Context, args: ParsedArgs) -> Result:
     run_id = await named_run(ctx, args)
     client = await ctx.client()
     obj = await kind.call(client, "cancel")(run_id)
+    if obj.status in ("succeeded", "failed"):  # it ended before the cancel arrived
+        return Result(data=as_json(obj), text=f"{kind.name} {obj.id} had already {obj.status}: nothing to cancel")
     return Result(data=as_json(obj), text=f"{kind.name} {obj.id} {obj.status}")

@@ -59,6 +59,13 @@ class Completion:
     meta: str | None = None
 
 
+def by_length(pool: list[Candidate]) -> list[Candidate]:
+    """Command words: the groups first, then the shortest, then alphabetically (`r`
+    offers `run` before `rerun`, `pre` `prediction` first); the order never changes
+    from one keystroke to the next."""
+    return sorted(pool, key=lambda c: (c.text not in catalog.GROUPS, len(c.text), c.text))
+
+
 def _command_pool() -> tuple[Candidate, ...]:
     """Groups, top-level commands and the catalog's aliases, with a line of help each."""
     found: list[Candidate] = []
@@ -71,7 +78,7 @@ def _command_pool() -> tuple[Candidate, ...]:
     for alias, group in sorted(catalog.GROUP_ALIASES.items()):
         if alias != group:
             found.append(Candidate(alias, f"= {group}"))
-    return tuple(found)
+    return tuple(by_length(found))
 
 
 COMMAND_POOL = _command_pool()
@@ -145,7 +152,7 @@ class CompletionEngine:
     # commands and flags ------------------------------------------------------------
     def _commands(self, want: CommandName) -> list[Candidate]:
         user = [Candidate(name, one_line("alias: " + text)) for name, text in sorted(self.session.aliases.items())]
-        return rank(want.prefix, user + list(COMMAND_POOL))
+        return rank(want.prefix, by_length(user + list(COMMAND_POOL)))
 
     def _subcommands(self, want: Subcommand) -> list[Candidate]:
         group = want.group

@@ -2,7 +2,8 @@
 
 Ranking is by match class: a prefix of the whole text first, then a match at a word
 boundary (after `/`, `-`, `_`, `.`, `:`), then any other substring, then a fuzzy
-subsequence (tighter and earlier matches first). Inside a class the caller's order is
+subsequence (tighter and earlier matches first). One letter matches only as a prefix
+or at a word boundary (`r` offers `run`, not `hardware`). Inside a class the caller's order is
 kept (Python's sort is stable), so the caller decides priority (recent models first,
 then by run count) by how it orders the candidates.
 
@@ -80,7 +81,10 @@ def rank(word: str, pool: Sequence[Candidate], limit: int | None = None, fuzzy: 
         if key.startswith(w):
             prefix.append(c)
         elif w in key:
-            (boundary if _boundary_match(key, w) else substring).append(c)
+            if _boundary_match(key, w):
+                boundary.append(c)
+            elif len(w) > 1:
+                substring.append(c)
         else:
             rest.append(c)
     found = prefix + boundary + substring
@@ -110,6 +114,10 @@ def match_class(word: str, text: str) -> int | None:
     w, key = word.lower(), text.lower()
     if key.startswith(w):
         return PREFIX
+    if w in key and _boundary_match(key, w):
+        return BOUNDARY
+    if len(w) < 2:
+        return None  # one letter: a prefix or a word's start only
     if w in key:
-        return BOUNDARY if _boundary_match(key, w) else SUBSTRING
+        return SUBSTRING
     return FUZZY if _fuzzy_pattern(w).search(key) else None

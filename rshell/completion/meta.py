@@ -13,7 +13,9 @@ from typing import Any
 from rshell.rendering.sanitize import neutralise
 from rshell.text import one_line as text_one_line
 
-MAX_META = 80
+# A bound on what a server can put in a menu line, not a layout width: the menu itself
+# fits the description to the terminal (whole at 220 columns, cut with … at 60).
+MAX_META = 300
 
 
 def one_line(text: Any, limit: int = MAX_META) -> str:

@@ -2,7 +2,10 @@
 
 `$PAGER` (a shell command line) or else `less -R`, only when stdout is a terminal and
 the text does not fit on it; without either, the text is printed as before. The
-caller decides whether paging is wanted (`set pager off`).
+caller decides whether paging is wanted (`set pager off`). A user without `$LESS`
+gets pgcli's `LESS=-SRXF`: colours, no alternate screen (the result stays on the
+screen and in the scrollback after `q`), long lines chopped, and a text that fits
+after all is printed without waiting for `q`.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from typing import IO
+
+LESS = "-SRXF"
 
 
 def rows_needed(text: str, columns: int) -> int:
@@ -31,7 +36,8 @@ def too_tall(text: str, size: os.terminal_size) -> bool:
 def command() -> tuple[list[str], dict[str, str]] | None:
     """The pager to run and its environment; None when there is none to run."""
     env = dict(os.environ)
-    env.setdefault("LESS", "-R")  # `PAGER=less` shows the colours too
+    if not env.get("LESS"):
+        env["LESS"] = LESS  # `PAGER=less` shows the colours too, and leaves the text on screen
     chosen = os.environ.get("PAGER", "").strip()
     if chosen:
         return ["/bin/sh", "-c", chosen], env

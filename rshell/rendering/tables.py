@@ -15,6 +15,7 @@ from typing import Any
 
 ELLIPSIS = "…"
 GAP = "  "
+FLEX_FLOOR = 16  # the fewest characters of a truncated column that still say something
 _SPACE = re.compile(r"\s+")
 
 
@@ -46,30 +47,41 @@ def table(
     flex: int | None = None,
     width: int | None = None,
     lines: int | None = 1,
+    titled: bool = True,
 ) -> str:
     """Columns aligned under upper-case headers, fitted to `width` (the terminal's).
 
     `flex` names the column a person reads (a description). With `lines=1` (lists,
-    one row a line) it alone gives way, truncated. With `lines=None` its cells wrap at
+    one row a line) it alone gives way, truncated, though never below `FLEX_FLOOR`
+    characters (a model name cut to `rshe…` says nothing): narrower than that, each
+    row is stacked as labelled lines. With `lines=None` its cells wrap at
     word boundaries instead: the other columns first shrink to their longest word
     (wrapping too), and when even that does not fit, each row is stacked as labelled
     lines. No text is cut; only a single word wider than the screen overflows it.
+    A table without `flex` too wide for the screen is stacked. `titled=False` leaves
+    the header row out (its names still label a stacked row).
     """
     body = [[cell(v) for v in row] for row in rows]
     head = [h.upper() for h in headers]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     limit = width if width is not None else terminal_width()
-    if flex is None or _span(widths) <= limit:
-        return "\n".join(_line(r, widths) for r in [head, *body])
+    shown = [head, *body] if titled else body
+    if _span(widths) <= limit:
+        return "\n".join(_line(r, widths) for r in shown)
+    if flex is None:
+        return stacked(head, body, limit)
     if lines == 1:
         others = _span(widths) - widths[flex]
-        widths[flex] = max(len(head[flex]), min(widths[flex], limit - others))
-        body = [[truncate(v, widths[i]) if i == flex else v for i, v in enumerate(r)] for r in body]
-        return "\n".join(_line(r, widths) for r in [head, *body])
+        floor = max(len(head[flex]), min(widths[flex], FLEX_FLOOR))
+        if others + floor > limit:
+            return stacked(head, body, limit)
+        widths[flex] = max(floor, min(widths[flex], limit - others))
+        shown = [[truncate(v, widths[i]) if i == flex else v for i, v in enumerate(r)] for r in shown]
+        return "\n".join(_line(r, widths) for r in shown)
     fitted = _fit(head, body, widths, flex, limit)
     if fitted is None:
         return stacked(head, body, limit)
-    return "\n".join(_wrapped_row(r, fitted) for r in [head, *body])
+    return "\n".join(_wrapped_row(r, fitted) for r in shown)
 
 
 def _span(widths: Sequence[int]) -> int:

@@ -2,15 +2,16 @@
 
 What a person coming from IPython or ptpython expects: Up with text typed searches
 history by that prefix (even while the completion menu, opened by typing, shows and
-nothing in it is chosen); Tab accepts the highlighted completion instead of cycling
-back to the typed text; Alt-Enter inserts a newline. Ctrl-X Ctrl-E (Emacs) and `v`
+nothing in it is chosen); Tab moves through the menu (the only candidate is taken at
+once) and never cycles back to the typed text; Enter takes the highlighted candidate
+without running the line; Alt-Enter inserts a newline. Ctrl-X Ctrl-E (Emacs) and `v`
 (Vi navigation) edit the line in $EDITOR through PromptSession's
 `enable_open_in_editor`.
 """
 
 from __future__ import annotations
 
-from prompt_toolkit.filters import Condition, has_completions
+from prompt_toolkit.filters import Condition, completion_is_selected, has_completions
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 
@@ -34,20 +35,23 @@ def key_bindings() -> KeyBindings:
         buffer.history_backward(count=event.arg)
 
     @bindings.add("tab", filter=has_completions)
-    def _accept_or_choose(event: KeyPressEvent) -> None:
-        """Tab takes the highlighted candidate; with none highlighted, the first
-        (or the only one); it never cycles back to what was typed."""
+    def _cycle(event: KeyPressEvent) -> None:
+        """Tab highlights the next candidate (the first when none is), wrapping from the
+        last to the first, never back to what was typed; the only one is taken at once."""
         buffer = event.current_buffer
         state = buffer.complete_state
-        if state is None:
+        if state is None or not state.completions:
             return
-        chosen = state.current_completion
-        if chosen is None and len(state.completions) == 1:
-            chosen = state.completions[0]
-        if chosen is not None:
-            buffer.apply_completion(chosen)
-        else:
-            buffer.complete_next()
+        if len(state.completions) == 1:
+            buffer.apply_completion(state.completions[0])
+            return
+        index = state.complete_index
+        buffer.go_to_completion(0 if index is None else (index + 1) % len(state.completions))
+
+    @bindings.add("enter", filter=completion_is_selected)
+    def _take(event: KeyPressEvent) -> None:
+        """Enter on a highlighted candidate takes it (as IPython does); the next Enter runs."""
+        event.current_buffer.complete_state = None  # its text is in the line already: only the menu goes
 
     @bindings.add("escape", "enter")
     def _newline(event: KeyPressEvent) -> None:

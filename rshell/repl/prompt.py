@@ -42,7 +42,11 @@ def prompt_message(session: Session) -> StyleAndTextTuples:
 
 
 def continuation(width: int, line_number: int, wrap_count: int) -> StyleAndTextTuples:
-    """The margin of the second and later lines of a multi-line statement."""
+    """The margin of the second and later lines of a multi-line statement. A long line
+    the terminal soft-wraps (`wrap_count` > 0) gets none: `...` there reads as a second
+    statement, and the wrapped text carries on from the first column."""
+    if wrap_count > 0:
+        return []
     return [("class:prompt.continuation", "...".rjust(max(width - 1, 3)) + " ")]
 
 

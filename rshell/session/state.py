@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rshell.client.fields import TERMINAL_STATUSES, json_run_kind
+from rshell.client.fields import TERMINAL_STATUSES, is_run_list, json_run_kind
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
 
@@ -22,6 +22,15 @@ _SWITCH_WORDS = {
     "0": False,
     "no": False,
 }
+
+
+_WORST_FIRST = ("failed", "canceled", "aborted", "processing", "starting")
+
+
+def worst_status(statuses: list[str]) -> str:
+    """The status a list of runs reports in one word: a failure over a cancel over one
+    still running over success (`last: succeeded` only when all did)."""
+    return next((s for s in _WORST_FIRST if s in statuses), statuses[0] if statuses else "")
 
 
 @dataclass(frozen=True)
@@ -116,6 +125,10 @@ class Session:
         kind = json_run_kind(data)
         if kind is not None:
             self._track(kind, data)
+        elif is_run_list(data):  # a batch, or `prediction wait A B`: each run, and the worst status last
+            for run in data:
+                self._track(json_run_kind(run) or "prediction", run)
+            self.last_status = worst_status([run["status"] for run in data])
 
     def _track(self, kind: str, run: dict[str, Any]) -> None:
         self.last_status = run["status"]

@@ -44,7 +44,7 @@ async def _model_inputs(ctx: Context, model: str) -> str:
 
     try:
         ref = parse_model_ref(model)
-        schema, _ = await fetch_schema(await ctx.client(), ref, "describe")
+        schema, _ = await fetch_schema(await ctx.client(), ref, "describe", typos=False)  # help asks once
     except RshellError as error:
         return f"(the inputs of {model} are not shown: {error.message})"
     if not schema:

@@ -129,8 +129,10 @@ class Repl:
         return EXIT_OK  # leaving the shell is a success; statements reported their own
 
     async def _read(self) -> str | None:
-        """The next input; None on Ctrl-D. Ctrl-C while typing just clears the line."""
+        """The next input; None on Ctrl-D. Ctrl-C while typing just clears the line.
+        Each prompt first takes in what other processes bound in this session."""
         while True:
+            self._pick_up()
             try:
                 return await self.prompt.prompt_async(editing_mode=self._editing_mode())
             except KeyboardInterrupt:
@@ -244,6 +246,15 @@ class Repl:
         app = self.prompt.app
         if app.is_running:
             app.invalidate()
+
+    def _pick_up(self) -> None:
+        """Bindings, aliases and options another rshell saved in this session since."""
+        from rshell.session.store import refresh_session
+
+        try:
+            refresh_session(self.executor.session)
+        except Exception:  # a prompt must come whatever the database does
+            log.debug("session not refreshed", exc_info=True)
 
     def _save(self) -> None:
         from rshell.session.store import save_session

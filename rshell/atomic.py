@@ -1,15 +1,18 @@
-"""Atomic file replacement: a temp file beside the target, renamed over it.
+"""Atomic file writes: a temp file beside the target, fsynced, then renamed or linked.
 
-Every file rshell writes (config, sessions, saved scripts, caches, downloads,
-scaffolds) goes through here, so a crash or error never leaves a half-written file,
-and a private file (mode 0600) is private from its first byte.
+Every file rshell writes (config, saved scripts, caches, downloads, scaffolds) goes
+through here, so a crash, an error or kill -9 never leaves a half-written or empty
+file under its final name, and a private file (mode 0600) is private from its first
+byte. Temp files are hidden (`.NAME.<pid>-XXXX.part`) and carry the writer's pid, so
+`sweep` can remove the ones a killed process left without touching a live writer's.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -24,7 +27,7 @@ def replacing(path: Path, *, mode: int | None = None, suffix: str = ".tmp") -> I
     `path` is left as it was.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_prefix(path.name), suffix=suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -35,6 +38,81 @@ def replacing(path: Path, *, mode: int | None = None, suffix: str = ".tmp") -> I
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_TEMP_RE = re.compile(r"\A\..*\.(\d+)-[^.]*\.(?:part|tmp)\Z")
+
+
+def _prefix(name: str) -> str:
+    return f".{name}.{os.getpid()}-"
+
+
+def temp_beside(directory: Path, name: str, suffix: str = ".part") -> Path:
+    """A fresh hidden temp file in `directory` for `name`'s bytes (see `publish`)."""
+    fd, tmp = tempfile.mkstemp(prefix=_prefix(name), suffix=suffix, dir=directory)
+    os.close(fd)
+    return Path(tmp)
+
+
+def publish(tmp: Path, candidates: Iterable[Path], *, mode: int | None = None) -> Path:
+    """Give the complete file `tmp` the first of `candidates` that no file holds yet,
+    never replacing one (a hard link fails if the name exists), and drop `tmp`.
+
+    The bytes are fsynced first, so the name never shows a file shorter than written.
+    Where hard links are not allowed, the name is taken with O_EXCL and the file
+    renamed over it at once.
+    """
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.chmod(tmp, _default_mode() if mode is None else mode)
+    try:
+        for candidate in candidates:
+            try:
+                os.link(tmp, candidate)
+                return candidate
+            except FileExistsError:
+                continue
+            except PermissionError:
+                if candidate.exists():
+                    continue
+                os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                os.replace(tmp, candidate)
+                return candidate
+        raise FileExistsError(f"no free name for {tmp.name}")
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def sweep(directory: Path) -> int:
+    """Remove the temp files that killed rshell processes left in `directory`; a live
+    process's are kept. Returns how many were removed."""
+    removed = 0
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return 0
+    for name in names:
+        match = _TEMP_RE.match(name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        try:
+            (directory / name).unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process, or not a pid: leave it
+    return True
 
 
 def write_text(path: Path, text: str, *, mode: int | None = None) -> None:

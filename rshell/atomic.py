@@ -9,6 +9,8 @@ byte. Temp files are hidden (`.NAME.<pid>-XXXX.part`) and carry the writer's pid
 
 from __future__ import annotations
 
+import errno
+import itertools
 import os
 import re
 import tempfile
@@ -16,6 +18,34 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+
+from rshell.errors import RshellError
+
+
+class WriteFailed(RshellError):
+    """A file rshell could not write, said as the file and the cause (disk full,
+    read-only, permission denied, a folder in the way), never as an OSError."""
+
+
+_CAUSES = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "it is a folder",
+    errno.ENOTDIR: "a folder on its path is a file",
+    errno.EEXIST: "a file is in the way",
+}
+
+
+def cause(error: OSError) -> str:
+    """Why a write failed, in the user's words."""
+    return _CAUSES.get(error.errno or 0) or error.strerror or type(error).__name__
+
+
+def failure(path: Path, error: OSError) -> WriteFailed:
+    return WriteFailed(f"cannot write {path}: {cause(error)}")
 
 
 @contextmanager
@@ -26,8 +56,11 @@ def replacing(path: Path, *, mode: int | None = None, suffix: str = ".tmp") -> I
     umask). The temp file is 0600 until then. On error the temp file is removed and
     `path` is left as it was.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_prefix(path.name), suffix=suffix, dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_prefix(path.name), suffix=suffix, dir=path.parent)
+    except OSError as error:
+        raise failure(path, error) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
@@ -35,6 +68,9 @@ def replacing(path: Path, *, mode: int | None = None, suffix: str = ".tmp") -> I
             os.fsync(handle.fileno())
         os.chmod(tmp, _default_mode() if mode is None else mode)
         os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise failure(path, error) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -49,7 +85,10 @@ def _prefix(name: str) -> str:
 
 def temp_beside(directory: Path, name: str, suffix: str = ".part") -> Path:
     """A fresh hidden temp file in `directory` for `name`'s bytes (see `publish`)."""
-    fd, tmp = tempfile.mkstemp(prefix=_prefix(name), suffix=suffix, dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=_prefix(name), suffix=suffix, dir=directory)
+    except OSError as error:
+        raise failure(directory / name, error) from None
     os.close(fd)
     return Path(tmp)
 
@@ -62,25 +101,33 @@ def publish(tmp: Path, candidates: Iterable[Path], *, mode: int | None = None) -
     Where hard links are not allowed, the name is taken with O_EXCL and the file
     renamed over it at once.
     """
-    with open(tmp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.chmod(tmp, _default_mode() if mode is None else mode)
+    names = iter(candidates)
+    first = next(names)
     try:
-        for candidate in candidates:
-            try:
-                os.link(tmp, candidate)
-                return candidate
-            except FileExistsError:
-                continue
-            except PermissionError:
-                if candidate.exists():
-                    continue
-                os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-                os.replace(tmp, candidate)
-                return candidate
-        raise FileExistsError(f"no free name for {tmp.name}")
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _default_mode() if mode is None else mode)
+        return _link(tmp, itertools.chain([first], names))
+    except OSError as error:
+        raise failure(first, error) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _link(tmp: Path, candidates: Iterable[Path]) -> Path:
+    for candidate in candidates:
+        try:
+            os.link(tmp, candidate)
+            return candidate
+        except FileExistsError:
+            continue
+        except PermissionError:  # no hard links here: take the name, then fill it at once
+            if candidate.exists():
+                continue
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            os.replace(tmp, candidate)
+            return candidate
+    raise FileExistsError(errno.EEXIST, f"no free name for {tmp.name}")
 
 
 def sweep(directory: Path) -> int:

@@ -91,6 +91,8 @@ def write_new(directory: Path, name: str, data: bytes) -> Path:
     try:
         tmp.write_bytes(data)
         return atomic.publish(tmp, names_in(directory, name))
+    except OSError as error:
+        raise atomic.failure(directory / name, error) from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -151,6 +153,8 @@ async def _fetch(client: ReplicateClient, url: str, directory: Path, name: str) 
         else:
             await client.download(url, tmp)
         return atomic.publish(tmp, names_in(directory, name))
+    except OSError as error:
+        raise atomic.failure(directory / name, error) from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -173,7 +177,10 @@ async def save_outputs(
 ) -> SaveReport:
     """Download every file URL in `output` into `directory`, and write its text or
     JSON beside them; failures are reported, not raised, so the others still land."""
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise atomic.failure(directory, error) from None
     directory = directory.resolve()
     atomic.sweep(directory)
     report = SaveReport()

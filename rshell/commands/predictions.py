@@ -32,7 +32,7 @@ from rshell.commands.running import (
     option,
 )
 from rshell.dryrun import NOT_VALIDATED, unless_dry_run
-from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError, UsageError
+from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError, RshellError, UsageError
 from rshell.rendering.output import as_json
 from rshell.rendering.predictions import (
     failure_message,
@@ -252,9 +252,13 @@ async def save_files(
 
     where = args.values.get("output_directory")
     directory = Path(where).expanduser() if where else default_directory(prediction.id)
-    report = await save_outputs(
-        client, prediction.output, directory, concatenate=concatenate, on_saved=lambda p: ctx.out.info(f"saved {p}")
-    )
+    held = f"prediction {prediction.id} ({prediction.status}) is on the server: `prediction save {prediction.id}`"
+    try:
+        report = await save_outputs(
+            client, prediction.output, directory, concatenate=concatenate, on_saved=lambda p: ctx.out.info(f"saved {p}")
+        )
+    except RshellError as error:  # the folder itself cannot be written (full, read-only, …)
+        return Result(data=data, text=text or None, ok=False, error=f"{error.message}; {held} saves it again")
     lines = [text] if text else []
     lines += [str(p) for p in report.saved]
     result = Result(data=data, text="\n".join(lines))

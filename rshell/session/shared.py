@@ -77,6 +77,18 @@ def database_path(folder: Path) -> Path:
 @contextmanager
 def _opened(folder: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
     """A connection to the sessions database (made if need be), closed after."""
+    connection = _connect(folder, write=write)
+    with closing(connection):
+        try:
+            yield connection
+        except sqlite3.Error as error:
+            raise _failure(error, folder) from None
+
+
+def _connect(folder: Path, *, write: bool) -> sqlite3.Connection:
+    """WAL mode for sharing; for reading only, a database that cannot be opened that
+    way (a full or read-only disk has no room for its shared-memory file) is read as
+    it stands, which is all anyone can do there."""
     path = database_path(folder)
     try:
         if write:
@@ -84,63 +96,72 @@ def _opened(folder: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
             if not path.exists():
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # private from its first byte
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
-    except (OSError, sqlite3.Error) as error:
-        raise _failure(error, folder) from None
-    with closing(connection):
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=FULL")
             connection.executescript(_SCHEMA)  # nothing to write when the tables are there
-            yield connection
-        except sqlite3.Error as error:
-            raise _failure(error, folder) from None
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+    except (OSError, sqlite3.Error) as error:
+        failed = _failure(error, folder)
+        if write or isinstance(failed, _Damaged):
+            raise failed from None
+    try:
+        return sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
+    except sqlite3.Error:
+        raise failed from None
 
 
 def _failure(error: BaseException, folder: Path) -> Exception:
     """The cause of a failed database operation in a few words; damage is its own case."""
-    import errno
+    from rshell.atomic import cause
 
-    name = getattr(error, "sqlite_errorname", "")
+    name = getattr(error, "sqlite_errorname", "") or ""
     if name in _DAMAGED:
         return _Damaged(str(error))
     if isinstance(error, OSError):
-        causes = {
-            errno.ENOSPC: "disk full",
-            errno.EDQUOT: "disk quota exceeded",
-            errno.EROFS: "read-only file system",
-            errno.EACCES: "permission denied",
-            errno.EPERM: "permission denied",
-            errno.ENOTDIR: "a path on the way is not a folder",
-            errno.EISDIR: "a folder is in the way",
-        }
-        return StoreFailure(causes.get(error.errno or 0, error.strerror or str(error)), folder)
+        return StoreFailure(cause(error), folder)
     return StoreFailure(_sqlite_cause(name, str(error), folder), folder)
 
 
 def _sqlite_cause(name: str, text: str, folder: Path) -> str:
-    if name == "SQLITE_FULL":
+    """SQLite's code, or the disk's state when the code says only that I/O failed."""
+    if name == "SQLITE_FULL" or (name.startswith("SQLITE_IOERR") and _full(folder)):
         return "disk full"
-    if name in ("SQLITE_READONLY", "SQLITE_READONLY_DBMOVED") or name.startswith("SQLITE_READONLY"):
-        return "read-only file system" if _read_only_fs(folder) else "permission denied"
-    if name.startswith("SQLITE_CANTOPEN"):
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PERM", "SQLITE_AUTH")):
         if database_path(folder).is_dir():
             return f"{DB_NAME} is a folder"
         if _read_only_fs(folder):
             return "read-only file system"
-        return "permission denied" if folder.exists() else "cannot create the folder"
+        if _full(folder):
+            return "disk full"
+        if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+            return "permission denied"
     if name in ("SQLITE_BUSY", "SQLITE_LOCKED"):
         return "another rshell holds the session for too long"
     return text or name
 
 
+def _nearest(folder: Path) -> Path | None:
+    return next((place for place in (folder, *folder.parents) if place.exists()), None)
+
+
 def _read_only_fs(folder: Path) -> bool:
-    for place in (folder, *folder.parents):
-        if place.exists():
-            try:
-                return bool(os.statvfs(place).f_flag & os.ST_RDONLY)
-            except OSError:
-                return False
-    return False
+    place = _nearest(folder)
+    try:
+        return place is not None and bool(os.statvfs(place).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _full(folder: Path) -> bool:
+    place = _nearest(folder)
+    try:
+        return place is not None and os.statvfs(place).f_bavail == 0
+    except OSError:
+        return False
 
 
 class _Damaged(Exception):
@@ -253,7 +274,8 @@ def save(folder: Path, session: Session, secrets: Iterable[str] = ()) -> None:
     changed = {key: current.get(key) for key in current.keys() | synced.entries.keys()}
     changed = {key: text for key, text in changed.items() if text != synced.entries.get(key)}
     new_statements = _new_statements(session, synced, secrets)
-    if not changed and not new_statements and not database_path(folder).exists():
+    if not changed and not new_statements:
+        refresh(folder, session)  # nothing of ours to write: never fail for want of room
         return
     try:
         with _opened(folder, write=True) as db:

@@ -148,3 +148,32 @@ def _predictions(sandbox: Any) -> list[dict[str, Any]]:
 
     reply = httpx.get(f"{sandbox.url}/predictions", headers={"Authorization": f"Bearer {sandbox.token}"}, timeout=30)
     return reply.json()["results"]
+
+
+def test_a_read_only_disk(sandbox: Any, disk: SmallDisk) -> None:
+    env, work = _env(sandbox, disk), disk.root / "work"
+    first = _rshell(env, work, "--session", "s", "-c", "x = run rshell/echo text=kept")
+    assert first.returncode == 0, first.stderr
+    remounted = subprocess.run(["mount", "-o", "remount,ro", str(disk.root)], capture_output=True, text=True)
+    assert remounted.returncode == 0, remounted.stderr
+    done = _rshell(env, work, "--session", "s", "--json", "-c", "y = run rshell/echo text=more")
+    assert done.returncode == 1
+    _said_plainly(done)
+    assert "cannot save session 's': read-only file system" in done.stderr
+    listed = _rshell(env, work, "--session", "s", "--json", "-c", "vars")
+    assert listed.returncode == 0 and "x" in listed.stdout, listed.stderr  # still readable
+    login = _rshell(env, work, "auth", "login", "--token-stdin", stdin=sandbox.token + "\n")
+    assert login.returncode == 1 and "read-only file system" in login.stderr
+    _said_plainly(login)
+
+
+def test_a_folder_where_the_database_goes(sandbox: Any, tmp_path: Path) -> None:
+    disk = SmallDisk(tmp_path)  # an ordinary disk: only the folder in the way matters
+    env, work = _env(sandbox, disk), tmp_path / "work"
+    from rshell.session.store import scope_of
+
+    (tmp_path / "data" / "sessions" / scope_of(sandbox.url) / "sessions.db").mkdir(parents=True)
+    done = _rshell(env, work, "--session", "s", "-c", "y = run rshell/echo text=x")
+    assert done.returncode == 1
+    _said_plainly(done)
+    assert "sessions.db is a folder" in done.stderr

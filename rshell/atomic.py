@@ -22,9 +22,10 @@ from typing import BinaryIO
 from rshell.errors import RshellError
 
 
-class WriteFailed(RshellError):
+class WriteFailed(RshellError, OSError):
     """A file rshell could not write, said as the file and the cause (disk full,
-    read-only, permission denied, a folder in the way), never as an OSError."""
+    read-only, permission denied, a folder in the way), never as a bare OSError;
+    still an OSError, so code that handles failed writes as such goes on doing so."""
 
 
 _CAUSES = {
@@ -41,10 +42,13 @@ _CAUSES = {
 
 def cause(error: OSError) -> str:
     """Why a write failed, in the user's words."""
-    return _CAUSES.get(error.errno or 0) or error.strerror or type(error).__name__
+    return _CAUSES.get(error.errno or 0) or error.strerror or str(error) or type(error).__name__
 
 
 def failure(path: Path, error: OSError) -> WriteFailed:
+    """The failed write of `path`, said once (a failure already said is kept)."""
+    if isinstance(error, WriteFailed):
+        return error
     return WriteFailed(f"cannot write {path}: {cause(error)}")
 
 

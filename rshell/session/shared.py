@@ -168,15 +168,17 @@ class _Damaged(Exception):
     """The database file is not one SQLite can read (the reason is the text)."""
 
 
-def _set_aside_database(folder: Path, why: str) -> None:
+def _set_aside_database(folder: Path, why: str) -> bool:
+    """Move a damaged database (and its WAL) aside; False when that failed."""
     path = database_path(folder)
     aside = set_aside(path, why)
+    if aside is None:
+        return False
     for suffix in ("-wal", "-shm"):  # they belong to the damaged file, never to a fresh one
         extra = path.with_name(path.name + suffix)
-        if extra.exists():
-            target = aside.with_name(aside.name + suffix) if aside is not None else None
-            with suppress(OSError):
-                os.replace(extra, target) if target is not None else extra.unlink()
+        with suppress(OSError):
+            os.replace(extra, aside.with_name(aside.name + suffix))
+    return True
 
 
 # -- what a session holds, as rows ---------------------------------------------------------
@@ -225,7 +227,7 @@ def _apply(session: Session, key: Key, text: str | None) -> None:
     except (ValueError, RecursionError):
         return
     if kind == "var":
-        if value is None and text is None:
+        if text is None:
             session.variables.pop(name, None)
         else:
             session.variables[name] = value
@@ -300,7 +302,8 @@ def save(folder: Path, session: Session, secrets: Iterable[str] = ()) -> None:
                     db.execute("ROLLBACK")
                 raise
     except _Damaged as damage:
-        _set_aside_database(folder, str(damage))
+        if not _set_aside_database(folder, str(damage)):
+            raise StoreFailure(f"{DB_NAME} is damaged and cannot be moved aside", folder) from None
         session.synced = Synced()
         save(folder, session, secrets)
         return

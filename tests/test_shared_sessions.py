@@ -230,3 +230,21 @@ def test_the_database_is_private_and_holds_no_token(data_dir: Path) -> None:
     assert token.encode() not in raw
     with sqlite3.connect(db) as check:
         assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_two_repls_on_one_session_both_keep_their_bindings(
+    live: Callable[..., Terminal], sandbox: Any, dirs: dict[str, Path]
+) -> None:
+    """The issue's two windows: bind in each, leave both; both names survive, and each
+    shell saw the other's binding at its next prompt."""
+    one = live("--session", "two", prompt="rshell[two]> ")
+    other = live("--session", "two", prompt="rshell[two]> ")
+    one.run("aa = run rshell/echo text=first-window")
+    other.run("bb = run rshell/echo text=second-window")
+    one.clear()
+    screen = one.run("show bb.output")
+    assert "second-window" in screen.split("show bb.output", 1)[1]
+    for term in (other, one):  # the one that bound first leaves last
+        term.send("\x04")
+        assert term.wait_exit() == 0
+    assert {"aa", "bb"} <= _names(_env(sandbox, dirs), dirs["work"], "two")

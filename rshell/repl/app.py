@@ -147,7 +147,9 @@ class Repl:
                 return None
 
     async def _run(self, text: str) -> int:
-        """Run the statements of `text`; Ctrl-C cancels them, the shell carries on."""
+        """Run the statements of `text`; Ctrl-C cancels them, the shell carries on.
+        What another process bound while this prompt waited is taken in first."""
+        self._pick_up()
         loop = asyncio.get_running_loop()
         task = loop.create_task(self.executor.run_text(text, source="<stdin>"))
         self._task = task

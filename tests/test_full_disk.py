@@ -177,3 +177,60 @@ def test_a_folder_where_the_database_goes(sandbox: Any, tmp_path: Path) -> None:
     assert done.returncode == 1
     _said_plainly(done)
     assert "sessions.db is a folder" in done.stderr
+
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def open_place() -> Iterator[Path]:
+    """A folder anyone can reach (pytest's own are private to root), removed after."""
+    import shutil
+    import tempfile
+
+    where = Path(tempfile.mkdtemp(prefix="rshell-denied-"))
+    where.chmod(0o755)
+    try:
+        yield where
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def test_permission_denied(sandbox: Any, open_place: Path) -> None:
+    """The session's database belongs to another user: readable, not writable."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to run rshell as another user")
+    disk = SmallDisk(open_place)
+    env, work = _env(sandbox, disk), open_place / "work"
+    first = _rshell(env, work, "--session", "s", "-c", "x = run rshell/echo text=kept")  # as root
+    assert first.returncode == 0, first.stderr
+    for name in ("home", "config", "cache", "work"):
+        os.chown(open_place / name, NOBODY, NOBODY)
+    (database,) = (open_place / "data" / "sessions").glob("*/sessions.db")
+    database.parent.chmod(0o755)
+    database.chmod(0o644)
+
+    def as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+        user = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        return subprocess.run(
+            [*user, sys.executable, "-m", "rshell", "--session", "s", "--json", "-c", *args],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    done = as_nobody("y = run rshell/echo text=more")
+    assert done.returncode == 1
+    _said_plainly(done)
+    assert "cannot save session 's': permission denied" in done.stderr
+    created = [p for p in _predictions(sandbox) if p["input"].get("text") == "more"]
+    assert len(created) == 1 and created[0]["id"] in done.stderr
+    listed = as_nobody("vars")
+    assert listed.returncode == 0 and "x" in listed.stdout, listed.stderr  # still readable
+    database.parent.chmod(0o700)  # private to its owner: not even readable now
+    hidden = as_nobody("vars")
+    assert hidden.returncode == 1
+    _said_plainly(hidden)
+    assert "cannot read session 's': permission denied" in hidden.stderr

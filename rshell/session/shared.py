@@ -255,7 +255,11 @@ def load(folder: Path, scope: str, name: str, legacy: Path) -> Session:
     """The session NAME as every process left it; the JSON file `legacy` migrates once."""
     session = Session(name=name, scope=scope)
     session.synced = Synced(entries=entries_of(session))
-    if not database_path(folder).exists() and not legacy.exists():
+    try:
+        stored = database_path(folder).exists() or legacy.exists()
+    except OSError as error:  # a folder on the way that is not ours to read
+        raise _failure(error, folder) from None
+    if not stored:
         return session  # nothing stored yet: no file is made until something is saved
     try:
         with _opened(folder, write=legacy.exists()) as db:
@@ -320,7 +324,7 @@ def save(folder: Path, session: Session, secrets: Iterable[str] = ()) -> None:
 def refresh(folder: Path, session: Session) -> bool:
     """Take in what other processes wrote since this one last looked; True if anything
     changed. A name this process changed and has not saved yet keeps its own value."""
-    if not isinstance(session.synced, Synced) or not database_path(folder).exists():
+    if not isinstance(session.synced, Synced) or not _exists(database_path(folder)):
         return False  # a session made in memory (not loaded) is nobody else's
     synced = session.synced
     before = (synced.seq, synced.statement_id)
@@ -334,6 +338,13 @@ def refresh(folder: Path, session: Session) -> bool:
     except _Damaged:
         return False  # the next save sets it aside and says so
     return (synced.seq, synced.statement_id) != before
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False  # not ours to read: as good as absent for a look
 
 
 def _synced(session: Session) -> Synced:
@@ -439,7 +450,7 @@ def _tokens_in_use() -> tuple[str, ...]:
 def session_names(folder: Path) -> list[str]:
     """Every stored session's name, in any scope (for `--session` completion)."""
     names: set[str] = set()
-    if database_path(folder).exists():
+    if _exists(database_path(folder)):
         try:
             with _opened(folder, write=False) as db:
                 names.update(str(n) for (n,) in db.execute("SELECT DISTINCT session FROM entries"))

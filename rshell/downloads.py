@@ -2,9 +2,11 @@
 
 Names come from URLs a model controls, so they are reduced to a safe basename by
 `safepaths.plain_name` (no path traversal, no hidden files, nothing from query
-strings), and a name already on
-disk is never overwritten: the file is reserved with O_EXCL under `name-1.ext`,
-`name-2.ext`, … instead. Downloads run a few at a time and stream to disk through the
+strings), and a name already on disk is never overwritten: `name-1.ext`,
+`name-2.ext`, … instead. Each file is written to a hidden temp file and appears
+under its name only when complete (`atomic.publish`): a killed run leaves no empty
+or short file that looks saved, and the next save into the folder sweeps its temps.
+Downloads run a few at a time and stream to disk through the
 client; data: URLs are decoded locally, strictly (`rshell.dataurls`): one that does
 not decode is that output's failure, never an empty file counted as saved.
 """
@@ -15,13 +17,13 @@ import asyncio
 import json
 import mimetypes
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from rshell import dataurls
+from rshell import atomic, dataurls
 from rshell.errors import RshellError
 from rshell.safepaths import inside, plain_name
 
@@ -83,17 +85,17 @@ def default_directory(prediction_id: object, cwd: Path | None = None) -> Path:
     return inside(cwd or Path.cwd(), plain_name(prediction_id, "prediction"))
 
 
-def reserve(directory: Path, name: str) -> Path:
-    """Create `directory/name` exclusively, or `stem-1.ext`, `stem-2.ext`, … if taken."""
-    stem, suffix = os.path.splitext(name)
-    attempt = 0
-    while True:
-        candidate = inside(directory, name if attempt == 0 else f"{stem}-{attempt}{suffix}", follow=False)
-        try:
-            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-            return candidate
-        except FileExistsError:
-            attempt += 1
+def write_new(directory: Path, name: str, data: bytes) -> Path:
+    """`data` as a new file `directory/name` (or `stem-1.ext`, … if taken), complete
+    before it has a name."""
+    tmp = atomic.temp_beside(directory, name)
+    try:
+        tmp.write_bytes(data)
+        return atomic.publish(tmp, names_in(directory, name))
+    except OSError as error:
+        raise atomic.failure(directory / name, error) from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def shown(url: str) -> str:
@@ -122,11 +124,40 @@ def needs_json(output: Any) -> bool:
     return not (isinstance(output, list) and output and all(is_file_url(v) for v in output))
 
 
-async def _fetch(client: ReplicateClient, url: str, dest: Path) -> None:
-    if url.startswith("data:"):
-        dest.write_bytes(dataurls.decode(url))
-    else:
-        await client.download(url, dest)
+def names_in(directory: Path, name: str) -> Iterator[Path]:
+    """`directory/name`, then `stem-1.ext`, `stem-2.ext`, …: where a new file may go."""
+    stem, suffix = os.path.splitext(name)
+    attempt = 0
+    while True:
+        yield inside(directory, name if attempt == 0 else f"{stem}-{attempt}{suffix}", follow=False)
+        attempt += 1
+
+
+def _planned(directory: Path, names: list[str]) -> list[str]:
+    """Each output's name, free on disk and distinct from the others', in output order
+    (a name taken meanwhile by someone else moves on at publish time)."""
+    taken: set[str] = set()
+    planned = []
+    for name in names:
+        free = next(p.name for p in names_in(directory, name) if p.name not in taken and not p.exists())
+        taken.add(free)
+        planned.append(free)
+    return planned
+
+
+async def _fetch(client: ReplicateClient, url: str, directory: Path, name: str) -> Path:
+    """Download `url` beside its final name, then publish it there once complete."""
+    tmp = atomic.temp_beside(directory, name)
+    try:
+        if url.startswith("data:"):
+            tmp.write_bytes(dataurls.decode(url))
+        else:
+            await client.download(url, tmp)
+        return atomic.publish(tmp, names_in(directory, name))
+    except OSError as error:
+        raise atomic.failure(directory / name, error) from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _failure(index: int, url: str, exc: Exception) -> tuple[str, str]:
@@ -147,30 +178,33 @@ async def save_outputs(
 ) -> SaveReport:
     """Download every file URL in `output` into `directory`, and write its text or
     JSON beside them; failures are reported, not raised, so the others still land."""
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise atomic.failure(directory, error) from None
     directory = directory.resolve()
+    atomic.sweep(directory)
     report = SaveReport()
     urls = find_file_urls(output)
     wanted = [safe_name(url, i) for i, url in enumerate(urls)]
-    targets = [reserve(directory, name) for name in wanted]
-    report.renamed = [(name, path) for name, path in zip(wanted, targets, strict=True) if path.name != name]
+    names = _planned(directory, wanted)
     gate = asyncio.Semaphore(max(1, limit))
     results: list[Path | None] = [None] * len(urls)
 
     async def one(i: int) -> None:
         async with gate:
             try:
-                await _fetch(client, urls[i], targets[i])
+                saved = await _fetch(client, urls[i], directory, names[i])
             except (RshellError, OSError, ValueError) as exc:
-                targets[i].unlink(missing_ok=True)
                 report.failed.append(_failure(i, urls[i], exc))
                 return
-            results[i] = targets[i]
+            results[i] = saved
             if on_saved is not None:
-                on_saved(targets[i])
+                on_saved(saved)
 
     await asyncio.gather(*(one(i) for i in range(len(urls))))
     report.saved = [p for p in results if p is not None]
+    report.renamed = [(name, p) for name, p in zip(wanted, results, strict=True) if p is not None and p.name != name]
     _write_structured(output, directory, concatenate, report, on_saved)
     return report
 
@@ -180,15 +214,14 @@ def _write_structured(
 ) -> None:
     text = text_output(output, concatenate)
     if text is not None:
-        path = reserve(directory, "output.txt")
-        path.write_text(text, encoding="utf-8")
+        name, data = "output.txt", text
     elif needs_json(output):
-        path = reserve(directory, "output.json")
-        path.write_text(json.dumps(output, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        name, data = "output.json", json.dumps(output, indent=2, ensure_ascii=False) + "\n"
     else:
         return
-    if path.name not in ("output.txt", "output.json"):
-        report.renamed.append(("output.txt" if text is not None else "output.json", path))
+    path = write_new(directory, name, data.encode("utf-8"))
+    if path.name != name:
+        report.renamed.append((name, path))
     report.saved.append(path)
     if on_saved is not None:
         on_saved(path)

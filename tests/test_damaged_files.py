@@ -7,7 +7,6 @@ file in its private data, cache or config directory.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,10 @@ def _notice(stderr: str) -> list[str]:
 
 
 @pytest.mark.parametrize("why", list(DAMAGED_SESSIONS))
-def test_a_damaged_session_is_set_aside_and_the_shell_starts(hostile: HostileServer, tmp_path: Path, why: str) -> None:
+def test_a_damaged_session_is_set_aside_and_the_shell_starts(
+    hostile: HostileServer, tmp_path: Path, why: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rshell.session import store
     from rshell.session.store import scope_of
 
     sessions = tmp_path / "rshell-data" / "sessions" / scope_of(hostile.url)  # sessions are kept per API host
@@ -43,7 +45,8 @@ def test_a_damaged_session_is_set_aside_and_the_shell_starts(hostile: HostileSer
     assert why in line and "s.json" in line
     (aside,) = sessions.glob("s.json.bad-*")
     assert aside.read_bytes() == DAMAGED_SESSIONS[why]  # kept, not replaced
-    assert json.loads((sessions / "s.json").read_text())["aliases"] == {"fresh": "run x/y"}  # a fresh session
+    monkeypatch.setenv("RSHELL_DATA_DIR", str(tmp_path / "rshell-data"))
+    assert store.load_session("s", scope_of(hostile.url)).aliases == {"fresh": "run x/y"}  # a fresh session
 
 
 def test_a_damaged_hosts_file_is_set_aside(hostile: HostileServer, tmp_path: Path) -> None:

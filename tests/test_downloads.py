@@ -12,10 +12,10 @@ import pytest
 
 from rshell.downloads import (
     find_file_urls,
-    reserve,
     safe_name,
     save_outputs,
     shown,
+    write_new,
 )
 from rshell.errors import NetworkError
 from rshell.safepaths import plain_name
@@ -87,12 +87,13 @@ def test_plain_name_never_leaves_a_path() -> None:
     assert plain_name("a" * 500 + ".png").endswith(".png")
 
 
-def test_reserve_never_overwrites(tmp_path: Path) -> None:
-    (tmp_path / "out.png").write_text("mine")
-    first = reserve(tmp_path, "out.png")
-    second = reserve(tmp_path, "out.png")
-    assert first.name == "out-1.png" and second.name == "out-2.png"
-    assert (tmp_path / "out.png").read_text() == "mine"
+def test_a_new_file_never_overwrites(tmp_path: Path) -> None:
+    (tmp_path / "out.png").write_bytes(b"x")
+    first = write_new(tmp_path, "out.png", b"one")
+    second = write_new(tmp_path, "out.png", b"two")
+    assert (first.name, second.name) == ("out-1.png", "out-2.png")
+    assert (tmp_path / "out.png").read_bytes() == b"x" and second.read_bytes() == b"two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out-1.png", "out-2.png", "out.png"]  # no temps left
 
 
 def test_shown_hides_signatures_and_data() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hostile_server import TOKEN, HostileServer, Reply, Request, model, prediction, reply_json, run_rshell
@@ -32,23 +33,37 @@ def _echoing(server: HostileServer) -> None:
 
 
 def _session_file(home: Path, name: str, server: HostileServer) -> Path:
-    """Where a session against `server` is kept (sessions are kept per API host)."""
+    """The old JSON file of a session against `server` (sessions are kept per API host)."""
     from rshell.session.store import scope_of
 
     return home / "rshell-data" / "sessions" / scope_of(server.url) / f"{name}.json"
 
 
+def _stored_bytes(home: Path, server: HostileServer) -> str:
+    """Everything the sessions folder of `server` holds on disk (the database, its WAL)."""
+    folder = _session_file(home, "x", server).parent
+    return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file()).decode("latin-1")
+
+
+def _stored(home: Path, name: str, server: HostileServer, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from rshell.session.store import load_session, scope_of
+
+    monkeypatch.setenv("RSHELL_DATA_DIR", str(home / "rshell-data"))
+    return load_session(name, scope_of(server.url))
+
+
 @pytest.mark.parametrize("token", [PLAIN_TOKEN, TOKEN])
-def test_a_bound_result_is_stored_with_the_token_redacted(hostile: HostileServer, tmp_path: Path, token: str) -> None:
+def test_a_bound_result_is_stored_with_the_token_redacted(
+    hostile: HostileServer, tmp_path: Path, token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _echoing(hostile)
     statements = f"y = run hostile/model text={token.upper() if token == PLAIN_TOKEN else token} other=kept"
     done = run_rshell(hostile, "--session", "s", "-c", statements, cwd=tmp_path, REPLICATE_API_TOKEN=token)
     assert done.returncode == 0, done.stderr
-    text = _session_file(tmp_path, "s", hostile).read_text()
-    assert token.lower() not in text.lower()
-    stored = json.loads(text)
-    assert stored["variables"]["y"]["input"] == {"text": REDACTED, "other": "kept"}
-    assert stored["last"]["input"]["text"] == REDACTED
+    assert token.lower() not in _stored_bytes(tmp_path, hostile).lower()
+    stored = _stored(tmp_path, "s", hostile, monkeypatch)
+    assert stored.variables["y"]["input"] == {"text": REDACTED, "other": "kept"}
+    assert stored.last["input"]["text"] == REDACTED
 
 
 def test_an_alias_holding_the_token_is_refused_and_never_saved(hostile: HostileServer, tmp_path: Path) -> None:
@@ -61,7 +76,7 @@ def test_an_alias_holding_the_token_is_refused_and_never_saved(hostile: HostileS
     again = run_rshell(hostile, "--session", "s", "-c", f"save {script}", cwd=tmp_path, REPLICATE_API_TOKEN=PLAIN_TOKEN)
     assert again.returncode == 0, again.stderr
     assert "alias ok=" in script.read_text() and "leak" not in script.read_text()
-    assert PLAIN_TOKEN not in _session_file(tmp_path, "s", hostile).read_text()
+    assert PLAIN_TOKEN not in _stored_bytes(tmp_path, hostile)
 
 
 def test_save_leaves_out_a_secret_alias_from_an_older_session_file(hostile: HostileServer, tmp_path: Path) -> None:
@@ -76,7 +91,7 @@ def test_save_leaves_out_a_secret_alias_from_an_older_session_file(hostile: Host
     )
     assert done.returncode == 0, done.stderr
     assert PLAIN_TOKEN not in script.read_text() and "alias ok=" in script.read_text()
-    assert PLAIN_TOKEN not in path.read_text()
+    assert not path.exists() and PLAIN_TOKEN not in _stored_bytes(tmp_path, hostile)  # migrated, without it
 
 
 def test_a_token_echoed_in_another_case_is_scrubbed_from_errors(hostile: HostileServer, tmp_path: Path) -> None:

@@ -1,9 +1,8 @@
-"""Session persistence and history: atomic JSON, reload, secrets kept out."""
+"""Session persistence and history: the shared database, reload, secrets kept out."""
 
 from __future__ import annotations
 
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -62,42 +61,30 @@ def test_save_and_reload_round_trip() -> None:
     assert again.in_flight == {} and again.last_status is None
 
 
-def test_save_is_atomic_and_private(data_dir: Path) -> None:
+def _on_disk(data_dir: Path) -> str:
+    """Every byte the sessions folder holds (the database and its WAL), as text."""
+    folder = data_dir / "sessions"
+    return b"".join(p.read_bytes() for p in folder.iterdir() if p.is_file()).decode("latin-1")
+
+
+def test_save_is_one_private_database(data_dir: Path) -> None:
     session = Session(name="s")
     session.bind("a", 1)
     store.save_session(session)
     session.bind("b", 2)
     store.save_session(session)
     files = sorted(p.name for p in (data_dir / "sessions").iterdir())
-    assert files == ["s.json"]  # no temp files left behind
-    path = data_dir / "sessions" / "s.json"
+    assert files == ["sessions.db"]  # no temp files left behind (the WAL goes with the last close)
+    path = data_dir / "sessions" / "sessions.db"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert json.loads(path.read_text())["variables"] == {"a": 1, "b": 2}
-
-
-def test_failed_write_keeps_the_old_file(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    session = Session(name="s")
-    session.bind("a", 1)
-    store.save_session(session)
-
-    def broken_replace(src: str, dst: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", broken_replace)
-    session.bind("a", 2)
-    with pytest.raises(OSError):
-        store.save_session(session)
-    monkeypatch.undo()
-    monkeypatch.setenv("RSHELL_DATA_DIR", str(data_dir))
-    assert store.load_session("s").variables == {"a": 1}
-    assert sorted(p.name for p in (data_dir / "sessions").iterdir()) == ["s.json"]
+    assert store.load_session("s").variables == {"a": 1, "b": 2}
 
 
 def test_secret_statements_are_never_saved(data_dir: Path) -> None:
     session = Session(name="s")
     session.statements += ["run a/b x=1", f"auth login {TOKEN}", "!export REPLICATE_API_TOKEN=abc"]
     store.save_session(session)
-    text = (data_dir / "sessions" / "s.json").read_text()
+    text = _on_disk(data_dir)
     assert TOKEN not in text and "REPLICATE_API_TOKEN" not in text
     assert store.load_session("s").statements == ["run a/b x=1"]
 

@@ -33,7 +33,7 @@ from rshell.commands.running import (
 )
 from rshell.commands.unconfirmed import Sent
 from rshell.dryrun import NOT_VALIDATED, unless_dry_run
-from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError, UsageError
+from rshell.errors import ApiError, AuthError, DryRunStop, NetworkError, RshellError, UsageError
 from rshell.rendering.output import as_json
 from rshell.rendering.predictions import (
     failure_message,
@@ -270,7 +270,11 @@ async def save_files(
 
     where = args.values.get("output_directory")
     directory = Path(where).expanduser() if where else default_directory(prediction.id)
-    report = await save_outputs(client, prediction.output, directory, concatenate=concatenate)
+    held = f"prediction {prediction.id} ({prediction.status}) is on the server: `prediction save {prediction.id}`"
+    try:
+        report = await save_outputs(client, prediction.output, directory, concatenate=concatenate)
+    except RshellError as error:  # the folder itself cannot be written (full, read-only, …)
+        return Result(data=data, text=text or None, ok=False, error=f"{error.message}; {held} saves it again")
     for taken, path in report.renamed:  # never overwritten, never silently renamed
         ctx.out.info(f"{taken} was already in {path.parent}: saved as {path.name} (nothing is overwritten)")
     lines = [text] if text else []

@@ -190,7 +190,7 @@ async def _download(ctx: Context, source: Source) -> Path:
 
     from platformdirs import user_cache_dir
 
-    from rshell.downloads import reserve, safe_name
+    from rshell.downloads import safe_name, write_new
 
     url = source.url or ""
     folder = Path(user_cache_dir("rshell")) / "open"
@@ -198,9 +198,7 @@ async def _download(ctx: Context, source: Source) -> Path:
     _prune(folder)
     if url.startswith("data:"):
         data = _inline(source)
-        target = reserve(folder, safe_name(url, 0))
-        target.write_bytes(data)
-        return target
+        return write_new(folder, safe_name(url, 0), data)
     client = await ctx.client()
     return await client.download(url, Path(tempfile.mkdtemp(dir=folder)))
 

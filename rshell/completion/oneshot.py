@@ -183,12 +183,9 @@ def _option_completions(typed: str) -> list[Completion]:
 
 def _session_names(typed: str) -> list[Completion]:
     """The stored sessions, for `--session NAME`."""
-    from rshell.session.store import SESSION_NAME_RE, sessions_dir
+    from rshell.session.store import stored_session_names
 
-    try:
-        names = sorted(p.stem for p in sessions_dir().glob("*.json") if SESSION_NAME_RE.match(p.stem))
-    except OSError:
-        names = []
+    names = stored_session_names()
     found = rank(typed, [Candidate(n, "session") for n in names], fuzzy=False)
     return [Completion(c.text, -len(typed), meta=c.meta) for c in found]
 

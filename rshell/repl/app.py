@@ -22,6 +22,7 @@ from prompt_toolkit.enums import EditingMode
 from prompt_toolkit.filters import Condition, to_filter
 from prompt_toolkit.history import History
 from prompt_toolkit.input import Input
+from prompt_toolkit.key_binding import merge_key_bindings
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output as PtOutput
 from prompt_toolkit.styles import Style
@@ -29,6 +30,7 @@ from prompt_toolkit.styles import Style
 from rshell import typeahead
 from rshell.errors import EXIT_INTERRUPTED, EXIT_OK, Interrupted, RshellError
 from rshell.grammar.lexer import is_complete
+from rshell.repl import guard
 from rshell.repl import prompt as prompt_text
 from rshell.repl.history import SafeFileHistory
 from rshell.repl.keys import key_bindings
@@ -72,7 +74,7 @@ class Repl:
             complete_while_typing=True,
             history=history if history is not None else SafeFileHistory(secrets=executor.env.secrets),
             auto_suggest=_SuggestWhatWorked(self.failed),
-            key_bindings=key_bindings(),
+            key_bindings=merge_key_bindings([guard.mouse_bindings(), key_bindings()]),
             enable_open_in_editor=True,
             multiline=Condition(self._needs_more),
             prompt_continuation=prompt_text.continuation,
@@ -88,12 +90,15 @@ class Repl:
         # session-wide switch would also turn off completion while typing.
         self.prompt.default_buffer.enable_history_search = to_filter(True)
         self._task: asyncio.Task[int] | None = None
+        guard.guard_keys(self.prompt.app, self._say)
 
     # -- the loop ------------------------------------------------------------------
     async def run(self) -> int:
         if self.executor.on_statement is None:
             self.executor.on_statement = lambda _statement, _code: self._save()
         loop = asyncio.get_running_loop()
+        before = loop.get_exception_handler()
+        loop.set_exception_handler(guard.loop_errors(self._say))
         account_task = loop.create_task(self._fetch_account())
         self.executor.out.info(prompt_text.banner(self.executor.base_url))
         if self._completion is not None:
@@ -126,20 +131,25 @@ class Repl:
             if self._completion is not None:
                 self._completion.stop()
             self._save()
+            loop.set_exception_handler(before)
         return EXIT_OK  # leaving the shell is a success; statements reported their own
 
     async def _read(self) -> str | None:
-        """The next input; None on Ctrl-D. Ctrl-C while typing just clears the line."""
+        """The next input; None on Ctrl-D. Ctrl-C while typing just clears the line.
+        Each prompt first takes in what other processes bound in this session."""
         while True:
+            self._pick_up()
             try:
-                return await self.prompt.prompt_async(editing_mode=self._editing_mode())
+                return await self.prompt.prompt_async(editing_mode=self._editing_mode(), set_exception_handler=False)
             except KeyboardInterrupt:
                 continue
             except EOFError:
                 return None
 
     async def _run(self, text: str) -> int:
-        """Run the statements of `text`; Ctrl-C cancels them, the shell carries on."""
+        """Run the statements of `text`; Ctrl-C cancels them, the shell carries on.
+        What another process bound while this prompt waited is taken in first."""
+        self._pick_up()
         loop = asyncio.get_running_loop()
         task = loop.create_task(self.executor.run_text(text, source="<stdin>"))
         self._task = task
@@ -244,6 +254,19 @@ class Repl:
         app = self.prompt.app
         if app.is_running:
             app.invalidate()
+
+    def _say(self, line: str) -> None:
+        """One line about something that went wrong in the prompt itself."""
+        guard.say_above_prompt(self.prompt.app, lambda: self.executor.out.error(RshellError(line)))
+
+    def _pick_up(self) -> None:
+        """Bindings, aliases and options another rshell saved in this session since."""
+        from rshell.session.store import refresh_session
+
+        try:
+            refresh_session(self.executor.session)
+        except Exception:  # a prompt must come whatever the database does
+            log.debug("session not refreshed", exc_info=True)
 
     def _save(self) -> None:
         from rshell.session.store import save_session

@@ -124,10 +124,14 @@ def _write_hosts(path: Path, data: Mapping[str, Any]) -> None:
     """Replace the file atomically; the temp file is created 0600, so never readable by others."""
     import yaml
 
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _tighten(path.parent)
+    from rshell.atomic import failure, write_text
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _tighten(path.parent)
+    except OSError as error:
+        raise failure(path, error) from None
     text = yaml.safe_dump(dict(data), default_flow_style=False, indent=4, sort_keys=False) if data else "{}\n"
-    from rshell.atomic import write_text
 
     write_text(path, text, mode=0o600)
 

@@ -112,6 +112,7 @@ class Session:
     scope: str = ""  # the API host its results belong to ("" the real API, "local" for --local)
     in_flight: dict[str, str] = field(default_factory=dict)  # id -> "prediction" | "training"
     last_status: str | None = None
+    synced: Any = field(default=None, repr=False, compare=False)  # what the store last saw (store's type)
 
     def bind(self, name: str | None, data: Any) -> None:
         """Make `data` the last result, and NAME's value when a name is given.

@@ -1,7 +1,9 @@
 """Session persistence and the history file.
 
-Named results survive restarts (SPEC 6): each named session is one JSON file written
-atomically (temp file + os.replace), so a crash mid-write never leaves a torn file.
+Named results survive restarts (SPEC 6): sessions live in one SQLite database that
+any number of rshell processes share, a row per name (`session/shared.py`), so two
+windows on one session both keep what they bound; this module names the places and
+says a failure in one line.
 The history file uses prompt-toolkit's FileHistory format, parsed here without
 importing prompt-toolkit so the `history` builtin stays cheap in one-shots.
 A line carrying a token is never written to either (SPEC 6: the token never appears
@@ -11,6 +13,7 @@ refused, and bound results are written with the token replaced by REDACTED.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,9 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rshell.atomic import set_aside, write_text
-from rshell.errors import UsageError
-from rshell.rendering.output import as_json, json_default
+from rshell.atomic import set_aside
+from rshell.errors import RshellError, UsageError
 from rshell.session.state import OPTIONS, Session
 
 SESSION_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
@@ -58,9 +60,10 @@ def history_path() -> Path:
 
 
 def session_path(name: str, scope: str = "") -> Path:
-    """The file of a named session; names are plain words so they cannot escape the dir.
-    Sessions against another host than the real API (`scope`) live in a folder of their
-    own: a `--local` result never shows up against api.replicate.com, nor the reverse."""
+    """The old JSON file of a named session (it migrates once into the database of its
+    folder); names are plain words so they cannot escape the dir. Sessions against
+    another host than the real API (`scope`) live in a folder of their own: a `--local`
+    result never shows up against api.replicate.com, nor the reverse."""
     if not SESSION_NAME_RE.match(name):
         raise UsageError(
             f"invalid session name {name!r}",
@@ -129,30 +132,96 @@ def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str]:
 
 
 def load_session(name: str, scope: str = "") -> Session:
-    """The stored session NAME, or a fresh one when none was saved yet.
+    """The stored session NAME as every process left it, or a fresh one.
 
-    A damaged file (not UTF-8, not JSON, nested too deep, fields of the wrong type)
-    is set aside as `NAME.json.bad-<time>` with a one-line notice, and the session
-    starts empty: the shell always starts, and nothing is silently overwritten.
+    Sessions live in one SQLite database shared by every rshell process
+    (`session/shared.py`); an old `NAME.json` migrates into it once. A damaged
+    database or JSON file is set aside as `….bad-<time>` with a one-line notice and
+    the session starts empty: the shell always starts, nothing is silently overwritten.
+    A database that cannot be read (permission denied, say) is said in one line too.
     """
-    path = session_path(name, scope)
+    from rshell.session import shared
+
+    legacy = session_path(name, scope)
+    try:
+        return shared.load(legacy.parent, scope, name, legacy)
+    except shared.StoreFailure as failure:
+        raise RshellError(f"cannot read session '{name}': {failure.cause} ({failure.where})") from None
+
+
+def save_session(session: Session, secrets: Iterable[str] = ()) -> None:
+    """Write the names this process changed (never another's); unserialisable values
+    are stored as strings. A failure (disk full, read-only, …) is one RshellError that
+    names the session, the cause and the folder, and what the server already holds."""
+    from rshell.session import shared
+
+    folder = session_path(session.name, session.scope).parent
+    try:
+        shared.save(folder, session, secrets)
+    except shared.StoreFailure as failure:
+        raise RshellError(
+            f"cannot save session '{session.name}': {failure.cause} ({failure.where})", _unsaved_runs(session)
+        ) from None
+
+
+def refresh_session(session: Session) -> bool:
+    """Take in the bindings other processes saved since; True when something changed.
+    Never raises: a session that cannot be read now is read again at the next prompt."""
+    from rshell.session import shared
+
+    try:
+        return shared.refresh(session_path(session.name, session.scope).parent, session)
+    except shared.StoreFailure:
+        return False
+
+
+def stored_session_names() -> list[str]:
+    """The names of the stored sessions, in any scope (for `--session` completion)."""
+    from rshell.session import shared
+
+    names = set(shared.session_names(sessions_dir()))
+    with contextlib.suppress(OSError):
+        names.update(p.stem for p in sessions_dir().glob("*.json") if SESSION_NAME_RE.match(p.stem))
+    return sorted(names)
+
+
+def _unsaved_runs(session: Session) -> str | None:
+    """The runs the server already holds that the session could not keep, by id."""
+    from rshell.session import shared
+
+    synced = session.synced if isinstance(session.synced, shared.Synced) else shared.Synced()
+    held = []
+    for (kind, name), text in shared.entries_of(session).items():
+        if kind != "var" or synced.entries.get((kind, name)) == text:
+            continue
+        value = session.variables.get(name)
+        runs = value if isinstance(value, list) else [value]
+        ids = [r["id"] for r in runs if isinstance(r, dict) and isinstance(r.get("id"), str)]
+        if ids:
+            held.append(f"{name} = {', '.join(ids[:3])}{', …' if len(ids) > 3 else ''}")
+    if not held:
+        return None
+    return "not kept, but on the server: " + "; ".join(held) + " (`prediction show ID` finds it again)"
+
+
+def load_json_session(path: Path, name: str) -> Session | None:
+    """An old JSON session file (before sessions were shared), for its one migration;
+    None when there is none, or it was damaged (then set aside, as `NAME.json.bad-<time>`)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return Session(name=name, scope=scope)
+        return None
     except OSError as exc:
-        raise UsageError(f"cannot read session file {path}: {exc.strerror}") from None
+        raise RshellError(f"cannot read session file {path}: {exc.strerror}") from None
     try:
-        session = _session_from_json(name, _parse_session(raw))
+        return _session_from_json(name, _parse_session(raw))
     except _Damaged as damage:
         set_aside(path, str(damage))
-        session = Session(name=name)
-    session.scope = scope
-    return session
+        return None
 
 
 class _Damaged(Exception):
-    """A session file that cannot be what save_session wrote (the reason is the text)."""
+    """A session file that cannot be what an earlier rshell wrote (the reason is the text)."""
 
 
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -201,43 +270,6 @@ def _session_from_json(name: str, stored: dict[str, Any]) -> Session:
     session.statements = [s for s in statements if not is_secret(s)]
     session.text_outputs = {i for i in stored.get("text_outputs") or () if isinstance(i, str)}
     return session
-
-
-def session_to_json(session: Session, secrets: Iterable[str] = ()) -> dict[str, Any]:
-    """What is persisted: results, aliases, options and the successful statements,
-    none of them holding a token (`secrets`: the tokens in use, besides r8_… ones).
-
-    In-flight predictions and the last status belong to the running process only.
-    """
-    secrets = tuple(secrets)
-    return {
-        "name": session.name,
-        "saved_at": datetime.now().isoformat(timespec="seconds"),
-        "variables": redact(as_json(session.variables), secrets),
-        "last": redact(as_json(session.last), secrets),
-        "aliases": {k: v for k, v in session.aliases.items() if not holds_secret(v, secrets)},
-        "options": redact(session.options, secrets),
-        "statements": [s for s in session.statements if not holds_secret(s, secrets)],
-        "text_outputs": sorted(session.text_outputs & _bound_ids(session)),
-    }
-
-
-def _bound_ids(session: Session) -> set[str]:
-    """The ids of the runs the session still holds (named, `_`, or a batch's rows)."""
-    values = [*session.variables.values(), session.last]
-    runs = [row for v in values for row in (v if isinstance(v, list) else [v])]
-    return {run["id"] for run in runs if isinstance(run, dict) and isinstance(run.get("id"), str)}
-
-
-def save_session(session: Session, secrets: Iterable[str] = ()) -> None:
-    """Write the session atomically; unserialisable values are stored as strings."""
-    text = json.dumps(session_to_json(session, secrets), indent=1, ensure_ascii=False, default=json_default)
-    atomic_write(session_path(session.name, session.scope), text)
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step, private to the user (mode 0600)."""
-    write_text(path, text, mode=0o600)
 
 
 # history ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ class WriteFailed(RshellError, OSError):
     still an OSError, so code that handles failed writes as such goes on doing so."""
 
 
-_CAUSES = {
+CAUSES = {  # a failed write's errno in the user's words (every message about files reads this)
     errno.ENOSPC: "disk full",
     errno.EDQUOT: "disk quota exceeded",
     errno.EROFS: "read-only file system",
@@ -42,14 +42,16 @@ _CAUSES = {
 
 def cause(error: OSError) -> str:
     """Why a write failed, in the user's words."""
-    return _CAUSES.get(error.errno or 0) or error.strerror or str(error) or type(error).__name__
+    return CAUSES.get(error.errno or 0) or error.strerror or str(error) or type(error).__name__
 
 
 def failure(path: Path, error: OSError) -> WriteFailed:
     """The failed write of `path`, said once (a failure already said is kept)."""
     if isinstance(error, WriteFailed):
         return error
-    return WriteFailed(f"cannot write {path}: {cause(error)}")
+    failed = WriteFailed(f"cannot write {path}: {cause(error)}")
+    failed.errno, failed.filename = error.errno, str(path)  # still says its cause as an OSError
+    return failed
 
 
 @contextmanager

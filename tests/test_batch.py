@@ -444,3 +444,21 @@ def test_a_killed_rows_look_back_never_takes_a_twin_row_created_by_the_rerun(tmp
         assert last[1]["id"] != last[2]["id"] and {last[1]["status"], last[2]["status"]} == {"succeeded"}
     finally:
         handle.stop()
+
+
+def test_an_output_file_on_a_full_disk_stops_the_batch_in_one_line_naming_what_was_created(quick, small_disk, tmp_path):
+    """The --output journal fills the disk mid-batch: no traceback per row, no row is
+    started after that, and the predictions already made are named."""
+    handle, _ = quick
+    disk, _ = small_disk
+    (disk / "filler").write_bytes(b"\0" * 4096)  # one of the two pages: the journal gets the other
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"x": n}) + "\n" for n in range(60)))
+    out = disk / "results.jsonl"
+    code, _, err, _ = run_line(handle, f"batch {version(handle)} --inputs {rows} --output {out}")
+    assert code == 1, err
+    assert f"cannot write {out}: disk full" in err
+    assert "Traceback" not in err and "Task exception" not in err
+    made = len(creates(handle))
+    assert 0 < made < 60  # it stopped starting rows
+    assert f"{made} prediction(s) this run created are on the server" in err

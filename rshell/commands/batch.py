@@ -18,7 +18,6 @@ way) and exits 130.
 from __future__ import annotations
 
 import asyncio
-import errno
 import json
 import os
 import time
@@ -26,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rshell import atomic
+from rshell.atomic import WriteFailed
 from rshell.commands.batch_journal import CREATED, SENDING
 from rshell.commands.context import Result
 from rshell.commands.predictions import create_prediction
@@ -259,7 +260,7 @@ class Batch:
         try:
             report = await save_outputs(self.client, output, folder)
         except OSError as exc:
-            why = f"{os_cause(exc)} ({exc.filename or folder})"
+            why = f"{atomic.cause(exc)} ({exc.filename or folder})"
         except RshellError as exc:
             why = exc.message
         else:
@@ -376,29 +377,12 @@ class Batch:
         return found
 
 
-OS_CAUSES = {
-    errno.ENOSPC: "disk full",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.EROFS: "read-only file system",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ENOTDIR: "not a folder",
-    errno.EEXIST: "not a folder",
-    errno.EISDIR: "is a folder",
-}
-
-
-def os_cause(exc: OSError) -> str:
-    """A file-system failure in a few words (`disk full`), not Python's text."""
-    return OS_CAUSES.get(exc.errno or 0, exc.strerror or type(exc).__name__)
-
-
 def text_cause(text: str) -> str:
     """The same few words for a failure already turned into text (a download's),
     found by the system's own wording of each cause; other text is kept."""
-    for number, cause in OS_CAUSES.items():
-        if os.strerror(number) in text:
-            return cause
+    for number, words in atomic.CAUSES.items():
+        if os.strerror(number) in text or f": {words}" in text:
+            return words
     return text
 
 
@@ -529,6 +513,8 @@ async def _run(
 
     slots = asyncio.Semaphore(concurrency)
     tasks: set[asyncio.Task[None]] = set()
+    known_before = set(run.claimed)
+    unwritable: list[WriteFailed] = []  # the --output file failed (disk full, …): start no more rows
 
     async def one(number: int, inputs: dict[str, Any]) -> None:
         before = earlier.get(number)
@@ -537,6 +523,8 @@ async def _run(
                 await run.resave(number, inputs, before)
             else:
                 await run.row(number, inputs, before)
+        except WriteFailed as error:
+            unwritable.append(error)
         finally:
             slots.release()
 
@@ -552,11 +540,16 @@ async def _run(
                     done_before.add(number)
                 continue
             await slots.acquire()
+            if unwritable:
+                slots.release()
+                break
             task = asyncio.create_task(one(number, _row_inputs(defaults, row, from_csv, schema)))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         while tasks:
             await asyncio.gather(*tasks)
+        if unwritable:
+            raise _unrecorded(unwritable[0], sorted(run.claimed - known_before))
         _bind_done_before(run, done_before)
     except asyncio.CancelledError:
         current = asyncio.current_task()
@@ -568,6 +561,17 @@ async def _run(
         await run.cancel_in_flight()
         run.ctx.out.info(f"canceled {run.counts['canceled']} prediction(s) in flight")
         raise Interrupted("batch interrupted", "run the same batch with the same --output to resume") from None
+
+
+def _unrecorded(error: WriteFailed, created: list[str]) -> WriteFailed:
+    """The --output file could not be written: no row was started after that, and the
+    predictions this run created are named (the server holds them all the same)."""
+    if created:
+        shown = ", ".join(created[:5]) + (f" and {len(created) - 5} more" if len(created) > 5 else "")
+        error.hint = f"stopped starting rows; {len(created)} prediction(s) this run created are on the server: {shown}"
+    else:
+        error.hint = "stopped starting rows; nothing more was created"
+    return error
 
 
 def _bind_done_before(run: Batch, rows: set[int]) -> None:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rshell import atomic
 from rshell.client.fields import TERMINAL_STATUSES
 
 SENDING = "sending"  # the create is going out: it may exist without our knowing its id
@@ -70,19 +71,33 @@ class Journal:
         self.path = path
         self._handle = None
         self._synced = time.monotonic()
+        self._broken = False
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = path.open("a", encoding="utf-8")
-            if self._handle.tell() and not _ends_with_newline(path):
-                self._handle.write("\n")  # start clean after a torn line
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = path.open("a", encoding="utf-8")
+                if self._handle.tell() and not _ends_with_newline(path):
+                    self._handle.write("\n")  # start clean after a torn line
+                    self._handle.flush()
+            except OSError as error:
+                raise atomic.failure(path, error) from None
 
     def append(self, record: dict[str, Any]) -> None:
+        """Write one record; a failed write (disk full, …) is one line naming the file,
+        and the prediction the record names, which the server holds all the same."""
         if self._handle is None:
             return
-        self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        self._handle.flush()  # in the kernel now: a killed rshell loses nothing
-        if time.monotonic() - self._synced >= FSYNC_EVERY:
-            self._sync()
+        try:
+            self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            self._handle.flush()  # in the kernel now: a killed rshell loses nothing
+            if time.monotonic() - self._synced >= FSYNC_EVERY:
+                self._sync()
+        except OSError as error:
+            failed = atomic.failure(self.path or Path("?"), error)
+            if record.get("id"):
+                failed.hint = f"row {record.get('row')}'s prediction {record['id']} is on the server all the same"
+            self._broken = True
+            raise failed from None
 
     def _sync(self) -> None:
         assert self._handle is not None
@@ -90,10 +105,16 @@ class Journal:
         self._synced = time.monotonic()
 
     def close(self) -> None:
-        if self._handle is not None:
-            self._sync()
-            self._handle.close()
-            self._handle = None
+        if self._handle is None:
+            return
+        handle, self._handle = self._handle, None
+        try:
+            if not self._broken:
+                os.fsync(handle.fileno())
+            handle.close()
+        except OSError as error:
+            if not self._broken:  # a failure already said is not said twice
+                raise atomic.failure(self.path or Path("?"), error) from None
 
 
 def _ends_with_newline(path: Path) -> bool:

@@ -80,6 +80,13 @@ PAGING = (
     Flag("--all", "all", f"Every result (follows at most {MAX_PAGES} pages).", const=True),
     Flag("--cursor", "cursor", "Start at this page: a cursor, or the whole `next` URL.", metavar="CURSOR"),
 )
+INPUT_JSON = Flag(
+    "--input-json",
+    "input_json",
+    "The whole input as a JSON object: @FILE, - (stdin) or inline; key=value words change it.",
+    metavar="JSON",
+    complete="path",
+)
 SAVE = Flag("--save", "save", "Download every output file.", const=True)
 OUTPUT_DIRECTORY = Flag(
     "--output-directory",
@@ -127,9 +134,14 @@ COMMANDS: tuple[Command, ...] = (
             ),
             *body_flags("predictions.create"),
             CANCEL_AFTER,
+            INPUT_JSON,
         ),
         defaults=RUN_DEFAULTS,
-        examples=("run stability-ai/sdxl prompt='a red fox' --save", "stream meta/llama prompt=hi"),
+        examples=(
+            "run stability-ai/sdxl prompt='a red fox' --save",
+            "stream meta/llama prompt=hi",
+            "run owner/model --input-json @inputs.json seed=2",
+        ),
         aliases=("run", "stream --stream", "prediction new", "prediction run", "model run"),
         exclusive=RUN_EXCLUSIVE,
     ),
@@ -286,6 +298,13 @@ COMMANDS: tuple[Command, ...] = (
         flags=PAGING,
     ),
     Command(("model", "versions"), "List a model's versions.", H + "models:versions", args=(MODEL_NAME,), flags=PAGING),
+    Command(
+        ("model", "versions", "show"),
+        "Show one version of a model: its id, dates, Cog version and schema.",
+        H + "models:versions_show",
+        args=(Arg("version", "owner/name:version of the version to show.", complete="model"),),
+        examples=("model versions show stability-ai/sdxl:39ed52f2",),
+    ),
     Command(
         ("model", "versions", "delete"),
         "Delete a version of a model you own.",

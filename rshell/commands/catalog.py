@@ -495,6 +495,41 @@ COMMANDS: tuple[Command, ...] = (
         flags=(Flag("--limit", "limit", "Most models to return (1-50).", type="int", metavar="N"),),
     ),
     Command(("webhooks", "secret"), "Show the signing secret for webhooks.", H + "account:webhook_secret"),
+    Command(
+        ("api",),
+        "Send any request to the API (as `gh api`): the token, retries and errors of every command; prints the JSON.",
+        H + "rawapi:api",
+        args=(
+            Arg("method", "GET, POST, PUT, PATCH, DELETE or QUERY.", complete="api_method"),
+            Arg("path", "A path of the API (/models/OWNER/NAME; /v1 may be left out).", complete="api_path"),
+            Arg(
+                "fields",
+                "key=value fields: GET/DELETE query parameters, else a JSON body (numbers, true, [..] typed as JSON).",
+                required=False,
+                inputs=True,
+            ),
+        ),
+        flags=(
+            Flag(
+                "--input",
+                "input",
+                "The request body from FILE (- reads stdin), sent as given.",
+                metavar="FILE",
+                complete="path",
+            ),
+            Flag(
+                "--paginate",
+                "paginate",
+                f"A GET list: follow `next` (at most {MAX_PAGES} pages), one list of results.",
+                const=True,
+            ),
+        ),
+        examples=(
+            "api GET /account",
+            "api GET /predictions --paginate",
+            "api POST /models/rshell/echo/predictions --input body.json",
+        ),
+    ),
     # shell builtins -----------------------------------------------------------------
     Command(
         ("help",),

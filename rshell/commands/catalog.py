@@ -87,6 +87,16 @@ INPUT_JSON = Flag(
     metavar="JSON",
     complete="path",
 )
+WEBHOOK_SECRET = Flag(
+    "--secret", "secret", "The signing secret (whsec_…; default: the account's, `webhooks secret`).", metavar="SECRET"
+)
+WEBHOOK_TOLERANCE = Flag(
+    "--tolerance",
+    "tolerance",
+    "Seconds a delivery's timestamp may be from now (default 300).",
+    type="int",
+    metavar="SECONDS",
+)
 SAVE = Flag("--save", "save", "Download every output file.", const=True)
 OUTPUT_DIRECTORY = Flag(
     "--output-directory",
@@ -495,6 +505,49 @@ COMMANDS: tuple[Command, ...] = (
         flags=(Flag("--limit", "limit", "Most models to return (1-50).", type="int", metavar="N"),),
     ),
     Command(("webhooks", "secret"), "Show the signing secret for webhooks.", H + "account:webhook_secret"),
+    Command(
+        ("webhooks", "verify"),
+        "Check a saved delivery's signature (Standard Webhooks, as the official clients' validate_webhook).",
+        H + "webhooks:verify",
+        args=(
+            Arg(
+                "request",
+                'A saved delivery, {"headers": {...}, "body": "..."} (webhooks listen --save); - or none reads stdin.',
+                required=False,
+                complete="path",
+            ),
+        ),
+        flags=(WEBHOOK_SECRET, WEBHOOK_TOLERANCE),
+        examples=("webhooks verify deliveries/0001-msg_abc.json", "webhooks verify --secret whsec_… < delivery.json"),
+    ),
+    Command(
+        ("webhooks", "listen"),
+        "Receive webhooks on 127.0.0.1: verify and print each delivery (save it, forward it) until Ctrl-C.",
+        H + "webhooks:listen",
+        flags=(
+            Flag("--port", "port", "Port to listen on (default: any free one, printed).", type="int", metavar="N"),
+            Flag(
+                "--forward",
+                "forward",
+                "POST each delivery on to this URL, headers and body unchanged.",
+                metavar="URL",
+            ),
+            Flag(
+                "--save",
+                "save",
+                "Write each delivery to DIR as JSON (what verify reads).",
+                metavar="DIR",
+                complete="path",
+            ),
+            Flag("--count", "count", "Stop after N deliveries.", type="int", metavar="N"),
+            WEBHOOK_SECRET,
+            WEBHOOK_TOLERANCE,
+        ),
+        examples=(
+            "webhooks listen --port 8765 --forward http://localhost:3000/hooks",
+            "run rshell/echo text=hi --webhook http://127.0.0.1:8765",
+        ),
+    ),
     Command(
         ("api",),
         "Send any request to the API (as `gh api`): the token, retries and errors of every command; prints the JSON.",

@@ -125,6 +125,8 @@ class Executor:
         (exit 2, nothing sent), unless `keep_going` runs what it can. `folder`: a
         script's own folder, where its relative paths start.
         """
+        if text.strip() == "!!":  # the last line again (bash, IPython): `rerun-line` says which
+            text = "rerun-line"
         try:
             statements = parse_script(text)
         except RshellError as error:
@@ -238,6 +240,7 @@ class Executor:
             piped = result.data
         if value is not None:
             self.session.bind(statement.target, value)
+            self.session.numbered.add(value, statement.text)  # also `_N`, IPython's Out[N]
         elif statement.target:
             raise UsageError(f"nothing to bind to '{statement.target}'", "that command has no result")
         return result

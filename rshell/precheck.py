@@ -20,7 +20,7 @@ from rshell.grammar.inputs import split_inputs
 from rshell.grammar.lexer import Word
 from rshell.grammar.parser import CommandNode, Statement
 from rshell.grammar.templates import references
-from rshell.session.state import Session
+from rshell.session.state import Session, is_numbered
 
 
 def nothing_piped() -> UsageError:
@@ -48,6 +48,8 @@ class _Scope:
             if stage == 0 and not self.piped:
                 raise nothing_piped()
             return
+        if is_numbered(name):
+            return  # `_3`, `__`: numbered as the statements run, so known only then
         probe = Session(variables=dict.fromkeys(self.names, True), last=True if self.has_last else None)
         probe.lookup(name)  # the session's own message for an undefined name
 

@@ -627,11 +627,20 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         ("history",),
-        "List lines from this and earlier sessions (the last COUNT with a number).",
+        "List lines from this and earlier sessions (the last COUNT with a number; → _3: the result it made).",
         H + "builtins:history",
         args=(Arg("count", "How many of the newest lines to list.", required=False),),
         network=False,
         builtin=True,
+    ),
+    Command(
+        ("rerun-line",),
+        "Run a line of `history` again; no N (or `!!`) runs the last line.",
+        H + "builtins:rerun_line",
+        args=(Arg("number", "The line's number in `history`.", required=False),),
+        network=False,
+        builtin=True,
+        examples=("history 5", "rerun-line 42", "!!"),
     ),
     Command(
         ("source",),

@@ -103,6 +103,7 @@ def read_head(words: list[Word], aliases: Mapping[str, str]) -> Head:
 # Commands `save` leaves out: they only show or manage the session (aliases are
 # written from the session's own table, so their statements are left out too).
 _NOT_REPLAYED = {
+    "rerun-line",  # what it ran is kept line by line
     "help",
     "vars",
     "show",

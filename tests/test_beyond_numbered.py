@@ -108,3 +108,28 @@ def test_rerun_line_refuses_what_it_cannot_run(sandbox, history: Any) -> None:
         assert ran.code == 2, (line, ran.stderr)
         assert said in ran.error.message
     assert _outputs(sandbox) == []
+
+
+def test_the_toolbar_shows_the_name_the_next_result_gets() -> None:
+    from rshell.repl import prompt
+
+    session = Session()
+    bar = "".join(text for _, text in prompt.toolbar(session, "alice", "https://api.replicate.com/v1"))
+    assert "next:" not in bar
+    session.numbered.add({"id": "p1"}, "run a/b")
+    session.numbered.add({"id": "p2"}, "run a/b")
+    bar = "".join(text for _, text in prompt.toolbar(session, "alice", "https://api.replicate.com/v1"))
+    assert bar.endswith(" | next: _3 | emacs ")
+    narrow = "".join(text for _, text in prompt.toolbar(session, "alice", "https://api.replicate.com/v1", width=40))
+    assert "next:" not in narrow and narrow.endswith("emacs ")
+
+
+def test_numbered_results_complete_where_names_do() -> None:
+    from rshell.completion.variables import candidates
+
+    session = Session()
+    for n in range(12):
+        session.numbered.add({"id": f"p{n}", "output": ["x"]}, "run a/b")
+    offered = [c.text for c in candidates("_1", session)]
+    assert "_12" in offered and "_11" in offered and "_1" not in offered  # the newest ten
+    assert [c.text for c in candidates("_12.", session)] == ["_12.id", "_12.output"]

@@ -265,6 +265,7 @@ class Executor:
             run_script=self.run_text,
             env=self.env,
             shown=show,
+            words=tuple(words),
         )
         self._in_statement = True
         try:

@@ -141,10 +141,24 @@ def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
 async def create(ctx: Context, args: ParsedArgs) -> Result:
     check_target(args)
     whole = input_json(ctx, args.values.get("input_json"))
+    found = sweep_axes(ctx, args)
+    if found:
+        from rshell.commands.sweep import run_sweep
+
+        return await run_sweep(ctx, args, found, whole)
     client = await ctx.client()
     target, schema = await resolve_target(ctx, client, args)
     inputs = await inputs_of(ctx, args, schema, base=whole)
     return await start(ctx, client, args, target, schema, inputs)
+
+
+def sweep_axes(ctx: Context, args: ParsedArgs) -> list[Any]:
+    """The line's sweep axes (`seed=1..4`), read from its words as typed: a quoted
+    value is never one (rshell/grammar/sweeps.py)."""
+    from rshell.grammar.sweeps import axes
+
+    inputs = set(args.inputs)
+    return axes([w for w in ctx.words if w.value in inputs], option(ctx, args, "separator", "="))
 
 
 def input_json(ctx: Context, given: str | None) -> dict | None:

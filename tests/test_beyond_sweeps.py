@@ -1,0 +1,120 @@
+"""Issue 23 item 1: parameter sweeps in a `run` line. The grammar (quoting keeps a
+value literal), `--dry-run`'s list of combinations, every combination validated
+before the first create, and a sweep run for real against the sandbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rsh import rsh
+
+from rshell.errors import UsageError
+from rshell.grammar.lexer import tokenize
+from rshell.grammar.sweeps import axes, combinations
+
+
+def _axes(line: str) -> list[tuple[str, tuple[str, ...]]]:
+    words = [t.word for t in tokenize(line) if t.word is not None]
+    return [(a.key, a.values) for a in axes(words)]
+
+
+def test_ranges_number_ranges_and_lists() -> None:
+    assert _axes("seed=1..4") == [("seed", ("1", "2", "3", "4"))]
+    assert _axes("scale=0..1/0.25") == [("scale", ("0", "0.25", "0.5", "0.75", "1"))]
+    assert _axes("style=noise,blocks seed=-1..0") == [("style", ("noise", "blocks")), ("seed", ("-1", "0"))]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "seed='1..4'",
+        'style="noise,blocks"',
+        "style=noise\\,blocks",
+        "prompt=fox",
+        "tags=[1,2]",
+        "image=https://x.test/a,b.png",
+        "text={{x.output}},2",
+        "--webhook-events start,completed",
+    ],
+)
+def test_quoted_json_urls_templates_and_flags_stay_literal(line: str) -> None:
+    assert _axes(line) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [("seed=4..1", "backwards"), ("seed=1..5000", "at most"), ("style=a,,b", "empty item"), ("x=0..1/0", "step")],
+)
+def test_bad_sweeps_are_usage_errors(line: str, said: str) -> None:
+    with pytest.raises(UsageError, match=said):
+        _axes(line)
+
+
+def test_the_cross_product_varies_the_last_axis_fastest() -> None:
+    words = [t.word for t in tokenize("seed=1..2 style=a,b") if t.word is not None]
+    assert combinations(axes(words)) == [
+        {"seed": "1", "style": "a"},
+        {"seed": "1", "style": "b"},
+        {"seed": "2", "style": "a"},
+        {"seed": "2", "style": "b"},
+    ]
+
+
+def _on(sandbox: Any) -> tuple[str, str]:
+    return (sandbox.url, sandbox.token)
+
+
+def _count(sandbox: Any) -> int:
+    return len(sandbox.sandbox.store.values("predictions"))
+
+
+def test_dry_run_lists_the_combinations_and_creates_nothing(sandbox) -> None:
+    ran = rsh(
+        "run rshell/pixels prompt=fox seed=1..4 style=noise,blocks", api=_on(sandbox), dry_run=True, json_mode=False
+    )
+    assert ran.code == 0, ran.stderr
+    assert ran.stdout.startswith("8 runs (dry run: nothing created)")
+    lines = ran.stdout.splitlines()
+    assert (
+        lines[1].split() == ["SEED", "STYLE"]
+        and lines[2].split() == ["1", "noise"]
+        and lines[-1].split() == ["4", "blocks"]
+    )
+    assert _count(sandbox) == 0
+
+
+def test_every_combination_is_validated_before_the_first_create(sandbox) -> None:
+    ran = rsh("run rshell/pixels prompt=fox width=64,8", api=_on(sandbox))
+    assert ran.code == 2, ran.stderr
+    assert ran.error.message.startswith("width=8:")
+    assert _count(sandbox) == 0
+
+
+def test_more_than_sixteen_runs_need_yes(sandbox) -> None:
+    ran = rsh("run rshell/echo text=x times=1..2 data=a,b,c,d,e,f,g,h,i", api=_on(sandbox))
+    assert ran.code == 2 and "--yes" in (ran.error.hint or "")
+    assert _count(sandbox) == 0
+
+
+def test_a_sweep_runs_the_cross_product_and_binds_the_list(sandbox) -> None:
+    from rshell.session.state import Session
+
+    session = Session()
+    ran = rsh(
+        "s = run rshell/echo text=hi times=1..2 upper=true,false", session=session, api=_on(sandbox), json_mode=False
+    )
+    assert ran.code == 0, ran.stderr
+    table = ran.stdout.splitlines()
+    assert table[0].split() == ["TIMES", "UPPER", "STATUS", "TIME", "OUTPUT"]
+    assert table[1].split()[:3] == ["1", "true", "succeeded"] and table[1].split()[-1] == "HI"
+    assert table[4].split()[:3] == ["2", "false", "succeeded"] and table[4].split()[-2:] == ["hi", "hi"]
+    bound = session.lookup("s")
+    assert [r["input"] for r in bound] == [
+        {"times": "1", "upper": "true"},
+        {"times": "1", "upper": "false"},
+        {"times": "2", "upper": "true"},
+        {"times": "2", "upper": "false"},
+    ]
+    assert [r["output"] for r in bound] == ["HI", "hi", "HI HI", "hi hi"]
+    assert _count(sandbox) == 4

@@ -118,3 +118,25 @@ def test_a_sweep_runs_the_cross_product_and_binds_the_list(sandbox) -> None:
     ]
     assert [r["output"] for r in bound] == ["HI", "hi", "HI HI", "hi hi"]
     assert _count(sandbox) == 4
+
+
+def test_a_sweeps_list_completes_its_next_enum_value() -> None:
+    import asyncio
+
+    import respx
+    from test_completion_support import make_rig
+
+    async def main() -> tuple[list[tuple[str, int]], list[str]]:
+        with respx.mock(assert_all_called=False) as router:
+            rig = make_rig(router)
+            try:
+                await rig.settle("run stability-ai/sdxl ")
+                found = rig.engine.complete("run stability-ai/sdxl scheduler=DDIM,K_E")
+                quoted = rig.texts("run stability-ai/sdxl prompt='a,b")
+                return [(c.text, c.start) for c in found], quoted
+            finally:
+                await rig.client.aclose()
+
+    listed, quoted = asyncio.run(main())
+    assert listed == [("K_EULER_ANCESTRAL", -3), ("K_EULER", -3)]
+    assert quoted == []

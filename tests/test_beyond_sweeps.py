@@ -140,3 +140,44 @@ def test_a_sweeps_list_completes_its_next_enum_value() -> None:
     listed, quoted = asyncio.run(main())
     assert listed == [("K_EULER_ANCESTRAL", -3), ("K_EULER", -3)]
     assert quoted == []
+
+
+def test_a_sweep_from_the_command_line_process(sandbox, tmp_path) -> None:
+    """`rshell run … seed=1..2 style=noise,blocks` as a user runs it: a real process."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_", "RSHELL_"))}
+    env.update(
+        REPLICATE_BASE_URL=sandbox.url,
+        REPLICATE_API_TOKEN=sandbox.token,
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        PYTHONPATH=str(root),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "rshell", "run", "rshell/pixels", "prompt=fox", "seed=1..2", "style=noise,blocks"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout)
+    assert [r["input"] for r in runs] == [
+        {"seed": "1", "style": "noise"},
+        {"seed": "1", "style": "blocks"},
+        {"seed": "2", "style": "noise"},
+        {"seed": "2", "style": "blocks"},
+    ]
+    assert all(r["status"] == "succeeded" and r["output"] for r in runs)
+    inputs = sorted((p["input"]["seed"], p["input"]["style"]) for p in sandbox.sandbox.store.values("predictions"))
+    assert inputs == [(1, "blocks"), (1, "noise"), (2, "blocks"), (2, "noise")]
+    assert sandbox.token not in done.stdout + done.stderr

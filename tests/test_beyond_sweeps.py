@@ -181,3 +181,55 @@ def test_a_sweep_from_the_command_line_process(sandbox, tmp_path) -> None:
     inputs = sorted((p["input"]["seed"], p["input"]["style"]) for p in sandbox.sandbox.store.values("predictions"))
     assert inputs == [(1, "blocks"), (1, "noise"), (2, "blocks"), (2, "noise")]
     assert sandbox.token not in done.stdout + done.stderr
+
+
+def test_preview_of_a_sweep_draws_one_contact_sheet_with_the_values_under_each(sandbox, monkeypatch) -> None:
+    from rshell.rendering import contact
+    from rshell.session.state import Session
+
+    sheets: list[Any] = []
+    made = contact.contact_sheet
+
+    def kept(cells: list[tuple[Any, list[str]]], columns: int = contact.COLUMNS) -> Any:
+        sheets.append((cells, made(cells, columns)))
+        return sheets[-1][1]
+
+    monkeypatch.setattr(contact, "contact_sheet", kept)
+    session = Session()
+    assert (
+        rsh("s = run rshell/pixels prompt=fox seed=1..2 style=noise,blocks", session=session, api=_on(sandbox)).code
+        == 0
+    )
+    ran = rsh("preview s", session=session, api=_on(sandbox), stdout_tty=True)
+    assert ran.code == 0, ran.stderr
+    assert "\x1b[" in ran.stdout and len(ran.stdout.splitlines()) >= 4  # drawn on the terminal
+    ((cells, sheet),) = sheets
+    assert [label for _, label in cells] == [
+        ["seed=1", "style=noise"],
+        ["seed=1", "style=blocks"],
+        ["seed=2", "style=noise"],
+        ["seed=2", "style=blocks"],
+    ]
+    assert all(picture is not None for picture, _ in cells)  # each run's image, fetched and decoded
+    assert sheet.width > 4 * contact.CELL and sheet.height > contact.CELL + 2 * contact.LABEL
+    # the labels are drawn: the strip under the first thumbnail is not all white
+    strip = sheet.crop(
+        (
+            contact.GAP,
+            contact.GAP + contact.CELL,
+            contact.GAP + contact.CELL,
+            contact.GAP + contact.CELL + contact.LABEL,
+        )
+    )
+    assert strip.getextrema() != ((255, 255), (255, 255), (255, 255))
+
+
+def test_preview_takes_a_numbered_result(sandbox) -> None:
+    from rshell.session.state import Session
+
+    session = Session()
+    assert rsh("run rshell/pixels prompt=fox", session=session, api=_on(sandbox)).code == 0
+    assert rsh("vars", session=session).code == 0
+    ran = rsh("preview _1", session=session, api=_on(sandbox), stdout_tty=True)
+    assert ran.code == 0, ran.stderr
+    assert "\x1b[" in ran.stdout

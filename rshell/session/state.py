@@ -184,6 +184,17 @@ class Session:
         hint = f"did you mean '{guess}'?" if guess else "`vars` lists the defined names"
         raise UsageError(f"undefined variable '{name}'", hint)
 
+    def defines(self, name: str) -> bool:
+        """Whether NAME has a value: `_` once set, a named result, a numbered one kept."""
+        if name == "_":
+            return self.last is not None
+        if name in self.variables:
+            return True
+        if not is_numbered(name):
+            return False
+        number = self.numbered.next - 2 if name == "__" else int(name[1:])
+        return number in self.numbered.values
+
     def unset(self, name: str) -> None:
         if name not in self.variables:
             self.lookup(name)  # raises the undefined-variable error

@@ -240,3 +240,13 @@ def test_listen_marks_a_delivery_signed_with_another_secret_and_stops_on_ctrl_c(
     assert listener.line().startswith("NOT VERIFIED  completed  p1")
     listener.process.send_signal(signal.SIGINT)
     assert listener.process.wait(timeout=60) == 130
+
+
+def test_save_leaves_the_webhook_commands_out_and_keeps_api_writes() -> None:
+    from rshell.commands.replay import replayable
+    from rshell.session.state import OPTIONS
+
+    said = ["webhooks listen --port 8765", "webhooks verify d.json", "api POST /models owner=me name=x"]
+    replay = replayable(said, {}, OPTIONS)
+    assert replay.kept == ["api POST /models owner=me name=x"]
+    assert [why for _, why in replay.left_out] == ["reads, checks or receives webhooks: nothing to make again"] * 2

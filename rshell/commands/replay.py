@@ -33,6 +33,7 @@ _LEFT_OUT = {
     "scaffold": "writes a project folder once (it exists now)",
     "auth": "signs in or out: credentials stay out of scripts",
     "completion": "prints a completion script",
+    "webhooks": "reads, checks or receives webhooks: nothing to make again",
 }
 
 

@@ -233,3 +233,20 @@ def test_preview_takes_a_numbered_result(sandbox) -> None:
     ran = rsh("preview _1", session=session, api=_on(sandbox), stdout_tty=True)
     assert ran.code == 0, ran.stderr
     assert "\x1b[" in ran.stdout
+
+
+@pytest.mark.parametrize(("answer", "created"), [("n\n", 0), ("\n", 0), ("y\n", 18)])
+def test_the_shell_asks_before_a_sweep_of_more_than_sixteen(sandbox, answer: str, created: int) -> None:
+    import io
+
+    from rshell.commands.context import Environment
+
+    ran = rsh(
+        "run rshell/echo text=x times=1..2 data=a,b,c,d,e,f,g,h,i",
+        api=_on(sandbox),
+        interactive=True,
+        env=Environment(stdin=io.StringIO(answer)),
+    )
+    assert "this sweep runs 18 predictions (more than 16); run them all? [y/N]" in ran.stderr
+    assert ran.code == (0 if created else 2), ran.stderr
+    assert _count(sandbox) == created

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
 
-ASK_ABOVE = 16  # a sweep of more runs needs --yes
+ASK_ABOVE = 16  # a sweep of more runs asks first (the shell) or needs --yes (a script)
 CONCURRENCY = 8  # as `batch`'s default
 
 
@@ -31,10 +31,7 @@ async def run_sweep(ctx: Context, args: ParsedArgs, found: list[Axis], whole: di
 
     combos = combinations(found)
     if len(combos) > ASK_ABOVE and not args.values.get("yes") and not ctx.dry_run:
-        raise UsageError(
-            f"this sweep runs {len(combos)} predictions (more than {ASK_ABOVE})",
-            "add --yes to run them all, or narrow a range",
-        )
+        await _agreed(ctx, len(combos))
     if args.values.get("stream") or args.values.get("wait") is False:
         raise UsageError("a sweep waits for every run and streams none", "drop --stream / --no-wait")
     separator = option(ctx, args, "separator", "=")
@@ -53,6 +50,25 @@ async def run_sweep(ctx: Context, args: ParsedArgs, found: list[Axis], whole: di
         listed = [{"input": combo} for combo in combos]
         return Result(listed, f"{len(combos)} runs (dry run: nothing created)\n" + _table(found, combos, None))
     return await _run_all(ctx, client, target, found, combos, prepared)
+
+
+async def _agreed(ctx: Context, count: int) -> None:
+    """A big sweep goes ahead only when asked for: `--yes`, or `y` at the shell's
+    question; a script without `--yes` stops here, before anything is sent."""
+    import sys
+
+    question = f"this sweep runs {count} predictions (more than {ASK_ABOVE})"
+    if not ctx.interactive:
+        raise UsageError(question, "add --yes to run them all, or narrow a range")
+    from rshell.typeahead import released
+
+    stream = ctx.env.stdin or sys.stdin
+    ctx.out.stderr.write(f"{question}; run them all? [y/N] ")
+    ctx.out.stderr.flush()
+    with released():  # the answer is typed and seen, as at a prompt
+        answer = await asyncio.to_thread(stream.readline)
+    if answer.strip().lower() not in ("y", "yes"):
+        raise UsageError("the sweep was not run", "narrow a range, or add --yes")
 
 
 async def _run_all(

@@ -145,7 +145,7 @@ COMMANDS: tuple[Command, ...] = (
             *body_flags("predictions.create"),
             CANCEL_AFTER,
             INPUT_JSON,
-            Flag("--yes", "yes", "Run a sweep of more than 16 predictions (seed=1..20) without stopping.", const=True),
+            Flag("--yes", "yes", "Run a sweep of more than 16 predictions (seed=1..20) without asking.", const=True),
         ),
         defaults=RUN_DEFAULTS,
         examples=(

@@ -85,3 +85,23 @@ def test_input_json_that_is_not_an_object_is_a_usage_error(sandbox, tmp_path: Pa
         assert ran.code == 2, (given, ran.stderr)
         assert said in ran.error.message, ran.error.message
         assert "\n" not in ran.error.message
+
+
+def test_input_json_completes_the_path_after_its_at(tmp_path: Path) -> None:
+    import asyncio
+
+    import respx
+    from test_completion_support import make_rig
+
+    (tmp_path / "inputs.json").write_text("{}")
+
+    async def main() -> list[tuple[str, int]]:
+        with respx.mock(assert_all_called=False) as router:
+            rig = make_rig(router)
+            rig.engine.cwd = tmp_path
+            try:
+                return [(c.text, c.start) for c in rig.engine.complete("run a/b --input-json @inp")]
+            finally:
+                await rig.client.aclose()
+
+    assert asyncio.run(main()) == [("inputs.json", -3)]

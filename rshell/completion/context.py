@@ -240,6 +240,8 @@ def _slot(slot: Arg, cur: Token, raw: str, site: Site) -> list[Suggestion]:
 
 def _flag_value(flag: Flag, prefix: str, start: int, command: Command) -> Suggestion:
     if flag.complete == "path":
+        if prefix.startswith("@"):  # `--input-json @inputs.json`, `--readme @README.md`
+            return LocalPath(prefix[1:], start + 1)
         return LocalPath(prefix, start)
     return FlagValue(prefix, start, flag=flag, command=command)
 

@@ -131,6 +131,8 @@ class Executor:
         (exit 2, nothing sent), unless `keep_going` runs what it can. `folder`: a
         script's own folder, where its relative paths start.
         """
+        if text.strip() == "!!":  # the last line again (bash, IPython): `rerun-line` says which
+            text = "rerun-line"
         try:
             statements = parse_script(text)
         except RshellError as error:
@@ -260,6 +262,7 @@ class Executor:
             piped = result.data
         if value is not None:
             self.session.bind(statement.target, value)
+            self.session.numbered.add(value, statement.text)  # also `_N`, IPython's Out[N]
         elif statement.target:
             raise UsageError(f"nothing to bind to '{statement.target}'", "that command has no result")
         return result
@@ -297,6 +300,7 @@ class Executor:
             run_script=self.run_text,
             env=self.env,
             shown=show,
+            words=tuple(plan.words),
         )
         self._in_statement = True
         try:

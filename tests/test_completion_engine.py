@@ -480,7 +480,7 @@ def test_options_after_set_and_commands_after_help() -> None:
 def test_statements_pipelines_bindings_and_comments() -> None:
     async def scenario(rig: Rig) -> None:
         assert rig.texts("vars; mod") == ["model", "models"]
-        assert rig.texts("img = ru") == ["run", "rerun"]  # the prefix first, then the fuzzy match
+        assert rig.texts("img = ru") == ["run", "rerun", "rerun-line"]  # the prefix first, then the fuzzy matches
         assert "list" in rig.texts("vars | model ")
         assert rig.texts("run a/b # a comment ") == []
         assert rig.texts("run a/b | !jq .") == []

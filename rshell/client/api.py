@@ -588,6 +588,29 @@ class ReplicateClient:
 
     # ---------------------------------------------------------- generic helpers
 
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        content: bytes | None = None,
+        content_type: str = "application/json",
+    ) -> Any:
+        """Any request to the API host (`api METHOD PATH`): the same `_send` as every
+        operation (token, retries, problem+json errors), its JSON answer decoded.
+        Another host is refused, so the token cannot be sent there by this path."""
+        if not self.is_api_url(url):
+            raise UsageError(
+                f"not the API host: {problems.one_line(url, 80)}",
+                f"give a path, e.g. /account, or a URL on {self.base_url}",
+            )
+        headers = {"Content-Type": content_type} if json_body is not None or content is not None else None
+        if json_body is not None:
+            content = json.dumps(json_body).encode("utf-8")
+        return await self._json(method, url, params=params, content=content, headers=headers)
+
     async def get_page(self, url: str, model: type) -> Page[Any]:
         """Follow a page's `next` (or `previous`) URL; `model` is the item or Page type."""
         page_type = model if isinstance(model, type) and issubclass(model, Page) else Page[model]  # type: ignore[valid-type]

@@ -175,8 +175,59 @@ async def history(ctx: Context, args: ParsedArgs) -> Result:
             raise UsageError(f"history takes a number of lines, not {args.count!r}", "e.g. `history 20`")
         first = max(len(lines) - int(args.count), 0)
     numbered = list(enumerate(lines, 1))[first:]
-    text = "\n".join(f"{i:>5}  {line}" for i, line in numbered) or ("no history yet" if not lines else "")
+    made = _results_of(lines, ctx.session.numbered.texts)
+    listed = "\n".join(f"{i:>5}  {line}{made.get(i, '')}" for i, line in numbered)
+    text = listed or ("no history yet" if not lines else "")
     return Result(data=lines[first:], text=text, bind=False)
+
+
+def _results_of(lines: list[str], texts: dict[int, str]) -> dict[int, str]:
+    """Which history line (1-based) made which numbered results, `  → _3 _4`: this
+    session's statements are its newest lines, matched newest first."""
+    marks: dict[int, list[str]] = {}
+    at = len(lines)
+    for number in sorted(texts, reverse=True):
+        text = texts[number].strip()
+        while at >= 1 and text not in lines[at - 1]:
+            at -= 1
+        if at < 1:
+            break
+        marks.setdefault(at, []).insert(0, f"_{number}")
+    return {line: "  → " + " ".join(names) for line, names in marks.items()}
+
+
+def _is_rerun(line: str) -> bool:
+    words = line.split()
+    return bool(words) and (words[0] == "rerun-line" or line.strip() == "!!")
+
+
+async def rerun_line(ctx: Context, args: ParsedArgs) -> Result:
+    """Run a line of `history` again (`!!`: the last one that was not itself a rerun)."""
+    from rshell.session.store import read_history
+    from rshell.text import one_line
+
+    lines = read_history()
+    given = args.get("number")
+    if given is None:
+        found = [(i, line) for i, line in enumerate(lines, 1) if not _is_rerun(line)]
+        if not found:
+            raise UsageError("no history line to run again yet")
+        number, text = found[-1]
+    else:
+        if not str(given).isdigit() or not 1 <= int(given) <= len(lines):
+            raise UsageError(f"no history line {given!r}", f"`history` numbers them 1 to {len(lines)}")
+        number, text = int(given), lines[int(given) - 1]
+        if _is_rerun(text):
+            raise UsageError(f"history line {number} is itself a rerun", "name the line it ran")
+    if ctx.run_script is None:
+        raise UsageError("`rerun-line` is not available here")
+    ctx.out.info(f"rerun-line {number}: {one_line(text)}")
+    code = await ctx.run_script(text, source=f"history {number}")
+    if code:
+        stopped = RshellError(f"history line {number} failed")
+        stopped.exit_code = code
+        raise stopped
+    return Result(bind=False)
 
 
 async def source(ctx: Context, args: ParsedArgs) -> Result:

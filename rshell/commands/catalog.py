@@ -60,6 +60,8 @@ EXIST_OK = Flag(
     "Already there and the same (the flags given match it): not an error, so a script replays.",
     const=True,
 )
+# webhooks verify/listen: nothing on the server to make again when a script replays.
+WEBHOOK_TOOL = never("reads, checks or receives webhooks: nothing to make again")
 # A create that a replayed script meets again: `save` writes it with --exist-ok.
 REPLAYS_EXISTING = Save(adds=EXIST_OK.name)
 
@@ -87,6 +89,23 @@ PAGING = (
     Flag("--limit", "limit", "Show at most N results, fetching pages as needed.", type="int", metavar="N"),
     Flag("--all", "all", f"Every result (follows at most {MAX_PAGES} pages).", const=True),
     Flag("--cursor", "cursor", "Start at this page: a cursor, or the whole `next` URL.", metavar="CURSOR"),
+)
+INPUT_JSON = Flag(
+    "--input-json",
+    "input_json",
+    "The whole input as a JSON object: @FILE, - (stdin) or inline; key=value words change it.",
+    metavar="JSON",
+    complete="path",
+)
+WEBHOOK_SECRET = Flag(
+    "--secret", "secret", "The signing secret (whsec_…; default: the account's, `webhooks secret`).", metavar="SECRET"
+)
+WEBHOOK_TOLERANCE = Flag(
+    "--tolerance",
+    "tolerance",
+    "Seconds a delivery's timestamp may be from now (default 300).",
+    type="int",
+    metavar="SECONDS",
 )
 SAVE = Flag("--save", "save", "Download every output file.", const=True)
 OUTPUT_DIRECTORY = Flag(
@@ -138,9 +157,16 @@ COMMANDS: tuple[Command, ...] = (
             ),
             *body_flags("predictions.create"),
             CANCEL_AFTER,
+            INPUT_JSON,
+            Flag("--yes", "yes", "Run a sweep of more than 16 predictions (seed=1..20) without asking.", const=True),
         ),
         defaults=RUN_DEFAULTS,
-        examples=("run stability-ai/sdxl prompt='a red fox' --save", "stream meta/llama prompt=hi"),
+        examples=(
+            "run stability-ai/sdxl prompt='a red fox' --save",
+            "stream meta/llama prompt=hi",
+            "run owner/model --input-json @inputs.json seed=2",
+            "run rshell/pixels prompt=fox seed=1..4 style=noise,blocks   # a sweep: 8 runs",
+        ),
         aliases=("run", "stream --stream", "prediction new", "prediction run", "model run"),
         exclusive=RUN_EXCLUSIVE,
         kind="prediction",
@@ -336,6 +362,14 @@ COMMANDS: tuple[Command, ...] = (
         H + "models:versions",
         args=(MODEL_NAME,),
         flags=PAGING,
+        save=READS,
+    ),
+    Command(
+        ("model", "versions", "show"),
+        "Show one version of a model: its id, dates, Cog version and schema.",
+        H + "models:versions_show",
+        args=(Arg("version", "owner/name:version of the version to show.", complete="model"),),
+        examples=("model versions show stability-ai/sdxl:39ed52f2",),
         save=READS,
     ),
     Command(
@@ -561,6 +595,86 @@ COMMANDS: tuple[Command, ...] = (
         save=READS,
     ),
     Command(("webhooks", "secret"), "Show the signing secret for webhooks.", H + "account:webhook_secret", save=READS),
+    Command(
+        ("webhooks", "verify"),
+        "Check a saved delivery's signature (Standard Webhooks, as the official clients' validate_webhook).",
+        H + "webhooks:verify",
+        args=(
+            Arg(
+                "request",
+                'A saved delivery, {"headers": {...}, "body": "..."} (webhooks listen --save); - or none reads stdin.',
+                required=False,
+                complete="path",
+            ),
+        ),
+        flags=(WEBHOOK_SECRET, WEBHOOK_TOLERANCE),
+        examples=("webhooks verify deliveries/0001-msg_abc.json", "webhooks verify --secret whsec_… < delivery.json"),
+        save=WEBHOOK_TOOL,
+    ),
+    Command(
+        ("webhooks", "listen"),
+        "Receive webhooks on 127.0.0.1: verify and print each delivery (save it, forward it) until Ctrl-C.",
+        H + "webhooks:listen",
+        flags=(
+            Flag("--port", "port", "Port to listen on (default: any free one, printed).", type="int", metavar="N"),
+            Flag(
+                "--forward",
+                "forward",
+                "POST each delivery on to this URL, headers and body unchanged.",
+                metavar="URL",
+            ),
+            Flag(
+                "--save",
+                "save",
+                "Write each delivery to DIR as JSON (what verify reads).",
+                metavar="DIR",
+                complete="path",
+            ),
+            Flag("--count", "count", "Stop after N deliveries.", type="int", metavar="N"),
+            WEBHOOK_SECRET,
+            WEBHOOK_TOLERANCE,
+        ),
+        examples=(
+            "webhooks listen --port 8765 --forward http://localhost:3000/hooks",
+            "run rshell/echo text=hi --webhook http://127.0.0.1:8765",
+        ),
+        save=WEBHOOK_TOOL,
+    ),
+    Command(
+        ("api",),
+        "Send any request to the API (as `gh api`): the token, retries and errors of every command; prints the JSON.",
+        H + "rawapi:api",
+        args=(
+            Arg("method", "GET, POST, PUT, PATCH, DELETE or QUERY.", complete="api_method"),
+            Arg("path", "A path of the API (/models/OWNER/NAME; /v1 may be left out).", complete="api_path"),
+            Arg(
+                "fields",
+                "key=value fields: GET/DELETE query parameters, else a JSON body (numbers, true, [..] typed as JSON).",
+                required=False,
+                inputs=True,
+            ),
+        ),
+        flags=(
+            Flag(
+                "--input",
+                "input",
+                "The request body from FILE (- reads stdin), sent as given.",
+                metavar="FILE",
+                complete="path",
+            ),
+            Flag(
+                "--paginate",
+                "paginate",
+                f"A GET list: follow `next` (at most {MAX_PAGES} pages), one list of results.",
+                const=True,
+            ),
+        ),
+        examples=(
+            "api GET /account",
+            "api GET /predictions --paginate",
+            "api POST /models/rshell/echo/predictions --input body.json",
+        ),
+    ),
     # shell builtins -----------------------------------------------------------------
     Command(
         ("help",),
@@ -610,12 +724,22 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         ("history",),
-        "List lines from this and earlier sessions (the last COUNT with a number).",
+        "List lines from this and earlier sessions (the last COUNT with a number; → _3: the result it made).",
         H + "builtins:history",
         args=(Arg("count", "How many of the newest lines to list.", required=False),),
         network=False,
         builtin=True,
         save=SHOWS,
+    ),
+    Command(
+        ("rerun-line",),
+        "Run a line of `history` again; no N (or `!!`) runs the last line.",
+        H + "builtins:rerun_line",
+        args=(Arg("number", "The line's number in `history`.", required=False),),
+        network=False,
+        builtin=True,
+        examples=("history 5", "rerun-line 42", "!!"),
+        save=SHOWS,  # what it ran is kept as that line
     ),
     Command(
         ("source",),

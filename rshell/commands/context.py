@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
+    from rshell.grammar.lexer import Word
     from rshell.rendering.output import Output
     from rshell.session.state import Session
 
@@ -64,6 +65,7 @@ class Context:
     run_script: Callable[..., Awaitable[int]] | None = None  # for `source`
     shown: bool = True  # the stage whose result is printed (a pipeline's last): only it previews
     env: Environment = field(default_factory=Environment)
+    words: tuple[Word, ...] = ()  # the stage's words as typed (quoting known): a `run`'s sweep axes
 
     async def client(self) -> ReplicateClient:
         return await self.get_client()

@@ -165,7 +165,7 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
 # rerun ------------------------------------------------------------------------------
 async def _earlier(ctx: Context, client: ReplicateClient, source: str) -> dict[str, Any]:
     """The prediction to run again: a bound variable (or `_`), else a prediction id."""
-    if source == "_" or source in ctx.session.variables:
+    if source == "_" or ctx.session.defines(source):
         value = ctx.session.lookup(source)
         if json_run_kind(value) != "prediction":
             raise UsageError(f"'{source}' holds no prediction", "rerun takes a name bound to `run …`, or an id")

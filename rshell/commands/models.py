@@ -15,7 +15,7 @@ from rshell import writes
 from rshell.commands.context import Result
 from rshell.commands.paging import fetch_list, list_result
 from rshell.errors import ApiError, RshellError, UsageError
-from rshell.rendering.models import example_table, model_fields, model_table, version_table
+from rshell.rendering.models import example_table, model_fields, model_table, version_fields, version_table
 from rshell.rendering.output import as_json
 from rshell.rendering.schema import schema_text
 from rshell.rendering.tables import short_id
@@ -89,6 +89,22 @@ async def versions_delete(ctx: Context, args: ParsedArgs) -> Result:
     ref = await full_version(client, ref)  # a short id deletes only the one version it names
     await client.models_versions_delete(owner, name, ref.version or "")
     return Result(None, f"deleted version {ref.version} of {owner}/{name}", bind=False)
+
+
+async def versions_show(ctx: Context, args: ParsedArgs) -> Result:
+    """One version (`GET /models/{owner}/{name}/versions/{id}`): the read the official
+    clients have; its text is its fields, then its inputs and output."""
+    from rshell.commands.modelref import parse_model_ref
+
+    ref = parse_model_ref(args.version)
+    if ref.model is None or not ref.version:
+        raise UsageError(
+            f"'{args.version}' does not name a model's version", "write owner/name:VERSION (see `model versions`)"
+        )
+    owner, name = split_name(ref.model)
+    client = await ctx.client()
+    version = as_json(await client.models_versions_get(owner, name, ref.version))
+    return Result(version, version_fields(f"{owner}/{name}", version))
 
 
 async def readme(ctx: Context, args: ParsedArgs) -> Result:

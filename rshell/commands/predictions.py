@@ -142,10 +142,58 @@ def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
     check_target(args)
+    whole = input_json(ctx, args.values.get("input_json"))
+    found = sweep_axes(ctx, args)
+    if found:
+        from rshell.commands.sweep import run_sweep
+
+        return await run_sweep(ctx, args, found, whole)
     client = await ctx.client()
     target, schema = await resolve_target(ctx, client, args)
-    inputs = await inputs_of(ctx, args, schema)
+    inputs = await inputs_of(ctx, args, schema, base=whole)
     return await start(ctx, client, args, target, schema, inputs)
+
+
+def sweep_axes(ctx: Context, args: ParsedArgs) -> list[Any]:
+    """The line's sweep axes (`seed=1..4`), read from its words as typed: a quoted
+    value is never one (rshell/grammar/sweeps.py)."""
+    from rshell.grammar.sweeps import axes
+
+    inputs = set(args.inputs)
+    return axes([w for w in ctx.words if w.value in inputs], option(ctx, args, "separator", "="))
+
+
+def input_json(ctx: Context, given: str | None) -> dict | None:
+    """`--input-json`: the whole input object (Cog's `predict --json`), from `@FILE`,
+    `-` (stdin) or the text itself; read before anything is sent, and validated with
+    the key=value words that change it."""
+    import json
+    import sys
+
+    from rshell.grammar.inputs import readable_file
+
+    if given is None:
+        return None
+    where = "--input-json"
+    if given == "-":
+        stream = ctx.env.stdin or sys.stdin
+        text, where = stream.read(), "--input-json - (stdin)"
+    elif given.startswith("@"):
+        path = readable_file(given[1:])
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {path} as UTF-8 text: {exc}") from None
+        where = f"--input-json {path}"
+    else:
+        text = given
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"{where} is not JSON: {exc}", 'give an object, e.g. \'{"prompt": "a fox"}\'') from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{where} must be a JSON object of inputs, not {type(value).__name__}")
+    return value
 
 
 async def inputs_of(ctx: Context, args: ParsedArgs, schema: dict | None, base: dict | None = None) -> dict:

@@ -43,9 +43,35 @@ async def preview(ctx: Context, args: ParsedArgs) -> Result:
         raise UsageError("preview draws on a terminal, and stdout is not one", "`open EXPR` uses the system viewer")
     if os.environ.get("TERM", "") == "dumb":
         raise UsageError("this terminal (TERM=dumb) cannot draw images", "`open EXPR` uses the system viewer")
-    source = locate(ctx, args.values.get("expr") or "_")
+    expr = args.values.get("expr") or "_"
+    from rshell.rendering.contact import is_sweep
+
+    swept = _bound(ctx, expr.strip()) if not expr.startswith(("http://", "https://", "data:")) else None
+    if is_sweep(swept):
+        await show_sheet(ctx, swept)
+        return Result(text="", bind=False)
+    source = locate(ctx, expr)
     await show_image(ctx, source)
     return Result(text="", bind=False)
+
+
+async def show_sheet(ctx: Context, runs: list[dict[str, Any]]) -> None:
+    """A sweep's first images as one contact sheet, its varied inputs under each."""
+    from rshell.downloads import is_file_url
+    from rshell.rendering.contact import contact_sheet
+    from rshell.rendering.images import MAX_BYTES, decode, draw
+
+    cells = []
+    for run in runs:
+        label = [f"{k}={v}" for k, v in run["input"].items()]
+        found = first_file(run.get("output")) if run.get("status") == "succeeded" else None
+        picture = None
+        if found is not None and is_file_url(found):
+            source = Source(name=found, url=found)
+            picture = decode(await read(ctx, source, MAX_BYTES), source.name)
+        cells.append((picture, label))
+    ctx.out.stdout.flush()
+    draw(contact_sheet(cells), ctx.out.stdout)
 
 
 async def show_image(ctx: Context, source: Source, rows: int | None = None) -> None:
@@ -128,7 +154,7 @@ def _bound(ctx: Context, expr: str) -> Any:
         return None
     if ref.name is None:
         return None if ctx.piped is None else resolve(ref, lambda _name: ctx.piped)
-    defined = ctx.session.last is not None if ref.name == "_" else ref.name in ctx.session.variables
+    defined = ctx.session.defines(ref.name)
     return resolve(ref, lambda name: ctx.session.lookup(name or "_")) if defined else None
 
 

@@ -19,7 +19,7 @@ from rshell.errors import RshellError, UsageError
 from rshell.grammar.aliases import check_alias_name, expand_aliases, naming_alias
 from rshell.grammar.lexer import Word
 from rshell.grammar.templates import Ref, references
-from rshell.session.state import Session
+from rshell.session.state import Session, is_numbered
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,8 @@ class Scope:
             if not piped:
                 raise nothing_piped()
             return
+        if is_numbered(ref.name):
+            return  # `_3`, `__`: numbered as the statements run, so known only then
         probe = Session(variables=dict.fromkeys(self.names, True), last=True if self.has_last else None)
         probe.lookup(ref.name)  # the session's own message for an undefined name
         if ref.path and ref.name not in self.rebound:

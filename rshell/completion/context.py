@@ -202,6 +202,9 @@ def _positional(parsed: ParsedArgs, cur: Token, raw: str) -> list[Suggestion]:
     site = Site(command, model, deployment, tuple(parsed.positionals), sep)
     if takes_inputs and is_input(text, sep):
         key, value = text.split(sep, 1)
+        if "," in value and raw == text and not value.startswith(("[", "{", "@")):  # a sweep's list: its next item
+            item = value.rsplit(",", 1)[1]
+            return [InputValue(item, -len(item), site=site, key=key)]
         return [_input_value(key, value, _after(raw, sep), site)]
     if slots:
         if slots[0].complete is None and parsed.positionals and _previous_source(parsed) == "option":
@@ -237,6 +240,8 @@ def _slot(slot: Arg, cur: Token, raw: str, site: Site) -> list[Suggestion]:
 
 def _flag_value(flag: Flag, prefix: str, start: int, command: Command) -> Suggestion:
     if flag.complete == "path":
+        if prefix.startswith("@"):  # `--input-json @inputs.json`, `--readme @README.md`
+            return LocalPath(prefix[1:], start + 1)
         return LocalPath(prefix, start)
     return FlagValue(prefix, start, flag=flag, command=command)
 

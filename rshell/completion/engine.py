@@ -195,7 +195,18 @@ class CompletionEngine:
             return self._paths(LocalPath(want.prefix, want.start))
         if source == "alias":
             return rank(want.prefix, [Candidate(n, one_line(t)) for n, t in sorted(self.session.aliases.items())])
+        if source in ("api_method", "api_path"):
+            return self._api(want)
         return []
+
+    def _api(self, want: SourceValue) -> list[Candidate]:
+        """`api METHOD PATH`: the methods, then the spec's paths (those of METHOD first)."""
+        from rshell.commands.rawapi import METHODS, spec_paths
+
+        if want.source == "api_method":
+            return rank(want.prefix, [Candidate(m) for m in METHODS], fuzzy=False)
+        method = want.site.words[0].upper() if want.site.words else ""
+        return rank(want.prefix, [Candidate(path, summary) for path, summary in spec_paths(method)], fuzzy=False)
 
     def _listed(self, source: str, prefix: str) -> list[Candidate]:
         """Ids and names from the API's lists; predictions in flight come first."""

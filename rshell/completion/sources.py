@@ -39,7 +39,7 @@ class Source:
 FETCHES: dict[str, Source] = {}
 LISTED: dict[str, str] = {}  # catalog source name -> the list kind that answers it
 # Sources answered without the API (or, for models, by several fetches).
-LOCAL = frozenset({"model", "path", "variable", "command", "option", "alias"})
+LOCAL = frozenset({"model", "path", "variable", "command", "option", "alias", "api_method", "api_path"})
 
 
 def refresher(kind: str, ttl: float, *, listed: str | None = None) -> Callable[[Fetch], Fetch]:

@@ -18,13 +18,16 @@ from rshell.grammar.templates import Lookup, Ref, partial_ref, render_segment, r
 from rshell.session.state import Session
 
 MAX_INDICES = 50
+MAX_NUMBERED = 10  # the newest numbered results offered (`_12`, `_11`, …)
 
 
 def names(session: Session) -> list[Candidate]:
-    """`_` (when set) and every named result, with a glimpse of its value."""
+    """`_` (when set), every named result and the newest numbered ones, with a glimpse of each value."""
     found = [Candidate(n, describe_value(v)) for n, v in session.variables.items()]
     if session.last is not None:
         found.append(Candidate("_", "last result: " + describe_value(session.last)))
+    numbered = session.numbered.values
+    found += [Candidate(f"_{n}", describe_value(numbered[n])) for n in sorted(numbered, reverse=True)[:MAX_NUMBERED]]
     return found
 
 

@@ -46,6 +46,10 @@ class Token:
     pos: int
 
 
+# Names of numbered results: `_3` (IPython's Out[3]) and `__` (the result before the last).
+NUMBERED = re.compile(r"_[1-9][0-9]*|__")
+
+
 def is_name(text: str) -> bool:
     """Whether `text` is an identifier: a variable or alias name."""
     return NAME.fullmatch(text) is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rshell.errors import QUOTED_WIDTH
-from rshell.grammar.lexer import Token, Word, error_at, is_name, split_binding, tokenize
+from rshell.grammar.lexer import NUMBERED, Token, Word, error_at, is_name, split_binding, tokenize
 from rshell.text import one_line
 
 _NAME_RULE = "a name is unquoted letters, digits and _, not starting with a digit"
@@ -90,6 +90,10 @@ def _assignment(text: str, words: list[Word], pipes: list[int]) -> tuple[str | N
         raise error_at(text, words[0].start, f"bad name {one_line(name, QUOTED_WIDTH)!r} before '=' ({_NAME_RULE})")
     if name == "_":
         raise error_at(text, words[0].start, "'_' is always the last result; bind to another name")
+    if NUMBERED.fullmatch(name):
+        raise error_at(
+            text, words[0].start, f"'{name}' is a numbered result (`history` shows them); bind to another name"
+        )
     if not rest and not pipes:
         raise error_at(text, eq_end, f"'{name} =' needs a command to bind (e.g. {name} = run owner/model …)")
     return name, rest

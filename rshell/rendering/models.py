@@ -51,6 +51,24 @@ def version_table(model: str, versions: list[dict[str, Any]], hint: str = "") ->
     return table(("version", "created", "cog"), rows) + hint
 
 
+def version_fields(model: str, version: dict[str, Any]) -> str:
+    """`model versions show`: the version's labelled lines, then its inputs and output."""
+    from rshell.rendering.schema import schema_text
+
+    head = fields(
+        [
+            ("model", model),
+            ("version", version.get("id")),
+            ("created", short_time(version.get("created_at"))),
+            ("cog", version.get("cog_version")),
+        ]
+    )
+    schema = version.get("openapi_schema")
+    if not isinstance(schema, dict) or not schema:
+        return head + "\nno schema"
+    return head + "\n\n" + schema_text(schema, f"{model}:{version.get('id')}")
+
+
 def example_table(model: str, examples: list[dict[str, Any]], hint: str = "") -> str:
     """`model examples`: the example predictions as a prediction list, then `hint`."""
     from rshell.rendering.predictions import run_table

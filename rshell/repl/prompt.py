@@ -60,7 +60,8 @@ def banner(base_url: str) -> str:
 def toolbar(
     session: Session, account: str | None, base_url: str, mode: str | None = None, width: int | None = None
 ) -> StyleAndTextTuples:
-    """Account and host, predictions in flight, the last status and the editing mode.
+    """Account and host, predictions in flight, the last status, the next result's
+    number (`next: _4`) and the editing mode.
 
     On a narrow terminal the least needed parts go first (host, then account, then
     the last status), so the editing mode at the end is never cut off."""
@@ -77,12 +78,17 @@ def toolbar(
         ("class:bottom-toolbar.busy" if flight else "class:bottom-toolbar", f"{flight} in flight"),
     ]
     tail: StyleAndTextTuples = [("class:bottom-toolbar", f" | {mode or session.options.get('editing_mode', 'emacs')} ")]
-    for drop in ("", "where", "head", "last"):
+    # Once results are numbered, the name the next one gets (IPython's In [n]).
+    number: StyleAndTextTuples = []
+    if session.numbered.next > 1:
+        number = [("class:bottom-toolbar", f" | next: _{session.numbered.next}")]
+    for drop in ("", "number", "where", "head", "last"):
+        number = [] if drop == "number" else number
         where = [] if drop == "where" else where
         if drop == "head":
             head, busy[0] = [], ("class:bottom-toolbar", " ")
         last = [] if drop == "last" else last
-        parts = head + where + busy + last + tail
+        parts = head + where + busy + last + number + tail
         if width is None or sum(len(part[1]) for part in parts) <= width:
             break
     return parts

@@ -11,6 +11,7 @@ from typing import Any
 from rshell.client.fields import TERMINAL_STATUSES, is_run_list, json_run_kind
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
+from rshell.grammar.lexer import NUMBERED
 
 _SWITCH_WORDS = {
     "on": True,
@@ -100,6 +101,43 @@ OPTIONS: dict[str, Option] = {
 }
 
 
+KEPT_RESULTS = 1000  # numbered results kept (the oldest are forgotten past this)
+
+
+def is_numbered(name: str) -> bool:
+    """Whether NAME is a numbered result's (`_1`, `__`), which `NAME =` may not bind."""
+    return NUMBERED.fullmatch(name) is not None
+
+
+@dataclass
+class NumberedResults:
+    """Every statement's result also as `_1`, `_2`, … (IPython's `Out[n]`), with the
+    text of the statement that made it, for `history`; in memory, per process."""
+
+    values: dict[int, Any] = field(default_factory=dict)
+    texts: dict[int, str] = field(default_factory=dict)
+    next: int = 1
+
+    def add(self, value: Any, text: str) -> int:
+        number = self.next
+        self.values[number], self.texts[number] = value, text
+        self.next += 1
+        for old in [n for n in self.values if n <= number - KEPT_RESULTS]:
+            del self.values[old], self.texts[old]
+        return number
+
+    def lookup(self, name: str) -> Any:
+        number = self.next - 2 if name == "__" else int(name[1:])
+        if number in self.values:
+            return self.values[number]
+        if name == "__":
+            raise UsageError("'__' is not set yet", "it is the result before the last; `_` is the last")
+        if number < self.next:
+            raise UsageError(f"'{name}' is no longer kept", f"the last {KEPT_RESULTS} results are")
+        made = f"_1 to _{self.next - 1} are set" if self.next > 1 else "no result is numbered yet"
+        raise UsageError(f"'{name}' is not set yet", made)
+
+
 @dataclass
 class Session:
     name: str = "default"
@@ -113,6 +151,7 @@ class Session:
     in_flight: dict[str, str] = field(default_factory=dict)  # id -> "prediction" | "training"
     last_status: str | None = None
     synced: Any = field(default=None, repr=False, compare=False)  # what the store last saw (store's type)
+    numbered: NumberedResults = field(default_factory=lambda: NumberedResults())
 
     def bind(self, name: str | None, data: Any) -> None:
         """Make `data` the last result, and NAME's value when a name is given.
@@ -155,9 +194,22 @@ class Session:
             return self.last
         if name in self.variables:
             return self.variables[name]
+        if is_numbered(name):
+            return self.numbered.lookup(name)
         guess = suggest(name, list(self.variables))
         hint = f"did you mean '{guess}'?" if guess else "`vars` lists the defined names"
         raise UsageError(f"undefined variable '{name}'", hint)
+
+    def defines(self, name: str) -> bool:
+        """Whether NAME has a value: `_` once set, a named result, a numbered one kept."""
+        if name == "_":
+            return self.last is not None
+        if name in self.variables:
+            return True
+        if not is_numbered(name):
+            return False
+        number = self.numbered.next - 2 if name == "__" else int(name[1:])
+        return number in self.numbered.values
 
     def unset(self, name: str) -> None:
         if name not in self.variables:

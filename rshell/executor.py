@@ -314,6 +314,7 @@ class Executor:
             return _placeholder(target, DryRunStop())
         finally:
             self._in_statement = False
+            self._ran = command  # a statement run inside it (`source`, `rerun-line`) is not what this stage ran
         if show or not result.ok:
             self._print(result, in_json=ctx.wants_json(args))
         return result

@@ -101,11 +101,13 @@ class Executor:
     def _request_exit(self) -> None:
         self.exit_requested = True
 
-    def _announce_retry(self, message: str) -> None:
+    def _announce_retry(self, message: str) -> bool:
         """A wait before a retry, on stderr, while a statement runs; background lookups
-        (the REPL's toolbar, completion) wait silently rather than draw over the prompt."""
+        (the REPL's toolbar, completion) wait silently rather than draw over the prompt
+        (False: not shown)."""
         if self._in_statement:
             self.out.info(message)
+        return self._in_statement
 
     async def account_name(self) -> str | None:
         """The account's username for prompts and toolbars; None when unknown."""

@@ -222,7 +222,8 @@ def test_errors_and_json_are_coloured_unless_no_color(shell, sandbox) -> None:
 def test_text_typed_during_retries_is_not_glued_to_the_messages(shell) -> None:
     term = shell()  # a closed port: every request fails to connect and is retried
     term.send("model list\r")
-    term.wait_for(r"retrying in .*\(1 of \d\)")
+    # the notice is the spinner's line, rewritten when the one quick retry ends: read the bytes
+    term.wait_until(lambda: b"retrying once in" in term.transcript, "the retry notice")
     term.send("typed")
     term.wait_until(lambda: term.cursor_line() == PROMPT + "typed", "the typed text at the next prompt", 60)
     lines = term.text().splitlines()

@@ -138,8 +138,11 @@ class ReplicateClient:
         self._retry = RetryPolicy(max_retries=max_retries)
         self._stream_timeout = httpx.Timeout(30.0, read=STREAM_IDLE if stream_idle is None else stream_idle)
         # Told about every wait before a retry (the executor shows it on stderr).
-        self.on_retry: Callable[[str], None] | None = None
+        # told of each wait before a retry; returning False means it did not show it (a
+        # background lookup), so the next request's notice is not taken as already said
+        self.on_retry: Callable[[str], bool | None] | None = None
         self._reconnecting: dict[str, int] = {}  # host -> requests waiting to connect again
+        self._told: set[str] = set()  # hosts whose quick retry has been said to the user
         if sleep is not None:
             self._retry.sleep = sleep
         self._http = httpx.AsyncClient(
@@ -240,8 +243,9 @@ class ReplicateClient:
         """The one quick retry of a connection never made (offline, DNS, refused),
         said once per host however many requests wait on it together."""
         host = netloc_of(url)
-        if host not in self._reconnecting and self.on_retry is not None:
-            self.on_retry(f"{why}; retrying once in {format_wait(CONNECT_RETRY_DELAY)}")
+        if host not in self._told and self.on_retry is not None:
+            if self.on_retry(f"{why}; retrying once in {format_wait(CONNECT_RETRY_DELAY)}") is not False:
+                self._told.add(host)
         self._reconnecting[host] = self._reconnecting.get(host, 0) + 1
         try:
             await self._retry.sleep(CONNECT_RETRY_DELAY)
@@ -249,6 +253,7 @@ class ReplicateClient:
             self._reconnecting[host] -= 1
             if not self._reconnecting[host]:
                 del self._reconnecting[host]
+                self._told.discard(host)
 
     async def _pause(self, delay: float, why: str, attempt: int) -> float:
         """Wait before a retry, saying so (on stderr, through `on_retry`)."""

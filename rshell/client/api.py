@@ -243,9 +243,9 @@ class ReplicateClient:
         """The one quick retry of a connection never made (offline, DNS, refused),
         said once per host however many requests wait on it together."""
         host = netloc_of(url)
-        if host not in self._told and self.on_retry is not None:
-            if self.on_retry(f"{why}; retrying once in {format_wait(CONNECT_RETRY_DELAY)}") is not False:
-                self._told.add(host)
+        notice = f"{why}; retrying once in {format_wait(CONNECT_RETRY_DELAY)}"
+        if host not in self._told and self.on_retry is not None and self.on_retry(notice) is not False:
+            self._told.add(host)
         self._reconnecting[host] = self._reconnecting.get(host, 0) + 1
         try:
             await self._retry.sleep(CONNECT_RETRY_DELAY)

@@ -79,6 +79,8 @@ def test_tab_cycles_through_the_menu_and_enter_takes_the_highlighted_item(shell)
     term.send("\t")
     term.wait_until(lambda: term.cursor_line() == "rshell> rerun", "the second Tab moving on to the next")
     term.send("\t")
+    term.wait_until(lambda: term.cursor_line() == "rshell> rerun-line", "the third, the last")
+    term.send("\t")
     term.wait_until(lambda: term.cursor_line() == "rshell> run", "wrapping to the first, not to the typed `r`")
     term.send("\r")  # takes `run`, closes the menu, runs nothing
     term.wait_until(lambda: not re.search(r"^\s+rerun\b", term.text(), re.M), "the menu to close")

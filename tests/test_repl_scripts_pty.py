@@ -176,7 +176,7 @@ def test_preview_auto_draws_only_for_the_last_stage_of_a_pipeline(shell, sandbox
 
 def test_help_is_wrapped_to_the_terminal_but_not_off_it(dirs) -> None:
     env = base_env(dirs, CLOSED_PORT, "r8_fake-scripts")
-    term = Terminal([], env, dirs["work"], rows=70, cols=60)
+    term = Terminal([], env, dirs["work"], rows=140, cols=60)
     try:
         term.wait_prompt()
         term.run("set pager off")

@@ -13,6 +13,7 @@ Prints one line per check and `N passed, N failed`; exits 1 when any failed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from collections.abc import Callable
 from importlib import metadata, resources
@@ -106,16 +108,35 @@ def check_serve_hardware(env: dict[str, str], cwd: Path) -> None:
             server.kill()
 
 
-def stop_leftovers(marker: str) -> None:
-    """End any process still holding the smoke run's private data directory (a --local sandbox)."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            if marker.encode() in (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes():
-                os.kill(int(proc.name), signal.SIGTERM)
-        except (OSError, ProcessLookupError):
-            continue
+def stop_leftovers(marker: str, env: dict[str, str]) -> None:
+    """Stop the `--local` sandbox the checks started (its own stop command), then end any
+    process still holding the smoke run's private folder, and wait until they are gone,
+    so the folder can be removed."""
+    subprocess.run([sys.executable, "-m", "rshell.sandbox.local", "stop"], env=env, capture_output=True, timeout=60)
+    holders = [pid for pid in _pids() if marker.encode() in _process_text(pid)]
+    for pid in holders:
+        _signal(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in holders):
+        time.sleep(0.1)
+    for pid in holders:
+        _signal(pid, signal.SIGKILL)
+
+
+def _pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and int(p.name) != os.getpid()]
+
+
+def _process_text(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes() + Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return b""
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(OSError):  # it ended by itself
+        os.kill(pid, signum)
 
 
 CHECKS: list[Callable[[dict[str, str], Path], None]] = [
@@ -130,7 +151,7 @@ CHECKS: list[Callable[[dict[str, str], Path], None]] = [
 
 def main() -> int:
     passed = failed = 0
-    with tempfile.TemporaryDirectory(prefix="rshell-wheel-smoke-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="rshell-wheel-smoke-", ignore_cleanup_errors=True) as tmp:
         home = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "RSHELL_"))}
         env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"))
@@ -148,7 +169,7 @@ def main() -> int:
                     passed += 1
                     print(f"ok   {check.__name__}")
         finally:
-            stop_leftovers(str(home))
+            stop_leftovers(str(home), env)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -318,6 +318,21 @@ def test_file_encoding_data_inlines_small_files_and_refuses_big_ones(api, tmp_pa
     assert create.call_count == 1 and not any(c.request.url.path.endswith("/files") for c in api.calls)
 
 
+def test_the_sessions_set_options_reach_run_once_through_the_parse(api, tmp_path):
+    """`set file_encoding data` and `set separator :` apply to a run without flags; a
+    flag given wins. The parse puts the option in the flag's place; handlers read only that."""
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG small")
+    mock_model(api)
+    create = model_create(api).respond(201, json=fx.prediction("succeeded"))
+    session = Session(options={"file_encoding": "data", "separator": ":"})
+    assert mocked(f"run stability-ai/sdxl prompt:hi image:@{photo}", session=session).code == 0
+    sent = body_of(create)["input"]
+    assert sent["prompt"] == "hi" and sent["image"].startswith("data:image/png;base64,")
+    assert mocked(f"run stability-ai/sdxl prompt=hi --separator =", session=session).code == 0
+    assert body_of(create)["input"] == {"prompt": "hi"}
+
+
 # waiting -------------------------------------------------------------------------------
 
 

@@ -205,7 +205,7 @@ async def rerun(ctx: Context, args: ParsedArgs) -> Result:
     from rshell.commands.predictions import inputs_of, start
     from rshell.grammar.inputs import split_inputs
 
-    split_inputs(list(args.inputs), option(ctx, args, "separator", "="))  # a malformed word sends nothing
+    split_inputs(list(args.inputs), option(args, "separator", "="))  # a malformed word sends nothing
     client = await ctx.client()
     earlier = await _earlier(ctx, client, str(args.values["source"]))
     target, schema = await _target_of(client, earlier)

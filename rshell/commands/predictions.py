@@ -160,7 +160,7 @@ def sweep_axes(ctx: Context, args: ParsedArgs) -> list[Any]:
     from rshell.grammar.sweeps import axes
 
     inputs = set(args.inputs)
-    return axes([w for w in ctx.words if w.value in inputs], option(ctx, args, "separator", "="))
+    return axes([w for w in ctx.words if w.value in inputs], option(args, "separator", "="))
 
 
 def input_json(ctx: Context, given: str | None) -> dict | None:
@@ -202,8 +202,8 @@ async def inputs_of(ctx: Context, args: ParsedArgs, schema: dict | None, base: d
         ctx,
         list(args.inputs),
         schema,
-        separator=option(ctx, args, "separator", "="),
-        file_encoding=option(ctx, args, "file_encoding", "url"),
+        separator=option(args, "separator", "="),
+        file_encoding=option(args, "file_encoding", "url"),
         base=base,
         model=args.values.get("model"),
     )

@@ -456,11 +456,10 @@ async def _find_soon(client: ReplicateClient, sent: Sent, known: set[str]) -> An
         await asyncio.sleep(next(pauses, FIND_PAUSES[-1]))
 
 
-def option(ctx: Context, args: ParsedArgs, name: str, fallback: str) -> str:
-    """A flag's value, else the session's `set` option, else the fallback."""
+def option(args: ParsedArgs, name: str, fallback: str) -> str:
+    """A flag's value, else the fallback: `parse_args` has already put the session's
+    `set` option in the place of a flag left out, so it is not looked up again here."""
     value = args.values.get(name)
-    if value is None:
-        value = ctx.session.options.get(name)
     return str(value) if value is not None else fallback
 
 

@@ -34,7 +34,7 @@ async def run_sweep(ctx: Context, args: ParsedArgs, found: list[Axis], whole: di
         await _agreed(ctx, len(combos))
     if args.values.get("stream") or args.values.get("wait") is False:
         raise UsageError("a sweep waits for every run and streams none", "drop --stream / --no-wait")
-    separator = option(ctx, args, "separator", "=")
+    separator = option(args, "separator", "=")
     fixed = fixed_words(list(args.inputs), found, separator)
     client = await ctx.client()
     target, schema = await resolve_target(ctx, client, args)

@@ -73,8 +73,8 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
         ctx,
         list(args.inputs),
         training_schema(schema),
-        separator=option(ctx, args, "separator", "="),
-        file_encoding=option(ctx, args, "file_encoding", "url"),
+        separator=option(args, "separator", "="),
+        file_encoding=option(args, "file_encoding", "url"),
         model=ref.model,
     )
     from rshell.client.api import Delivery

@@ -329,7 +329,7 @@ def test_the_sessions_set_options_reach_run_once_through_the_parse(api, tmp_path
     assert mocked(f"run stability-ai/sdxl prompt:hi image:@{photo}", session=session).code == 0
     sent = body_of(create)["input"]
     assert sent["prompt"] == "hi" and sent["image"].startswith("data:image/png;base64,")
-    assert mocked(f"run stability-ai/sdxl prompt=hi --separator =", session=session).code == 0
+    assert mocked("run stability-ai/sdxl prompt=hi --separator =", session=session).code == 0
     assert body_of(create)["input"] == {"prompt": "hi"}
 
 

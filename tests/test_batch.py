@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from needs import unavailable
 from sleeper_model import Sleeper
 
 from rshell.client.api import ReplicateClient
@@ -355,7 +356,7 @@ def small_disk(tmp_path):
     mount = tmp_path / "small"
     mount.mkdir()
     if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
+        unavailable("mounting a tmpfs needs root")
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k,mode=0755", "tmpfs", str(mount)], check=True)
     try:
         yield mount, lambda: subprocess.run(["mount", "-o", "remount,size=1m", str(mount)], check=True)

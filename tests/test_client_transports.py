@@ -18,11 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from needs import unavailable
 
 from rshell.client.api import ReplicateClient
 from rshell.errors import NetworkError
-
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 
 
 class _Hello(BaseHTTPRequestHandler):
@@ -40,6 +39,8 @@ class _Hello(BaseHTTPRequestHandler):
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """An https:// URL on 127.0.0.1 and the self-signed certificate it presents."""
+    if shutil.which("openssl") is None:
+        unavailable("needs the openssl command", "apt-get install openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]

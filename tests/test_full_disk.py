@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from needs import unavailable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +54,7 @@ def disk(tmp_path: Path) -> Iterator[SmallDisk]:
         ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)], capture_output=True, text=True
     )
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+        unavailable(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
     try:
         yield SmallDisk(where)
     finally:
@@ -199,7 +200,7 @@ def open_place() -> Iterator[Path]:
 def test_permission_denied(sandbox: Any, open_place: Path) -> None:
     """The session's database belongs to another user: readable, not writable."""
     if os.geteuid() != 0:
-        pytest.skip("needs root to run rshell as another user")
+        unavailable("running rshell as another user needs root")
     disk = SmallDisk(open_place)
     env, work = _env(sandbox, disk), open_place / "work"
     first = _rshell(env, work, "--session", "s", "-c", "x = run rshell/echo text=kept")  # as root

@@ -29,6 +29,7 @@ from typing import IO, Any
 
 import httpx
 import pytest
+from needs import unavailable
 from sandbox.waits import Workers, wait_event, wait_finished
 
 from rshell.sandbox.predictors.png import decode, encode
@@ -41,9 +42,7 @@ NOT_FOUND = "The requested resource could not be found."
 
 def _unavailable(reason: str) -> None:
     """Fail under CI (it must run there), skip with the reason elsewhere."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}: CI must install it (.ci/run does)")
-    pytest.skip(f"{reason}; run npm ci --prefix tests/js (CI runs this test)")
+    unavailable(reason, "run npm ci --prefix tests/js")
 
 
 def require_client(js: Path) -> str:

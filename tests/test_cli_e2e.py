@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from processes import sandbox_env
 
 ROOT = Path(__file__).resolve().parents[1]
 RSHELL = [sys.executable, "-m", "rshell"]
@@ -21,16 +22,7 @@ RSHELL = [sys.executable, "-m", "rshell"]
 
 @pytest.fixture
 def env(sandbox, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_"))}
-    env.update(
-        REPLICATE_BASE_URL=sandbox.url,
-        REPLICATE_API_TOKEN=sandbox.token,
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        PYTHONPATH=str(ROOT),
-    )
-    return env
+    return sandbox_env(sandbox, tmp_path)
 
 
 def rshell(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

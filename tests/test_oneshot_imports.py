@@ -8,13 +8,12 @@ a one-shot shows up here as a named failure, not only as a slower benchmark.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
+from processes import echo_prediction, sandbox_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,16 +57,7 @@ raise SystemExit(code)
 
 @pytest.fixture
 def env(sandbox, tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_", "PYDANTIC_"))}
-    env.update(
-        REPLICATE_BASE_URL=sandbox.url,
-        REPLICATE_API_TOKEN=sandbox.token,
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        PYTHONPATH=str(ROOT),
-    )
-    return env
+    return sandbox_env(sandbox, tmp_path, drop=("PYDANTIC_",))
 
 
 def _one_shot(words: list[str], env: dict[str, str], tmp_path: Path) -> dict[str, list[str]]:
@@ -89,17 +79,6 @@ def _heavy(modules: list[str]) -> dict[str, str]:
     return {name: why for name, why in HEAVY.items() if any(m == name or m.startswith(name + ".") for m in modules)}
 
 
-def _prediction_id(sandbox) -> str:
-    reply = httpx.post(
-        f"{sandbox.url}/predictions",
-        json={"version": "rshell/echo", "input": {"text": "x"}},
-        headers={"Authorization": f"Bearer {sandbox.token}", "Prefer": "wait"},
-        timeout=60,
-    )
-    reply.raise_for_status()
-    return str(reply.json()["id"])
-
-
 def test_run_one_shot_loads_no_heavy_stack_and_builds_only_its_models(env, tmp_path: Path) -> None:
     loaded = _one_shot(["run", "rshell/echo", "text=hi"], env, tmp_path)
     assert _heavy(loaded["modules"]) == {}
@@ -113,6 +92,6 @@ def test_hardware_list_builds_only_hardware(env, tmp_path: Path) -> None:
 
 
 def test_prediction_show_builds_only_a_prediction(env, tmp_path: Path, sandbox) -> None:
-    loaded = _one_shot(["prediction", "show", _prediction_id(sandbox)], env, tmp_path)
+    loaded = _one_shot(["prediction", "show", echo_prediction(sandbox)], env, tmp_path)
     assert _heavy(loaded["modules"]) == {}
     assert loaded["built"] == ["Prediction"]

@@ -24,9 +24,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from budgets import CHILD_CPU, WALL, Figure, installed_env, interleaved_times, within_budget
+from processes import echo_prediction
 
 pytestmark = pytest.mark.benchmark
 
@@ -49,17 +49,6 @@ def _rshell() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "rshell"]
 
 
-def _prediction_id(sandbox: Any) -> str:
-    reply = httpx.post(
-        f"{sandbox.url}/predictions",
-        json={"version": "rshell/echo", "input": {"text": "x"}},
-        headers={"Authorization": f"Bearer {sandbox.token}", "Prefer": "wait"},
-        timeout=60,
-    )
-    reply.raise_for_status()
-    return str(reply.json()["id"])
-
-
 def _median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
@@ -71,7 +60,7 @@ def test_network_one_shot_is_near_bare_python_and_beats_the_official_client(
     one_shot: str, sandbox: Any, tmp_path: Path
 ) -> None:
     words, official = ONE_SHOTS[one_shot]
-    prediction = _prediction_id(sandbox)
+    prediction = echo_prediction(sandbox)
     words = [word.replace("{id}", prediction) for word in words]
     official = "import replicate; " + official.replace("{id}", prediction)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_"))}

@@ -222,7 +222,7 @@ def test_a_throttled_body_without_retry_after_says_how_long(server):
 
 def test_a_quiet_stream_nobody_watches_is_checked_too(server, monkeypatch):
     """`batch` rows follow with a SilentWatch: the same checks, nothing drawn."""
-    from rshell.client.models import Prediction
+    from rshell.client.models import Prediction, parse
     from rshell.commands import running
 
     monkeypatch.setattr(running, "QUIET_CHECK", 0.2)
@@ -237,7 +237,7 @@ def test_a_quiet_stream_nobody_watches_is_checked_too(server, monkeypatch):
 
     async def follow() -> Prediction:
         async with ReplicateClient(TOKEN, server.url) as client:
-            started = Prediction.model_validate(prediction(server, "starting"))
+            started = parse(Prediction, prediction(server, "starting"))
             final, _ = await asyncio.wait_for(running.follow_prediction(client, started, running.SilentWatch()), 60)
             return final
 

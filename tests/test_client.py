@@ -15,7 +15,7 @@ import respx
 
 import rshell
 from rshell.client.api import ReplicateClient
-from rshell.client.models import Deployment, Model, Page, Prediction, Training, Version
+from rshell.client.models import Deployment, Model, Page, Prediction, Training, Version, parse
 from rshell.errors import UsageError
 
 T = TypeVar("T")
@@ -118,7 +118,7 @@ def test_models_get_parses_latest_version_schema() -> None:
     assert model.latest_version is not None
     schema = model.latest_version.input_schema()
     assert schema is not None and schema["properties"]["prompt"]["x-order"] == 0
-    assert model.model_dump(mode="json")["latest_version"]["id"] == fx.VERSION_ID
+    assert model.as_json()["latest_version"]["id"] == fx.VERSION_ID
 
 
 def test_models_list_with_cursor_and_sort() -> None:
@@ -286,7 +286,7 @@ def test_unknown_status_and_fields_are_kept() -> None:
     with respx.mock() as mock:
         mock.get(f"{BASE}/predictions/{fx.PREDICTION_ID}").respond(200, json=body)
         prediction = run(lambda c: c.predictions_get(fx.PREDICTION_ID))
-    dumped = prediction.model_dump(mode="json")
+    dumped = prediction.as_json()
     assert dumped["status"] == "queued_somewhere"
     assert dumped["brand_new_field"] == {"x": 1}
 
@@ -448,13 +448,13 @@ def test_get_page_with_item_type() -> None:
 
 def test_paginate_with_custom_fetcher_stops_on_repeated_next() -> None:
     loop_url = f"{BASE}/models?cursor=same"
-    pages = {loop_url: Page[Model].model_validate(fx.page([fx.model("x", "y")], next=loop_url))}
+    pages = {loop_url: parse(Page[Model], fx.page([fx.model("x", "y")], next=loop_url))}
 
     async def fetch(url: str) -> Page[Any]:
         return pages[url]
 
     async def calls(c: ReplicateClient) -> list[str]:
-        first = Page[Model].model_validate(fx.page([fx.model("a", "b")], next=loop_url))
+        first = parse(Page[Model], fx.page([fx.model("a", "b")], next=loop_url))
         return [m.full_name async for m in c.paginate(first, fetch)]
 
     assert run(calls) == ["a/b", "x/y"]

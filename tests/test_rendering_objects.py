@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from rshell.client.fields import json_run_kind
-from rshell.client.models import Model, Prediction, Training, Version
+from rshell.client.models import Model, Prediction, Training, Version, parse
 from rshell.commands.modelref import route_of_model
 from rshell.commands.running import settle_in_flight
 from rshell.rendering.account import hardware_table
@@ -85,7 +85,7 @@ def test_settling_in_flight_runs_reads_the_models_the_client_returns() -> None:
             return Prediction(id=run_id, status=statuses[run_id])
 
         async def trainings_get(self, run_id: str) -> Training:
-            return Training(id=run_id, status=statuses[run_id], destination="o/n")
+            return parse(Training, {"id": run_id, "status": statuses[run_id], "destination": "o/n"})
 
     session = Session()
     session.in_flight = {"done": "prediction", "busy": "prediction", "t1": "training"}

@@ -2,8 +2,8 @@
 
 One `httpx.AsyncClient` per ReplicateClient, shared by every command, so
 connections are reused across a session. Paths, methods, bodies and status codes
-follow the official OpenAPI description. Return values are the tolerant pydantic
-models of `rshell.client.models`; failures are `rshell.errors` classes (ApiError
+follow the official OpenAPI description. Return values are the tolerant msgspec
+structs of `rshell.client.models`; failures are `rshell.errors` classes (ApiError
 with problem+json's detail, AuthError for 401 or no token, NetworkError when the
 API cannot be reached after retries). The client knows nothing about terminals.
 """
@@ -11,13 +11,13 @@ API cannot be reached after retries). The client knows nothing about terminals.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, ValidationError
+import msgspec
 
 import rshell
 from rshell.client import problems
@@ -34,6 +34,7 @@ from rshell.client.models import (
     ServerEvent,
     Training,
     Version,
+    parse,
 )
 from rshell.client.retry import RetryLater, RetryPolicy, format_wait, retryable_connection_error, retryable_status
 from rshell.client.sse import iter_events, stream_headers
@@ -48,7 +49,7 @@ from rshell.client.transports import SchemeTransports
 from rshell.client.urls import DEFAULT_BASE_URL, netloc_of, normalise_base_url
 from rshell.errors import ApiError, UsageError
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
 
 API_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 # Seconds without a byte (the sandbox sends a keep-alive every 15 s) before an event
@@ -295,12 +296,11 @@ class ReplicateClient:
     @staticmethod
     def _parse(model: type[M], data: Any) -> M:
         try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            first: Mapping[str, Any] = exc.errors()[0] if exc.errors() else {}
-            where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+            parsed: M = parse(model, data)
+        except msgspec.ValidationError as exc:
             name = getattr(model, "__name__", "object")
-            raise ApiError(200, f"unexpected {name} in response ({where}: {first.get('msg', 'invalid')})") from None
+            raise ApiError(200, f"unexpected {name} in response ({problems.one_line(str(exc), 160)})") from None
+        return parsed
 
     async def _object(self, model: type[M], method: str, url: str, **kwargs: Any) -> M:
         return self._parse(model, await self._json(method, url, **kwargs))
@@ -616,9 +616,10 @@ class ReplicateClient:
             content = json.dumps(json_body).encode("utf-8")
         return await self._json(method, url, params=params, content=content, headers=headers)
 
-    async def get_page(self, url: str, model: type) -> Page[Any]:
+    async def get_page(self, url: str, model: Any) -> Page[Any]:
         """Follow a page's `next` (or `previous`) URL; `model` is the item or Page type."""
-        page_type = model if isinstance(model, type) and issubclass(model, Page) else Page[model]  # type: ignore[valid-type]
+        is_page = getattr(model, "__origin__", model) is Page
+        page_type = model if is_page else Page[model]
         return await self._object(page_type, "GET", url)
 
     async def paginate(
@@ -641,7 +642,7 @@ class ReplicateClient:
             page = await fetch(page.next)
 
     def _next_fetcher(self, first: Page[Any]) -> Callable[[str], Awaitable[Page[Any]]]:
-        page_type = type(first)
+        page_type = first.parsed_as()
 
         async def fetch(url: str) -> Page[Any]:
             return await self.get_page(url, page_type)

@@ -198,7 +198,7 @@ class Batch:
             found.extend(page.results)
             if not page.next:
                 break
-            page = await self.client.get_page(page.next, type(page))
+            page = await self.client.get_page(page.next, page.parsed_as())
         return found
 
     def throttled(self, message: str) -> None:

@@ -79,5 +79,5 @@ async def find(client: ReplicateClient, sent: Sent, known: Collection[str] = ())
                 return run
         if not page.next:
             return None
-        page = await client.get_page(page.next, type(page))
+        page = await client.get_page(page.next, page.parsed_as())
     return None

@@ -21,19 +21,19 @@ if TYPE_CHECKING:
 
 
 def to_json(data: Any) -> str:
-    """Pretty JSON of a result; pydantic models and other objects via their dump."""
+    """Pretty JSON of a result; API objects and other objects via their dump."""
     return json.dumps(data, indent=2, ensure_ascii=False, default=json_default)
 
 
 def as_json(value: Any) -> Any:
-    """An API object (pydantic model, list or page of them) as plain JSON data.
+    """An API object (list or page of them) as plain JSON data.
 
     Handlers return this as `Result.data` and build summaries from it, so the
     summary shows exactly what `NAME =` binds.
     """
-    dump = getattr(value, "model_dump", None)
+    dump = getattr(value, "as_json", None)
     if dump is not None:
-        return dump(mode="json")
+        return dump()
     if isinstance(value, (list, tuple)):
         return [as_json(v) for v in value]
     if isinstance(value, dict):

@@ -412,7 +412,7 @@ class Api:
         token: str | None = None,
         retries: int | None = None,
     ) -> None:
-        from rshell.session.store import scope_of
+        from rshell.client.urls import scope_of
 
         self.out = out
         self.dry_run = dry_run

@@ -224,7 +224,7 @@ class Executor:
         """Keep a successful statement for `save`, which decides what replays and says
         why the rest does not; a line holding a token is kept only masked, and one that
         only showed the shell (`help`, `vars`: `first` declares it) is not kept."""
-        from rshell.session.store import is_secret
+        from rshell.session.secrets import is_secret
 
         if first is not None and first.save.kind == "shows":
             return

@@ -32,8 +32,8 @@ def _notice(stderr: str) -> list[str]:
 def test_a_damaged_session_is_set_aside_and_the_shell_starts(
     hostile: HostileServer, tmp_path: Path, why: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from rshell.client.urls import scope_of
     from rshell.session import store
-    from rshell.session.store import scope_of
 
     sessions = tmp_path / "rshell-data" / "sessions" / scope_of(hostile.url)  # sessions are kept per API host
     sessions.mkdir(parents=True)

@@ -171,7 +171,7 @@ def test_a_read_only_disk(sandbox: Any, disk: SmallDisk) -> None:
 def test_a_folder_where_the_database_goes(sandbox: Any, tmp_path: Path) -> None:
     disk = SmallDisk(tmp_path)  # an ordinary disk: only the folder in the way matters
     env, work = _env(sandbox, disk), tmp_path / "work"
-    from rshell.session.store import scope_of
+    from rshell.client.urls import scope_of
 
     (tmp_path / "data" / "sessions" / scope_of(sandbox.url) / "sessions.db").mkdir(parents=True)
     done = _rshell(env, work, "--session", "s", "-c", "y = run rshell/echo text=x")

@@ -16,7 +16,7 @@ import pytest
 from hostile_server import TOKEN, HostileServer, Reply, Request, model, prediction, reply_json, run_rshell
 
 from rshell.client.problems import scrub
-from rshell.session.store import REDACTED, redact
+from rshell.session.secrets import REDACTED, redact
 
 PLAIN_TOKEN = "plain-looking-secret-4f9a2c"  # not r8_…: no pattern can spot it
 
@@ -34,7 +34,7 @@ def _echoing(server: HostileServer) -> None:
 
 def _session_file(home: Path, name: str, server: HostileServer) -> Path:
     """The old JSON file of a session against `server` (sessions are kept per API host)."""
-    from rshell.session.store import scope_of
+    from rshell.client.urls import scope_of
 
     return home / "rshell-data" / "sessions" / scope_of(server.url) / f"{name}.json"
 
@@ -46,7 +46,8 @@ def _stored_bytes(home: Path, server: HostileServer) -> str:
 
 
 def _stored(home: Path, name: str, server: HostileServer, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from rshell.session.store import load_session, scope_of
+    from rshell.client.urls import scope_of
+    from rshell.session.store import load_session
 
     monkeypatch.setenv("RSHELL_DATA_DIR", str(home / "rshell-data"))
     return load_session(name, scope_of(server.url))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rshell.errors import UsageError
-from rshell.session import store
+from rshell.session import secrets, store
 from rshell.session.state import Session
 
 TOKEN = "r8_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9"
@@ -131,7 +131,7 @@ def test_session_names_cannot_escape(name: str) -> None:
     ],
 )
 def test_secret_lines(line: str) -> None:
-    assert store.is_secret(line)
+    assert secrets.is_secret(line)
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ def test_secret_lines(line: str) -> None:
     ],
 )
 def test_harmless_lines(line: str) -> None:
-    assert not store.is_secret(line)
+    assert not secrets.is_secret(line)
 
 
 def test_history_round_trip_multiline_and_secrets(data_dir: Path) -> None:

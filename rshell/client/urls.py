@@ -59,3 +59,12 @@ def netloc_of(url: str) -> str:
     if port is None or (parts.scheme, port) in (("http", 80), ("https", 443)):
         return host
     return f"{host}:{port}"
+
+
+def scope_of(base_url: str) -> str:
+    """The session scope of an API host: "" for the real API, else the host as a plain
+    folder name (`--local` uses "local", whatever its port)."""
+    host = urlsplit(base_url).netloc.lower() if base_url else ""
+    if host in ("", "api.replicate.com"):
+        return ""
+    return "host-" + "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in host)

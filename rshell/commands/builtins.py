@@ -262,7 +262,7 @@ async def save(ctx: Context, args: ParsedArgs) -> Result:
     if path.is_dir():
         raise UsageError(f"{path} is a directory", "give a file name, e.g. save session.rsh")
     from rshell.commands.replay import masked, replayable
-    from rshell.session.store import holds_secret
+    from rshell.session.secrets import holds_secret
 
     secrets = session_secrets(ctx)
     lines = ["# rshell session script: replay with `rshell FILE` or `source FILE`"]
@@ -320,7 +320,7 @@ async def alias(ctx: Context, args: ParsedArgs) -> Result:
     from rshell.grammar.aliases import check_alias_name
 
     check_alias_name(name)
-    from rshell.session.store import holds_secret
+    from rshell.session.secrets import holds_secret
 
     if holds_secret(text, session_secrets(ctx)):
         raise UsageError(

@@ -6,7 +6,6 @@ completion and the one-shot start-up read them without loading httpx or pydantic
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,6 +166,8 @@ HELP_WORDS = frozenset({"--help", "-h"})
 
 def suggest(word: str, candidates: list[str] | tuple[str, ...] | set[str]) -> str | None:
     """The closest candidate to `word`, for a "did you mean" hint."""
+    import difflib  # only when a word is wrong: a one-shot that runs never pays for it
+
     found = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.6)
     return found[0] if found else None
 

@@ -195,8 +195,8 @@ def _session_names(typed: str) -> list[Completion]:
 
 def candidates_for(line: str, session_name: str | None = None, local: bool = False) -> list[Completion]:
     """The engine's completions for the statement `line`, fetching once if needed."""
+    from rshell.client.urls import scope_of
     from rshell.session.credentials import resolve_base_url
-    from rshell.session.store import scope_of
 
     base_url = LOCAL_CACHE_URL if local else resolve_base_url()
     cache = CompletionCache(default_path(base_url))

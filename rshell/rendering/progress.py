@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from typing import IO
@@ -76,7 +75,7 @@ class Progress:
         self.percent: int | None = None
         self._frame = 0
         self._drawn = 0  # characters on the line now, to blank them out
-        self._width = width or (lambda: shutil.get_terminal_size((80, 24)).columns)
+        self._width = width or _terminal_columns
         self._ticker: asyncio.Task[None] | None = None
 
     def update(self, status: str | None = None, logs: str | None = None) -> None:
@@ -144,3 +143,11 @@ class Progress:
             self._ticker.cancel()
             self._ticker = None
         self.clear()
+
+
+def _terminal_columns() -> int:
+    """The terminal's width (80 if unknown); shutil is imported only when a line is
+    drawn, since it brings the archive modules a one-shot never needs."""
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns

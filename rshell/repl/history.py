@@ -11,7 +11,8 @@ from pathlib import Path
 
 from prompt_toolkit.history import FileHistory
 
-from rshell.session.store import append_history, history_path, holds_secret
+from rshell.session.secrets import holds_secret
+from rshell.session.store import append_history, history_path
 
 
 class SafeFileHistory(FileHistory):

@@ -190,7 +190,7 @@ def _text(value: Any) -> str:
 
 def entries_of(session: Session, secrets: Iterable[str] = ()) -> dict[Key, str]:
     """Every persisted name of the session and its stored text, none holding a token."""
-    from rshell.session.store import holds_secret, redact
+    from rshell.session.secrets import holds_secret, redact
 
     secrets = tuple(secrets)
     rows: dict[Key, str] = {}
@@ -219,7 +219,7 @@ def _bound_ids(session: Session) -> set[str]:
 def _apply(session: Session, key: Key, text: str | None) -> None:
     """Put one stored row into the session (None: the name was unset); rows that are
     not what a save writes are skipped, so a tampered database cannot break the shell."""
-    from rshell.session.store import is_secret
+    from rshell.session.secrets import is_secret
 
     kind, name = key
     try:
@@ -354,7 +354,7 @@ def _synced(session: Session) -> Synced:
 
 
 def _new_statements(session: Session, synced: Synced, secrets: Iterable[str]) -> list[str]:
-    from rshell.session.store import holds_secret
+    from rshell.session.secrets import holds_secret
 
     secrets = tuple(secrets)
     start = min(synced.statement_count, len(session.statements))
@@ -368,7 +368,7 @@ def _next_seq(db: sqlite3.Connection) -> int:
 
 def _pull(db: sqlite3.Connection, session: Session, *, skip: frozenset[Key] | set[Key] = frozenset()) -> None:
     """Rows and statements newer than what the session has seen, applied to it."""
-    from rshell.session.store import is_secret
+    from rshell.session.secrets import is_secret
 
     synced = _synced(session)
     rows = db.execute(
@@ -404,7 +404,8 @@ def _migrate(db: sqlite3.Connection, scope: str, name: str, legacy: Path) -> Non
     """Move an old JSON session file into the database once, then remove it (an old
     file may hold a token an older rshell wrote); rows already in the database (another
     process's) win, and a marker row keeps a file that comes back from being read again."""
-    from rshell.session.store import holds_secret, load_json_session
+    from rshell.session.secrets import holds_secret
+    from rshell.session.store import load_json_session
 
     stored = load_json_session(legacy, name)  # sets a damaged file aside itself
     if stored is None:

@@ -7,8 +7,7 @@ says a failure in one line.
 The history file uses prompt-toolkit's FileHistory format, parsed here without
 importing prompt-toolkit so the `history` builtin stays cheap in one-shots.
 A line carrying a token is never written to either (SPEC 6: the token never appears
-in history or saved scripts), and no stored value holds one: an alias that does is
-refused, and bound results are written with the token replaced by REDACTED.
+in history or saved scripts), and no stored value holds one (`session/secrets.py`).
 """
 
 from __future__ import annotations
@@ -18,27 +17,14 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rshell.atomic import set_aside
 from rshell.errors import RshellError, UsageError
+from rshell.session.secrets import is_secret
 from rshell.session.state import OPTIONS, Session
 
 SESSION_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}\Z")
-
-# A Replicate token (r8_ + letters), an assignment of the token variable, an HTTP
-# credential header: any of these makes a line secret.
-_SECRET_RES = (
-    re.compile(r"(?<![A-Za-z0-9])r8_[A-Za-z0-9_-]{6,}"),
-    re.compile(r"REPLICATE_API_TOKEN\s*=\s*\S"),
-    re.compile(r"\b(?:Bearer|Token)\s+[A-Za-z0-9_.~+/=-]{8,}", re.IGNORECASE),
-)
-_TOKEN_RE = _SECRET_RES[0]
-REDACTED = "[redacted]"
-_AUTH_LOGIN_RE = re.compile(r"(?:^|[\s;|])auth\s+login\b([^;|#\n]*)")
-_HARMLESS_LOGIN_WORDS = frozenset({"--token-stdin", "--help", "--json"})
 
 
 def data_dir() -> Path:
@@ -71,61 +57,6 @@ def session_path(name: str, scope: str = "") -> Path:
         )
     folder = sessions_dir() / scope if scope else sessions_dir()
     return folder / f"{name}.json"
-
-
-def scope_of(base_url: str) -> str:
-    """The session scope of an API host: "" for the real API, else the host as a plain
-    folder name (`--local` uses "local", whatever its port)."""
-    from urllib.parse import urlsplit
-
-    host = urlsplit(base_url).netloc.lower() if base_url else ""
-    if host in ("", "api.replicate.com"):
-        return ""
-    return "host-" + "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in host)
-
-
-# secrets ------------------------------------------------------------------------
-
-
-def is_secret(line: str) -> bool:
-    """Whether a line carries a token, so it must stay out of history and scripts."""
-    if any(pattern.search(line) for pattern in _SECRET_RES):
-        return True
-    for match in _AUTH_LOGIN_RE.finditer(line):
-        words = match.group(1).split()
-        if any(word not in _HARMLESS_LOGIN_WORDS for word in words):
-            return True
-    return False
-
-
-def holds_secret(text: str, secrets: Iterable[str] = ()) -> bool:
-    """Whether `text` looks like a secret line or contains one of the tokens in use."""
-    return is_secret(text) or _secret_pattern(secrets).search(text) is not None
-
-
-def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
-    """`value` (JSON data) with every token in its strings, and keys, made REDACTED."""
-    pattern = _secret_pattern(secrets)
-
-    def clean(item: Any) -> Any:
-        if isinstance(item, str):
-            return pattern.sub(REDACTED, item)
-        if isinstance(item, dict):
-            return {clean(k) if isinstance(k, str) else k: clean(v) for k, v in item.items()}
-        if isinstance(item, (list, tuple)):
-            return [clean(v) for v in item]
-        return item
-
-    return clean(value)
-
-
-def _secret_pattern(secrets: Iterable[str]) -> re.Pattern[str]:
-    """Replicate-shaped tokens, and the given ones long enough to be real (any case)."""
-    from rshell.client.problems import real_secrets
-
-    known = sorted(real_secrets(secrets), key=len, reverse=True)
-    alternatives = [re.escape(s) for s in known] + [_TOKEN_RE.pattern]
-    return re.compile("|".join(alternatives), re.IGNORECASE)
 
 
 # sessions -----------------------------------------------------------------------
@@ -216,6 +147,8 @@ def load_json_session(path: Path, name: str) -> Session | None:
     try:
         return _session_from_json(name, _parse_session(raw))
     except _Damaged as damage:
+        from rshell.atomic import set_aside  # tempfile and shutil: only for a damaged file
+
         set_aside(path, str(damage))
         return None
 
@@ -281,6 +214,8 @@ def append_history(entry: str, path: Path | None = None) -> bool:
         return False
     path = path or history_path()
     path.parent.mkdir(parents=True, exist_ok=True)
+    from datetime import datetime
+
     chunk = f"\n# {datetime.now()}\n" + "".join(f"+{line}\n" for line in entry.split("\n"))
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "ab") as handle:

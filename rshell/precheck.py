@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from rshell.commands.resolver import Plan, Scope, nothing_piped
 from rshell.errors import ParseError, UsageError
-from rshell.grammar.inputs import split_inputs
+from rshell.grammar.inputs import raw_values
 from rshell.grammar.parser import Statement
 from rshell.grammar.templates import parse_ref
 from rshell.schemacheck import Problems, Runs
@@ -43,22 +43,21 @@ def precheck(statements: list[Statement], session: Session, *, piped: bool) -> C
             for stage, node in enumerate(statement.pipeline):
                 if node.system is None:
                     plan = scope.read(node.words, id(node))
-                    separator = _check(plan, stage > 0 or piped, scope)
-                    if separator is not None:
-                        checked.runs.note(statement, plan, separator)
+                    if _check(plan, stage > 0 or piped, scope):
+                        checked.runs.note(statement, plan)
         except UsageError as error:
             checked.problems.append((statement, error))
         scope.bound(statement.target)
     return checked
 
 
-def _check(plan: Plan, piped: bool, scope: Scope) -> str | None:
-    """The names the plan refers to are defined, its `@paths` can be read; the input
-    separator in force (None when a template decides what the line says)."""
+def _check(plan: Plan, piped: bool, scope: Scope) -> bool:
+    """The names the plan refers to are defined, its `@paths` can be read; False when
+    a template decides what the line says (the run reads it then)."""
     for ref in plan.refs:
         scope.refer(ref, piped)
     if plan.command is None or plan.args is None:
-        return None  # a template's value may be what makes the line right; it runs to tell
+        return False  # a template's value may be what makes the line right; it runs to tell
     templated = {plan.words[i].value for i in plan.templated}
     for arg in (arg for arg in plan.command.args if arg.names_variable):  # `show x.output`, `wait a b`
         value = plan.args.values.get(arg.name)
@@ -68,8 +67,6 @@ def _check(plan: Plan, piped: bool, scope: Scope) -> str | None:
                     scope.refer(parse_ref(text.strip()), piped)
                 except ParseError:
                     continue  # not a name (`show` prints such text as it is)
-    separator = str(plan.args.values.get("separator") or scope.options.get("separator") or "=")
-    plain = [word for word in plan.args.inputs if word not in templated]
-    if plain and plan.command.network:
-        split_inputs(plain, separator)
-    return separator
+    if plan.command.inputs_arg is not None:  # a run's inputs (not `api`'s fields, which name no files)
+        raw_values(given for given, later in plan.given if not later)
+    return True

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from rshell.commands.resolver import Plan
 from rshell.errors import RshellError, UsageError
-from rshell.grammar.inputs import split_inputs
+from rshell.grammar.inputs import Input, raw_values
 from rshell.grammar.parser import Statement
+from rshell.grammar.sweeps import Axis, axes
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
+    from rshell.commands.modelref import RunTarget
 
 Problems = list[tuple[Statement, UsageError]]
 
@@ -31,7 +33,6 @@ class _Run:
 
     statement: Statement
     plan: Plan
-    separator: str
     changed_before: frozenset[str]  # words of earlier writes: a model they name may change
 
 
@@ -43,12 +44,12 @@ class Runs:
     wrote: bool = False  # a stage before may send a write
     changed: set[str] = field(default_factory=set)  # what earlier writes name (models they may change)
 
-    def note(self, statement: Statement, plan: Plan, separator: str) -> None:
+    def note(self, statement: Statement, plan: Plan) -> None:
         command = plan.command
         if command is None:
             return
         if command.inputs_arg is not None and self.wrote:
-            self.noted.append(_Run(statement, plan, separator, frozenset(self.changed)))
+            self.noted.append(_Run(statement, plan, frozenset(self.changed)))
         if command.writes:
             self.wrote = True
             if command.kind != "prediction":  # a prediction changes no model; a training, a create may
@@ -87,36 +88,33 @@ async def check_inputs(noted: Runs, client: Callable[[], Awaitable[ReplicateClie
     return problems
 
 
-def _model_of(run: _Run) -> tuple[str, str, str] | None:
-    """(kind, deployment|model, reference) of a run's schema; None when unknown before
-    it runs (a template names it, a rerun's earlier run, an earlier write changes it)."""
+def _model_of(run: _Run) -> tuple[str, RunTarget] | None:
+    """(kind, target) of a run's schema; None when unknown before it runs (a template
+    names it, a rerun's earlier run, an earlier write changes it)."""
     args, kind = run.plan.args, run.plan.command.kind if run.plan.command else None
-    if args is None or kind is None:
+    if args is None or kind is None or args.target is None:
         return None
-    deployment, model = args.values.get("deployment"), args.values.get("model")
-    name = deployment or model
-    literal = {w.value for i, w in enumerate(run.plan.words) if i not in run.plan.templated}
-    if not isinstance(name, str) or name not in literal and f"--deployment={name}" not in literal:
+    target = args.target
+    pinned = target.model is not None and target.model.version is not None
+    if not pinned and target.shown in run.changed_before:
         return None
-    pinned = ":" in name and not deployment
-    if not pinned and name in run.changed_before:
-        return None
-    return (kind, "deployment" if deployment else "model", name)
+    return (kind, target)
 
 
-async def _schema(client: ReplicateClient, key: tuple[str, str, str]) -> dict | None:
+async def _schema(client: ReplicateClient, key: tuple[str, RunTarget]) -> dict | None:
     """The schema a run's inputs are checked against (a trainer's TrainingInput); None
     when it cannot be read now (the run then says why)."""
     from rshell.commands import modelref
     from rshell.grammar.inputs import input_schema
 
-    kind, what, name = key
+    kind, target = key
     try:
-        if what == "deployment":
-            owner, _, short = name.partition("/")
-            schema, _ = await modelref.fetch_deployment_schema(client, owner, short)
+        if target.deployment:
+            schema, _ = await modelref.fetch_deployment_schema(client, *target.deployment)
+        elif target.model is not None:
+            schema, _ = await modelref.fetch_schema(client, target.model)
         else:
-            schema, _ = await modelref.fetch_schema(client, modelref.parse_model_ref(name))
+            return None
     except RshellError:
         return None
     if kind == "training":
@@ -125,18 +123,36 @@ async def _schema(client: ReplicateClient, key: tuple[str, str, str]) -> dict | 
 
 
 def _validate(run: _Run, schema: dict) -> None:
-    """The literal inputs coerced and validated; a templated value's key is checked,
-    its value only when it runs."""
+    """The literal inputs coerced and validated (a sweep's every value); a templated
+    value's key is checked, its value only when it runs."""
     from rshell.grammar.inputs import coerce, validate
 
     plan, args = run.plan, run.plan.args
     assert args is not None and plan.command is not None and plan.command.inputs_arg is not None
-    templated = {plan.words[i].value for i in plan.templated}
-    plain = [word for word in args.inputs if word not in templated]
-    later = [word.partition(run.separator)[0] for word in args.inputs if word in templated]
+    later = [given.key for given, templated in plan.given if templated]
     properties = dict(schema.get("properties") or {})
     relaxed = {**schema, "properties": {**properties, **{k: {} for k in later if k in properties}}}
     if plan.command.inputs_arg.partial_inputs:
         relaxed.pop("required", None)
-    values = coerce(split_inputs(plain, run.separator), relaxed)
-    validate({**dict.fromkeys(later, ""), **values}, relaxed)
+    found = _axes(run) if plan.command.inputs_arg.sweeps else []
+    swept = {axis.key for axis in found}
+    plain = [given for given, templated in plan.given if not templated and given.key not in swept]
+    for values in _each_value(found):
+        sample = coerce(raw_values(plain + [Input(key, value) for key, value in values.items()]), relaxed)
+        validate({**dict.fromkeys(later, ""), **sample}, relaxed)
+
+
+def _axes(run: _Run) -> list[Axis]:
+    """The sweep axes among the run's literal input words, as the run reads them."""
+    plan, args = run.plan, run.plan.args
+    assert args is not None
+    typed = set(args.inputs)
+    words = [word for i, word in enumerate(plan.words) if i not in plan.templated and word.value in typed]
+    return axes(words, args.separator)
+
+
+def _each_value(found: list[Axis]) -> list[dict[str, str]]:
+    """Inputs that give every axis's every value once (the others at their first): each
+    value is checked as one of the sweep's runs sends it."""
+    first = {axis.key: axis.values[0] for axis in found}
+    return [{**first, axis.key: value} for axis in found for value in axis.values] or [{}]

@@ -144,7 +144,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "predictions:create",
         args=(
             Arg("model", "owner/name, owner/name:version, or a version id.", required=False, complete="model"),
-            INPUTS,
+            replace(INPUTS, sweeps=True),
         ),
         flags=(
             *RUN_FLAGS,

@@ -15,8 +15,6 @@ from rshell.commands.context import Result
 from rshell.commands.modelref import (
     ModelRef,
     fetch_schema,
-    parse_model_name,
-    parse_model_ref,
     prepare_inputs,
     training_schema,
 )
@@ -34,17 +32,6 @@ if TYPE_CHECKING:
     from rshell.commands.context import Context
 
 
-def trainer_ref(text: str) -> ModelRef:
-    """The trainer as owner/name[:version]; the trainings endpoint needs the model."""
-    ref = parse_model_ref(text)
-    if ref.model is None:
-        raise UsageError(
-            f"training needs owner/name:version, got a bare version id '{text}'",
-            "write the trainer's model too, e.g. ostris/flux-dev-lora-trainer:<version>",
-        )
-    return ref
-
-
 async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) -> tuple[dict | None, str]:
     """(schema, version id) of the trainer; in --dry-run a failed fetch is not fatal."""
     stand_in = (None, ref.version or DRY_RUN_VERSION)
@@ -57,23 +44,22 @@ async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) 
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
-    from rshell.commands.predictions import wait_seconds
+    from rshell.commands.predictions import run_target, wait_seconds
 
     if wait_seconds(args) is not None:
         raise UsageError(
             "trainings have no sync mode, so --wait takes no SECONDS here",
             "`train … --wait` follows the training to its end; --wait=N is for predictions",
         )
-    ref = trainer_ref(args.values["model"])
-    destination = args.values["destination"]
-    parse_model_name(destination, "destination")
+    named = run_target(args)
+    ref, destination = named.model, "/".join(named.destination or ())
+    assert ref is not None and destination  # read_target reads both for a training
     client = await ctx.client()
     schema, version_id = await resolve_trainer(ctx, client, ref)
     inputs = await prepare_inputs(
         ctx,
-        list(args.inputs),
+        args.split,
         training_schema(schema),
-        separator=option(args, "separator", "="),
         file_encoding=option(args, "file_encoding", "url"),
         model=ref.model,
     )

@@ -108,9 +108,3 @@ def combinations(found: list[Axis]) -> list[dict[str, str]]:
         dict(zip([a.key for a in found], values, strict=True))
         for values in itertools.product(*(a.values for a in found))
     ]
-
-
-def fixed_words(words: list[str], found: list[Axis], separator: str = "=") -> list[str]:
-    """The line's input words that are not axes (what every run shares)."""
-    keys = {a.key for a in found}
-    return [w for w in words if w.partition(separator)[0] not in keys]

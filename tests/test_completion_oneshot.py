@@ -152,7 +152,9 @@ def _local_rshell(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_local_completes_from_the_sandbox_a_local_run_uses(local_sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_local_completes_from_the_sandbox_a_local_run_uses(
+    local_sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`--local --complete` goes through the composition root to the detached sandbox:
     a model a `--local` process made there completes, and no second server starts."""
     from rshell.sandbox.local import serving

@@ -18,7 +18,7 @@ from rshell.commands.resolver import Plan
 from rshell.errors import RshellError, UsageError
 from rshell.grammar.inputs import Input, raw_values
 from rshell.grammar.parser import Statement
-from rshell.grammar.sweeps import Axis, axes
+from rshell.grammar.sweeps import line_axes
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -27,13 +27,13 @@ if TYPE_CHECKING:
 Problems = list[tuple[Statement, UsageError]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Run:
     """A stage whose inputs a schema checks, once the schemas are read."""
 
     statement: Statement
     plan: Plan
-    changed_before: frozenset[str]  # words of earlier writes: a model they name may change
+    schema: tuple[str, RunTarget]  # (kind, target): which schema, read once for every run naming it
 
 
 @dataclass
@@ -45,15 +45,22 @@ class Runs:
     changed: set[str] = field(default_factory=set)  # what earlier writes name (models they may change)
 
     def note(self, statement: Statement, plan: Plan) -> None:
-        command = plan.command
-        if command is None:
+        """A run after the text's first write, unless an earlier write may change what
+        its model takes (a training into it, a new version): the run checks that."""
+        command, args = plan.command, plan.args
+        if command is None or args is None:
             return
-        if command.inputs_arg is not None and self.wrote:
-            self.noted.append(_Run(statement, plan, frozenset(self.changed)))
+        target = args.target
+        if command.kind and target is not None and self.wrote and not self._may_change(target):
+            self.noted.append(_Run(statement, plan, (command.kind, target)))
         if command.writes:
             self.wrote = True
             if command.kind != "prediction":  # a prediction changes no model; a training, a create may
                 self.changed.update(_named(word.value) for word in plan.words)
+
+    def _may_change(self, target: RunTarget) -> bool:
+        pinned = target.model is not None and target.model.version is not None
+        return not pinned and target.shown in self.changed
 
 
 def _named(word: str) -> str:
@@ -63,51 +70,32 @@ def _named(word: str) -> str:
 
 async def check_inputs(noted: Runs, client: Callable[[], Awaitable[ReplicateClient]]) -> Problems:
     """The inputs of every run after the text's first write, against the schemas read
-    for them (concurrently, each once). A schema that cannot be read, or a model an
-    earlier write may change, is left to the run."""
-    runs = [run for run in noted.noted if _model_of(run) is not None]
-    if not runs:
+    for them (concurrently, each once). A schema that cannot be read is left to the run."""
+    if not noted.noted:
         return []
     try:
         api = await client()
     except RshellError:
         return []
-    wanted = {_model_of(run) for run in runs}
-    keys = [key for key in wanted if key is not None]
-    schemas = dict(zip(keys, await asyncio.gather(*(_schema(api, key) for key in keys)), strict=True))
+    keys = list(dict.fromkeys(run.schema for run in noted.noted))
+    schemas = dict(zip(keys, await asyncio.gather(*(_schema(api, *key) for key in keys)), strict=True))
     problems: Problems = []
-    for run in runs:
-        key = _model_of(run)
-        schema = schemas.get(key) if key is not None else None
-        if schema is None:
-            continue
+    for run in noted.noted:
+        schema = schemas[run.schema]
         try:
-            _validate(run, schema)
+            if schema is not None:
+                _validate(run.plan, schema)
         except UsageError as error:
             problems.append((run.statement, error))
     return problems
 
 
-def _model_of(run: _Run) -> tuple[str, RunTarget] | None:
-    """(kind, target) of a run's schema; None when unknown before it runs (a template
-    names it, a rerun's earlier run, an earlier write changes it)."""
-    args, kind = run.plan.args, run.plan.command.kind if run.plan.command else None
-    if args is None or kind is None or args.target is None:
-        return None
-    target = args.target
-    pinned = target.model is not None and target.model.version is not None
-    if not pinned and target.shown in run.changed_before:
-        return None
-    return (kind, target)
-
-
-async def _schema(client: ReplicateClient, key: tuple[str, RunTarget]) -> dict | None:
+async def _schema(client: ReplicateClient, kind: str, target: RunTarget) -> dict | None:
     """The schema a run's inputs are checked against (a trainer's TrainingInput); None
     when it cannot be read now (the run then says why)."""
     from rshell.commands import modelref
     from rshell.grammar.inputs import input_schema
 
-    kind, target = key
     try:
         if target.deployment:
             schema, _ = await modelref.fetch_deployment_schema(client, *target.deployment)
@@ -122,37 +110,21 @@ async def _schema(client: ReplicateClient, key: tuple[str, RunTarget]) -> dict |
     return input_schema(schema) if schema else None
 
 
-def _validate(run: _Run, schema: dict) -> None:
-    """The literal inputs coerced and validated (a sweep's every value); a templated
-    value's key is checked, its value only when it runs."""
+def _validate(plan: Plan, schema: dict) -> None:
+    """The literal inputs coerced and validated (a sweep's every value, as its run sends
+    it); a templated value's key is checked, its value only when it runs."""
     from rshell.grammar.inputs import coerce, validate
 
-    plan, args = run.plan, run.plan.args
-    assert args is not None and plan.command is not None and plan.command.inputs_arg is not None
+    declared, args = plan.command.inputs_arg if plan.command else None, plan.args
+    assert declared is not None and args is not None  # noted only with both
     later = [given.key for given, templated in plan.given if templated]
     properties = dict(schema.get("properties") or {})
     relaxed = {**schema, "properties": {**properties, **{k: {} for k in later if k in properties}}}
-    if plan.command.inputs_arg.partial_inputs:
+    if declared.partial_inputs:
         relaxed.pop("required", None)
-    found = _axes(run) if plan.command.inputs_arg.sweeps else []
-    swept = {axis.key for axis in found}
-    plain = [given for given, templated in plan.given if not templated and given.key not in swept]
-    for values in _each_value(found):
+    found = line_axes(plan.words, args.inputs, args.separator) if declared.sweeps else []
+    plain = [given for given, templated in plan.given if not templated and given.key not in {a.key for a in found}]
+    first = {axis.key: axis.values[0] for axis in found}
+    for values in [{**first, axis.key: value} for axis in found for value in axis.values] or [{}]:
         sample = coerce(raw_values(plain + [Input(key, value) for key, value in values.items()]), relaxed)
         validate({**dict.fromkeys(later, ""), **sample}, relaxed)
-
-
-def _axes(run: _Run) -> list[Axis]:
-    """The sweep axes among the run's literal input words, as the run reads them."""
-    plan, args = run.plan, run.plan.args
-    assert args is not None
-    typed = set(args.inputs)
-    words = [word for i, word in enumerate(plan.words) if i not in plan.templated and word.value in typed]
-    return axes(words, args.separator)
-
-
-def _each_value(found: list[Axis]) -> list[dict[str, str]]:
-    """Inputs that give every axis's every value once (the others at their first): each
-    value is checked as one of the sweep's runs sends it."""
-    first = {axis.key: axis.values[0] for axis in found}
-    return [{**first, axis.key: value} for axis in found for value in axis.values] or [{}]

@@ -147,10 +147,9 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
 def sweep_axes(ctx: Context, args: ParsedArgs) -> list[Any]:
     """The line's sweep axes (`seed=1..4`), read from its words as typed: a quoted
     value is never one (rshell/grammar/sweeps.py)."""
-    from rshell.grammar.sweeps import axes
+    from rshell.grammar.sweeps import line_axes
 
-    inputs = set(args.inputs)
-    return axes([w for w in ctx.words if w.value in inputs], option(args, "separator", "="))
+    return line_axes(ctx.words, args.inputs, args.separator)
 
 
 def input_json(ctx: Context, given: str | None) -> dict | None:

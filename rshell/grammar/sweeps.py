@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -40,6 +41,13 @@ def axes(words: list[Word], separator: str = "=") -> list[Axis]:
                 raise UsageError(f"'{axis.key}' is swept twice", "give one range or list per input")
             found.append(axis)
     return found
+
+
+def line_axes(words: Sequence[Word], inputs: Collection[str], separator: str = "=") -> list[Axis]:
+    """The axes among a line's words as typed that its reading took as inputs (a
+    templated one is never an axis): what the run sweeps and precheck checks."""
+    typed = set(inputs)
+    return axes([word for word in words if word.value in typed], separator)
 
 
 def axis_of(word: Word, separator: str = "=") -> Axis | None:

@@ -68,6 +68,8 @@ def writes(seen: list[str]) -> list[str]:
         ),
         # a sweep's value out of range (every value of an axis is checked)
         ("run rshell/echo text=a; run rshell/echo text=b times=9..11", "times"),
+        # a sweep of more than 16 runs without --yes, where no one can be asked
+        ("run rshell/echo text=a; run rshell/echo text=b times=1..10 upper=true,false", "this sweep runs 20"),
     ],
 )
 def test_a_later_error_the_schema_or_grammar_reveals_exits_2_with_nothing_written(

@@ -10,12 +10,14 @@ model's schema.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from rshell.commands.resolver import Plan, Scope, nothing_piped
 from rshell.errors import ParseError, UsageError
 from rshell.grammar.inputs import raw_values
 from rshell.grammar.parser import Statement
+from rshell.grammar.sweeps import Axis, line_axes
 from rshell.grammar.templates import parse_ref
 from rshell.schemacheck import Problems, Runs
 from rshell.session.state import Session
@@ -32,8 +34,9 @@ class Checked:
     runs: Runs = field(default_factory=Runs)
 
 
-def precheck(statements: list[Statement], session: Session, *, piped: bool) -> Checked:
-    """Every stage's plan, and every problem found without the network, in order."""
+def precheck(statements: list[Statement], session: Session, *, piped: bool, asks: bool = False) -> Checked:
+    """Every stage's plan, and every problem found without the network, in order.
+    `asks`: a big sweep is asked about (the shell, a dry run) instead of refused."""
     scope = Scope.of(session)
     checked = Checked(scope.plans)
     for statement in statements:
@@ -44,7 +47,7 @@ def precheck(statements: list[Statement], session: Session, *, piped: bool) -> C
                 if node.system is None:
                     plan = scope.read(node.words, id(node))
                     if _check(plan, stage > 0 or piped, scope):
-                        checked.runs.note(statement, plan)
+                        checked.runs.note(statement, plan, _swept(plan, asks))
         except UsageError as error:
             checked.problems.append((statement, error))
         scope.bound(statement.target)
@@ -70,3 +73,18 @@ def _check(plan: Plan, piped: bool, scope: Scope) -> bool:
     if plan.command.inputs_arg is not None:  # a run's inputs (not `api`'s fields, which name no files)
         raw_values(given for given, later in plan.given if not later)
     return True
+
+
+def _swept(plan: Plan, asks: bool) -> list[Axis]:
+    """The plan's sweep axes, as its run reads them; more than `ASK_ABOVE` runs need
+    `--yes` where no one is asked."""
+    declared, args = plan.command.inputs_arg if plan.command else None, plan.args
+    if declared is None or not declared.sweeps or args is None:
+        return []
+    found = line_axes(plan.words, args.inputs, args.separator)
+    count = math.prod(len(axis.values) for axis in found)
+    from rshell.commands.sweep import ASK_ABOVE, too_many
+
+    if found and count > ASK_ABOVE and not asks and not args.values.get("yes"):
+        raise too_many(count)
+    return found

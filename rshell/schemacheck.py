@@ -18,7 +18,7 @@ from rshell.commands.resolver import Plan
 from rshell.errors import RshellError, UsageError
 from rshell.grammar.inputs import Input, raw_values
 from rshell.grammar.parser import Statement
-from rshell.grammar.sweeps import line_axes
+from rshell.grammar.sweeps import Axis
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -27,13 +27,14 @@ if TYPE_CHECKING:
 Problems = list[tuple[Statement, UsageError]]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Run:
     """A stage whose inputs a schema checks, once the schemas are read."""
 
     statement: Statement
     plan: Plan
     schema: tuple[str, RunTarget]  # (kind, target): which schema, read once for every run naming it
+    swept: list[Axis]  # its sweep axes: every value is checked
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Runs:
     wrote: bool = False  # a stage before may send a write
     changed: set[str] = field(default_factory=set)  # what earlier writes name (models they may change)
 
-    def note(self, statement: Statement, plan: Plan) -> None:
+    def note(self, statement: Statement, plan: Plan, swept: list[Axis]) -> None:
         """A run after the text's first write, unless an earlier write may change what
         its model takes (a training into it, a new version): the run checks that."""
         command, args = plan.command, plan.args
@@ -52,7 +53,7 @@ class Runs:
             return
         target = args.target
         if command.kind and target is not None and self.wrote and not self._may_change(target):
-            self.noted.append(_Run(statement, plan, (command.kind, target)))
+            self.noted.append(_Run(statement, plan, (command.kind, target), swept))
         if command.writes:
             self.wrote = True
             if command.kind != "prediction":  # a prediction changes no model; a training, a create may
@@ -84,7 +85,7 @@ async def check_inputs(noted: Runs, client: Callable[[], Awaitable[ReplicateClie
         schema = schemas[run.schema]
         try:
             if schema is not None:
-                _validate(run.plan, schema)
+                _validate(run.plan, run.swept, schema)
         except UsageError as error:
             problems.append((run.statement, error))
     return problems
@@ -110,19 +111,18 @@ async def _schema(client: ReplicateClient, kind: str, target: RunTarget) -> dict
     return input_schema(schema) if schema else None
 
 
-def _validate(plan: Plan, schema: dict) -> None:
+def _validate(plan: Plan, found: list[Axis], schema: dict) -> None:
     """The literal inputs coerced and validated (a sweep's every value, as its run sends
     it); a templated value's key is checked, its value only when it runs."""
     from rshell.grammar.inputs import coerce, validate
 
-    declared, args = plan.command.inputs_arg if plan.command else None, plan.args
-    assert declared is not None and args is not None  # noted only with both
+    declared = plan.command.inputs_arg if plan.command else None
+    assert declared is not None  # only runs are noted
     later = [given.key for given, templated in plan.given if templated]
     properties = dict(schema.get("properties") or {})
     relaxed = {**schema, "properties": {**properties, **{k: {} for k in later if k in properties}}}
     if declared.partial_inputs:
         relaxed.pop("required", None)
-    found = line_axes(plan.words, args.inputs, args.separator) if declared.sweeps else []
     plain = [given for given, templated in plan.given if not templated and given.key not in {a.key for a in found}]
     first = {axis.key: axis.values[0] for axis in found}
     for values in [{**first, axis.key: value} for axis in found for value in axis.values] or [{}]:

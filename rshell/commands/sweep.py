@@ -52,14 +52,21 @@ async def run_sweep(ctx: Context, args: ParsedArgs, found: list[Axis], whole: di
     return await _run_all(ctx, client, target, found, combos, prepared)
 
 
+def too_many(count: int) -> UsageError:
+    """A sweep of more than ASK_ABOVE runs where no one is asked (a script, `-c`)."""
+    return UsageError(
+        f"this sweep runs {count} predictions (more than {ASK_ABOVE})", "add --yes to run them all, or narrow a range"
+    )
+
+
 async def _agreed(ctx: Context, count: int) -> None:
     """A big sweep goes ahead only when asked for: `--yes`, or `y` at the shell's
     question; a script without `--yes` stops here, before anything is sent."""
     import sys
 
-    question = f"this sweep runs {count} predictions (more than {ASK_ABOVE})"
     if not ctx.interactive:
-        raise UsageError(question, "add --yes to run them all, or narrow a range")
+        raise too_many(count)
+    question = too_many(count).message
     from rshell.typeahead import released
 
     stream = ctx.env.stdin or sys.stdin

@@ -68,6 +68,10 @@ def writes(seen: list[str]) -> list[str]:
         ),
         # a sweep's value out of range (every value of an axis is checked)
         ("run rshell/echo text=a; run rshell/echo text=b times=9..11", "times"),
+        # the whole input given as JSON: its keys against the schema, and JSON that is not an object
+        ("""run rshell/echo text=a; run rshell/echo --input-json '{"textt": "b"}'""", "unknown input 'textt'"),
+        ("run rshell/echo text=a; run rshell/echo --input-json '[1]'", "must be a JSON object"),
+        ("run rshell/echo text=a; run rshell/echo --input-json @nosuch.json", "no such file"),
         # a sweep of more than 16 runs without --yes, where no one can be asked
         ("run rshell/echo text=a; run rshell/echo text=b times=1..10 upper=true,false", "this sweep runs 20"),
     ],
@@ -148,6 +152,8 @@ def test_a_model_an_earlier_line_changes_is_checked_when_it_runs(counted, tmp_pa
     [
         # a sweep after a first write: its axis is many values, not one text the schema refuses
         ("run rshell/echo text=a; run rshell/echo text=b times=1..2", 3),
+        # the whole input as JSON gives a required key the words leave out
+        ("""run rshell/echo text=a; run rshell/echo --input-json '{"text": "b"}' times=2""", 2),
         # `set separator :` does not reach batch, which has no --separator: its words stay key=value
         ("set separator :; batch rshell/echo times=2 --inputs rows.jsonl", 1),
         # `api`'s fields are not model inputs: `@x` is text it sends, not a file to read

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from rshell.commands.resolver import Plan, Scope, nothing_piped
 from rshell.errors import ParseError, UsageError
-from rshell.grammar.inputs import raw_values
+from rshell.grammar.inputs import raw_values, read_input_json
 from rshell.grammar.parser import Statement
 from rshell.grammar.sweeps import Axis, line_axes
 from rshell.grammar.templates import parse_ref
@@ -47,7 +48,7 @@ def precheck(statements: list[Statement], session: Session, *, piped: bool, asks
                 if node.system is None:
                     plan = scope.read(node.words, id(node))
                     if _check(plan, stage > 0 or piped, scope):
-                        checked.runs.note(statement, plan, _swept(plan, asks))
+                        checked.runs.note(statement, plan, _swept(plan, asks), _whole(plan))
         except UsageError as error:
             checked.problems.append((statement, error))
         scope.bound(statement.target)
@@ -88,3 +89,14 @@ def _swept(plan: Plan, asks: bool) -> list[Axis]:
     if found and count > ASK_ABOVE and not asks and not args.values.get("yes"):
         raise too_many(count)
     return found
+
+
+def _whole(plan: Plan) -> dict[str, Any] | None:
+    """`--input-json`'s object, read as the run reads it ({} without one); None when only
+    the run can read it (stdin, a template)."""
+    given = plan.args.values.get("input_json") if plan.args else None
+    if given is None:
+        return {}
+    if given == "-" or given in {plan.words[i].value for i in plan.templated}:
+        return None
+    return read_input_json(str(given), None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rshell.commands.resolver import Plan
 from rshell.errors import RshellError, UsageError
@@ -35,6 +35,7 @@ class _Run:
     plan: Plan
     schema: tuple[str, RunTarget]  # (kind, target): which schema, read once for every run naming it
     swept: list[Axis]  # its sweep axes: every value is checked
+    whole: dict[str, Any]  # `--input-json`'s object, which its words change
 
 
 @dataclass
@@ -45,15 +46,16 @@ class Runs:
     wrote: bool = False  # a stage before may send a write
     changed: set[str] = field(default_factory=set)  # what earlier writes name (models they may change)
 
-    def note(self, statement: Statement, plan: Plan, swept: list[Axis]) -> None:
+    def note(self, statement: Statement, plan: Plan, swept: list[Axis], whole: dict[str, Any] | None) -> None:
         """A run after the text's first write, unless an earlier write may change what
-        its model takes (a training into it, a new version): the run checks that."""
+        its model takes (a training into it, a new version) or its whole input is read
+        only when it runs (`--input-json -`): the run checks those."""
         command, args = plan.command, plan.args
         if command is None or args is None:
             return
         target = args.target
-        if command.kind and target is not None and self.wrote and not self._may_change(target):
-            self.noted.append(_Run(statement, plan, (command.kind, target), swept))
+        if command.kind and target is not None and whole is not None and self.wrote and not self._may_change(target):
+            self.noted.append(_Run(statement, plan, (command.kind, target), swept, whole))
         if command.writes:
             self.wrote = True
             if command.kind != "prediction":  # a prediction changes no model; a training, a create may
@@ -85,7 +87,7 @@ async def check_inputs(noted: Runs, client: Callable[[], Awaitable[ReplicateClie
         schema = schemas[run.schema]
         try:
             if schema is not None:
-                _validate(run.plan, run.swept, schema)
+                _validate(run, schema)
         except UsageError as error:
             problems.append((run.statement, error))
     return problems
@@ -111,11 +113,13 @@ async def _schema(client: ReplicateClient, kind: str, target: RunTarget) -> dict
     return input_schema(schema) if schema else None
 
 
-def _validate(plan: Plan, found: list[Axis], schema: dict) -> None:
+def _validate(run: _Run, schema: dict) -> None:
     """The literal inputs coerced and validated (a sweep's every value, as its run sends
-    it); a templated value's key is checked, its value only when it runs."""
+    it) over `--input-json`'s object; a templated value's key is checked, its value
+    only when it runs."""
     from rshell.grammar.inputs import coerce, validate
 
+    plan, found = run.plan, run.swept
     declared = plan.command.inputs_arg if plan.command else None
     assert declared is not None  # only runs are noted
     later = [given.key for given, templated in plan.given if templated]
@@ -127,4 +131,4 @@ def _validate(plan: Plan, found: list[Axis], schema: dict) -> None:
     first = {axis.key: axis.values[0] for axis in found}
     for values in [{**first, axis.key: value} for axis in found for value in axis.values] or [{}]:
         sample = coerce(raw_values(plain + [Input(key, value) for key, value in values.items()]), relaxed)
-        validate({**dict.fromkeys(later, ""), **sample}, relaxed)
+        validate({**run.whole, **dict.fromkeys(later, ""), **sample}, relaxed)

@@ -153,36 +153,13 @@ def sweep_axes(ctx: Context, args: ParsedArgs) -> list[Any]:
 
 
 def input_json(ctx: Context, given: str | None) -> dict | None:
-    """`--input-json`: the whole input object (Cog's `predict --json`), from `@FILE`,
-    `-` (stdin) or the text itself; read before anything is sent, and validated with
-    the key=value words that change it."""
-    import json
+    """`--input-json`: the whole input object, read before anything is sent (stdin
+    here), and validated with the key=value words that change it."""
     import sys
 
-    from rshell.grammar.inputs import readable_file
+    from rshell.grammar.inputs import read_input_json
 
-    if given is None:
-        return None
-    where = "--input-json"
-    if given == "-":
-        stream = ctx.env.stdin or sys.stdin
-        text, where = stream.read(), "--input-json - (stdin)"
-    elif given.startswith("@"):
-        path = readable_file(given[1:])
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {path} as UTF-8 text: {exc}") from None
-        where = f"--input-json {path}"
-    else:
-        text = given
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise UsageError(f"{where} is not JSON: {exc}", 'give an object, e.g. \'{"prompt": "a fox"}\'') from None
-    if not isinstance(value, dict):
-        raise UsageError(f"{where} must be a JSON object of inputs, not {type(value).__name__}")
-    return value
+    return None if given is None else read_input_json(given, ctx.env.stdin or sys.stdin)
 
 
 async def inputs_of(ctx: Context, args: ParsedArgs, schema: dict | None, base: dict | None = None) -> dict:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import IO, Any, TypeGuard
 
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
@@ -93,6 +93,30 @@ def raw_values(inputs: Iterable[Input]) -> dict[str, str | FileRef | list[str | 
         else:
             values[given.key] = [values[given.key], raw]
     return values
+
+
+def read_input_json(given: str, stdin: IO[str] | None) -> dict[str, Any]:
+    """`--input-json`'s whole input object (Cog's `predict --json`), from `@FILE`, `-`
+    (`stdin`) or the text itself; UsageError unless it is a JSON object."""
+    where = "--input-json"
+    if given == "-" and stdin is not None:
+        text, where = stdin.read(), "--input-json - (stdin)"
+    elif given.startswith("@"):
+        path = readable_file(given[1:])
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {path} as UTF-8 text: {exc}") from None
+        where = f"--input-json {path}"
+    else:
+        text = given
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"{where} is not JSON: {exc}", 'give an object, e.g. \'{"prompt": "a fox"}\'') from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{where} must be a JSON object of inputs, not {type(value).__name__}")
+    return value
 
 
 def check_file(key: str, raw_path: str) -> Path:

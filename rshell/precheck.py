@@ -79,13 +79,13 @@ def _check(plan: Plan, piped: bool, scope: Scope) -> bool:
 def _swept(plan: Plan, asks: bool) -> list[Axis]:
     """The plan's sweep axes, as its run reads them; more than `ASK_ABOVE` runs need
     `--yes` where no one is asked."""
+    from rshell.commands.sweep import ASK_ABOVE, too_many
+
     declared, args = plan.command.inputs_arg if plan.command else None, plan.args
     if declared is None or not declared.sweeps or args is None:
         return []
     found = line_axes(plan.words, args.inputs, args.separator)
     count = math.prod(len(axis.values) for axis in found)
-    from rshell.commands.sweep import ASK_ABOVE, too_many
-
     if found and count > ASK_ABOVE and not asks and not args.values.get("yes"):
         raise too_many(count)
     return found
@@ -97,6 +97,6 @@ def _whole(plan: Plan) -> dict[str, Any] | None:
     given = plan.args.values.get("input_json") if plan.args else None
     if given is None:
         return {}
-    if given == "-" or given in {plan.words[i].value for i in plan.templated}:
-        return None
+    if given == "-" or any(str(given) in plan.words[i].value for i in plan.templated):
+        return None  # `--input-json {{x}}`, `--input-json={{x}}`
     return read_input_json(str(given), None)

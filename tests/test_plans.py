@@ -152,6 +152,8 @@ def test_a_model_an_earlier_line_changes_is_checked_when_it_runs(counted, tmp_pa
     [
         # a sweep after a first write: its axis is many values, not one text the schema refuses
         ("run rshell/echo text=a; run rshell/echo text=b times=1..2", 3),
+        # a templated --input-json is read when it runs
+        ("""j = run rshell/echo text='{"text": "b"}'; run rshell/echo --input-json={{j.output}}""", 2),
         # the whole input as JSON gives a required key the words leave out
         ("""run rshell/echo text=a; run rshell/echo --input-json '{"text": "b"}' times=2""", 2),
         # `set separator :` does not reach batch, which has no --separator: its words stay key=value

@@ -72,6 +72,8 @@ def writes(seen: list[str]) -> list[str]:
         ("""run rshell/echo text=a; run rshell/echo --input-json '{"textt": "b"}'""", "unknown input 'textt'"),
         ("run rshell/echo text=a; run rshell/echo --input-json '[1]'", "must be a JSON object"),
         ("run rshell/echo text=a; run rshell/echo --input-json @nosuch.json", "no such file"),
+        # a file too large to inline as a data URL
+        ("run rshell/echo text=a; run rshell/upscale image=@big.png --file-encoding data", "too large to inline"),
         # a sweep of more than 16 runs without --yes, where no one can be asked
         ("run rshell/echo text=a; run rshell/echo text=b times=1..10 upper=true,false", "this sweep runs 20"),
     ],
@@ -84,6 +86,7 @@ def test_a_later_error_the_schema_or_grammar_reveals_exits_2_with_nothing_writte
     from rshell.sandbox.predictors.png import encode
 
     (tmp_path / "pic.png").write_bytes(encode(2, 2, [b"\xff\x00\x00" * 2] * 2))
+    (tmp_path / "big.png").write_bytes(b"\0" * (1024 * 1024 + 1))
     done = rsh(text, api=(handle.url, handle.token))
     assert done.code == 2, done.stderr
     assert message in done.stderr

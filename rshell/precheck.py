@@ -72,7 +72,8 @@ def _check(plan: Plan, piped: bool, scope: Scope) -> bool:
                 except ParseError:
                     continue  # not a name (`show` prints such text as it is)
     if plan.command.inputs_arg is not None:  # a run's inputs (not `api`'s fields, which name no files)
-        raw_values(given for given, later in plan.given if not later)
+        inline = plan.args.values.get("file_encoding") == "data"
+        raw_values((given for given, later in plan.given if not later), inline=inline)
     return True
 
 

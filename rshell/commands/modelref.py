@@ -35,9 +35,6 @@ NAME_PART = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 PART_RE = re.compile(rf"{NAME_PART}\Z")
 MODEL_RE = re.compile(rf"(?P<owner>{NAME_PART})/(?P<name>{NAME_PART})(?::(?P<version>{NAME_PART}))?\Z")
 
-# --file-encoding data inlines files into the request body; keep that body small.
-MAX_DATA_URL_BYTES = 1024 * 1024
-
 
 @dataclass(frozen=True)
 class ModelRef:
@@ -364,13 +361,13 @@ async def prepare_inputs(
     model: str | None = None,
 ) -> dict:
     """The line's inputs (split when it was read) → the request's input: coerce and
-    validate every value, check every @file, and only then upload files (or inline
+    validate every value (every @file was checked as it was read), and only then upload files (or inline
     them as data URLs). `base` (rerun: an earlier prediction's input) is what they
     change; `model` names the model when its schema is malformed (the inputs then go
     unchecked)."""
     from rshell.grammar.inputs import FileRef, coerce, input_schema, malformed, raw_values, validate
 
-    raw = raw_values(given)
+    raw = raw_values(given, inline=file_encoding == "data")
     if malformed(schema):
         ctx.out.info(
             f"{f'model {model}' if model else 'this model'}: its input schema is malformed; inputs sent unchecked"
@@ -380,8 +377,6 @@ async def prepare_inputs(
     if inputs_schema is not None:
         validate(values, inputs_schema, stand_ins=ctx.dry_run)
     refs = [ref for ref in _walk(values) if isinstance(ref, FileRef)]
-    for ref in refs:
-        _check_file(ref.path, file_encoding)
     if not refs:
         return values
     urls: dict[Path, str] = {}
@@ -406,16 +401,6 @@ def _replace(value: Any, fn: Any) -> Any:
     if isinstance(value, list):
         return [_replace(v, fn) for v in value]
     return fn(value)
-
-
-def _check_file(path: Path, file_encoding: str) -> None:
-    """raw_values already checked every @path can be read; a data URL must also be
-    small, and that too is refused before any request goes out."""
-    if file_encoding == "data" and path.stat().st_size > MAX_DATA_URL_BYTES:
-        raise UsageError(
-            f"{path} is too large to inline as a data URL ({path.stat().st_size} bytes > 1 MiB)",
-            "drop --file-encoding data to upload it through the Files API",
-        )
 
 
 def _content_type(path: Path) -> str:

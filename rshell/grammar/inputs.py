@@ -26,6 +26,8 @@ from rshell.grammar.lexer import KEY
 # to it, so it runs from any working directory; None at the prompt and for `-c`.
 _SCRIPT_DIR: ContextVar[Path | None] = ContextVar("rshell_script_dir", default=None)
 
+# --file-encoding data inlines files into the request body; keep that body small.
+MAX_DATA_URL_BYTES = 1024 * 1024
 _INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 _TRUE = {"true", "1", "yes"}
@@ -81,11 +83,12 @@ def read_input(word: str, separator: str = "=") -> Input | None:
     return Input(key, value)
 
 
-def raw_values(inputs: Iterable[Input]) -> dict[str, str | FileRef | list[str | FileRef]]:
-    """The inputs by key (a repeated key collects a list); every `@path` is checked now."""
+def raw_values(inputs: Iterable[Input], *, inline: bool = False) -> dict[str, str | FileRef | list[str | FileRef]]:
+    """The inputs by key (a repeated key collects a list); every `@path` is checked now
+    (`inline`, `--file-encoding data`: small enough for a data URL too)."""
     values: dict[str, Any] = {}
     for given in inputs:
-        raw = FileRef(check_file(given.key, given.value)) if given.file else given.value
+        raw = FileRef(_sendable(given.key, given.value, inline)) if given.file else given.value
         if given.key not in values:
             values[given.key] = raw
         elif isinstance(values[given.key], list):
@@ -117,6 +120,17 @@ def read_input_json(given: str, stdin: IO[str] | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UsageError(f"{where} must be a JSON object of inputs, not {type(value).__name__}")
     return value
+
+
+def _sendable(key: str, raw_path: str, inline: bool) -> Path:
+    path = check_file(key, raw_path)
+    size = path.stat().st_size
+    if inline and size > MAX_DATA_URL_BYTES:
+        raise UsageError(
+            f"{path} is too large to inline as a data URL ({size} bytes > 1 MiB)",
+            "drop --file-encoding data to upload it through the Files API",
+        )
+    return path
 
 
 def check_file(key: str, raw_path: str) -> Path:

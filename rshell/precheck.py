@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rshell.commands.resolver import Plan, Scope, nothing_piped
 from rshell.errors import ParseError, UsageError
 from rshell.grammar.inputs import raw_values, read_input_json
 from rshell.grammar.parser import Statement
-from rshell.grammar.sweeps import Axis, line_axes
 from rshell.grammar.templates import parse_ref
 from rshell.schemacheck import Problems, Runs
 from rshell.session.state import Session
+
+if TYPE_CHECKING:
+    from rshell.grammar.sweeps import Axis
 
 __all__ = ["Checked", "nothing_piped", "precheck"]
 
@@ -80,7 +82,7 @@ def _check(plan: Plan, piped: bool, scope: Scope) -> bool:
 def _swept(plan: Plan, asks: bool) -> list[Axis]:
     """The plan's sweep axes, as its run reads them; more than `ASK_ABOVE` runs need
     `--yes` where no one is asked."""
-    from rshell.commands.sweep import ASK_ABOVE, too_many
+    from rshell.grammar.sweeps import ASK_ABOVE, line_axes, too_many  # only for a line that may sweep
 
     declared, args = plan.command.inputs_arg if plan.command else None, plan.args
     if declared is None or not declared.sweeps or args is None:

@@ -18,11 +18,11 @@ from rshell.commands.resolver import Plan
 from rshell.errors import RshellError, UsageError
 from rshell.grammar.inputs import Input, raw_values
 from rshell.grammar.parser import Statement
-from rshell.grammar.sweeps import Axis
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
     from rshell.commands.modelref import RunTarget
+    from rshell.grammar.sweeps import Axis
 
 Problems = list[tuple[Statement, UsageError]]
 

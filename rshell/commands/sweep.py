@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, UsageError
 from rshell.grammar.inputs import Input
-from rshell.grammar.sweeps import Axis, combinations
+from rshell.grammar.sweeps import ASK_ABOVE, Axis, combinations, too_many
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
 
-ASK_ABOVE = 16  # a sweep of more runs asks first (the shell) or needs --yes (a script)
 CONCURRENCY = 8  # as `batch`'s default
 
 
@@ -50,13 +49,6 @@ async def run_sweep(ctx: Context, args: ParsedArgs, found: list[Axis], whole: di
         listed = [{"input": combo} for combo in combos]
         return Result(listed, f"{len(combos)} runs (dry run: nothing created)\n" + _table(found, combos, None))
     return await _run_all(ctx, client, target, found, combos, prepared)
-
-
-def too_many(count: int) -> UsageError:
-    """A sweep of more than ASK_ABOVE runs where no one is asked (a script, `-c`)."""
-    return UsageError(
-        f"this sweep runs {count} predictions (more than {ASK_ABOVE})", "add --yes to run them all, or narrow a range"
-    )
 
 
 async def _agreed(ctx: Context, count: int) -> None:

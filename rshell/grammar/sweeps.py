@@ -19,6 +19,7 @@ from rshell.errors import UsageError
 from rshell.grammar.lexer import KEY, Word
 
 MAX_VALUES = 1000  # one axis; a range this long is a typo, not a sweep
+ASK_ABOVE = 16  # a sweep of more runs asks first (the shell) or needs --yes (a script)
 _INT_RANGE = re.compile(r"(-?\d+)\.\.(-?\d+)\Z")
 _NUMBER_RANGE = re.compile(r"(-?\d+(?:\.\d+)?)\.\.(-?\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)\Z")
 
@@ -41,6 +42,13 @@ def axes(words: list[Word], separator: str = "=") -> list[Axis]:
                 raise UsageError(f"'{axis.key}' is swept twice", "give one range or list per input")
             found.append(axis)
     return found
+
+
+def too_many(count: int) -> UsageError:
+    """A sweep of more than ASK_ABOVE runs where no one is asked (a script, `-c`)."""
+    return UsageError(
+        f"this sweep runs {count} predictions (more than {ASK_ABOVE})", "add --yes to run them all, or narrow a range"
+    )
 
 
 def line_axes(words: Sequence[Word], inputs: Collection[str], separator: str = "=") -> list[Axis]:

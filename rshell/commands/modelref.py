@@ -360,11 +360,10 @@ async def prepare_inputs(
     base: dict | None = None,
     model: str | None = None,
 ) -> dict:
-    """The line's inputs (split when it was read) → the request's input: coerce and
-    validate every value (every @file was checked as it was read), and only then upload files (or inline
-    them as data URLs). `base` (rerun: an earlier prediction's input) is what they
-    change; `model` names the model when its schema is malformed (the inputs then go
-    unchecked)."""
+    """The line's inputs (split when it was read) → the request's input: check every
+    @file, coerce and validate every value, and only then upload files (or inline them
+    as data URLs). `base` (rerun: an earlier prediction's input) is what they change;
+    `model` names the model when its schema is malformed (the inputs then go unchecked)."""
     from rshell.grammar.inputs import FileRef, coerce, input_schema, malformed, raw_values, validate
 
     raw = raw_values(given, inline=file_encoding == "data")

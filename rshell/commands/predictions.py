@@ -131,7 +131,6 @@ def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
-    run_target(args)
     whole = input_json(ctx, args.values.get("input_json"))
     found = sweep_axes(ctx, args)
     if found:

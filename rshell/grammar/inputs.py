@@ -28,6 +28,7 @@ _SCRIPT_DIR: ContextVar[Path | None] = ContextVar("rshell_script_dir", default=N
 
 # --file-encoding data inlines files into the request body; keep that body small.
 MAX_DATA_URL_BYTES = 1024 * 1024
+
 _INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 _TRUE = {"true", "1", "yes"}

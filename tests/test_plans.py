@@ -74,6 +74,8 @@ def writes(seen: list[str]) -> list[str]:
         ("run rshell/echo text=a; run rshell/echo --input-json @nosuch.json", "no such file"),
         # a file too large to inline as a data URL
         ("run rshell/echo text=a; run rshell/upscale image=@big.png --file-encoding data", "too large to inline"),
+        # batch's shared inputs take no files
+        ("run rshell/echo text=a; batch rshell/upscale image=@pic.png --inputs rows.jsonl", "takes no @file inputs"),
         # a sweep of more than 16 runs without --yes, where no one can be asked
         ("run rshell/echo text=a; run rshell/echo text=b times=1..10 upper=true,false", "this sweep runs 20"),
     ],
@@ -87,6 +89,7 @@ def test_a_later_error_the_schema_or_grammar_reveals_exits_2_with_nothing_writte
 
     (tmp_path / "pic.png").write_bytes(encode(2, 2, [b"\xff\x00\x00" * 2] * 2))
     (tmp_path / "big.png").write_bytes(b"\0" * (1024 * 1024 + 1))
+    (tmp_path / "rows.jsonl").write_text('{"scale": 2}\n')
     done = rsh(text, api=(handle.url, handle.token))
     assert done.code == 2, done.stderr
     assert message in done.stderr

@@ -293,6 +293,10 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs, *,
             parsed.values[slots.pop(0).name] = word
             parsed.positionals.append(word)
         elif given is not None:
+            if given.file and not tolerant and not _takes_files(command):
+                raise UsageError(
+                    f"`{command.name}` takes no @file inputs yet", "upload it with `files upload` and pass its URL"
+                )
             parsed.inputs.append(word)
             parsed.split.append(given)
         elif tolerant:
@@ -310,6 +314,10 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs, *,
         if slot.required and not tolerant:
             raise UsageError(f"`{command.name}` needs <{slot.name}>: {slot.help}", _usage_hint(command))
         parsed.values.setdefault(slot.name, None)
+
+
+def _takes_files(command: Command) -> bool:
+    return all(arg.files for arg in command.args if arg.inputs)
 
 
 def is_input(word: str, separator: str) -> bool:

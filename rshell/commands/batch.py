@@ -429,13 +429,10 @@ def _concurrency(args: ParsedArgs) -> int:
 
 def _defaults(args: ParsedArgs, schema: dict | None) -> dict[str, Any]:
     """The shared `key=value` words, coerced by the schema (not validated alone: a row
-    may supply what they leave out)."""
-    from rshell.grammar.inputs import FileRef, coerce, input_schema, raw_values
+    may supply what they leave out); none is a file (`Arg.files`: refused as read)."""
+    from rshell.grammar.inputs import coerce, input_schema, raw_values
 
-    raw = raw_values(args.split)
-    if any(isinstance(v, FileRef) for v in raw.values()):
-        raise UsageError("batch does not take @file inputs yet", "upload it with `files upload` and pass its URL")
-    return coerce(raw, input_schema(schema) if schema else None)
+    return coerce(raw_values(args.split), input_schema(schema) if schema else None)
 
 
 def _row_inputs(defaults: dict[str, Any], row: dict[str, Any], from_csv: bool, schema: dict | None) -> dict[str, Any]:

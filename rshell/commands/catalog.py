@@ -266,7 +266,14 @@ COMMANDS: tuple[Command, ...] = (
         H + "batch:batch",
         args=(
             MODEL_REF,
-            Arg("defaults", "Inputs every row shares, as key=value.", required=False, inputs=True, partial_inputs=True),
+            Arg(
+                "defaults",
+                "Inputs every row shares, as key=value.",
+                required=False,
+                inputs=True,
+                partial_inputs=True,
+                files=False,
+            ),
         ),
         flags=(
             Flag(

@@ -71,6 +71,7 @@ class Arg:
     many: bool = False
     partial_inputs: bool = False  # with `inputs`: more keys come from elsewhere (batch's rows, a run each)
     sweeps: bool = False  # with `inputs`: `seed=1..4` is a sweep axis, a run per value (grammar/sweeps.py)
+    files: bool = True  # with `inputs`: `key=@path` is a file to send (False: refused as the line is read)
     names_variable: bool = False  # the value is `name[.path]`: the name must be defined (precheck)
 
 

@@ -76,6 +76,11 @@ def writes(seen: list[str]) -> list[str]:
         ("run rshell/echo text=a; run rshell/upscale image=@big.png --file-encoding data", "too large to inline"),
         # batch's shared inputs take no files
         ("run rshell/echo text=a; batch rshell/upscale image=@pic.png --inputs rows.jsonl", "takes no @file inputs"),
+        # a local file a later line reads (declared `Arg`/`Flag(reads=True)`)
+        ("run rshell/echo text=a; files upload nosuch.txt", "no such file"),
+        ("run rshell/echo text=a; batch rshell/echo --inputs nosuch.jsonl", "no such file"),
+        ("run rshell/echo text=a; api POST /predictions --input @nosuch.json", "no such file"),
+        ("run rshell/echo text=a; source nosuch.rsh", "no such file"),
         # a sweep of more than 16 runs without --yes, where no one can be asked
         ("run rshell/echo text=a; run rshell/echo text=b times=1..10 upper=true,false", "this sweep runs 20"),
     ],

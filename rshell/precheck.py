@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rshell.commands.resolver import Plan, Scope, nothing_piped
 from rshell.errors import ParseError, UsageError
-from rshell.grammar.inputs import raw_values, read_input_json
+from rshell.grammar.inputs import raw_values, read_input_json, readable_file
 from rshell.grammar.parser import Statement
 from rshell.grammar.templates import parse_ref
 from rshell.schemacheck import Problems, Runs
@@ -73,10 +73,23 @@ def _check(plan: Plan, piped: bool, scope: Scope) -> bool:
                     scope.refer(parse_ref(text.strip()), piped)
                 except ParseError:
                     continue  # not a name (`show` prints such text as it is)
+    for path in _read(plan, templated):
+        readable_file(path)
     if plan.command.inputs_arg is not None:  # a run's inputs (not `api`'s fields, which name no files)
         inline = plan.args.values.get("file_encoding") == "data"
         raw_values((given for given, later in plan.given if not later), inline=inline)
     return True
+
+
+def _read(plan: Plan, templated: set[str]) -> list[str]:
+    """The local files the line reads (`Arg`/`Flag` `reads`), as typed: not stdin's `-`
+    nor a template's value."""
+    command, args = plan.command, plan.args
+    assert command is not None and args is not None
+    given = [args.values.get(a.name) for a in command.args if a.reads]
+    given += [args.values.get(f.dest) for f in command.flags if f.reads]
+    paths = [str(text).removeprefix("@") for text in given if isinstance(text, str) and text != "-"]
+    return [path for path in paths if not any(path in word for word in templated)]
 
 
 def _swept(plan: Plan, asks: bool) -> list[Axis]:

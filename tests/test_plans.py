@@ -78,7 +78,6 @@ def writes(seen: list[str]) -> list[str]:
         ("run rshell/echo text=a; batch rshell/upscale image=@pic.png --inputs rows.jsonl", "takes no @file inputs"),
         # a local file a later line reads (declared `Arg`/`Flag(reads=True)`)
         ("run rshell/echo text=a; files upload nosuch.txt", "no such file"),
-        ("run rshell/echo text=a; batch rshell/echo --inputs nosuch.jsonl", "no such file"),
         ("run rshell/echo text=a; api POST /predictions --input @nosuch.json", "no such file"),
         ("run rshell/echo text=a; source nosuch.rsh", "no such file"),
         # a sweep of more than 16 runs without --yes, where no one can be asked

@@ -3,9 +3,10 @@ plans before its first create.
 
 The resolver reads each stage once into a `Plan`, following what lines do to the
 script's scope (`resolver.Scope`, which also says what a name refers to); the executor
-runs those plans. Here they are checked: the names templates and `show`/`wait` refer
-to, `@paths`, and (through `schemacheck`) every later run's inputs against its
-model's schema.
+runs those plans. Here they are checked as the run will read them: the names
+templates and `show`/`wait` refer to, `@paths` and the other files a line reads,
+`--input-json`, sweep axes, and (through `schemacheck`) every later run's inputs
+against its model's schema.
 """
 
 from __future__ import annotations
@@ -95,11 +96,11 @@ def _read(plan: Plan, templated: set[str]) -> list[str]:
 def _swept(plan: Plan, asks: bool) -> list[Axis]:
     """The plan's sweep axes, as its run reads them; more than `ASK_ABOVE` runs need
     `--yes` where no one is asked."""
-    from rshell.grammar.sweeps import ASK_ABOVE, line_axes, too_many  # only for a line that may sweep
-
     declared, args = plan.command.inputs_arg if plan.command else None, plan.args
     if declared is None or not declared.sweeps or args is None:
         return []
+    from rshell.grammar.sweeps import ASK_ABOVE, line_axes, too_many  # only for a line that may sweep
+
     found = line_axes(plan.words, args.inputs, args.separator)
     count = math.prod(len(axis.values) for axis in found)
     if found and count > ASK_ABOVE and not asks and not args.values.get("yes"):

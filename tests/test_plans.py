@@ -82,8 +82,9 @@ def writes(seen: list[str]) -> list[str]:
         ("run rshell/echo text=a; source nosuch.rsh", "no such file"),
         # a training's --wait takes no seconds (trainings have no sync mode)
         (
-            "run rshell/echo text=a; train rshell/palette-trainer --destination sandbox/x input_images=@pic.png --wait=30",
-            "--wait",
+            "run rshell/echo text=a; "
+            "train rshell/palette-trainer --destination sandbox/x input_images=@pic.png --wait=30",
+            "--wait takes no value",
         ),
         # a sweep of more than 16 runs without --yes, where no one can be asked
         ("run rshell/echo text=a; run rshell/echo text=b times=1..10 upper=true,false", "this sweep runs 20"),

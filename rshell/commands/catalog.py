@@ -53,6 +53,8 @@ WAIT = Flag(
     bounds=(1, 60),
 )
 NO_WAIT = Flag("--no-wait", "wait", "Return as soon as the API accepts the request.", const=False)
+# A training is followed to its end or not at all: it has no sync mode, so no SECONDS.
+WAIT_TO_END = replace(WAIT, help="Follow it to its end (trainings have no sync mode: no SECONDS).", optional=False)
 WEB = Flag("--web", "web", "Open the result's web page (prints it when no browser).", const=True)
 EXIST_OK = Flag(
     "--exist-ok",
@@ -408,7 +410,7 @@ COMMANDS: tuple[Command, ...] = (
         args=(MODEL_REF, INPUTS),
         flags=(
             *(replace(f, short="-d") for f in body_flags("trainings.create", "destination")),
-            WAIT,
+            WAIT_TO_END,
             NO_WAIT,
             WEB,
             SEPARATOR,

@@ -21,7 +21,7 @@ from rshell.commands.modelref import (
 from rshell.commands.running import cancel_unconfirmed, follow_run, open_web, option
 from rshell.commands.runs import KINDS
 from rshell.dryrun import DRY_RUN_VERSION, NOT_VALIDATED, unless_dry_run
-from rshell.errors import RshellError, UsageError
+from rshell.errors import RshellError
 from rshell.rendering.output import as_json
 from rshell.rendering.predictions import failure_message, finished_line, training_summary
 
@@ -44,13 +44,8 @@ async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) 
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
-    from rshell.commands.predictions import run_target, wait_seconds
+    from rshell.commands.predictions import run_target
 
-    if wait_seconds(args) is not None:
-        raise UsageError(
-            "trainings have no sync mode, so --wait takes no SECONDS here",
-            "`train … --wait` follows the training to its end; --wait=N is for predictions",
-        )
     named = run_target(args)
     ref, destination = named.model, "/".join(named.destination or ())
     assert ref is not None and destination  # read_target reads both for a training

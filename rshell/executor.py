@@ -143,7 +143,7 @@ class Executor:
         with script_folder(folder):
             if keep_going:
                 return await self.run_statements(statements, source=source, keep_going=keep_going)
-            checked = precheck(statements, self.session, piped=self._has_piped())
+            checked = precheck(statements, self.session, piped=self._has_piped(), asks=self.interactive or self.dry_run)
             found = checked.problems or await check_inputs(checked.runs, self.client)
             if found:
                 for statement, problem in found:

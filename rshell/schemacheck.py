@@ -12,15 +12,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rshell.commands.resolver import Plan
 from rshell.errors import RshellError, UsageError
-from rshell.grammar.inputs import split_inputs
+from rshell.grammar.inputs import Input, raw_values
 from rshell.grammar.parser import Statement
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
+    from rshell.commands.modelref import RunTarget
+    from rshell.grammar.sweeps import Axis
 
 Problems = list[tuple[Statement, UsageError]]
 
@@ -31,8 +33,9 @@ class _Run:
 
     statement: Statement
     plan: Plan
-    separator: str
-    changed_before: frozenset[str]  # words of earlier writes: a model they name may change
+    schema: tuple[str, RunTarget]  # (kind, target): which schema, read once for every run naming it
+    swept: list[Axis]  # its sweep axes: every value is checked
+    whole: dict[str, Any]  # `--input-json`'s object, which its words change
 
 
 @dataclass
@@ -43,16 +46,24 @@ class Runs:
     wrote: bool = False  # a stage before may send a write
     changed: set[str] = field(default_factory=set)  # what earlier writes name (models they may change)
 
-    def note(self, statement: Statement, plan: Plan, separator: str) -> None:
-        command = plan.command
-        if command is None:
+    def note(self, statement: Statement, plan: Plan, swept: list[Axis], whole: dict[str, Any] | None) -> None:
+        """A run after the text's first write, unless an earlier write may change what
+        its model takes (a training into it, a new version) or its whole input is read
+        only when it runs (`--input-json -`): the run checks those."""
+        command, args = plan.command, plan.args
+        if command is None or args is None:
             return
-        if command.inputs_arg is not None and self.wrote:
-            self.noted.append(_Run(statement, plan, separator, frozenset(self.changed)))
+        target = args.target
+        if command.kind and target is not None and whole is not None and self.wrote and not self._may_change(target):
+            self.noted.append(_Run(statement, plan, (command.kind, target), swept, whole))
         if command.writes:
             self.wrote = True
             if command.kind != "prediction":  # a prediction changes no model; a training, a create may
                 self.changed.update(_named(word.value) for word in plan.words)
+
+    def _may_change(self, target: RunTarget) -> bool:
+        pinned = target.model is not None and target.model.version is not None
+        return not pinned and target.shown in self.changed
 
 
 def _named(word: str) -> str:
@@ -62,61 +73,39 @@ def _named(word: str) -> str:
 
 async def check_inputs(noted: Runs, client: Callable[[], Awaitable[ReplicateClient]]) -> Problems:
     """The inputs of every run after the text's first write, against the schemas read
-    for them (concurrently, each once). A schema that cannot be read, or a model an
-    earlier write may change, is left to the run."""
-    runs = [run for run in noted.noted if _model_of(run) is not None]
-    if not runs:
+    for them (concurrently, each once). A schema that cannot be read is left to the run."""
+    if not noted.noted:
         return []
     try:
         api = await client()
     except RshellError:
         return []
-    wanted = {_model_of(run) for run in runs}
-    keys = [key for key in wanted if key is not None]
-    schemas = dict(zip(keys, await asyncio.gather(*(_schema(api, key) for key in keys)), strict=True))
+    keys = list(dict.fromkeys(run.schema for run in noted.noted))
+    schemas = dict(zip(keys, await asyncio.gather(*(_schema(api, *key) for key in keys)), strict=True))
     problems: Problems = []
-    for run in runs:
-        key = _model_of(run)
-        schema = schemas.get(key) if key is not None else None
-        if schema is None:
-            continue
+    for run in noted.noted:
+        schema = schemas[run.schema]
         try:
-            _validate(run, schema)
+            if schema is not None:
+                _validate(run, schema)
         except UsageError as error:
             problems.append((run.statement, error))
     return problems
 
 
-def _model_of(run: _Run) -> tuple[str, str, str] | None:
-    """(kind, deployment|model, reference) of a run's schema; None when unknown before
-    it runs (a template names it, a rerun's earlier run, an earlier write changes it)."""
-    args, kind = run.plan.args, run.plan.command.kind if run.plan.command else None
-    if args is None or kind is None:
-        return None
-    deployment, model = args.values.get("deployment"), args.values.get("model")
-    name = deployment or model
-    literal = {w.value for i, w in enumerate(run.plan.words) if i not in run.plan.templated}
-    if not isinstance(name, str) or name not in literal and f"--deployment={name}" not in literal:
-        return None
-    pinned = ":" in name and not deployment
-    if not pinned and name in run.changed_before:
-        return None
-    return (kind, "deployment" if deployment else "model", name)
-
-
-async def _schema(client: ReplicateClient, key: tuple[str, str, str]) -> dict | None:
+async def _schema(client: ReplicateClient, kind: str, target: RunTarget) -> dict | None:
     """The schema a run's inputs are checked against (a trainer's TrainingInput); None
     when it cannot be read now (the run then says why)."""
     from rshell.commands import modelref
     from rshell.grammar.inputs import input_schema
 
-    kind, what, name = key
     try:
-        if what == "deployment":
-            owner, _, short = name.partition("/")
-            schema, _ = await modelref.fetch_deployment_schema(client, owner, short)
+        if target.deployment:
+            schema, _ = await modelref.fetch_deployment_schema(client, *target.deployment)
+        elif target.model is not None:
+            schema, _ = await modelref.fetch_schema(client, target.model)
         else:
-            schema, _ = await modelref.fetch_schema(client, modelref.parse_model_ref(name))
+            return None
     except RshellError:
         return None
     if kind == "training":
@@ -125,18 +114,21 @@ async def _schema(client: ReplicateClient, key: tuple[str, str, str]) -> dict | 
 
 
 def _validate(run: _Run, schema: dict) -> None:
-    """The literal inputs coerced and validated; a templated value's key is checked,
-    its value only when it runs."""
+    """The literal inputs coerced and validated (a sweep's every value, as its run sends
+    it) over `--input-json`'s object; a templated value's key is checked, its value
+    only when it runs."""
     from rshell.grammar.inputs import coerce, validate
 
-    plan, args = run.plan, run.plan.args
-    assert args is not None and plan.command is not None and plan.command.inputs_arg is not None
-    templated = {plan.words[i].value for i in plan.templated}
-    plain = [word for word in args.inputs if word not in templated]
-    later = [word.partition(run.separator)[0] for word in args.inputs if word in templated]
+    plan, found = run.plan, run.swept
+    declared = plan.command.inputs_arg if plan.command else None
+    assert declared is not None  # only runs are noted
+    later = [given.key for given, templated in plan.given if templated]
     properties = dict(schema.get("properties") or {})
     relaxed = {**schema, "properties": {**properties, **{k: {} for k in later if k in properties}}}
-    if plan.command.inputs_arg.partial_inputs:
+    if declared.partial_inputs:
         relaxed.pop("required", None)
-    values = coerce(split_inputs(plain, run.separator), relaxed)
-    validate({**dict.fromkeys(later, ""), **values}, relaxed)
+    plain = [given for given, templated in plan.given if not templated and given.key not in {a.key for a in found}]
+    first = {axis.key: axis.values[0] for axis in found}
+    for values in [{**first, axis.key: value} for axis in found for value in axis.values] or [{}]:
+        sample = coerce(raw_values(plain + [Input(key, value) for key, value in values.items()]), relaxed)
+        validate({**run.whole, **dict.fromkeys(later, ""), **sample}, relaxed)

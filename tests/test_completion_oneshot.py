@@ -10,6 +10,7 @@ import shlex
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -126,27 +127,59 @@ def test_shell_word_start_follows_readline_and_zsh() -> None:
     assert start("style=gra", oneshot.SHELL_BLANKS, False) == 0
 
 
-def test_local_completes_from_a_private_sandbox_once_then_from_the_cache(
-    home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def local_sandbox(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The --local sandbox's folder under the private data dir; whatever serves it is
+    stopped after the test. Starting a server in this process is a failure."""
     import rshell.sandbox.server as server
+    from rshell.sandbox.local import local_dir, stop_local
 
-    started: list[object] = []
-    real_start = server.start
+    def no_second_server(*args: object, **kwargs: object) -> object:
+        raise AssertionError("--complete started a sandbox of its own")
 
-    def counting_start(*args: object, **kwargs: object) -> object:
-        started.append(True)
-        return real_start()
+    monkeypatch.setattr(server, "start", no_second_server)
+    monkeypatch.setenv("RSHELL_LOCAL_IDLE", "120")  # stays up across the test; stopped below
+    root = local_dir()
+    yield root
+    stop_local(root)
 
-    monkeypatch.setattr(server, "start", counting_start)
+
+def _local_rshell(*args: str) -> subprocess.CompletedProcess[str]:
+    """A real `rshell --local …` process with this test's private folders."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "rshell", "--local", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_local_completes_from_the_sandbox_a_local_run_uses(
+    local_sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--local --complete` goes through the composition root to the detached sandbox:
+    a model a `--local` process made there completes, and no second server starts."""
+    from rshell.sandbox.local import serving
+
     monkeypatch.setattr(oneshot, "FETCH_BUDGET", 60.0)  # a loaded machine must not fail this
-    assert oneshot.answer("rshell --local run rshell/pi", "bash") == ["rshell/pixels "]
-    assert len(started) == 1
+    made = _local_rshell("model", "create", "sandbox/zebra-tabs", "--hardware", "cpu", "--private")
+    assert made.returncode == 0, made.stderr
+    url = serving(local_sandbox)
+    assert url is not None
+    assert oneshot.answer("rshell --local run sandbox/zebra-t", "bash") == ["sandbox/zebra-tabs "]
     assert oneshot.answer("rshell --local run rshell/pixels sty", "bash") == ["style="]
-    assert len(started) == 2  # the schema was missing
+    assert serving(local_sandbox) == url  # the same server answered
+
+
+def test_local_completion_starts_the_detached_sandbox_then_answers_from_the_cache(
+    local_sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rshell.sandbox.local import serving, stop_local
+
+    monkeypatch.setattr(oneshot, "FETCH_BUDGET", 60.0)
     assert oneshot.answer("rshell --local run rshell/pi", "bash") == ["rshell/pixels "]
-    assert oneshot.answer("rshell --local run rshell/pixels sty", "bash") == ["style="]
-    assert len(started) == 2  # all cached: no sandbox started
+    assert serving(local_sandbox) is not None  # the one a `--local run` would use
+    assert stop_local(local_sandbox)
+    assert oneshot.answer("rshell --local run rshell/pi", "bash") == ["rshell/pixels "]
+    assert serving(local_sandbox) is None  # cached: no sandbox was needed
     assert complete("rshell run rshell/pi") == []  # the local cache is not the API's
 
 

@@ -202,7 +202,7 @@ def test_no_wait_asks_for_no_sync_window(api) -> None:
         ("run stability-ai/sdxl prompt=x --wait=soon", "--wait takes a number of seconds from 1 to 60, got 'soon'"),
         ("run stability-ai/sdxl prompt=x --wait --no-wait", "--wait and --no-wait cannot be used together"),
         ("run stability-ai/sdxl prompt=x --stream --no-stream", "--stream and --no-stream cannot be used together"),
-        ("train stability-ai/sdxl -d alice/dest --wait=30", "trainings have no sync mode"),
+        ("train stability-ai/sdxl -d alice/dest --wait=30", "--wait takes no value (only true or false), got '30'"),
         ("run stability-ai/sdxl prompt=x --stream=yes", "--stream takes no value (only true or false), got 'yes'"),
         ("run stability-ai/sdxl prompt=x -q", "unknown flag '-q' for `prediction create`"),
         ("train stability-ai/sdxl -d", "-d needs a value"),

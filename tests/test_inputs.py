@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rshell.errors import UsageError
-from rshell.grammar.inputs import FileRef, coerce, input_schema, ordered_keys, split_inputs, validate
+from rshell.grammar.inputs import FileRef, coerce, input_schema, ordered_keys, raw_values, validate
 
 
 def cog_schema() -> dict[str, Any]:
@@ -129,7 +129,16 @@ def image(tmp_path: Path) -> Path:
     return path
 
 
-# -- split_inputs ---------------------------------------------------------------------
+# -- key=value words, split once when the line is read ---------------------------------
+
+
+def split_inputs(words: list[str], separator: str = "=") -> dict[str, Any]:
+    """The words as a `run` line's reading splits them (`parse_args`), by key."""
+    from rshell.commands.arguments import parse_args
+    from rshell.commands.catalog import resolve
+
+    command, _ = resolve(["prediction", "create"])
+    return raw_values(parse_args(command, ["a/b", *words, "--separator", separator]).split)
 
 
 def test_split_inputs_values_and_repeats(image: Path) -> None:

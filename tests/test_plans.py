@@ -56,6 +56,38 @@ def writes(seen: list[str]) -> list[str]:
         ("run rshell/echo text=a; set stream sometimes", "option 'stream'"),
         # an alias defined earlier in the same text
         ("alias e='run rshell/echo'; e text=a; e text=b times=0", "times"),
+        # a malformed model reference (read once, with the line: the run does not read it again)
+        ("run rshell/echo text=a; run rshell/echo:: text=b", "expected owner/name[:version]"),
+        ("run rshell/echo text=a; run text=b", "needs a model"),
+        ("run rshell/echo text=a; run rshell/echo text=b --deployment sandbox/d", "not both"),
+        ("run rshell/echo text=a; run text=b --deployment nodeployment", "expected owner/name for the deployment"),
+        (f"run rshell/echo text=a; train {'a' * 64} --destination sandbox/x", "bare version id"),
+        (
+            "run rshell/echo text=a; train rshell/palette-trainer --destination nowhere input_images=@pic.png",
+            "expected owner/name for the destination",
+        ),
+        # a sweep's value out of range (every value of an axis is checked)
+        ("run rshell/echo text=a; run rshell/echo text=b times=9..11", "times"),
+        # the whole input given as JSON: its keys against the schema, and JSON that is not an object
+        ("""run rshell/echo text=a; run rshell/echo --input-json '{"textt": "b"}'""", "unknown input 'textt'"),
+        ("run rshell/echo text=a; run rshell/echo --input-json '[1]'", "must be a JSON object"),
+        ("run rshell/echo text=a; run rshell/echo --input-json @nosuch.json", "no such file"),
+        # a file too large to inline as a data URL
+        ("run rshell/echo text=a; run rshell/upscale image=@big.png --file-encoding data", "too large to inline"),
+        # batch's shared inputs take no files
+        ("run rshell/echo text=a; batch rshell/upscale image=@pic.png --inputs rows.jsonl", "takes no @file inputs"),
+        # a local file a later line reads (declared `Arg`/`Flag(reads=True)`)
+        ("run rshell/echo text=a; files upload nosuch.txt", "no such file"),
+        ("run rshell/echo text=a; api POST /predictions --input @nosuch.json", "no such file"),
+        ("run rshell/echo text=a; source nosuch.rsh", "no such file"),
+        # a training's --wait takes no seconds (trainings have no sync mode)
+        (
+            "run rshell/echo text=a; "
+            "train rshell/palette-trainer --destination sandbox/x input_images=@pic.png --wait=30",
+            "--wait takes no value",
+        ),
+        # a sweep of more than 16 runs without --yes, where no one can be asked
+        ("run rshell/echo text=a; run rshell/echo text=b times=1..10 upper=true,false", "this sweep runs 20"),
     ],
 )
 def test_a_later_error_the_schema_or_grammar_reveals_exits_2_with_nothing_written(
@@ -66,6 +98,8 @@ def test_a_later_error_the_schema_or_grammar_reveals_exits_2_with_nothing_writte
     from rshell.sandbox.predictors.png import encode
 
     (tmp_path / "pic.png").write_bytes(encode(2, 2, [b"\xff\x00\x00" * 2] * 2))
+    (tmp_path / "big.png").write_bytes(b"\0" * (1024 * 1024 + 1))
+    (tmp_path / "rows.jsonl").write_text('{"scale": 2}\n')
     done = rsh(text, api=(handle.url, handle.token))
     assert done.code == 2, done.stderr
     assert message in done.stderr
@@ -127,3 +161,42 @@ def test_a_model_an_earlier_line_changes_is_checked_when_it_runs(counted, tmp_pa
     done = rsh(text, api=(handle.url, handle.token))
     assert "unknown input" not in done.stderr
     assert any(line.startswith("POST ") and "trainings" in line for line in seen)
+
+
+@pytest.mark.parametrize(
+    ("text", "creates"),
+    [
+        # a sweep after a first write: its axis is many values, not one text the schema refuses
+        ("run rshell/echo text=a; run rshell/echo text=b times=1..2", 3),
+        # a templated --input-json is read when it runs
+        ("""j = run rshell/echo text='{"text": "b"}'; run rshell/echo --input-json={{j.output}}""", 2),
+        # the whole input as JSON gives a required key the words leave out
+        ("""run rshell/echo text=a; run rshell/echo --input-json '{"text": "b"}' times=2""", 2),
+        # `set separator :` does not reach batch, which has no --separator: its words stay key=value
+        ("set separator :; batch rshell/echo times=2 --inputs rows.jsonl", 1),
+        # `api`'s fields are not model inputs: `@x` is text it sends, not a file to read
+        ("api POST /models owner=sandbox name=at-text hardware=cpu visibility=private description=@home", 1),
+    ],
+)
+def test_what_precheck_accepts_is_what_the_run_accepts(
+    counted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, creates: int
+) -> None:
+    """Precheck reads the plan's inputs as the run does: one split, never a second
+    reading of the words that disagrees with it."""
+    handle, seen = counted
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rows.jsonl").write_text('{"text": "row"}\n')
+    done = rsh(text, api=(handle.url, handle.token))
+    assert done.code == 0, done.stderr
+    assert len(writes(seen)) == creates
+
+
+def test_a_templated_value_is_text_even_when_it_starts_with_an_at(counted) -> None:
+    """Whether an input names a file is read from the word as typed: `text={{a.output}}`
+    sends a's output as it is, `@` and all, instead of reading a file of that name
+    after earlier lines already created their runs."""
+    handle, seen = counted
+    done = rsh("a = run rshell/echo text=@@hi; b = run rshell/echo text={{a.output}}", api=(handle.url, handle.token))
+    assert done.code == 0, done.stderr
+    assert done.data["input"]["text"] == "@hi"
+    assert done.data["output"] == "@hi"

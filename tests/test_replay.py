@@ -59,6 +59,23 @@ def test_relative_file_inputs_are_rewritten_for_the_scripts_folder() -> None:
     assert replayable(said, {}, OPTIONS, (Path("/work"), Path("/work"))).kept == said
 
 
+def test_file_inputs_are_rebased_as_the_line_reads_them() -> None:
+    """The words a line's reading splits into file inputs, with the separator in force,
+    are rebased; `api`'s fields are text it sends (`@home` is no file), and a templated
+    path is none to move."""
+    from pathlib import Path
+
+    said = [
+        "run a/b image:@data/p.png --separator :",
+        "api POST /models owner=me name=x description=@home",
+        "run a/b image=@{{p}}",
+    ]
+    kept = replayable(said, {}, OPTIONS, (Path("/work"), Path("/work/scripts"))).kept
+    assert kept == ["run a/b image:@../data/p.png --separator :", said[1], said[2]]
+    colon = replayable(["run a/b image:@data/p.png"], {}, {**OPTIONS, "separator": ":"}, (Path("/w"), Path("/w/s")))
+    assert colon.kept == ["run a/b image:@../data/p.png"]
+
+
 def test_path_arguments_are_rebased_for_the_scripts_folder_like_at_paths() -> None:
     from pathlib import Path
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rshell.commands.registry import HELP_WORDS, Command, Flag, unknown
 from rshell.errors import UsageError
-from rshell.grammar.lexer import KEY
+from rshell.grammar.inputs import Input, read_input
+
+if TYPE_CHECKING:
+    from rshell.commands.modelref import RunTarget
 
 _CONVERT = {"str": str, "int": int, "float": float}
 _TYPE_NAMES = {"str": "a string", "int": "an integer", "float": "a number"}
@@ -24,14 +27,19 @@ _BOOLS = dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True) | dict.fro
 class ParsedArgs:
     """A command's arguments: positionals and flags by name/dest, and raw inputs.
 
-    `inputs` keeps the `key=value` words as typed (after template expansion); the
-    handler coerces them against the model's schema with `rshell.grammar.inputs`.
+    `inputs` keeps the `key=value` words as typed and `split` the same words read
+    once (`grammar.inputs.Input`): precheck, schemacheck and the handlers read `split`
+    (coerced against the model's schema with `rshell.grammar.inputs`); only a word
+    holding a template gets its value at run time (`resolver.Plan.run_args`). `target`
+    is a run's model reference, read once (`modelref.read_target`).
     The rest is the state a tolerant parse reports at the cursor (see `parse_args`).
     """
 
     command: Command
     values: dict[str, Any] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)
+    split: list[Input] = field(default_factory=list)  # `inputs`, each split once
+    target: RunTarget | None = None  # what a run names (a model or deployment; a training's destination)
     given: set[str] = field(default_factory=set)  # long names of the flags on the line
     positionals: list[str] = field(default_factory=list)  # words that filled the argument slots
     raw: dict[str, str] = field(default_factory=dict)  # flag dest -> its value as typed
@@ -56,7 +64,7 @@ class ParsedArgs:
     @property
     def keys(self) -> set[str]:
         """The input keys already given."""
-        return {word.partition(self.separator)[0] for word in self.inputs}
+        return {given.key for given in self.split}
 
     def sourced(self, source: str) -> list[str]:
         """The words given for arguments and flags completed from `source` (e.g. "model")."""
@@ -98,6 +106,10 @@ def parse_args(
     for f in command.flags:
         if f.required and parsed.values.get(f.dest) is None:
             raise UsageError(f"{command.name} needs {f.name} {f.metavar or 'VALUE'}", f"{f.name}: {f.help}")
+    if command.inputs_arg is not None:
+        from rshell.commands.modelref import read_target
+
+        parsed.target = read_target(command, parsed.values)
     return parsed
 
 
@@ -272,15 +284,21 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs, *,
     slots = [a for a in command.args if not a.inputs]
     takes_inputs = any(a.inputs for a in command.args)
     for word in words:
-        looks_like_input = takes_inputs and is_input(word, separator)
+        given = read_input(word, separator) if takes_inputs else None
+        looks_like_input = given is not None
         if slots and slots[0].many and not looks_like_input:
             parsed.values.setdefault(slots[0].name, []).append(word)  # `prediction wait ID…`
             parsed.positionals.append(word)
         elif slots and not looks_like_input:
             parsed.values[slots.pop(0).name] = word
             parsed.positionals.append(word)
-        elif looks_like_input:
+        elif given is not None:
+            if given.file and not tolerant and not _takes_files(command):
+                raise UsageError(
+                    f"`{command.name}` takes no @file inputs yet", "upload it with `files upload` and pass its URL"
+                )
             parsed.inputs.append(word)
+            parsed.split.append(given)
         elif tolerant:
             continue
         elif takes_inputs:
@@ -298,11 +316,13 @@ def _take_positionals(command: Command, words: list[str], parsed: ParsedArgs, *,
         parsed.values.setdefault(slot.name, None)
 
 
+def _takes_files(command: Command) -> bool:
+    return all(arg.files for arg in command.args if arg.inputs)
+
+
 def is_input(word: str, separator: str) -> bool:
-    """`key=value` where key is a name: so `owner/name:v` stays a model even with
-    `--separator :`."""
-    key, found, _ = word.partition(separator)
-    return bool(found) and KEY.fullmatch(key) is not None
+    """`key=value` where key is a name (`grammar.inputs.read_input`)."""
+    return read_input(word, separator) is not None
 
 
 def _usage_hint(command: Command) -> str:

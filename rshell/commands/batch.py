@@ -429,13 +429,10 @@ def _concurrency(args: ParsedArgs) -> int:
 
 def _defaults(args: ParsedArgs, schema: dict | None) -> dict[str, Any]:
     """The shared `key=value` words, coerced by the schema (not validated alone: a row
-    may supply what they leave out)."""
-    from rshell.grammar.inputs import FileRef, coerce, input_schema, split_inputs
+    may supply what they leave out); none is a file (`Arg.files`: refused as read)."""
+    from rshell.grammar.inputs import coerce, input_schema, raw_values
 
-    raw = split_inputs(list(args.inputs), "=")
-    if any(isinstance(v, FileRef) for v in raw.values()):
-        raise UsageError("batch does not take @file inputs yet", "upload it with `files upload` and pass its URL")
-    return coerce(raw, input_schema(schema) if schema else None)
+    return coerce(raw_values(args.split), input_schema(schema) if schema else None)
 
 
 def _row_inputs(defaults: dict[str, Any], row: dict[str, Any], from_csv: bool, schema: dict | None) -> dict[str, Any]:
@@ -467,12 +464,11 @@ def validate_rows(source: RowSource, defaults: dict[str, Any], schema: dict | No
 async def batch(ctx: Context, args: ParsedArgs) -> Result:
     from rshell.commands import batch_journal
     from rshell.commands.batch_rows import open_rows
-    from rshell.commands.predictions import check_target, resolve_target
+    from rshell.commands.predictions import resolve_target
 
     concurrency = _concurrency(args)
     source = open_rows(str(args.values["inputs"]))
     try:
-        check_target(args)
         client = await ctx.client()
         target, schema = await resolve_target(ctx, client, args)
         defaults = _defaults(args, schema)

@@ -53,6 +53,8 @@ WAIT = Flag(
     bounds=(1, 60),
 )
 NO_WAIT = Flag("--no-wait", "wait", "Return as soon as the API accepts the request.", const=False)
+# A training is followed to its end or not at all: it has no sync mode, so no SECONDS.
+WAIT_TO_END = replace(WAIT, help="Follow it to its end (trainings have no sync mode: no SECONDS).", optional=False)
 WEB = Flag("--web", "web", "Open the result's web page (prints it when no browser).", const=True)
 EXIST_OK = Flag(
     "--exist-ok",
@@ -144,7 +146,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "predictions:create",
         args=(
             Arg("model", "owner/name, owner/name:version, or a version id.", required=False, complete="model"),
-            INPUTS,
+            replace(INPUTS, sweeps=True),
         ),
         flags=(
             *RUN_FLAGS,
@@ -266,7 +268,14 @@ COMMANDS: tuple[Command, ...] = (
         H + "batch:batch",
         args=(
             MODEL_REF,
-            Arg("defaults", "Inputs every row shares, as key=value.", required=False, inputs=True, partial_inputs=True),
+            Arg(
+                "defaults",
+                "Inputs every row shares, as key=value.",
+                required=False,
+                inputs=True,
+                partial_inputs=True,
+                files=False,
+            ),
         ),
         flags=(
             Flag(
@@ -401,7 +410,7 @@ COMMANDS: tuple[Command, ...] = (
         args=(MODEL_REF, INPUTS),
         flags=(
             *(replace(f, short="-d") for f in body_flags("trainings.create", "destination")),
-            WAIT,
+            WAIT_TO_END,
             NO_WAIT,
             WEB,
             SEPARATOR,
@@ -552,7 +561,7 @@ COMMANDS: tuple[Command, ...] = (
         ("files", "upload"),
         "Upload a file.",
         H + "files:upload",
-        args=(Arg("path", "Local file.", complete="path"),),
+        args=(Arg("path", "Local file.", complete="path", reads=True),),
         flags=body_flags("files.create"),
     ),
     Command(("files", "list"), "List your uploaded files.", H + "files:list_", flags=PAGING, save=READS),
@@ -661,6 +670,7 @@ COMMANDS: tuple[Command, ...] = (
                 "The request body from FILE (- reads stdin), sent as given.",
                 metavar="FILE",
                 complete="path",
+                reads=True,
             ),
             Flag(
                 "--paginate",
@@ -745,7 +755,7 @@ COMMANDS: tuple[Command, ...] = (
         ("source",),
         "Run a session script in this session.",
         H + "builtins:source",
-        args=(Arg("file", "Script path.", complete="path"),),
+        args=(Arg("file", "Script path.", complete="path", reads=True),),
         network=False,
         builtin=True,
         save=never("runs a script: its statements are saved one by one as they ran"),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rshell.client.fields import TERMINAL_STATUSES, is_run_list, json_run_kind
 from rshell.commands.context import Result
-from rshell.commands.running import Watch, follow_run, option
+from rshell.commands.running import Watch, follow_run
 from rshell.errors import ApiError, Interrupted, RshellError, UsageError
 from rshell.rendering.output import as_json
 
@@ -203,9 +203,9 @@ async def _target_of(client: ReplicateClient, earlier: dict[str, Any]) -> tuple[
 async def rerun(ctx: Context, args: ParsedArgs) -> Result:
     """`rerun NAME|ID [key=value …]`: the same model and inputs, some changed."""
     from rshell.commands.predictions import inputs_of, start
-    from rshell.grammar.inputs import split_inputs
+    from rshell.grammar.inputs import raw_values
 
-    split_inputs(list(args.inputs), option(args, "separator", "="))  # a malformed word sends nothing
+    raw_values(args.split)  # every @path can be read before anything is sent
     client = await ctx.client()
     earlier = await _earlier(ctx, client, str(args.values["source"]))
     target, schema = await _target_of(client, earlier)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
     from rshell.client.models import Model
     from rshell.commands.context import Context
+    from rshell.commands.registry import Command
+    from rshell.grammar.inputs import Input
 
 # A version id as the API issues them: 64 lowercase hex digits.
 VERSION_ID_RE = re.compile(r"[0-9a-f]{64}\Z")
@@ -31,9 +34,6 @@ _CANDIDATES_SHOWN = 5
 NAME_PART = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 PART_RE = re.compile(rf"{NAME_PART}\Z")
 MODEL_RE = re.compile(rf"(?P<owner>{NAME_PART})/(?P<name>{NAME_PART})(?::(?P<version>{NAME_PART}))?\Z")
-
-# --file-encoding data inlines files into the request body; keep that body small.
-MAX_DATA_URL_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,48 @@ def parse_model_name(text: str, what: str = "model") -> tuple[str, str]:
     if ref is None or ref.model is None or ref.version is not None:
         raise UsageError(f"expected owner/name for the {what}, got '{text}'")
     return ref.owner or "", ref.name or ""
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """What a run's line names, read once with the line (`parse_args`): the model (or
+    version) it runs, or the deployment; a training's destination. Precheck, the
+    schema check and the handlers read it; nothing parses the words again."""
+
+    model: ModelRef | None = None
+    deployment: tuple[str, str] | None = None  # (owner, name)
+    destination: tuple[str, str] | None = None  # (owner, name), a training's
+
+    @property
+    def shown(self) -> str:
+        """How the line named it: `owner/name[:version]`, a version id, a deployment's `owner/name`."""
+        return "/".join(self.deployment) if self.deployment else str(self.model or "")
+
+
+def read_target(command: Command, values: Mapping[str, Any]) -> RunTarget | None:
+    """The target of a command that runs a model (a `model` argument and `key=value`
+    inputs), checked without the network; None for any other command."""
+    if command.inputs_arg is None or not any(arg.name == "model" for arg in command.args):
+        return None
+    text, deployment = values.get("model"), values.get("deployment")
+    if deployment:
+        if text:
+            raise UsageError("give a model or --deployment, not both", f"drop '{text}' to run the deployment")
+        return RunTarget(deployment=parse_model_name(str(deployment), "deployment"))
+    if not text:
+        raise UsageError(
+            f"`{command.name}` needs a model",
+            "e.g. run owner/model prompt='a fox' (`model list` shows them), or --deployment owner/name",
+        )
+    ref = parse_model_ref(str(text))
+    if command.kind != "training":
+        return RunTarget(ref)
+    if ref.model is None:
+        raise UsageError(
+            f"training needs owner/name:version, got a bare version id '{text}'",
+            "write the trainer's model too, e.g. ostris/flux-dev-lora-trainer:<version>",
+        )
+    return RunTarget(ref, destination=parse_model_name(str(values.get("destination") or ""), "destination"))
 
 
 @dataclass(frozen=True)
@@ -311,21 +353,20 @@ def training_schema(openapi_schema: dict | None) -> dict | None:
 
 async def prepare_inputs(
     ctx: Context,
-    words: list[str],
+    given: list[Input],
     schema: dict | None,
     *,
-    separator: str,
     file_encoding: str,
     base: dict | None = None,
     model: str | None = None,
 ) -> dict:
-    """Words → the request's input: split, coerce and validate every value, check
-    every @file, and only then upload files (or inline them as data URLs). `base`
-    (rerun: an earlier prediction's input) is what the words change; `model` names
-    the model when its schema is malformed (the inputs then go unchecked)."""
-    from rshell.grammar.inputs import FileRef, coerce, input_schema, malformed, split_inputs, validate
+    """The line's inputs (split when it was read) → the request's input: check every
+    @file, coerce and validate every value, and only then upload files (or inline them
+    as data URLs). `base` (rerun: an earlier prediction's input) is what they change;
+    `model` names the model when its schema is malformed (the inputs then go unchecked)."""
+    from rshell.grammar.inputs import FileRef, coerce, input_schema, malformed, raw_values, validate
 
-    raw = split_inputs(words, separator)
+    raw = raw_values(given, inline=file_encoding == "data")
     if malformed(schema):
         ctx.out.info(
             f"{f'model {model}' if model else 'this model'}: its input schema is malformed; inputs sent unchecked"
@@ -335,8 +376,6 @@ async def prepare_inputs(
     if inputs_schema is not None:
         validate(values, inputs_schema, stand_ins=ctx.dry_run)
     refs = [ref for ref in _walk(values) if isinstance(ref, FileRef)]
-    for ref in refs:
-        _check_file(ref.path, file_encoding)
     if not refs:
         return values
     urls: dict[Path, str] = {}
@@ -361,16 +400,6 @@ def _replace(value: Any, fn: Any) -> Any:
     if isinstance(value, list):
         return [_replace(v, fn) for v in value]
     return fn(value)
-
-
-def _check_file(path: Path, file_encoding: str) -> None:
-    """split_inputs already checked every @path can be read; a data URL must also be
-    small, and that too is refused before any request goes out."""
-    if file_encoding == "data" and path.stat().st_size > MAX_DATA_URL_BYTES:
-        raise UsageError(
-            f"{path} is too large to inline as a data URL ({path.stat().st_size} bytes > 1 MiB)",
-            "drop --file-encoding data to upload it through the Files API",
-        )
 
 
 def _content_type(path: Path) -> str:

@@ -18,8 +18,6 @@ from rshell.commands.modelref import (
     is_concatenate,
     latest_version_id,
     output_schema,
-    parse_model_name,
-    parse_model_ref,
     prepare_inputs,
     resolve,
     unknown_route,
@@ -47,6 +45,7 @@ if TYPE_CHECKING:
     from rshell.client.models import Prediction
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
+    from rshell.commands.modelref import RunTarget
 
 
 @dataclass(frozen=True)
@@ -65,22 +64,6 @@ class Target:
     latest: str | None = None
 
 
-def check_target(args: ParsedArgs) -> None:
-    """The reference checks that need no network: model or --deployment, well formed."""
-    text, deployment = args.values.get("model"), args.values.get("deployment")
-    if deployment:
-        if text:
-            raise UsageError("give a model or --deployment, not both", f"drop '{text}' to run the deployment")
-        parse_model_name(deployment, "deployment")
-        return
-    if not text:
-        raise UsageError(
-            "`prediction create` needs a model",
-            "e.g. run owner/model prompt='a fox' (`model list` shows them), or --deployment owner/name",
-        )
-    parse_model_ref(text)
-
-
 async def resolve_target(ctx: Context, client: ReplicateClient, args: ParsedArgs) -> tuple[Target, dict | None]:
     """The endpoint and the schema to validate against, from the object fetched.
 
@@ -88,17 +71,24 @@ async def resolve_target(ctx: Context, client: ReplicateClient, args: ParsedArgs
     version (SPEC 5). In --dry-run a failed fetch only skips validation, and the
     model's kind is then unknown (the Go CLI's fallback).
     """
-    check_target(args)
-    deployment = args.values.get("deployment")
-    if deployment:
-        owner, name = parse_model_name(deployment, "deployment")
+    named = run_target(args)
+    if named.deployment:
+        owner, name = named.deployment
         found = fetch_deployment_schema(client, owner, name)
         schema, _ = await unless_dry_run(ctx, found, (None, None), NOT_VALIDATED)
         return Target(deployment=f"{owner}/{name}"), schema
-    ref = parse_model_ref(args.values["model"])
+    ref = named.model
+    assert ref is not None  # read_target names a model when it names no deployment
     route = await unless_dry_run(ctx, resolve(client, ref), unknown_route(ref), NOT_VALIDATED)
     target = Target(model=route.model, fallback=route.fallback, latest=route.latest)
     return (Target(version=route.version) if route.version else target), route.schema
+
+
+def run_target(args: ParsedArgs) -> RunTarget:
+    """The model or deployment the line named, as `parse_args` read it (once)."""
+    if args.target is None:
+        raise UsageError(f"`{args.command.name}` names no model to run")
+    return args.target
 
 
 async def create_prediction(client: ReplicateClient, target: Target, inputs: dict, **options: Any) -> Prediction:
@@ -141,7 +131,6 @@ def should_stream(ctx: Context, args: ParsedArgs, schema: dict | None) -> bool:
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
-    check_target(args)
     whole = input_json(ctx, args.values.get("input_json"))
     found = sweep_axes(ctx, args)
     if found:
@@ -157,52 +146,27 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
 def sweep_axes(ctx: Context, args: ParsedArgs) -> list[Any]:
     """The line's sweep axes (`seed=1..4`), read from its words as typed: a quoted
     value is never one (rshell/grammar/sweeps.py)."""
-    from rshell.grammar.sweeps import axes
+    from rshell.grammar.sweeps import line_axes
 
-    inputs = set(args.inputs)
-    return axes([w for w in ctx.words if w.value in inputs], option(args, "separator", "="))
+    return line_axes(ctx.words, args.inputs, args.separator)
 
 
 def input_json(ctx: Context, given: str | None) -> dict | None:
-    """`--input-json`: the whole input object (Cog's `predict --json`), from `@FILE`,
-    `-` (stdin) or the text itself; read before anything is sent, and validated with
-    the key=value words that change it."""
-    import json
+    """`--input-json`: the whole input object, read before anything is sent (stdin
+    here), and validated with the key=value words that change it."""
     import sys
 
-    from rshell.grammar.inputs import readable_file
+    from rshell.grammar.inputs import read_input_json
 
-    if given is None:
-        return None
-    where = "--input-json"
-    if given == "-":
-        stream = ctx.env.stdin or sys.stdin
-        text, where = stream.read(), "--input-json - (stdin)"
-    elif given.startswith("@"):
-        path = readable_file(given[1:])
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {path} as UTF-8 text: {exc}") from None
-        where = f"--input-json {path}"
-    else:
-        text = given
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise UsageError(f"{where} is not JSON: {exc}", 'give an object, e.g. \'{"prompt": "a fox"}\'') from None
-    if not isinstance(value, dict):
-        raise UsageError(f"{where} must be a JSON object of inputs, not {type(value).__name__}")
-    return value
+    return None if given is None else read_input_json(given, ctx.env.stdin or sys.stdin)
 
 
 async def inputs_of(ctx: Context, args: ParsedArgs, schema: dict | None, base: dict | None = None) -> dict:
     """The request's input from the line's key=value words (changing `base`, for rerun)."""
     return await prepare_inputs(
         ctx,
-        list(args.inputs),
+        args.split,
         schema,
-        separator=option(args, "separator", "="),
         file_encoding=option(args, "file_encoding", "url"),
         base=base,
         model=args.values.get("model"),

@@ -36,6 +36,7 @@ class Flag:
     optional: bool = False
     bounds: tuple[int, int] | None = None
     synonyms: tuple[tuple[str, str], ...] = ()  # other spellings of choices: ("nodejs", "node")
+    reads: bool = False  # its value is a local file read (`-` is stdin; `@FILE` too): precheck checks it first
 
     @property
     def takes_value(self) -> bool:
@@ -69,7 +70,10 @@ class Arg:
     inputs: bool = False
     many: bool = False
     partial_inputs: bool = False  # with `inputs`: more keys come from elsewhere (batch's rows, a run each)
+    sweeps: bool = False  # with `inputs`: `seed=1..4` is a sweep axis, a run per value (grammar/sweeps.py)
+    files: bool = True  # with `inputs`: `key=@path` is a file to send (False: refused as the line is read)
     names_variable: bool = False  # the value is `name[.path]`: the name must be defined (precheck)
+    reads: bool = False  # a local file read (`-` is stdin): precheck checks it can be read
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,11 @@ from typing import Any
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.registry import Command
 from rshell.errors import RshellError
-from rshell.grammar.lexer import KEY, Word, quote
+from rshell.grammar.lexer import Word, quote
 from rshell.grammar.parser import Statement, parse_script
 from rshell.grammar.templates import references
 
-_FILE_WORD = re.compile(rf"(?P<key>{KEY.pattern}=)?@(?P<path>[^@~/][^\s]*)\Z")  # key=@rel/path
+_AT_PATH = re.compile(r"@[^@~/\s]\S*\Z")  # a bare `@FILE` (`--input-json @rows.json`)
 SECRET = "holds a token: credentials stay out of scripts"
 SYSTEM = "a system command: add it by hand if the script needs it"
 _MASK = "…"
@@ -182,36 +182,55 @@ def _rebased(
     aliases: dict[str, str],
     options: Mapping[str, Any],
 ) -> str:
-    """`text` with each plain relative `@path` and path argument made relative to `folder` instead."""
+    """`text` with each plain relative `@path` (a file input, as the line's reading
+    splits it, or a bare `@FILE`) and path argument made relative to `folder` instead."""
     if statement is None:
         return text
     words = [w for node in statement.pipeline for w in node.words if text[w.start : w.end] == w.value]
-    paths = {(w.start, w.end) for node in statement.pipeline for w in _path_arguments(node.words, aliases, options)}
+    paths: dict[tuple[int, int], str] = {}  # where a path starts in a word, by the word's place
+    for node in statement.pipeline:
+        paths.update(_paths(node.words, aliases, options))
     for word in sorted(words, key=lambda w: w.start, reverse=True):
-        match = _FILE_WORD.match(word.value)
-        if match is not None:
-            path = os.path.relpath(ran_in / match.group("path"), folder)
-            text = f"{text[: word.start]}{match.group('key') or ''}@{path}{text[word.end :]}"
-        elif (word.start, word.end) in paths and not os.path.isabs(os.path.expanduser(word.value)):
-            text = f"{text[: word.start]}{quote(os.path.relpath(ran_in / word.value, folder))}{text[word.end :]}"
+        at = paths.get((word.start, word.end), "@" if _AT_PATH.match(word.value) else None)
+        if at is None or _is_template(word):
+            continue
+        head, path = word.value[: len(at)], word.value[len(at) :]
+        if path.startswith(("@", "~", "/")) or not path or os.path.isabs(os.path.expanduser(path)):
+            continue
+        text = f"{text[: word.start]}{_quoted(head + os.path.relpath(ran_in / path, folder), head)}{text[word.end :]}"
     return text
 
 
-def _path_arguments(words: list[Word], aliases: dict[str, str], options: Mapping[str, Any]) -> list[Word]:
-    """The words that filled a positional the catalog declares a path (`Arg.complete`)."""
-    from rshell.commands.resolver import parse_line, resolve
+def _quoted(value: str, head: str) -> str:
+    """A path argument is quoted as a word; `key=@path` and `@path` as they were typed."""
+    return value if head else quote(value)
+
+
+def _paths(words: list[Word], aliases: dict[str, str], options: Mapping[str, Any]) -> dict[tuple[int, int], str]:
+    """The words of a stage that name local paths, by their place, each with what comes
+    before its path: the file inputs as the line's reading splits them (`image=@`), and
+    the positionals the catalog declares paths (`Arg.complete`: nothing before it)."""
+    from rshell.commands.arguments import parse_args
+    from rshell.commands.resolver import resolve
 
     try:
         command, rest = resolve(words, aliases)
-        _, args = parse_line(command, [w.value for w in rest], options)
     except RshellError:
-        return []
+        return {}
+    args = parse_args(command, [w.value for w in rest], options, tolerant=True)  # `run {{m}} …` reads too
+    found: dict[tuple[int, int], str] = {}
     wanted = [value for arg, value in zip(command.args, args.positionals, strict=False) if arg.complete == "path"]
-    found: list[Word] = []
     for value in wanted:
-        word = next((w for w in rest if w.value == value and w not in found and not _is_template(w)), None)
+        word = next((w for w in rest if w.value == value and (w.start, w.end) not in found), None)
         if word is not None:
-            found.append(word)
+            found[(word.start, word.end)] = ""
+    if command.inputs_arg is not None:
+        files = {
+            word: given.key + args.separator + "@"
+            for word, given in zip(args.inputs, args.split, strict=True)
+            if given.file
+        }
+        found.update({(w.start, w.end): files[w.value] for w in rest if w.value in files})
     return found
 
 

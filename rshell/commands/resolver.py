@@ -17,6 +17,7 @@ from rshell.commands.arguments import ParsedArgs, parse_args
 from rshell.commands.registry import Command
 from rshell.errors import RshellError, UsageError
 from rshell.grammar.aliases import check_alias_name, expand_aliases, naming_alias
+from rshell.grammar.inputs import Input
 from rshell.grammar.lexer import Word
 from rshell.grammar.templates import Ref, references
 from rshell.session.state import Session, is_numbered
@@ -103,11 +104,33 @@ class Plan:
     refs: tuple[Ref, ...]
     templated: frozenset[int]
 
+    @property
+    def given(self) -> list[tuple[Input, bool]]:
+        """The line's inputs as split when it was read, each with whether a template
+        gives its value (known only when it runs)."""
+        if self.args is None:
+            return []
+        templated = {self.words[i].value for i in self.templated}
+        return [(given, word in templated) for word, given in zip(self.args.inputs, self.args.split, strict=True)]
+
     def run_args(self, values: list[str], options: Mapping[str, Any] | None) -> tuple[Command, ParsedArgs]:
-        """The command and its arguments, with the templated words' values at run time."""
-        if not self.templated and self.command is not None and self.args is not None:
+        """The command and its arguments, with the templated words' values at run time:
+        a template in an input's value fills that value in (the input was split when
+        the line was read); one anywhere else decides what the line says, so the line
+        is read again with the values."""
+        if self.command is None or self.args is None:
+            return parse_line(self.head, values, options)
+        if not self.templated:
             return self.command, self.args
-        return parse_line(self.head, values, options)
+        filled = {self.words[i].value: values[i] for i in self.templated}
+        if not set(filled) <= set(self.args.inputs):
+            return parse_line(self.head, values, options)
+        args, separator = self.args, self.args.separator
+        split = [
+            given.expanded(filled[word], separator) if word in filled else given
+            for word, given in zip(args.inputs, args.split, strict=True)
+        ]
+        return self.command, replace(args, inputs=[filled.get(word, word) for word in args.inputs], split=split)
 
 
 def read_plan(words: list[Word], aliases: Mapping[str, str], options: Mapping[str, Any] | None) -> Plan:

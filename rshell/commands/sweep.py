@@ -15,34 +15,33 @@ from typing import TYPE_CHECKING, Any
 
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, UsageError
-from rshell.grammar.sweeps import Axis, combinations, fixed_words
+from rshell.grammar.inputs import Input
+from rshell.grammar.sweeps import ASK_ABOVE, Axis, combinations, too_many
 
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
 
-ASK_ABOVE = 16  # a sweep of more runs asks first (the shell) or needs --yes (a script)
 CONCURRENCY = 8  # as `batch`'s default
 
 
 async def run_sweep(ctx: Context, args: ParsedArgs, found: list[Axis], whole: dict | None) -> Result:
     from rshell.commands.predictions import inputs_of, resolve_target
-    from rshell.commands.running import option
 
     combos = combinations(found)
     if len(combos) > ASK_ABOVE and not args.values.get("yes") and not ctx.dry_run:
         await _agreed(ctx, len(combos))
     if args.values.get("stream") or args.values.get("wait") is False:
         raise UsageError("a sweep waits for every run and streams none", "drop --stream / --no-wait")
-    separator = option(args, "separator", "=")
-    fixed = fixed_words(list(args.inputs), found, separator)
+    swept = {axis.key for axis in found}
+    fixed = [given for given in args.split if given.key not in swept]  # what every run shares
     client = await ctx.client()
     target, schema = await resolve_target(ctx, client, args)
     prepared = []
     for combo in combos:  # every combination checked before the first create
-        words = fixed + [f"{key}{separator}{value}" for key, value in combo.items()]
+        split = fixed + [Input(key, value) for key, value in combo.items()]
         try:
-            prepared.append(await inputs_of(ctx, replace(args, inputs=words), schema, base=whole))
+            prepared.append(await inputs_of(ctx, replace(args, split=split), schema, base=whole))
         except UsageError as exc:
             shown = " ".join(f"{k}={v}" for k, v in combo.items())
             raise UsageError(f"{shown}: {exc.message}", exc.hint) from None
@@ -57,9 +56,9 @@ async def _agreed(ctx: Context, count: int) -> None:
     question; a script without `--yes` stops here, before anything is sent."""
     import sys
 
-    question = f"this sweep runs {count} predictions (more than {ASK_ABOVE})"
     if not ctx.interactive:
-        raise UsageError(question, "add --yes to run them all, or narrow a range")
+        raise too_many(count)
+    question = too_many(count).message
     from rshell.typeahead import released
 
     stream = ctx.env.stdin or sys.stdin

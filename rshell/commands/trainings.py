@@ -15,15 +15,13 @@ from rshell.commands.context import Result
 from rshell.commands.modelref import (
     ModelRef,
     fetch_schema,
-    parse_model_name,
-    parse_model_ref,
     prepare_inputs,
     training_schema,
 )
 from rshell.commands.running import cancel_unconfirmed, follow_run, open_web, option
 from rshell.commands.runs import KINDS
 from rshell.dryrun import DRY_RUN_VERSION, NOT_VALIDATED, unless_dry_run
-from rshell.errors import RshellError, UsageError
+from rshell.errors import RshellError
 from rshell.rendering.output import as_json
 from rshell.rendering.predictions import failure_message, finished_line, training_summary
 
@@ -32,17 +30,6 @@ if TYPE_CHECKING:
     from rshell.client.models import Training
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
-
-
-def trainer_ref(text: str) -> ModelRef:
-    """The trainer as owner/name[:version]; the trainings endpoint needs the model."""
-    ref = parse_model_ref(text)
-    if ref.model is None:
-        raise UsageError(
-            f"training needs owner/name:version, got a bare version id '{text}'",
-            "write the trainer's model too, e.g. ostris/flux-dev-lora-trainer:<version>",
-        )
-    return ref
 
 
 async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) -> tuple[dict | None, str]:
@@ -57,23 +44,17 @@ async def resolve_trainer(ctx: Context, client: ReplicateClient, ref: ModelRef) 
 
 
 async def create(ctx: Context, args: ParsedArgs) -> Result:
-    from rshell.commands.predictions import wait_seconds
+    from rshell.commands.predictions import run_target
 
-    if wait_seconds(args) is not None:
-        raise UsageError(
-            "trainings have no sync mode, so --wait takes no SECONDS here",
-            "`train … --wait` follows the training to its end; --wait=N is for predictions",
-        )
-    ref = trainer_ref(args.values["model"])
-    destination = args.values["destination"]
-    parse_model_name(destination, "destination")
+    named = run_target(args)
+    ref, destination = named.model, "/".join(named.destination or ())
+    assert ref is not None and destination  # read_target reads both for a training
     client = await ctx.client()
     schema, version_id = await resolve_trainer(ctx, client, ref)
     inputs = await prepare_inputs(
         ctx,
-        list(args.inputs),
+        args.split,
         training_schema(schema),
-        separator=option(args, "separator", "="),
         file_encoding=option(args, "file_encoding", "url"),
         model=ref.model,
     )

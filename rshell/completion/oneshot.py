@@ -14,7 +14,8 @@ The line may start with the program and rshell's own options (`rshell --local
 It answers from the disk cache. When the line needs something the cache lacks and a
 token is available, it makes one quick round of fetches (at most FETCH_BUDGET seconds,
 no retries) and saves the cache, so the next Tab is instant. With `--local` in the
-line the round runs against a private in-process sandbox instead (no token needed).
+line the round runs against the detached `--local` sandbox (no token needed), built
+through the composition root (`cli.Api`) as every command's client is.
 Whatever goes wrong, it prints nothing but candidates on stdout and exits 0: a shell's
 Tab must never show an error or a traceback.
 """
@@ -26,9 +27,9 @@ import logging
 import os
 import sys
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from rshell.completion.cache import LOCAL_CACHE_URL, CompletionCache, default_path
+from rshell.completion.cache import CompletionCache, default_path
 from rshell.completion.context import tokens
 from rshell.completion.engine import Completion, CompletionEngine
 from rshell.completion.matcher import Candidate, rank
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FETCH_BUDGET = 1.5  # seconds a Tab may wait for the network, at most
-LOCAL_STARTUP = 3.0  # more seconds for starting the --local sandbox (once: its answers are cached)
+LOCAL_STARTUP = 3.0  # more seconds with --local: its detached sandbox may have to start first
 PROGRAMS = ("rshell", "replicate")
 SHELLS = ("bash", "zsh", "fish")
 # The --local sandbox listens on a new port each run; its cache must keep one name.
@@ -195,21 +196,17 @@ def _session_names(typed: str) -> list[Completion]:
 
 def candidates_for(line: str, session_name: str | None = None, local: bool = False) -> list[Completion]:
     """The engine's completions for the statement `line`, fetching once if needed."""
-    from rshell.client.urls import scope_of
-    from rshell.session.credentials import resolve_base_url
-
-    base_url = LOCAL_CACHE_URL if local else resolve_base_url()
-    cache = CompletionCache(default_path(base_url))
+    api = _Api(local)
+    cache = CompletionCache(default_path(api.root.cache_url))
     cache.load()
-    session = _session(session_name, "local" if local else scope_of(base_url))
+    session = _session(session_name, api.root.scope)
     loop = asyncio.new_event_loop()
     try:
-        api = _LocalApi() if local else _Api(base_url)
         refresher = Refresher(api.client, cache, loop)
         refresher.debounce = 0
         engine = CompletionEngine(cache, session, refresher)
         found = engine.complete(line)
-        if api.should_fetch(refresher, cache):
+        if api.should_fetch(refresher):
             landed = loop.run_until_complete(_fetch_round(refresher, api))
             if landed:
                 _save(cache)
@@ -220,69 +217,35 @@ def candidates_for(line: str, session_name: str | None = None, local: bool = Fal
 
 
 class _Api:
-    """The configured API: one client for the round, with no retries (a Tab cannot wait)."""
+    """One client for the round, built by the composition root (`cli.Api`) as every
+    command's is, with no retries (a Tab cannot wait). With `--local` it is the
+    detached sandbox a `--local run` uses, started (on first use) as that run would
+    start it; its start-up gets an allowance on top of the fetch budget."""
 
-    budget = FETCH_BUDGET
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self._client: ReplicateClient | None = None
-
-    def should_fetch(self, refresher: Refresher, cache: CompletionCache) -> bool:
-        return bool(refresher.requested) and _has_token(self.base_url)
-
-    async def client(self) -> ReplicateClient:
-        if self._client is None:
-            from rshell.session.credentials import load_token
-
-            self._client = self._make(load_token(self.base_url), self.base_url)
-        return self._client
-
-    def _make(self, token: str | None, base_url: str) -> ReplicateClient:
+    def __init__(self, local: bool) -> None:
         from rshell.cli import Api
 
-        return Api(None, base_url=base_url, token=token, retries=0).make_with_token(token)
+        self.root = Api(None, local=local, retries=0)
+        self.budget = FETCH_BUDGET + (LOCAL_STARTUP if local else 0.0)
+        self._making: asyncio.Future[ReplicateClient] | None = None
 
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-
-
-class _LocalApi(_Api):
-    """`--local`: a private in-process sandbox, started only when the cache lacks something.
-
-    Its built-in world is the same every run, so what is cached once stays good: only
-    missing data (not stale data) starts a sandbox, and its start-up (most of a second)
-    gets its own allowance on top of the fetch budget.
-    """
-
-    budget = FETCH_BUDGET + LOCAL_STARTUP
-
-    def __init__(self) -> None:
-        super().__init__(LOCAL_CACHE_URL)
-        self._starting: asyncio.Future[Any] | None = None
-
-    def should_fetch(self, refresher: Refresher, cache: CompletionCache) -> bool:
-        return any(cache.age(kind, key) is None for kind, key in refresher.requested)
+    def should_fetch(self, refresher: Refresher) -> bool:
+        return bool(refresher.requested) and (self.root.local or _has_token(self.root.base_url))
 
     async def client(self) -> ReplicateClient:
-        if self._starting is None:
-            from rshell.sandbox.server import start
-
-            self._starting = asyncio.ensure_future(asyncio.to_thread(start))
-        sandbox = await asyncio.shield(self._starting)  # a cancelled fetch must not orphan it
-        if self._client is None:
-            self._client = self._make(sandbox.token, sandbox.url)
-        return self._client
+        if self._making is None:  # opening the --local sandbox may wait for its start: off the loop
+            self._making = asyncio.ensure_future(asyncio.to_thread(self.root.make))
+        return await asyncio.shield(self._making)  # a cancelled fetch must not orphan it
 
     async def aclose(self) -> None:
-        await super().aclose()
-        if self._starting is not None:
+        if self._making is not None:
             try:
-                sandbox = await self._starting
+                client = await self._making
             except Exception:
-                return
-            await asyncio.to_thread(sandbox.stop)
+                client = None
+            if client is not None:
+                await client.aclose()
+        self.root.stop()  # lets the --local sandbox go (it stops itself once unused)
 
 
 async def _fetch_round(refresher: Refresher, api: _Api) -> bool:

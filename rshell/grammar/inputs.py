@@ -11,19 +11,23 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import IO, Any, TypeGuard
 
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
+from rshell.grammar.lexer import KEY
 
 # The folder of the script being run: a script's own paths (`@data/x.zip`) are relative
 # to it, so it runs from any working directory; None at the prompt and for `-c`.
 _SCRIPT_DIR: ContextVar[Path | None] = ContextVar("rshell_script_dir", default=None)
+
+# --file-encoding data inlines files into the request body; keep that body small.
+MAX_DATA_URL_BYTES = 1024 * 1024
 
 _INTEGER = re.compile(r"[+-]?[0-9]+\Z")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
@@ -49,33 +53,85 @@ class FileRef:
 # -- words → raw values --------------------------------------------------------------
 
 
-def split_inputs(words: list[str], separator: str = "=") -> dict[str, str | FileRef | list[str | FileRef]]:
-    """`key=value` words → raw values; a repeated key collects a list; `@path` is checked now."""
+@dataclass(frozen=True)
+class Input:
+    """One `key=value` word, split once when its line is read (`parse_args`): the key,
+    the value, and whether it names a local file (`key=@path`; `@@` is a literal `@`).
+
+    What the value means is read from the word as typed: a template's value is
+    expanded into `value` at run time (`expanded`) and is text, whatever it starts with.
+    """
+
+    key: str
+    value: str  # the text, or the file's path (without its `@`)
+    file: bool = False
+    prefix: int = 0  # characters typed before `value` (the `@` of `@path`, one `@` of `@@`)
+
+    def expanded(self, word: str, separator: str) -> Input:
+        """This input with the value its word has once its templates are expanded (the
+        key and a leading `@` are literal: templates come after them)."""
+        return replace(self, value=word[len(self.key) + len(separator) + self.prefix :])
+
+
+def read_input(word: str, separator: str = "=") -> Input | None:
+    """`key=value` where key is a name (`KEY`), else None: so `owner/name:v` stays a
+    model even with `--separator :`."""
+    key, found, value = word.partition(separator)
+    if not found or KEY.fullmatch(key) is None:
+        return None
+    if value.startswith("@"):
+        return Input(key, value[1:], file=not value.startswith("@@"), prefix=1)
+    return Input(key, value)
+
+
+def raw_values(inputs: Iterable[Input], *, inline: bool = False) -> dict[str, str | FileRef | list[str | FileRef]]:
+    """The inputs by key (a repeated key collects a list); every `@path` is checked now
+    (`inline`, `--file-encoding data`: small enough for a data URL too)."""
     values: dict[str, Any] = {}
-    for word in words:
-        key, found, value = word.partition(separator)
-        if not found or not key:
-            raise UsageError(
-                f"expected key{separator}value, got '{word}'",
-                f'inputs are written key{separator}value, e.g. prompt{separator}"a red fox"',
-            )
-        raw = _raw_value(key, value)
-        if key not in values:
-            values[key] = raw
-        elif isinstance(values[key], list):
-            values[key].append(raw)
+    for given in inputs:
+        raw = FileRef(_sendable(given.key, given.value, inline)) if given.file else given.value
+        if given.key not in values:
+            values[given.key] = raw
+        elif isinstance(values[given.key], list):
+            values[given.key].append(raw)
         else:
-            values[key] = [values[key], raw]
+            values[given.key] = [values[given.key], raw]
     return values
 
 
-def _raw_value(key: str, value: str) -> str | FileRef:
-    """`@path` is a file (`@@text` is the literal text `@text`); anything else a string."""
-    if value.startswith("@@"):
-        return value[1:]
-    if value.startswith("@"):
-        return FileRef(check_file(key, value[1:]))
+def read_input_json(given: str, stdin: IO[str] | None) -> dict[str, Any]:
+    """`--input-json`'s whole input object (Cog's `predict --json`), from `@FILE`, `-`
+    (`stdin`) or the text itself; UsageError unless it is a JSON object."""
+    where = "--input-json"
+    if given == "-" and stdin is not None:
+        text, where = stdin.read(), "--input-json - (stdin)"
+    elif given.startswith("@"):
+        path = readable_file(given[1:])
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {path} as UTF-8 text: {exc}") from None
+        where = f"--input-json {path}"
+    else:
+        text = given
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"{where} is not JSON: {exc}", 'give an object, e.g. \'{"prompt": "a fox"}\'') from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{where} must be a JSON object of inputs, not {type(value).__name__}")
     return value
+
+
+def _sendable(key: str, raw_path: str, inline: bool) -> Path:
+    path = check_file(key, raw_path)
+    size = path.stat().st_size
+    if inline and size > MAX_DATA_URL_BYTES:
+        raise UsageError(
+            f"{path} is too large to inline as a data URL ({size} bytes > 1 MiB)",
+            "drop --file-encoding data to upload it through the Files API",
+        )
+    return path
 
 
 def check_file(key: str, raw_path: str) -> Path:

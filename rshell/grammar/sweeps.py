@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -18,6 +19,7 @@ from rshell.errors import UsageError
 from rshell.grammar.lexer import KEY, Word
 
 MAX_VALUES = 1000  # one axis; a range this long is a typo, not a sweep
+ASK_ABOVE = 16  # a sweep of more runs asks first (the shell) or needs --yes (a script)
 _INT_RANGE = re.compile(r"(-?\d+)\.\.(-?\d+)\Z")
 _NUMBER_RANGE = re.compile(r"(-?\d+(?:\.\d+)?)\.\.(-?\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)\Z")
 
@@ -40,6 +42,20 @@ def axes(words: list[Word], separator: str = "=") -> list[Axis]:
                 raise UsageError(f"'{axis.key}' is swept twice", "give one range or list per input")
             found.append(axis)
     return found
+
+
+def too_many(count: int) -> UsageError:
+    """A sweep of more than ASK_ABOVE runs where no one is asked (a script, `-c`)."""
+    return UsageError(
+        f"this sweep runs {count} predictions (more than {ASK_ABOVE})", "add --yes to run them all, or narrow a range"
+    )
+
+
+def line_axes(words: Sequence[Word], inputs: Collection[str], separator: str = "=") -> list[Axis]:
+    """The axes among a line's words as typed that its reading took as inputs (a
+    templated one is never an axis): what the run sweeps and precheck checks."""
+    typed = set(inputs)
+    return axes([word for word in words if word.value in typed], separator)
 
 
 def axis_of(word: Word, separator: str = "=") -> Axis | None:
@@ -108,9 +124,3 @@ def combinations(found: list[Axis]) -> list[dict[str, str]]:
         dict(zip([a.key for a in found], values, strict=True))
         for values in itertools.product(*(a.values for a in found))
     ]
-
-
-def fixed_words(words: list[str], found: list[Axis], separator: str = "=") -> list[str]:
-    """The line's input words that are not axes (what every run shares)."""
-    keys = {a.key for a in found}
-    return [w for w in words if w.partition(separator)[0] not in keys]

@@ -11,9 +11,10 @@ import atexit
 import gc
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+import msgspec
 
 from rshell import __version__
 from rshell.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, AuthError, RshellError, UsageError
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
     from rshell.rendering.output import Output
 
 
-@dataclass(frozen=True)
-class GlobalOption:
+class GlobalOption(msgspec.Struct, frozen=True):
     """One of rshell's own options, declared once: the usage text, `parse_options`,
     the shell completers (`rshell --complete`) and the docs read this."""
 
@@ -89,8 +89,7 @@ def global_option(name: str) -> GlobalOption | None:
     return _BY_NAME.get(name)
 
 
-@dataclass
-class Options:
+class Options(msgspec.Struct):
     command: str | None = None  # -c
     session: str | None = None
     local: bool = False
@@ -100,7 +99,7 @@ class Options:
     debug: bool = False
     complete: str | None = None
     complete_shell: str | None = None  # the form a system shell's script needs (bash, zsh, fish)
-    words: list[str] = field(default_factory=list)
+    words: list[str] = msgspec.field(default_factory=list)
 
 
 def parse_options(argv: list[str]) -> Options:
@@ -153,14 +152,13 @@ def _installed_version() -> str:
         return __version__
 
 
-@dataclass
-class Env:
+class Env(msgspec.Struct):
     """What the process gives rshell, as httpie's `Environment`: its streams. The
     console script passes the real ones; tests pass their own."""
 
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
-    stdout: TextIO = field(default_factory=lambda: sys.stdout)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = msgspec.field(default_factory=lambda: sys.stdin)
+    stdout: TextIO = msgspec.field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = msgspec.field(default_factory=lambda: sys.stderr)
 
     @property
     def stdin_isatty(self) -> bool:

@@ -18,10 +18,11 @@ import json
 import mimetypes
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
+
+import msgspec
 
 from rshell import atomic, dataurls
 from rshell.errors import RshellError
@@ -33,13 +34,14 @@ if TYPE_CHECKING:
 CONCURRENCY = 4
 
 
-@dataclass
-class SaveReport:
+class SaveReport(msgspec.Struct):
     """What --save did: files written (in output order) and downloads that failed."""
 
-    saved: list[Path] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (url shown, why)
-    renamed: list[tuple[str, Path]] = field(default_factory=list)  # (the name already taken, where it went instead)
+    saved: list[Path] = msgspec.field(default_factory=list)
+    failed: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (url shown, why)
+    renamed: list[tuple[str, Path]] = msgspec.field(
+        default_factory=list
+    )  # (the name already taken, where it went instead)
 
 
 def is_file_url(value: Any) -> bool:

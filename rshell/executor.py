@@ -14,9 +14,10 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rshell.client.fields import json_run_kind
 from rshell.commands.context import Context, Environment, Result
@@ -73,7 +74,7 @@ class Executor:
         self._read_piped = read_piped
         self.base_url = base_url
         self.debug = debug
-        self.env = replace(env or Environment(), base_url=base_url, request_exit=self._request_exit)
+        self.env = msgspec.structs.replace(env or Environment(), base_url=base_url, request_exit=self._request_exit)
         self.exit_requested = False
         self._in_statement = False
         self._account: str | None = None
@@ -96,7 +97,7 @@ class Executor:
     def set_base_url(self, url: str) -> None:
         """The API moved (a `--local` sandbox started on first use): say so everywhere."""
         self.base_url = url
-        self.env = replace(self.env, base_url=url)
+        self.env = msgspec.structs.replace(self.env, base_url=url)
 
     def _request_exit(self) -> None:
         self.exit_requested = True

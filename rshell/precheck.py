@@ -12,8 +12,9 @@ against its model's schema.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rshell.commands.resolver import Plan, Scope, nothing_piped
 from rshell.errors import ParseError, UsageError
@@ -29,13 +30,12 @@ if TYPE_CHECKING:
 __all__ = ["Checked", "nothing_piped", "precheck"]
 
 
-@dataclass
-class Checked:
+class Checked(msgspec.Struct):
     """The plans of a text (by id of their stage), the problems found, the runs noted."""
 
     plans: dict[int, Plan]
-    problems: Problems = field(default_factory=list)
-    runs: Runs = field(default_factory=Runs)
+    problems: Problems = msgspec.field(default_factory=list)
+    runs: Runs = msgspec.field(default_factory=Runs)
 
 
 def precheck(statements: list[Statement], session: Session, *, piped: bool, asks: bool = False) -> Checked:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rshell.commands.resolver import Plan
 from rshell.errors import RshellError, UsageError
@@ -27,8 +28,7 @@ if TYPE_CHECKING:
 Problems = list[tuple[Statement, UsageError]]
 
 
-@dataclass
-class _Run:
+class _Run(msgspec.Struct):
     """A stage whose inputs a schema checks, once the schemas are read."""
 
     statement: Statement
@@ -38,13 +38,12 @@ class _Run:
     whole: dict[str, Any]  # `--input-json`'s object, which its words change
 
 
-@dataclass
-class Runs:
+class Runs(msgspec.Struct):
     """The runs of a text whose inputs a schema checks, noted as precheck reads it."""
 
-    noted: list[_Run] = field(default_factory=list)
+    noted: list[_Run] = msgspec.field(default_factory=list)
     wrote: bool = False  # a stage before may send a write
-    changed: set[str] = field(default_factory=set)  # what earlier writes name (models they may change)
+    changed: set[str] = msgspec.field(default_factory=set)  # what earlier writes name (models they may change)
 
     def note(self, statement: Statement, plan: Plan, swept: list[Axis], whole: dict[str, Any] | None) -> None:
         """A run after the text's first write, unless an earlier write may change what

@@ -19,8 +19,9 @@ import hashlib
 import hmac
 import json
 import time
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 DEFAULT_TOLERANCE = 300  # seconds of clock skew accepted either way, as Standard Webhooks' 5 minutes
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -30,8 +31,7 @@ class InvalidDelivery(Exception):
     """Why a delivery does not verify (one line)."""
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(msgspec.Struct, frozen=True):
     """One request as received: lower-cased headers and the exact body bytes."""
 
     headers: dict[str, str]

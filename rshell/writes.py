@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import Any
+
+import msgspec
 
 WEBHOOK_EVENTS = ("start", "output", "logs", "completed")
 MIN_CANCEL_AFTER = 5  # seconds; the spec's minimum for Cancel-After
 
 
-@dataclass(frozen=True)
-class BodyField:
+class BodyField(msgspec.Struct, frozen=True):
     """One field of a request body.
 
     `type` is the JSON-schema type; `required`, `enum`/`items_enum`,
@@ -92,7 +92,7 @@ BODIES: dict[str, tuple[BodyField, ...]] = {
         _arg(
             "visibility", "string", "public or private (--public/--private).", required=True, enum=("public", "private")
         ),
-        replace(_HARDWARE, required=True),
+        msgspec.structs.replace(_HARDWARE, required=True),
         _DESCRIPTION,
         _GITHUB,
         _PAPER,
@@ -123,9 +123,9 @@ BODIES: dict[str, tuple[BodyField, ...]] = {
             required=True,
             metavar="ID",
         ),
-        replace(_HARDWARE, required=True),
-        replace(_MIN_INSTANCES, required=True),
-        replace(_MAX_INSTANCES, required=True),
+        msgspec.structs.replace(_HARDWARE, required=True),
+        msgspec.structs.replace(_MIN_INSTANCES, required=True),
+        msgspec.structs.replace(_MAX_INSTANCES, required=True),
     ),
     "deployments.update": (
         _f("version", "Model version to deploy: an id, or owner/name:id.", metavar="ID"),

@@ -19,8 +19,9 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+
+import msgspec
 
 from rshell.errors import ApiError
 
@@ -101,16 +102,15 @@ class RetryLater(ApiError):
         )
 
 
-@dataclass
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct):
     """Capped exponential backoff with jitter; `sleep` is injectable for tests."""
 
     max_retries: int = 4
     base_delay: float = 0.5
     max_delay: float = 8.0
     budget: float = 60.0  # seconds one request may spend waiting over all its retries
-    sleep: Sleep = field(default=asyncio.sleep)
-    rand: Callable[[], float] = field(default=random.random)
+    sleep: Sleep = msgspec.field(default=asyncio.sleep)
+    rand: Callable[[], float] = msgspec.field(default=random.random)
 
     def backoff(self, attempt: int) -> float:
         """Delay before retry number `attempt` (0-based): half fixed, half jitter."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rshell.commands.registry import HELP_WORDS, Command, Flag, unknown
 from rshell.errors import UsageError
@@ -23,8 +24,7 @@ _BOOLS = dict.fromkeys(("1", "t", "T", "true", "TRUE", "True"), True) | dict.fro
 )
 
 
-@dataclass
-class ParsedArgs:
+class ParsedArgs(msgspec.Struct):
     """A command's arguments: positionals and flags by name/dest, and raw inputs.
 
     `inputs` keeps the `key=value` words as typed and `split` the same words read
@@ -36,19 +36,20 @@ class ParsedArgs:
     """
 
     command: Command
-    values: dict[str, Any] = field(default_factory=dict)
-    inputs: list[str] = field(default_factory=list)
-    split: list[Input] = field(default_factory=list)  # `inputs`, each split once
+    values: dict[str, Any] = msgspec.field(default_factory=dict)
+    inputs: list[str] = msgspec.field(default_factory=list)
+    split: list[Input] = msgspec.field(default_factory=list)  # `inputs`, each split once
     target: RunTarget | None = None  # what a run names (a model or deployment; a training's destination)
-    given: set[str] = field(default_factory=set)  # long names of the flags on the line
-    positionals: list[str] = field(default_factory=list)  # words that filled the argument slots
-    raw: dict[str, str] = field(default_factory=dict)  # flag dest -> its value as typed
+    given: set[str] = msgspec.field(default_factory=set)  # long names of the flags on the line
+    positionals: list[str] = msgspec.field(default_factory=list)  # words that filled the argument slots
+    raw: dict[str, str] = msgspec.field(default_factory=dict)  # flag dest -> its value as typed
     pending: Flag | None = None  # tolerant: the last word is a flag still waiting for its value
     separator: str = "="  # the input separator in force
 
     def __getattr__(self, name: str) -> Any:
         try:
-            return self.__dict__["values"][name]
+            values = object.__getattribute__(self, "values")  # not self.values: no recursion before it is set
+            return values[name]
         except KeyError:
             raise AttributeError(name) from None
 

@@ -17,9 +17,10 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+import msgspec
 
 from rshell.errors import UsageError
 
@@ -27,8 +28,7 @@ FORMATS = ("jsonl", "csv", "json")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".json": "json"}
 
 
-@dataclass
-class RowSource:
+class RowSource(msgspec.Struct):
     """Where the rows come from; `rows()` may be called more than once."""
 
     path: Path

@@ -7,7 +7,7 @@ and its handler in the group's module.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import msgspec
 
 from rshell import writes
 from rshell.commands.paging import MAX_PAGES
@@ -54,7 +54,9 @@ WAIT = Flag(
 )
 NO_WAIT = Flag("--no-wait", "wait", "Return as soon as the API accepts the request.", const=False)
 # A training is followed to its end or not at all: it has no sync mode, so no SECONDS.
-WAIT_TO_END = replace(WAIT, help="Follow it to its end (trainings have no sync mode: no SECONDS).", optional=False)
+WAIT_TO_END = msgspec.structs.replace(
+    WAIT, help="Follow it to its end (trainings have no sync mode: no SECONDS).", optional=False
+)
 WEB = Flag("--web", "web", "Open the result's web page (prints it when no browser).", const=True)
 EXIST_OK = Flag(
     "--exist-ok",
@@ -146,7 +148,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "predictions:create",
         args=(
             Arg("model", "owner/name, owner/name:version, or a version id.", required=False, complete="model"),
-            replace(INPUTS, sweeps=True),
+            msgspec.structs.replace(INPUTS, sweeps=True),
         ),
         flags=(
             *RUN_FLAGS,
@@ -409,7 +411,7 @@ COMMANDS: tuple[Command, ...] = (
         H + "trainings:create",
         args=(MODEL_REF, INPUTS),
         flags=(
-            *(replace(f, short="-d") for f in body_flags("trainings.create", "destination")),
+            *(msgspec.structs.replace(f, short="-d") for f in body_flags("trainings.create", "destination")),
             WAIT_TO_END,
             NO_WAIT,
             WEB,

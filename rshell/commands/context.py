@@ -8,8 +8,9 @@ returns its result; the executor prints it and binds it to `_` and to `NAME =`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
+
+import msgspec
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -18,8 +19,7 @@ if TYPE_CHECKING:
     from rshell.session.state import Session
 
 
-@dataclass
-class Result:
+class Result(msgspec.Struct):
     """A command's outcome.
 
     data: JSON-able (the API object as JSON): what `NAME =` and `_` bind, what --json
@@ -39,8 +39,7 @@ class Result:
     text_output: bool = False  # data's output is streamed text (a concatenate iterator): joined in templates
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(msgspec.Struct, frozen=True):
     """What a handler may know of the process around it, beyond the session: typed,
     so no handler reaches into the executor or the entry point."""
 
@@ -54,8 +53,7 @@ class Environment:
     request_exit: Callable[[], None] | None = None  # `exit`: stop after this statement
 
 
-@dataclass
-class Context:
+class Context(msgspec.Struct):
     session: Session
     out: Output
     get_client: Callable[[], Awaitable[ReplicateClient]]
@@ -64,7 +62,7 @@ class Context:
     interactive: bool = False  # True in the REPL
     run_script: Callable[..., Awaitable[int]] | None = None  # for `source`
     shown: bool = True  # the stage whose result is printed (a pipeline's last): only it previews
-    env: Environment = field(default_factory=Environment)
+    env: Environment = msgspec.field(default_factory=Environment)
     words: tuple[Word, ...] = ()  # the stage's words as typed (quoting known): a `run`'s sweep axes
 
     async def client(self) -> ReplicateClient:

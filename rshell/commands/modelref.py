@@ -10,9 +10,10 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rshell import dataurls
 from rshell.errors import RshellError, UsageError
@@ -36,8 +37,7 @@ PART_RE = re.compile(rf"{NAME_PART}\Z")
 MODEL_RE = re.compile(rf"(?P<owner>{NAME_PART})/(?P<name>{NAME_PART})(?::(?P<version>{NAME_PART}))?\Z")
 
 
-@dataclass(frozen=True)
-class ModelRef:
+class ModelRef(msgspec.Struct, frozen=True):
     """What a user named: a model, a model at a version, or a bare version id."""
 
     owner: str | None
@@ -77,8 +77,7 @@ def parse_model_name(text: str, what: str = "model") -> tuple[str, str]:
     return ref.owner or "", ref.name or ""
 
 
-@dataclass(frozen=True)
-class RunTarget:
+class RunTarget(msgspec.Struct, frozen=True):
     """What a run's line names, read once with the line (`parse_args`): the model (or
     version) it runs, or the deployment; a training's destination. Precheck, the
     schema check and the handlers read it; nothing parses the words again."""
@@ -119,8 +118,7 @@ def read_target(command: Command, values: Mapping[str, Any]) -> RunTarget | None
     return RunTarget(ref, destination=parse_model_name(str(values.get("destination") or ""), "destination"))
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(msgspec.Struct, frozen=True):
     """Where a prediction of a reference is created, and the schema it is checked against.
 
     Official models run by name (`model`); any other model runs a version

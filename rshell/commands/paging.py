@@ -12,9 +12,10 @@ Plain imports only at module level: the catalog reads MAX_PAGES at start-up.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+import msgspec
 
 from rshell.errors import RshellError, UsageError
 
@@ -59,8 +60,7 @@ def check_limit(limit: int | None) -> None:
         raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}, got {limit}")
 
 
-@dataclass
-class Listing:
+class Listing(msgspec.Struct):
     """What a list command shows: `data` is page-shaped API JSON (results, next,
     previous) for `NAME =`; `cut` counts results --limit left out of the last page."""
 

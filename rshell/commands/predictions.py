@@ -8,9 +8,10 @@ cancels on the server; --save downloads every output file.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rshell.commands.context import Result
 from rshell.commands.modelref import (
@@ -48,8 +49,7 @@ if TYPE_CHECKING:
     from rshell.commands.modelref import RunTarget
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """Which endpoint runs it: exactly one of model, version, deployment is set.
 
     `fallback` (with `model`): rshell could not tell whether the model is official,

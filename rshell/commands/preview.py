@@ -14,9 +14,10 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rshell.commands.context import Result
 from rshell.errors import RshellError, UsageError
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
 HINT = "preview _ draws it here; open _ shows it in your image viewer"
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(msgspec.Struct, frozen=True):
     """Where the file is: a URL (http(s) or data:) or a local path; `name` for messages."""
 
     name: str

@@ -6,14 +6,14 @@ completion and the one-shot start-up read them without loading httpx or pydantic
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from rshell.errors import UsageError
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(msgspec.Struct, frozen=True):
     """A `--name` option. With `const`, it is a switch that stores `const` in `dest`;
     without, it takes a value (`--name VALUE` or `--name=VALUE`) converted by `type`.
 
@@ -58,8 +58,7 @@ class Flag:
         return f"{self.short}, {self.label}" if self.short else self.label
 
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(msgspec.Struct, frozen=True):
     """A positional argument. `inputs` collects every remaining `key=value` word;
     `many` (the last positional) collects every remaining word into a list."""
 
@@ -76,8 +75,7 @@ class Arg:
     reads: bool = False  # a local file read (`-` is stdin): precheck checks it can be read
 
 
-@dataclass(frozen=True)
-class Save:
+class Save(msgspec.Struct, frozen=True):
     """How `save` treats a statement of the command: `replays` keeps it; `reads` and
     `never` leave it out, and `reason` is what save's report says of it; `shows` (a
     view of the shell: `help`, `vars`) is not even kept in the session's statements."""
@@ -97,8 +95,7 @@ def never(reason: str) -> Save:
     return Save("never", reason)
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(msgspec.Struct, frozen=True):
     """One command: its words (`("prediction", "create")`), arguments, flags, handler.
 
     `handler` is "module:function", imported only when the command runs; the function
@@ -124,7 +121,7 @@ class Command:
     args: tuple[Arg, ...] = ()
     flags: tuple[Flag, ...] = ()
     network: bool = True
-    defaults: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] = msgspec.field(default_factory=dict)
     examples: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     exclusive: tuple[tuple[str, ...], ...] = ()

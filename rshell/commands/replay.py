@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from rshell.commands.arguments import ParsedArgs
 from rshell.commands.registry import Command
@@ -40,10 +41,9 @@ def masked(text: str) -> str:
     return " ".join(words[:keep] + [_MASK])
 
 
-@dataclass
-class Replay:
-    kept: list[str] = field(default_factory=list)
-    left_out: list[tuple[str, str]] = field(default_factory=list)  # (statement, why)
+class Replay(msgspec.Struct):
+    kept: list[str] = msgspec.field(default_factory=list)
+    left_out: list[tuple[str, str]] = msgspec.field(default_factory=list)  # (statement, why)
 
 
 def replayable(

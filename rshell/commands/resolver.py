@@ -9,8 +9,9 @@ completion, the REPL's highlighter and `save` all read a line's head here, so
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
+
+import msgspec
 
 from rshell.commands import catalog
 from rshell.commands.arguments import ParsedArgs, parse_args
@@ -23,8 +24,7 @@ from rshell.grammar.templates import Ref, references
 from rshell.session.state import Session, is_numbered
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(msgspec.Struct, frozen=True):
     """The tolerant reading of a stage's words: the command found (or None), the words
     after it, and `group` when the words so far name only a group (`model`)."""
 
@@ -86,8 +86,7 @@ def command_line(
     return parse_line(command, [w.value for w in rest], options)
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(msgspec.Struct, frozen=True):
     """A stage read once: the command its head names, the words after it, and what
     they say. Precheck checks it, the executor runs it, and nothing reads it again.
 
@@ -130,7 +129,9 @@ class Plan:
             given.expanded(filled[word], separator) if word in filled else given
             for word, given in zip(args.inputs, args.split, strict=True)
         ]
-        return self.command, replace(args, inputs=[filled.get(word, word) for word in args.inputs], split=split)
+        return self.command, msgspec.structs.replace(
+            args, inputs=[filled.get(word, word) for word in args.inputs], split=split
+        )
 
 
 def read_plan(words: list[Word], aliases: Mapping[str, str], options: Mapping[str, Any] | None) -> Plan:
@@ -157,8 +158,7 @@ def nothing_piped() -> UsageError:
     )
 
 
-@dataclass
-class Scope:
+class Scope(msgspec.Struct):
     """What a script's statement means and can refer to, as the lines before it left
     it: names bound, aliases and options in force. `read` reads a stage into its plan
     and follows what the command does to the scope (its `Command.scope`); `refer`
@@ -170,8 +170,8 @@ class Scope:
     options: dict[str, Any]
     has_last: bool
     opaque: bool = False  # after `source FILE`: what it defines is unknown, so reading stops
-    plans: dict[int, Plan] = field(default_factory=dict)  # by id(node), for the executor
-    rebound: set[str] = field(default_factory=set)  # names (and `_`) the text has bound so far
+    plans: dict[int, Plan] = msgspec.field(default_factory=dict)  # by id(node), for the executor
+    rebound: set[str] = msgspec.field(default_factory=set)  # names (and `_`) the text has bound so far
 
     @classmethod
     def of(cls, session: Session) -> Scope:
@@ -260,4 +260,4 @@ def read_head(words: list[Word], aliases: Mapping[str, str]) -> Head:
 
 def _word(value: str, like: Word) -> Word:
     """A word an alias put in place of `like`: same position, nothing substituted in it."""
-    return replace(like, value=value, literal=((0, len(value)),), open_quote=None)
+    return msgspec.structs.replace(like, value=value, literal=((0, len(value)),), open_quote=None)

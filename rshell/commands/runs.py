@@ -9,8 +9,9 @@ differences and the handlers read the kind from the command's first word.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rshell.commands.context import Result
 from rshell.commands.running import open_web, site_url
@@ -38,13 +39,12 @@ def _prediction_filters(args: ParsedArgs) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class RunKind:
+class RunKind(msgspec.Struct, frozen=True):
     """What tells predictions and trainings apart in the commands they share."""
 
     name: str  # "prediction" | "training": the command group and the word in messages
     summary: Callable[[dict[str, Any]], str]
-    filters: Callable[[ParsedArgs], dict[str, Any]] = field(default=_no_filters)
+    filters: Callable[[ParsedArgs], dict[str, Any]] = msgspec.field(default=_no_filters)
     site_page: bool = False  # --web without `urls.web`: the site's /p/ID page (as the Go CLI opens)
 
     @property

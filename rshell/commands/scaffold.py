@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import pprint
 import re
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+import msgspec
 
 from rshell.atomic import write_text
 from rshell.commands.modelref import NAME_PART
@@ -35,14 +36,13 @@ _SLOT = re.compile(r"\{\{(\w+)\}\}")
 _URL_SEGMENTS = ("p", "predictions")  # replicate.com/p/<id>, api…/v1/predictions/<id>
 
 
-@dataclass
-class Plan:
+class Plan(msgspec.Struct):
     """What the project runs: the model reference and input, or a placeholder."""
 
     prediction: str
     model: str | None = None  # owner/name, None when unknown (offline)
     version: str | None = None
-    input: dict[str, Any] = field(default_factory=dict)
+    input: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
     def ref(self) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from rshell.commands.context import Result
 from rshell.errors import Interrupted, UsageError
@@ -41,7 +42,7 @@ async def run_sweep(ctx: Context, args: ParsedArgs, found: list[Axis], whole: di
     for combo in combos:  # every combination checked before the first create
         split = fixed + [Input(key, value) for key, value in combo.items()]
         try:
-            prepared.append(await inputs_of(ctx, replace(args, split=split), schema, base=whole))
+            prepared.append(await inputs_of(ctx, msgspec.structs.replace(args, split=split), schema, base=whole))
         except UsageError as exc:
             shown = " ".join(f"{k}={v}" for k, v in combo.items())
             raise UsageError(f"{shown}: {exc.message}", exc.hint) from None

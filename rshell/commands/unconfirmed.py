@@ -11,9 +11,10 @@ kind of search; `Sent.matches` is the rule to share.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 if TYPE_CHECKING:
     from rshell.client.api import ReplicateClient
@@ -23,8 +24,7 @@ SKEW = timedelta(minutes=5)  # clock difference allowed between this machine and
 PAGES = 3  # list pages read per look: a create seconds old is on the first
 
 
-@dataclass(frozen=True)
-class Sent:
+class Sent(msgspec.Struct, frozen=True):
     """What a create asked for: enough to recognise the run it made."""
 
     kind: str  # "prediction" or "training"
@@ -32,7 +32,7 @@ class Sent:
     model: str | None = None  # owner/name: a model's endpoint, or a trainer's
     version: str | None = None  # a version id (owner/name:id is cut to the id)
     deployment: str | None = None
-    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    at: datetime = msgspec.field(default_factory=lambda: datetime.now(UTC))
 
     def matches(self, run: Prediction) -> bool:
         """The same target, and every input sent is in the run's input unchanged."""

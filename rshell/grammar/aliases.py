@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+
+import msgspec
 
 from rshell.errors import UsageError
 from rshell.grammar.lexer import Word, tokenize
@@ -28,7 +29,8 @@ def expand_aliases(words: list[Word], aliases: dict[str, str]) -> list[Word]:
         first = words[0]
         used.add(first.value)
         replacement = [
-            replace(word, start=first.start, end=first.end) for word in alias_words(first.value, aliases[first.value])
+            msgspec.structs.replace(word, start=first.start, end=first.end)
+            for word in alias_words(first.value, aliases[first.value])
         ]
         words = replacement + list(words[1:])
     return list(words)

@@ -14,9 +14,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, TypeGuard
+
+import msgspec
 
 from rshell.commands.registry import suggest
 from rshell.errors import UsageError
@@ -43,8 +44,7 @@ _TYPE_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class FileRef:
+class FileRef(msgspec.Struct, frozen=True):
     """A `key=@path` input: a local file the caller uploads once inputs validate."""
 
     path: Path
@@ -53,8 +53,7 @@ class FileRef:
 # -- words → raw values --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Input:
+class Input(msgspec.Struct, frozen=True):
     """One `key=value` word, split once when its line is read (`parse_args`): the key,
     the value, and whether it names a local file (`key=@path`; `@@` is a literal `@`).
 
@@ -70,7 +69,7 @@ class Input:
     def expanded(self, word: str, separator: str) -> Input:
         """This input with the value its word has once its templates are expanded (the
         key and a leading `@` are literal: templates come after them)."""
-        return replace(self, value=word[len(self.key) + len(separator) + self.prefix :])
+        return msgspec.structs.replace(self, value=word[len(self.key) + len(separator) + self.prefix :])
 
 
 def read_input(word: str, separator: str = "=") -> Input | None:

@@ -14,7 +14,8 @@ operators (`&`, `<`, `>` are ordinary characters).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+import msgspec
 
 from rshell.errors import ParseError
 
@@ -30,8 +31,7 @@ KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _DQ_ESCAPES = '$`"\\\n'
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(msgspec.Struct, frozen=True):
     value: str  # after quote removal and backslash processing
     start: int  # offset of the word's first character in the source text
     end: int  # offset just after its last character
@@ -39,8 +39,7 @@ class Word:
     open_quote: str | None = None  # only from partial_words: the quote char left open
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(msgspec.Struct, frozen=True):
     kind: str  # "word" | ";" | "|" | "newline"
     word: Word | None
     pos: int
@@ -85,16 +84,15 @@ def error_at(text: str, offset: int, message: str) -> ParseError:
     return error
 
 
-@dataclass
-class _Scan:
+class _Scan(msgspec.Struct):
     """The scanner's state: tokens so far and the word being built."""
 
     text: str
     strict: bool
-    tokens: list[Token] = field(default_factory=list)
-    buf: list[str] = field(default_factory=list)
+    tokens: list[Token] = msgspec.field(default_factory=list)
+    buf: list[str] = msgspec.field(default_factory=list)
     length: int = 0  # len("".join(buf))
-    spans: list[tuple[int, int]] = field(default_factory=list)
+    spans: list[tuple[int, int]] = msgspec.field(default_factory=list)
     word_start: int | None = None
     word_end: int = 0
     open_quote: str | None = None
@@ -102,7 +100,7 @@ class _Scan:
     trailing_backslash: bool = False
     in_comment: bool = False
     after_blank: bool = False  # the last thing consumed separated words (blank or continuation)
-    stage: list[Word] = field(default_factory=list)  # words of the current pipeline stage
+    stage: list[Word] = msgspec.field(default_factory=list)  # words of the current pipeline stage
     first_stage: bool = True  # the current stage is the statement's first
 
     # -- building words ------------------------------------------------------------

@@ -6,7 +6,7 @@ its leading `replicate` (the catalog drops it) and alias expansion happens later
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from rshell.errors import QUOTED_WIDTH
 from rshell.grammar.lexer import NUMBERED, Token, Word, error_at, is_name, split_binding, tokenize
@@ -15,14 +15,12 @@ from rshell.text import one_line
 _NAME_RULE = "a name is unquoted letters, digits and _, not starting with a digit"
 
 
-@dataclass
-class CommandNode:
+class CommandNode(msgspec.Struct):
     words: list[Word]
     system: str | None = None  # for a `!cmd args` stage: the raw text after `!`, for /bin/sh
 
 
-@dataclass
-class Statement:
+class Statement(msgspec.Struct):
     target: str | None  # NAME of `NAME = command …`
     pipeline: list[CommandNode]
     text: str  # the statement's source text, stripped (what `save` writes)

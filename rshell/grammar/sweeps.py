@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+
+import msgspec
 
 from rshell.errors import UsageError
 from rshell.grammar.lexer import KEY, Word
@@ -24,8 +25,7 @@ _INT_RANGE = re.compile(r"(-?\d+)\.\.(-?\d+)\Z")
 _NUMBER_RANGE = re.compile(r"(-?\d+(?:\.\d+)?)\.\.(-?\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)\Z")
 
 
-@dataclass(frozen=True)
-class Axis:
+class Axis(msgspec.Struct, frozen=True):
     """One varied input: its key and the values (as words would give them) in order."""
 
     key: str

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from rshell.errors import QUOTED_WIDTH, ParseError, UsageError
 from rshell.grammar.lexer import NAME, Word
@@ -26,8 +27,7 @@ _INT = re.compile(r"-?[0-9]+")
 _MAX_KEYS_SHOWN = 20
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(msgspec.Struct, frozen=True):
     name: str | None  # None: the piped context; "_": the last result; else a variable name
     path: tuple[Segment, ...]
     text: str  # the expression as written, for messages

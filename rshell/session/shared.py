@@ -21,9 +21,10 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from rshell.atomic import set_aside
 from rshell.rendering.output import as_json, json_default
@@ -47,12 +48,11 @@ CREATE INDEX IF NOT EXISTS statements_session ON statements (scope, session, id)
 Key = tuple[str, str]  # (kind, name): kind is var, alias, option, last or text
 
 
-@dataclass
-class Synced:
+class Synced(msgspec.Struct):
     """What this process last read from or wrote to the database, per name: a save
     writes only the names whose value differs from this (its own changes)."""
 
-    entries: dict[Key, str] = field(default_factory=dict)
+    entries: dict[Key, str] = msgspec.field(default_factory=dict)
     seq: int = 0  # the newest row seen
     statement_id: int = 0  # the newest statement seen
     statement_count: int = 0  # len(session.statements) then: later ones are this process's

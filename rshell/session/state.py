@@ -5,8 +5,9 @@ Pure data and look-ups; persistence lives in `store`, the token in `credentials`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from rshell.client.fields import TERMINAL_STATUSES, is_run_list, json_run_kind
 from rshell.commands.registry import suggest
@@ -34,8 +35,7 @@ def worst_status(statuses: list[str]) -> str:
     return next((s for s in _WORST_FIRST if s in statuses), statuses[0] if statuses else "")
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(msgspec.Struct, frozen=True):
     """A `set OPTION VALUE` option, declared once: `set`, its help, completion and the
     flags that default from it (same name as the flag's dest) all read this."""
 
@@ -109,13 +109,12 @@ def is_numbered(name: str) -> bool:
     return NUMBERED.fullmatch(name) is not None
 
 
-@dataclass
-class NumberedResults:
+class NumberedResults(msgspec.Struct):
     """Every statement's result also as `_1`, `_2`, … (IPython's `Out[n]`), with the
     text of the statement that made it, for `history`; in memory, per process."""
 
-    values: dict[int, Any] = field(default_factory=dict)
-    texts: dict[int, str] = field(default_factory=dict)
+    values: dict[int, Any] = msgspec.field(default_factory=dict)
+    texts: dict[int, str] = msgspec.field(default_factory=dict)
     next: int = 1
 
     def add(self, value: Any, text: str) -> int:
@@ -138,20 +137,19 @@ class NumberedResults:
         raise UsageError(f"'{name}' is not set yet", made)
 
 
-@dataclass
-class Session:
+class Session(msgspec.Struct):
     name: str = "default"
-    variables: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = msgspec.field(default_factory=dict)
     last: Any = None
-    aliases: dict[str, str] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=lambda: {k: o.default for k, o in OPTIONS.items()})
-    statements: list[str] = field(default_factory=list)  # successful ones, for `save`
-    text_outputs: set[str] = field(default_factory=set)  # ids of runs whose output is streamed text
+    aliases: dict[str, str] = msgspec.field(default_factory=dict)
+    options: dict[str, Any] = msgspec.field(default_factory=lambda: {k: o.default for k, o in OPTIONS.items()})
+    statements: list[str] = msgspec.field(default_factory=list)  # successful ones, for `save`
+    text_outputs: set[str] = msgspec.field(default_factory=set)  # ids of runs whose output is streamed text
     scope: str = ""  # the API host its results belong to ("" the real API, "local" for --local)
-    in_flight: dict[str, str] = field(default_factory=dict)  # id -> "prediction" | "training"
+    in_flight: dict[str, str] = msgspec.field(default_factory=dict)  # id -> "prediction" | "training"
     last_status: str | None = None
-    synced: Any = field(default=None, repr=False, compare=False)  # what the store last saw (store's type)
-    numbered: NumberedResults = field(default_factory=lambda: NumberedResults())
+    synced: Any = None  # what the store last saw (store's type); bookkeeping, not part of what a session holds
+    numbered: NumberedResults = msgspec.field(default_factory=lambda: NumberedResults())
 
     def bind(self, name: str | None, data: Any) -> None:
         """Make `data` the last result, and NAME's value when a name is given.

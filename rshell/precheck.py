@@ -3,24 +3,23 @@ plans before its first create.
 
 The resolver reads each stage once into a `Plan`, following what lines do to the
 script's scope (`resolver.Scope`, which also says what a name refers to); the executor
-runs those plans. Here they are checked as the run will read them: the names
-templates and `show`/`wait` refer to, `@paths` and the other files a line reads,
-`--input-json`, sweep axes, and (through `schemacheck`) every later run's inputs
-against its model's schema.
+runs those plans. A plan says what its line refers to and reads (`Plan.named`,
+`files_read`, `input_json`, `sweep_axes`); here that is checked as the run will meet
+it: the names defined, the files readable, the sweep not too big, and (through
+`schemacheck`) every later run's inputs against its model's schema.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from rshell.commands.resolver import Plan, Scope, nothing_piped
-from rshell.errors import ParseError, UsageError
-from rshell.grammar.inputs import raw_values, read_input_json, readable_file
+from rshell.errors import UsageError
+from rshell.grammar.inputs import raw_values, readable_file
 from rshell.grammar.parser import Statement
-from rshell.grammar.templates import parse_ref
 from rshell.schemacheck import Problems, Runs
 from rshell.session.state import Session
 
@@ -51,7 +50,7 @@ def precheck(statements: list[Statement], session: Session, *, piped: bool, asks
                 if node.system is None:
                     plan = scope.read(node.words, id(node))
                     if _check(plan, stage > 0 or piped, scope):
-                        checked.runs.note(statement, plan, _swept(plan, asks), _whole(plan))
+                        checked.runs.note(statement, plan, _swept(plan, asks), plan.input_json())
         except UsageError as error:
             checked.problems.append((statement, error))
         scope.bound(statement.target)
@@ -59,22 +58,13 @@ def precheck(statements: list[Statement], session: Session, *, piped: bool, asks
 
 
 def _check(plan: Plan, piped: bool, scope: Scope) -> bool:
-    """The names the plan refers to are defined, its `@paths` can be read; False when
-    a template decides what the line says (the run reads it then)."""
-    for ref in plan.refs:
+    """The names the plan refers to are defined, the files it reads can be read; False
+    when a template decides what the line says (the run reads it then)."""
+    for ref in (*plan.refs, *plan.named()):
         scope.refer(ref, piped)
     if plan.command is None or plan.args is None:
         return False  # a template's value may be what makes the line right; it runs to tell
-    templated = {plan.words[i].value for i in plan.templated}
-    for arg in (arg for arg in plan.command.args if arg.names_variable):  # `show x.output`, `wait a b`
-        value = plan.args.values.get(arg.name)
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and text not in templated:
-                try:
-                    scope.refer(parse_ref(text.strip()), piped)
-                except ParseError:
-                    continue  # not a name (`show` prints such text as it is)
-    for path in _read(plan, templated):
+    for path in plan.files_read():
         readable_file(path)
     if plan.command.inputs_arg is not None:  # a run's inputs (not `api`'s fields, which name no files)
         inline = plan.args.values.get("file_encoding") == "data"
@@ -82,38 +72,15 @@ def _check(plan: Plan, piped: bool, scope: Scope) -> bool:
     return True
 
 
-def _read(plan: Plan, templated: set[str]) -> list[str]:
-    """The local files the line reads (`Arg`/`Flag` `reads`), as typed: not stdin's `-`
-    nor a template's value."""
-    command, args = plan.command, plan.args
-    assert command is not None and args is not None
-    given = [args.values.get(a.name) for a in command.args if a.reads]
-    given += [args.values.get(f.dest) for f in command.flags if f.reads]
-    paths = [str(text).removeprefix("@") for text in given if isinstance(text, str) and text != "-"]
-    return [path for path in paths if not any(path in word for word in templated)]
-
-
 def _swept(plan: Plan, asks: bool) -> list[Axis]:
-    """The plan's sweep axes, as its run reads them; more than `ASK_ABOVE` runs need
-    `--yes` where no one is asked."""
-    declared, args = plan.command.inputs_arg if plan.command else None, plan.args
-    if declared is None or not declared.sweeps or args is None:
-        return []
-    from rshell.grammar.sweeps import ASK_ABOVE, line_axes, too_many  # only for a line that may sweep
+    """The plan's sweep axes; more than `ASK_ABOVE` runs need `--yes` where no one is
+    asked."""
+    found = plan.sweep_axes()
+    if not found or asks or (plan.args is not None and plan.args.values.get("yes")):
+        return found
+    from rshell.grammar.sweeps import ASK_ABOVE, too_many
 
-    found = line_axes(plan.words, args.inputs, args.separator)
     count = math.prod(len(axis.values) for axis in found)
-    if found and count > ASK_ABOVE and not asks and not args.values.get("yes"):
+    if count > ASK_ABOVE:
         raise too_many(count)
     return found
-
-
-def _whole(plan: Plan) -> dict[str, Any] | None:
-    """`--input-json`'s object, read as the run reads it ({} without one); None when only
-    the run can read it (stdin, a template)."""
-    given = plan.args.values.get("input_json") if plan.args else None
-    if given is None:
-        return {}
-    if given == "-" or any(str(given) in plan.words[i].value for i in plan.templated):
-        return None  # `--input-json {{x}}`, `--input-json={{x}}`
-    return read_input_json(str(given), None)

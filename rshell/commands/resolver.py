@@ -9,19 +9,22 @@ completion, the REPL's highlighter and `save` all read a line's head here, so
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from rshell.commands import catalog
 from rshell.commands.arguments import ParsedArgs, parse_args
 from rshell.commands.registry import Command
-from rshell.errors import RshellError, UsageError
+from rshell.errors import ParseError, RshellError, UsageError
 from rshell.grammar.aliases import check_alias_name, expand_aliases, naming_alias
-from rshell.grammar.inputs import Input
+from rshell.grammar.inputs import Input, read_input_json
 from rshell.grammar.lexer import Word
-from rshell.grammar.templates import Ref, references
+from rshell.grammar.templates import Ref, parse_ref, references
 from rshell.session.state import Session, is_numbered
+
+if TYPE_CHECKING:
+    from rshell.grammar.sweeps import Axis
 
 
 class Head(msgspec.Struct, frozen=True):
@@ -109,8 +112,61 @@ class Plan(msgspec.Struct, frozen=True):
         gives its value (known only when it runs)."""
         if self.args is None:
             return []
-        templated = {self.words[i].value for i in self.templated}
+        templated = self._templated_values()
         return [(given, word in templated) for word, given in zip(self.args.inputs, self.args.split, strict=True)]
+
+    def named(self) -> list[Ref]:
+        """The names the line's `names_variable` arguments refer to (`show x.output`,
+        `wait a b`), as typed: not a template's value, nor text that is no name (`show`
+        prints such text as it is)."""
+        if self.command is None or self.args is None:
+            return []
+        templated = self._templated_values()
+        found = []
+        for arg in (arg for arg in self.command.args if arg.names_variable):
+            value = self.args.values.get(arg.name)
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str) and text not in templated:
+                    try:
+                        found.append(parse_ref(text.strip()))
+                    except ParseError:
+                        continue
+        return found
+
+    def files_read(self) -> list[str]:
+        """The local files the line reads (`Arg`/`Flag` `reads`), as typed: not stdin's
+        `-` nor a path a template gives."""
+        if self.command is None or self.args is None:
+            return []
+        values = self.args.values
+        given = [values.get(a.name) for a in self.command.args if a.reads]
+        given += [values.get(f.dest) for f in self.command.flags if f.reads]
+        paths = [str(text).removeprefix("@") for text in given if isinstance(text, str) and text != "-"]
+        templated = self._templated_values()
+        return [path for path in paths if not any(path in word for word in templated)]
+
+    def input_json(self) -> dict[str, Any] | None:
+        """`--input-json`'s object, read as the run reads it ({} without one); None when
+        only the run can read it (stdin, a template)."""
+        given = self.args.values.get("input_json") if self.args else None
+        if given is None:
+            return {}
+        if given == "-" or any(str(given) in word for word in self._templated_values()):
+            return None  # `--input-json {{x}}`, `--input-json={{x}}`
+        return read_input_json(str(given), None)
+
+    def sweep_axes(self) -> list[Axis]:
+        """The line's sweep axes (`seed=1..4`), as its run reads them; none for a
+        command whose inputs do not sweep."""
+        declared = self.command.inputs_arg if self.command else None
+        if declared is None or not declared.sweeps or self.args is None:
+            return []
+        from rshell.grammar.sweeps import line_axes  # only for a line that may sweep
+
+        return line_axes(self.words, self.args.inputs, self.args.separator)
+
+    def _templated_values(self) -> set[str]:
+        return {self.words[i].value for i in self.templated}
 
     def run_args(self, values: list[str], options: Mapping[str, Any] | None) -> tuple[Command, ParsedArgs]:
         """The command and its arguments, with the templated words' values at run time:

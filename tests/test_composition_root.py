@@ -43,3 +43,51 @@ def test_a_session_alias_completes_as_it_runs(sandbox, home: Path, monkeypatch: 
     done = rshell_main("--session", "s", "--complete", "e te")
     assert done.code == 0, done.stderr
     assert any(line.split("\t")[0] == "text=" for line in done.stdout.splitlines()), done.stdout
+
+
+def _process_state() -> dict[str, object]:
+    """What a run in this process could leave behind for the next one."""
+    import asyncio
+    import os
+    import signal
+    import sys
+    import threading
+
+    umask = os.umask(0)
+    os.umask(umask)
+    wakeup = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(wakeup)
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP, signal.SIGWINCH)
+    return {
+        "threads": set(threading.enumerate()),
+        "descriptors": sorted(os.listdir("/proc/self/fd")),
+        "signals": {number: signal.getsignal(number) for number in signals},
+        "wakeup fd": wakeup,
+        "environment": dict(os.environ),
+        "directory": os.getcwd(),
+        "streams": (sys.stdin, sys.stdout, sys.stderr),
+        "event loop": asyncio.get_event_loop_policy()._local._loop,  # type: ignore[attr-defined]
+        "umask": umask,
+    }
+
+
+def test_main_leaves_the_process_as_it_found_it(home: Path) -> None:
+    """The tests run the composition root many times in one process: no run may leave
+    a thread, a descriptor, a signal handler, an event loop or a changed environment."""
+    from rshell.sandbox.catalog import TOKEN
+
+    login = ("--local", "auth", "login", "--token-stdin")
+    rshell_main(*login, stdin=TOKEN + "\n")  # the sandbox and the imports, before the first look
+    before = _process_state()
+    runs = [
+        rshell_main("-c", "help run"),
+        rshell_main("--local", "--session", "s", "-c", "a = run rshell/echo text=hi; show a.output"),
+        rshell_main("--local", "--session", "s", "--complete", "run rshell/ec"),
+        rshell_main("--local", "-c", "run rshell/echo textt=x"),
+        rshell_main("-c", "account current", env={"HOME": str(home)}, cwd=home.parent),
+        rshell_main("--no-such-option"),
+    ]
+    assert [run.code for run in runs] == [0, 0, 0, 2, 1, 2], [run.stderr for run in runs]
+    assert runs[1].stdout.splitlines()[-1] == '"hi"'
+    after = _process_state()
+    assert {key: value for key, value in after.items() if before[key] != value} == {}

@@ -273,7 +273,7 @@ def test_a_lost_create_answer_is_not_sent_again_and_the_row_is_unknown(hostile, 
     rows.write_text('{"x": 1}\n{"x": 2}\n{"x": 3}\n')
     out = tmp_path / "results.jsonl"
     done = run_rshell(hostile, "-c", f"batch {version} --inputs {rows} --output {out} --concurrency 1", cwd=tmp_path)
-    assert done.returncode == 1, done.stderr
+    assert done.code == 1, done.stderr
     assert "prediction list" in done.stderr
     sent = [json.loads(r.body)["input"]["x"] for r in hostile.requests if r.method == "POST"]
     assert sorted(sent) == [1, 2, 3]  # row 2 sent once, never again
@@ -283,7 +283,7 @@ def test_a_lost_create_answer_is_not_sent_again_and_the_row_is_unknown(hostile, 
     assert [final[1]["status"], final[3]["status"]] == ["succeeded", "succeeded"]
 
     again = run_rshell(hostile, "-c", f"batch {version} --inputs {rows} --output {out}", cwd=tmp_path)
-    assert again.returncode == 1, again.stderr  # still unknown, still said
+    assert again.code == 1, again.stderr  # still unknown, still said
     assert "prediction list" in again.stderr
     assert sorted(json.loads(r.body)["input"]["x"] for r in hostile.requests if r.method == "POST") == [1, 2, 3]
 

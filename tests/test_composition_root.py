@@ -60,7 +60,7 @@ def _process_state() -> dict[str, object]:
     signals = (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP, signal.SIGWINCH)
     return {
         "threads": set(threading.enumerate()),
-        "descriptors": sorted(os.listdir("/proc/self/fd")),
+        "descriptors": _descriptors(),
         "signals": {number: signal.getsignal(number) for number in signals},
         "wakeup fd": wakeup,
         "environment": dict(os.environ),
@@ -69,6 +69,19 @@ def _process_state() -> dict[str, object]:
         "event loop": asyncio.get_event_loop_policy()._local._loop,  # type: ignore[attr-defined]
         "umask": umask,
     }
+
+
+def _descriptors() -> dict[str, str]:
+    """This process's open descriptors and what each one is."""
+    import os
+
+    found = {}
+    for number in os.listdir("/proc/self/fd"):
+        try:
+            found[number] = os.readlink(f"/proc/self/fd/{number}")
+        except OSError:  # the listing's own, closed by now
+            pass
+    return found
 
 
 def test_main_leaves_the_process_as_it_found_it(home: Path) -> None:
@@ -90,4 +103,33 @@ def test_main_leaves_the_process_as_it_found_it(home: Path) -> None:
     assert [run.code for run in runs] == [0, 0, 0, 2, 1, 2], [run.stderr for run in runs]
     assert runs[1].stdout.splitlines()[-1] == '"hi"'
     after = _process_state()
-    assert {key: value for key, value in after.items() if before[key] != value} == {}
+    changed = {key: _difference(before[key], value) for key, value in after.items() if before[key] != value}
+    assert changed == {}
+
+
+def _difference(before: object, after: object) -> object:
+    """What changed: for a dict or a set, only the entries that differ."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        return {"gone": before.items() - after.items(), "new": after.items() - before.items()}
+    if isinstance(before, set) and isinstance(after, set):
+        return {"gone": before - after, "new": after - before}
+    return (before, after)
+
+
+def test_a_local_completion_leaves_the_process_logging_alone(home: Path) -> None:
+    """`--local --complete` starts a sandbox in this process when its cache is empty: its
+    web server must not configure the process's logging (which closes every handler
+    the host has: here a file that is no longer written)."""
+    import logging
+
+    handler = logging.FileHandler(home / "host.log", mode="w")  # once closed, never reopened
+    host = logging.getLogger("host")
+    host.addHandler(handler)
+    try:
+        done = rshell_main("--local", "--complete", "run rshell/ec")
+        host.warning("still logging")
+    finally:
+        host.removeHandler(handler)
+        handler.close()
+    assert done.code == 0 and done.stdout.startswith("rshell/echo\t"), done.stdout  # from the sandbox it started
+    assert (home / "host.log").read_text() == "still logging\n"

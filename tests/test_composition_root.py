@@ -73,14 +73,13 @@ def _process_state() -> dict[str, object]:
 
 def _descriptors() -> dict[str, str]:
     """This process's open descriptors and what each one is."""
+    import contextlib
     import os
 
     found = {}
     for number in os.listdir("/proc/self/fd"):
-        try:
+        with contextlib.suppress(OSError):  # the listing's own, closed by now
             found[number] = os.readlink(f"/proc/self/fd/{number}")
-        except OSError:  # the listing's own, closed by now
-            pass
     return found
 
 

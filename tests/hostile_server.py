@@ -31,14 +31,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rsh import Outcome
 
 TOKEN = "r8_fake-hostile-server-token-0123456789"
 MiB = 1 << 20
@@ -307,15 +308,11 @@ def rshell_env(server: HostileServer, home: Path, **extra: str) -> dict[str, str
 
 
 def run_rshell(
-    server: HostileServer, *args: str, cwd: Path, home: Path | None = None, stdin: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    """`python -m rshell ARGS…` in `cwd` against `server`, the way a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "rshell", *args],
-        env=rshell_env(server, home or cwd, **env),
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    server: HostileServer, *args: str, cwd: Path, home: Path | None = None, stdin: str = "", **env: str
+) -> Outcome:
+    """`rshell ARGS…` in `cwd` against `server`, the way a user runs it: through the
+    composition root `cli.main` in this process, with the environment `rshell_env` gives
+    a process (a test that needs a real process uses `rshell_env` with its own)."""
+    from rsh import rshell_main
+
+    return rshell_main(*args, stdin=stdin, env=rshell_env(server, home or cwd, **env), cwd=cwd)

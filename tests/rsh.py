@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import api_fixtures
@@ -151,12 +154,59 @@ def mocked(text: str, **kwargs: Any) -> Outcome:
     return rsh(text, api=MOCKED, **kwargs)
 
 
-def rshell_main(*args: str, stdin: str = "") -> Outcome:
+def rshell_main(
+    *args: str,
+    stdin: str = "",
+    env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+) -> Outcome:
     """`rshell ARGS` through the composition root (`cli.main(args, env)`) in this
     process: for tests that need no real process (no pty, no signal, no real shell).
-    The environment variables are the test's own (monkeypatch them)."""
+
+    `env` is the whole environment of the run, as `subprocess.run(env=…)` takes it
+    (without it the test's own: monkeypatch it), `cwd` its working directory; both are
+    the process's again afterwards. What reaches `sys.stdout`/`sys.stderr` during the
+    run is part of its output, as it is a process's."""
     from rshell.cli import Env, main
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(list(args), Env(io.StringIO(stdin), stdout, stderr))
+    with _environment(env), _working_directory(cwd), _streams(stdout, stderr):
+        code = main(list(args), Env(io.StringIO(stdin), stdout, stderr))
     return Outcome(code, stdout.getvalue(), stderr.getvalue())
+
+
+@contextmanager
+def _environment(env: Mapping[str, str] | None) -> Iterator[None]:
+    """`os.environ` is `env` inside, the test's own again after."""
+    if env is None:
+        yield
+        return
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextmanager
+def _working_directory(cwd: Path | str | None) -> Iterator[None]:
+    if cwd is None:
+        yield
+        return
+    saved = os.getcwd()
+    os.chdir(cwd)
+    try:
+        yield
+    finally:
+        os.chdir(saved)
+
+
+@contextmanager
+def _streams(stdout: io.StringIO, stderr: io.StringIO) -> Iterator[None]:
+    """`sys.stdout`/`sys.stderr` write to the run's own buffers (a warning a module
+    writes there is what the user of a process sees); pytest's are back after."""
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        yield

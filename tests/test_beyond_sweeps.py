@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rsh import rsh
+from rsh import rsh, rshell_main
 
 from rshell.errors import UsageError
 from rshell.grammar.lexer import tokenize
@@ -143,14 +143,11 @@ def test_a_sweeps_list_completes_its_next_enum_value() -> None:
 
 
 def test_a_sweep_from_the_command_line_process(sandbox, tmp_path) -> None:
-    """`rshell run … seed=1..2 style=noise,blocks` as a user runs it: a real process."""
+    """`rshell run … seed=1..2 style=noise,blocks` as a user runs it: through the
+    composition root (in this process), with a process's environment."""
     import json
     import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_", "RSHELL_"))}
     env.update(
         REPLICATE_BASE_URL=sandbox.url,
@@ -159,17 +156,9 @@ def test_a_sweep_from_the_command_line_process(sandbox, tmp_path) -> None:
         XDG_CONFIG_HOME=str(tmp_path / "config"),
         XDG_DATA_HOME=str(tmp_path / "data"),
         XDG_CACHE_HOME=str(tmp_path / "cache"),
-        PYTHONPATH=str(root),
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "rshell", "run", "rshell/pixels", "prompt=fox", "seed=1..2", "style=noise,blocks"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr
+    done = rshell_main("run", "rshell/pixels", "prompt=fox", "seed=1..2", "style=noise,blocks", env=env, cwd=tmp_path)
+    assert done.code == 0, done.stderr
     runs = json.loads(done.stdout)
     assert [r["input"] for r in runs] == [
         {"seed": "1", "style": "noise"},

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from rsh import rsh
+from rsh import rsh, rshell_main
 
 from rshell.commands import topics
 
@@ -197,22 +197,13 @@ def test_an_unknown_hardware_sku_points_at_hardware_list(sandbox) -> None:
 @pytest.mark.parametrize("script", ["fine-tune.rsh", "deployments.rsh"])
 def test_examples_replay_twice_against_one_local_sandbox(script: str, tmp_path: Path) -> None:
     import os
-    import subprocess
-    import sys
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_", "RSHELL_"))}
     env.update(HOME=str(tmp_path / "home"), PYTHONPATH=str(ROOT))
     (tmp_path / "examples").symlink_to(ROOT / "examples")
-    for attempt in (1, 2):
-        done = subprocess.run(
-            [sys.executable, "-m", "rshell", "--local", f"examples/{script}"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert done.returncode == 0, f"run {attempt}: {done.stderr}"
+    for attempt in (1, 2):  # two runs of `rshell --local examples/…`, through cli.main in this process
+        done = rshell_main("--local", f"examples/{script}", env=env, cwd=tmp_path)
+        assert done.code == 0, f"run {attempt}: {done.stderr}"
         assert "error" not in done.stderr.lower(), done.stderr
 
 

@@ -1,5 +1,8 @@
-"""Issue 12, items 5, 6, 8-11, end to end: real `python -m rshell` processes against a
-live sandbox (the `sandbox` fixture, or `--local` with a private data directory).
+"""Issue 12, items 5, 6, 8-11, end to end: rshell's command lines against a live sandbox
+(the `sandbox` fixture, or `--local` with a private data directory). A run goes through
+the composition root in this process (`rsh.rshell_main`, with the environment and
+working directory a process would have); what needs processes of its own (two at once
+sharing the `--local` sandbox, a real pipe between two) runs `python -m rshell`.
 
 Reused streamed text, `--local` work that outlives its process, scripts that replay,
 exit 2 meaning nothing was sent, script-relative `@paths`, dry-run placeholders.
@@ -49,10 +52,9 @@ def local_env(tmp_path: Path) -> dict[str, str]:
     return base_env(tmp_path)
 
 
-def rshell(*args: str, env: dict[str, str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        RSHELL + list(args), env=env, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120
-    )
+def rshell(*args: str, env: dict[str, str], cwd: Path, stdin: str = "") -> Outcome:
+    """`rshell ARGS` in `cwd` with the environment `env`, through `cli.main` in this process."""
+    return rshell_main(*args, stdin=stdin, env=env, cwd=cwd)
 
 
 def predictions(sandbox) -> list[dict]:
@@ -83,7 +85,7 @@ def test_streamed_text_inserts_joined_while_an_index_picks_a_token(env, tmp_path
         "show story.output",
     )
     done = rshell("-c", "; ".join(lines), env=env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     story, joined, token = predictions(sandbox)
     assert isinstance(story["output"], list) and len(story["output"]) == 6
     assert joined["input"]["text"] == "".join(story["output"])
@@ -91,30 +93,27 @@ def test_streamed_text_inserts_joined_while_an_index_picks_a_token(env, tmp_path
     assert json_values(done.stdout)[-1] == "".join(story["output"])
 
 
-def _piped(left: list[str], right: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`rshell LEFT | rshell RIGHT`: two processes, the JSON of one on the other's stdin."""
-    first = subprocess.Popen(RSHELL + left, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert first.stdout is not None
-    second = subprocess.run(RSHELL + right, env=env, cwd=cwd, stdin=first.stdout, capture_output=True, text=True)
-    first.stdout.close()
-    assert first.wait(timeout=60) == 0, first.stderr.read() if first.stderr else ""
-    return second
+def _piped(left: list[str], right: list[str], env: dict[str, str], cwd: Path) -> Outcome:
+    """`rshell LEFT | rshell RIGHT`: two runs, the JSON of one on the other's stdin."""
+    first = rshell(*left, env=env, cwd=cwd)
+    assert first.code == 0, first.stderr
+    return rshell(*right, env=env, cwd=cwd, stdin=first.stdout)
 
 
 def test_streamed_text_piped_between_two_processes_inserts_joined(env, tmp_path: Path, sandbox) -> None:
     left = ["run", "rshell/tinylm", "prompt=once", "max_tokens=5", "seed=2"]
     done = _piped(left, ["run", "rshell/echo", "text={{.output}}"], env, tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     story, echoed = predictions(sandbox)
     assert isinstance(story["output"], list) and len(story["output"]) == 5
     assert echoed["input"]["text"] == "".join(story["output"])
     indexed = _piped(left, ["run", "rshell/echo", "text={{.output[0]}}"], env, tmp_path)
-    assert indexed.returncode == 0, indexed.stderr
+    assert indexed.code == 0, indexed.stderr
     assert predictions(sandbox)[-1]["input"]["text"] == predictions(sandbox)[-2]["output"][0]
     listed = _piped(
         ["run", "rshell/pixels", "prompt=x", "width=16"], ["run", "rshell/echo", "text={{.output}}"], env, tmp_path
     )
-    assert listed.returncode == 0, listed.stderr
+    assert listed.code == 0, listed.stderr
     image, echoed = predictions(sandbox)[-2:]
     assert json.loads(echoed["input"]["text"]) == image["output"]  # not streamed text: still a list
 
@@ -126,23 +125,23 @@ def test_a_list_that_is_not_streamed_text_stays_a_list(env, tmp_path: Path, sand
         env=env,
         cwd=tmp_path,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     image, echoed = predictions(sandbox)
     assert json.loads(echoed["input"]["text"]) == image["output"]
 
 
 def test_streamed_text_stays_joined_in_the_next_session(env, tmp_path: Path, sandbox) -> None:
     first = rshell("--session", "s", "-c", "story = stream rshell/tinylm prompt=a max_tokens=4", env=env, cwd=tmp_path)
-    assert first.returncode == 0, first.stderr
+    assert first.code == 0, first.stderr
     again = rshell("--session", "s", "-c", "run rshell/echo text={{story.output}}", env=env, cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
+    assert again.code == 0, again.stderr
     story, echoed = predictions(sandbox)
     assert echoed["input"]["text"] == "".join(story["output"])
 
 
 def test_the_streaming_example_reuses_the_text(local_env, tmp_path: Path) -> None:
     done = rshell("--local", str(ROOT / "examples" / "streaming.rsh"), env=local_env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     story, echoed = json_values(done.stdout)
     assert echoed["input"]["text"] == "".join(story["output"])
     assert echoed["output"] == "".join(story["output"]).upper()
@@ -159,7 +158,7 @@ def test_a_local_result_resolves_in_the_next_local_session(local_env, tmp_path: 
     first = rshell(
         "--local", "--session", "w", "-c", "img = run rshell/pixels prompt=x width=16", env=local_env, cwd=tmp_path
     )
-    assert first.returncode == 0, first.stderr
+    assert first.code == 0, first.stderr
     again = rshell(
         "--local",
         "--session",
@@ -169,7 +168,7 @@ def test_a_local_result_resolves_in_the_next_local_session(local_env, tmp_path: 
         env=local_env,
         cwd=tmp_path,
     )
-    assert again.returncode == 0, again.stderr
+    assert again.code == 0, again.stderr
     (image,) = json_values(first.stdout)
     (upscaled,) = json_values(again.stdout)
     assert upscaled["status"] == "succeeded" and upscaled["input"]["image"] == image["output"][0]
@@ -217,7 +216,7 @@ def test_two_local_processes_at_once_share_one_sandbox(local_env, tmp_path: Path
     try:
         _wait_for(held, holder)
         other = rshell("--local", "run", "rshell/echo", "text=two", env=local_env, cwd=tmp_path)
-        assert other.returncode == 0, other.stderr
+        assert other.code == 0, other.stderr
     finally:
         go.touch()
         out, err = holder.communicate(timeout=60)
@@ -230,9 +229,9 @@ def test_two_local_processes_at_once_share_one_sandbox(local_env, tmp_path: Path
 
 def test_local_sessions_are_kept_apart_from_the_api_ones(env, tmp_path: Path) -> None:
     local = rshell("--local", "--session", "s", "-c", "here = run rshell/echo text=local", env=env, cwd=tmp_path)
-    assert local.returncode == 0, local.stderr
+    assert local.code == 0, local.stderr
     remote = rshell("--session", "s", "-c", "there = run rshell/echo text=api; vars; save r.rsh", env=env, cwd=tmp_path)
-    assert remote.returncode == 0, remote.stderr
+    assert remote.code == 0, remote.stderr
     assert json_values(remote.stdout)[-2] == {"there": "prediction"}
     assert (tmp_path / "r.rsh").read_text().splitlines()[1:] == ["there = run rshell/echo text=api"]
     back = rshell("--local", "--session", "s", "-c", "vars", env=env, cwd=tmp_path)
@@ -246,7 +245,7 @@ def test_per_port_completion_caches_of_gone_sandboxes_are_removed(local_env, tmp
     stale.write_text("{}")
     kept.write_text("{}")
     done = rshell("--local", "-c", "run rshell/echo text=x", env=local_env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert not stale.exists() and kept.exists()
 
 
@@ -263,12 +262,12 @@ def test_a_saved_session_replays_on_a_fresh_local_sandbox(local_env, tmp_path: P
     )
     for line in steps:
         done = rshell("--local", "--session", "t", "-c", line, env=local_env, cwd=work)
-        assert done.returncode == 0, done.stderr
+        assert done.code == 0, done.stderr
     training = json_values(done.stdout)[-1]
     _wait_for_training(training["id"], local_env, work)
     last = "model schema rshell/pixels; run sandbox/mine prompt=x width=16 height=16; save replay.rsh"
     saved = rshell("--local", "--session", "t", "-c", last, env=local_env, cwd=work)
-    assert saved.returncode == 0, saved.stderr
+    assert saved.code == 0, saved.stderr
     report = json_values(saved.stdout)[-1]
     assert {item["statement"] for item in report["left_out"]} >= {"model list", "model schema rshell/pixels"}
     script = (work / "replay.rsh").read_text().splitlines()
@@ -276,7 +275,7 @@ def test_a_saved_session_replays_on_a_fresh_local_sandbox(local_env, tmp_path: P
     assert any(line.startswith("job = train") and line.endswith(" --wait") for line in script)
     fresh = {**local_env, "XDG_DATA_HOME": str(tmp_path / "fresh")}
     replay = rshell("--local", str(work / "replay.rsh"), env=fresh, cwd=tmp_path)
-    assert replay.returncode == 0, replay.stderr
+    assert replay.code == 0, replay.stderr
     assert json_values(replay.stdout)[-1]["status"] == "succeeded"
 
 
@@ -306,40 +305,27 @@ def _wait_for_training(training_id: str, env: dict[str, str], cwd: Path) -> None
         ("unset a\nrun rshell/echo text=$a.output\n", "s.rsh:2: undefined variable 'a'"),
     ],
 )
-def test_a_usage_error_anywhere_sends_nothing(
-    counted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str, message: str
-) -> None:
+def test_a_usage_error_anywhere_sends_nothing(counted, tmp_path: Path, script: str, message: str) -> None:
     handle, seen = counted
     path = tmp_path / "s.rsh"
     path.write_text(script)
-    done = in_process(monkeypatch, tmp_path, handle, str(path))
+    done = in_process(tmp_path, handle, str(path))
     assert done.code == 2, done.stderr
     assert message in done.stderr
     assert seen == []
 
 
-def in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, handle: Any, *args: str) -> Outcome:
+def in_process(tmp_path: Path, handle: Any, *args: str) -> Outcome:
     """`rshell ARGS` through the composition root in this process, against `handle`."""
-    for name, value in {
-        **base_env(tmp_path),
-        "REPLICATE_BASE_URL": handle.url,
-        "REPLICATE_API_TOKEN": handle.token,
-    }.items():
-        if name.startswith(("HOME", "XDG_", "REPLICATE_")):
-            monkeypatch.setenv(name, value)
-    for name in [name for name in os.environ if name.startswith("RSHELL_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    return rshell_main(*args)
+    env = {**base_env(tmp_path), "REPLICATE_BASE_URL": handle.url, "REPLICATE_API_TOKEN": handle.token}
+    return rshell(*args, env=env, cwd=tmp_path)
 
 
-def test_names_bound_earlier_in_the_script_and_its_aliases_pass_the_check(
-    counted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_names_bound_earlier_in_the_script_and_its_aliases_pass_the_check(counted, tmp_path: Path) -> None:
     handle, seen = counted
     path = tmp_path / "ok.rsh"
     path.write_text("alias say='run rshell/echo'\na = say text=1\nsay text={{a.output}}\nsay text=$_.output\n")
-    done = in_process(monkeypatch, tmp_path, handle, str(path))
+    done = in_process(tmp_path, handle, str(path))
     assert done.code == 0, done.stderr
     assert sum(line == "POST /v1/models/rshell/echo/predictions" for line in seen) == 3
 
@@ -357,7 +343,7 @@ def examples_copy(tmp_path: Path) -> Path:
 
 def test_the_fine_tune_example_runs_from_its_folder(local_env, examples_copy: Path) -> None:
     done = rshell("--local", "fine-tune.rsh", env=local_env, cwd=examples_copy)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert (examples_copy / "out" / "fine-tuned" / "out-0.png").is_file()
 
 
@@ -372,11 +358,11 @@ def test_a_script_finds_its_files_from_any_working_directory(local_env, tmp_path
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     done = rshell("--local", "../scripts/s.rsh", env=local_env, cwd=elsewhere)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     uploaded, upscaled = json_values(done.stdout)
     assert uploaded["size"] == len("beside the script") and upscaled["status"] == "succeeded"
     missing = rshell("--local", "-c", "run rshell/upscale image=@pic.png", env=local_env, cwd=elsewhere)
-    assert missing.returncode == 2 and "no such file: pic.png" in missing.stderr  # -c: the working directory
+    assert missing.code == 2 and "no such file: pic.png" in missing.stderr  # -c: the working directory
 
 
 # -- item 11: dry-run placeholders have the output's shape ---------------------------------------
@@ -392,7 +378,7 @@ def test_dry_run_placeholders_follow_the_output_schema(env, tmp_path: Path, sand
         "run rshell/echo text={{story.output}}\n"
     )
     done = rshell(str(script), "--dry-run", env=env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     bodies = [json.loads(line.split(" ", 2)[2]) for line in done.stdout.splitlines() if line.startswith("POST ")]
     assert bodies[1]["input"]["image"] == "<img.output[0]>"  # a list of URLs: [0] is one of them
     assert bodies[2]["input"]["text"] == "<big.output>"  # one URL, not a list
@@ -402,7 +388,7 @@ def test_dry_run_placeholders_follow_the_output_schema(env, tmp_path: Path, sand
 
 def test_deployments_dry_run_without_a_token_goes_to_the_end(local_env, tmp_path: Path) -> None:
     done = rshell(str(ROOT / "examples" / "deployments.rsh"), "--dry-run", env=local_env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     requests = [
         line.split(" ", 2)[:2] for line in done.stdout.splitlines() if line.split(" ")[0] in ("POST", "PATCH", "DELETE")
     ]
@@ -418,7 +404,7 @@ def test_what_a_sourced_script_or_set_defines_is_not_refused(counted, tmp_path: 
     path = tmp_path / "main.rsh"
     path.write_text("set separator :\nrun rshell/echo text:0\nsource setup.rsh\nsay text:{{first.output}}\n")
     done = rshell(str(path), env=env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert sum(line == "POST /v1/models/rshell/echo/predictions" for line in seen) == 3
 
 
@@ -481,7 +467,7 @@ def test_a_read_a_dry_run_cannot_make_still_binds_its_name(local_env, tmp_path: 
     script = tmp_path / "r.rsh"
     script.write_text("d = deployments show sandbox/x\nrun --deployment sandbox/x prompt={{d.id}}\n")
     done = rshell(str(script), "--dry-run", env=local_env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "not read: authentication failed" in done.stderr
     (post,) = [line for line in done.stdout.splitlines() if line.startswith("POST ")]
     assert json.loads(post.split(" ", 2)[2])["input"]["prompt"] == "dry-run-d"
@@ -497,10 +483,10 @@ def test_a_script_saved_in_another_folder_still_finds_its_files(local_env, tmp_p
     saved = rshell(
         "--local", "-c", "run rshell/upscale image=@pic.png scale=2; save sub/s.rsh", env=local_env, cwd=work
     )
-    assert saved.returncode == 0, saved.stderr
+    assert saved.code == 0, saved.stderr
     assert "run rshell/upscale image=@../pic.png scale=2" in (work / "sub" / "s.rsh").read_text()
     replay = rshell("--local", str(work / "sub" / "s.rsh"), env=local_env, cwd=elsewhere)
-    assert replay.returncode == 0, replay.stderr
+    assert replay.code == 0, replay.stderr
 
 
 def test_save_rebases_path_arguments_for_the_scripts_folder(local_env, tmp_path: Path) -> None:
@@ -510,12 +496,12 @@ def test_save_rebases_path_arguments_for_the_scripts_folder(local_env, tmp_path:
     (work / "note.txt").write_text("uploaded from work")
     line = "f = files upload note.txt; files upload /dev/null; save sub/s.rsh"
     saved = rshell("--local", "-c", line, env=local_env, cwd=work)
-    assert saved.returncode == 0, saved.stderr
+    assert saved.code == 0, saved.stderr
     script = (work / "sub" / "s.rsh").read_text().splitlines()
     assert "f = files upload ../note.txt" in script
     assert "files upload /dev/null" in script  # an absolute path stays as it is
     replay = rshell("--local", str(work / "sub" / "s.rsh"), env=local_env, cwd=elsewhere)
-    assert replay.returncode == 0, replay.stderr
+    assert replay.code == 0, replay.stderr
     uploaded = json_values(replay.stdout)[0]
     assert uploaded["size"] == len("uploaded from work")
 
@@ -533,7 +519,7 @@ def test_the_saved_session_example_is_what_save_writes(local_env, tmp_path: Path
     """examples/saved-session.rsh is a script `save` wrote (CI replays every example, so
     one written by `save` replays too): the same session saves the same statements."""
     done = rshell("--local", "-c", SAVED_SESSION, env=local_env, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     written = (tmp_path / "s.rsh").read_text().splitlines()
     example = SAVED_EXAMPLE.read_text().splitlines()
     assert example[0] == written[0]  # save's own first line

@@ -39,7 +39,7 @@ def test_a_damaged_session_is_set_aside_and_the_shell_starts(
     sessions.mkdir(parents=True)
     (sessions / "s.json").write_bytes(DAMAGED_SESSIONS[why])
     done = run_rshell(hostile, "--session", "s", "-c", "alias fresh='run x/y'; vars", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert "Traceback" not in done.stderr
     (line,) = _notice(done.stderr)
     assert why in line and "s.json" in line
@@ -55,7 +55,7 @@ def test_a_damaged_hosts_file_is_set_aside(hostile: HostileServer, tmp_path: Pat
     hosts.write_bytes(b"127.0.0.1:\n    token: [1, 2]\n")
     hostile.route("GET /v1/account", reply_json({"type": "user", "username": "x", "name": "X"}))
     done = run_rshell(hostile, "-c", "account current", cwd=tmp_path, REPLICATE_API_TOKEN="")
-    assert done.returncode == 1  # no token left: the usual advice, not a traceback
+    assert done.code == 1  # no token left: the usual advice, not a traceback
     assert "no API token" in done.stderr and "Traceback" not in done.stderr
     (line,) = _notice(done.stderr)
     assert str(hosts) in line

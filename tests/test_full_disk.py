@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from needs import unavailable
+from rsh import Outcome, rshell_main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,19 +79,12 @@ def _env(sandbox: Any, disk: SmallDisk) -> dict[str, str]:
     return env
 
 
-def _rshell(env: dict[str, str], cwd: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rshell", *args],
-        env=env,
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _rshell(env: dict[str, str], cwd: Path, *args: str, stdin: str = "") -> Outcome:
+    """`rshell ARGS` in `cwd` with the environment `env`, through `cli.main` in this process."""
+    return rshell_main(*args, stdin=stdin, env=env, cwd=cwd)
 
 
-def _said_plainly(done: subprocess.CompletedProcess[str]) -> None:
+def _said_plainly(done: Outcome | subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
     assert "Errno" not in done.stderr, done.stderr
     said = done.stderr.split("error: ", 1)[1]  # after the run's own progress lines
@@ -100,23 +94,23 @@ def _said_plainly(done: subprocess.CompletedProcess[str]) -> None:
 def test_a_session_save_on_a_full_disk(sandbox: Any, disk: SmallDisk) -> None:
     env, work = _env(sandbox, disk), disk.root / "work"
     first = _rshell(env, work, "--session", "s", "-c", "x = run rshell/echo text=kept")
-    assert first.returncode == 0, first.stderr
+    assert first.code == 0, first.stderr
     disk.fill()
     done = _rshell(env, work, "--session", "s", "--json", "-c", "y = run rshell/echo text=" + "z" * 20000)
-    assert done.returncode == 1
+    assert done.code == 1
     _said_plainly(done)
     assert "cannot save session 's': disk full" in done.stderr and "sessions" in done.stderr
     created = [p for p in _predictions(sandbox) if "z" * 100 in str(p["input"])]
     assert len(created) == 1 and created[0]["id"] in done.stderr  # what the server holds, by id
     listed = _rshell(env, work, "--session", "s", "--json", "-c", "vars")
-    assert listed.returncode == 0, listed.stderr  # nothing to write: nothing fails
+    assert listed.code == 0, listed.stderr  # nothing to write: nothing fails
     _said_plainly_or_silent(listed)
     disk.free()
     again = _rshell(env, work, "--session", "s", "--json", "-c", "vars")
-    assert again.returncode == 0 and "x" in again.stdout  # the earlier good session intact
+    assert again.code == 0 and "x" in again.stdout  # the earlier good session intact
 
 
-def _said_plainly_or_silent(done: subprocess.CompletedProcess[str]) -> None:
+def _said_plainly_or_silent(done: Outcome) -> None:
     assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
 
 
@@ -124,7 +118,7 @@ def test_auth_login_on_a_full_disk(sandbox: Any, disk: SmallDisk) -> None:
     env, work = _env(sandbox, disk), disk.root / "work"
     disk.fill()
     done = _rshell(env, work, "auth", "login", "--token-stdin", stdin=sandbox.token + "\n")
-    assert done.returncode == 1
+    assert done.code == 1
     _said_plainly(done)
     assert "disk full" in done.stderr and "hosts" in done.stderr
     assert sandbox.token not in done.stderr
@@ -136,7 +130,7 @@ def test_run_save_on_a_full_disk(sandbox: Any, disk: SmallDisk) -> None:
     done = _rshell(
         env, work, "--debug", "run", "rshell/echo", "text=" + "w" * 20000, "--save", "--output-directory", "out"
     )
-    assert done.returncode == 1
+    assert done.code == 1
     _said_plainly(done)
     assert "disk full" in done.stderr and "output.txt" in done.stderr
     created = [p for p in _predictions(sandbox) if "w" * 100 in str(p["input"])]
@@ -154,17 +148,17 @@ def _predictions(sandbox: Any) -> list[dict[str, Any]]:
 def test_a_read_only_disk(sandbox: Any, disk: SmallDisk) -> None:
     env, work = _env(sandbox, disk), disk.root / "work"
     first = _rshell(env, work, "--session", "s", "-c", "x = run rshell/echo text=kept")
-    assert first.returncode == 0, first.stderr
+    assert first.code == 0, first.stderr
     remounted = subprocess.run(["mount", "-o", "remount,ro", str(disk.root)], capture_output=True, text=True)
     assert remounted.returncode == 0, remounted.stderr
     done = _rshell(env, work, "--session", "s", "--json", "-c", "y = run rshell/echo text=more")
-    assert done.returncode == 1
+    assert done.code == 1
     _said_plainly(done)
     assert "cannot save session 's': read-only file system" in done.stderr
     listed = _rshell(env, work, "--session", "s", "--json", "-c", "vars")
-    assert listed.returncode == 0 and "x" in listed.stdout, listed.stderr  # still readable
+    assert listed.code == 0 and "x" in listed.stdout, listed.stderr  # still readable
     login = _rshell(env, work, "auth", "login", "--token-stdin", stdin=sandbox.token + "\n")
-    assert login.returncode == 1 and "read-only file system" in login.stderr
+    assert login.code == 1 and "read-only file system" in login.stderr
     _said_plainly(login)
 
 
@@ -175,7 +169,7 @@ def test_a_folder_where_the_database_goes(sandbox: Any, tmp_path: Path) -> None:
 
     (tmp_path / "data" / "sessions" / scope_of(sandbox.url) / "sessions.db").mkdir(parents=True)
     done = _rshell(env, work, "--session", "s", "-c", "y = run rshell/echo text=x")
-    assert done.returncode == 1
+    assert done.code == 1
     _said_plainly(done)
     assert "sessions.db is a folder" in done.stderr
 
@@ -204,7 +198,7 @@ def test_permission_denied(sandbox: Any, open_place: Path) -> None:
     disk = SmallDisk(open_place)
     env, work = _env(sandbox, disk), open_place / "work"
     first = _rshell(env, work, "--session", "s", "-c", "x = run rshell/echo text=kept")  # as root
-    assert first.returncode == 0, first.stderr
+    assert first.code == 0, first.stderr
     for name in ("home", "config", "cache", "work"):
         os.chown(open_place / name, NOBODY, NOBODY)
     (database,) = (open_place / "data" / "sessions").glob("*/sessions.db")

@@ -1,17 +1,15 @@
 """`--help`/`-h` anywhere on a line, for every command and group, and `help TOPIC`
 (issue 11 item 2), through the real entry points: the executor every mode shares, and
-the `rshell` process itself."""
+the composition root `cli.main(args, env)` the `rshell` process runs."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import respx
-from rsh import rsh
+from rsh import Outcome, rsh, rshell_main
 
 from rshell.commands import catalog, topics
 from rshell.commands.help import command_help, group_help
@@ -107,20 +105,13 @@ def test_help_lists_the_topics() -> None:
     assert "Topics (`help TOPIC`): " + ", ".join(topics.TOPICS) in run("help")[1]
 
 
-# the rshell process itself -----------------------------------------------------------
+# rshell's command line, through the composition root ----------------------------------
 
 
-def rshell(*args: str) -> subprocess.CompletedProcess[str]:
+def rshell(*args: str) -> Outcome:
+    """`rshell ARGS` with no token or base URL in its environment, in this process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
-    env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run(
-        [sys.executable, "-m", "rshell", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
+    return rshell_main(*args, env=env)
 
 
 @pytest.mark.parametrize(
@@ -134,13 +125,13 @@ def rshell(*args: str) -> subprocess.CompletedProcess[str]:
 )
 def test_one_shot_help(argv: list[str], path: tuple[str, ...]) -> None:
     done = rshell(*argv)
-    assert (done.returncode, done.stderr) == (0, "")
+    assert (done.code, done.stderr) == (0, "")
     assert done.stdout == command_help(catalog.BY_PATH[path]) + "\n"
 
 
 def test_one_shot_group_help() -> None:
     done = rshell("model", "--help")
-    assert (done.returncode, done.stdout) == (0, group_help("model") + "\n")
+    assert (done.code, done.stdout) == (0, group_help("model") + "\n")
 
 
 def test_version_and_completion_one_shots() -> None:
@@ -148,9 +139,9 @@ def test_version_and_completion_one_shots() -> None:
 
     for flag in ("-v", "--version"):
         done = rshell(flag)
-        assert (done.returncode, done.stdout) == (0, f"rshell {__version__}\n")
+        assert (done.code, done.stdout) == (0, f"rshell {__version__}\n")
     for shell, name in (("bash", "rshell.bash"), ("zsh", "_rshell"), ("fish", "rshell.fish")):
         done = rshell("completion", shell)
-        assert done.returncode == 0 and done.stdout == (ROOT / "completers" / name).read_text()
+        assert done.code == 0 and done.stdout == (ROOT / "completers" / name).read_text()
     done = rshell("completion", "powershell")
-    assert done.returncode == 2 and "no PowerShell completion" in done.stderr and done.stdout == ""
+    assert done.code == 2 and "no PowerShell completion" in done.stderr and done.stdout == ""

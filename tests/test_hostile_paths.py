@@ -35,7 +35,7 @@ def test_save_without_output_directory_stays_in_the_working_directory(
     prediction_id = prediction_id.replace("<tmp>", str(tmp_path))
     _run_scenario(hostile, prediction_id)
     done = run_rshell(hostile, "run", "hostile/model", "prompt=x", "--save", cwd=work, home=tmp_path / "h")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     outside = {p for p in _every_file(tmp_path) if not p.is_relative_to(work) and not p.is_relative_to(tmp_path / "h")}
     assert outside == set()
     saved = _every_file(work)
@@ -51,7 +51,7 @@ def test_save_refuses_a_directory_that_is_a_symlink_out(hostile: HostileServer, 
     (work / "p1").symlink_to(elsewhere)
     _run_scenario(hostile, "p1")
     done = run_rshell(hostile, "run", "hostile/model", "prompt=x", "--save", cwd=work, home=tmp_path / "h")
-    assert done.returncode == 1
+    assert done.code == 1
     assert "refusing to write outside" in done.stderr and "Traceback" not in done.stderr
     assert list(elsewhere.iterdir()) == []
 
@@ -77,7 +77,7 @@ def test_files_download_without_a_usable_name_falls_back_to_a_plain_id(
     hostile.route("GET /v1/files/..%2F..%2Fstolen", reply_json(file))  # the client escapes the id in the path
     hostile.route("GET /v1/files/..%2F..%2Fstolen/download", Reply(200, {"Content-Type": "image/png"}, PNG))
     done = run_rshell(hostile, "files", "download", "../../stolen", cwd=work, home=tmp_path / "h")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert [p.name for p in work.iterdir()] == ["stolen.png"]
     assert (work / "stolen.png").read_bytes() == PNG
     assert not (tmp_path / "stolen.png").exists() and not (tmp_path / "stolen").exists()

@@ -20,7 +20,7 @@ def _errors(stderr: str) -> list[str]:
 def test_a_body_past_the_limit_is_refused_while_streaming(hostile: HostileServer, tmp_path: Path) -> None:
     hostile.route("GET /v1/account", huge_json(MAX_JSON_BYTES + 8 * MiB))
     done = run_rshell(hostile, "account", "current", cwd=tmp_path)
-    assert done.returncode == 1
+    assert done.code == 1
     (line,) = _errors(done.stderr)
     assert "response too large" in line and "Traceback" not in done.stderr
 
@@ -28,13 +28,13 @@ def test_a_body_past_the_limit_is_refused_while_streaming(hostile: HostileServer
 def test_a_declared_length_past_the_limit_is_refused_before_reading(hostile: HostileServer, tmp_path: Path) -> None:
     hostile.route("GET /v1/account", huge_json(MAX_JSON_BYTES + 1, declare_length=True))
     done = run_rshell(hostile, "account", "current", cwd=tmp_path)
-    assert done.returncode == 1
+    assert done.code == 1
     assert "response too large" in done.stderr
 
 
 def test_json_nested_too_deeply_is_a_one_line_api_error(hostile: HostileServer, tmp_path: Path) -> None:
     hostile.route("GET /v1/account", deep_json(200_000))
     done = run_rshell(hostile, "account", "current", cwd=tmp_path)
-    assert done.returncode == 1
+    assert done.code == 1
     (line,) = _errors(done.stderr)
     assert "nested too deeply" in line and "internal error" not in done.stderr

@@ -60,7 +60,7 @@ def test_a_bound_result_is_stored_with_the_token_redacted(
     _echoing(hostile)
     statements = f"y = run hostile/model text={token.upper() if token == PLAIN_TOKEN else token} other=kept"
     done = run_rshell(hostile, "--session", "s", "-c", statements, cwd=tmp_path, REPLICATE_API_TOKEN=token)
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert token.lower() not in _stored_bytes(tmp_path, hostile).lower()
     stored = _stored(tmp_path, "s", hostile, monkeypatch)
     assert stored.variables["y"]["input"] == {"text": REDACTED, "other": "kept"}
@@ -71,11 +71,11 @@ def test_an_alias_holding_the_token_is_refused_and_never_saved(hostile: HostileS
     script = tmp_path / "out.rsh"
     statements = f"alias ok='run hostile/model'; alias leak='run hostile/model text={PLAIN_TOKEN}'"
     done = run_rshell(hostile, "--session", "s", "-c", statements, cwd=tmp_path, REPLICATE_API_TOKEN=PLAIN_TOKEN)
-    assert done.returncode == 2
+    assert done.code == 2
     assert "would hold the API token" in done.stderr and PLAIN_TOKEN not in done.stderr
     assert hostile.requests == []
     again = run_rshell(hostile, "--session", "s", "-c", f"save {script}", cwd=tmp_path, REPLICATE_API_TOKEN=PLAIN_TOKEN)
-    assert again.returncode == 0, again.stderr
+    assert again.code == 0, again.stderr
     assert "alias ok=" in script.read_text() and "leak" not in script.read_text()
     assert PLAIN_TOKEN not in _stored_bytes(tmp_path, hostile)
 
@@ -90,7 +90,7 @@ def test_save_leaves_out_a_secret_alias_from_an_older_session_file(hostile: Host
     done = run_rshell(
         hostile, "--session", "old", "-c", f"save {script}", cwd=tmp_path, REPLICATE_API_TOKEN=PLAIN_TOKEN
     )
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     assert PLAIN_TOKEN not in script.read_text() and "alias ok=" in script.read_text()
     assert not path.exists() and PLAIN_TOKEN not in _stored_bytes(tmp_path, hostile)  # migrated, without it
 
@@ -98,7 +98,7 @@ def test_save_leaves_out_a_secret_alias_from_an_older_session_file(hostile: Host
 def test_a_token_echoed_in_another_case_is_scrubbed_from_errors(hostile: HostileServer, tmp_path: Path) -> None:
     hostile.route("GET /v1/account", reply_json({"detail": f"bad token {PLAIN_TOKEN.upper()} for you"}, 403))
     done = run_rshell(hostile, "account", "current", cwd=tmp_path, REPLICATE_API_TOKEN=PLAIN_TOKEN)
-    assert done.returncode == 1
+    assert done.code == 1
     assert PLAIN_TOKEN.lower() not in (done.stderr + done.stdout).lower()
     assert "bad token *** for you" in done.stderr
 
@@ -106,7 +106,7 @@ def test_a_token_echoed_in_another_case_is_scrubbed_from_errors(hostile: Hostile
 def test_a_token_too_short_to_be_real_does_not_mangle_messages(hostile: HostileServer, tmp_path: Path) -> None:
     hostile.route("GET /v1/account", reply_json({"detail": "the account is suspended"}, 403))
     done = run_rshell(hostile, "account", "current", cwd=tmp_path, REPLICATE_API_TOKEN="s")
-    assert done.returncode == 1
+    assert done.code == 1
     assert "the account is suspended" in done.stderr
 
 

@@ -81,7 +81,7 @@ def test_a_killed_save_leaves_no_file_under_the_final_name(hostile: HostileServe
     go_on.set()
     hostile.route("GET /delivery/out.png", Reply(200, {"Content-Type": "image/png"}, BODY))
     done = run_rshell(hostile, "run", "hostile/model", "prompt=x", "--save", cwd=work, home=tmp_path / "h")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     # the final name (not out-1.png beside a stale one), and the killed runs' temps swept
     assert sorted(p.name for p in folder.iterdir()) == ["out.png"]
     assert (folder / "out.png").read_bytes() == BODY

@@ -1,6 +1,8 @@
 """Issue 20: the `--local` sandbox outlives the shell that started it while others use it.
 
-Real `python -m rshell --local` processes on a private data directory. The sandbox runs
+Real `python -m rshell --local` processes on a private data directory (the look-ups after
+them through `cli.main` in this process, which lets the sandbox go as a process does
+when it ends: `test_main_leaves_the_process_as_it_found_it`). The sandbox runs
 in a process of its own (rshell/sandbox/detached.py): the first shell (which started
 it) leaves while a second shell's run is in flight, and that run still succeeds. The
 run is held in flight by its input file, served by a test server that answers only
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from hostile_server import HostileServer, Reply
+from rsh import rshell_main
 
 from rshell.sandbox.local import answers, recorded_url, serving, stop_local
 
@@ -94,33 +97,19 @@ def test_leaving_the_shell_that_started_the_sandbox_fails_no_run_of_another(tmp_
     assert second.returncode == 0, err
     result = json.loads(out)
     assert result["status"] == "succeeded" and result["output"].endswith(".png"), result
-    shown = subprocess.run(
-        [*RSHELL, "--local", "--json", "model", "show", "rshell/upscale"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=BOUND,
-    )
+    shown = rshell_main("--local", "--json", "model", "show", "rshell/upscale", env=env, cwd=tmp_path)
     assert json.loads(shown.stdout)["run_count"] == 1, shown.stderr
 
 
 def test_the_sandbox_stops_itself_once_unused_and_on_stop(tmp_path: Path, local_root: Path) -> None:
     env = _env(tmp_path, idle="0.5")
-    done = subprocess.run(
-        [*RSHELL, "--local", "-c", "run rshell/echo text=hi"], env=env, cwd=tmp_path, capture_output=True, timeout=BOUND
-    )
-    assert done.returncode == 0, done.stderr
+    done = rshell_main("--local", "-c", "run rshell/echo text=hi", env=env, cwd=tmp_path)  # in this process,
+    assert done.code == 0, done.stderr  # which lets the sandbox go when it ends, as a process does by ending
     _until(lambda: serving(local_root) is None, "the idle sandbox stopping")
-    again = subprocess.run(  # the next shell starts it again, on the same port, with the same data
-        [*RSHELL, "--local", "--json", "model", "show", "rshell/echo"],
-        env={**env, "RSHELL_LOCAL_IDLE": "600"},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=BOUND,
+    again = rshell_main(  # the next shell starts it again, on the same port, with the same data
+        "--local", "--json", "model", "show", "rshell/echo", env={**env, "RSHELL_LOCAL_IDLE": "600"}, cwd=tmp_path
     )
-    assert again.returncode == 0, again.stderr
+    assert again.code == 0, again.stderr
     assert json.loads(again.stdout)["run_count"] == 1
     url = serving(local_root)
     assert url is not None

@@ -9,12 +9,10 @@ Against the live sandbox (`counted` records every request it answers).
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from rsh import rsh
+from rsh import rsh, rshell_main
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITES = ("POST ", "PATCH ", "PUT ", "DELETE ")
@@ -120,15 +118,8 @@ def test_a_script_whose_line_two_has_a_bad_key_creates_nothing(counted, tmp_path
     }
     script = tmp_path / "s.rsh"
     script.write_text("run rshell/echo text=1\nrun rshell/pixels prompt=fox widht=32\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "rshell", str(script)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
+    done = rshell_main(str(script), env=env, cwd=tmp_path)  # `rshell s.rsh`, through cli.main here
+    assert done.code == 2, done.stderr
     assert "s.rsh:2: unknown input 'widht'" in done.stderr
     assert writes(seen) == []
 

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 import stat
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rsh import rshell_main
 from sleeper_model import cog_schema
 from test_repl_pty import CLOSED_PORT, PROMPT, Terminal, base_env, shells
 
@@ -156,10 +155,8 @@ def test_model_list_json_is_paged_on_a_terminal_but_never_off_one(shell, pager, 
     assert '"owner": "rshell"' in paged(record)
     term.close()
     env = {**base_env(dirs, sandbox.url, sandbox.token), "PAGER": script}
-    off_tty = subprocess.run(
-        [sys.executable, "-m", "rshell", "-c", "model list --json"], env=env, capture_output=True, text=True, timeout=60
-    )
-    assert off_tty.returncode == 0 and '"owner": "rshell"' in off_tty.stdout
+    off_tty = rshell_main("-c", "model list --json", env=env)  # stdout not a terminal
+    assert off_tty.code == 0 and '"owner": "rshell"' in off_tty.stdout
     assert calls(record) == 1  # a pipe gets the text itself
 
 

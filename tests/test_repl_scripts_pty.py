@@ -6,13 +6,12 @@ script-relative `@paths`. (Item 7 is tests/test_repl_pty.py's `wait` test; item 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rsh import rshell_main
 from test_daily_scripts import json_values
 from test_repl_pty import CLOSED_PORT, PROMPT, Terminal, api_get, base_env, shells
 
@@ -98,15 +97,8 @@ def test_save_in_the_shell_replays_in_a_fresh_local_process(shell, dirs, tmp_pat
     assert "model list" not in script and "b = run rshell/echo" in script
     fresh = {**base_env(dirs, CLOSED_PORT, "r8_fake-scripts"), "NO_COLOR": "1"}
     fresh.update(RSHELL_DATA_DIR=str(tmp_path / "fresh"), XDG_DATA_HOME=str(tmp_path / "fresh"))
-    replay = subprocess.run(
-        [sys.executable, "-m", "rshell", "--local", "--json", str(dirs["work"] / "session.rsh")],
-        env=fresh,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert replay.returncode == 0, replay.stderr
+    replay = rshell_main("--local", "--json", str(dirs["work"] / "session.rsh"), env=fresh, cwd=tmp_path)
+    assert replay.code == 0, replay.stderr
     outputs = [value["output"] for value in json_values(replay.stdout)]
     assert outputs == ["alpha alpha", "ALPHA ALPHA"]
 
@@ -192,9 +184,7 @@ def test_help_is_wrapped_to_the_terminal_but_not_off_it(dirs) -> None:
         leave(term)
     finally:
         term.close()
-    piped = subprocess.run(
-        [sys.executable, "-m", "rshell", "-c", "help run"], env=env, capture_output=True, text=True, timeout=60
-    )
+    piped = rshell_main("-c", "help run", env=env)  # stdout not a terminal, as a pipe
     assert any(len(line) > 60 for line in piped.stdout.splitlines())  # a pipe keeps one line per entry
 
 

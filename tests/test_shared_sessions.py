@@ -1,7 +1,8 @@
 """Issue 18 item 1: any number of rshell processes share a session, nothing lost.
 
 Real `python -m rshell` processes against the live sandbox, started at the same time
-on one session; then what the session holds, read back the way a user would.
+on one session; then what the session holds, read back the way a user would (through
+the composition root in this process: another process than theirs).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rsh import rshell_main
 from test_repl_pty import Terminal, shells
 
 from rshell.session import store
@@ -57,15 +59,8 @@ def _finish(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def _names(env: dict[str, str], cwd: Path, session: str) -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "rshell", "--session", session, "--json", "-c", "vars"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = rshell_main("--session", session, "--json", "-c", "vars", env=env, cwd=cwd)
+    assert done.code == 0, done.stderr
     return set(json.loads(done.stdout))
 
 
@@ -86,32 +81,12 @@ def test_concurrent_one_shots_keep_both_bindings(sandbox: Any, dirs: dict[str, P
 
 def test_an_unset_elsewhere_is_seen_and_other_names_are_untouched(sandbox: Any, dirs: dict[str, Path]) -> None:
     env = _env(sandbox, dirs)
-    one = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rshell",
-            "--session",
-            "u",
-            "-c",
-            "a = run rshell/echo text=a; alias e='run rshell/echo'",
-        ],
-        env=env,
-        cwd=dirs["work"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    one = rshell_main(
+        "--session", "u", "-c", "a = run rshell/echo text=a; alias e='run rshell/echo'", env=env, cwd=dirs["work"]
     )
-    assert one.returncode == 0, one.stderr
-    two = subprocess.run(
-        [sys.executable, "-m", "rshell", "--session", "u", "-c", "b = e text=b; unset a"],
-        env=env,
-        cwd=dirs["work"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert two.returncode == 0, two.stderr
+    assert one.code == 0, one.stderr
+    two = rshell_main("--session", "u", "-c", "b = e text=b; unset a", env=env, cwd=dirs["work"])
+    assert two.code == 0, two.stderr
     assert _names(env, dirs["work"], "u") == {"b"}
 
 
@@ -127,15 +102,10 @@ def test_a_repl_sees_a_binding_made_elsewhere_at_its_next_prompt(
     env = _env(sandbox, dirs)
     term = live("--session", "w", prompt="rshell[w]> ")
     term.run("mine = run rshell/echo text=from-the-repl")
-    other = subprocess.run(
-        [sys.executable, "-m", "rshell", "--session", "w", "-c", "theirs = run rshell/echo text=from-elsewhere"],
-        env=env,
-        cwd=dirs["work"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    other = rshell_main(  # in this process: another than the shell's
+        "--session", "w", "-c", "theirs = run rshell/echo text=from-elsewhere", env=env, cwd=dirs["work"]
     )
-    assert other.returncode == 0, other.stderr
+    assert other.code == 0, other.stderr
     term.send("\r")  # Enter on an empty line: the next prompt
     term.pump(0.2)
     term.wait_prompt()

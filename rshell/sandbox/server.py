@@ -156,6 +156,7 @@ def _make(
     config = uvicorn.Config(
         _Observed(app, observe) if observe else app,
         log_level="warning",
+        log_config=None,  # its default dictConfig closes every log handler of the process that starts it
         access_log=False,
         http="h11",
         lifespan="off",

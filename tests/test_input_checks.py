@@ -368,3 +368,57 @@ def test_model_versions_delete_takes_a_unique_short_id_and_deletes_that_version(
     done = rsh("model versions delete o/m:2c7a486c9976", api=(hostile.url, hostile.token))
     assert done.code == 0, done.stderr
     assert hostile.paths("DELETE") == [f"/v1/models/o/m/versions/{full}"]
+
+
+# -- a version as tables show it, for a deployment too ------------------------------------------
+
+
+def _pixels_version(handle: Any, session: Session) -> str:
+    shown = rsh("m = model show rshell/pixels", api=api_of(handle), session=session)
+    assert shown.code == 0, shown.stderr
+    return str(session.variables["m"]["latest_version"]["id"])
+
+
+def test_deployment_create_takes_a_short_version_id(counted) -> None:
+    handle, seen = counted
+    session = Session()
+    version = _pixels_version(handle, session)
+    done = rsh(
+        f"deployments create short-v --model rshell/pixels --version {version[:12]}",
+        api=api_of(handle),
+        session=session,
+    )
+    assert done.code == 0, done.stderr
+    assert done.json["current_release"]["version"] == version
+    assert creates(seen) == ["POST /v1/deployments"]
+
+
+def test_deployment_create_with_a_short_version_in_the_model_reference(counted) -> None:
+    handle, _ = counted
+    session = Session()
+    version = _pixels_version(handle, session)
+    done = rsh(f"deployments create short-m --model rshell/pixels:{version[:12]}", api=api_of(handle), session=session)
+    assert done.code == 0, done.stderr
+    assert done.json["current_release"]["version"] == version
+
+
+def test_deployment_update_takes_a_short_version_id_of_its_model(counted) -> None:
+    handle, seen = counted
+    session = Session()
+    version = _pixels_version(handle, session)
+    made = rsh(
+        f"deployments create short-u --model rshell/pixels --version {version}", api=api_of(handle), session=session
+    )
+    assert made.code == 0, made.stderr
+    done = rsh(f"deployments update short-u --version {version[:12]}", api=api_of(handle), session=session)
+    assert done.code == 0, done.stderr
+    assert done.json["current_release"]["version"] == version
+    assert any(s.startswith("PATCH /v1/deployments/") and s.endswith("/short-u") for s in seen)
+
+
+def test_a_deployment_version_that_matches_none_sends_no_create(counted) -> None:
+    handle, seen = counted
+    done = rsh("deployments create short-x --model rshell/pixels --version 0123456789ab", api=api_of(handle))
+    assert done.code == 2, done.stderr
+    assert "no version of rshell/pixels starts with 0123456789ab" in done.stderr
+    assert creates(seen) == []

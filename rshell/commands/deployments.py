@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rshell import writes
 from rshell.commands.context import Result
-from rshell.commands.modelref import PART_RE
+from rshell.commands.modelref import PART_RE, SHORT_VERSION_RE
 from rshell.commands.models import DEFAULT_HARDWARE, already, differ, hardware_hint, split_name
 from rshell.dryrun import DRY_RUN_VERSION, unless_dry_run
 from rshell.errors import ApiError, RshellError, UsageError
@@ -85,6 +85,30 @@ def _check_instances(low: int | None, high: int | None) -> None:
         raise UsageError(f"--min-instances ({low}) is more than --max-instances ({high})")
 
 
+async def _whole_version(client: Any, version: str, model: str) -> str:
+    """A version id as the API takes it: one cut short as tables show it (12 or more
+    hex digits) is made whole from `model`'s versions, as `run` does."""
+    from rshell.commands.modelref import ModelRef, full_version
+
+    owner, _, name = model.partition("/")
+    return (await full_version(client, ModelRef(owner, name, version))).version or version
+
+
+def _version_model(text: str) -> str | None:
+    """The model a --version of the form `owner/name:id` names, else None."""
+    if ":" not in text:
+        return None
+    from rshell.commands.modelref import parse_model_ref
+
+    return parse_model_ref(text).model
+
+
+async def _deployed_model(client: Any, owner: str, name: str) -> str:
+    """The model the deployment's current release runs (a short --version is one of its)."""
+    release = as_json(await client.deployments_get(owner, name)).get("current_release") or {}
+    return str(release.get("model") or "")
+
+
 async def _owner_matches(client: Any, owner: str, name: str) -> None:
     """A deployment is created under the token's account; an owner given must be that one."""
     username = as_json(await client.account_get()).get("username")
@@ -144,6 +168,8 @@ async def create(ctx: Context, args: ParsedArgs) -> Result:
     client = await ctx.client()
     if owner is not None:
         await unless_dry_run(ctx, _owner_matches(client, owner, name), None)
+    if version:
+        version = await _whole_version(client, version, f"{model_owner}/{model_name}")
     pinned = version  # the version asked for; else the latest, which --exist-ok does not hold against one there
     if not version:
         latest: str = await unless_dry_run(ctx, _latest_version(client, model_owner, model_name), DRY_RUN_VERSION)
@@ -194,11 +220,15 @@ async def update(ctx: Context, args: ParsedArgs) -> Result:
     if not changes:
         flags = ", ".join(f"{f.flag} {f.metavar}" for f in writes.flagged("deployments.update"))
         raise UsageError("`deployments update` needs something to change", f"flags: {flags}")
-    if "version" in changes:
-        changes["version"] = _version_id(changes["version"])
+    written = changes.get("version")
+    if written is not None:
+        changes["version"] = _version_id(written)
     _check_instances(changes.get("min_instances"), changes.get("max_instances"))
     client = await ctx.client()
     owner, name = await _full_name(client, args.name)
+    if written is not None and SHORT_VERSION_RE.match(changes["version"]):  # only a short id needs its model
+        model = _version_model(written) or await _deployed_model(client, owner, name)
+        changes["version"] = await _whole_version(client, changes["version"], model)
     deployment = as_json(await client.deployments_update(owner, name, **changes))
     _web(ctx, args, deployment)
     return Result(deployment, "updated deployment\n" + deployment_fields(deployment))

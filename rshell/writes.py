@@ -119,7 +119,7 @@ BODIES: dict[str, tuple[BodyField, ...]] = {
         ),
         _f(
             "version",
-            "Version to deploy: an id, or owner/name:id (default: the model's latest).",
+            "Version to deploy: an id (12+ characters will do), or owner/name:id (default: the model's latest).",
             required=True,
             metavar="ID",
         ),
@@ -128,7 +128,7 @@ BODIES: dict[str, tuple[BodyField, ...]] = {
         msgspec.structs.replace(_MAX_INSTANCES, required=True),
     ),
     "deployments.update": (
-        _f("version", "Model version to deploy: an id, or owner/name:id.", metavar="ID"),
+        _f("version", "Model version to deploy: an id (12+ characters will do), or owner/name:id.", metavar="ID"),
         _HARDWARE,
         _MIN_INSTANCES,
         _MAX_INSTANCES,

@@ -82,16 +82,6 @@ def _stop_local_sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         stop_local(address.parent)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_schema_cache() -> Iterator[None]:
-    """Version schemas are cached per process; each test starts without them."""
-    from rshell.commands import modelref
-
-    modelref._VERSION_SCHEMAS.clear()
-    yield
-    modelref._VERSION_SCHEMAS.clear()
-
-
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> Sleeps:
     """Replace the poll loop's pause and clock: record each delay, never really wait.

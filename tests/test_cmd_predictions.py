@@ -74,13 +74,14 @@ def test_owner_name_version_uses_the_version_endpoint(api):
 def test_a_versions_schema_is_fetched_once_then_validates_from_memory(api):
     version = api.get(f"{BASE}/models/stability-ai/sdxl/versions/{fx.VERSION_ID}").respond(200, json=fx.version())
     api.post(f"{BASE}/predictions").respond(201, json=fx.prediction("succeeded"))
-    session = Session()
-    assert mocked(f"run stability-ai/sdxl:{fx.VERSION_ID} prompt=hi", session=session).code == 0
-    assert mocked(f"run stability-ai/sdxl:{fx.VERSION_ID} prompt=again", session=session).code == 0
+    ref = f"stability-ai/sdxl:{fx.VERSION_ID}"
+    # One client (the shell's session, a -c line): the schema is read once and kept.
+    assert mocked(f"run {ref} prompt=hi; run {ref} prompt=again; run {ref} prompt=third").code == 0
     assert version.call_count == 1
-    ran = mocked(f"run stability-ai/sdxl:{fx.VERSION_ID} promt=x", session=session)  # still validated
+    ran = mocked(f"run {ref} prompt=hi; run {ref} promt=x")  # still validated, from memory
     assert ran.code == 2 and isinstance(ran.error, UsageError)
     assert "unknown input 'promt'" in ran.error.message
+    assert version.call_count == 2  # a new client (a new process) reads it again
 
 
 def test_bare_version_id_uses_the_version_endpoint_without_a_schema(api):

@@ -144,6 +144,9 @@ class ReplicateClient:
         self.on_retry: Callable[[str], bool | None] | None = None
         self._reconnecting: dict[str, int] = {}  # host -> requests waiting to connect again
         self._told: set[str] = set()  # hosts whose quick retry has been said to the user
+        # A version never changes, so its schema is fetched once per client (the shell's
+        # session, a -c line): a repeated `run owner/name:version` costs one round trip.
+        self.version_schemas: dict[tuple[str, str, str], dict[str, Any] | None] = {}
         if sleep is not None:
             self._retry.sleep = sleep
         self._http = httpx.AsyncClient(

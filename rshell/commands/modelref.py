@@ -153,11 +153,10 @@ async def resolve(client: ReplicateClient, ref: ModelRef, doing: str = "run", *,
         return Route(None, version=ref.version)
     if ref.version:
         version_id = (await full_version(client, ref)).version or ref.version
-        key = (client.base_url, ref.owner or "", ref.name or "", version_id)
-        if key not in _VERSION_SCHEMAS:
-            version = await client.models_versions_get(ref.owner or "", ref.name or "", version_id)
-            _VERSION_SCHEMAS[key] = version.openapi_schema
-        return Route(_VERSION_SCHEMAS[key], version=version_id)
+        key, known = (ref.owner or "", ref.name or "", version_id), client.version_schemas
+        if key not in known:
+            known[key] = (await client.models_versions_get(*key)).openapi_schema
+        return Route(known[key], version=version_id)
     owner, name = ref.owner or "", ref.name or ""
     model = await (model_named(client, owner, name) if typos else client.models_get(owner, name))
     route = route_of_model(model, ref.model)
@@ -285,11 +284,6 @@ async def fetch_schema(
     """(openapi_schema, version id) of `ref`: the version named, else the latest."""
     route = await resolve(client, ref, doing, typos=typos)
     return route.schema, route.version_id
-
-
-# A version never changes, so its schema is fetched once per process: a repeated
-# `run owner/name:version` then costs one round trip (SPEC 10's budget).
-_VERSION_SCHEMAS: dict[tuple[str, str, str, str], dict | None] = {}
 
 
 async def fetch_deployment_schema(client: ReplicateClient, owner: str, name: str) -> tuple[dict | None, str | None]:

@@ -4,11 +4,18 @@ process.
 
 Three one-shots against a live sandbox (`hardware list`, `run rshell/echo text=hi`,
 `prediction show ID`), each with the official client's same call (`replicate`, in
-this venv), `python -c pass` and the floor `python -c 'import asyncio'`, interleaved
-in the same rounds, medians per side:
+this venv), the same request written directly with rshell's own libraries (asyncio
+and httpx, nothing of rshell), `python -c pass` and the floor
+`python -c 'import asyncio'`, interleaved in the same rounds, medians per side:
 
 - against the official client, in wall time: the user waits for the whole process,
   network requests included (a one-shot that sent one request more would show);
+- against the bare httpx script, in CPU time: what rshell adds to the libraries it is
+  built on (its grammar, catalog, checks and output), which is all a change to
+  rshell can make slower. On this machine the bare script's import of asyncio and
+  httpx is itself 120 to 170 ms over `pass`, depending on the machine's state, which
+  is why the 150 ms clause cannot be met by rshell alone (see the closing note of
+  issue 21);
 - against the floor, in CPU time (start-up is computation, and the sandbox answers in
   a millisecond): on an idle machine the floor takes about 45 ms and `pass` 20 ms, so
   150 ms over `pass` is about (20 + 150) / 45 = 3.8 times the floor.
@@ -33,6 +40,7 @@ pytestmark = pytest.mark.benchmark
 ROUNDS = 11
 FLOOR_RATIO = 3.8
 OFFICIAL_RATIO = 1.0
+BARE_RATIO = 1.1  # rshell measures 0.85-0.95x: it skips the CA bundle an http:// call never uses
 
 ONE_SHOTS: dict[str, tuple[list[str], str]] = {
     "hardware list": (["hardware", "list"], "print(replicate.hardware.list())"),
@@ -41,6 +49,32 @@ ONE_SHOTS: dict[str, tuple[list[str], str]] = {
         "print(replicate.run('rshell/echo', input={'text': 'hi'}))",
     ),
     "prediction show ID": (["prediction", "show", "{id}"], "print(replicate.predictions.get('{id}'))"),
+}
+
+# The same requests written directly with asyncio and httpx (httpx's own command-line
+# tool kept out, as rshell keeps it out): what the one-shots cost without rshell.
+BARE = """
+import asyncio, os, sys
+sys.modules.setdefault("httpx._main", None)
+import httpx
+
+async def main():
+    headers = {{"Authorization": "Bearer " + os.environ["REPLICATE_API_TOKEN"]}}
+    base = os.environ["REPLICATE_BASE_URL"].rstrip("/")
+    base += "/" if base.endswith("/v1") else "/v1/"
+    async with httpx.AsyncClient(base_url=base, headers=headers) as client:
+        response = await client.{call}
+        response.raise_for_status()
+        print(response.json())
+
+asyncio.run(main())
+"""
+BARE_CALLS = {
+    "hardware list": 'get("hardware")',
+    "run rshell/echo text=hi": (
+        'post("models/rshell/echo/predictions", json={{"input": {{"text": "hi"}}}}, headers={{"Prefer": "wait"}})'
+    ),
+    "prediction show ID": 'get("predictions/{id}")',
 }
 
 
@@ -77,6 +111,7 @@ def test_network_one_shot_is_near_bare_python_and_beats_the_official_client(
         "floor": [python, "-c", "import asyncio"],
         "rshell": [*_rshell(), *words],
         "official": [python, "-c", official],
+        "bare": [python, "-c", BARE.format(call=BARE_CALLS[one_shot].format(id=prediction))],
     }
     # Each action notes its child's CPU time too, so one set of rounds gives both clocks.
     cpu: dict[str, list[float]] = {name: [] for name in argvs}
@@ -111,6 +146,13 @@ def test_network_one_shot_is_near_bare_python_and_beats_the_official_client(
                 walls["official"],
                 OFFICIAL_RATIO,
                 detail,
+            ),
+            Figure(
+                f"one-shot {one_shot}: rshell / the same request in a bare asyncio+httpx script (CPU)",
+                cpus["rshell"],
+                cpus["bare"],
+                BARE_RATIO,
+                f"rshell {cpus['rshell'] * 1000:.0f} ms, bare script {cpus['bare'] * 1000:.0f} ms CPU",
             ),
             Figure(
                 f"one-shot {one_shot}: rshell / python -c 'import asyncio' (CPU)",

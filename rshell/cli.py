@@ -1,6 +1,6 @@
 """Entry points (SPEC section 2): REPL, `-c`, scripts, argv one-shots, `serve`.
 
-Start-up is kept light: nothing here imports prompt-toolkit, httpx or pydantic at
+Start-up is kept light: nothing here imports prompt-toolkit or httpx at
 module level, so `rshell -c help` costs little more than the interpreter itself.
 """
 

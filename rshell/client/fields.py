@@ -1,7 +1,7 @@
 """Facts about runs shared by the client's models and the JSON a session binds:
 the statuses that end a run or keep it going, and what kind of run a bound value is.
 
-No pydantic import: completion and the session use it too.
+Plain stdlib: completion and the session use it too.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Base-URL normalisation, shared by the client and the credentials module.
 
 Pure stdlib on purpose: `rshell.session.credentials` imports it on paths (e.g.
-`auth status`) that must not pay for httpx or pydantic.
+`auth status`) that must not pay for httpx.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The shape of a command declaration, and look-up of a command from typed words.
 
 Declarations are plain data (no handler is imported until a command runs), so help,
-completion and the one-shot start-up read them without loading httpx or pydantic.
+completion and the one-shot start-up read them without loading httpx.
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ can share them.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,7 +42,6 @@ if TYPE_CHECKING:
 
 TOKEN = "r8_fake-hostile-server-token-0123456789"
 MiB = 1 << 20
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -292,19 +290,11 @@ def model(owner: str = "hostile", name: str = "model", **fields: Any) -> dict[st
 
 def rshell_env(server: HostileServer, home: Path, **extra: str) -> dict[str, str]:
     """The environment of an rshell process aimed at `server`, with a private home."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_", "RSHELL_"))}
-    env.update(
-        REPLICATE_BASE_URL=server.url,
-        REPLICATE_API_TOKEN=server.token,
-        HOME=str(home / "home"),
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_DATA_HOME=str(home / "data"),
-        XDG_CACHE_HOME=str(home / "cache"),
-        RSHELL_DATA_DIR=str(home / "rshell-data"),
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra)  # a test's own token, base URL, … win
-    return env
+    from processes import private_env
+
+    base = {"REPLICATE_BASE_URL": server.url, "REPLICATE_API_TOKEN": server.token}
+    base["RSHELL_DATA_DIR"] = str(home / "rshell-data")
+    return private_env(home, **{**base, **extra})  # a test's own token, base URL, … win
 
 
 def run_rshell(

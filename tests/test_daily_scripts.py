@@ -11,7 +11,6 @@ exit 2 meaning nothing was sent, script-relative `@paths`, dry-run placeholders.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+from processes import private_env
 from rsh import Outcome, rshell_main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,15 +29,7 @@ PALETTE = ROOT / "examples" / "data" / "palette.zip"
 
 
 def base_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_", "RSHELL_"))}
-    env.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        PYTHONPATH=str(ROOT),
-    )
-    return env
+    return private_env(tmp_path)
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ when told to. The server stops itself once unused, and on `local stop`.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -22,26 +21,17 @@ from pathlib import Path
 
 import pytest
 from hostile_server import HostileServer, Reply
+from processes import private_env
 from rsh import rshell_main
 
 from rshell.sandbox.local import answers, recorded_url, serving, stop_local
 
-ROOT = Path(__file__).resolve().parents[1]
 RSHELL = [sys.executable, "-m", "rshell"]
 BOUND = 60.0  # seconds: only bounds a hang
 
 
 def _env(tmp_path: Path, idle: str = "2") -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATE_", "XDG_", "RSHELL_"))}
-    env.update(
-        HOME=str(tmp_path / "home"),
-        RSHELL_DATA_DIR=str(tmp_path / "data"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_CACHE_HOME=str(tmp_path / "cache"),
-        RSHELL_LOCAL_IDLE=idle,
-        PYTHONPATH=str(ROOT),
-    )
-    return env
+    return private_env(tmp_path, RSHELL_DATA_DIR=str(tmp_path / "data"), RSHELL_LOCAL_IDLE=idle)
 
 
 def _until(condition: object, what: str) -> None:

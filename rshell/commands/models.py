@@ -23,6 +23,7 @@ from rshell.rendering.tables import short_id
 if TYPE_CHECKING:
     from rshell.commands.arguments import ParsedArgs
     from rshell.commands.context import Context
+    from rshell.commands.modelref import ModelRef
     from rshell.commands.paging import Listing
 
 DEFAULT_HARDWARE = "cpu"
@@ -75,16 +76,22 @@ async def versions(ctx: Context, args: ParsedArgs) -> Result:
     return Result(listing.data, version_table(model, listing.results, listing.hint(args)))
 
 
+def _version_ref(text: str) -> tuple[ModelRef, str, str]:
+    """`owner/name:VERSION` read for `model versions show/delete`: the reference, owner, name."""
+    from rshell.commands.modelref import parse_model_ref
+
+    ref = parse_model_ref(text)
+    if ref.model is None or not ref.version:
+        raise UsageError(f"'{text}' does not name a model's version", "write owner/name:VERSION (see `model versions`)")
+    owner, name = split_name(ref.model)
+    return ref, owner, name
+
+
 async def versions_delete(ctx: Context, args: ParsedArgs) -> Result:
     """Delete one version, named owner/name:version (the API refuses one a deployment uses)."""
-    from rshell.commands.modelref import full_version, parse_model_ref
+    from rshell.commands.modelref import full_version
 
-    ref = parse_model_ref(args.version)
-    if ref.model is None or not ref.version:
-        raise UsageError(
-            f"'{args.version}' does not name a model's version", "write owner/name:VERSION (see `model versions`)"
-        )
-    owner, name = split_name(ref.model)
+    ref, owner, name = _version_ref(args.version)
     client = await ctx.client()
     ref = await full_version(client, ref)  # a short id deletes only the one version it names
     await client.models_versions_delete(owner, name, ref.version or "")
@@ -94,16 +101,9 @@ async def versions_delete(ctx: Context, args: ParsedArgs) -> Result:
 async def versions_show(ctx: Context, args: ParsedArgs) -> Result:
     """One version (`GET /models/{owner}/{name}/versions/{id}`): the read the official
     clients have; its text is its fields, then its inputs and output."""
-    from rshell.commands.modelref import parse_model_ref
-
-    ref = parse_model_ref(args.version)
-    if ref.model is None or not ref.version:
-        raise UsageError(
-            f"'{args.version}' does not name a model's version", "write owner/name:VERSION (see `model versions`)"
-        )
-    owner, name = split_name(ref.model)
+    ref, owner, name = _version_ref(args.version)
     client = await ctx.client()
-    version = as_json(await client.models_versions_get(owner, name, ref.version))
+    version = as_json(await client.models_versions_get(owner, name, ref.version or ""))
     return Result(version, version_fields(f"{owner}/{name}", version))
 
 
